@@ -1,0 +1,319 @@
+/*
+ * conductor-init: the last trusted step between container setup and the
+ * user's command (the role of runc's nsexec / crun's final stage).
+ *
+ * It is exec'd from the HOST (statically linked, so it never loads the
+ * container's libc): after pivot_root the host's setpriv/chroot are gone and
+ * the container's own binaries are untrusted, so everything from pivot_root
+ * to execve must happen inside this one process.
+ *
+ *   conductor-init [--cgroup-fd N]... [--hostname NAME] [--rootfs DIR]
+ *                  [--privileged] [--workdir DIR [--mkdir-workdir]]
+ *                  [--env K=V]... [--cap-add CAP]... [--cap-drop CAP]...
+ *                  -- CMD [ARG]...
+ *
+ * Exit codes (Docker's): 125 setup failure, 126 not executable,
+ * 127 not found, otherwise the command's own status.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_LIST 64
+
+static void die(const char *step) {
+  fprintf(stderr, "conductor-init: %s: %s\n", step, strerror(errno));
+  exit(125);
+}
+
+static void usage(const char *msg) {
+  fprintf(stderr, "conductor-init: %s\nusage: conductor-init [options] -- cmd [args...]\n", msg);
+  exit(125);
+}
+
+/* Index = capability number (linux/capability.h), up to CAP_CHECKPOINT_RESTORE. */
+static const char *cap_names[] = {
+  "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill",
+  "setgid", "setuid", "setpcap", "linux_immutable", "net_bind_service",
+  "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
+  "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct",
+  "sys_admin", "sys_boot", "sys_nice", "sys_resource", "sys_time",
+  "sys_tty_config", "mknod", "lease", "audit_write", "audit_control",
+  "setfcap", "mac_override", "mac_admin", "syslog", "wake_alarm",
+  "block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore",
+};
+#define NCAPS ((int)(sizeof cap_names / sizeof cap_names[0]))
+
+/* Docker's default capability set (moby oci/caps/defaults.go) = 0xa80425fb. */
+#define B(c) (1ULL << (c))
+static const uint64_t docker_default_caps =
+  B(CAP_CHOWN) | B(CAP_DAC_OVERRIDE) | B(CAP_FSETID) | B(CAP_FOWNER) |
+  B(CAP_MKNOD) | B(CAP_NET_RAW) | B(CAP_SETGID) | B(CAP_SETUID) |
+  B(CAP_SETFCAP) | B(CAP_SETPCAP) | B(CAP_NET_BIND_SERVICE) |
+  B(CAP_SYS_CHROOT) | B(CAP_KILL) | B(CAP_AUDIT_WRITE);
+
+/* Returns the mask for NAME ("chown", "CAP_CHOWN", "all"); exits 125 if unknown. */
+static uint64_t cap_mask(const char *name) {
+  const char *n = strncasecmp(name, "cap_", 4) == 0 ? name + 4 : name;
+  if (strcasecmp(n, "all") == 0) return ~0ULL;
+  for (int i = 0; i < NCAPS; i++)
+    if (strcasecmp(n, cap_names[i]) == 0) return B(i);
+  fprintf(stderr, "conductor-init: unknown capability \"%s\"\n", name);
+  exit(125);
+}
+
+static int last_cap(void) {
+  int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC), n = -1;
+  if (fd >= 0) {
+    char buf[16] = {0};
+    if (read(fd, buf, sizeof buf - 1) > 0) n = atoi(buf);
+    close(fd);
+  }
+  if (n <= 0 || n > 63) /* /proc missing: probe the kernel instead */
+    for (n = 0; n < 63 && prctl(PR_CAPBSET_READ, n + 1, 0, 0, 0) >= 0; n++) {}
+  return n;
+}
+
+/*
+ * Bounding set, ambient set, then capset(): order matters, PR_CAPBSET_DROP
+ * needs CAP_SETPCAP in the effective set, which capset() may remove.
+ */
+static void set_caps(uint64_t keep) {
+  struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct data[2];
+  if (syscall(SYS_capget, &hdr, data) < 0) die("capget");
+  /* Can't grant what we don't hold (e.g. --cap-add ALL under a reduced bounding set). */
+  keep &= ((uint64_t)data[1].permitted << 32) | data[0].permitted;
+
+  int last = last_cap();
+  for (int c = 0; c <= last; c++)
+    if (!(keep & B(c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+      die("prctl(PR_CAPBSET_DROP)");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    die("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  for (int i = 0; i < 2; i++)
+    data[i].effective = data[i].permitted = data[i].inheritable = (uint32_t)(keep >> (32 * i));
+  if (syscall(SYS_capset, &hdr, data) < 0) die("capset");
+}
+
+/*
+ * Docker's default MaskedPaths/ReadonlyPaths (moby oci/defaults.go), applied
+ * while the container's /proc and /sys are still reachable as ROOT/proc etc.
+ * Masked files get /dev/null bound over them, masked dirs an empty ro tmpfs.
+ * sysrq-trigger is read-only rather than masked (as in Docker) so writes
+ * fail loudly instead of silently going to /dev/null.
+ */
+static void mask_paths(const char *root) {
+  static const char *masked[] = {
+    "proc/kcore", "proc/keys", "proc/timer_list", "proc/timer_stats",
+    "proc/sched_debug", "proc/latency_stats", "proc/scsi", "proc/acpi",
+    "proc/asound", "sys/firmware", "sys/devices/virtual/powercap",
+  };
+  static const char *ro[] = { "proc/sys", "proc/bus", "proc/fs", "proc/irq",
+                              "proc/sysrq-trigger" };
+  char path[4096], devnull[4096];
+  struct stat st;
+
+  snprintf(devnull, sizeof devnull, "%s/dev/null", root);
+  for (size_t i = 0; i < sizeof masked / sizeof *masked; i++) {
+    snprintf(path, sizeof path, "%s/%s", root, masked[i]);
+    if (stat(path, &st) < 0) continue; /* not on this kernel */
+    if (S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0")
+                            : mount(devnull, path, NULL, MS_BIND, NULL))
+      die(path);
+  }
+  for (size_t i = 0; i < sizeof ro / sizeof *ro; i++) {
+    snprintf(path, sizeof path, "%s/%s", root, ro[i]);
+    if (stat(path, &st) < 0) continue;
+    /* A bind mount's flags can only be changed by a second, remount step. */
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+        mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+              MS_NODEV | MS_NOEXEC, NULL) < 0)
+      die(path);
+  }
+}
+
+static void enter_rootfs(const char *root) {
+  if (chdir(root) < 0) die("chdir(rootfs)");
+  /* pivot_root(".", ".") stacks the old root on top of the new one, so no
+   * .oldroot directory is needed inside the image (runc libcontainer/rootfs_linux.go). */
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root");
+  /* Make the old root rslave first so the detach below can't propagate to
+   * the host if the caller's namespace still has shared mounts (runc does the same). */
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) die("make old root rslave");
+  if (umount2(".", MNT_DETACH) < 0) die("umount old root");
+  if (chdir("/") < 0) die("chdir(/)");
+}
+
+/* No host fd may survive into the container: a leaked directory fd lets the
+ * container walk back to the host through /proc/self/fd/N (CVE-2024-21626). */
+static void close_fds(int keep) {
+  /* The ready fd (if any) is moved to 3 first, so one range closes everything else. */
+  if (keep >= 0) {
+    if (keep != 3 && dup2(keep, 3) < 0) die("dup2 ready fd");
+    if (fcntl(3, F_SETFD, FD_CLOEXEC) < 0) die("cloexec ready fd");
+  }
+  unsigned lo = keep >= 0 ? 4U : 3U;
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, lo, ~0U, 0U) == 0) return;
+#endif
+  DIR *d = opendir("/proc/self/fd");
+  if (d) {
+    int fds[1024], n = 0, dfd = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 1024) {
+      int fd = atoi(e->d_name);
+      if (fd >= (int)lo && fd != dfd) fds[n++] = fd;
+    }
+    closedir(d);
+    for (int i = 0; i < n; i++) close(fds[i]);
+    if (n < 1024) return;
+  }
+  for (long fd = lo, max = sysconf(_SC_OPEN_MAX); fd < (max > 0 ? max : 65536); fd++)
+    close((int)fd);
+}
+
+static int mkdir_p(const char *dir) {
+  char buf[4096];
+  if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf) return errno = ENAMETOOLONG, -1;
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p = '\0';
+      if (mkdir(buf, 0755) < 0 && errno != EEXIST) return -1;
+      if (!(*p = c)) return 0;
+    }
+  }
+}
+
+static int exec_failed(const char *cmd0, int err) __attribute__((noreturn));
+
+/* execvp's lookup, without executing: is there an executable regular file for cmd0? */
+static int resolvable(const char *cmd0) {
+  struct stat st;
+  if (strchr(cmd0, '/')) return 1; /* exec reports the precise error */
+  const char *path = getenv("PATH");
+  if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+  char buf[4096];
+  for (const char *p = path; ; ) {
+    const char *end = strchr(p, ':');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    if (n + strlen(cmd0) + 2 < sizeof buf) {
+      snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? p : ".", cmd0);
+      if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) return 1;
+    }
+    if (!end) return 0;
+    p = end + 1;
+  }
+}
+
+int main(int argc, char **argv) {
+  int cgroup_fds[MAX_LIST], ncg = 0, nenv = 0, privileged = 0, mkdir_wd = 0, ready_fd = -1;
+  const char *hostname = NULL, *rootfs = NULL, *workdir = NULL, *env[MAX_LIST];
+  uint64_t cap_add = 0, cap_drop = 0, caps;
+  char **cmd = NULL;
+
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(a, "--") == 0) { cmd = &argv[i + 1]; break; }
+    if (strcmp(a, "--privileged") == 0) { privileged = 1; continue; }
+    if (strcmp(a, "--mkdir-workdir") == 0) { mkdir_wd = 1; continue; }
+    if (!v) usage("missing value for option");
+    i++;
+    if (strcmp(a, "--cgroup-fd") == 0) {
+      char *end;
+      long fd = strtol(v, &end, 10);
+      if (*end || fd < 0 || ncg == MAX_LIST) usage("bad --cgroup-fd");
+      cgroup_fds[ncg++] = (int)fd;
+    } else if (strcmp(a, "--ready-fd") == 0) {
+      char *end;
+      long fd = strtol(v, &end, 10);
+      if (*end || fd < 3) usage("bad --ready-fd");
+      ready_fd = (int)fd;
+    } else if (strcmp(a, "--hostname") == 0) hostname = v;
+    else if (strcmp(a, "--rootfs") == 0) rootfs = v;
+    else if (strcmp(a, "--workdir") == 0) workdir = v;
+    else if (strcmp(a, "--env") == 0) {
+      if (!strchr(v, '=') || nenv == MAX_LIST) usage("bad --env (want K=V)");
+      env[nenv++] = v;
+    } else if (strcmp(a, "--cap-add") == 0) cap_add |= cap_mask(v);
+    else if (strcmp(a, "--cap-drop") == 0) cap_drop |= cap_mask(v);
+    else usage("unknown option");
+  }
+  if (!cmd || !cmd[0]) usage("no command after --");
+  /* Docker's TweakCapabilities, independent of option order: add ALL = all
+   * but the drops; drop ALL = only the adds; else (default - drops) + adds. */
+  if (cap_add == ~0ULL) caps = ~cap_drop;
+  else if (cap_drop == ~0ULL) caps = cap_add;
+  else caps = (docker_default_caps & ~cap_drop) | cap_add;
+
+  /* 1. Join cgroups first so everything below (and the command) is accounted. */
+  for (int i = 0; i < ncg; i++) {
+    if (write(cgroup_fds[i], "0", 1) != 1) die("join cgroup");
+    close(cgroup_fds[i]);
+  }
+  /* 2. Needs the new UTS namespace set up by the caller (unshare --uts). */
+  if (hostname && sethostname(hostname, strlen(hostname)) < 0) die("sethostname");
+  /* 3. Run mode: mask /proc and /sys while we still see them through DIR, then pivot. */
+  if (rootfs) {
+    if (!privileged) mask_paths(rootfs);
+    enter_rootfs(rootfs);
+  }
+  /* 6 (done early). Close inherited fds BEFORE resolving the workdir, so a
+   * workdir like /proc/self/fd/N can't reach a host directory (CVE-2024-21626). */
+  close_fds(ready_fd);
+  if (ready_fd >= 0) ready_fd = 3;
+  /* 4. Workdir, resolved inside the new root. */
+  if (workdir) {
+    if ((mkdir_wd && mkdir_p(workdir) < 0) || chdir(workdir) < 0) {
+      fprintf(stderr, "conductor: workdir \"%s\": %s\n", workdir, strerror(errno));
+      exit(125);
+    }
+  }
+  /* Also CVE-2024-21626: a cwd outside our root (e.g. nsenter without -w
+   * leaves the host cwd) makes getcwd() fail; never exec from there. */
+  char cwd[4096];
+  if ((!getcwd(cwd, sizeof cwd) || cwd[0] != '/') && chdir("/") < 0) die("chdir(/)");
+  /* 5. Environment: exactly what the caller passed, nothing from the host. */
+  if (clearenv() != 0) die("clearenv");
+  if (nenv == 0) env[nenv++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (int i = 0; i < nenv; i++)
+    if (putenv((char *)env[i]) != 0) die("putenv");
+  /* 7. Capabilities and no_new_privs last: earlier steps need CAP_SYS_ADMIN. */
+  if (!privileged) {
+    set_caps(caps);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("prctl(PR_SET_NO_NEW_PRIVS)");
+  }
+  /* 8. Tell the caller the command is about to run. A command that cannot be found fails
+   * before that (127), so `run -d` can report it instead of a container that dies at once.
+   * The ready fd is close-on-exec: the command never sees it. */
+  if (ready_fd >= 0) {
+    if (!resolvable(cmd[0])) exec_failed(cmd[0], ENOENT);
+    if (write(ready_fd, "R", 1) != 1) die("write ready fd");
+  }
+  execvp(cmd[0], cmd);
+  return exec_failed(cmd[0], errno);
+}
+static int exec_failed(const char *cmd0, int err) {
+  if (err == ENOENT || err == ENOTDIR) {
+    fprintf(stderr, "conductor: \"%s\": executable file not found%s\n", cmd0,
+            strchr(cmd0, '/') ? "" : " in $PATH");
+    exit(127);
+  }
+  fprintf(stderr, "conductor: \"%s\": %s\n", cmd0,
+          err == EACCES || err == EISDIR || err == ENOEXEC ? "permission denied" : strerror(err));
+  exit(126);
+}

@@ -1,0 +1,66 @@
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { ConductorError } from './errors.ts';
+
+/** Where conductor keeps state. Every path the tool writes comes from here. */
+export interface Paths {
+  root: string;
+  cache: string;
+  base: string;
+  layers: string;
+  images: string;
+  containers: string;
+  locks: string;
+  tmp: string;
+}
+
+/** The package root: sdk/ lives directly under it (also when bundled into dist/). */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// Paths end up inside overlayfs mount options, where ',' and ':' are separators.
+const UNSAFE_PATH = /[,:\s\\]/;
+
+export function resolvePaths(root?: string, env: NodeJS.ProcessEnv = process.env): Paths {
+  const r = path.resolve(root ?? env.CONDUCTOR_ROOT ?? PACKAGE_ROOT);
+  const cache = path.resolve(env.CONDUCTOR_CACHE ?? path.join(r, '.cache'));
+  for (const p of [r, cache]) {
+    if (UNSAFE_PATH.test(p)) {
+      throw new ConductorError('INVALID_ARGUMENT', `state path "${p}" contains a space, comma, colon or backslash`, {
+        hint: 'set CONDUCTOR_ROOT / CONDUCTOR_CACHE to a plain path',
+      });
+    }
+  }
+  return {
+    root: r,
+    cache,
+    base: path.join(cache, 'base'),
+    layers: path.join(r, '.layers'),
+    images: path.join(r, '.images'),
+    containers: path.join(r, '.containers'),
+    locks: path.join(r, '.locks'),
+    tmp: path.join(r, '.tmp'),
+  };
+}
+
+/** Options every SDK verb accepts: an explicit state root and a logger, no global mutation. */
+export interface CommonOptions {
+  root?: string;
+  log?: import('./log.ts').Logger;
+}
+
+export const DEFAULT_MIRRORS = {
+  debian: 'http://deb.debian.org/debian',
+  ubuntu: 'http://archive.ubuntu.com/ubuntu',
+} as const;
+
+export function mirrorFor(distro: 'debian' | 'ubuntu', env: NodeJS.ProcessEnv = process.env): string {
+  return distro === 'debian'
+    ? env.CONDUCTOR_DEBIAN_MIRROR || DEFAULT_MIRRORS.debian
+    : env.CONDUCTOR_UBUNTU_MIRROR || DEFAULT_MIRRORS.ubuntu;
+}
+
+/** The static init helper built from native/ at install time. */
+export const INIT_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-init');
+
+/** Bytes a detached container's log may reach before further output is dropped. */
+export const LOG_MAX_BYTES = 10 * 1024 * 1024;

@@ -1,0 +1,63 @@
+/** Closed set of failure codes; callers branch on `code`, never on message text. */
+export type ErrorCode =
+  | 'INVALID_NAME'
+  | 'INVALID_ARGUMENT'
+  | 'PARSE_ERROR'
+  | 'IMAGE_NOT_FOUND'
+  | 'IMAGE_IN_USE'
+  | 'CONTAINER_EXISTS'
+  | 'CONTAINER_NOT_FOUND'
+  | 'CONTAINER_NOT_RUNNING'
+  | 'NETWORK_EXISTS'
+  | 'NO_NETWORK'
+  | 'PORT_IN_USE'
+  | 'SUBNET_OVERLAP'
+  | 'POOL_EXHAUSTED'
+  | 'CGROUP_UNAVAILABLE'
+  | 'NOT_ROOT'
+  | 'MISSING_TOOL'
+  | 'BUILD_FAILED'
+  | 'TIMEOUT'
+  | 'COMMAND_FAILED'
+  | 'NOT_IMPLEMENTED';
+
+/** Every error conductor raises on purpose. Messages are one lowercase line naming the thing in quotes. */
+export class ConductorError extends Error {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(options.hint ? `${message} (${options.hint})` : message, { cause: options.cause });
+    this.name = 'ConductorError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** A host tool that conductor ran failed; carries what ran and what it said. */
+export class CommandError extends ConductorError {
+  readonly argv: readonly string[];
+  readonly exitCode: number | null;
+  readonly stderr: string;
+  constructor(argv: readonly string[], exitCode: number | null, stderr: string, cause?: unknown) {
+    const last = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
+    super('COMMAND_FAILED', `"${argv.join(' ')}" failed with exit code ${exitCode ?? 'signal'}${last ? `: ${last}` : ''}`, { cause });
+    this.name = 'CommandError';
+    this.argv = argv;
+    this.exitCode = exitCode;
+    this.stderr = stderr;
+  }
+}
+
+/** A build step failed: carries the step's exit code so the CLI can propagate it. */
+export class BuildError extends ConductorError {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super('BUILD_FAILED', message);
+    this.name = 'BuildError';
+    this.exitCode = exitCode;
+  }
+}
+
+export function isConductorError(e: unknown, code?: ErrorCode): e is ConductorError {
+  return e instanceof ConductorError && (code === undefined || e.code === code);
+}

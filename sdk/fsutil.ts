@@ -1,0 +1,83 @@
+/** Small filesystem primitives: atomic writes and exclusive locks. */
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { ConductorError } from './errors.ts';
+import { isAlive, refOf } from './proc.ts';
+import type { ProcessRef } from './types.ts';
+
+/** Write a file so readers see the old or the new content, never half of it. */
+export function writeFileAtomic(file: string, data: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, file);
+}
+
+export function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+export function writeJson(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * An exclusive lock file holding its owner's PID and start time. A lock whose owner is gone
+ * (killed mid-command) is taken over, so a crash never wedges the state root.
+ */
+export async function withLock<T>(lockDir: string, name: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  mkdirSync(lockDir, { recursive: true });
+  const file = path.join(lockDir, `${name}.lock`);
+  const me = refOf(process.pid)!;
+  const deadline = Date.now() + timeoutMs;
+  let delay = 2;
+  for (;;) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, JSON.stringify(me));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    breakIfStale(file);
+    if (Date.now() > deadline) {
+      throw new ConductorError('TIMEOUT', `timed out waiting for lock "${name}"`, { hint: `remove ${file} if no conductor is running` });
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, 50);
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+function breakIfStale(file: string): void {
+  let owner: ProcessRef | null = null;
+  try {
+    owner = JSON.parse(readFileSync(file, 'utf8')) as ProcessRef;
+  } catch {
+    return; // being written right now, or just released
+  }
+  if (isAlive(owner)) return;
+  // Move it aside atomically; only one waiter wins the rename. If what we moved is not the stale
+  // lock we read (a new owner took it in between), put it back.
+  const aside = `${file}.stale.${process.pid}`;
+  try {
+    renameSync(file, aside);
+  } catch {
+    return;
+  }
+  const moved = readFileSync(aside, 'utf8');
+  if (moved === JSON.stringify(owner)) rmSync(aside, { force: true });
+  else renameSync(aside, file);
+}

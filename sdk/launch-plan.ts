@@ -1,0 +1,122 @@
+/**
+ * Pure planning of a container start: the argv that creates the namespaces (util-linux unshare),
+ * the fixed /bin/sh script that mounts the root filesystem inside them, and the arguments of the
+ * init helper that pivots into it, drops privileges and execs the command.
+ *
+ * The script text never changes; every variable part is a positional argument, so nothing the user
+ * passes is ever parsed by a shell.
+ */
+import type { SecurityOptions } from './types.ts';
+
+export interface LaunchSpec {
+  /** Read-only layers, top first (overlayfs lowerdir order). */
+  lowerdirs: string[];
+  upper: string;
+  work: string;
+  /** Empty directory the overlay is mounted on (inside the new mount namespace only). */
+  rootfs: string;
+  /** Directory of device nodes copied into the container's tmpfs /dev. */
+  devTemplate: string;
+  /** Files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf (edited in place later). */
+  hosts: string;
+  hostnameFile: string;
+  resolv: string;
+  hostname: string;
+  /** 'none': a new, empty network namespace; 'host': the host's (build RUN steps). */
+  network: 'none' | 'host';
+  env: string[];
+  workdir: string;
+  command: string[];
+  initHelper: string;
+  security: SecurityOptions;
+  /** File descriptors (in the started process) opened on cgroup.procs files to join. */
+  cgroupFds: number[];
+  /** The fd on which the script reports the init's host PID and the helper reports readiness. */
+  readyFd: number;
+  /** New cgroup namespace where the kernel has one. */
+  cgroupNamespace: boolean;
+}
+
+// $1 rootfs  $2 lowerdir  $3 upper  $4 work  $5 dev template  $6 hosts  $7 hostname  $8 resolv.conf
+// $9 ready fd; the rest is the helper's argv.
+// The host PID is read from the host's procfs, still mounted at /proc until the new one is:
+// $$ would say 1 inside the new PID namespace.
+export const MOUNT_SCRIPT = `set -e
+R=$1; FD=$9
+mount -t overlay overlay -o "lowerdir=$2,upperdir=$3,workdir=$4" "$R"
+mkdir -p "$R/proc" "$R/sys" "$R/dev" "$R/etc" "$R/tmp"
+mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys"
+mount -t tmpfs -o nosuid,noexec,mode=755,size=65536k tmpfs "$R/dev"
+cp -a "$5/." "$R/dev/"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec devpts "$R/dev/pts"
+mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$R/dev/shm"
+mount -t mqueue -o nosuid,nodev,noexec mqueue "$R/dev/mqueue"
+for f in hosts hostname resolv.conf; do
+  if [ -L "$R/etc/$f" ] || [ ! -e "$R/etc/$f" ]; then rm -f "$R/etc/$f"; : > "$R/etc/$f"; fi
+done
+mount --bind "$6" "$R/etc/hosts"
+mount --bind "$7" "$R/etc/hostname"
+mount --bind "$8" "$R/etc/resolv.conf"
+read -r SELF _ < /proc/self/stat
+echo "$SELF" >&"$FD"
+shift 9
+exec "$@"
+`;
+
+export function lowerdirOption(lowerdirs: string[]): string {
+  return lowerdirs.join(':');
+}
+
+/** Arguments for native/conductor-init: everything after the mounts. */
+export function initArgs(spec: LaunchSpec, mode: 'run' | 'exec'): string[] {
+  const a: string[] = [spec.initHelper];
+  for (const fd of spec.cgroupFds) a.push('--cgroup-fd', String(fd));
+  if (mode === 'run') a.push('--hostname', spec.hostname, '--rootfs', spec.rootfs, '--mkdir-workdir');
+  a.push('--workdir', spec.workdir, '--ready-fd', String(spec.readyFd));
+  for (const e of spec.env) a.push('--env', e);
+  a.push(...securityArgs(spec.security));
+  a.push('--', ...spec.command);
+  return a;
+}
+
+export function securityArgs(sec: SecurityOptions): string[] {
+  if (sec.privileged) return ['--privileged'];
+  const a: string[] = [];
+  for (const c of sec.capAdd) a.push('--cap-add', c);
+  for (const c of sec.capDrop) a.push('--cap-drop', c);
+  return a;
+}
+
+/** The full argv: unshare → sh mount script → init helper → command. */
+export function planLaunch(spec: LaunchSpec): string[] {
+  const ns = ['--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--propagation', 'private'];
+  if (spec.network === 'none') ns.push('--net');
+  if (spec.cgroupNamespace) ns.push('--cgroup');
+  return [
+    'unshare', ...ns, '--',
+    '/bin/sh', '-c', MOUNT_SCRIPT, 'conductor-mount',
+    spec.rootfs, lowerdirOption(spec.lowerdirs), spec.upper, spec.work, spec.devTemplate,
+    spec.hosts, spec.hostnameFile, spec.resolv, String(spec.readyFd),
+    ...initArgs(spec, 'run'),
+  ];
+}
+
+/** Default environment of a container process, Docker's: PATH, HOSTNAME, HOME, plus the user's. */
+export function containerEnv(hostname: string, user: string[], tty: boolean): string[] {
+  const base = new Map<string, string>([
+    ['PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    ['HOSTNAME', hostname],
+    ['HOME', '/root'],
+  ]);
+  if (tty) base.set('TERM', 'xterm');
+  for (const kv of user) {
+    const i = kv.indexOf('=');
+    base.set(i < 0 ? kv : kv.slice(0, i), i < 0 ? (process.env[kv] ?? '') : kv.slice(i + 1));
+  }
+  return [...base].map(([k, v]) => `${k}=${v}`);
+}
+
+export function hostsFile(hostname: string): string {
+  return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
+}

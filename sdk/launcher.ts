@@ -1,0 +1,141 @@
+/**
+ * Starting planned containers: attached (stdio connected, dies with its caller) or detached
+ * (a small /bin/sh monitor that outlives the CLI, caps the log and records the exit code).
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { ConductorError } from './errors.ts';
+import { planLaunch, type LaunchSpec } from './launch-plan.ts';
+import { refOf } from './proc.ts';
+import { signalNumber } from './sh.ts';
+import type { ProcessRef } from './types.ts';
+
+export interface Started {
+  child: ChildProcess;
+  /** The container's PID 1 on the host; null if it was already gone when we looked. */
+  init: ProcessRef | null;
+}
+
+/**
+ * Read the launch protocol on the ready fd: the init's host PID on a line from the mount script,
+ * then "R" from the init helper right before it execs the command. Resolves on "R"; rejects if the
+ * process exits first (the mount script or the helper failed, having said why on stderr).
+ */
+function awaitReady(child: ChildProcess, fd: number): Promise<ProcessRef | null> {
+  return new Promise((resolve, reject) => {
+    const stream = child.stdio[fd] as Readable;
+    let buf = '';
+    let init: ProcessRef | null = null;
+    let done = false;
+    const onExit = (code: number | null, sig: NodeJS.Signals | null) => {
+      if (done) return;
+      done = true;
+      reject(new LaunchFailed(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+    };
+    stream.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0 && init === null) init = refOf(Number(buf.slice(0, nl)));
+      if (nl >= 0 && buf.slice(nl + 1).includes('R') && !done) {
+        done = true;
+        child.off('exit', onExit);
+        resolve(init);
+      }
+    });
+    child.on('exit', onExit);
+  });
+}
+
+/** The container never reached its command: exit code of the failed setup (125) or the helper (126/127). */
+export class LaunchFailed extends Error {
+  constructor(readonly exitCode: number) {
+    super(`container setup failed with exit code ${exitCode}`);
+  }
+}
+
+export interface AttachedOptions {
+  /** 'inherit' connects the caller's terminal; a stream is piped to the command's stdin. */
+  stdin: 'inherit' | 'ignore' | Readable;
+  /** Collect output instead of passing the caller's stdout/stderr through. */
+  onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
+  /** Extra fds for the child (cgroup.procs files), numbered from 4. */
+  extraFds?: number[];
+}
+
+export interface AttachedRun extends Started {
+  exit: Promise<{ exitCode: number; signal: NodeJS.Signals | null }>;
+}
+
+/** Wrap argv so the whole container is killed if the calling process dies. */
+function diesWithCaller(argv: string[]): string[] {
+  return ['setpriv', '--pdeathsig', 'KILL', ...argv];
+}
+
+export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): Promise<AttachedRun> {
+  const argv = diesWithCaller(planLaunch(spec));
+  const collect = Boolean(opts.onOutput);
+  const stdio: StdioOptions = [
+    typeof opts.stdin === 'string' ? opts.stdin : 'pipe',
+    collect ? 'pipe' : 'inherit',
+    collect ? 'pipe' : 'inherit',
+    'pipe',
+    ...(opts.extraFds ?? []),
+  ];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio });
+  if (typeof opts.stdin !== 'string') {
+    child.stdin!.on('error', () => {});
+    opts.stdin.pipe(child.stdin!);
+  }
+  if (opts.onOutput) {
+    child.stdout!.on('data', (c: Buffer) => opts.onOutput!(c, 'stdout'));
+    child.stderr!.on('data', (c: Buffer) => opts.onOutput!(c, 'stderr'));
+  }
+  const exit = new Promise<{ exitCode: number; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ exitCode: code ?? 128 + (signal ? signalNumber(signal) : 0), signal }));
+  });
+  let init: ProcessRef | null;
+  try {
+    init = await awaitReady(child, 3);
+  } catch (e) {
+    if (e instanceof LaunchFailed) {
+      // The command may have failed to exec (126/127): that is its exit code, not a conductor error.
+      return { child, init: null, exit };
+    }
+    throw e;
+  }
+  (child.stdio[3] as Readable).destroy();
+  return { child, init, exit };
+}
+
+// $1 log file  $2 exit-code file  $3 log cap in bytes; the rest is the container's argv.
+// The container's stdout and stderr go through `head -c` so the log never grows past the cap;
+// `cat` then drains the rest so the container never blocks or dies of SIGPIPE.
+export const MONITOR_SCRIPT = `LOG=$1; EXIT=$2; MAX=$3; shift 3
+{ "$@" </dev/null; echo $? > "$EXIT"; } 2>&1 | { head -c "$MAX" > "$LOG"; cat > /dev/null; } 3>&-
+`;
+
+export interface DetachedOptions {
+  log: string;
+  exitFile: string;
+  logMaxBytes: number;
+  extraFds?: number[];
+}
+
+export interface DetachedRun extends Started {
+  monitor: ProcessRef;
+}
+
+export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): Promise<DetachedRun> {
+  const argv = planLaunch(spec);
+  const child = spawn('/bin/sh', ['-c', MONITOR_SCRIPT, 'conductor-monitor', opts.log, opts.exitFile, String(opts.logMaxBytes), ...argv], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])],
+  });
+  const monitor = refOf(child.pid!);
+  if (!monitor) throw new ConductorError('COMMAND_FAILED', 'the container monitor exited at once');
+  const init = await awaitReady(child, 3);
+  (child.stdio[3] as Readable).destroy();
+  child.unref();
+  return { child, init, monitor };
+}

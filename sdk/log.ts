@@ -1,0 +1,63 @@
+import type { ChalkInstance } from 'chalk';
+
+/** Progress and diagnostics; always stderr. Data for the user goes to stdout from scripts/, never here. */
+export interface Logger {
+  info(msg: string): void;
+  step(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  debug(msg: string): void;
+  /** Raw bytes from a child (RUN output), passed through untouched. */
+  raw(chunk: string | Uint8Array): void;
+  readonly quiet: boolean;
+}
+
+let chalkPromise: Promise<ChalkInstance> | undefined;
+let chalk: ChalkInstance | undefined;
+
+function useColor(): boolean {
+  return !process.env.NO_COLOR && Boolean(process.stderr.isTTY);
+}
+
+// chalk costs ~40 ms to import: only load it when colour will actually be shown.
+export async function loadColors(): Promise<void> {
+  if (!useColor() || chalk) return;
+  chalkPromise ??= import('chalk').then((m) => m.default);
+  chalk = await chalkPromise;
+}
+
+function paint(kind: 'bold' | 'yellow' | 'red' | 'dim' | 'cyan', s: string): string {
+  if (!chalk || !useColor()) return s;
+  return chalk[kind](s);
+}
+
+export interface LoggerOptions {
+  quiet?: boolean;
+  debug?: boolean;
+  stream?: NodeJS.WritableStream;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const out = opts.stream ?? process.stderr;
+  const quiet = Boolean(opts.quiet);
+  const dbg = opts.debug ?? process.env.CONDUCTOR_DEBUG === '1';
+  const line = (s: string) => out.write(s + '\n');
+  return {
+    quiet,
+    info: (m) => { if (!quiet) line(m); },
+    step: (m) => { if (!quiet) line(paint('bold', m)); },
+    warn: (m) => line(paint('yellow', `warning: ${m}`)),
+    error: (m) => line(paint('red', `error: ${m}`)),
+    debug: (m) => { if (dbg) line(paint('dim', m)); },
+    raw: (c) => { if (!quiet) out.write(c); },
+  };
+}
+
+export function silentLogger(): Logger {
+  const nop = () => {};
+  return { quiet: true, info: nop, step: nop, warn: nop, error: nop, debug: nop, raw: nop };
+}
+
+export function colorize(kind: 'bold' | 'yellow' | 'red' | 'dim' | 'cyan', s: string): string {
+  return paint(kind, s);
+}

@@ -1,0 +1,111 @@
+/** Records conductor keeps on disk and hands back to callers. Leaves: no imports. */
+
+export type Distro = 'debian' | 'ubuntu';
+
+export interface BaseRef {
+  distro: Distro;
+  suite: string;
+}
+
+/** One port published from the host to the container. */
+export interface PortMapping {
+  container: number;
+  host: number;
+}
+
+export interface ImageInfo {
+  name: string;
+  base: BaseRef;
+  /** Layer keys, bottom first, not counting the base. */
+  layers: string[];
+  createdAt: string;
+  /** Bytes in this image's own layers (the base is shared and not counted). */
+  size: number;
+  /** The Conductorfile it came from, for `inspect` and humans. */
+  source: string;
+}
+
+export interface ResourceLimits {
+  /** Bytes. */
+  memory?: number;
+  /** Fraction of CPUs, e.g. 0.5. */
+  cpus?: number;
+  pids?: number;
+}
+
+export interface ProcessRef {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: with the PID it names one process for the life of the boot. */
+  startTime: string;
+}
+
+/** A host change recorded with its undo, replayed in reverse by stop and prune. */
+export interface UndoStep {
+  argv: string[];
+  /** What it undoes, for logs and `--plan`. */
+  about?: string;
+  /** Text fed on stdin (iptables-restore). */
+  input?: string;
+}
+
+export interface NetworkRecord {
+  ip: string;
+  prefixLength: number;
+  gateway: string;
+  hostInterface: string;
+  internet: boolean;
+  ports: PortMapping[];
+  peers: string[];
+}
+
+export type ContainerStatus = 'created' | 'running' | 'exited';
+
+export interface ContainerRecord {
+  name: string;
+  image: string;
+  command: string[];
+  env: string[];
+  workdir: string;
+  hostname: string;
+  createdAt: string;
+  /** The monitor that waits for the container (detached) or the CLI (attached). */
+  monitor?: ProcessRef;
+  /** The container's PID 1 as seen from the host. */
+  init?: ProcessRef;
+  detached: boolean;
+  autoRemove: boolean;
+  exitCode?: number;
+  finishedAt?: string;
+  network?: NetworkRecord;
+  limits: ResourceLimits;
+  /** Cgroup directories created for this container (absolute paths), removed on stop. */
+  cgroups: string[];
+  /** Host changes to undo on stop, in the order they were made. */
+  undo: UndoStep[];
+  security: SecurityOptions;
+}
+
+export interface SecurityOptions {
+  privileged: boolean;
+  capAdd: string[];
+  capDrop: string[];
+}
+
+export interface ContainerInfo {
+  name: string;
+  image: string;
+  status: ContainerStatus;
+  pid: number | null;
+  exitCode: number | null;
+  ip: string | null;
+  ports: PortMapping[];
+  command: string[];
+  createdAt: string;
+  limits: ResourceLimits;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
