@@ -221,7 +221,7 @@ static int resolvable(const char *cmd0) {
 }
 
 int main(int argc, char **argv) {
-  int cgroup_fds[MAX_LIST], ncg = 0, nenv = 0, privileged = 0, mkdir_wd = 0, ready_fd = -1;
+  int cgroup_fds[MAX_LIST], ncg = 0, nenv = 0, privileged = 0, mkdir_wd = 0, ready_fd = -1, wait_fd = -1;
   const char *hostname = NULL, *rootfs = NULL, *workdir = NULL, *env[MAX_LIST];
   uint64_t cap_add = 0, cap_drop = 0, caps;
   char **cmd = NULL;
@@ -238,6 +238,11 @@ int main(int argc, char **argv) {
       long fd = strtol(v, &end, 10);
       if (*end || fd < 0 || ncg == MAX_LIST) usage("bad --cgroup-fd");
       cgroup_fds[ncg++] = (int)fd;
+    } else if (strcmp(a, "--wait-fd") == 0) {
+      char *end;
+      long fd = strtol(v, &end, 10);
+      if (*end || fd < 3) usage("bad --wait-fd");
+      wait_fd = (int)fd;
     } else if (strcmp(a, "--ready-fd") == 0) {
       char *end;
       long fd = strtol(v, &end, 10);
@@ -260,6 +265,15 @@ int main(int argc, char **argv) {
   else if (cap_drop == ~0ULL) caps = cap_add;
   else caps = (docker_default_caps & ~cap_drop) | cap_add;
 
+  /* 0. Hold until the caller has finished wiring (e.g. the network) from outside:
+   * the command must never run before its network exists. EOF = the caller gave up. */
+  if (wait_fd >= 0) {
+    char go;
+    if (read(wait_fd, &go, 1) != 1) {
+      fprintf(stderr, "conductor-init: start cancelled\n");
+      return 125;
+    }
+  }
   /* 1. Join cgroups first so everything below (and the command) is accounted. */
   for (int i = 0; i < ncg; i++) {
     if (write(cgroup_fds[i], "0", 1) != 1) die("join cgroup");

@@ -158,6 +158,7 @@ async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[])
     cgroupFds: [],
     readyFd: 3,
     cgroupNamespace: existsSync('/proc/self/ns/cgroup'),
+    waitForGo: false,
   };
 }
 

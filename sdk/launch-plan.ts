@@ -35,12 +35,15 @@ export interface LaunchSpec {
   readyFd: number;
   /** New cgroup namespace where the kernel has one. */
   cgroupNamespace: boolean;
+  /** Hold the command until the caller writes a byte to the ready fd (network wiring first). */
+  waitForGo: boolean;
 }
 
 // $1 rootfs  $2 lowerdir  $3 upper  $4 work  $5 dev template  $6 hosts  $7 hostname  $8 resolv.conf
 // $9 ready fd; the rest is the helper's argv.
 // The host PID is read from the host's procfs, still mounted at /proc until the new one is:
-// $$ would say 1 inside the new PID namespace.
+// $$ would say 1 inside the new PID namespace. "$R.pid" keeps it (with its start time) for a
+// `stop` after the caller was killed before it could record it.
 export const MOUNT_SCRIPT = `set -e
 R=$1; FD=$9
 mount -t overlay overlay -o "lowerdir=$2,upperdir=$3,workdir=$4" "$R"
@@ -58,8 +61,10 @@ done
 mount --bind "$6" "$R/etc/hosts"
 mount --bind "$7" "$R/etc/hostname"
 mount --bind "$8" "$R/etc/resolv.conf"
-read -r SELF _ < /proc/self/stat
-echo "$SELF" >&"$FD"
+read -r STAT < /proc/self/stat
+ref() { echo "$1 \${22}"; }
+ref $STAT > "$R.pid"
+echo "\${STAT%% *}" >&"$FD"
 shift 9
 exec "$@"
 `;
@@ -74,6 +79,7 @@ export function initArgs(spec: LaunchSpec, mode: 'run' | 'exec'): string[] {
   for (const fd of spec.cgroupFds) a.push('--cgroup-fd', String(fd));
   if (mode === 'run') a.push('--hostname', spec.hostname, '--rootfs', spec.rootfs, '--mkdir-workdir');
   a.push('--workdir', spec.workdir, '--ready-fd', String(spec.readyFd));
+  if (spec.waitForGo) a.push('--wait-fd', String(spec.readyFd));
   for (const e of spec.env) a.push('--env', e);
   a.push(...securityArgs(spec.security));
   a.push('--', ...spec.command);

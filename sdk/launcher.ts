@@ -3,7 +3,7 @@
  * (a small /bin/sh monitor that outlives the CLI, caps the log and records the exit code).
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { ConductorError } from './errors.ts';
 import { planLaunch, type LaunchSpec } from './launch-plan.ts';
 import { refOf } from './proc.ts';
@@ -16,31 +16,51 @@ export interface Started {
   init: ProcessRef | null;
 }
 
+/** Called with the init's host PID while the command is held (spec.waitForGo); wire it up here. */
+export type BeforeStart = (init: ProcessRef) => Promise<void>;
+
 /**
- * Read the launch protocol on the ready fd: the init's host PID on a line from the mount script,
- * then "R" from the init helper right before it execs the command. Resolves on "R"; rejects if the
- * process exits first (the mount script or the helper failed, having said why on stderr).
+ * The launch protocol on the ready fd (a socket pair): the mount script sends the init's host PID
+ * on a line; if the spec holds the command, we run `beforeStart` and send "G"; the init helper
+ * sends "R" right before it execs the command. Resolves on "R"; rejects with LaunchFailed if the
+ * process exits first (setup or the helper failed, having said why on stderr).
  */
-function awaitReady(child: ChildProcess, fd: number): Promise<ProcessRef | null> {
+function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, kill = () => child.kill('SIGKILL')): Promise<ProcessRef | null> {
   return new Promise((resolve, reject) => {
-    const stream = child.stdio[fd] as Readable;
+    const stream = child.stdio[fd] as Duplex;
     let buf = '';
     let init: ProcessRef | null = null;
+    let sawPid = false;
     let done = false;
-    const onExit = (code: number | null, sig: NodeJS.Signals | null) => {
+    const finish = (err: Error | null) => {
       if (done) return;
       done = true;
-      reject(new LaunchFailed(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+      child.off('exit', onExit);
+      stream.destroy();
+      if (err) reject(err);
+      else resolve(init);
     };
+    const onExit = (code: number | null, sig: NodeJS.Signals | null) =>
+      finish(new LaunchFailed(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+    stream.on('error', () => {});
     stream.on('data', (c: Buffer) => {
       buf += c.toString();
       const nl = buf.indexOf('\n');
-      if (nl >= 0 && init === null) init = refOf(Number(buf.slice(0, nl)));
-      if (nl >= 0 && buf.slice(nl + 1).includes('R') && !done) {
-        done = true;
-        child.off('exit', onExit);
-        resolve(init);
+      if (nl >= 0 && !sawPid) {
+        sawPid = true;
+        init = refOf(Number(buf.slice(0, nl)));
+        if (beforeStart) {
+          if (!init) return finish(new LaunchFailed(125));
+          beforeStart(init).then(
+            () => stream.write('G'),
+            (e: Error) => {
+              kill();
+              finish(e);
+            },
+          );
+        }
       }
+      if (nl >= 0 && buf.slice(nl + 1).includes('R')) finish(null);
     });
     child.on('exit', onExit);
   });
@@ -60,6 +80,7 @@ export interface AttachedOptions {
   onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
   /** Extra fds for the child (cgroup.procs files), numbered from 4. */
   extraFds?: number[];
+  beforeStart?: BeforeStart;
 }
 
 export interface AttachedRun extends Started {
@@ -96,7 +117,7 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
   });
   let init: ProcessRef | null;
   try {
-    init = await awaitReady(child, 3);
+    init = await handshake(child, 3, opts.beforeStart);
   } catch (e) {
     if (e instanceof LaunchFailed) {
       // The command may have failed to exec (126/127): that is its exit code, not a conductor error.
@@ -104,7 +125,6 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
     }
     throw e;
   }
-  (child.stdio[3] as Readable).destroy();
   return { child, init, exit };
 }
 
@@ -120,6 +140,7 @@ export interface DetachedOptions {
   exitFile: string;
   logMaxBytes: number;
   extraFds?: number[];
+  beforeStart?: BeforeStart;
 }
 
 export interface DetachedRun extends Started {
@@ -134,8 +155,11 @@ export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): P
   });
   const monitor = refOf(child.pid!);
   if (!monitor) throw new ConductorError('COMMAND_FAILED', 'the container monitor exited at once');
-  const init = await awaitReady(child, 3);
-  (child.stdio[3] as Readable).destroy();
-  child.unref();
-  return { child, init, monitor };
+  try {
+    // The monitor leads its own process group: killing the group takes the whole tree.
+    const init = await handshake(child, 3, opts.beforeStart, () => process.kill(-child.pid!, 'SIGKILL'));
+    return { child, init, monitor };
+  } finally {
+    child.unref();
+  }
 }

@@ -1,0 +1,46 @@
+# conductor — run `just --list` to see what is here.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export PATH := justfile_directory() + "/node_modules/.bin:" + env_var('PATH')
+
+# Install Debian prerequisites (debootstrap, iptables, iproute2, ...) and the npm packages
+setup:
+    bash scripts/setup.sh
+
+# Build both demo images, start es-cont and cs-cont, wire their network; open http://localhost:3000
+up:
+    tsx scripts/service-orchestrator.ts
+
+# Stop the demo containers and remove everything they made
+down:
+    tsx scripts/service-orchestrator.ts down
+
+# Show conductor's containers
+status:
+    node dist/conductor.mjs ps -a
+
+# Show the demo containers' logs
+logs:
+    @echo "--- es-cont"; node dist/conductor.mjs logs es-cont || true
+    @echo "--- cs-cont"; node dist/conductor.mjs logs cs-cont || true
+
+# Build an image: just build NAME FILE
+build name file="Conductorfile":
+    node dist/conductor.mjs build {{name}} {{file}}
+
+# Run every test (unit, then root integration); ends with "N passed, N failed"
+test:
+    npm test
+
+# Type-check, check module layering, run the unit tests
+check:
+    npm run check
+
+# Benchmarks against podman, crun and the raw floor; writes BENCHMARKS.md
+bench:
+    tsx bench/run.ts
+
+# Stop every container, remove images, layers and the cached bases
+clean:
+    node dist/conductor.mjs stop --all
+    node dist/conductor.mjs rmcache --all

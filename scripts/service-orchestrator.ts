@@ -1,0 +1,96 @@
+/**
+ * Task 4, step for step as the seed's service-orchetrator.sh, one SDK call per step:
+ *   sudo npx tsx scripts/service-orchestrator.ts          (or: just up)
+ *   sudo npx tsx scripts/service-orchestrator.ts down     (or: just down)
+ * Names and the host port: --es-name/--cs-name/--port, or ES_NAME/CS_NAME/HOST_PORT.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { addNetwork, buildImage, ConductorError, createLogger, exec, logs, peer, run, stop } from '../sdk/index.ts';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const log = createLogger();
+
+function option(flag: string, env: string, dflt: string): string {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : (process.env[env] ?? dflt);
+}
+const ES = option('--es-name', 'ES_NAME', 'es-cont');
+const CS = option('--cs-name', 'CS_NAME', 'cs-cont');
+const PORT = Number(option('--port', 'HOST_PORT', '3000'));
+const created: string[] = [];
+
+async function step<T>(n: number, title: string, fn: () => Promise<T>): Promise<T> {
+  log.step(`[${n}/7] ${title}`);
+  try {
+    return await fn();
+  } catch (e) {
+    log.error(`step ${n} (${title}) failed: ${(e as Error).message}`);
+    for (const name of created.reverse()) await stop(name, { timeoutSeconds: 2, ignoreMissing: true }).catch(() => {});
+    process.exit(e instanceof ConductorError ? 125 : 1);
+  }
+}
+
+if (process.argv[2] === 'down') {
+  for (const name of [ES, CS]) {
+    const r = await stop(name, { timeoutSeconds: 5, ignoreMissing: true });
+    log.info(r.exitCode === null && !r.killed ? `${name}: not running` : `${name} stopped`);
+  }
+  process.exit(0);
+}
+
+// 1. Build both images (context: the repo root, whatever the current directory).
+await step(1, 'build images', async () => {
+  await buildImage('external-service', { file: path.join(REPO, 'conductorfiles/external-service.Conductorfile'), context: REPO, log });
+  await buildImage('counter-service', { file: path.join(REPO, 'conductorfiles/counter-service.Conductorfile'), context: REPO, log });
+});
+
+// 2. Run both containers detached (replacing the ones a previous run left).
+await step(2, `run ${ES} and ${CS}`, async () => {
+  for (const name of [ES, CS]) await stop(name, { timeoutSeconds: 2, ignoreMissing: true });
+  await run('external-service', ES, { detach: true, command: ['sleep', 'infinity'], log });
+  created.push(ES);
+  await run('counter-service', CS, { detach: true, command: ['sleep', 'infinity'], log });
+  created.push(CS);
+});
+
+// 3. Networks: es-cont with internet and host port → 8080; cs-cont with internet, nothing exposed.
+const [, csNet] = await step(3, `add networks (host port ${PORT} → ${ES}:8080)`, async () => [
+  await addNetwork(ES, { internet: true, expose: [{ container: 8080, host: PORT }], log }),
+  await addNetwork(CS, { internet: true, log }),
+]);
+
+// 4. Peer the two.
+await step(4, `peer ${ES} and ${CS}`, () => peer(ES, CS, { log }));
+
+// 5. The counter's address, from what addNetwork returned.
+const counterUrl = await step(5, `counter address ${csNet.ip}`, async () => `http://${csNet.ip}:8080`);
+
+// 6. Start the counter service, then the external service pointing at it.
+await step(6, 'start the services', async () => {
+  await exec(CS, ['/opt/counter-service/counter-service', '8080'], { detach: true });
+  await exec(ES, ['gunicorn', '--chdir', '/opt/external-service', '--config', '/opt/external-service/gunicorn.conf.py', 'app:app'], {
+    detach: true,
+    env: [`COUNTER_SERVICE_URL=${counterUrl}`, 'PORT=8080'],
+  });
+});
+
+// 7. Wait until the external service answers through the published port.
+await step(7, `wait for http://localhost:${PORT}/`, async () => {
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${PORT}/`, { signal: AbortSignal.timeout(2000) });
+      last = `${res.status} ${await res.text()}`;
+      if (res.ok) return;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  for (const name of [ES, CS]) log.info(`--- logs of ${name}:\n${await logs(name)}`);
+  throw new Error(`no answer within 30 s (last: ${last})`);
+});
+
+process.stdout.write(`external service: http://localhost:${PORT}/  (also on this host's addresses)\ncounter service (host and ${ES} only): ${counterUrl}/get_and_increment_counter\n`);

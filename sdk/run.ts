@@ -1,0 +1,212 @@
+/**
+ * run: image → overlay rootfs → namespaces → command; attached or detached.
+ * createRecord (under the root lock) → cgroups → launch (network wired before the command runs).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { INIT_HELPER, LOG_MAX_BYTES, resolvePaths, type CommonOptions, type Paths } from './config.ts';
+import { baseRootfs } from './base.ts';
+import { closeFds, cgroupId, createCgroups, oomKilled, openProcsFds } from './cgroups.ts';
+import { prepareContainerDir } from './container-files.ts';
+import { ensureDevTemplate } from './devices.ts';
+import { ConductorError } from './errors.ts';
+import { withLock } from './fsutil.ts';
+import { requireInitHelper, requireRoot } from './host.ts';
+import { requireImage } from './image-store.ts';
+import { containerEnv, type LaunchSpec } from './launch-plan.ts';
+import { launchAttached, launchDetached, LaunchFailed, type BeforeStart } from './launcher.ts';
+import { lowerdirs } from './layers.ts';
+import { validateName } from './names.ts';
+import { addNetwork } from './network.ts';
+import { containerPaths, requireRecord as rec0, saveRecord, updateRecord } from './state.ts';
+import { removeContainer, SIGKILLED_BY_UNSHARE } from './stop.ts';
+import type { ContainerRecord, PortMapping, ResourceLimits, SecurityOptions } from './types.ts';
+
+export interface RunOptions extends CommonOptions {
+  /** Default: /bin/bash, as the seed. */
+  command?: string[];
+  /** Return once the command runs; it outlives the caller. */
+  detach?: boolean;
+  /** Remove the container when its command exits (attached) — as `docker run --rm`. */
+  rm?: boolean;
+  /** K=V (or K, taken from the caller's environment). */
+  env?: string[];
+  workdir?: string;
+  hostname?: string;
+  /** Attached only: connect the caller's stdin. */
+  interactive?: boolean;
+  tty?: boolean;
+  /** Attached only: 'inherit' passes the caller's stdout/stderr through; 'collect' returns them. */
+  output?: 'inherit' | 'collect';
+  /** Wire a network before the command starts. */
+  network?: { internet?: boolean; expose?: PortMapping[] };
+  limits?: ResourceLimits;
+  security?: Partial<SecurityOptions>;
+}
+
+export interface RunResult {
+  record: ContainerRecord;
+  /** Attached runs: the command's exit code. */
+  exitCode?: number;
+  oomKilled?: boolean;
+  stdout?: string;
+  stderr?: string;
+}
+
+const DEFAULT_SECURITY: SecurityOptions = { privileged: false, capAdd: [], capDrop: [] };
+
+/** Create the record under the root lock: exactly one of many racing `run`s with a name wins. */
+async function createRecord(paths: Paths, rec: ContainerRecord): Promise<void> {
+  await withLock(paths.locks, 'names', async () => {
+    const cp = containerPaths(paths, rec.name);
+    if (existsSync(cp.dir)) {
+      throw new ConductorError('CONTAINER_EXISTS', `container "${rec.name}" already exists`, {
+        hint: `stop it first: conductor stop ${rec.name}`,
+      });
+    }
+    mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
+    mkdirSync(cp.dir);
+    saveRecord(paths, rec);
+  });
+}
+
+export async function runContainer(image: string, name: string, opts: RunOptions = {}): Promise<RunResult> {
+  validateName('image', image);
+  validateName('container', name);
+  requireRoot();
+  requireInitHelper();
+  const paths = resolvePaths(opts.root);
+  const img = requireImage(paths, image);
+  const base = baseRootfs(paths, img.base);
+  if (!existsSync(base)) throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${image}" is missing from the cache`, { hint: `rebuild it: conductor build ${image}` });
+  const hostname = opts.hostname ?? name;
+  if (opts.hostname !== undefined) validateName('container', opts.hostname);
+  const tty = Boolean(opts.tty);
+  const rec: ContainerRecord = {
+    name,
+    image,
+    command: opts.command && opts.command.length > 0 ? opts.command : ['/bin/bash'],
+    env: containerEnv(hostname, opts.env ?? [], tty),
+    workdir: opts.workdir ?? '/',
+    hostname,
+    createdAt: new Date().toISOString(),
+    detached: Boolean(opts.detach),
+    autoRemove: Boolean(opts.rm),
+    limits: opts.limits ?? {},
+    cgroups: [],
+    undo: [],
+    security: { ...DEFAULT_SECURITY, ...opts.security },
+  };
+  if (!rec.workdir.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `workdir "${rec.workdir}" must be an absolute path`);
+  await createRecord(paths, rec);
+  const cp = containerPaths(paths, name);
+  let fds: number[] = [];
+  try {
+    prepareContainerDir(cp, hostname);
+    const cg = await createCgroups(cgroupId(paths.root, name), rec.limits);
+    rec.cgroups = cg.dirs;
+    saveRecord(paths, rec);
+    fds = openProcsFds(cg.procs);
+    const spec: LaunchSpec = {
+      lowerdirs: lowerdirs(paths, base, img.layers),
+      upper: cp.upper,
+      work: cp.work,
+      rootfs: cp.rootfs,
+      devTemplate: await ensureDevTemplate(paths.cache),
+      hosts: cp.hosts,
+      hostnameFile: cp.hostname,
+      resolv: cp.resolv,
+      hostname,
+      network: 'none',
+      env: rec.env,
+      workdir: rec.workdir,
+      command: rec.command,
+      initHelper: INIT_HELPER,
+      security: rec.security,
+      cgroupFds: fds.map((_, i) => 4 + i),
+      readyFd: 3,
+      cgroupNamespace: existsSync('/proc/self/ns/cgroup'),
+      waitForGo: Boolean(opts.network),
+    };
+    const beforeStart: BeforeStart | undefined = opts.network
+      ? async (init) => {
+          await updateRecord(paths, name, (r) => ({ ...r, init }));
+          await addNetwork(name, { ...opts.network, root: opts.root, log: opts.log });
+        }
+      : undefined;
+    return opts.detach ? await startDetached(paths, name, spec, fds, beforeStart) : await startAttached(paths, name, spec, fds, opts, beforeStart);
+  } catch (e) {
+    closeFds(fds);
+    fds = [];
+    await removeContainer(paths, name, { timeoutSeconds: 0 }).catch(() => {});
+    throw e;
+  } finally {
+    closeFds(fds);
+  }
+}
+
+async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: number[], beforeStart?: BeforeStart): Promise<RunResult> {
+  const cp = containerPaths(paths, name);
+  try {
+    const started = await launchDetached(spec, { log: cp.log, exitFile: cp.exitCode, logMaxBytes: LOG_MAX_BYTES, extraFds: fds, beforeStart });
+    const record = await updateRecord(paths, name, (r) => ({ ...r, monitor: started.monitor, init: started.init ?? r.init }));
+    return { record };
+  } catch (e) {
+    if (e instanceof LaunchFailed) {
+      const why = tail(cp.log) || `exit code ${e.exitCode}`;
+      throw new ConductorError('COMMAND_FAILED', `container "${name}" failed to start: ${why}`);
+    }
+    throw e;
+  }
+}
+
+async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: number[], opts: RunOptions, beforeStart?: BeforeStart): Promise<RunResult> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const collect = opts.output === 'collect';
+  const started = await launchAttached(spec, {
+    stdin: opts.interactive ? 'inherit' : 'ignore',
+    onOutput: collect ? (c, s) => (s === 'stdout' ? out : err).push(c) : undefined,
+    extraFds: fds,
+    beforeStart,
+  });
+  closeFds(fds);
+  await updateRecord(paths, name, (r) => ({ ...r, init: started.init ?? r.init }));
+  const forward = (sig: NodeJS.Signals) => {
+    if (started.init) {
+      try {
+        process.kill(started.init.pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const).map((s) => {
+    const h = () => forward(s);
+    process.on(s, h);
+    return [s, h] as const;
+  });
+  let exitCode: number;
+  try {
+    exitCode = (await started.exit).exitCode;
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+  }
+  const oom = oomKilled(rec0(paths, name).cgroups);
+  if (oom && exitCode === SIGKILLED_BY_UNSHARE) exitCode = 137;
+  const record = await updateRecord(paths, name, (r) => ({ ...r, exitCode, finishedAt: new Date().toISOString() }));
+  const result: RunResult = { record, exitCode, oomKilled: oom };
+  if (collect) {
+    result.stdout = Buffer.concat(out).toString();
+    result.stderr = Buffer.concat(err).toString();
+  }
+  if (opts.rm) await removeContainer(paths, name, { timeoutSeconds: 0 });
+  return result;
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-3).join(' / ');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,125 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { containerEnv, hostsFile, initArgs, lowerdirOption, MOUNT_SCRIPT, planLaunch, securityArgs, type LaunchSpec } from '../../sdk/launch-plan.ts';
+
+function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
+  return {
+    lowerdirs: ['/r/.layers/k2/diff', '/r/.layers/k1/diff', '/c/base/debian-bookworm/rootfs'],
+    upper: '/r/.containers/web/upper',
+    work: '/r/.containers/web/work',
+    rootfs: '/r/.containers/web/rootfs',
+    devTemplate: '/c/dev',
+    hosts: '/r/.containers/web/hosts',
+    hostnameFile: '/r/.containers/web/hostname',
+    resolv: '/r/.containers/web/resolv.conf',
+    hostname: 'web',
+    network: 'none',
+    env: ['PATH=/usr/bin:/bin', 'HOSTNAME=web'],
+    workdir: '/',
+    command: ['/bin/sh', '-c', 'echo hi'],
+    initHelper: '/pkg/native/conductor-init',
+    security: { privileged: false, capAdd: [], capDrop: [] },
+    cgroupFds: [],
+    readyFd: 3,
+    cgroupNamespace: true,
+    waitForGo: false,
+    ...over,
+  };
+}
+
+test('planLaunch golden argv', () => {
+  assert.equal(planLaunch(spec({ cgroupFds: [4, 5], security: { privileged: false, capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'] } })), [
+    'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--net', '--cgroup', '--',
+    '/bin/sh', '-c', MOUNT_SCRIPT, 'conductor-mount',
+    '/r/.containers/web/rootfs',
+    '/r/.layers/k2/diff:/r/.layers/k1/diff:/c/base/debian-bookworm/rootfs',
+    '/r/.containers/web/upper', '/r/.containers/web/work', '/c/dev',
+    '/r/.containers/web/hosts', '/r/.containers/web/hostname', '/r/.containers/web/resolv.conf', '3',
+    '/pkg/native/conductor-init',
+    '--cgroup-fd', '4', '--cgroup-fd', '5',
+    '--hostname', 'web', '--rootfs', '/r/.containers/web/rootfs', '--mkdir-workdir',
+    '--workdir', '/', '--ready-fd', '3',
+    '--env', 'PATH=/usr/bin:/bin', '--env', 'HOSTNAME=web',
+    '--cap-add', 'NET_ADMIN', '--cap-drop', 'CHOWN',
+    '--', '/bin/sh', '-c', 'echo hi',
+  ]);
+});
+
+test('host network: no --net; no cgroup namespace: no --cgroup', () => {
+  const argv = planLaunch(spec({ network: 'host', cgroupNamespace: false }));
+  const ns = argv.slice(0, argv.indexOf('--'));
+  assert.equal(ns, ['unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--propagation', 'private']);
+});
+
+test('the mount script is constant: every variable part is an argument', () => {
+  const a = planLaunch(spec());
+  const b = planLaunch(spec({ rootfs: '/x y/$(reboot)', hostname: 'other', command: ['true'], lowerdirs: ['/l'] }));
+  const at = a.indexOf('-c') + 1;
+  assert.is(a[at], MOUNT_SCRIPT);
+  assert.is(b[b.indexOf('-c') + 1], MOUNT_SCRIPT);
+  assert.not.ok(MOUNT_SCRIPT.includes('/x y'));
+  // Nine positional parameters, then the helper's argv.
+  assert.is(a[at + 1], 'conductor-mount');
+  assert.is(a[at + 11], '/pkg/native/conductor-init');
+});
+
+test('the user command is passed byte for byte, after the last --', () => {
+  const tricky = ['sh', '-c', `echo "$(id -u)" 'single quote' ; rm -rf / && \`x\``, '  spaced  arg ', '', '--', '$HOME', 'tab\there', 'nl\nx', 'ü✓'];
+  const argv = planLaunch(spec({ command: tricky }));
+  assert.equal(argv.slice(argv.length - tricky.length), tricky);
+  assert.is(argv[argv.length - tricky.length - 1], '--');
+});
+
+test('waitForGo makes the helper wait on the ready fd', () => {
+  const a = initArgs(spec({ waitForGo: true, readyFd: 7 }), 'run');
+  const at = a.indexOf('--wait-fd');
+  assert.ok(at > 0);
+  assert.is(a[at + 1], '7');
+  assert.ok(at < a.indexOf('--'), 'a helper option, not part of the command');
+  assert.not.ok(initArgs(spec(), 'run').includes('--wait-fd'));
+});
+
+test('privileged replaces capability flags', () => {
+  assert.equal(securityArgs({ privileged: true, capAdd: ['SYS_ADMIN'], capDrop: ['CHOWN'] }), ['--privileged']);
+  assert.equal(securityArgs({ privileged: false, capAdd: [], capDrop: [] }), []);
+});
+
+test('initArgs exec mode: no hostname/rootfs/mkdir', () => {
+  const a = initArgs(spec({ workdir: '/srv', env: ['A=1'], command: ['ls'] }), 'exec');
+  assert.equal(a, ['/pkg/native/conductor-init', '--workdir', '/srv', '--ready-fd', '3', '--env', 'A=1', '--', 'ls']);
+});
+
+test('lowerdirOption joins with colons in the given order', () => {
+  assert.is(lowerdirOption(['/a', '/b', '/c']), '/a:/b:/c');
+});
+
+test('containerEnv defaults (Docker-like)', () => {
+  assert.equal(containerEnv('web', [], false), [
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    'HOSTNAME=web',
+    'HOME=/root',
+  ]);
+  assert.ok(containerEnv('web', [], true).includes('TERM=xterm'));
+});
+
+test('containerEnv: user values override defaults in place, keep "=" in values, add new ones', () => {
+  const env = containerEnv('web', ['PATH=/opt/bin', 'A=b=c', 'EMPTY=', 'HOME=/home/app'], false);
+  assert.equal(env, ['PATH=/opt/bin', 'HOSTNAME=web', 'HOME=/home/app', 'A=b=c', 'EMPTY=']);
+});
+
+test('containerEnv: a bare NAME takes the caller\'s value, or empty', () => {
+  process.env.CONDUCTOR_UNIT_X = 'from host';
+  delete process.env.CONDUCTOR_UNIT_MISSING;
+  const env = containerEnv('h', ['CONDUCTOR_UNIT_X', 'CONDUCTOR_UNIT_MISSING'], false);
+  assert.ok(env.includes('CONDUCTOR_UNIT_X=from host'));
+  assert.ok(env.includes('CONDUCTOR_UNIT_MISSING='));
+});
+
+test('hostsFile names localhost and the hostname', () => {
+  const h = hostsFile('web');
+  assert.match(h, /^127\.0\.0\.1\tlocalhost$/m);
+  assert.match(h, /^127\.0\.1\.1\tweb$/m);
+  assert.ok(h.endsWith('\n'));
+});
+
+test.run();
