@@ -3,7 +3,7 @@
  * resolveBase → for each step: key → cache hit, or run it in a build container → writeImage.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ensureBase } from './base.ts';
@@ -13,13 +13,14 @@ import { stageCopy } from './copy-stage.ts';
 import { ensureDevTemplate } from './devices.ts';
 import { BuildError, ConductorError } from './errors.ts';
 import { requireInitHelper } from './host.ts';
-import { containerEnv, hostsFile, type LaunchSpec } from './launch-plan.ts';
+import { containerEnv, type LaunchSpec } from './launch-plan.ts';
 import { launchAttached } from './launcher.ts';
 import { commitLayer, discardLayer, layerKey, lowerdirs, readLayer, removeStaleLayerTemps, startLayer, type PendingLayer } from './layers.ts';
 import { createLogger, type Logger } from './log.ts';
 import { validateName } from './names.ts';
 import { hostResolvConf } from './resolv.ts';
 import { readImage, writeImage } from './image-store.ts';
+import { startTimeOf } from './proc.ts';
 import { baseId } from './base.ts';
 import type { BaseRef, ImageInfo } from './types.ts';
 
@@ -60,6 +61,7 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
   log.step(`Step 1/${total} : ${from.text}`);
   const baseRootfs = await ensureBase(paths, from.base, log);
   removeStaleLayerTemps(paths);
+  removeStaleBuildDirs(paths);
   const work = path.join(paths.tmp, `build-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true });
   try {
@@ -75,6 +77,20 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
     return writeImageRecord(paths, name, from.base, layers, source, log);
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Work dirs of builds whose process is gone (killed): their staged COPY sources are dead weight. */
+function removeStaleBuildDirs(paths: Paths): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(paths.tmp);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^build-(\d+)-\d+$/.exec(n);
+    if (m && startTimeOf(Number(m[1])) === null) rmSync(path.join(paths.tmp, n), { recursive: true, force: true });
   }
 }
 
@@ -135,8 +151,6 @@ async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[])
   const files = path.join(ctx.work, 'etc');
   if (!existsSync(files)) {
     mkdirSync(files, { recursive: true });
-    writeFileSync(path.join(files, 'hosts'), hostsFile('conductor-build'));
-    writeFileSync(path.join(files, 'hostname'), 'conductor-build\n');
     writeFileSync(path.join(files, 'resolv.conf'), hostResolvConf());
   }
   return {
@@ -145,8 +159,9 @@ async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[])
     work: layer.work,
     rootfs: layer.merged,
     devTemplate: await ensureDevTemplate(ctx.paths.cache),
-    hosts: path.join(files, 'hosts'),
-    hostnameFile: path.join(files, 'hostname'),
+    // Only resolv.conf is lent to RUN steps (apt needs it); nothing of it stays in the layer.
+    hosts: '',
+    hostnameFile: '',
     resolv: path.join(files, 'resolv.conf'),
     hostname: 'conductor-build',
     network: 'host',

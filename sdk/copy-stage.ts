@@ -44,6 +44,7 @@ export async function stageCopy(
   const ignore = readIgnore(context);
   const realContext = realpathSync(context);
   const at = `${where.file}:${where.line}`;
+  const { isIgnored } = await ignoredMatcher(context, ignore);
   const matched: string[] = [];
   for (const raw of sources) {
     const rel = checkSourceInContext(context, raw, where.file, where.line);
@@ -55,6 +56,9 @@ export async function stageCopy(
     }
     for (const f of found.sort()) {
       const abs = path.join(context, f);
+      if (isIgnored(f)) {
+        throw new ConductorError('PARSE_ERROR', `${at}: COPY source "${f}" is excluded by .conductorignore`);
+      }
       if (!existsSync(abs) || !insideContext(realContext, abs)) {
         throw new ConductorError('PARSE_ERROR', `${at}: COPY source "${f}" resolves outside the build context`);
       }
@@ -64,7 +68,6 @@ export async function stageCopy(
   mkdirSync(stageDir, { recursive: true });
   const single = matched.length === 1 && !lstatSync(path.join(context, matched[0]!)).isDirectory() && !dest.endsWith('/');
   const entries = new Set<string>();
-  const { isIgnored } = await ignoredMatcher(context, ignore);
   for (const f of matched) {
     const abs = path.join(context, f);
     const filter = (src: string) => !isIgnored(path.relative(context, src));

@@ -85,8 +85,12 @@ export async function removeCache(opts: RemoveCacheOptions = {}): Promise<Remove
   } catch {
     /* no cache yet */
   }
+  // A cache named by CONDUCTOR_CACHE may serve other state roots whose images we cannot see.
+  const shared = paths.cache !== path.join(paths.root, '.cache');
   for (const b of bases) {
-    if (usedBases.has(b)) {
+    if (shared) {
+      kept.push(`base ${b}: the cache ${paths.cache} is shared (CONDUCTOR_CACHE); other state roots may use it`);
+    } else if (usedBases.has(b)) {
       kept.push(`base ${b}: used by image ${imgs.filter((i) => `${i.base.distro}-${i.base.suite}` === b).map((i) => `"${i.name}"`).join(', ')}`);
     } else {
       rmSync(path.join(paths.base, b), { recursive: true, force: true });

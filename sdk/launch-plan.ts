@@ -17,7 +17,7 @@ export interface LaunchSpec {
   rootfs: string;
   /** Directory of device nodes copied into the container's tmpfs /dev. */
   devTemplate: string;
-  /** Files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf (edited in place later). */
+  /** Files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf (edited in place later); '' = leave the image's. */
   hosts: string;
   hostnameFile: string;
   resolv: string;
@@ -55,12 +55,14 @@ cp -a "$5/." "$R/dev/"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec devpts "$R/dev/pts"
 mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$R/dev/shm"
 mount -t mqueue -o nosuid,nodev,noexec mqueue "$R/dev/mqueue"
-for f in hosts hostname resolv.conf; do
-  if [ -L "$R/etc/$f" ] || [ ! -e "$R/etc/$f" ]; then rm -f "$R/etc/$f"; : > "$R/etc/$f"; fi
-done
-mount --bind "$6" "$R/etc/hosts"
-mount --bind "$7" "$R/etc/hostname"
-mount --bind "$8" "$R/etc/resolv.conf"
+bind() {
+  [ -n "$1" ] || return 0
+  if [ -L "$R/etc/$2" ] || [ ! -e "$R/etc/$2" ]; then rm -f "$R/etc/$2"; : > "$R/etc/$2"; fi
+  mount --bind "$1" "$R/etc/$2"
+}
+bind "$6" hosts
+bind "$7" hostname
+bind "$8" resolv.conf
 read -r STAT < /proc/self/stat
 ref() { echo "$1 \${22}"; }
 ref $STAT > "$R.pid"

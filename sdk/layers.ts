@@ -89,6 +89,7 @@ export function startLayer(paths: Paths, key: string): PendingLayer {
 export function commitLayer(paths: Paths, p: PendingLayer, info: Omit<LayerInfo, 'size'>): LayerInfo {
   rmSync(p.work, { recursive: true, force: true });
   rmSync(p.merged, { recursive: true, force: true });
+  rmSync(`${p.merged}.pid`, { force: true });
   const full: LayerInfo = { ...info, size: treeSize(p.diff) };
   writeJson(path.join(p.dir, 'layer.json'), full);
   try {

@@ -214,12 +214,12 @@ test('.conductorignore excludes files and directories', async () => {
   assert.not.ok(existsSync(diff(root, txt, 'txt/skip.txt')), 'glob matched an ignored file');
 });
 
-test('COPY naming an ignored file fails as if it did not exist (as docker build does)', async () => {
+test('COPY naming an ignored file fails and says why', async () => {
   const before = await stateOf(root);
   const ctx = makeContext({ Conductorfile: 'FROM debian:bookworm\nCOPY secret.env /x\n', '.conductorignore': '*.env\n', 'secret.env': 'TOKEN=1\n' });
   const e = await buildFails(uniqueName('ign'), ctx);
   assert.is(e.code, 'PARSE_ERROR', e.message);
-  assert.match(e.message, /Conductorfile:2: COPY source "secret.env" not found/);
+  assert.match(e.message, /Conductorfile:2: COPY source "secret.env" is excluded by \.conductorignore/);
   assert.is(await stateOf(root), before);
 });
 
@@ -440,14 +440,15 @@ test('removeImage removes the record and its own layers, keeps layers shared wit
  * against a temp cache whose bookworm entry is a symlink to the shared one (rm of a symlink never
  * touches its target) plus a fake, unused trixie base.
  */
-async function withTempCache<T>(fn: (cache: string) => Promise<T>): Promise<T> {
-  const cache = mkdtempSync('/tmp/conductor-test-cache-');
+async function withTempCache<T>(root: string, fn: (cache: string) => Promise<T>): Promise<T> {
+  // The root's own cache (CONDUCTOR_CACHE unset): only such a cache may lose bases to rmcache.
+  const cache = path.join(root, '.cache');
   mkdirSync(path.join(cache, 'base', 'debian-trixie', 'rootfs'), { recursive: true });
   writeFileSync(path.join(cache, 'base', 'debian-trixie', 'complete'), 'fake\n');
   symlinkSync(path.join(SHARED_CACHE, 'base', 'debian-bookworm'), path.join(cache, 'base', 'debian-bookworm'));
   symlinkSync(path.join(SHARED_CACHE, 'dev'), path.join(cache, 'dev'));
   const saved = process.env.CONDUCTOR_CACHE;
-  process.env.CONDUCTOR_CACHE = cache;
+  delete process.env.CONDUCTOR_CACHE;
   try {
     return await fn(cache);
   } finally {
@@ -459,7 +460,7 @@ async function withTempCache<T>(fn: (cache: string) => Promise<T>): Promise<T> {
 
 test('removeCache removes unused layers and bases, keeps what images use and says so', async () => {
   const r = newRoot();
-  await withTempCache(async (cache) => {
+  await withTempCache(r, async (cache) => {
     const ctx = makeContext({ Conductorfile: SHARED_PREFIX + 'RUN cat /shared.txt > /out\n', 'shared.txt': 'v1\n' });
     const old = (await build('keeper', ctx, r)).img;
     writeFileSync(path.join(ctx, 'shared.txt'), 'v2\n');
@@ -487,6 +488,14 @@ test('removeCache removes unused layers and bases, keeps what images use and say
     assert.is(all.removedLayers, 2);
     assert.equal(await images({ root: r }), []);
   });
+});
+
+test('removeCache never removes bases from a shared cache (CONDUCTOR_CACHE) and says why', async () => {
+  const r = newRoot();
+  const res = await removeCache({ root: r });
+  assert.equal(res.removedBases, []);
+  assert.ok(res.kept.some((k) => k.includes('debian-bookworm') && k.includes('shared')), res.kept.join('; '));
+  assert.ok(existsSync(path.join(SHARED_CACHE, 'base', 'debian-bookworm', 'complete')));
 });
 
 test('nothing leaked on the host: mounts, links, processes', () => {
