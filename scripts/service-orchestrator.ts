@@ -19,6 +19,9 @@ const ES = option('--es-name', 'ES_NAME', 'es-cont');
 const CS = option('--cs-name', 'CS_NAME', 'cs-cont');
 const PORT = Number(option('--port', 'HOST_PORT', '3000'));
 const created: string[] = [];
+// The containers' PID 1 only holds the namespaces; the services are exec'd into them (as the seed
+// does). It ends at once on SIGTERM, so stop never has to wait for its SIGKILL timeout.
+const HOLDER = ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep infinity & wait'];
 
 async function step<T>(n: number, title: string, fn: () => Promise<T>): Promise<T> {
   log.step(`[${n}/7] ${title}`);
@@ -26,16 +29,14 @@ async function step<T>(n: number, title: string, fn: () => Promise<T>): Promise<
     return await fn();
   } catch (e) {
     log.error(`step ${n} (${title}) failed: ${(e as Error).message}`);
-    for (const name of created.reverse()) await stop(name, { timeoutSeconds: 2, ignoreMissing: true }).catch(() => {});
+    await Promise.all(created.map((name) => stop(name, { timeoutSeconds: 2, ignoreMissing: true }).catch(() => {})));
     process.exit(e instanceof ConductorError ? 125 : 1);
   }
 }
 
 if (process.argv[2] === 'down') {
-  for (const name of [ES, CS]) {
-    const r = await stop(name, { timeoutSeconds: 5, ignoreMissing: true });
-    log.info(r.exitCode === null && !r.killed ? `${name}: not running` : `${name} stopped`);
-  }
+  const results = await Promise.all([ES, CS].map((name) => stop(name, { timeoutSeconds: 5, ignoreMissing: true })));
+  for (const r of results) log.info(r.exitCode === null && !r.killed ? `${r.name}: not running` : `${r.name} stopped`);
   process.exit(0);
 }
 
@@ -47,10 +48,10 @@ await step(1, 'build images', async () => {
 
 // 2. Run both containers detached (replacing the ones a previous run left).
 await step(2, `run ${ES} and ${CS}`, async () => {
-  for (const name of [ES, CS]) await stop(name, { timeoutSeconds: 2, ignoreMissing: true });
-  await run('external-service', ES, { detach: true, command: ['sleep', 'infinity'], log });
+  await Promise.all([ES, CS].map((name) => stop(name, { timeoutSeconds: 5, ignoreMissing: true })));
+  await run('external-service', ES, { detach: true, command: HOLDER, log });
   created.push(ES);
-  await run('counter-service', CS, { detach: true, command: ['sleep', 'infinity'], log });
+  await run('counter-service', CS, { detach: true, command: HOLDER, log });
   created.push(CS);
 });
 

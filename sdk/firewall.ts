@@ -6,9 +6,16 @@
  *   nat    CONDUCTOR-PREROUTING   ← PREROUTING (position 1)   DNAT of published ports from other hosts
  *   nat    CONDUCTOR-OUTPUT       ← OUTPUT (position 1)       DNAT of published ports from the host itself
  *   nat    CONDUCTOR-POSTROUTING  ← POSTROUTING (position 1)  SNAT to the gateway, MASQUERADE for --internet
- *   raw    CONDUCTOR-PREROUTING   ← PREROUTING (position 1)   drop 127.0.0.0/8 arriving on a conductor veth
- * The chains and hooks are created once and left in place when empty: removing them would race with a
- * concurrent addnetwork from another state root, and an empty chain costs nothing.
+ *   raw    CONDUCTOR-PREROUTING   ← PREROUTING (position 1)   the loopback guard (below), shared
+ * The chains, hooks and the guard are created once and left in place when empty: removing them would
+ * race with a concurrent addnetwork from another state root, and an empty chain costs nothing.
+ *
+ * The loopback guard: conductor turns route_localnet on for a publishing container's host veth (see
+ * netplan.ts), so a container could otherwise send packets to the host's 127.0.0.1 services through
+ * it (CVE-2020-8558). Two rules drop anything arriving on any `cnd+` veth with a 127/8 source or
+ * destination. Raw PREROUTING sees packets before any de-NAT, so legitimate replies (addressed to
+ * the gateway) never carry a 127/8 address there. One shared pair, not one per container: deleting
+ * rules is the slow part of nf_tables (~15 ms per table touched), and the guard must never lapse.
  * Built-in chains are never flushed and policies never touched.
  */
 import { ConductorError } from './errors.ts';
@@ -93,13 +100,6 @@ export function containerRules(c: ContainerRuleInput): Rule[] {
   rules.push(fwd(false, ['-i', v], 'DROP'));
   rules.push(fwd(false, ['-o', v], 'DROP'));
 
-  // route_localnet is on for this veth (see netplan.ts): never let the container itself use it to
-  // reach the host's loopback services (CVE-2020-8558). Raw PREROUTING sees packets before any
-  // de-NAT, so legitimate replies (addressed to the gateway) never carry a 127/8 address here.
-  for (const dir of ['-s', '-d']) {
-    rules.push({ table: 'raw', chain: 'CONDUCTOR-PREROUTING', insert: false, spec: tagged(['-i', v, dir, '127.0.0.0/8'], c.tag, ['DROP']) });
-  }
-
   for (const p of c.ports) {
     const match = ['-p', 'tcp', '-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'tcp', '--dport', String(p.host)];
     const target = ['DNAT', '--to-destination', `${c.ip}:${p.container}`];
@@ -183,7 +183,14 @@ function hasHook(lines: string[], parent: string, chain: string): boolean {
   return lines.some((l) => l.startsWith(`-A ${parent} `) && l.endsWith(`-j ${chain}`));
 }
 
-/** Restore text creating whichever owned chains and hooks are missing, or null when all exist. */
+export const GUARD_COMMENT = 'conductor-loopback-guard';
+const GUARD = ['-s', '-d'].map((dir) => ({ dir, spec: `-i cnd+ ${dir} 127.0.0.0/8 -m comment --comment ${GUARD_COMMENT} -j DROP` }));
+
+function hasGuard(lines: string[], dir: string): boolean {
+  return lines.some((l) => l.startsWith('-A CONDUCTOR-PREROUTING ') && l.includes(GUARD_COMMENT) && l.includes(`${dir} 127.0.0.0/8`));
+}
+
+/** Restore text creating whichever owned chains, hooks and guard rules are missing, or null when all exist. */
 export function chainSetupText(save: string): string | null {
   const tables = parseSave(save);
   const out: string[] = [];
@@ -194,6 +201,9 @@ export function chainSetupText(save: string): string | null {
       // Declaring an existing chain in --noflush mode flushes it: only declare missing ones.
       if (!hasChain(lines, c.chain)) body.push(`:${c.chain} - [0:0]`);
       if (!hasHook(lines, c.parent, c.chain)) body.push(`-I ${c.parent} 1 -j ${c.chain}`);
+    }
+    if (table === 'raw') {
+      for (const g of GUARD) if (!hasGuard(lines, g.dir)) body.push(`-A CONDUCTOR-PREROUTING ${g.spec}`);
     }
     if (body.length) out.push(`*${table}`, ...body, 'COMMIT');
   }

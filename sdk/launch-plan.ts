@@ -44,9 +44,12 @@ export interface LaunchSpec {
 // The host PID is read from the host's procfs, still mounted at /proc until the new one is:
 // $$ would say 1 inside the new PID namespace. "$R.pid" keeps it (with its start time) for a
 // `stop` after the caller was killed before it could record it.
+// Device nodes: the overlay is nodev (a node the container mknods, or an image ships, cannot be
+// opened) and /dev, the only place its minimal nodes work, is made read-only once populated, so
+// CAP_MKNOD never reaches a host device (Docker gets the same from its devices cgroup).
 export const MOUNT_SCRIPT = `set -e
 R=$1; FD=$9
-mount -t overlay overlay -o "lowerdir=$2,upperdir=$3,workdir=$4" "$R"
+mount -t overlay overlay -o "nodev,lowerdir=$2,upperdir=$3,workdir=$4" "$R"
 mkdir -p "$R/proc" "$R/sys" "$R/dev" "$R/etc" "$R/tmp"
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys"
@@ -55,6 +58,7 @@ cp -a "$5/." "$R/dev/"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec devpts "$R/dev/pts"
 mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$R/dev/shm"
 mount -t mqueue -o nosuid,nodev,noexec mqueue "$R/dev/mqueue"
+mount -o remount,ro,nosuid,noexec "$R/dev"
 bind() {
   [ -n "$1" ] || return 0
   if [ -L "$R/etc/$2" ] || [ ! -e "$R/etc/$2" ]; then rm -f "$R/etc/$2"; : > "$R/etc/$2"; fi

@@ -11,9 +11,10 @@
  * the container is refused by the kernel's routing (saddr 127/8 on a non-loopback device) unless
  * `route_localnet` is on for the *outgoing* device. So route_localnet is enabled on the container's
  * host veth only (never on `all` or an external interface, which is what made CVE-2020-8558 a
- * leak), POSTROUTING SNATs 127/8 to the gateway so no loopback address reaches the container, and a
- * raw-table rule drops any packet arriving on that veth with a 127/8 source or destination, so the
- * container cannot use the flag to reach the host's loopback-bound services.
+ * leak), POSTROUTING SNATs 127/8 to the gateway so no loopback address reaches the container, and
+ * the raw-table loopback guard (firewall.ts) drops any packet arriving on a conductor veth with a
+ * 127/8 source or destination, so the container cannot use the flag to reach the host's
+ * loopback-bound services.
  */
 import { createHash } from 'node:crypto';
 import { isIPv4, isIP } from 'node:net';

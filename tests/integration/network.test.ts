@@ -229,9 +229,9 @@ test('loopback-bound host services stay unreachable from containers and other ho
   // A hostile container routes 127.0.0.1 to its gateway, through the veth that has route_localnet.
   const attack = [
     'set -e',
-    'ip route del local 127.0.0.1 dev lo table local',
+    'ip addr flush dev lo', // 127.0.0.1 is no longer its own: replies from it are accepted
     'echo 1 > /proc/sys/net/ipv4/conf/eth0/route_localnet',
-    `ip route add 127.0.0.1/32 via ${pub.gateway} dev eth0 src ${pub.ip}`,
+    `ip route add 127.0.0.0/8 via ${pub.gateway} dev eth0 src ${pub.ip}`,
   ].join('\n');
   assert.is(inside('pub', ['sh', '-c', attack]).code, 0);
   assert.is(get('pub', `http://127.0.0.1:${LOCAL_ONLY_PORT}/`), null, 'container -> host loopback service');
@@ -246,9 +246,9 @@ test('loopback-bound host services stay unreachable from containers and other ho
   assert.is(get('pub', `http://127.0.0.1:${LOCAL_ONLY_PORT}/`), null);
   // The same from another host: its packets to 127.0.0.1 are martians on an ordinary interface.
   const outside = [
-    'ip route del local 127.0.0.1 dev lo table local',
+    'ip addr flush dev lo',
     'echo 1 > /proc/sys/net/ipv4/conf/eth0/route_localnet',
-    `ip route add 127.0.0.1/32 via ${OUTSIDE_HOST_ADDR} dev eth0`,
+    `ip route add 127.0.0.0/8 via ${OUTSIDE_HOST_ADDR} dev eth0`,
   ].join(' && ');
   assert.is(run(['ip', 'netns', 'exec', OUTSIDE_NS, 'sh', '-c', outside]).code, 0);
   assert.is(get('outside', `http://127.0.0.1:${LOCAL_ONLY_PORT}/`), null, 'other host -> host loopback service');
