@@ -151,7 +151,7 @@ async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[])
   const files = path.join(ctx.work, 'etc');
   if (!existsSync(files)) {
     mkdirSync(files, { recursive: true });
-    writeFileSync(path.join(files, 'resolv.conf'), hostResolvConf());
+    writeFileSync(path.join(files, 'resolv.conf'), hostResolvConf() ?? '');
   }
   return {
     lowerdirs: lowerdirs(ctx.paths, ctx.baseRootfs, below),

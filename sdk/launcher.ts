@@ -130,9 +130,10 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
 
 // $1 log file  $2 exit-code file  $3 log cap in bytes; the rest is the container's argv.
 // The container's stdout and stderr go through `head -c` so the log never grows past the cap;
-// `cat` then drains the rest so the container never blocks or dies of SIGPIPE.
+// `cat` then drains the rest so the container never blocks or dies of SIGPIPE. `stdbuf -o0`: GNU head
+// writes through stdio, which holds up to 4 KiB of a quiet container's output until it exits.
 export const MONITOR_SCRIPT = `LOG=$1; EXIT=$2; MAX=$3; shift 3
-{ "$@" </dev/null; echo $? > "$EXIT"; } 2>&1 | { head -c "$MAX" > "$LOG"; cat > /dev/null; } 3>&-
+{ "$@" </dev/null; echo $? > "$EXIT"; } 2>&1 | { stdbuf -o0 head -c "$MAX" > "$LOG"; cat > /dev/null; } 3>&-
 `;
 
 export interface DetachedOptions {

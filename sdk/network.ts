@@ -8,13 +8,14 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { resolvePaths, type CommonOptions, type Paths } from './config.ts';
+import { hostResolvConf } from './resolv.ts';
 import { ConductorError, isConductorError } from './errors.ts';
 import { chainSetupText, forwardingUsers, publishedHostPorts, restoreTextToArgvs } from './firewall.ts';
 import { withLock } from './fsutil.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { validateName } from './names.ts';
 import {
-  addHostsLine, allocateAddress, checkRouteOverlap, defaultRouteInterfaces, deriveResolvConf, describeCommand, describePlan,
+  addHostsLine, allocateAddress, checkRouteOverlap, defaultRouteInterfaces, describeCommand, describePlan,
   hostInterfaceName, isConductorInterface, listeningTcpPorts, planAddNetwork, planPeer, planUnpeer, poolFromEnv,
   removeHostsLine, rootIdOf, routedAddresses, validatePorts, type PeerEnd, type RouteEntry, type Step,
 } from './netplan.ts';
@@ -259,7 +260,7 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
   }
   const cp = containerPaths(paths, name);
   const resolvContent = internet
-    ? deriveResolvConf({ etc: readOr('/etc/resolv.conf', null), systemd: readOr('/run/systemd/resolve/resolv.conf', null) })
+    ? hostResolvConf()
     : null;
   if (internet && resolvContent === null) log.warn(`no usable host resolver for "${name}"; set CONDUCTOR_DNS`);
   const hostInterface = hostInterfaceName(paths.root, name);
@@ -290,7 +291,7 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
     await updateRecord(paths, name, (r) => ({ ...r, network })); // reserves the address
     return { ip, pid: rec.init!.pid };
   });
-  log.step(`network for "${name}": ${ip} via ${hostInterface}`);
+  log.info(`network for "${name}": ${ip} via ${hostInterface}`);
   await runPlan(paths, [name], plan(ip, pid), log, () => undefined);
   return info(ip);
 }

@@ -5,7 +5,7 @@ import {
   chainSetupText, commentTag, containerRules, forwardingUsers, publishedHostPorts, restoreText, restoreTextToArgvs,
 } from '../../sdk/firewall.ts';
 import {
-  addHostsLine, allocateAddress, checkRouteOverlap, defaultRouteInterfaces, deriveResolvConf, describePlan,
+  addHostsLine, allocateAddress, checkRouteOverlap, defaultRouteInterfaces, describePlan,
   hostInterfaceName, listeningTcpPorts, parseExposeSpec, parsePool, planAddNetwork, planPeer, planUnpeer,
   removeHostsLine, rootIdOf, routedAddresses, validatePorts, type AddNetworkInput, type PeerEnd, type RouteEntry,
 } from '../../sdk/netplan.ts';
@@ -129,26 +129,6 @@ test('default route interfaces, multipath included, never a conductor veth', () 
   assert.equal(defaultRouteInterfaces([{ dst: '10.0.0.0/8', dev: 'eth0' }]), []);
 });
 
-// --- resolv.conf ------------------------------------------------------------------------------
-
-test('resolv.conf: host resolvers, stub replaced by upstreams, CONDUCTOR_DNS overrides', () => {
-  const env = {};
-  const plain = deriveResolvConf({ etc: 'search lan\nnameserver 192.0.2.53\nnameserver ::1\nnameserver 127.0.0.1\n', systemd: null }, env);
-  assert.ok(plain!.includes('nameserver 192.0.2.53\n'));
-  assert.ok(plain!.includes('search lan'));
-  assert.not.ok(plain!.includes('127.0.0.1') || plain!.includes('::1'));
-  const stub = deriveResolvConf({ etc: 'nameserver 127.0.0.53\noptions edns0\n', systemd: 'nameserver 198.51.100.1\nnameserver 198.51.100.2\nsearch corp\n' }, env);
-  assert.is(stub, "# written by conductor from the host's resolvers\nnameserver 198.51.100.1\nnameserver 198.51.100.2\nsearch corp\n");
-  assert.is(deriveResolvConf({ etc: 'nameserver 127.0.0.53\n', systemd: null }, env), null);
-  assert.is(deriveResolvConf({ etc: null, systemd: null }, env), null);
-  const over = deriveResolvConf({ etc: 'nameserver 192.0.2.53\n', systemd: null }, { CONDUCTOR_DNS: '203.0.113.1, 203.0.113.2' });
-  assert.ok(over!.includes('nameserver 203.0.113.1\nnameserver 203.0.113.2\n'));
-  assert.not.ok(over!.includes('192.0.2.53'));
-  failure(() => deriveResolvConf({ etc: '', systemd: null }, { CONDUCTOR_DNS: 'dns.example' }), 'INVALID_ARGUMENT');
-});
-
-// --- hosts ------------------------------------------------------------------------------------
-
 test('hosts lines: appended once, removed exactly', () => {
   const h0 = '127.0.0.1 localhost\n10.177.0.2 web';
   const h1 = addHostsLine(h0, '10.177.0.3', 'db');
@@ -181,10 +161,6 @@ test('addnetwork plan without internet or ports (golden)', () => {
     'sysctl -qw net.ipv4.conf.cnd0badf00d.forwarding=1',
     '# isolate "web"',
     "iptables-restore -w --noflush <<'EOF'",
-    '*raw',
-    '-A CONDUCTOR-PREROUTING -i cnd0badf00d -s 127.0.0.0/8 -m comment --comment conductor:abcd1234:web -j DROP',
-    '-A CONDUCTOR-PREROUTING -i cnd0badf00d -d 127.0.0.0/8 -m comment --comment conductor:abcd1234:web -j DROP',
-    'COMMIT',
     '*filter',
     '-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY -m comment --comment conductor:abcd1234:web -j ACCEPT',
     '-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY -m comment --comment conductor:abcd1234:web -j ACCEPT',
@@ -202,10 +178,6 @@ test('addnetwork plan with internet and two published ports (golden)', () => {
   assert.equal(steps[3]!.argv, ['@sysctl', 'net.ipv4.conf.cnd0badf00d.route_localnet', '1']);
   const T = '-m comment --comment conductor:abcd1234:web';
   assert.is(steps[4]!.input, [
-    '*raw',
-    `-A CONDUCTOR-PREROUTING -i cnd0badf00d -s 127.0.0.0/8 ${T} -j DROP`,
-    `-A CONDUCTOR-PREROUTING -i cnd0badf00d -d 127.0.0.0/8 ${T} -j DROP`,
-    'COMMIT',
     '*nat',
     `-A CONDUCTOR-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
     `-A CONDUCTOR-OUTPUT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
@@ -300,12 +272,15 @@ test('restore text splits into single iptables commands for tolerant undo', () =
   const rules = containerRules({ tag: commentTag('r', 'c'), hostInterface: 'cnd00000000', ip: '10.1.0.2', gateway: '10.1.0.1', ports: [], internet: false, outInterfaces: [] });
   const argvs = restoreTextToArgvs(restoreText(rules, 'delete'));
   assert.is(argvs.length, rules.length);
-  assert.equal(argvs[0], ['iptables', '-w', '-t', 'raw', '-D', 'CONDUCTOR-PREROUTING', '-i', 'cnd00000000', '-s', '127.0.0.0/8', '-m', 'comment', '--comment', 'conductor:r:c', '-j', 'DROP']);
+  assert.equal(argvs[0], ['iptables', '-w', '-t', 'filter', '-D', 'CONDUCTOR-FORWARD', '-o', 'cnd00000000', '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '--ctdir', 'REPLY', '-m', 'comment', '--comment', 'conductor:r:c', '-j', 'ACCEPT']);
+  assert.ok(rules.every((r) => r.table === 'filter'), 'no nat rules without ports or internet; the loopback guard is shared');
 });
 
 const SAVE_EMPTY = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n-A FORWARD -i docker0 -j ACCEPT\nCOMMIT\n*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n';
 const SAVE_READY = [
-  '*raw', ':PREROUTING ACCEPT [0:0]', ':CONDUCTOR-PREROUTING - [0:0]', '-A PREROUTING -j CONDUCTOR-PREROUTING', 'COMMIT',
+  '*raw', ':PREROUTING ACCEPT [0:0]', ':CONDUCTOR-PREROUTING - [0:0]', '-A PREROUTING -j CONDUCTOR-PREROUTING',
+  '-A CONDUCTOR-PREROUTING -s 127.0.0.0/8 -i cnd+ -m comment --comment conductor-loopback-guard -j DROP',
+  '-A CONDUCTOR-PREROUTING -d 127.0.0.0/8 -i cnd+ -m comment --comment conductor-loopback-guard -j DROP', 'COMMIT',
   '*filter', ':FORWARD ACCEPT [0:0]', ':CONDUCTOR-FORWARD - [0:0]', '-A FORWARD -j CONDUCTOR-FORWARD', 'COMMIT',
   '*nat', ':CONDUCTOR-OUTPUT - [0:0]', ':CONDUCTOR-POSTROUTING - [0:0]', ':CONDUCTOR-PREROUTING - [0:0]',
   '-A PREROUTING -j CONDUCTOR-PREROUTING', '-A OUTPUT -j CONDUCTOR-OUTPUT', '-A POSTROUTING -j CONDUCTOR-POSTROUTING',
@@ -318,7 +293,9 @@ const SAVE_READY = [
 test('chain setup: only what is missing, never redeclaring an existing chain', () => {
   assert.is(chainSetupText(SAVE_READY), null);
   assert.is(chainSetupText(SAVE_EMPTY), [
-    '*raw', ':CONDUCTOR-PREROUTING - [0:0]', '-I PREROUTING 1 -j CONDUCTOR-PREROUTING', 'COMMIT',
+    '*raw', ':CONDUCTOR-PREROUTING - [0:0]', '-I PREROUTING 1 -j CONDUCTOR-PREROUTING',
+    '-A CONDUCTOR-PREROUTING -i cnd+ -s 127.0.0.0/8 -m comment --comment conductor-loopback-guard -j DROP',
+    '-A CONDUCTOR-PREROUTING -i cnd+ -d 127.0.0.0/8 -m comment --comment conductor-loopback-guard -j DROP', 'COMMIT',
     '*nat', ':CONDUCTOR-PREROUTING - [0:0]', '-I PREROUTING 1 -j CONDUCTOR-PREROUTING', ':CONDUCTOR-OUTPUT - [0:0]', '-I OUTPUT 1 -j CONDUCTOR-OUTPUT',
     ':CONDUCTOR-POSTROUTING - [0:0]', '-I POSTROUTING 1 -j CONDUCTOR-POSTROUTING', 'COMMIT',
     '*filter', ':CONDUCTOR-FORWARD - [0:0]', '-I FORWARD 1 -j CONDUCTOR-FORWARD', 'COMMIT', '',
@@ -326,6 +303,9 @@ test('chain setup: only what is missing, never redeclaring an existing chain', (
   // A chain that exists but lost its hook gets the hook only.
   const unhooked = SAVE_READY.replace('-A FORWARD -j CONDUCTOR-FORWARD\n', '');
   assert.is(chainSetupText(unhooked), '*filter\n-I FORWARD 1 -j CONDUCTOR-FORWARD\nCOMMIT\n');
+  // A guard rule flushed away by someone else is put back.
+  const unguarded = SAVE_READY.split('\n').filter((l) => !l.includes('-d 127.0.0.0/8')).join('\n');
+  assert.is(chainSetupText(unguarded), '*raw\n-A CONDUCTOR-PREROUTING -i cnd+ -d 127.0.0.0/8 -m comment --comment conductor-loopback-guard -j DROP\nCOMMIT\n');
 });
 
 test('published ports and forwarding users are read from iptables-save', () => {

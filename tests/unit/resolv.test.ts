@@ -1,46 +1,40 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chooseNameservers, hostResolvConf, nameserversOf, renderResolvConf } from '../../sdk/resolv.ts';
+import { ConductorError } from '../../sdk/errors.ts';
+import { deriveResolvConf, hostResolvConf } from '../../sdk/resolv.ts';
 
-const STUB_CONF = '# managed by systemd-resolved\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch corp.example\n';
-const UPSTREAM = '# upstream\nnameserver 10.0.0.2\nnameserver 2001:db8::53\nsearch corp.example\n';
+const HEADER = "# written by conductor from the host's resolvers\n";
+const STUB = 'nameserver 127.0.0.53\noptions edns0 trust-ad\n';
+const UPSTREAM = 'nameserver 198.51.100.1\nnameserver 198.51.100.2\nsearch corp\n';
 
-test('nameserversOf reads nameserver lines only, in order', () => {
-  assert.equal(nameserversOf('  nameserver 1.1.1.1\n#nameserver 9.9.9.9\nsearch x\nnameserver\t8.8.4.4 # c\n'), ['1.1.1.1', '8.8.4.4']);
-  assert.equal(nameserversOf(''), []);
+test('a plain host list is used, loopback and IPv6 resolvers dropped, search kept', () => {
+  const r = deriveResolvConf({ etc: 'search lan\nnameserver 192.0.2.53\nnameserver ::1\nnameserver 127.0.0.1\n', systemd: null }, {});
+  assert.is(r, HEADER + 'nameserver 192.0.2.53\nsearch lan\n');
 });
 
-test('a plain host list is used as is', () => {
-  assert.equal(chooseNameservers('nameserver 192.168.1.1\nnameserver 192.168.1.2\n', null), ['192.168.1.1', '192.168.1.2']);
+test('the systemd-resolved stub is replaced by its upstream list', () => {
+  assert.is(deriveResolvConf({ etc: STUB, systemd: UPSTREAM }, {}), HEADER + 'nameserver 198.51.100.1\nnameserver 198.51.100.2\nsearch corp\n');
 });
 
-test('the systemd-resolved stub is replaced by the upstream list', () => {
-  assert.equal(chooseNameservers(STUB_CONF, UPSTREAM), ['10.0.0.2', '2001:db8::53']);
+test('nothing usable → null (the caller says: set CONDUCTOR_DNS)', () => {
+  assert.is(deriveResolvConf({ etc: STUB, systemd: null }, {}), null);
+  assert.is(deriveResolvConf({ etc: null, systemd: null }, {}), null);
+  assert.is(deriveResolvConf({ etc: 'nameserver 127.0.1.1\n', systemd: null }, {}), null);
 });
 
-test('a stub without a readable upstream list yields no loopback resolver', () => {
-  assert.equal(chooseNameservers(STUB_CONF, null), []);
-});
-
-test('loopback resolvers are dropped, others kept', () => {
-  assert.equal(chooseNameservers('nameserver 127.0.0.1\nnameserver ::1\nnameserver 10.1.1.1\n', null), ['10.1.1.1']);
-  assert.equal(chooseNameservers('nameserver 127.0.1.1\n', null), []);
-});
-
-test('CONDUCTOR_DNS overrides everything, comma-separated, trimmed', () => {
-  assert.equal(chooseNameservers(STUB_CONF, UPSTREAM, '1.1.1.1, 9.9.9.9 ,'), ['1.1.1.1', '9.9.9.9']);
-  assert.equal(chooseNameservers('nameserver 10.0.0.9\n', null, '192.0.2.53'), ['192.0.2.53']);
-});
-
-test('renderResolvConf keeps the search line and lists nameservers', () => {
-  assert.is(renderResolvConf(['10.0.0.2', '10.0.0.3'], STUB_CONF), 'search corp.example\nnameserver 10.0.0.2\nnameserver 10.0.0.3\n');
-  assert.is(renderResolvConf(['10.0.0.2']), 'nameserver 10.0.0.2\n');
+test('CONDUCTOR_DNS overrides everything; a non-address is refused', () => {
+  const r = deriveResolvConf({ etc: 'nameserver 192.0.2.53\n', systemd: null }, { CONDUCTOR_DNS: '203.0.113.1, 203.0.113.2 ' });
+  assert.is(r, HEADER + 'nameserver 203.0.113.1\nnameserver 203.0.113.2\n');
+  try {
+    deriveResolvConf({ etc: '', systemd: null }, { CONDUCTOR_DNS: 'dns.example' });
+    assert.unreachable('accepted a host name');
+  } catch (e) {
+    assert.ok(e instanceof ConductorError && e.code === 'INVALID_ARGUMENT', String(e));
+  }
 });
 
 test('hostResolvConf honours CONDUCTOR_DNS from the given env', () => {
-  const text = hostResolvConf({ CONDUCTOR_DNS: '192.0.2.1,192.0.2.2' });
-  assert.equal(nameserversOf(text), ['192.0.2.1', '192.0.2.2']);
-  assert.not.match(text, /127\.0\.0\.53/);
+  assert.is(hostResolvConf({ CONDUCTOR_DNS: '192.0.2.1' }), HEADER + 'nameserver 192.0.2.1\n');
 });
 
 test.run();
