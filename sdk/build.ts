@@ -3,7 +3,7 @@
  * resolveBase → for each step: key → cache hit, or run it in a build container → writeImage.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ensureBase } from './base.ts';
@@ -12,7 +12,8 @@ import { parseConductorfile, type Instruction } from './conductorfile.ts';
 import { stageCopy } from './copy-stage.ts';
 import { ensureDevTemplate } from './devices.ts';
 import { BuildError, ConductorError } from './errors.ts';
-import { requireInitHelper } from './host.ts';
+import { removeDeadOwners } from './fsutil.ts';
+import { requireInitHelper, requireRoot } from './host.ts';
 import { containerEnv, type LaunchSpec } from './launch-plan.ts';
 import { launchAttached } from './launcher.ts';
 import { commitLayer, discardLayer, layerKey, lowerdirs, readLayer, removeStaleLayerTemps, startLayer, type PendingLayer } from './layers.ts';
@@ -20,7 +21,6 @@ import { createLogger, type Logger } from './log.ts';
 import { validateName } from './names.ts';
 import { hostResolvConf } from './resolv.ts';
 import { readImage, writeImage } from './image-store.ts';
-import { startTimeOf } from './proc.ts';
 import { baseId } from './base.ts';
 import type { BaseRef, ImageInfo } from './types.ts';
 
@@ -42,6 +42,7 @@ export interface BuildOptions extends CommonOptions {
  */
 export async function buildImage(name: string, opts: BuildOptions = {}): Promise<ImageInfo> {
   validateName('image', name);
+  requireRoot();
   const paths = resolvePaths(opts.root);
   const log = opts.log ?? createLogger();
   const file = path.resolve(opts.file ?? 'Conductorfile');
@@ -82,16 +83,7 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
 
 /** Work dirs of builds whose process is gone (killed): their staged COPY sources are dead weight. */
 function removeStaleBuildDirs(paths: Paths): void {
-  let names: string[] = [];
-  try {
-    names = readdirSync(paths.tmp);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = /^build-(\d+)-\d+$/.exec(n);
-    if (m && startTimeOf(Number(m[1])) === null) rmSync(path.join(paths.tmp, n), { recursive: true, force: true });
-  }
+  removeDeadOwners(paths.tmp, /^build-(\d+)-\d+$/);
 }
 
 interface StepContext {

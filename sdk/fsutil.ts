@@ -1,8 +1,8 @@
 /** Small filesystem primitives: atomic writes and exclusive locks. */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ConductorError } from './errors.ts';
-import { isAlive, refOf } from './proc.ts';
+import { isAlive, refOf, startTimeOf } from './proc.ts';
 import type { ProcessRef } from './types.ts';
 
 /** Write a file so readers see the old or the new content, never half of it. */
@@ -80,4 +80,21 @@ function breakIfStale(file: string): void {
   const moved = readFileSync(aside, 'utf8');
   if (moved === JSON.stringify(owner)) rmSync(aside, { force: true });
   else renameSync(aside, file);
+}
+
+/**
+ * Remove entries of `dir` whose name carries the PID of a process that is gone (group 1 of
+ * `pattern`): work dirs of a build or layer whose owner was killed.
+ */
+export function removeDeadOwners(dir: string, pattern: RegExp): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = pattern.exec(n);
+    if (m && startTimeOf(Number(m[1])) === null) rmSync(path.join(dir, n), { recursive: true, force: true });
+  }
 }

@@ -5,6 +5,7 @@ import { resolvePaths, type CommonOptions, type Paths } from './config.ts';
 import { ConductorError } from './errors.ts';
 import { deleteImageRecord, listImages, requireImage } from './image-store.ts';
 import { layerDir, listLayerKeys, removeStaleLayerTemps } from './layers.ts';
+import { requireRoot } from './host.ts';
 import { validateName } from './names.ts';
 import { listRecords } from './state.ts';
 import type { ImageInfo } from './types.ts';
@@ -23,6 +24,7 @@ export async function images(opts: CommonOptions = {}): Promise<ImageInfo[]> {
  */
 export async function removeImage(name: string, opts: CommonOptions = {}): Promise<{ removedLayers: number }> {
   validateName('image', name);
+  requireRoot();
   const paths = resolvePaths(opts.root);
   requireImage(paths, name);
   const users = listRecords(paths).filter((r) => r.image === name).map((r) => r.name);
@@ -66,6 +68,7 @@ export interface RemoveCacheResult {
  * @example const r = await removeCache(); console.log(r.kept);
  */
 export async function removeCache(opts: RemoveCacheOptions = {}): Promise<RemoveCacheResult> {
+  requireRoot();
   const paths = resolvePaths(opts.root);
   const containers = listRecords(paths);
   const kept: string[] = [];

@@ -6,8 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Paths } from './config.ts';
-import { readJson, writeJson } from './fsutil.ts';
-import { startTimeOf } from './proc.ts';
+import { readJson, removeDeadOwners, writeJson } from './fsutil.ts';
 
 export interface LayerInfo {
   key: string;
@@ -107,16 +106,7 @@ export function discardLayer(p: PendingLayer): void {
 
 /** Temp layers whose builder died (killed mid-RUN): safe to remove, their namespaces are gone. */
 export function removeStaleLayerTemps(paths: Paths): void {
-  let names: string[] = [];
-  try {
-    names = readdirSync(paths.layers);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = /^\.tmp-[0-9a-f]+-(\d+)-\d+$/.exec(n);
-    if (m && startTimeOf(Number(m[1])) === null) rmSync(path.join(paths.layers, n), { recursive: true, force: true });
-  }
+  removeDeadOwners(paths.layers, /^\.tmp-[0-9a-f]+-(\d+)-\d+$/);
 }
 
 export function listLayerKeys(paths: Paths): string[] {

@@ -3,8 +3,9 @@
  * container's cgroups and files. Works from whatever exists, so it also cleans up a container
  * whose `run` was killed half-way, and running it twice is harmless.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { Paths } from './config.ts';
+import type { ContainerPaths } from './state.ts';
 import { killCgroup, oomKilled, removeCgroups } from './cgroups.ts';
 import { ConductorError } from './errors.ts';
 import { withLock } from './fsutil.ts';
@@ -83,6 +84,69 @@ async function terminate(rec: ContainerRecord | null, init: ProcessRef | undefin
   return { killed, signal };
 }
 
+/**
+ * Processes of a launch whose caller was killed before it could record them: the detached
+ * monitor (argv: sh -c MONITOR conductor-monitor <log> ...), which leads its own process group
+ * with everything it started, and the setpriv/unshare/mount script/init helper chain (each has the
+ * rootfs path as an argument). Left alive, they race the removal: the monitor writes `exitcode`
+ * into the directory being deleted and the mount script's `mkdir -p` recreates it.
+ */
+function strayLaunch(cp: ContainerPaths): { groups: number[]; pids: number[] } {
+  const groups: number[] = [];
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    let argv: string[];
+    let pgrp: number;
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    } catch {
+      continue; // gone
+    }
+    if (argv[3] === 'conductor-monitor' && argv[4] === cp.log) {
+      if (pgrp === pid) groups.push(pid);
+      else pids.push(pid);
+    } else if (argv.includes(cp.rootfs)) pids.push(pid);
+  }
+  return { groups, pids };
+}
+
+/** After `graceMs` for them to end by themselves (an attached caller's unshare reaping the init), SIGKILL. */
+async function killStrayLaunch(cp: ContainerPaths, graceMs: number): Promise<void> {
+  const start = Date.now();
+  const deadline = start + graceMs + 3000;
+  for (;;) {
+    const { groups, pids } = strayLaunch(cp);
+    if (groups.length + pids.length === 0) return;
+    if (Date.now() - start < graceMs) {
+      await sleep(10);
+      continue;
+    }
+    for (const g of groups) {
+      try {
+        process.kill(-g, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    for (const p of pids) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    if (Date.now() >= deadline) {
+      throw new ConductorError('COMMAND_FAILED', `processes of container "${cp.dir}" survive SIGKILL: ${[...groups, ...pids].join(' ')}`);
+    }
+    await sleep(10);
+  }
+}
+
 /** Mounts under a path in this (the host's) mount namespace; there should never be any. */
 function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
@@ -97,6 +161,7 @@ export async function removeContainer(paths: Paths, name: string, opts: { timeou
     const rec = loadRecord(paths, name);
     const init = rec?.init ?? initFromPidFile(`${cp.rootfs}.pid`);
     const { killed, signal } = await terminate(rec, init, rec?.monitor, opts.timeoutSeconds);
+    await killStrayLaunch(cp, init ? 1000 : 0);
     const oom = rec ? oomKilled(rec.cgroups) : false;
     let exitCode = rec ? recordedExitCode(paths, rec) : null;
     if (killed || (oom && exitCode === SIGKILLED_BY_UNSHARE)) exitCode = 137;
@@ -109,7 +174,11 @@ export async function removeContainer(paths: Paths, name: string, opts: { timeou
       // Never delete through a mount: refuse and say what is still mounted.
       throw new ConductorError('COMMAND_FAILED', `container "${name}" still has mounts on the host: ${left.join(', ')}`, { hint: 'umount them, then stop again' });
     }
-    rmSync(cp.dir, { recursive: true, force: true });
+    try {
+      rmSync(cp.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
+    } catch (e) {
+      throw new ConductorError('COMMAND_FAILED', `cannot remove container "${name}": ${(e as Error).message}`, { cause: e });
+    }
     return { name, exitCode, signal, killed, oomKilled: oom };
   });
 }
