@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -146,6 +147,23 @@ static void mask_paths(const char *root) {
   }
 }
 
+/* /proc shows the PID namespace of whoever mounts it, so the container's PID 1 mounts its own. */
+static void mount_proc(const char *root) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/proc", root);
+  if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) die("mount /proc");
+}
+
+/* A background job of a non-interactive shell starts with SIGINT and SIGQUIT ignored, and ignored
+ * dispositions survive exec: give the command the defaults and an empty mask, as runc does. */
+static void reset_signals(void) {
+  sigset_t none;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+  sigemptyset(&none);
+  if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) die("sigprocmask");
+}
+
 static void enter_rootfs(const char *root) {
   if (chdir(root) < 0) die("chdir(rootfs)");
   /* pivot_root(".", ".") stacks the old root on top of the new one, so no
@@ -222,6 +240,7 @@ static int resolvable(const char *cmd0) {
 
 int main(int argc, char **argv) {
   int cgroup_fds[MAX_LIST], ncg = 0, nenv = 0, privileged = 0, mkdir_wd = 0, ready_fd = -1, wait_fd = -1;
+  int mountproc = 0, pdeathsig = 0;
   const char *hostname = NULL, *rootfs = NULL, *workdir = NULL, *env[MAX_LIST];
   uint64_t cap_add = 0, cap_drop = 0, caps;
   char **cmd = NULL;
@@ -231,6 +250,8 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--") == 0) { cmd = &argv[i + 1]; break; }
     if (strcmp(a, "--privileged") == 0) { privileged = 1; continue; }
     if (strcmp(a, "--mkdir-workdir") == 0) { mkdir_wd = 1; continue; }
+    if (strcmp(a, "--mount-proc") == 0) { mountproc = 1; continue; }
+    if (strcmp(a, "--pdeathsig") == 0) { pdeathsig = 1; continue; }
     if (!v) usage("missing value for option");
     i++;
     if (strcmp(a, "--cgroup-fd") == 0) {
@@ -267,6 +288,9 @@ int main(int argc, char **argv) {
 
   /* 0. Hold until the caller has finished wiring (e.g. the network) from outside:
    * the command must never run before its network exists. EOF = the caller gave up. */
+  /* The container dies with the process that waits for it (attached runs: the CLI's chain). */
+  if (pdeathsig && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die("prctl(PR_SET_PDEATHSIG)");
+  reset_signals();
   if (wait_fd >= 0) {
     char go;
     if (read(wait_fd, &go, 1) != 1) {
@@ -283,6 +307,7 @@ int main(int argc, char **argv) {
   if (hostname && sethostname(hostname, strlen(hostname)) < 0) die("sethostname");
   /* 3. Run mode: mask /proc and /sys while we still see them through DIR, then pivot. */
   if (rootfs) {
+    if (mountproc) mount_proc(rootfs);
     if (!privileged) mask_paths(rootfs);
     enter_rootfs(rootfs);
   }

@@ -37,21 +37,17 @@ export interface LaunchSpec {
   cgroupNamespace: boolean;
   /** Hold the command until the caller writes a byte to the ready fd (network wiring first). */
   waitForGo: boolean;
+  /** Kill the container when the process waiting for it dies (set by launchAttached). */
+  diesWithCaller?: boolean;
 }
 
 // $1 rootfs  $2 lowerdir  $3 upper  $4 work  $5 dev template  $6 hosts  $7 hostname  $8 resolv.conf
-// $9 ready fd; the rest is the helper's argv.
-// The host PID is read from the host's procfs, still mounted at /proc until the new one is:
-// $$ would say 1 inside the new PID namespace. "$R.pid" keeps it (with its start time) for a
-// `stop` after the caller was killed before it could record it.
-// Device nodes: the overlay is nodev (a node the container mknods, or an image ships, cannot be
-// opened) and /dev, the only place its minimal nodes work, is made read-only once populated, so
-// CAP_MKNOD never reaches a host device (Docker gets the same from its devices cgroup).
+// $9 ready fd; the rest is the waiter's argv (WAIT_SCRIPT via `unshare --pid`).
+// /proc is mounted by the init helper: a procfs shows the PID namespace of the process mounting it.
 export const MOUNT_SCRIPT = `set -e
-R=$1; FD=$9
+R=$1
 mount -t overlay overlay -o "nodev,lowerdir=$2,upperdir=$3,workdir=$4" "$R"
 mkdir -p "$R/proc" "$R/sys" "$R/dev" "$R/etc" "$R/tmp"
-mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys"
 mount -t tmpfs -o nosuid,noexec,mode=755,size=65536k tmpfs "$R/dev"
 cp -a "$5/." "$R/dev/"
@@ -67,12 +63,27 @@ bind() {
 bind "$6" hosts
 bind "$7" hostname
 bind "$8" resolv.conf
-read -r STAT < /proc/self/stat
-ref() { echo "$1 \${22}"; }
-ref $STAT > "$R.pid"
-echo "\${STAT%% *}" >&"$FD"
 shift 9
 exec "$@"
+`;
+
+// $1 ready fd  $2 pid file; the rest is the init helper's argv.
+// Runs right after unshare(CLONE_NEWPID) without a fork, so its first child becomes the container's
+// PID 1: it forks nothing else before that. It stays as the init's parent to collect its real exit
+// status (128+n for a signal; util-linux 2.38's `unshare --fork` turns SIGKILL into 1). The command
+// keeps the caller's stdin through fd 9 (cgroup fds are 4-6): an asynchronous list would get /dev/null. SIGINT and SIGQUIT
+// reach the command from the terminal; the waiter ignores them (the helper resets them to default).
+export const WAIT_SCRIPT = `FD=$1; PIDFILE=$2; shift 2
+trap '' INT QUIT
+exec 9<&0
+"$@" <&9 9<&- &
+C=$!
+exec 9<&-
+read -r STAT < /proc/$C/stat
+ref() { echo "$1 \${22}"; }
+ref $STAT > "$PIDFILE"
+echo "$C" >&"$FD"
+wait "$C"
 `;
 
 export function lowerdirOption(lowerdirs: string[]): string {
@@ -83,7 +94,8 @@ export function lowerdirOption(lowerdirs: string[]): string {
 export function initArgs(spec: LaunchSpec, mode: 'run' | 'exec'): string[] {
   const a: string[] = [spec.initHelper];
   for (const fd of spec.cgroupFds) a.push('--cgroup-fd', String(fd));
-  if (mode === 'run') a.push('--hostname', spec.hostname, '--rootfs', spec.rootfs, '--mkdir-workdir');
+  if (mode === 'run') a.push('--hostname', spec.hostname, '--mount-proc', '--rootfs', spec.rootfs, '--mkdir-workdir');
+  if (mode === 'run' && spec.diesWithCaller) a.push('--pdeathsig');
   a.push('--workdir', spec.workdir, '--ready-fd', String(spec.readyFd));
   if (spec.waitForGo) a.push('--wait-fd', String(spec.readyFd));
   for (const e of spec.env) a.push('--env', e);
@@ -100,9 +112,12 @@ export function securityArgs(sec: SecurityOptions): string[] {
   return a;
 }
 
-/** The full argv: unshare → sh mount script → init helper → command. */
+/**
+ * The full argv: unshare (mount, uts, ipc, net, cgroup) → sh mount script → unshare --pid → sh
+ * waiter → init helper → command.
+ */
 export function planLaunch(spec: LaunchSpec): string[] {
-  const ns = ['--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--propagation', 'private'];
+  const ns = ['--mount', '--uts', '--ipc', '--propagation', 'private'];
   if (spec.network === 'none') ns.push('--net');
   if (spec.cgroupNamespace) ns.push('--cgroup');
   return [
@@ -110,6 +125,8 @@ export function planLaunch(spec: LaunchSpec): string[] {
     '/bin/sh', '-c', MOUNT_SCRIPT, 'conductor-mount',
     spec.rootfs, lowerdirOption(spec.lowerdirs), spec.upper, spec.work, spec.devTemplate,
     spec.hosts, spec.hostnameFile, spec.resolv, String(spec.readyFd),
+    'unshare', '--pid', '--',
+    '/bin/sh', '-c', WAIT_SCRIPT, 'conductor-wait', String(spec.readyFd), `${spec.rootfs}.pid`,
     ...initArgs(spec, 'run'),
   ];
 }

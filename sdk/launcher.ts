@@ -20,8 +20,8 @@ export interface Started {
 export type BeforeStart = (init: ProcessRef) => Promise<void>;
 
 /**
- * The launch protocol on the ready fd (a socket pair): the mount script sends the init's host PID
- * on a line; if the spec holds the command, we run `beforeStart` and send "G"; the init helper
+ * The launch protocol on the ready fd (a socket pair): the PID-namespace waiter sends the init's
+ * host PID on a line; if the spec holds the command, we run `beforeStart` and send "G"; the init helper
  * sends "R" right before it execs the command. Resolves on "R"; rejects with LaunchFailed if the
  * process exits first (setup or the helper failed, having said why on stderr).
  */
@@ -45,10 +45,11 @@ function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, k
     stream.on('error', () => {});
     stream.on('data', (c: Buffer) => {
       buf += c.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0 && !sawPid) {
+      // The waiter's PID line and the helper's "R" come from two processes: either may be first.
+      const line = /(\d+)\n/.exec(buf);
+      if (line && !sawPid) {
         sawPid = true;
-        init = refOf(Number(buf.slice(0, nl)));
+        init = refOf(Number(line[1]));
         if (beforeStart) {
           if (!init) return finish(new LaunchFailed(125));
           beforeStart(init).then(
@@ -60,7 +61,7 @@ function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, k
           );
         }
       }
-      if (nl >= 0 && buf.slice(nl + 1).includes('R')) finish(null);
+      if (sawPid && buf.replace(/\d+\n/, '').includes('R')) finish(null);
     });
     child.on('exit', onExit);
   });
@@ -93,7 +94,7 @@ function diesWithCaller(argv: string[]): string[] {
 }
 
 export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): Promise<AttachedRun> {
-  const argv = diesWithCaller(planLaunch(spec));
+  const argv = diesWithCaller(planLaunch({ ...spec, diesWithCaller: true }));
   const collect = Boolean(opts.onOutput);
   const stdio: StdioOptions = [
     typeof opts.stdin === 'string' ? opts.stdin : 'pipe',

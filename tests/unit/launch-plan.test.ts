@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { containerEnv, hostsFile, initArgs, lowerdirOption, MOUNT_SCRIPT, planLaunch, securityArgs, type LaunchSpec } from '../../sdk/launch-plan.ts';
+import { containerEnv, hostsFile, initArgs, lowerdirOption, MOUNT_SCRIPT, planLaunch, securityArgs, WAIT_SCRIPT, type LaunchSpec } from '../../sdk/launch-plan.ts';
 
 function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
   return {
@@ -29,15 +29,17 @@ function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
 
 test('planLaunch golden argv', () => {
   assert.equal(planLaunch(spec({ cgroupFds: [4, 5], security: { privileged: false, capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'] } })), [
-    'unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--net', '--cgroup', '--',
+    'unshare', '--mount', '--uts', '--ipc', '--propagation', 'private', '--net', '--cgroup', '--',
     '/bin/sh', '-c', MOUNT_SCRIPT, 'conductor-mount',
     '/r/.containers/web/rootfs',
     '/r/.layers/k2/diff:/r/.layers/k1/diff:/c/base/debian-bookworm/rootfs',
     '/r/.containers/web/upper', '/r/.containers/web/work', '/c/dev',
     '/r/.containers/web/hosts', '/r/.containers/web/hostname', '/r/.containers/web/resolv.conf', '3',
+    'unshare', '--pid', '--',
+    '/bin/sh', '-c', WAIT_SCRIPT, 'conductor-wait', '3', '/r/.containers/web/rootfs.pid',
     '/pkg/native/conductor-init',
     '--cgroup-fd', '4', '--cgroup-fd', '5',
-    '--hostname', 'web', '--rootfs', '/r/.containers/web/rootfs', '--mkdir-workdir',
+    '--hostname', 'web', '--mount-proc', '--rootfs', '/r/.containers/web/rootfs', '--mkdir-workdir',
     '--workdir', '/', '--ready-fd', '3',
     '--env', 'PATH=/usr/bin:/bin', '--env', 'HOSTNAME=web',
     '--cap-add', 'NET_ADMIN', '--cap-drop', 'CHOWN',
@@ -48,7 +50,7 @@ test('planLaunch golden argv', () => {
 test('host network: no --net; no cgroup namespace: no --cgroup', () => {
   const argv = planLaunch(spec({ network: 'host', cgroupNamespace: false }));
   const ns = argv.slice(0, argv.indexOf('--'));
-  assert.equal(ns, ['unshare', '--mount', '--uts', '--ipc', '--pid', '--fork', '--kill-child', '--propagation', 'private']);
+  assert.equal(ns, ['unshare', '--mount', '--uts', '--ipc', '--propagation', 'private']);
 });
 
 test('the mount script is constant: every variable part is an argument', () => {
@@ -58,9 +60,12 @@ test('the mount script is constant: every variable part is an argument', () => {
   assert.is(a[at], MOUNT_SCRIPT);
   assert.is(b[b.indexOf('-c') + 1], MOUNT_SCRIPT);
   assert.not.ok(MOUNT_SCRIPT.includes('/x y'));
-  // Nine positional parameters, then the helper's argv.
+  // Nine positional parameters, then the PID-namespace waiter and the helper's argv.
   assert.is(a[at + 1], 'conductor-mount');
-  assert.is(a[at + 11], '/pkg/native/conductor-init');
+  assert.is(a[at + 11], 'unshare');
+  assert.is(b[b.indexOf('-c', at + 1) + 1], WAIT_SCRIPT);
+  assert.not.ok(WAIT_SCRIPT.includes('/x y'));
+  assert.is(a[at + 20], '/pkg/native/conductor-init');
 });
 
 test('the user command is passed byte for byte, after the last --', () => {
