@@ -33,6 +33,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "rootfs.h"
+
 #define MAX_LIST 64
 
 static void die(const char *step) {
@@ -241,6 +243,7 @@ static int resolvable(const char *cmd0) {
 int main(int argc, char **argv) {
   int cgroup_fds[MAX_LIST], ncg = 0, nenv = 0, privileged = 0, mkdir_wd = 0, ready_fd = -1, wait_fd = -1;
   int mountproc = 0, pdeathsig = 0;
+  struct rootfs_spec fs = { 0 };
   const char *hostname = NULL, *rootfs = NULL, *workdir = NULL, *env[MAX_LIST];
   uint64_t cap_add = 0, cap_drop = 0, caps;
   char **cmd = NULL;
@@ -269,6 +272,15 @@ int main(int argc, char **argv) {
       long fd = strtol(v, &end, 10);
       if (*end || fd < 3) usage("bad --ready-fd");
       ready_fd = (int)fd;
+    } else if (strcmp(a, "--overlay-lower") == 0) fs.lower = v;
+    else if (strcmp(a, "--overlay-upper") == 0) fs.upper = v;
+    else if (strcmp(a, "--overlay-work") == 0) fs.work = v;
+    else if (strcmp(a, "--bind-file") == 0) {
+      /* SRC:DEST, DEST relative to the rootfs; conductor's paths never contain ':'. */
+      const char *colon = strrchr(v, ':');
+      if (!colon || colon == v || !colon[1] || fs.nbinds == MAX_BINDS) usage("bad --bind-file (want SRC:DEST)");
+      fs.bind_src[fs.nbinds] = strndup(v, (size_t)(colon - v));
+      fs.bind_dst[fs.nbinds++] = colon + 1;
     } else if (strcmp(a, "--hostname") == 0) hostname = v;
     else if (strcmp(a, "--rootfs") == 0) rootfs = v;
     else if (strcmp(a, "--workdir") == 0) workdir = v;
@@ -307,6 +319,11 @@ int main(int argc, char **argv) {
   if (hostname && sethostname(hostname, strlen(hostname)) < 0) die("sethostname");
   /* 3. Run mode: mask /proc and /sys while we still see them through DIR, then pivot. */
   if (rootfs) {
+    if (fs.lower) {
+      if (!fs.upper || !fs.work) usage("--overlay-lower needs --overlay-upper and --overlay-work");
+      fs.root = rootfs;
+      setup_rootfs(&fs);
+    }
     if (mountproc) mount_proc(rootfs);
     if (!privileged) mask_paths(rootfs);
     enter_rootfs(rootfs);

@@ -10,7 +10,6 @@ import { ensureBase } from './base.ts';
 import { INIT_HELPER, resolvePaths, type CommonOptions, type Paths } from './config.ts';
 import { parseConductorfile, type Instruction } from './conductorfile.ts';
 import { stageCopy } from './copy-stage.ts';
-import { ensureDevTemplate } from './devices.ts';
 import { BuildError, ConductorError } from './errors.ts';
 import { removeDeadOwners } from './fsutil.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
@@ -150,7 +149,6 @@ async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[])
     upper: layer.diff,
     work: layer.work,
     rootfs: layer.merged,
-    devTemplate: await ensureDevTemplate(ctx.paths.cache),
     // Only resolv.conf is lent to RUN steps (apt needs it); nothing of it stays in the layer.
     hosts: '',
     hostnameFile: '',

@@ -1,10 +1,11 @@
 /**
  * Pure planning of a container start: the argv that creates the namespaces (util-linux unshare),
- * the fixed /bin/sh script that mounts the root filesystem inside them, and the arguments of the
- * init helper that pivots into it, drops privileges and execs the command.
+ * the fixed /bin/sh waiter that becomes the parent of the container's PID 1, and the arguments of
+ * the init helper that mounts the root filesystem, pivots into it, drops privileges and execs the
+ * command.
  *
- * The script text never changes; every variable part is a positional argument, so nothing the user
- * passes is ever parsed by a shell.
+ * The waiter's text never changes; every variable part is a positional argument, so nothing the
+ * user passes is ever parsed by a shell.
  */
 import type { SecurityOptions } from './types.ts';
 
@@ -15,8 +16,6 @@ export interface LaunchSpec {
   work: string;
   /** Empty directory the overlay is mounted on (inside the new mount namespace only). */
   rootfs: string;
-  /** Directory of device nodes copied into the container's tmpfs /dev. */
-  devTemplate: string;
   /** Files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf (edited in place later); '' = leave the image's. */
   hosts: string;
   hostnameFile: string;
@@ -41,34 +40,8 @@ export interface LaunchSpec {
   diesWithCaller?: boolean;
 }
 
-// $1 rootfs  $2 lowerdir  $3 upper  $4 work  $5 dev template  $6 hosts  $7 hostname  $8 resolv.conf
-// $9 ready fd; the rest is the waiter's argv (WAIT_SCRIPT via `unshare --pid`).
-// /proc is mounted by the init helper: a procfs shows the PID namespace of the process mounting it.
-export const MOUNT_SCRIPT = `set -e
-R=$1
-mount -t overlay overlay -o "nodev,lowerdir=$2,upperdir=$3,workdir=$4" "$R"
-mkdir -p "$R/proc" "$R/sys" "$R/dev" "$R/etc" "$R/tmp"
-mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys"
-mount -t tmpfs -o nosuid,noexec,mode=755,size=65536k tmpfs "$R/dev"
-cp -a "$5/." "$R/dev/"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5,nosuid,noexec devpts "$R/dev/pts"
-mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$R/dev/shm"
-mount -t mqueue -o nosuid,nodev,noexec mqueue "$R/dev/mqueue"
-mount -o remount,ro,nosuid,noexec "$R/dev"
-bind() {
-  [ -n "$1" ] || return 0
-  if [ -L "$R/etc/$2" ] || [ ! -e "$R/etc/$2" ]; then rm -f "$R/etc/$2"; : > "$R/etc/$2"; fi
-  mount --bind "$1" "$R/etc/$2"
-}
-bind "$6" hosts
-bind "$7" hostname
-bind "$8" resolv.conf
-shift 9
-exec "$@"
-`;
-
 // $1 ready fd  $2 pid file; the rest is the init helper's argv.
-// Runs right after unshare(CLONE_NEWPID) without a fork, so its first child becomes the container's
+// Runs right after unshare(2) without a fork, so its first child becomes the container's
 // PID 1: it forks nothing else before that. It stays as the init's parent to collect its real exit
 // status (128+n for a signal; util-linux 2.38's `unshare --fork` turns SIGKILL into 1). The command
 // keeps the caller's stdin through fd 9 (cgroup fds are 4-6): an asynchronous list would get /dev/null. SIGINT and SIGQUIT
@@ -94,7 +67,12 @@ export function lowerdirOption(lowerdirs: string[]): string {
 export function initArgs(spec: LaunchSpec, mode: 'run' | 'exec'): string[] {
   const a: string[] = [spec.initHelper];
   for (const fd of spec.cgroupFds) a.push('--cgroup-fd', String(fd));
-  if (mode === 'run') a.push('--hostname', spec.hostname, '--mount-proc', '--rootfs', spec.rootfs, '--mkdir-workdir');
+  if (mode === 'run') {
+    a.push('--hostname', spec.hostname, '--rootfs', spec.rootfs, '--mount-proc', '--mkdir-workdir');
+    a.push('--overlay-lower', lowerdirOption(spec.lowerdirs), '--overlay-upper', spec.upper, '--overlay-work', spec.work);
+    const binds: Array<[string, string]> = [[spec.hosts, 'etc/hosts'], [spec.hostnameFile, 'etc/hostname'], [spec.resolv, 'etc/resolv.conf']];
+    for (const [src, dst] of binds) if (src) a.push('--bind-file', `${src}:${dst}`);
+  }
   if (mode === 'run' && spec.diesWithCaller) a.push('--pdeathsig');
   a.push('--workdir', spec.workdir, '--ready-fd', String(spec.readyFd));
   if (spec.waitForGo) a.push('--wait-fd', String(spec.readyFd));
@@ -112,20 +90,13 @@ export function securityArgs(sec: SecurityOptions): string[] {
   return a;
 }
 
-/**
- * The full argv: unshare (mount, uts, ipc, net, cgroup) → sh mount script → unshare --pid → sh
- * waiter → init helper → command.
- */
+/** The full argv: unshare (all namespaces at once) → sh waiter → init helper → command. */
 export function planLaunch(spec: LaunchSpec): string[] {
-  const ns = ['--mount', '--uts', '--ipc', '--propagation', 'private'];
+  const ns = ['--mount', '--uts', '--ipc', '--pid', '--propagation', 'private'];
   if (spec.network === 'none') ns.push('--net');
   if (spec.cgroupNamespace) ns.push('--cgroup');
   return [
     'unshare', ...ns, '--',
-    '/bin/sh', '-c', MOUNT_SCRIPT, 'conductor-mount',
-    spec.rootfs, lowerdirOption(spec.lowerdirs), spec.upper, spec.work, spec.devTemplate,
-    spec.hosts, spec.hostnameFile, spec.resolv, String(spec.readyFd),
-    'unshare', '--pid', '--',
     '/bin/sh', '-c', WAIT_SCRIPT, 'conductor-wait', String(spec.readyFd), `${spec.rootfs}.pid`,
     ...initArgs(spec, 'run'),
   ];

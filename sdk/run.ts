@@ -7,7 +7,6 @@ import { INIT_HELPER, LOG_MAX_BYTES, resolvePaths, type CommonOptions, type Path
 import { baseRootfs } from './base.ts';
 import { closeFds, cgroupId, createCgroups, oomKilled, openProcsFds } from './cgroups.ts';
 import { prepareContainerDir } from './container-files.ts';
-import { ensureDevTemplate } from './devices.ts';
 import { ConductorError } from './errors.ts';
 import { withLock } from './fsutil.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
@@ -18,7 +17,7 @@ import { lowerdirs } from './layers.ts';
 import { validateName } from './names.ts';
 import { addNetwork } from './network.ts';
 import { containerPaths, requireRecord as rec0, saveRecord, updateRecord } from './state.ts';
-import { removeContainer, SIGKILLED_BY_UNSHARE } from './stop.ts';
+import { removeContainer } from './stop.ts';
 import type { ContainerRecord, PortMapping, ResourceLimits, SecurityOptions } from './types.ts';
 
 export interface RunOptions extends CommonOptions {
@@ -111,7 +110,6 @@ export async function runContainer(image: string, name: string, opts: RunOptions
       upper: cp.upper,
       work: cp.work,
       rootfs: cp.rootfs,
-      devTemplate: await ensureDevTemplate(paths.cache),
       hosts: cp.hosts,
       hostnameFile: cp.hostname,
       resolv: cp.resolv,
@@ -192,7 +190,6 @@ async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: 
     for (const [s, h] of handlers) process.off(s, h);
   }
   const oom = oomKilled(rec0(paths, name).cgroups);
-  if (oom && exitCode === SIGKILLED_BY_UNSHARE) exitCode = 137;
   const record = await updateRecord(paths, name, (r) => ({ ...r, exitCode, finishedAt: new Date().toISOString() }));
   const result: RunResult = { record, exitCode, oomKilled: oom };
   if (collect) {

@@ -25,12 +25,6 @@ export interface StopResult {
   oomKilled: boolean;
 }
 
-/**
- * util-linux 2.38's `unshare --fork` exits 1 ("sigprocmask unblock failed") when its child dies of
- * SIGKILL, because it tries to reset SIGKILL's handler. Where we know SIGKILL was the cause (our
- * own kill, or the OOM killer) we report 137 as Docker does.
- */
-export const SIGKILLED_BY_UNSHARE = 1;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -185,10 +179,13 @@ export async function removeContainer(paths: Paths, name: string, opts: { timeou
     const rec = loadRecord(paths, name);
     const init = rec?.init ?? initFromPidFile(`${cp.rootfs}.pid`);
     const { killed, signal } = await terminate(rec, init, rec?.monitor, opts.timeoutSeconds);
-    await killStrayLaunch(cp, init ? 1000 : 0);
+    // A record that names both its monitor (or its attached exit) and its init was saved after the
+    // launch completed, and terminate() has ended both: only a half-made launch needs the /proc scan.
+    const complete = rec?.init !== undefined && (rec.monitor !== undefined || rec.exitCode !== undefined);
+    if (!complete) await killStrayLaunch(cp, init ? 1000 : 0);
     const oom = rec ? oomKilled(rec.cgroups) : false;
     let exitCode = rec ? recordedExitCode(paths, rec) : null;
-    if (killed || (oom && exitCode === SIGKILLED_BY_UNSHARE)) exitCode = 137;
+    if (killed && exitCode === null) exitCode = 137;
     if (rec) {
       await undoAll(paths, rec);
       await removeCgroups(rec.cgroups);

@@ -159,11 +159,9 @@ async function prepareIntegration(cache: string): Promise<string | null> {
   try {
     const { resolvePaths } = await import('../sdk/config.ts');
     const { ensureBase } = await import('../sdk/base.ts');
-    const { ensureDevTemplate } = await import('../sdk/devices.ts');
     const { createLogger } = await import('../sdk/log.ts');
     const paths = resolvePaths(undefined, { ...process.env, CONDUCTOR_CACHE: cache });
     await ensureBase(paths, { distro: 'debian', suite: 'bookworm' }, createLogger());
-    await ensureDevTemplate(paths.cache);
   } catch (e) {
     return `could not prepare the base in ${cache}: ${e instanceof Error ? e.message : String(e)}`;
   }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { containerEnv, hostsFile, initArgs, lowerdirOption, MOUNT_SCRIPT, planLaunch, securityArgs, WAIT_SCRIPT, type LaunchSpec } from '../../sdk/launch-plan.ts';
+import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, WAIT_SCRIPT, type LaunchSpec } from '../../sdk/launch-plan.ts';
 
 function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
   return {
@@ -8,7 +8,6 @@ function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
     upper: '/r/.containers/web/upper',
     work: '/r/.containers/web/work',
     rootfs: '/r/.containers/web/rootfs',
-    devTemplate: '/c/dev',
     hosts: '/r/.containers/web/hosts',
     hostnameFile: '/r/.containers/web/hostname',
     resolv: '/r/.containers/web/resolv.conf',
@@ -29,17 +28,16 @@ function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
 
 test('planLaunch golden argv', () => {
   assert.equal(planLaunch(spec({ cgroupFds: [4, 5], security: { privileged: false, capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'] } })), [
-    'unshare', '--mount', '--uts', '--ipc', '--propagation', 'private', '--net', '--cgroup', '--',
-    '/bin/sh', '-c', MOUNT_SCRIPT, 'conductor-mount',
-    '/r/.containers/web/rootfs',
-    '/r/.layers/k2/diff:/r/.layers/k1/diff:/c/base/debian-bookworm/rootfs',
-    '/r/.containers/web/upper', '/r/.containers/web/work', '/c/dev',
-    '/r/.containers/web/hosts', '/r/.containers/web/hostname', '/r/.containers/web/resolv.conf', '3',
-    'unshare', '--pid', '--',
+    'unshare', '--mount', '--uts', '--ipc', '--pid', '--propagation', 'private', '--net', '--cgroup', '--',
     '/bin/sh', '-c', WAIT_SCRIPT, 'conductor-wait', '3', '/r/.containers/web/rootfs.pid',
     '/pkg/native/conductor-init',
     '--cgroup-fd', '4', '--cgroup-fd', '5',
-    '--hostname', 'web', '--mount-proc', '--rootfs', '/r/.containers/web/rootfs', '--mkdir-workdir',
+    '--hostname', 'web', '--rootfs', '/r/.containers/web/rootfs', '--mount-proc', '--mkdir-workdir',
+    '--overlay-lower', '/r/.layers/k2/diff:/r/.layers/k1/diff:/c/base/debian-bookworm/rootfs',
+    '--overlay-upper', '/r/.containers/web/upper', '--overlay-work', '/r/.containers/web/work',
+    '--bind-file', '/r/.containers/web/hosts:etc/hosts',
+    '--bind-file', '/r/.containers/web/hostname:etc/hostname',
+    '--bind-file', '/r/.containers/web/resolv.conf:etc/resolv.conf',
     '--workdir', '/', '--ready-fd', '3',
     '--env', 'PATH=/usr/bin:/bin', '--env', 'HOSTNAME=web',
     '--cap-add', 'NET_ADMIN', '--cap-drop', 'CHOWN',
@@ -47,25 +45,26 @@ test('planLaunch golden argv', () => {
   ]);
 });
 
+test('builds lend only resolv.conf: empty bind sources are left out', () => {
+  const a = initArgs(spec({ hosts: '', hostnameFile: '' }), 'run');
+  assert.equal(a.filter((_, i) => a[i - 1] === '--bind-file'), ['/r/.containers/web/resolv.conf:etc/resolv.conf']);
+});
+
 test('host network: no --net; no cgroup namespace: no --cgroup', () => {
   const argv = planLaunch(spec({ network: 'host', cgroupNamespace: false }));
   const ns = argv.slice(0, argv.indexOf('--'));
-  assert.equal(ns, ['unshare', '--mount', '--uts', '--ipc', '--propagation', 'private']);
+  assert.equal(ns, ['unshare', '--mount', '--uts', '--ipc', '--pid', '--propagation', 'private']);
 });
 
-test('the mount script is constant: every variable part is an argument', () => {
+test('the waiter script is constant: every variable part is an argument', () => {
   const a = planLaunch(spec());
   const b = planLaunch(spec({ rootfs: '/x y/$(reboot)', hostname: 'other', command: ['true'], lowerdirs: ['/l'] }));
   const at = a.indexOf('-c') + 1;
-  assert.is(a[at], MOUNT_SCRIPT);
-  assert.is(b[b.indexOf('-c') + 1], MOUNT_SCRIPT);
-  assert.not.ok(MOUNT_SCRIPT.includes('/x y'));
-  // Nine positional parameters, then the PID-namespace waiter and the helper's argv.
-  assert.is(a[at + 1], 'conductor-mount');
-  assert.is(a[at + 11], 'unshare');
-  assert.is(b[b.indexOf('-c', at + 1) + 1], WAIT_SCRIPT);
+  assert.is(a[at], WAIT_SCRIPT);
+  assert.is(b[b.indexOf('-c') + 1], WAIT_SCRIPT);
   assert.not.ok(WAIT_SCRIPT.includes('/x y'));
-  assert.is(a[at + 20], '/pkg/native/conductor-init');
+  assert.is(a[at + 1], 'conductor-wait');
+  assert.is(a[at + 4], '/pkg/native/conductor-init');
 });
 
 test('the user command is passed byte for byte, after the last --', () => {
