@@ -81,6 +81,9 @@ export interface PendingLayer {
 export function startLayer(paths: Paths, key: string): PendingLayer {
   const dir = path.join(paths.layers, `.tmp-${key.slice(0, 16)}-${process.pid}-${Date.now()}`);
   const p = { key, dir, diff: path.join(dir, 'diff'), work: path.join(dir, 'work'), merged: path.join(dir, 'merged') };
+  // Layers hold whatever RUN made (setuid binaries, sockets): not for other host users to reach.
+  // Only the parent is closed; the diff dirs keep 0755, as they become the container's `/`.
+  mkdirSync(paths.layers, { recursive: true, mode: 0o700 });
   for (const d of [p.diff, p.work, p.merged]) mkdirSync(d, { recursive: true });
   return p;
 }
