@@ -1,11 +1,10 @@
 /**
- * The one module that starts host processes. Two doors:
- * - `sh(argv)`: a tool call whose output or exit code we read. Built on node:child_process so the
- *   hot paths (run, exec, ps, stop) never pay zx's ~120 ms import.
- * - `zx()`: zx's `$` shell template, loaded on first use, with every interpolated value guarded
- *   (zx turns `${undefined}` into the word "undefined" silently). For scripts and cold paths.
+ * The one module that runs host tools, on zx's `$` shell template: every argument is quoted by zx,
+ * and every value is checked here first (zx turns `${undefined}` into the word "undefined").
+ * zx is loaded on first use (~120 ms), so the paths that never run a tool (ps, exec, a `run`
+ * without a network) never pay for it; container processes themselves need extra file
+ * descriptors and are started with node:child_process in launcher.ts and exec.ts.
  */
-import { spawn, type SpawnOptions } from 'node:child_process';
 import { CommandError, ConductorError } from './errors.ts';
 
 export interface ShOptions {
@@ -58,63 +57,50 @@ export function missingTool(tool: string): ConductorError {
   return new ConductorError('MISSING_TOOL', `"${tool}" is not installed`, { hint: `apt-get install ${pkg}` });
 }
 
-/** Run argv (no shell) and collect its output. Throws CommandError on a non-zero exit unless nothrow. */
-export function sh(argvIn: readonly (string | number)[], opts: ShOptions = {}): Promise<ShResult> {
+type Dollar = typeof import('zx/core').$;
+let dollar: Dollar | undefined;
+
+async function loadZx(): Promise<Dollar> {
+  dollar ??= (await import('zx/core')).$;
+  return dollar;
+}
+
+/**
+ * Run a tool and collect its output. Throws CommandError on a non-zero exit unless nothrow.
+ * @example const { stdout } = await sh(['ip', '-j', 'route']);
+ */
+export async function sh(argvIn: readonly (string | number)[], opts: ShOptions = {}): Promise<ShResult> {
   const argv = guard(argvIn);
-  return new Promise((resolve, reject) => {
-    const so: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd };
-    const child = spawn(argv[0]!, argv.slice(1), so);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    if (opts.timeoutMs) timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-    child.stdout!.on('data', (c: Buffer) => { out.push(c); opts.onOutput?.(c); });
-    child.stderr!.on('data', (c: Buffer) => { err.push(c); opts.onOutput?.(c); });
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      if (timer) clearTimeout(timer);
-      reject(e.code === 'ENOENT' ? missingTool(argv[0]!) : new CommandError(argv, null, String(e), e));
-    });
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      const res: ShResult = {
-        argv,
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-        exitCode: code ?? 128 + (signal ? signalNumber(signal) : 0),
-        signal,
-      };
-      if (res.exitCode !== 0 && !opts.nothrow) reject(new CommandError(argv, res.exitCode, res.stderr));
-      else resolve(res);
-    });
-    child.stdin!.on('error', () => {}); // a child that exits without reading its stdin is not our failure
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-    else child.stdin!.end();
+  const $ = await loadZx();
+  const run = $({
+    quiet: true,
+    verbose: false,
+    nothrow: true,
+    input: opts.input === undefined ? undefined : Buffer.from(opts.input),
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+    ...(opts.timeoutMs ? { timeout: opts.timeoutMs, timeoutSignal: 'SIGKILL' as const } : {}),
   });
+  const p = run`${argv}`;
+  if (opts.onOutput) {
+    p.stdout.on('data', (c: Buffer) => opts.onOutput!(c));
+    p.stderr.on('data', (c: Buffer) => opts.onOutput!(c));
+  }
+  const out = await p;
+  const res: ShResult = {
+    argv,
+    stdout: out.stdout,
+    stderr: out.stderr,
+    exitCode: out.exitCode ?? 128 + (out.signal ? signalNumber(out.signal) : 0),
+    signal: out.signal,
+  };
+  // The shell zx runs says "command not found" (127) for a tool that is not installed.
+  if (res.exitCode === 127 && /not found/.test(res.stderr) && !res.stdout) throw missingTool(argv[0]!);
+  if (res.exitCode !== 0 && !opts.nothrow) throw new CommandError(argv, res.exitCode, res.stderr);
+  return res;
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
 export function signalNumber(sig: NodeJS.Signals): number {
   return SIGNALS[sig] ?? 0;
-}
-
-type Dollar = typeof import('zx/core').$;
-let dollar: Dollar | undefined;
-
-/**
- * zx's `$`, quiet, loaded once. Values are checked before zx sees them.
- * @example const $ = await zx(); await $`ip -j addr show dev ${iface}`;
- */
-export async function zx(): Promise<(pieces: TemplateStringsArray, ...values: unknown[]) => ReturnType<Dollar>> {
-  if (!dollar) {
-    const core = await import('zx/core');
-    dollar = core.$({ quiet: true, verbose: false }) as unknown as Dollar;
-  }
-  const $ = dollar;
-  return (pieces, ...values) => {
-    values.forEach((v, i) => {
-      const bad = v === undefined || v === null || (Array.isArray(v) && v.some((x) => x === undefined || x === null));
-      if (bad) throw new ConductorError('INVALID_ARGUMENT', `shell template value ${i} is ${String(v)} near "${pieces[i]?.trim()}"`);
-    });
-    return $(pieces, ...(values as string[]));
-  };
 }
