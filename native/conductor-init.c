@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <linux/capability.h>
 #include <stdint.h>
@@ -33,6 +34,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "logwriter.h"
 #include "rootfs.h"
 
 #define MAX_LIST 64
@@ -241,6 +243,7 @@ static int resolvable(const char *cmd0) {
 }
 
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "--log-writer") == 0) return log_writer(argv[2], argv[3]);
   int cgroup_fds[MAX_LIST], ncg = 0, nenv = 0, privileged = 0, mkdir_wd = 0, ready_fd = -1, wait_fd = -1;
   int mountproc = 0, pdeathsig = 0;
   struct rootfs_spec fs = { 0 };
@@ -319,6 +322,11 @@ int main(int argc, char **argv) {
   if (hostname && sethostname(hostname, strlen(hostname)) < 0) die("sethostname");
   /* 3. Run mode: mask /proc and /sys while we still see them through DIR, then pivot. */
   if (rootfs) {
+    /* A mount namespace of the container's own. Not the waiter's: pivot_root moves the root of
+     * every process in the namespace, and the waiter (our parent, full privileges, recording the
+     * exit code on the host) must stay on the host's root. Private, so nothing propagates back. */
+    if (unshare(CLONE_NEWNS) < 0) die("unshare(CLONE_NEWNS)");
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make / private");
     if (fs.lower) {
       if (!fs.upper || !fs.work) usage("--overlay-lower needs --overlay-upper and --overlay-work");
       fs.root = rootfs;

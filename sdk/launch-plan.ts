@@ -38,15 +38,18 @@ export interface LaunchSpec {
   waitForGo: boolean;
   /** Kill the container when the process waiting for it dies (set by launchAttached). */
   diesWithCaller?: boolean;
+  /** Where the waiter records the exit code (set by launchDetached). */
+  exitFile?: string;
 }
 
-// $1 ready fd  $2 pid file; the rest is the init helper's argv.
-// Runs right after unshare(2) without a fork, so its first child becomes the container's
-// PID 1: it forks nothing else before that. It stays as the init's parent to collect its real exit
-// status (128+n for a signal; util-linux 2.38's `unshare --fork` turns SIGKILL into 1). The command
-// keeps the caller's stdin through fd 9 (cgroup fds are 4-6): an asynchronous list would get /dev/null. SIGINT and SIGQUIT
-// reach the command from the terminal; the waiter ignores them (the helper resets them to default).
-export const WAIT_SCRIPT = `FD=$1; PIDFILE=$2; shift 2
+// $1 ready fd  $2 pid file  $3 exit-code file ('' = none); the rest is the init helper's argv.
+// Runs right after unshare(2) without a fork, so its first child becomes the container's PID 1: it
+// forks nothing else before that. It stays as the init's parent to collect its real exit status
+// (128+n for a signal; util-linux 2.38's `unshare --fork` turns SIGKILL into 1) and, for detached
+// containers, records it. The command keeps the caller's stdin through fd 9 (cgroup fds are 4-6):
+// an asynchronous list would get /dev/null. SIGINT and SIGQUIT reach the command from the terminal;
+// the waiter ignores them (the helper resets them to default).
+export const WAIT_SCRIPT = `FD=$1; PIDFILE=$2; EXITFILE=$3; shift 3
 trap '' INT QUIT
 exec 9<&0
 "$@" <&9 9<&- &
@@ -57,6 +60,9 @@ ref() { echo "$1 \${22}"; }
 ref $STAT > "$PIDFILE"
 echo "$C" >&"$FD"
 wait "$C"
+RC=$?
+[ -z "$EXITFILE" ] || echo "$RC" > "$EXITFILE"
+exit "$RC"
 `;
 
 export function lowerdirOption(lowerdirs: string[]): string {
@@ -90,14 +96,17 @@ export function securityArgs(sec: SecurityOptions): string[] {
   return a;
 }
 
-/** The full argv: unshare (all namespaces at once) → sh waiter → init helper → command. */
+/**
+ * The full argv: unshare (uts, ipc, pid, net, cgroup) → sh waiter → init helper → command. The
+ * helper makes the mount namespace itself, so the waiter keeps the host's root (see the helper).
+ */
 export function planLaunch(spec: LaunchSpec): string[] {
-  const ns = ['--mount', '--uts', '--ipc', '--pid', '--propagation', 'private'];
+  const ns = ['--uts', '--ipc', '--pid'];
   if (spec.network === 'none') ns.push('--net');
   if (spec.cgroupNamespace) ns.push('--cgroup');
   return [
     'unshare', ...ns, '--',
-    '/bin/sh', '-c', WAIT_SCRIPT, 'conductor-wait', String(spec.readyFd), `${spec.rootfs}.pid`,
+    '/bin/sh', '-c', WAIT_SCRIPT, 'conductor-wait', String(spec.readyFd), `${spec.rootfs}.pid`, spec.exitFile ?? '',
     ...initArgs(spec, 'run'),
   ];
 }

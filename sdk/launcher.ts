@@ -129,14 +129,6 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
   return { child, init, exit };
 }
 
-// $1 log file  $2 exit-code file  $3 log cap in bytes; the rest is the container's argv.
-// The container's stdout and stderr go through `head -c` so the log never grows past the cap;
-// `cat` then drains the rest so the container never blocks or dies of SIGPIPE. `stdbuf -o0`: GNU head
-// writes through stdio, which holds up to 4 KiB of a quiet container's output until it exits.
-export const MONITOR_SCRIPT = `LOG=$1; EXIT=$2; MAX=$3; shift 3
-{ "$@" </dev/null; echo $? > "$EXIT"; } 2>&1 | { stdbuf -o0 head -c "$MAX" > "$LOG"; cat > /dev/null; } 3>&-
-`;
-
 export interface DetachedOptions {
   log: string;
   exitFile: string;
@@ -146,21 +138,43 @@ export interface DetachedOptions {
 }
 
 export interface DetachedRun extends Started {
+  /** The waiter: the init's parent, which records its exit code. */
   monitor: ProcessRef;
+  logWriter: ProcessRef | null;
 }
 
+/**
+ * Detached: the waiter (the init's parent, recording its exit code) leads its own session, and the
+ * container's stdout and stderr go to a log writer (the init helper in --log-writer mode, capping
+ * the log). Neither is the caller, so the container outlives it.
+ */
 export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): Promise<DetachedRun> {
-  const argv = planLaunch(spec);
-  const child = spawn('/bin/sh', ['-c', MONITOR_SCRIPT, 'conductor-monitor', opts.log, opts.exitFile, String(opts.logMaxBytes), ...argv], {
+  const writer = spawn(spec.initHelper, ['--log-writer', opts.log, String(opts.logMaxBytes)], {
     detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])],
+    stdio: ['pipe', 'ignore', 'ignore'],
   });
-  const monitor = refOf(child.pid!);
-  if (!monitor) throw new ConductorError('COMMAND_FAILED', 'the container monitor exited at once');
+  const argv = planLaunch({ ...spec, exitFile: opts.exitFile });
+  let child: ChildProcess;
   try {
-    // The monitor leads its own process group: killing the group takes the whole tree.
+    child = spawn(argv[0]!, argv.slice(1), {
+      detached: true,
+      stdio: ['ignore', writer.stdin!, writer.stdin!, 'pipe', ...(opts.extraFds ?? [])],
+    });
+  } finally {
+    writer.stdin!.destroy(); // the container holds the write end now
+    writer.unref();
+  }
+  const monitor = refOf(child.pid!);
+  if (!monitor) throw new ConductorError('COMMAND_FAILED', 'the container exited at once');
+  const writerDone = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
+  try {
+    // The waiter leads its own process group: killing the group takes the whole tree.
     const init = await handshake(child, 3, opts.beforeStart, () => process.kill(-child.pid!, 'SIGKILL'));
-    return { child, init, monitor };
+    return { child, init, monitor, logWriter: refOf(writer.pid!) };
+  } catch (e) {
+    // Whatever the failed setup said is in the writer's pipe: let it reach the log first.
+    await Promise.race([writerDone, new Promise((r) => setTimeout(r, 2000).unref())]);
+    throw e;
   } finally {
     child.unref();
   }

@@ -146,7 +146,7 @@ async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: 
   const cp = containerPaths(paths, name);
   try {
     const started = await launchDetached(spec, { log: cp.log, exitFile: cp.exitCode, logMaxBytes: LOG_MAX_BYTES, extraFds: fds, beforeStart });
-    const record = await updateRecord(paths, name, (r) => ({ ...r, monitor: started.monitor, init: started.init ?? r.init }));
+    const record = await updateRecord(paths, name, (r) => ({ ...r, monitor: started.monitor, init: started.init ?? r.init, logWriter: started.logWriter ?? undefined }));
     return { record };
   } catch (e) {
     if (e instanceof LaunchFailed) {

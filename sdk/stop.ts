@@ -63,8 +63,8 @@ async function terminate(rec: ContainerRecord | null, init: ProcessRef | undefin
       await waitGone(init, 5000);
     }
   }
-  // The monitor leads a process group holding the log pipe and, after a half-made run, maybe an
-  // unshare that never got as far as an init: end the whole group.
+  // The monitor (the init's waiter) leads a process group that, after a half-made run, may hold an
+  // unshare or a helper that never got as far as an init: end the whole group.
   if (monitor && isAlive(monitor)) {
     if (!(await waitGone(monitor, init ? 2000 : 0))) {
       try {
@@ -74,6 +74,11 @@ async function terminate(rec: ContainerRecord | null, init: ProcessRef | undefin
       }
       await waitGone(monitor, 2000);
     }
+  }
+  // The log writer ends at EOF once every writer of its pipe (all in the container) is gone.
+  if (rec?.logWriter && !(await waitGone(rec.logWriter, 2000))) {
+    signalRef(rec.logWriter, 'SIGKILL');
+    await waitGone(rec.logWriter, 2000);
   }
   if (rec && rec.cgroups.length > 0) await killCgroup(rec.cgroups);
   return { killed, signal };
@@ -102,10 +107,8 @@ function strayLaunch(cp: ContainerPaths): { groups: number[]; pids: number[] } {
     } catch {
       continue; // gone
     }
-    if (argv[3] === 'conductor-monitor' && argv[4] === cp.log) {
-      if (pgrp === pid) groups.push(pid);
-      else pids.push(pid);
-    } else if (argv.includes(cp.rootfs)) pids.push(pid);
+    if (argv[1] === '--log-writer' && argv[2] === cp.log) pids.push(pid);
+    else if (argv.includes(cp.rootfs)) (pgrp === pid ? groups : pids).push(pid);
   }
   return { groups, pids };
 }

@@ -72,6 +72,8 @@ export interface ContainerRecord {
   monitor?: ProcessRef;
   /** The container's PID 1 as seen from the host. */
   init?: ProcessRef;
+  /** Detached containers: the process writing their output to the log. */
+  logWriter?: ProcessRef;
   detached: boolean;
   autoRemove: boolean;
   exitCode?: number;

@@ -275,11 +275,29 @@ test('an init killed from outside shows as exited, not running', async () => {
       return i?.status === 'exited' ? i : null;
     }, 5000);
     assert.is(info.pid, null);
+    assert.is(info.exitCode, 137, 'SIGKILL is reported as 128+9, as Docker does');
     assert.not.ok((await ps({ root })).some((x) => x.name === name));
     await rejectsWith(exec(name, ['true'], { root }), 'CONTAINER_NOT_RUNNING');
     const r = await stop(name, { root, timeoutSeconds: 0 });
     assert.is(r.killed, false, 'nothing left to kill');
     assert.not.ok(existsSync(dirOf(name)));
+  } finally {
+    await stopQuiet(root, name);
+  }
+});
+
+test("a detached container's own exit code is recorded and shown by ps and stop", async () => {
+  const name = uniqueName('exit');
+  try {
+    await runDetached(name, ['sh', '-c', 'sleep 0.2; exit 4']);
+    const info = await until('status exited', async () => {
+      const i = (await ps({ root, all: true })).find((x) => x.name === name);
+      return i?.status === 'exited' ? i : null;
+    }, 5000);
+    assert.is(info.exitCode, 4);
+    const r = await stop(name, { root, timeoutSeconds: 0 });
+    assert.is(r.exitCode, 4);
+    assert.is(r.killed, false);
   } finally {
     await stopQuiet(root, name);
   }

@@ -12,19 +12,11 @@ import {
   type CgroupLayout,
 } from '../../sdk/cgroup-plan.ts';
 import { cgroupId, killCgroup, removeCgroups, cgroupPids, oomKilled, readLimits } from '../../sdk/cgroups.ts';
-import { isConductorError, type ErrorCode } from '../../sdk/errors.ts';
+import { isConductorError } from '../../sdk/errors.ts';
+import { failure } from '../helpers/expect-error.ts';
 
 const MiB = 1024 * 1024;
 
-function failure(fn: () => unknown, code: ErrorCode): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(isConductorError(e, code), `expected ${code}, got ${String(e)}`);
-    return e.message;
-  }
-  return assert.unreachable('expected an error') as never;
-}
 
 // --- parsing -------------------------------------------------------------------------------
 

@@ -28,8 +28,8 @@ function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
 
 test('planLaunch golden argv', () => {
   assert.equal(planLaunch(spec({ cgroupFds: [4, 5], security: { privileged: false, capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'] } })), [
-    'unshare', '--mount', '--uts', '--ipc', '--pid', '--propagation', 'private', '--net', '--cgroup', '--',
-    '/bin/sh', '-c', WAIT_SCRIPT, 'conductor-wait', '3', '/r/.containers/web/rootfs.pid',
+    'unshare', '--uts', '--ipc', '--pid', '--net', '--cgroup', '--',
+    '/bin/sh', '-c', WAIT_SCRIPT, 'conductor-wait', '3', '/r/.containers/web/rootfs.pid', '',
     '/pkg/native/conductor-init',
     '--cgroup-fd', '4', '--cgroup-fd', '5',
     '--hostname', 'web', '--rootfs', '/r/.containers/web/rootfs', '--mount-proc', '--mkdir-workdir',
@@ -53,7 +53,7 @@ test('builds lend only resolv.conf: empty bind sources are left out', () => {
 test('host network: no --net; no cgroup namespace: no --cgroup', () => {
   const argv = planLaunch(spec({ network: 'host', cgroupNamespace: false }));
   const ns = argv.slice(0, argv.indexOf('--'));
-  assert.equal(ns, ['unshare', '--mount', '--uts', '--ipc', '--pid', '--propagation', 'private']);
+  assert.equal(ns, ['unshare', '--uts', '--ipc', '--pid']);
 });
 
 test('the waiter script is constant: every variable part is an argument', () => {
@@ -64,7 +64,7 @@ test('the waiter script is constant: every variable part is an argument', () => 
   assert.is(b[b.indexOf('-c') + 1], WAIT_SCRIPT);
   assert.not.ok(WAIT_SCRIPT.includes('/x y'));
   assert.is(a[at + 1], 'conductor-wait');
-  assert.is(a[at + 4], '/pkg/native/conductor-init');
+  assert.is(a[at + 5], '/pkg/native/conductor-init');
 });
 
 test('the user command is passed byte for byte, after the last --', () => {

@@ -1,6 +1,5 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isConductorError, type ErrorCode } from '../../sdk/errors.ts';
 import {
   chainSetupText, commentTag, containerRules, forwardingUsers, publishedHostPorts, restoreText, restoreTextToArgvs,
 } from '../../sdk/firewall.ts';
@@ -9,16 +8,8 @@ import {
   hostInterfaceName, listeningTcpPorts, parseExposeSpec, parsePool, planAddNetwork, planPeer, planUnpeer,
   removeHostsLine, rootIdOf, routedAddresses, validatePorts, type AddNetworkInput, type PeerEnd, type RouteEntry,
 } from '../../sdk/netplan.ts';
+import { failure } from '../helpers/expect-error.ts';
 
-function failure(fn: () => unknown, code: ErrorCode): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(isConductorError(e, code), `expected ${code}, got ${String(e)}`);
-    return e.message;
-  }
-  return assert.unreachable('expected an error') as never;
-}
 
 const ROOT = '/srv/conductor';
 const RID = rootIdOf(ROOT);
