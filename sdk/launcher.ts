@@ -1,6 +1,6 @@
 /**
- * Starting planned containers: attached (stdio connected, dies with its caller) or detached
- * (a small /bin/sh monitor that outlives the CLI, caps the log and records the exit code).
+ * Starting planned containers: attached (stdio connected, dies with its caller) or detached (the
+ * waiter records the exit code and a log writer caps the output; both outlive the CLI).
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Duplex, Readable } from 'node:stream';

@@ -85,11 +85,10 @@ async function terminate(rec: ContainerRecord | null, init: ProcessRef | undefin
 }
 
 /**
- * Processes of a launch whose caller was killed before it could record them: the detached
- * monitor (argv: sh -c MONITOR conductor-monitor <log> ...), which leads its own process group
- * with everything it started, and the setpriv/unshare/mount script/init helper chain (each has the
- * rootfs path as an argument). Left alive, they race the removal: the monitor writes `exitcode`
- * into the directory being deleted and the mount script's `mkdir -p` recreates it.
+ * Processes of a launch whose caller was killed before it could record them: the log writer
+ * (argv: conductor-init --log-writer <log> ...), and the unshare/waiter/init helper chain (each has
+ * the rootfs path as an argument; a detached waiter leads its own process group). Left alive, they
+ * race the removal: the waiter writes `exitcode` into the directory being deleted.
  */
 function strayLaunch(cp: ContainerPaths): { groups: number[]; pids: number[] } {
   const groups: number[] = [];

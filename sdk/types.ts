@@ -68,7 +68,7 @@ export interface ContainerRecord {
   workdir: string;
   hostname: string;
   createdAt: string;
-  /** The monitor that waits for the container (detached) or the CLI (attached). */
+  /** Detached containers: the waiter, parent of the init, which records its exit code. */
   monitor?: ProcessRef;
   /** The container's PID 1 as seen from the host. */
   init?: ProcessRef;
