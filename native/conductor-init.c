@@ -34,7 +34,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "logwriter.h"
 #include "rootfs.h"
 
 #define MAX_LIST 64
@@ -243,7 +242,6 @@ static int resolvable(const char *cmd0) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 4 && strcmp(argv[1], "--log-writer") == 0) return log_writer(argv[2], argv[3]);
   int cgroup_fds[MAX_LIST], ncg = 0, nenv = 0, privileged = 0, mkdir_wd = 0, ready_fd = -1, wait_fd = -1;
   int mountproc = 0, pdeathsig = 0;
   struct rootfs_spec fs = { 0 };

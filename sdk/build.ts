@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ensureBase } from './base.ts';
-import { INIT_HELPER, resolvePaths, type CommonOptions, type Paths } from './config.ts';
+import { INIT_HELPER, MONITOR, resolvePaths, type CommonOptions, type Paths } from './config.ts';
 import { parseConductorfile, type Instruction } from './conductorfile.ts';
 import { stageCopy } from './copy-stage.ts';
 import { BuildError, ConductorError } from './errors.ts';
@@ -159,6 +159,7 @@ async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[])
     workdir: '/',
     command: [],
     initHelper: INIT_HELPER,
+    monitor: MONITOR,
     security: { privileged: false, capAdd: [], capDrop: [] },
     cgroupFds: [],
     readyFd: 3,

@@ -62,5 +62,8 @@ export function mirrorFor(distro: 'debian' | 'ubuntu', env: NodeJS.ProcessEnv = 
 /** The static init helper built from native/ at install time. */
 export const INIT_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-init');
 
+/** The parent of every container's PID 1 (exit status, log), built beside it. */
+export const MONITOR = path.join(PACKAGE_ROOT, 'native', 'conductor-monitor');
+
 /** Bytes a detached container's log may reach before further output is dropped. */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;

@@ -1,11 +1,9 @@
 /**
  * Pure planning of a container start: the argv that creates the namespaces (util-linux unshare),
- * the fixed /bin/sh waiter that becomes the parent of the container's PID 1, and the arguments of
- * the init helper that mounts the root filesystem, pivots into it, drops privileges and execs the
- * command.
- *
- * The waiter's text never changes; every variable part is a positional argument, so nothing the
- * user passes is ever parsed by a shell.
+ * the monitor that becomes the parent of the container's PID 1 (native/monitor.c), and the
+ * arguments of the init helper that mounts the root filesystem, pivots into it, drops privileges
+ * and execs the command (native/conductor-init.c). No shell anywhere: the user's command is
+ * passed as argv, byte for byte.
  */
 import type { SecurityOptions } from './types.ts';
 
@@ -38,32 +36,12 @@ export interface LaunchSpec {
   waitForGo: boolean;
   /** Kill the container when the process waiting for it dies (set by launchAttached). */
   diesWithCaller?: boolean;
-  /** Where the waiter records the exit code (set by launchDetached). */
+  /** Detached: where the monitor records the exit code and copies the output (set by launchDetached). */
   exitFile?: string;
+  log?: { file: string; maxBytes: number };
+  monitor: string;
 }
 
-// $1 ready fd  $2 pid file  $3 exit-code file ('' = none); the rest is the init helper's argv.
-// Runs right after unshare(2) without a fork, so its first child becomes the container's PID 1: it
-// forks nothing else before that. It stays as the init's parent to collect its real exit status
-// (128+n for a signal; util-linux 2.38's `unshare --fork` turns SIGKILL into 1) and, for detached
-// containers, records it. The command keeps the caller's stdin through fd 9 (cgroup fds are 4-6):
-// an asynchronous list would get /dev/null. SIGINT and SIGQUIT reach the command from the terminal;
-// the waiter ignores them (the helper resets them to default).
-export const WAIT_SCRIPT = `FD=$1; PIDFILE=$2; EXITFILE=$3; shift 3
-trap '' INT QUIT
-exec 9<&0
-"$@" <&9 9<&- &
-C=$!
-exec 9<&-
-read -r STAT < /proc/$C/stat
-ref() { echo "$1 \${22}"; }
-ref $STAT > "$PIDFILE"
-echo "$C" >&"$FD"
-wait "$C"
-RC=$?
-[ -z "$EXITFILE" ] || echo "$RC" > "$EXITFILE"
-exit "$RC"
-`;
 
 export function lowerdirOption(lowerdirs: string[]): string {
   return lowerdirs.join(':');
@@ -97,18 +75,17 @@ export function securityArgs(sec: SecurityOptions): string[] {
 }
 
 /**
- * The full argv: unshare (uts, ipc, pid, net, cgroup) → sh waiter → init helper → command. The
- * helper makes the mount namespace itself, so the waiter keeps the host's root (see the helper).
+ * The full argv: unshare (uts, ipc, pid, net, cgroup) → monitor → init helper → command. The
+ * helper makes the mount namespace itself, so the monitor keeps the host's root (see the helper).
  */
 export function planLaunch(spec: LaunchSpec): string[] {
   const ns = ['--uts', '--ipc', '--pid'];
   if (spec.network === 'none') ns.push('--net');
   if (spec.cgroupNamespace) ns.push('--cgroup');
-  return [
-    'unshare', ...ns, '--',
-    '/bin/sh', '-c', WAIT_SCRIPT, 'conductor-wait', String(spec.readyFd), `${spec.rootfs}.pid`, spec.exitFile ?? '',
-    ...initArgs(spec, 'run'),
-  ];
+  const monitor = [spec.monitor, '--ready-fd', String(spec.readyFd), '--pid-file', `${spec.rootfs}.pid`];
+  if (spec.exitFile) monitor.push('--exit-file', spec.exitFile);
+  if (spec.log) monitor.push('--log', spec.log.file, '--log-max', String(spec.log.maxBytes));
+  return ['unshare', ...ns, '--', ...monitor, '--', ...initArgs(spec, 'run')];
 }
 
 /** Default environment of a container process, Docker's: PATH, HOSTNAME, HOME, plus the user's. */

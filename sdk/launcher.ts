@@ -1,6 +1,6 @@
 /**
  * Starting planned containers: attached (stdio connected, dies with its caller) or detached (the
- * waiter records the exit code and a log writer caps the output; both outlive the CLI).
+ * monitor records the exit code and caps the log, and outlives the CLI).
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Duplex, Readable } from 'node:stream';
@@ -20,8 +20,8 @@ export interface Started {
 export type BeforeStart = (init: ProcessRef) => Promise<void>;
 
 /**
- * The launch protocol on the ready fd (a socket pair): the PID-namespace waiter sends the init's
- * host PID on a line; if the spec holds the command, we run `beforeStart` and send "G"; the init helper
+ * The launch protocol on the ready fd (a socket pair): the monitor sends the init's host PID on a
+ * line; if the spec holds the command, we run `beforeStart` and send "G"; the init helper
  * sends "R" right before it execs the command. Resolves on "R"; rejects with LaunchFailed if the
  * process exits first (setup or the helper failed, having said why on stderr).
  */
@@ -45,7 +45,7 @@ function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, k
     stream.on('error', () => {});
     stream.on('data', (c: Buffer) => {
       buf += c.toString();
-      // The waiter's PID line and the helper's "R" come from two processes: either may be first.
+      // The monitor's PID line and the helper's "R" come from two processes: either may be first.
       const line = /(\d+)\n/.exec(buf);
       if (line && !sawPid) {
         sawPid = true;
@@ -138,43 +138,26 @@ export interface DetachedOptions {
 }
 
 export interface DetachedRun extends Started {
-  /** The waiter: the init's parent, which records its exit code. */
+  /** The init's parent, which records its exit code and writes the log. */
   monitor: ProcessRef;
-  logWriter: ProcessRef | null;
 }
 
 /**
- * Detached: the waiter (the init's parent, recording its exit code) leads its own session, and the
- * container's stdout and stderr go to a log writer (the init helper in --log-writer mode, capping
- * the log). Neither is the caller, so the container outlives it.
+ * Detached: the monitor (the init's parent: it records the exit code and copies the output into
+ * the capped log) leads its own session. It is not the caller, so the container outlives it.
  */
 export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): Promise<DetachedRun> {
-  const writer = spawn(spec.initHelper, ['--log-writer', opts.log, String(opts.logMaxBytes)], {
+  const argv = planLaunch({ ...spec, exitFile: opts.exitFile, log: { file: opts.log, maxBytes: opts.logMaxBytes } });
+  const child = spawn(argv[0]!, argv.slice(1), {
     detached: true,
-    stdio: ['pipe', 'ignore', 'ignore'],
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])],
   });
-  const argv = planLaunch({ ...spec, exitFile: opts.exitFile });
-  let child: ChildProcess;
-  try {
-    child = spawn(argv[0]!, argv.slice(1), {
-      detached: true,
-      stdio: ['ignore', writer.stdin!, writer.stdin!, 'pipe', ...(opts.extraFds ?? [])],
-    });
-  } finally {
-    writer.stdin!.destroy(); // the container holds the write end now
-    writer.unref();
-  }
   const monitor = refOf(child.pid!);
   if (!monitor) throw new ConductorError('COMMAND_FAILED', 'the container exited at once');
-  const writerDone = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
   try {
-    // The waiter leads its own process group: killing the group takes the whole tree.
+    // The monitor leads its own process group: killing the group takes the whole tree.
     const init = await handshake(child, 3, opts.beforeStart, () => process.kill(-child.pid!, 'SIGKILL'));
-    return { child, init, monitor, logWriter: refOf(writer.pid!) };
-  } catch (e) {
-    // Whatever the failed setup said is in the writer's pipe: let it reach the log first.
-    await Promise.race([writerDone, new Promise((r) => setTimeout(r, 2000).unref())]);
-    throw e;
+    return { child, init, monitor };
   } finally {
     child.unref();
   }

@@ -3,7 +3,7 @@
  * createRecord (under the root lock) → cgroups → launch (network wired before the command runs).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { INIT_HELPER, LOG_MAX_BYTES, resolvePaths, type CommonOptions, type Paths } from './config.ts';
+import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, resolvePaths, type CommonOptions, type Paths } from './config.ts';
 import { baseRootfs } from './base.ts';
 import { closeFds, cgroupId, createCgroups, oomKilled, openProcsFds } from './cgroups.ts';
 import { prepareContainerDir } from './container-files.ts';
@@ -119,6 +119,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
       workdir: rec.workdir,
       command: rec.command,
       initHelper: INIT_HELPER,
+      monitor: MONITOR,
       security: rec.security,
       cgroupFds: fds.map((_, i) => 4 + i),
       readyFd: 3,
@@ -146,7 +147,7 @@ async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: 
   const cp = containerPaths(paths, name);
   try {
     const started = await launchDetached(spec, { log: cp.log, exitFile: cp.exitCode, logMaxBytes: LOG_MAX_BYTES, extraFds: fds, beforeStart });
-    const record = await updateRecord(paths, name, (r) => ({ ...r, monitor: started.monitor, init: started.init ?? r.init, logWriter: started.logWriter ?? undefined }));
+    const record = await updateRecord(paths, name, (r) => ({ ...r, monitor: started.monitor, init: started.init ?? r.init }));
     return { record };
   } catch (e) {
     if (e instanceof LaunchFailed) {

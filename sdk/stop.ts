@@ -63,8 +63,8 @@ async function terminate(rec: ContainerRecord | null, init: ProcessRef | undefin
       await waitGone(init, 5000);
     }
   }
-  // The monitor (the init's waiter) leads a process group that, after a half-made run, may hold an
-  // unshare or a helper that never got as far as an init: end the whole group.
+  // The monitor leads a process group that, after a half-made run, may hold an unshare or a helper
+  // that never got as far as an init: end the whole group.
   if (monitor && isAlive(monitor)) {
     if (!(await waitGone(monitor, init ? 2000 : 0))) {
       try {
@@ -75,20 +75,15 @@ async function terminate(rec: ContainerRecord | null, init: ProcessRef | undefin
       await waitGone(monitor, 2000);
     }
   }
-  // The log writer ends at EOF once every writer of its pipe (all in the container) is gone.
-  if (rec?.logWriter && !(await waitGone(rec.logWriter, 2000))) {
-    signalRef(rec.logWriter, 'SIGKILL');
-    await waitGone(rec.logWriter, 2000);
-  }
   if (rec && rec.cgroups.length > 0) await killCgroup(rec.cgroups);
   return { killed, signal };
 }
 
 /**
- * Processes of a launch whose caller was killed before it could record them: the log writer
- * (argv: conductor-init --log-writer <log> ...), and the unshare/waiter/init helper chain (each has
- * the rootfs path as an argument; a detached waiter leads its own process group). Left alive, they
- * race the removal: the waiter writes `exitcode` into the directory being deleted.
+ * Processes of a launch whose caller was killed before it could record them: the
+ * unshare/monitor/init helper chain (each has the rootfs path in its arguments; a detached monitor
+ * leads its own process group). Left alive, they race the removal: the monitor writes `exitcode`
+ * into the directory being deleted.
  */
 function strayLaunch(cp: ContainerPaths): { groups: number[]; pids: number[] } {
   const groups: number[] = [];
@@ -106,8 +101,7 @@ function strayLaunch(cp: ContainerPaths): { groups: number[]; pids: number[] } {
     } catch {
       continue; // gone
     }
-    if (argv[1] === '--log-writer' && argv[2] === cp.log) pids.push(pid);
-    else if (argv.includes(cp.rootfs)) (pgrp === pid ? groups : pids).push(pid);
+    if (argv.includes(cp.rootfs) || argv.includes(`${cp.rootfs}.pid`)) (pgrp === pid ? groups : pids).push(pid);
   }
   return { groups, pids };
 }

@@ -68,12 +68,10 @@ export interface ContainerRecord {
   workdir: string;
   hostname: string;
   createdAt: string;
-  /** Detached containers: the waiter, parent of the init, which records its exit code. */
+  /** Detached containers: the monitor, parent of the init, which records its exit code and log. */
   monitor?: ProcessRef;
   /** The container's PID 1 as seen from the host. */
   init?: ProcessRef;
-  /** Detached containers: the process writing their output to the log. */
-  logWriter?: ProcessRef;
   detached: boolean;
   autoRemove: boolean;
   exitCode?: number;

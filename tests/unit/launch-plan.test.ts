@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, WAIT_SCRIPT, type LaunchSpec } from '../../sdk/launch-plan.ts';
+import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, type LaunchSpec } from '../../sdk/launch-plan.ts';
 
 function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
   return {
@@ -17,6 +17,7 @@ function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
     workdir: '/',
     command: ['/bin/sh', '-c', 'echo hi'],
     initHelper: '/pkg/native/conductor-init',
+    monitor: '/pkg/native/conductor-monitor',
     security: { privileged: false, capAdd: [], capDrop: [] },
     cgroupFds: [],
     readyFd: 3,
@@ -29,7 +30,7 @@ function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
 test('planLaunch golden argv', () => {
   assert.equal(planLaunch(spec({ cgroupFds: [4, 5], security: { privileged: false, capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'] } })), [
     'unshare', '--uts', '--ipc', '--pid', '--net', '--cgroup', '--',
-    '/bin/sh', '-c', WAIT_SCRIPT, 'conductor-wait', '3', '/r/.containers/web/rootfs.pid', '',
+    '/pkg/native/conductor-monitor', '--ready-fd', '3', '--pid-file', '/r/.containers/web/rootfs.pid', '--',
     '/pkg/native/conductor-init',
     '--cgroup-fd', '4', '--cgroup-fd', '5',
     '--hostname', 'web', '--rootfs', '/r/.containers/web/rootfs', '--mount-proc', '--mkdir-workdir',
@@ -56,15 +57,20 @@ test('host network: no --net; no cgroup namespace: no --cgroup', () => {
   assert.equal(ns, ['unshare', '--uts', '--ipc', '--pid']);
 });
 
-test('the waiter script is constant: every variable part is an argument', () => {
-  const a = planLaunch(spec());
+test('detached: the monitor records the exit code and writes the capped log', () => {
+  const a = planLaunch(spec({ exitFile: '/r/.containers/web/exitcode', log: { file: '/r/.containers/web/log', maxBytes: 1024 } }));
+  const m = a.slice(a.indexOf('/pkg/native/conductor-monitor'), a.indexOf('/pkg/native/conductor-init'));
+  assert.equal(m, [
+    '/pkg/native/conductor-monitor', '--ready-fd', '3', '--pid-file', '/r/.containers/web/rootfs.pid',
+    '--exit-file', '/r/.containers/web/exitcode', '--log', '/r/.containers/web/log', '--log-max', '1024', '--',
+  ]);
+});
+
+test('no shell anywhere in the launch: odd paths and names stay single arguments', () => {
   const b = planLaunch(spec({ rootfs: '/x y/$(reboot)', hostname: 'other', command: ['true'], lowerdirs: ['/l'] }));
-  const at = a.indexOf('-c') + 1;
-  assert.is(a[at], WAIT_SCRIPT);
-  assert.is(b[b.indexOf('-c') + 1], WAIT_SCRIPT);
-  assert.not.ok(WAIT_SCRIPT.includes('/x y'));
-  assert.is(a[at + 1], 'conductor-wait');
-  assert.is(a[at + 5], '/pkg/native/conductor-init');
+  assert.not.ok(b.includes('/bin/sh'));
+  assert.ok(b.includes('/x y/$(reboot)'));
+  assert.ok(b.includes('/x y/$(reboot).pid'));
 });
 
 test('the user command is passed byte for byte, after the last --', () => {
