@@ -284,16 +284,13 @@ async function inspectConductor(name: string): Promise<{ pid: number; ip: string
 }
 
 /** conductor's long-lived processes for one detached container: the monitor's tree minus the container. */
-/** The per-container processes: the waiter's process group (minus the init) and the log writer. */
-function monitorMem(initPid: number, name: string): { mem: Mem; comms: string[] } {
+/** The per-container processes: the monitor's process group, minus the container's own init. */
+function monitorMem(initPid: number): { mem: Mem; comms: string[] } {
   const procs = allProcs();
   const init = stat(initPid);
   if (!init) throw new Error(`container init ${initPid} is gone`);
   const own = tree(init.pgid, new Set([initPid]), procs);
-  const rec = JSON.parse(readFileSync(path.join(ROOT, '.containers', name, 'state.json'), 'utf8')) as { logWriter?: { pid: number } };
-  const writer = rec.logWriter ? stat(rec.logWriter.pid) : null;
-  const all = writer ? [...own, writer] : own;
-  return { mem: sumMem(all.map((p) => p.pid)), comms: all.map((p) => p.comm) };
+  return { mem: sumMem(own.map((p) => p.pid)), comms: own.map((p) => p.comm) };
 }
 
 async function duK(paths: string[]): Promise<number> {
@@ -440,11 +437,11 @@ async function main(): Promise<void> {
 
   await group({ id: 'memory', title: 'Memory of the long-lived per-container processes', unit: 'KiB', estimateMs: 5_000 }, async (g) => {
     if (!cInit || !podmanExec) throw new Error('the long-running containers did not start');
-    const cm = monitorMem(cInit, 'cbench-exec');
+    const cm = monitorMem(cInit);
     const pm = memOf(podmanExec.conmon);
-    g.rows.push({ label: `conductor: Pss of the waiter and the log writer (${cm.comms.join(', ')})`, summary: single(cm.mem.pss), conductor: true });
+    g.rows.push({ label: `conductor: Pss of the monitor (${cm.comms.join(', ')})`, summary: single(cm.mem.pss), conductor: true });
     g.rows.push({ label: 'podman: Pss of conmon', summary: single(pm.pss) });
-    g.rows.push({ label: 'conductor: RSS of the waiter and the log writer (sum)', summary: single(cm.mem.rss), conductor: true });
+    g.rows.push({ label: 'conductor: RSS of the monitor', summary: single(cm.mem.rss), conductor: true });
     g.rows.push({ label: 'podman: RSS of conmon', summary: single(pm.rss) });
     g.rows[1]!.ratio = cm.mem.pss / pm.pss;
     g.rows[3]!.ratio = cm.mem.rss / pm.rss;
@@ -524,7 +521,7 @@ async function main(): Promise<void> {
         const live = (JSON.parse(ps.stdout) as { name: string; pid: number | null }[]).filter((x) => x.pid);
         const per = live.map((x) => {
           try {
-            return monitorMem(x.pid!, x.name).mem.pss;
+            return monitorMem(x.pid!).mem.pss;
           } catch {
             return NaN; // it ended meanwhile
           }
