@@ -274,6 +274,17 @@ export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLi
 const UNLIMITED_V1 = 2 ** 53; // v1 reports "no limit" as ~2^63 rounded to a page
 
 /**
+ * Every directory a container's cgroups can have on this layout, whatever its limits were: what
+ * `stop` checks for a run killed before it recorded the ones it made.
+ * @example cgroupDirsFor({ version: 2, root: '/sys/fs/cgroup', controllers: [] }, 'a1b2') // ['/sys/fs/cgroup/conductor/a1b2']
+ */
+export function cgroupDirsFor(layout: CgroupLayout, id: string): string[] {
+  if (layout.version === 2) return [`${layout.root}/${PARENT}/${id}`];
+  const mounts = CONTROLLERS.map((c) => layout.controllers[c]).filter((m): m is string => m !== undefined);
+  return [...new Set(mounts.map((m) => `${m}/${PARENT}/${id}`))];
+}
+
+/**
  * Reads limits back from interface files (basename → contents, from any of the container's
  * cgroup directories), for `inspect`. Absent or unlimited values are left out.
  *

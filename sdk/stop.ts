@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { Paths } from './config.ts';
 import type { ContainerPaths } from './state.ts';
-import { MIN_MEMORY, planCgroups } from './cgroup-plan.ts';
+import { cgroupDirsFor } from './cgroup-plan.ts';
 import { cgroupId, detectLayout, killCgroup, oomKilled, removeCgroups } from './cgroups.ts';
 import { ConductorError } from './errors.ts';
 import { withLock } from './fsutil.ts';
@@ -140,25 +140,16 @@ async function killStrayLaunch(cp: ContainerPaths, graceMs: number): Promise<voi
 
 /**
  * Cgroup directories this container's name maps to that exist but the record does not list: a
- * `run` killed between creating them and saving the record leaves them behind otherwise.
+ * `run` killed between creating them and saving them leaves them behind otherwise.
  */
 function unrecordedCgroups(paths: Paths, name: string, recorded: string[]): string[] {
-  let layout;
+  let dirs: string[];
   try {
-    layout = detectLayout();
+    dirs = cgroupDirsFor(detectLayout(), cgroupId(paths.root, name));
   } catch {
-    return [];
+    return []; // no cgroup hierarchy on this host
   }
-  const id = cgroupId(paths.root, name);
-  const dirs = new Set<string>();
-  for (const limits of [{}, { memory: MIN_MEMORY }, { cpus: 1 }, { pids: 1 }]) {
-    try {
-      for (const d of planCgroups(layout, id, limits).dirs) dirs.add(d);
-    } catch {
-      /* that controller is not on this host */
-    }
-  }
-  return [...dirs].filter((d) => !recorded.includes(d) && existsSync(d));
+  return dirs.filter((d) => !recorded.includes(d) && existsSync(d));
 }
 
 /** Mounts under a path in this (the host's) mount namespace; there should never be any. */
@@ -186,7 +177,8 @@ export async function removeContainer(paths: Paths, name: string, opts: { timeou
       await undoAll(paths, rec);
       await removeCgroups(rec.cgroups);
     }
-    const stray = unrecordedCgroups(paths, name, rec?.cgroups ?? []);
+    // Cgroups are recorded before the launch starts, so only a half-made run can have others.
+    const stray = complete ? [] : unrecordedCgroups(paths, name, rec?.cgroups ?? []);
     if (stray.length > 0) {
       await killCgroup(stray);
       await removeCgroups(stray);

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   detectLayoutFrom,
+  cgroupDirsFor,
   findCgroup2Mount,
   limitsFromFiles,
   parseCpus,
@@ -236,6 +237,16 @@ test('planCgroups: v1 golden plan (hybrid host)', () => {
     procs: [`${m}/cgroup.procs`, `${c}/cgroup.procs`, `${p}/cgroup.procs`],
     enable: [],
   });
+});
+
+test('cgroupDirsFor: every dir a plan with any limits could make, for stop to find', () => {
+  const id = '0123456789ab';
+  const all = { memory: 64 * MiB, cpus: 1, pids: 5 };
+  for (const layout of [V1_HYBRID, V2]) {
+    const possible = cgroupDirsFor(layout, id);
+    for (const limits of [{}, all]) for (const d of planCgroups(layout, id, limits).dirs) assert.ok(possible.includes(d), d);
+  }
+  assert.equal(cgroupDirsFor(V2, id), [`/sys/fs/cgroup/conductor/${id}`]);
 });
 
 test('planCgroups: v1 creates only the hierarchies it needs, pids always', () => {
