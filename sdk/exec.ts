@@ -12,6 +12,7 @@ import { closeFds, openProcsFds } from './cgroups.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
 import { containerEnv, securityArgs } from './launch-plan.ts';
 import { validateName } from './names.ts';
+import { forwardSignals } from './proc.ts';
 import { signalNumber } from './sh.ts';
 import { containerPaths, requireRunning } from './state.ts';
 import type { ContainerRecord, ExecResult } from './types.ts';
@@ -83,14 +84,11 @@ export async function execInContainer(name: string, command: string[], opts: Exe
       else if (typeof input === 'string' || input instanceof Uint8Array) child.stdin!.end(input);
       else input.pipe(child.stdin!);
     }
-    const forward = (sig: NodeJS.Signals) => child.kill(sig);
-    const sigs = ['SIGTERM', 'SIGHUP'] as const;
-    for (const s of sigs) process.on(s, forward);
+    const unforward = forwardSignals(['SIGTERM', 'SIGHUP'], (sig) => child.kill(sig));
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
-    });
-    for (const s of sigs) process.off(s, forward);
+    }).finally(unforward);
     return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
   } finally {
     closeSync(helperFd);

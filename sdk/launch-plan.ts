@@ -34,7 +34,7 @@ export interface LaunchSpec {
   cgroupNamespace: boolean;
   /** Hold the command until the caller writes a byte to the ready fd (network wiring first). */
   waitForGo: boolean;
-  /** Kill the container when the process waiting for it dies (set by launchAttached). */
+  /** Kill the container when its caller dies (set by launchAttached). */
   diesWithCaller?: boolean;
   /** Detached: where the monitor records the exit code and copies the output (set by launchDetached). */
   exitFile?: string;
@@ -85,7 +85,10 @@ export function planLaunch(spec: LaunchSpec): string[] {
   const monitor = [spec.monitor, '--ready-fd', String(spec.readyFd), '--pid-file', `${spec.rootfs}.pid`];
   if (spec.exitFile) monitor.push('--exit-file', spec.exitFile);
   if (spec.log) monitor.push('--log', spec.log.file, '--log-max', String(spec.log.maxBytes));
-  return ['unshare', ...ns, '--', ...monitor, '--', ...initArgs(spec, 'run')];
+  // Dying with the caller takes two links: the monitor gets SIGKILL when the caller dies (setpriv,
+  // kept across unshare's exec), and the init when the monitor dies (the helper's --pdeathsig).
+  const caller = spec.diesWithCaller ? ['setpriv', '--pdeathsig', 'KILL'] : [];
+  return [...caller, 'unshare', ...ns, '--', ...monitor, '--', ...initArgs(spec, 'run')];
 }
 
 /** Default environment of a container process, Docker's: PATH, HOSTNAME, HOME, plus the user's. */

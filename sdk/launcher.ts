@@ -3,6 +3,7 @@
  * monitor records the exit code and caps the log, and outlives the CLI).
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import type { Duplex, Readable } from 'node:stream';
 import { ConductorError } from './errors.ts';
 import { planLaunch, type LaunchSpec } from './launch-plan.ts';
@@ -79,7 +80,7 @@ export interface AttachedOptions {
   stdin: 'inherit' | 'ignore' | Readable;
   /** Collect output instead of passing the caller's stdout/stderr through. */
   onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
-  /** Extra fds for the child (cgroup.procs files), numbered from 4. */
+  /** Extra fds for the child (cgroup.procs files), numbered from 4; closed here once it has them. */
   extraFds?: number[];
   beforeStart?: BeforeStart;
 }
@@ -88,13 +89,17 @@ export interface AttachedRun extends Started {
   exit: Promise<{ exitCode: number; signal: NodeJS.Signals | null }>;
 }
 
-/** Wrap argv so the whole container is killed if the calling process dies. */
-function diesWithCaller(argv: string[]): string[] {
-  return ['setpriv', '--pdeathsig', 'KILL', ...argv];
+/** Spawn, then close our copies of the fds handed to the child: it holds its own now. */
+function spawnAndRelease(argv: string[], stdio: StdioOptions, detached: boolean, handed: number[] = []): ChildProcess {
+  try {
+    return spawn(argv[0]!, argv.slice(1), { stdio, detached });
+  } finally {
+    for (const fd of handed) closeSync(fd);
+  }
 }
 
 export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): Promise<AttachedRun> {
-  const argv = diesWithCaller(planLaunch({ ...spec, diesWithCaller: true }));
+  const argv = planLaunch({ ...spec, diesWithCaller: true });
   const collect = Boolean(opts.onOutput);
   const stdio: StdioOptions = [
     typeof opts.stdin === 'string' ? opts.stdin : 'pipe',
@@ -103,7 +108,7 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
     'pipe',
     ...(opts.extraFds ?? []),
   ];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio });
+  const child = spawnAndRelease(argv, stdio, false, opts.extraFds);
   if (typeof opts.stdin !== 'string') {
     child.stdin!.on('error', () => {});
     opts.stdin.pipe(child.stdin!);
@@ -133,6 +138,7 @@ export interface DetachedOptions {
   log: string;
   exitFile: string;
   logMaxBytes: number;
+  /** As in AttachedOptions: closed here once the child has them. */
   extraFds?: number[];
   beforeStart?: BeforeStart;
 }
@@ -148,10 +154,7 @@ export interface DetachedRun extends Started {
  */
 export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): Promise<DetachedRun> {
   const argv = planLaunch({ ...spec, exitFile: opts.exitFile, log: { file: opts.log, maxBytes: opts.logMaxBytes } });
-  const child = spawn(argv[0]!, argv.slice(1), {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])],
-  });
+  const child = spawnAndRelease(argv, ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])], true, opts.extraFds);
   const monitor = refOf(child.pid!);
   if (!monitor) throw new ConductorError('COMMAND_FAILED', 'the container exited at once');
   try {

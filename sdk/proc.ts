@@ -1,4 +1,4 @@
-/** Reads of /proc that identify processes without trusting PIDs alone. */
+/** Reads of /proc that identify processes without trusting PIDs alone, and signalling them. */
 import { readFileSync, readdirSync } from 'node:fs';
 import type { ProcessRef } from './types.ts';
 
@@ -60,4 +60,16 @@ export function signalRef(ref: ProcessRef, signal: NodeJS.Signals): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * While installed, pass these signals received by this process on to another one (the CLI's
+ * SIGTERM reaches the container's command). Returns the function that uninstalls them.
+ */
+export function forwardSignals(signals: readonly NodeJS.Signals[], send: (sig: NodeJS.Signals) => void): () => void {
+  const handlers = signals.map((s) => [s, () => send(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  return () => {
+    for (const [s, h] of handlers) process.off(s, h);
+  };
 }

@@ -16,7 +16,8 @@ import { launchAttached, launchDetached, LaunchFailed, type BeforeStart } from '
 import { lowerdirs } from './layers.ts';
 import { validateName } from './names.ts';
 import { addNetwork } from './network.ts';
-import { containerPaths, requireRecord as rec0, saveRecord, updateRecord } from './state.ts';
+import { containerPaths, saveRecord, updateRecord } from './state.ts';
+import { forwardSignals, signalRef } from './proc.ts';
 import { removeContainer } from './stop.ts';
 import type { ContainerRecord, PortMapping, ResourceLimits, SecurityOptions } from './types.ts';
 
@@ -132,7 +133,9 @@ export async function runContainer(image: string, name: string, opts: RunOptions
           await addNetwork(name, { ...opts.network, root: opts.root, log: opts.log });
         }
       : undefined;
-    return opts.detach ? await startDetached(paths, name, spec, fds, beforeStart) : await startAttached(paths, name, spec, fds, opts, beforeStart);
+    const childFds = fds;
+    fds = []; // the launcher closes them once the child holds its copies
+    return opts.detach ? await startDetached(paths, name, spec, childFds, beforeStart) : await startAttached(paths, name, spec, childFds, opts, beforeStart);
   } catch (e) {
     closeFds(fds);
     fds = [];
@@ -168,29 +171,18 @@ async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: 
     extraFds: fds,
     beforeStart,
   });
-  closeFds(fds);
-  await updateRecord(paths, name, (r) => ({ ...r, init: started.init ?? r.init }));
-  const forward = (sig: NodeJS.Signals) => {
-    if (started.init) {
-      try {
-        process.kill(started.init.pid, sig);
-      } catch {
-        /* already gone */
-      }
-    }
-  };
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const).map((s) => {
-    const h = () => forward(s);
-    process.on(s, h);
-    return [s, h] as const;
+  const { cgroups } = await updateRecord(paths, name, (r) => ({ ...r, init: started.init ?? r.init }));
+  const init = started.init;
+  const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => {
+    if (init) signalRef(init, sig);
   });
   let exitCode: number;
   try {
     exitCode = (await started.exit).exitCode;
   } finally {
-    for (const [s, h] of handlers) process.off(s, h);
+    unforward();
   }
-  const oom = oomKilled(rec0(paths, name).cgroups);
+  const oom = oomKilled(cgroups);
   const record = await updateRecord(paths, name, (r) => ({ ...r, exitCode, finishedAt: new Date().toISOString() }));
   const result: RunResult = { record, exitCode, oomKilled: oom };
   if (collect) {

@@ -57,6 +57,13 @@ test('host network: no --net; no cgroup namespace: no --cgroup', () => {
   assert.equal(ns, ['unshare', '--uts', '--ipc', '--pid']);
 });
 
+test('attached: the whole chain dies with its caller (setpriv on the monitor, --pdeathsig on the init)', () => {
+  const a = planLaunch(spec({ diesWithCaller: true }));
+  assert.equal(a.slice(0, 4), ['setpriv', '--pdeathsig', 'KILL', 'unshare']);
+  assert.ok(initArgs(spec({ diesWithCaller: true }), 'run').includes('--pdeathsig'));
+  assert.not.ok(planLaunch(spec()).includes('setpriv'));
+});
+
 test('detached: the monitor records the exit code and writes the capped log', () => {
   const a = planLaunch(spec({ exitFile: '/r/.containers/web/exitcode', log: { file: '/r/.containers/web/log', maxBytes: 1024 } }));
   const m = a.slice(a.indexOf('/pkg/native/conductor-monitor'), a.indexOf('/pkg/native/conductor-init'));
