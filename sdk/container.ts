@@ -1,6 +1,7 @@
 /** Public container verbs: run, exec, ps, stop, inspect, logs, and the handle `run` returns. */
 import { readFileSync } from 'node:fs';
 import { resolvePaths, type CommonOptions } from './config.ts';
+import { oomKilled } from './cgroups.ts';
 import { ConductorError } from './errors.ts';
 import { execInContainer, type ExecOptions } from './exec.ts';
 import { requireRoot } from './host.ts';
@@ -115,6 +116,8 @@ export interface InspectInfo extends ContainerInfo {
   internet: boolean;
   oomKilled: boolean;
   finishedAt: string | null;
+  /** The detached container's log file (what `logs` prints). */
+  logPath: string;
 }
 
 /**
@@ -126,7 +129,6 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
   const paths = resolvePaths(opts.root);
   const rec = requireRecord(paths, name);
   const info = infoOf(paths, rec);
-  const { oomKilled } = await import('./cgroups.ts');
   return {
     ...info,
     hostname: rec.hostname,
@@ -138,6 +140,7 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
     internet: rec.network?.internet ?? false,
     oomKilled: oomKilled(rec.cgroups),
     finishedAt: rec.finishedAt ?? null,
+    logPath: containerPaths(paths, name).log,
   };
 }
 

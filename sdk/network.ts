@@ -398,12 +398,3 @@ export async function undoAll(paths: Paths, rec: ContainerRecord, opts: { log?: 
     await dropUndos(paths, p, rec.undo, (n) => withPeer(n, rec.name, false));
   }
 }
-
-/**
- * The network part of a record as returned by addNetwork, or null.
- * @example networkInfoOf(requireRecord(paths, 'web'))?.ip
- */
-export function networkInfoOf(rec: ContainerRecord): NetworkInfo | null {
-  const n = rec.network;
-  return n ? { ip: n.ip, gateway: n.gateway, hostInterface: n.hostInterface, ports: n.ports, internet: n.internet } : null;
-}

@@ -18,6 +18,10 @@ export interface Command {
 }
 
 const JSON_OPT: OptionSpec = { long: 'json', help: 'print JSON' };
+// Options that mean the same on run and exec, as in Docker.
+const ENV_OPT: OptionSpec = { long: 'env', short: 'e', value: true, repeat: true, metavar: 'K=V', help: 'set an environment variable' };
+const WORKDIR_OPT: OptionSpec = { long: 'workdir', short: 'w', value: true, metavar: 'DIR', help: 'working directory inside the container' };
+const TTY_OPT: OptionSpec = { long: 'tty', short: 't', help: 'the command runs on a terminal (TERM is set)' };
 
 function need(a: ParsedArgs, n: number, what: string): string[] {
   if (a.positionals.length < n) throw new UsageError(`missing ${what}`);
@@ -42,11 +46,11 @@ function seconds(v: string | undefined, dflt: number): number {
 const RUN_OPTIONS: OptionSpec[] = [
   { long: 'detach', short: 'd', help: 'run in the background and print the name' },
   { long: 'rm', help: 'remove the container when it exits' },
-  { long: 'env', short: 'e', value: true, repeat: true, metavar: 'K=V', help: 'set an environment variable' },
-  { long: 'workdir', short: 'w', value: true, metavar: 'DIR', help: 'working directory inside the container' },
+  ENV_OPT,
+  WORKDIR_OPT,
   { long: 'hostname', value: true, metavar: 'NAME', help: 'hostname (default: the container name)' },
   { long: 'interactive', short: 'i', help: 'keep stdin connected' },
-  { long: 'tty', short: 't', help: 'the command runs on a terminal (TERM is set)' },
+  TTY_OPT,
   { long: 'internet', help: 'add a network with NAT to the internet before the command starts' },
   { long: 'expose', value: true, repeat: true, metavar: 'IN-OUT', help: 'add a network publishing container port IN on host port OUT' },
   { long: 'memory', value: true, metavar: 'SIZE', help: 'memory limit, e.g. 256m' },
@@ -207,9 +211,9 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'run a command in a running container (default /bin/bash)',
     options: [
       { long: 'detach', short: 'd', help: 'start it and return' },
-      { long: 'env', short: 'e', value: true, repeat: true, metavar: 'K=V', help: 'set an environment variable' },
-      { long: 'workdir', short: 'w', value: true, metavar: 'DIR', help: 'working directory' },
-      { long: 'tty', short: 't', help: 'the command runs on a terminal (TERM is set)' },
+      ENV_OPT,
+      WORKDIR_OPT,
+      TTY_OPT,
       { long: 'interactive', short: 'i', help: 'keep stdin connected (always on)' },
     ],
     commandAfter: 1,
