@@ -137,12 +137,9 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     fds = []; // the launcher closes them once the child holds its copies
     return opts.detach ? await startDetached(paths, name, spec, childFds, beforeStart) : await startAttached(paths, name, spec, childFds, opts, beforeStart);
   } catch (e) {
-    closeFds(fds);
-    fds = [];
+    closeFds(fds); // only those not yet handed to the launcher
     await removeContainer(paths, name, { timeoutSeconds: 0 }).catch(() => {});
     throw e;
-  } finally {
-    closeFds(fds);
   }
 }
 
