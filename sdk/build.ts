@@ -15,7 +15,7 @@ import { removeDeadOwners } from './fsutil.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
 import { containerEnv, type LaunchSpec } from './launch-plan.ts';
 import { launchAttached } from './launcher.ts';
-import { commitLayer, discardLayer, layerKey, lowerdirs, readLayer, removeStaleLayerTemps, startLayer, type PendingLayer } from './layers.ts';
+import { commitLayer, discardLayer, hashTree, layerKey, lowerdirs, readLayer, removeStaleLayerTemps, startLayer, type PendingLayer } from './layers.ts';
 import { createLogger, type Logger } from './log.ts';
 import { validateName } from './names.ts';
 import { hostResolvConf } from './resolv.ts';
@@ -112,7 +112,6 @@ async function applyInstruction(
   let key: string;
   if (step.kind === 'COPY') {
     staged = await stageCopy(ctx.context, step.sources, step.dest, { file: ctx.file, line: step.line }, path.join(ctx.work, `copy-${step.line}`));
-    const { hashTree } = await import('./layers.ts');
     key = layerKey(parent, step.text, `${staged.mode}\n${hashTree(staged.dir)}`);
   } else {
     key = layerKey(parent, step.text);
