@@ -1,5 +1,5 @@
 /** Small filesystem primitives: atomic writes and exclusive locks. */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConductorError } from './errors.ts';
 import { isAlive, refOf, startTimeOf } from './proc.ts';
@@ -39,14 +39,7 @@ export async function withLock<T>(lockDir: string, name: string, fn: () => Promi
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
   for (;;) {
-    try {
-      const fd = openSync(file, 'wx');
-      writeSync(fd, JSON.stringify(me));
-      closeSync(fd);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
+    if (tryAcquire(file, JSON.stringify(me))) break;
     breakIfStale(file);
     if (Date.now() > deadline) {
       throw new ConductorError('TIMEOUT', `timed out waiting for lock "${name}"`, { hint: `remove ${file} if no conductor is running` });
@@ -61,14 +54,35 @@ export async function withLock<T>(lockDir: string, name: string, fn: () => Promi
   }
 }
 
+/**
+ * Create the lock file already holding its owner: written aside, then hard-linked into place (link
+ * fails if the lock exists). An owner killed half-way can never leave an empty lock file that
+ * nobody can tell from one being written, and so nobody ever breaks.
+ */
+function tryAcquire(file: string, owner: string): boolean {
+  const aside = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  writeFileSync(aside, owner);
+  try {
+    linkSync(aside, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
 function breakIfStale(file: string): void {
   let owner: ProcessRef | null = null;
   try {
     owner = JSON.parse(readFileSync(file, 'utf8')) as ProcessRef;
   } catch {
-    return; // being written right now, or just released
+    return; // just released
   }
   if (isAlive(owner)) return;
+  // A dead owner may also have left its written-aside copy (killed inside tryAcquire).
+  removeDeadOwners(path.dirname(file), /\.lock\.(\d+)\.[a-z0-9]+$/);
   // Move it aside atomically; only one waiter wins the rename. If what we moved is not the stale
   // lock we read (a new owner took it in between), put it back.
   const aside = `${file}.stale.${process.pid}`;
