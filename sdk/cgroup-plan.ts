@@ -9,6 +9,7 @@
  */
 import type { ResourceLimits } from './types.ts';
 import { ConductorError } from './errors.ts';
+import { DEFAULT_DEVICE_RULES, deviceRuleString } from './device-rules.ts';
 
 /** The controllers conductor uses, in the order it enables and reports them. */
 export const CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
@@ -27,7 +28,10 @@ export const PARENT = 'conductor';
 export type CgroupLayout =
   /** `controllers`: what the cgroup2 root offers (its cgroup.controllers). */
   | { version: 2; root: string; controllers: string[] }
-  | { version: 1; controllers: { memory?: string; cpu?: string; pids?: string } };
+  | { version: 1; controllers: V1Mounts };
+
+/** v1 hierarchies by controller. `devices` limits no resource, so it is not in CONTROLLERS. */
+export type V1Mounts = { [C in Controller | 'devices']?: string };
 
 export interface CgroupWrite {
   file: string;
@@ -40,6 +44,26 @@ export interface CgroupWrite {
   optional?: boolean;
 }
 
+/**
+ * How the container's device access is restricted (see sdk/device-rules.ts).
+ * - `v1`: the devices.deny / devices.allow writes are in `writes`; afterwards `list` must read
+ *   back exactly as `expect` (runc's final check: a kernel that merged or dropped a rule would
+ *   otherwise go unnoticed).
+ * - `bpf`: v2 has no devices files; a BPF device filter allowing `rules` is attached to `cgroup`
+ *   (native/devices.c) after `writes` and before any process joins.
+ * - `none`: a privileged container (Docker's --privileged allows every device), or a v1 host
+ *   without the devices controller; nodev mounts are then the only wall.
+ */
+export type DevicePlan =
+  | { kind: 'v1'; list: string; expect: string[] }
+  | { kind: 'bpf'; cgroup: string; rules: string[] }
+  | { kind: 'none'; reason: 'privileged' | 'unavailable' };
+
+export interface CgroupPlanOptions {
+  /** Allow every device (privileged containers), as Docker does. */
+  allDevices?: boolean;
+}
+
 export interface CgroupPlan {
   /** The container's cgroup directories (one for v2, one per controller for v1). */
   dirs: string[];
@@ -49,6 +73,7 @@ export interface CgroupPlan {
   procs: string[];
   /** v2 cgroup.subtree_control writes on the parents, root first, made before creating `dirs`. */
   enable: CgroupWrite[];
+  devices: DevicePlan;
 }
 
 const UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -182,9 +207,9 @@ export function detectLayoutFrom(mountinfo: string, controllers: string | null):
   const mounts = parseMountinfo(mountinfo);
   const root = findCgroup2Mount(mountinfo);
   const v2 = controllers?.split(/\s+/).filter(Boolean) ?? [];
-  const v1: { memory?: string; cpu?: string; pids?: string } = {};
+  const v1: V1Mounts = {};
   for (const m of preferred(mounts.filter((x) => x.fsType === 'cgroup'))) {
-    for (const c of CONTROLLERS) if (m.superOptions.includes(c)) v1[c] ??= m.mountPoint;
+    for (const c of [...CONTROLLERS, 'devices'] as const) if (m.superOptions.includes(c)) v1[c] ??= m.mountPoint;
   }
   const v1Any = CONTROLLERS.some((c) => v1[c] !== undefined);
   if (root !== null && (CONTROLLERS.every((c) => v2.includes(c)) || !v1Any)) return { version: 2, root, controllers: v2 };
@@ -214,14 +239,18 @@ function needed(limits: ResourceLimits): Controller[] {
  *
  * Swap is not granted: memory+swap is limited to the memory limit where the kernel accounts swap.
  *
+ * Devices: Docker's default allow list (DEFAULT_DEVICE_RULES), in the v1 devices hierarchy or as
+ * a BPF filter on the v2 cgroup; `opts.allDevices` (privileged) plans none.
+ *
  * @example
  * planCgroups({ version: 2, root: '/sys/fs/cgroup', controllers: ['memory', 'cpu', 'pids'] }, 'a1b2c3', { memory: 268435456 });
  * // { dirs: ['/sys/fs/cgroup/conductor/a1b2c3'],
  * //   enable: [{ file: '/sys/fs/cgroup/cgroup.subtree_control', value: '+memory +cpu +pids' }, ...conductor/],
  * //   writes: [{ file: '.../memory.max', value: '268435456' }, { file: '.../memory.swap.max', value: '0', optional: true }],
- * //   procs: ['/sys/fs/cgroup/conductor/a1b2c3/cgroup.procs'] }
+ * //   procs: ['/sys/fs/cgroup/conductor/a1b2c3/cgroup.procs'],
+ * //   devices: { kind: 'bpf', cgroup: '/sys/fs/cgroup/conductor/a1b2c3', rules: ['c *:* m', 'b *:* m', 'c 1:3 rwm', ...] } }
  */
-export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLimits): CgroupPlan {
+export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLimits, opts: CgroupPlanOptions = {}): CgroupPlan {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(id)) {
     throw new ConductorError('INVALID_ARGUMENT', `invalid cgroup id ${JSON.stringify(id)}`);
   }
@@ -232,6 +261,7 @@ export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLi
     writes.push(optional ? { file, value: String(value), optional } : { file, value: String(value) });
   };
   const quota = limits.cpus === undefined ? 0 : Math.round(limits.cpus * CPU_PERIOD);
+  const rules = DEFAULT_DEVICE_RULES.map(deviceRuleString);
 
   if (layout.version === 2) {
     for (const c of want) if (!layout.controllers.includes(c)) throw unavailable(c, layout);
@@ -247,17 +277,20 @@ export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLi
     }
     if (limits.cpus !== undefined) w(`${dir}/cpu.max`, `${quota} ${CPU_PERIOD}`);
     if (limits.pids !== undefined) w(`${dir}/pids.max`, limits.pids);
-    return { dirs: [dir], writes, procs: [`${dir}/cgroup.procs`], enable };
+    const devices: DevicePlan = opts.allDevices ? { kind: 'none', reason: 'privileged' } : { kind: 'bpf', cgroup: dir, rules };
+    return { dirs: [dir], writes, procs: [`${dir}/cgroup.procs`], enable, devices };
   }
 
   const mounts = layout.controllers;
   for (const c of want) if (mounts[c] === undefined) throw unavailable(c, layout);
   const tracking = (['pids', 'memory', 'cpu'] as const).find((c) => mounts[c] !== undefined);
-  const used = new Set<Controller>(want);
+  const used = new Set<Controller | 'devices'>(want);
   if (tracking) used.add(tracking);
-  const dirOf = (c: Controller): string => `${mounts[c]!}/${PARENT}/${id}`;
+  const restrict = !opts.allDevices && mounts.devices !== undefined;
+  if (restrict) used.add('devices');
+  const dirOf = (c: Controller | 'devices'): string => `${mounts[c]!}/${PARENT}/${id}`;
   // Co-mounted controllers (e.g. "memory,pids" on one hierarchy) share one directory.
-  const dirs = [...new Set(CONTROLLERS.filter((c) => used.has(c)).map(dirOf))];
+  const dirs = [...new Set(([...CONTROLLERS, 'devices'] as const).filter((c) => used.has(c)).map(dirOf))];
   if (limits.memory !== undefined) {
     // memsw must never be below the memory limit, so it is written second.
     w(`${dirOf('memory')}/memory.limit_in_bytes`, limits.memory);
@@ -268,7 +301,15 @@ export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLi
     w(`${dirOf('cpu')}/cpu.cfs_quota_us`, quota);
   }
   if (limits.pids !== undefined) w(`${dirOf('pids')}/pids.max`, limits.pids);
-  return { dirs, writes, procs: dirs.map((d) => `${d}/cgroup.procs`), enable: [] };
+  let devices: DevicePlan = { kind: 'none', reason: opts.allDevices ? 'privileged' : 'unavailable' };
+  if (restrict) {
+    // A new v1 cgroup inherits its parent's list (the root's "a *:* rwm"): empty it, then allow.
+    // No process is in it yet, so nothing ever runs between the deny and the allows.
+    w(`${dirOf('devices')}/devices.deny`, 'a');
+    for (const r of rules) w(`${dirOf('devices')}/devices.allow`, r);
+    devices = { kind: 'v1', list: `${dirOf('devices')}/devices.list`, expect: rules };
+  }
+  return { dirs, writes, procs: dirs.map((d) => `${d}/cgroup.procs`), enable: [], devices };
 }
 
 const UNLIMITED_V1 = 2 ** 53; // v1 reports "no limit" as ~2^63 rounded to a page
@@ -280,7 +321,7 @@ const UNLIMITED_V1 = 2 ** 53; // v1 reports "no limit" as ~2^63 rounded to a pag
  */
 export function cgroupDirsFor(layout: CgroupLayout, id: string): string[] {
   if (layout.version === 2) return [`${layout.root}/${PARENT}/${id}`];
-  const mounts = CONTROLLERS.map((c) => layout.controllers[c]).filter((m): m is string => m !== undefined);
+  const mounts = ([...CONTROLLERS, 'devices'] as const).map((c) => layout.controllers[c]).filter((m): m is string => m !== undefined);
   return [...new Set(mounts.map((m) => `${m}/${PARENT}/${id}`))];
 }
 

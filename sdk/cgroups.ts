@@ -1,7 +1,7 @@
 /**
  * The effects of resource limits: creating, joining, emptying and removing a container's cgroups.
  * What to create and write is decided by sdk/cgroup-plan.ts; this module only touches
- * /proc and cgroupfs, with Node's fs (no child processes).
+ * /proc and cgroupfs, with Node's fs; the v2 device filter is attached by sdk/device-filter.ts.
  */
 import * as fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResourceLimits } from './types.ts';
 import { ConductorError } from './errors.ts';
+import { attachDeviceFilter } from './device-filter.ts';
+import { parseDevicesList } from './device-rules.ts';
 import {
   detectLayoutFrom,
   findCgroup2Mount,
@@ -18,6 +20,7 @@ import {
   PARENT,
   type CgroupLayout,
   type CgroupWrite,
+  type DevicePlan,
 } from './cgroup-plan.ts';
 
 const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
@@ -102,12 +105,30 @@ export interface CreatedCgroups {
   procs: string[];
   /** Optional files the kernel does not offer, so not written (no swap accounting). */
   skipped: string[];
+  /** How device access is restricted: 'v1' devices cgroup, 'bpf' filter, or 'none'. */
+  devices: DevicePlan['kind'];
+}
+
+/** The v1 devices cgroup must hold exactly the planned rules, or the container must not start. */
+function checkDevicesList(list: string, expect: string[]): void {
+  const got = parseDevicesList(readOrNull(list) ?? '');
+  if (got.join('\n') !== expect.join('\n')) {
+    throw new ConductorError('CGROUP_UNAVAILABLE', `the devices cgroup "${path.dirname(list)}" does not hold the planned rules`, {
+      hint: `it lists ${JSON.stringify(got.join(', '))}; is something else managing it?`,
+    });
+  }
+}
+
+function restrictDevices(devices: DevicePlan): void {
+  if (devices.kind === 'v1') checkDevicesList(devices.list, devices.expect);
+  else if (devices.kind === 'bpf') attachDeviceFilter(devices.cgroup, devices.rules);
 }
 
 /**
- * Creates a container's cgroups and writes its limits. On any failure the directories it made
- * are removed again before the error is thrown; the shared `conductor/` parent and v2
- * controller enabling are kept (other containers use them).
+ * Creates a container's cgroups, writes its limits and restricts its devices (Docker's default
+ * allow list; every device with `allDevices`, for privileged containers). On any failure the
+ * directories it made are removed again before the error is thrown; the shared `conductor/`
+ * parent and v2 controller enabling are kept (other containers use them).
  *
  * @example
  * const cg = await createCgroups(cgroupId(root, 'web'), { memory: parseMemory('256m'), cpus: 0.5 });
@@ -116,9 +137,9 @@ export interface CreatedCgroups {
 export async function createCgroups(
   id: string,
   limits: ResourceLimits,
-  opts: { layout?: CgroupLayout } = {},
+  opts: { layout?: CgroupLayout; allDevices?: boolean } = {},
 ): Promise<CreatedCgroups> {
-  const plan = planCgroups(opts.layout ?? detectLayout(), id, limits);
+  const plan = planCgroups(opts.layout ?? detectLayout(), id, limits, { allDevices: opts.allDevices });
   const made: string[] = [];
   const skipped: string[] = [];
   try {
@@ -135,6 +156,7 @@ export async function createCgroups(
       made.push(dir);
     }
     for (const w of plan.writes) if (!writeFile(w)) skipped.push(w.file);
+    restrictDevices(plan.devices);
   } catch (e) {
     for (const dir of made.reverse()) {
       try {
@@ -145,7 +167,7 @@ export async function createCgroups(
     }
     throw e;
   }
-  return { dirs: plan.dirs, procs: plan.procs, skipped };
+  return { dirs: plan.dirs, procs: plan.procs, skipped, devices: plan.devices.kind };
 }
 
 /**

@@ -65,5 +65,8 @@ export const INIT_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-init');
 /** The parent of every container's PID 1 (exit status, log), built beside it. */
 export const MONITOR = path.join(PACKAGE_ROOT, 'native', 'conductor-monitor');
 
+/** Attaches the cgroup v2 device filter (native/devices.c), built beside them. */
+export const DEVICES_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-devices');
+
 /** Bytes a detached container's log may reach before further output is dropped. */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;

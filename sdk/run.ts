@@ -102,7 +102,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   let fds: number[] = [];
   try {
     prepareContainerDir(cp, hostname);
-    const cg = await createCgroups(cgroupId(paths.root, name), rec.limits);
+    const cg = await createCgroups(cgroupId(paths.root, name), rec.limits, { allDevices: rec.security.privileged });
     rec.cgroups = cg.dirs;
     saveRecord(paths, rec);
     fds = openProcsFds(cg.procs);

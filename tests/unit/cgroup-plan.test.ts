@@ -117,6 +117,11 @@ const V1_NO_PIDS = `25 18 0:21 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 
 
 const V1_HYBRID: CgroupLayout = {
   version: 1,
+  controllers: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu', pids: '/sys/fs/cgroup/pids', devices: '/sys/fs/cgroup/devices' },
+};
+/** The same without the devices hierarchy. */
+const V1_NO_DEVICES: CgroupLayout = {
+  version: 1,
   controllers: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu', pids: '/sys/fs/cgroup/pids' },
 };
 const V2: CgroupLayout = { version: 2, root: '/sys/fs/cgroup', controllers: ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma', 'misc'] };
@@ -174,6 +179,12 @@ test('detectLayoutFrom: v2 with all three controllers beats v1 mounts; over-moun
 // --- plans ---------------------------------------------------------------------------------
 
 const ALL = { memory: 256 * MiB, cpus: 0.5, pids: 100 };
+/** Docker's default device allow list (runc specconv.AllowedDevices), spelled out. */
+const RULES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:8 rwm', 'c 1:7 rwm', 'c 5:0 rwm', 'c 1:5 rwm', 'c 1:9 rwm', 'c 136:* rwm', 'c 5:2 rwm', 'c 10:200 rwm'];
+const bpf = (cgroup: string) => ({ kind: 'bpf' as const, cgroup, rules: RULES });
+/** The v1 writes that empty a devices cgroup and allow RULES. */
+const deviceWrites = (dir: string) => [{ file: `${dir}/devices.deny`, value: 'a' }, ...RULES.map((value) => ({ file: `${dir}/devices.allow`, value }))];
+const UNAVAILABLE = { kind: 'none' as const, reason: 'unavailable' as const };
 
 test('planCgroups: v2 golden plan', () => {
   const d = '/sys/fs/cgroup/conductor/0123456789ab';
@@ -190,6 +201,7 @@ test('planCgroups: v2 golden plan', () => {
       { file: '/sys/fs/cgroup/cgroup.subtree_control', value: '+memory +cpu +pids' },
       { file: '/sys/fs/cgroup/conductor/cgroup.subtree_control', value: '+memory +cpu +pids' },
     ],
+    devices: bpf(d),
   });
 });
 
@@ -203,9 +215,10 @@ test('planCgroups: v2 without limits still makes the tracking cgroup; only offer
       { file: '/sys/fs/cgroup/cgroup.subtree_control', value: '+memory +cpu +pids' },
       { file: '/sys/fs/cgroup/conductor/cgroup.subtree_control', value: '+memory +cpu +pids' },
     ],
+    devices: bpf(d),
   });
   const bare: CgroupLayout = { version: 2, root: '/sys/fs/cgroup', controllers: ['io'] };
-  assert.equal(planCgroups(bare, 'x', {}), { dirs: [d], writes: [], procs: [`${d}/cgroup.procs`], enable: [] });
+  assert.equal(planCgroups(bare, 'x', {}), { dirs: [d], writes: [], procs: [`${d}/cgroup.procs`], enable: [], devices: bpf(d) });
   const partial: CgroupLayout = { version: 2, root: '/sys/fs/cgroup/unified', controllers: ['pids', 'memory'] };
   assert.equal(planCgroups(partial, 'x', { pids: 5 }), {
     dirs: ['/sys/fs/cgroup/unified/conductor/x'],
@@ -215,6 +228,7 @@ test('planCgroups: v2 without limits still makes the tracking cgroup; only offer
       { file: '/sys/fs/cgroup/unified/cgroup.subtree_control', value: '+memory +pids' },
       { file: '/sys/fs/cgroup/unified/conductor/cgroup.subtree_control', value: '+memory +pids' },
     ],
+    devices: bpf('/sys/fs/cgroup/unified/conductor/x'),
   });
   assert.is(
     failure(() => planCgroups(partial, 'x', { cpus: 1 }), 'CGROUP_UNAVAILABLE'),
@@ -224,36 +238,70 @@ test('planCgroups: v2 without limits still makes the tracking cgroup; only offer
 
 test('planCgroups: v1 golden plan (hybrid host)', () => {
   const id = '0123456789ab';
-  const [m, c, p] = ['memory', 'cpu', 'pids'].map((x) => `/sys/fs/cgroup/${x}/conductor/${id}`);
+  const [m, c, p, dv] = ['memory', 'cpu', 'pids', 'devices'].map((x) => `/sys/fs/cgroup/${x}/conductor/${id}`);
   assert.equal(planCgroups(V1_HYBRID, id, ALL), {
-    dirs: [m, c, p],
+    dirs: [m, c, p, dv],
     writes: [
       { file: `${m}/memory.limit_in_bytes`, value: '268435456' },
       { file: `${m}/memory.memsw.limit_in_bytes`, value: '268435456', optional: true },
       { file: `${c}/cpu.cfs_period_us`, value: '100000' },
       { file: `${c}/cpu.cfs_quota_us`, value: '50000' },
       { file: `${p}/pids.max`, value: '100' },
+      ...deviceWrites(dv!),
     ],
-    procs: [`${m}/cgroup.procs`, `${c}/cgroup.procs`, `${p}/cgroup.procs`],
+    procs: [`${m}/cgroup.procs`, `${c}/cgroup.procs`, `${p}/cgroup.procs`, `${dv}/cgroup.procs`],
     enable: [],
+    devices: { kind: 'v1', list: `${dv}/devices.list`, expect: RULES },
+  });
+  assert.equal(detectLayoutFrom(HYBRID, ''), V1_HYBRID);
+});
+
+test('planCgroups: devices — v1 without limits still gets its devices cgroup; privileged gets none', () => {
+  const [p, dv] = ['pids', 'devices'].map((x) => `/sys/fs/cgroup/${x}/conductor/x`);
+  assert.equal(planCgroups(V1_HYBRID, 'x', {}), {
+    dirs: [p, dv],
+    writes: deviceWrites(dv!),
+    procs: [`${p}/cgroup.procs`, `${dv}/cgroup.procs`],
+    enable: [],
+    devices: { kind: 'v1', list: `${dv}/devices.list`, expect: RULES },
+  });
+  // "deny a" must come before every allow, or it would wipe them.
+  const files = planCgroups(V1_HYBRID, 'x', ALL).writes.map((w) => w.file.split('/').pop());
+  assert.is(files.indexOf('devices.deny'), files.indexOf('devices.allow') - 1);
+  assert.is(files.lastIndexOf('devices.deny'), files.indexOf('devices.deny'));
+  // Docker's --privileged allows every device: no devices cgroup, no filter.
+  const priv = { kind: 'none', reason: 'privileged' };
+  assert.equal(planCgroups(V1_HYBRID, 'x', {}, { allDevices: true }), { dirs: [p], writes: [], procs: [`${p}/cgroup.procs`], enable: [], devices: priv });
+  assert.equal(planCgroups(V2, 'x', {}, { allDevices: true }).devices, priv);
+  // No v1 devices hierarchy: nodev mounts are the only wall, and the plan says so.
+  assert.equal(planCgroups(V1_NO_DEVICES, 'x', {}).devices, UNAVAILABLE);
+  // devices co-mounted with another controller shares its directory.
+  const shared: CgroupLayout = { version: 1, controllers: { memory: '/cg/md', devices: '/cg/md', pids: '/cg/pids' } };
+  const plan = planCgroups(shared, 'x', { memory: 64 * MiB });
+  assert.equal(plan.dirs, ['/cg/md/conductor/x', '/cg/pids/conductor/x']);
+  assert.equal(plan.devices, { kind: 'v1', list: '/cg/md/conductor/x/devices.list', expect: RULES });
+  assert.equal(detectLayoutFrom('1 0 0:1 / /cg/md rw - cgroup cgroup rw,memory,devices\n', null), {
+    version: 1,
+    controllers: { memory: '/cg/md', devices: '/cg/md' },
   });
 });
 
 test('cgroupDirsFor: every dir a plan with any limits could make, for stop to find', () => {
   const id = '0123456789ab';
   const all = { memory: 64 * MiB, cpus: 1, pids: 5 };
-  for (const layout of [V1_HYBRID, V2]) {
+  for (const layout of [V1_HYBRID, V1_NO_DEVICES, V2]) {
     const possible = cgroupDirsFor(layout, id);
-    for (const limits of [{}, all]) for (const d of planCgroups(layout, id, limits).dirs) assert.ok(possible.includes(d), d);
+    for (const limits of [{}, all]) for (const allDevices of [false, true]) for (const d of planCgroups(layout, id, limits, { allDevices }).dirs) assert.ok(possible.includes(d), d);
   }
+  assert.ok(cgroupDirsFor(V1_HYBRID, id).includes(`/sys/fs/cgroup/devices/conductor/${id}`));
   assert.equal(cgroupDirsFor(V2, id), [`/sys/fs/cgroup/conductor/${id}`]);
 });
 
 test('planCgroups: v1 creates only the hierarchies it needs, pids always', () => {
   const p = '/sys/fs/cgroup/pids/conductor/x';
-  assert.equal(planCgroups(V1_HYBRID, 'x', {}), { dirs: [p], writes: [], procs: [`${p}/cgroup.procs`], enable: [] });
+  assert.equal(planCgroups(V1_NO_DEVICES, 'x', {}), { dirs: [p], writes: [], procs: [`${p}/cgroup.procs`], enable: [], devices: UNAVAILABLE });
   const c = '/sys/fs/cgroup/cpu/conductor/x';
-  assert.equal(planCgroups(V1_HYBRID, 'x', { cpus: 1.234567 }), {
+  assert.equal(planCgroups(V1_NO_DEVICES, 'x', { cpus: 1.234567 }), {
     dirs: [c, p],
     writes: [
       { file: `${c}/cpu.cfs_period_us`, value: '100000' },
@@ -261,6 +309,7 @@ test('planCgroups: v1 creates only the hierarchies it needs, pids always', () =>
     ],
     procs: [`${c}/cgroup.procs`, `${p}/cgroup.procs`],
     enable: [],
+    devices: UNAVAILABLE,
   });
 });
 
@@ -286,7 +335,7 @@ test('planCgroups: v1 missing controllers', () => {
   // Without pids, processes are tracked in the memory hierarchy.
   assert.equal(planCgroups(noPids, 'x', {}).dirs, ['/sys/fs/cgroup/memory/conductor/x']);
   const nothing: CgroupLayout = { version: 1, controllers: {} };
-  assert.equal(planCgroups(nothing, 'x', {}), { dirs: [], writes: [], procs: [], enable: [] });
+  assert.equal(planCgroups(nothing, 'x', {}), { dirs: [], writes: [], procs: [], enable: [], devices: UNAVAILABLE });
   const e = failure(() => planCgroups(nothing, 'x', { memory: 64 * MiB }), 'CGROUP_UNAVAILABLE');
   assert.ok(e.startsWith('the "memory" cgroup controller is not available on this host ('), e);
 });
