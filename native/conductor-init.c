@@ -116,7 +116,8 @@ static void set_caps(uint64_t keep) {
 /*
  * Docker's default MaskedPaths/ReadonlyPaths (moby oci/defaults.go), applied
  * while the container's /proc and /sys are still reachable as ROOT/proc etc.
- * Masked files get /dev/null bound over them, masked dirs an empty ro tmpfs.
+ * Masked files get /dev/null bound over them (the bind keeps /dev's ro,nosuid,noexec and, being
+ * the null device, needs dev), masked dirs an empty ro tmpfs.
  * sysrq-trigger is read-only rather than masked (as in Docker) so writes
  * fail loudly instead of silently going to /dev/null.
  */
@@ -135,7 +136,7 @@ static void mask_paths(const char *root) {
   for (size_t i = 0; i < sizeof masked / sizeof *masked; i++) {
     snprintf(path, sizeof path, "%s/%s", root, masked[i]);
     if (stat(path, &st) < 0) continue; /* not on this kernel */
-    if (S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0")
+    if (S_ISDIR(st.st_mode) ? mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
                             : mount(devnull, path, NULL, MS_BIND, NULL))
       die(path);
   }

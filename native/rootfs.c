@@ -39,6 +39,8 @@ static const char *dev_links[][2] = {
   { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
 };
 
+/* /dev and /dev/pts are the two mounts without nodev: their nodes are the devices. /dev is
+ * read-only once populated, and devpts only ever holds the pty slaves it makes itself. */
 static void setup_dev(const char *root) {
   char dev[4096], p[4096];
   at(dev, sizeof dev, root, "dev");
@@ -80,6 +82,9 @@ static void bind_file(const char *root, const char *src, const char *rel) {
     close(fd);
   }
   if (mount(src, dst, NULL, MS_BIND, NULL) < 0) fail("bind", dst);
+  /* A bind mount copies the flags of the host mount it comes from (rw, suid, dev, exec); a bind's
+   * own flags only change with a second, remount step. */
+  if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) fail("remount", dst);
 }
 
 void setup_rootfs(const struct rootfs_spec *s) {
@@ -89,7 +94,9 @@ void setup_rootfs(const struct rootfs_spec *s) {
     errno = E2BIG;
     fail("overlay options", s->root);
   }
-  /* nodev: device nodes the container creates in its layers can never be opened. */
+  /* nodev: device nodes the container creates in its layers can never be opened (and the devices
+   * cgroup refuses them too). Not nosuid, like Docker's rootfs: images rely on setuid programs
+   * (su, passwd, ping); they cannot escalate, since the command runs with no_new_privs. */
   if (mount("overlay", s->root, "overlay", MS_NODEV, opts) < 0) fail("mount overlay", s->root);
   for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
     at(p, sizeof p, s->root, dirs[i]);
