@@ -160,7 +160,7 @@ test('the helper refuses bad rules with one line, and attaches nothing', () => {
   assert.is(r.stderr, 'conductor-devices: open "/nonexistent/conductor/x": No such file or directory\n');
 });
 
-test('v1 devices cgroup: deny all, then exactly Docker\'s allow list; a member cannot open a mknod\'d root disk', async () => {
+test('v1 devices cgroup: deny all, then exactly Docker\'s allow list; a member cannot open a mknod\'d host block device', async () => {
   const layout = detectLayout();
   if (layout.version !== 1 || !layout.controllers.devices) {
     assert.is(layout.version, 2, 'a v1 host without the devices controller');
@@ -234,7 +234,7 @@ function parse(out: string): Record<string, string> {
   return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 
-test('container: a mknod\'d host root disk on a mount without nodev cannot be opened; /dev/null, zero, urandom, pts work; stop removes the devices cgroup', async () => {
+test('container: a mknod\'d host block device on a mount without nodev cannot be opened; /dev/null, zero, urandom, pts work; stop removes the devices cgroup', async () => {
   const name = uniqueName('devc');
   try {
     const c = await run(f.image, name, { root: f.root, detach: true, command: ['sleep', 'infinity'] });
@@ -253,7 +253,7 @@ test('container: a mknod\'d host root disk on a mount without nodev cannot be op
     const p = parse(r.stdout);
     assert.match(p.mnt ?? '', /^rw,relatime$/, `the test mount allows device nodes: ${p.mnt}`);
     assert.is(p.mknod_disk, 'ok', 'CAP_MKNOD and the "b *:* m" rule let mknod through');
-    assert.is(p.disk, 'EPERM', 'the devices cgroup refuses the host root disk');
+    assert.is(p.disk, 'EPERM', 'the devices cgroup refuses the host block device');
     assert.is(p.mnt_null, 'OPENED', 'a node of an allowed device opens on the same mount: the refusal is the cgroup, not the mount');
     for (const k of ['null', 'zero', 'urandom', 'full', 'pts']) assert.is(p[k], 'OPENED', `${k}: ${p[k]}`);
     assert.is(p.zero_read, '4');
