@@ -19,7 +19,10 @@ export { addNetwork, peer, unpeer, parseExposeSpec, type NetworkInfo, type AddNe
 export { prune, type PruneResult } from './prune.ts';
 export { parseMemory, parseCpus, parsePids } from './cgroup-plan.ts';
 export { parseConductorfile, type Instruction } from './conductorfile.ts';
+export { parseDockerfile, planBuild, unusedBuildArgs, type ParsedFile, type BuildPlan, type BuildStage, type BuildStep, type PlanOptions } from './conductorfile.ts';
+export { resolveCommand, mergeEnv, defaultImageConfig, type CommandOverrides } from './image-config.ts';
+export { parseStopSignal } from './stop-signal.ts';
 export { ConductorError, CommandError, BuildError, isConductorError, type ErrorCode } from './errors.ts';
 export { createLogger, silentLogger, type Logger } from './log.ts';
 export { resolvePaths, type CommonOptions, type Paths } from './config.ts';
-export type { ContainerInfo, ExecResult, ImageInfo, PortMapping, ResourceLimits, SecurityOptions } from './types.ts';
+export type { ContainerInfo, ExecResult, ImageConfig, ImageInfo, PortMapping, ResourceLimits, SecurityOptions } from './types.ts';

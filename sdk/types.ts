@@ -23,6 +23,33 @@ export interface ImageInfo {
   size: number;
   /** The Conductorfile it came from, for `inspect` and humans. */
   source: string;
+  /** How a container of it starts (ENV, CMD, WORKDIR...); absent in images built before conductor kept one. */
+  config?: ImageConfig;
+}
+
+/**
+ * What an image says about the containers made from it. Field for field OCI's image config
+ * (Env, Cmd, Entrypoint, WorkingDir, User, ExposedPorts, Labels, StopSignal, Volumes), so an OCI
+ * export maps it 1:1; `shell` is Docker's extension (the SHELL instruction), not OCI's.
+ */
+export interface ImageConfig {
+  /** `KEY=value`, in the order first set; a later ENV of the same key replaces it in place. */
+  env: string[];
+  cmd?: string[];
+  entrypoint?: string[];
+  /** Absolute and normalised; absent means "/". */
+  workdir?: string;
+  /** `user`, `uid`, `user:group` or `uid:gid`, resolved against the image's /etc/passwd at run time. */
+  user?: string;
+  /** `8080/tcp`, `53/udp`: metadata, as in Docker; publishing is still explicit. */
+  exposedPorts: string[];
+  labels: Record<string, string>;
+  /** As written (`SIGTERM`, `TERM`, `15`, `SIGRTMIN+3`); validated at build, parsed by parseStopSignal. */
+  stopSignal?: string;
+  /** Prepended to the shell form of RUN, CMD and ENTRYPOINT. */
+  shell: string[];
+  /** Metadata only: conductor records VOLUME but creates no volume for it. */
+  volumes: string[];
 }
 
 export interface ResourceLimits {

@@ -299,7 +299,7 @@ test('a failing RUN: BuildError with its exit code, no image, no layer, no temp,
 
 const BAD: Array<{ about: string; files: Record<string, Entry>; code: ErrorCode; message: RegExp }> = [
   { about: 'unknown instruction', files: { Conductorfile: 'FROM debian:bookworm\nFOO bar\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: unknown instruction "FOO"/ },
-  { about: 'FROM not first', files: { Conductorfile: '# c\nRUN true\nFROM debian:bookworm\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: FROM must be the first instruction/ },
+  { about: 'FROM not first', files: { Conductorfile: '# c\nRUN true\nFROM debian:bookworm\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: RUN before FROM \(only ARG may come before the first FROM\)/ },
   { about: 'unsupported base', files: { Conductorfile: 'FROM alpine:3\nRUN true\n' }, code: 'PARSE_ERROR', message: /Conductorfile:1: unsupported base "alpine:3" \(supported: .*debian:bookworm/ },
   { about: 'COPY source missing', files: { Conductorfile: 'FROM debian:bookworm\nCOPY nope.txt /x\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: COPY source "nope.txt" not found/ },
   { about: 'COPY glob matching nothing', files: { Conductorfile: 'FROM debian:bookworm\nCOPY *.nothing /x/\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: COPY source "\*.nothing" not found/ },

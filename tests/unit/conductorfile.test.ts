@@ -211,17 +211,20 @@ test('RUN exec form needs a JSON array of strings; otherwise it is shell form li
   assert.equal(run('["sh", "-c", "echo \\"q\\" \\u00e9"]'), {
     kind: 'RUN', line: 2, text: 'RUN ["sh","-c","echo \\"q\\" é"]', argv: ['sh', '-c', 'echo "q" é'],
   });
-  for (const notJson of ["['single', 'quotes']", '[echo, hi]', '["echo", 1]', '["a"] && b', '[ -f /x ] && echo y', '["unterminated"']) {
+  for (const notJson of ["['single', 'quotes']", '[echo, hi]', '["a"] && b', '[ -f /x ] && echo y', '["unterminated"']) {
     assert.equal(run(notJson), { kind: 'RUN', line: 2, text: `RUN ${notJson}`, shell: notJson }, notJson);
   }
+  // Valid JSON that is not all strings is an error in Docker, not a shell command.
+  assert.is(parseError('FROM debian:bookworm\nRUN ["echo", 1]'), 'Conductorfile:2: RUN: the JSON form must be an array of strings only, e.g. ["echo", "hi"]');
 });
 
 test('COPY plain and JSON forms', () => {
   const copy = (args: string): Instruction => parseConductorfile(`FROM debian:bookworm\nCOPY ${args}`)[1]!;
   assert.equal(copy('a b c /dest/'), { kind: 'COPY', line: 2, text: 'COPY a b c /dest/', sources: ['a', 'b', 'c'], dest: '/dest/' });
-  assert.equal(copy('["a b", "dest"]'), { kind: 'COPY', line: 2, text: 'COPY ["a b","dest"]', sources: ['a b'], dest: 'dest' });
+  // A relative destination is resolved against WORKDIR ("/" here), keeping a trailing "/".
+  assert.equal(copy('["a b", "dest"]'), { kind: 'COPY', line: 2, text: 'COPY ["a b","dest"]', sources: ['a b'], dest: '/dest' });
   // A plain-form path that merely looks like JSON is still written unambiguously.
-  assert.equal(copy('["a","b"]'), { kind: 'COPY', line: 2, text: 'COPY a b', sources: ['a'], dest: 'b' });
+  assert.equal(copy('["a","b"]'), { kind: 'COPY', line: 2, text: 'COPY a b', sources: ['a'], dest: '/b' });
   assert.equal(copy('[x] /d'), { kind: 'COPY', line: 2, text: 'COPY ["[x]","/d"]', sources: ['[x]'], dest: '/d' });
   assert.equal(copy('. /app'), { kind: 'COPY', line: 2, text: 'COPY . /app', sources: ['.'], dest: '/app' });
   assert.equal(copy('src/**/*.ts /app/'), { kind: 'COPY', line: 2, text: 'COPY src/**/*.ts /app/', sources: ['src/**/*.ts'], dest: '/app/' });
@@ -236,9 +239,9 @@ test('error: no FROM instruction (comments only)', () => {
   assert.is(parseError('# just a comment\n\n  # another\n'), 'Conductorfile: no FROM instruction');
 });
 
-test('error: FROM must be the first instruction', () => {
-  assert.is(parseError('# c\nRUN echo\nFROM debian:bookworm'), 'Conductorfile:2: FROM must be the first instruction');
-  assert.is(parseError('COPY a b'), 'Conductorfile:1: FROM must be the first instruction');
+test('error: only ARG may come before the first FROM', () => {
+  assert.is(parseError('# c\nRUN echo\nFROM debian:bookworm'), 'Conductorfile:2: RUN before FROM (only ARG may come before the first FROM)');
+  assert.is(parseError('COPY a b'), 'Conductorfile:1: COPY before FROM (only ARG may come before the first FROM)');
 });
 
 test('error: only one FROM is supported', () => {
@@ -259,18 +262,22 @@ test('error: Dockerfile-only instructions are named as unsupported', () => {
     'Conductorfile:2: unsupported instruction "WORKDIR" (conductor supports FROM, RUN and COPY)',
   );
   assert.is(
-    parseError('FROM debian:bookworm\nadd x y'),
-    'Conductorfile:2: unsupported instruction "ADD" (conductor supports FROM, RUN and COPY)',
+    parseError('FROM debian:bookworm\nENV A=1'),
+    'Conductorfile:2: unsupported instruction "ENV" (conductor supports FROM, RUN and COPY)',
   );
+  assert.is(parseError('ARG A\nFROM debian:bookworm'), 'Conductorfile:1: unsupported instruction "ARG" (conductor supports FROM, RUN and COPY)');
+  assert.is(parseError('FROM debian:bookworm\nadd x y'), 'Conductorfile:2: not supported: ADD (use COPY; conductor neither fetches URLs nor unpacks archives)');
 });
 
 test('error: unsupported base', () => {
-  const supported = 'supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal';
+  const supported = 'supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image';
   assert.is(parseError('FROM alpine:3.19'), `Conductorfile:1: unsupported base "alpine:3.19" (${supported})`);
-  for (const bad of ['debian', 'debian:buster', 'debian:latest', 'Debian:bookworm', 'ubuntu:bookworm', 'debian:bookworm AS build', 'docker.io/library/debian:bookworm']) {
+  for (const bad of ['debian', 'debian:buster', 'debian:latest', 'Debian:bookworm', 'ubuntu:bookworm', 'docker.io/library/debian:bookworm']) {
     assert.is(parseError(`# x\nFROM ${bad}`), `Conductorfile:2: unsupported base ${JSON.stringify(bad)} (${supported})`, bad);
   }
   assert.is(parseError('FROM'), 'Conductorfile:1: FROM needs a base image');
+  // This builder runs one unnamed stage; multi-stage files go through planBuild.
+  assert.is(parseError('FROM debian:bookworm AS build'), 'Conductorfile:1: only one FROM is supported (no stage names)');
 });
 
 test('error: RUN needs a command', () => {
@@ -295,7 +302,7 @@ test('error: COPY needs at least one source and a destination', () => {
 test('error: unsupported COPY flag', () => {
   assert.is(parseError('FROM debian:bookworm\nCOPY --chown=app:app a /b'), 'Conductorfile:2: unsupported COPY flag "--chown"');
   assert.is(parseError('FROM debian:bookworm\nCOPY --from=build /a /b'), 'Conductorfile:2: unsupported COPY flag "--from"');
-  assert.is(parseError('FROM debian:bookworm\nCOPY --link ["a", "b"]'), 'Conductorfile:2: unsupported COPY flag "--link"');
+  assert.is(parseError('FROM debian:bookworm\nCOPY --link ["a", "b"]'), 'Conductorfile:2: not supported: COPY --link');
   // Only leading arguments are flags; a later "--x" is a path.
   assert.equal(parseConductorfile('FROM debian:bookworm\nCOPY a --x /b')[1], {
     kind: 'COPY', line: 2, text: 'COPY a --x /b', sources: ['a', '--x'], dest: '/b',
@@ -314,7 +321,7 @@ test('error: COPY source outside the build context', () => {
 });
 
 test('errors name the given file; the first error in file order wins', () => {
-  assert.is(parseError('FROM debian:sid', 'app/Conductorfile.dev'), 'app/Conductorfile.dev:1: unsupported base "debian:sid" (supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal)');
+  assert.is(parseError('FROM debian:sid', 'app/Conductorfile.dev'), 'app/Conductorfile.dev:1: unsupported base "debian:sid" (supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)');
   assert.is(parseError('', 'x/Conductorfile'), 'x/Conductorfile: file is empty');
   assert.is(parseError('FROM debian:bookworm\nRUN\nBOGUS'), 'Conductorfile:2: RUN needs a command');
 });
