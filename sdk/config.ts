@@ -65,5 +65,15 @@ export const INIT_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-init');
 /** The parent of every container's PID 1 (exit status, log), built beside it. */
 export const MONITOR = path.join(PACKAGE_ROOT, 'native', 'conductor-monitor');
 
+/**
+ * The util-linux tools that start container processes, by absolute path: they are spawned with an
+ * empty environment (nothing of the caller's may reach a container), so there is no PATH to search.
+ */
+export const LAUNCH_TOOLS = {
+  unshare: '/usr/bin/unshare',
+  nsenter: '/usr/bin/nsenter',
+  setpriv: '/usr/bin/setpriv',
+} as const;
+
 /** Bytes a detached container's log may reach before further output is dropped. */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;
