@@ -7,10 +7,13 @@
  * the container's own binaries are untrusted, so everything from pivot_root
  * to execve must happen inside this one process.
  *
- *   conductor-init [--cgroup-fd N]... [--hostname NAME] [--rootfs DIR]
- *                  [--privileged] [--workdir DIR [--mkdir-workdir]]
+ *   conductor-init [--cgroup-fd N]... [--cgroupns] [--hostname NAME] [--rootfs DIR]
+ *                  [--unprivileged-ping] [--privileged] [--workdir DIR [--mkdir-workdir]]
  *                  [--env K=V]... [--cap-add CAP]... [--cap-drop CAP]...
  *                  -- CMD [ARG]...
+ *
+ * It always runs from a sealed memfd copy of itself (sealed-exe.c), started with an empty
+ * environment: the container's comes only from --env.
  *
  * Exit codes (Docker's): 125 setup failure, 126 not executable,
  * 127 not found, otherwise the command's own status.
@@ -23,6 +26,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +39,7 @@
 #include <unistd.h>
 
 #include "rootfs.h"
+#include "sealed-exe.h"
 
 #define MAX_LIST 64
 
@@ -61,13 +66,14 @@ static const char *cap_names[] = {
 };
 #define NCAPS ((int)(sizeof cap_names / sizeof cap_names[0]))
 
-/* Docker's default capability set (moby oci/caps/defaults.go) = 0xa80425fb. */
+/* Podman's default capability set (containers.conf default_capabilities) = 0x800405fb:
+ * Docker's without NET_RAW (packet spoofing; ping works through ping_group_range instead),
+ * MKNOD (device nodes) and AUDIT_WRITE. */
 #define B(c) (1ULL << (c))
-static const uint64_t docker_default_caps =
+static const uint64_t default_caps =
   B(CAP_CHOWN) | B(CAP_DAC_OVERRIDE) | B(CAP_FSETID) | B(CAP_FOWNER) |
-  B(CAP_MKNOD) | B(CAP_NET_RAW) | B(CAP_SETGID) | B(CAP_SETUID) |
-  B(CAP_SETFCAP) | B(CAP_SETPCAP) | B(CAP_NET_BIND_SERVICE) |
-  B(CAP_SYS_CHROOT) | B(CAP_KILL) | B(CAP_AUDIT_WRITE);
+  B(CAP_SETGID) | B(CAP_SETUID) | B(CAP_SETFCAP) | B(CAP_SETPCAP) |
+  B(CAP_NET_BIND_SERVICE) | B(CAP_SYS_CHROOT) | B(CAP_KILL);
 
 /* Returns the mask for NAME ("chown", "CAP_CHOWN", "all"); exits 125 if unknown. */
 static uint64_t cap_mask(const char *name) {
@@ -94,6 +100,10 @@ static int last_cap(void) {
 /*
  * Bounding set, ambient set, then capset(): order matters, PR_CAPBSET_DROP
  * needs CAP_SETPCAP in the effective set, which capset() may remove.
+ * The inheritable set stays empty (CVE-2022-24769): with it, a non-root process
+ * in the container would gain those capabilities by executing a file that has
+ * them as inheritable file capabilities. Root keeps its set across execve
+ * through the bounding set alone.
  */
 static void set_caps(uint64_t keep) {
   struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -108,8 +118,10 @@ static void set_caps(uint64_t keep) {
       die("prctl(PR_CAPBSET_DROP)");
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     die("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
-  for (int i = 0; i < 2; i++)
-    data[i].effective = data[i].permitted = data[i].inheritable = (uint32_t)(keep >> (32 * i));
+  for (int i = 0; i < 2; i++) {
+    data[i].effective = data[i].permitted = (uint32_t)(keep >> (32 * i));
+    data[i].inheritable = 0;
+  }
   if (syscall(SYS_capset, &hdr, data) < 0) die("capset");
 }
 
@@ -242,9 +254,34 @@ static int resolvable(const char *cmd0) {
   }
 }
 
+/* A session keyring of our own: the one inherited from the caller (the CLI's login session)
+ * may hold its keys (kerberos tickets, fscrypt/ecryptfs keys), and every process possessing it
+ * can search and read them. An anonymous keyring (NULL name) is never shared by name either.
+ * No keyring support in the kernel means there is nothing to share. */
+static void join_fresh_keyring(void) {
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS)
+    die("keyctl(KEYCTL_JOIN_SESSION_KEYRING)");
+}
+
+/* Without NET_RAW, ping works through ICMP datagram sockets, which the kernel allows only to
+ * the groups in net.ipv4.ping_group_range. That knob belongs to the network namespace of the
+ * writer (it is opened through /proc/sys while /proc is still the host's, before the pivot and
+ * before /proc/sys turns read-only): only ever asked for when the namespace is the container's own. */
+static void allow_unprivileged_ping(void) {
+  static const char range[] = "0 2147483647";
+  int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, range, sizeof range - 1) != (ssize_t)(sizeof range - 1)) die("net.ipv4.ping_group_range");
+  close(fd);
+}
+
 int main(int argc, char **argv) {
+  /* 0. Never run from the host's file: re-exec from a sealed copy first (sealed-exe.c,
+   * CVE-2019-5736). Same argv; the environment is already empty (the caller spawns the whole
+   * chain with none), so nothing of the host reaches the copy either. */
+  ensure_sealed_exe(argv);
+
   int cgroup_fds[MAX_LIST], ncg = 0, nenv = 0, privileged = 0, mkdir_wd = 0, ready_fd = -1, wait_fd = -1;
-  int mountproc = 0, pdeathsig = 0;
+  int mountproc = 0, pdeathsig = 0, cgroupns = 0, ping = 0;
   struct rootfs_spec fs = { 0 };
   const char *hostname = NULL, *rootfs = NULL, *workdir = NULL, *env[MAX_LIST];
   uint64_t cap_add = 0, cap_drop = 0, caps;
@@ -257,6 +294,8 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--mkdir-workdir") == 0) { mkdir_wd = 1; continue; }
     if (strcmp(a, "--mount-proc") == 0) { mountproc = 1; continue; }
     if (strcmp(a, "--pdeathsig") == 0) { pdeathsig = 1; continue; }
+    if (strcmp(a, "--cgroupns") == 0) { cgroupns = 1; continue; }
+    if (strcmp(a, "--unprivileged-ping") == 0) { ping = 1; continue; }
     if (!v) usage("missing value for option");
     i++;
     if (strcmp(a, "--cgroup-fd") == 0) {
@@ -294,17 +333,29 @@ int main(int argc, char **argv) {
     else usage("unknown option");
   }
   if (!cmd || !cmd[0]) usage("no command after --");
+  if (fs.lower && (!fs.upper || !fs.work)) usage("--overlay-lower needs --overlay-upper and --overlay-work");
   /* Docker's TweakCapabilities, independent of option order: add ALL = all
    * but the drops; drop ALL = only the adds; else (default - drops) + adds. */
   if (cap_add == ~0ULL) caps = ~cap_drop;
   else if (cap_drop == ~0ULL) caps = cap_add;
-  else caps = (docker_default_caps & ~cap_drop) | cap_add;
+  else caps = (default_caps & ~cap_drop) | cap_add;
 
-  /* 0. Hold until the caller has finished wiring (e.g. the network) from outside:
-   * the command must never run before its network exists. EOF = the caller gave up. */
-  /* The container dies with the process that waits for it (attached runs: the CLI's chain). */
+  /* 1. Not dumpable while we hold more than the container may: with capabilities dropped (step
+   * 14) a dumpable process is open to container root through /proc/PID/{fd,environ,mem} and
+   * ptrace. execve of the command makes it dumpable again, with nothing of ours left in it. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die("prctl(PR_SET_DUMPABLE)");
+  /* 2. A session of our own, hence no controlling terminal: the command cannot open /dev/tty,
+   * inject input into the caller's terminal with TIOCSTI (not its ctty), or kill(0, ...) the
+   * caller's process group. Unconditional and early: a console for -t is attached after this. */
+  if (setsid() < 0) die("setsid");
+  /* 3. The container dies with the process that waits for it (attached runs: the CLI's chain);
+   * default signal dispositions for the command. */
   if (pdeathsig && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die("prctl(PR_SET_PDEATHSIG)");
   reset_signals();
+  /* 4. Not the caller's session keyring (needs no privilege, but do it before anything runs). */
+  join_fresh_keyring();
+  /* 5. Hold until the caller has finished wiring (e.g. the network) from outside:
+   * the command must never run before its network exists. EOF = the caller gave up. */
   if (wait_fd >= 0) {
     char go;
     if (read(wait_fd, &go, 1) != 1) {
@@ -312,14 +363,20 @@ int main(int argc, char **argv) {
       return 125;
     }
   }
-  /* 1. Join cgroups first so everything below (and the command) is accounted. */
+  /* 6. Join cgroups first so everything below (and the command) is accounted. */
   for (int i = 0; i < ncg; i++) {
     if (write(cgroup_fds[i], "0", 1) != 1) die("join cgroup");
     close(cgroup_fds[i]);
   }
-  /* 2. Needs the new UTS namespace set up by the caller (unshare --uts). */
+  /* 7. The cgroup namespace, only now: its root is the cgroup we are in when it is made, so
+   * made after joining, the container sees its own cgroups as "/" instead of a path out to the
+   * host's hierarchy. exec enters this namespace (nsenter -C) and then joins the same cgroups. */
+  if (cgroupns && unshare(CLONE_NEWCGROUP) < 0) die("unshare(CLONE_NEWCGROUP)");
+  /* 8. Needs the new UTS namespace set up by the caller (unshare --uts). */
   if (hostname && sethostname(hostname, strlen(hostname)) < 0) die("sethostname");
-  /* 3. Run mode: mask /proc and /sys while we still see them through DIR, then pivot. */
+  /* 9. The container's own network namespace only (unshare --net): ping without NET_RAW. */
+  if (ping) allow_unprivileged_ping();
+  /* 10. Run mode: mask /proc and /sys while we still see them through DIR, then pivot. */
   if (rootfs) {
     /* A mount namespace of the container's own. Not the waiter's: pivot_root moves the root of
      * every process in the namespace, and the waiter (our parent, full privileges, recording the
@@ -327,7 +384,6 @@ int main(int argc, char **argv) {
     if (unshare(CLONE_NEWNS) < 0) die("unshare(CLONE_NEWNS)");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make / private");
     if (fs.lower) {
-      if (!fs.upper || !fs.work) usage("--overlay-lower needs --overlay-upper and --overlay-work");
       fs.root = rootfs;
       setup_rootfs(&fs);
     }
@@ -335,11 +391,11 @@ int main(int argc, char **argv) {
     if (!privileged) mask_paths(rootfs);
     enter_rootfs(rootfs);
   }
-  /* 6 (done early). Close inherited fds BEFORE resolving the workdir, so a
-   * workdir like /proc/self/fd/N can't reach a host directory (CVE-2024-21626). */
+  /* 11. Close inherited fds BEFORE resolving the workdir, so a workdir like
+   * /proc/self/fd/N can't reach a host directory (CVE-2024-21626). */
   close_fds(ready_fd);
   if (ready_fd >= 0) ready_fd = 3;
-  /* 4. Workdir, resolved inside the new root. */
+  /* 12. Workdir, resolved inside the new root. */
   if (workdir) {
     if ((mkdir_wd && mkdir_p(workdir) < 0) || chdir(workdir) < 0) {
       fprintf(stderr, "conductor: workdir \"%s\": %s\n", workdir, strerror(errno));
@@ -350,17 +406,19 @@ int main(int argc, char **argv) {
    * leaves the host cwd) makes getcwd() fail; never exec from there. */
   char cwd[4096];
   if ((!getcwd(cwd, sizeof cwd) || cwd[0] != '/') && chdir("/") < 0) die("chdir(/)");
-  /* 5. Environment: exactly what the caller passed, nothing from the host. */
+  /* 13. Environment: exactly what the caller passed, nothing from the host. */
   if (clearenv() != 0) die("clearenv");
   if (nenv == 0) env[nenv++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   for (int i = 0; i < nenv; i++)
     if (putenv((char *)env[i]) != 0) die("putenv");
-  /* 7. Capabilities and no_new_privs last: earlier steps need CAP_SYS_ADMIN. */
+  /* 14. Capabilities and no_new_privs last: earlier steps need CAP_SYS_ADMIN. Every host fd is
+   * closed by now (step 11), so nothing of the host is left to reach once we are no more
+   * privileged than the container. */
   if (!privileged) {
     set_caps(caps);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("prctl(PR_SET_NO_NEW_PRIVS)");
   }
-  /* 8. Tell the caller the command is about to run. A command that cannot be found fails
+  /* 15. Tell the caller the command is about to run. A command that cannot be found fails
    * before that (127), so `run -d` can report it instead of a container that dies at once.
    * The ready fd is close-on-exec: the command never sees it. */
   if (ready_fd >= 0) {

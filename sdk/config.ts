@@ -68,5 +68,15 @@ export const MONITOR = path.join(PACKAGE_ROOT, 'native', 'conductor-monitor');
 /** Attaches the cgroup v2 device filter (native/devices.c), built beside them. */
 export const DEVICES_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-devices');
 
+/**
+ * The util-linux tools that start container processes, by absolute path: they are spawned with an
+ * empty environment (nothing of the caller's may reach a container), so there is no PATH to search.
+ */
+export const LAUNCH_TOOLS = {
+  unshare: '/usr/bin/unshare',
+  nsenter: '/usr/bin/nsenter',
+  setpriv: '/usr/bin/setpriv',
+} as const;
+
 /** Bytes a detached container's log may reach before further output is dropped. */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;

@@ -7,12 +7,12 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { INIT_HELPER, resolvePaths, type CommonOptions } from './config.ts';
+import { INIT_HELPER, LAUNCH_TOOLS, resolvePaths, type CommonOptions } from './config.ts';
 import { closeFds, openProcsFds } from './cgroups.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
 import { containerEnv, securityArgs } from './launch-plan.ts';
 import { validateName } from './names.ts';
-import { forwardSignals } from './proc.ts';
+import { childrenOf, forwardSignals } from './proc.ts';
 import { signalNumber } from './sh.ts';
 import { containerPaths, requireRunning } from './state.ts';
 import type { ContainerRecord, ExecResult } from './types.ts';
@@ -41,7 +41,7 @@ export function planExec(rec: ContainerRecord, initPid: number, command: string[
   helper.push('--workdir', opts.workdir ?? rec.workdir);
   for (const e of env) helper.push('--env', e);
   helper.push(...securityArgs(rec.security), '--', ...command);
-  return ['nsenter', '-t', String(initPid), ...ns, ...helper];
+  return [LAUNCH_TOOLS.nsenter, '-t', String(initPid), ...ns, ...helper];
 }
 
 /**
@@ -64,7 +64,8 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   const stdio: StdioOptions =
     mode === 'inherit' ? ['inherit', 'inherit', 'inherit', ...fds] : mode === 'detach' ? ['ignore', logFd, logFd, ...fds] : ['pipe', 'pipe', 'pipe', ...fds];
   try {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio, detached: mode === 'detach' });
+    // No environment: nothing of the caller's may reach the container (see launcher.ts).
+    const child = spawn(argv[0]!, argv.slice(1), { stdio, detached: mode === 'detach', env: {} });
     if (mode === 'detach') {
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
@@ -84,7 +85,20 @@ export async function execInContainer(name: string, command: string[], opts: Exe
       else if (typeof input === 'string' || input instanceof Uint8Array) child.stdin!.end(input);
       else input.pipe(child.stdin!);
     }
-    const unforward = forwardSignals(['SIGTERM', 'SIGHUP'], (sig) => child.kill(sig));
+    // The command leads a session of its own (the helper's setsid), so the terminal's SIGINT and
+    // SIGQUIT no longer reach it: pass them on, past nsenter (which would die of them alone), to
+    // nsenter's child, the command, read from nsenter (our child, alive) just before the kill.
+    const unforward = forwardSignals(['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'], (sig) => {
+      const inside = child.pid ? childrenOf(child.pid) : [];
+      for (const pid of inside) {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          /* already gone */
+        }
+      }
+      if (inside.length === 0) child.kill(sig);
+    });
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));

@@ -1,6 +1,6 @@
 /** Preconditions on the host, checked before any change. */
 import { existsSync } from 'node:fs';
-import { INIT_HELPER, MONITOR } from './config.ts';
+import { INIT_HELPER, LAUNCH_TOOLS, MONITOR } from './config.ts';
 import { ConductorError } from './errors.ts';
 
 export function requireRoot(): void {
@@ -16,4 +16,6 @@ export function requireInitHelper(): void {
       hint: 'run `npm ci` (or `make -C native`; needs gcc and libc6-dev)',
     });
   }
+  const tool = Object.values(LAUNCH_TOOLS).find((f) => !existsSync(f));
+  if (tool) throw new ConductorError('MISSING_TOOL', `"${tool}" is not installed`, { hint: 'apt-get install util-linux' });
 }

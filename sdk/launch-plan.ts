@@ -5,6 +5,7 @@
  * and execs the command (native/conductor-init.c). No shell anywhere: the user's command is
  * passed as argv, byte for byte.
  */
+import { LAUNCH_TOOLS } from './config.ts';
 import type { SecurityOptions } from './types.ts';
 
 export interface LaunchSpec {
@@ -30,7 +31,7 @@ export interface LaunchSpec {
   cgroupFds: number[];
   /** The fd on which the script reports the init's host PID and the helper reports readiness. */
   readyFd: number;
-  /** New cgroup namespace where the kernel has one. */
+  /** New cgroup namespace where the kernel has one (made by the helper, after joining the cgroups). */
   cgroupNamespace: boolean;
   /** Hold the command until the caller writes a byte to the ready fd (network wiring first). */
   waitForGo: boolean;
@@ -58,6 +59,10 @@ export function initArgs(spec: LaunchSpec, mode: 'run' | 'exec'): string[] {
     for (const [src, dst] of binds) if (src) a.push('--bind-file', `${src}:${dst}`);
   }
   if (mode === 'run' && spec.diesWithCaller) a.push('--pdeathsig');
+  // Made after joining the cgroups, so the container sees them as "/"; exec enters it instead.
+  if (mode === 'run' && spec.cgroupNamespace) a.push('--cgroupns');
+  // Only a network namespace of the container's own: never the host's (build RUN steps).
+  if (mode === 'run' && spec.network === 'none') a.push('--unprivileged-ping');
   a.push('--workdir', spec.workdir, '--ready-fd', String(spec.readyFd));
   if (spec.waitForGo) a.push('--wait-fd', String(spec.readyFd));
   for (const e of spec.env) a.push('--env', e);
@@ -75,20 +80,20 @@ export function securityArgs(sec: SecurityOptions): string[] {
 }
 
 /**
- * The full argv: unshare (uts, ipc, pid, net, cgroup) → monitor → init helper → command. The
- * helper makes the mount namespace itself, so the monitor keeps the host's root (see the helper).
+ * The full argv: unshare (uts, ipc, pid, net) → monitor → init helper → command. The helper makes
+ * the mount namespace itself, so the monitor keeps the host's root, and the cgroup namespace once
+ * it has joined the container's cgroups (see the helper). Spawn it with an empty environment.
  */
 export function planLaunch(spec: LaunchSpec): string[] {
   const ns = ['--uts', '--ipc', '--pid'];
   if (spec.network === 'none') ns.push('--net');
-  if (spec.cgroupNamespace) ns.push('--cgroup');
   const monitor = [spec.monitor, '--ready-fd', String(spec.readyFd), '--pid-file', `${spec.rootfs}.pid`];
   if (spec.exitFile) monitor.push('--exit-file', spec.exitFile);
   if (spec.log) monitor.push('--log', spec.log.file, '--log-max', String(spec.log.maxBytes));
   // Dying with the caller takes two links: the monitor gets SIGKILL when the caller dies (setpriv,
   // kept across unshare's exec), and the init when the monitor dies (the helper's --pdeathsig).
-  const caller = spec.diesWithCaller ? ['setpriv', '--pdeathsig', 'KILL'] : [];
-  return [...caller, 'unshare', ...ns, '--', ...monitor, '--', ...initArgs(spec, 'run')];
+  const caller = spec.diesWithCaller ? [LAUNCH_TOOLS.setpriv, '--pdeathsig', 'KILL'] : [];
+  return [...caller, LAUNCH_TOOLS.unshare, ...ns, '--', ...monitor, '--', ...initArgs(spec, 'run')];
 }
 
 /** Default environment of a container process, Docker's: PATH, HOSTNAME, HOME, plus the user's. */

@@ -89,10 +89,14 @@ export interface AttachedRun extends Started {
   exit: Promise<{ exitCode: number; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawn, then close our copies of the fds handed to the child: it holds its own now. */
+/**
+ * Spawn, then close our copies of the fds handed to the child: it holds its own now. No
+ * environment: the caller's (tokens, SSH_AUTH_SOCK, NODE_OPTIONS) would otherwise sit in the
+ * memory of every process of the chain, and the container's comes only from the helper's --env.
+ */
 function spawnAndRelease(argv: string[], stdio: StdioOptions, detached: boolean, handed: number[] = []): ChildProcess {
   try {
-    return spawn(argv[0]!, argv.slice(1), { stdio, detached });
+    return spawn(argv[0]!, argv.slice(1), { stdio, detached, env: {} });
   } finally {
     for (const fd of handed) closeSync(fd);
   }

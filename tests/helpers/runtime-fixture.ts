@@ -16,8 +16,8 @@ import { cmdlineOf, makeTempRoot, mountLinesMentioning, uniqueName, type TempRoo
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(REPO, 'dist', 'conductor.mjs');
-/** Docker's default bounding set, as /proc/<pid>/status prints it. */
-export const DEFAULT_CAPBND = '00000000a80425fb';
+/** Podman's default bounding set (Docker's without NET_RAW, MKNOD, AUDIT_WRITE), as /proc/<pid>/status prints it. */
+export const DEFAULT_CAPBND = '00000000800405fb';
 
 // The image: a layer on the base with a non-executable file, a script and a work dir.
 const CONDUCTORFILE = `FROM debian:bookworm

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 
 const NATIVE = fileURLToPath(new URL('../../native/', import.meta.url));
 const HELPER = path.join(NATIVE, 'conductor-init');
-const DEFAULT_CAPS = '00000000a80425fb';
+// Podman's default set: Docker's without NET_RAW, MKNOD and AUDIT_WRITE.
+const DEFAULT_CAPS = '00000000800405fb';
+const O_PATH = 0o10000000; // not in fs.constants; open(2) takes it as is
 const PATH_DEFAULT = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
@@ -155,7 +157,9 @@ if (!isRoot) {
     const [hostname, cwd] = r.stdout.split('\n');
     assert.is(hostname, 'ctr-test');
     assert.is(cwd, '/srv/app/deep');
-    for (const f of ['CapBnd', 'CapEff', 'CapPrm', 'CapInh']) assert.is(statusField(r.stdout, f), DEFAULT_CAPS, f);
+    for (const f of ['CapBnd', 'CapEff', 'CapPrm']) assert.is(statusField(r.stdout, f), DEFAULT_CAPS, f);
+    // Nothing inheritable or ambient (CVE-2022-24769): root keeps its set through the bounding set.
+    assert.is(statusField(r.stdout, 'CapInh'), '0000000000000000');
     assert.is(statusField(r.stdout, 'CapAmb'), '0000000000000000');
     assert.is(statusField(r.stdout, 'NoNewPrivs'), '1');
     // Only PATH from the helper (sh itself adds PWD).
@@ -180,12 +184,18 @@ if (!isRoot) {
   test('--cap-drop / --cap-add adjust the default set like Docker', async () => {
     const drop = await runContainer(['--cap-drop', 'CHOWN'], ['cat', '/proc/self/status']);
     assert.is(drop.code, 0, drop.stderr);
-    assert.is(statusField(drop.stdout, 'CapEff'), '00000000a80425fa');
-    assert.is(statusField(drop.stdout, 'CapBnd'), '00000000a80425fa');
+    assert.is(statusField(drop.stdout, 'CapEff'), '00000000800405fa');
+    assert.is(statusField(drop.stdout, 'CapBnd'), '00000000800405fa');
 
-    const add = await runContainer(['--cap-add', 'cap_sys_admin', '--cap-drop', 'net_raw'], ['cat', '/proc/self/status']);
+    const add = await runContainer(['--cap-add', 'cap_sys_admin', '--cap-drop', 'kill'], ['cat', '/proc/self/status']);
     assert.is(add.code, 0, add.stderr);
-    assert.is(statusField(add.stdout, 'CapEff'), '00000000a82405fb'); // +SYS_ADMIN(21) -NET_RAW(13)
+    assert.is(statusField(add.stdout, 'CapEff'), '00000000802405db'); // +SYS_ADMIN(21) -KILL(5)
+    assert.is(statusField(add.stdout, 'CapInh'), '0000000000000000');
+
+    // What podman leaves out of the default can be added back.
+    const raw = await runContainer(['--cap-add', 'NET_RAW', '--cap-add', 'MKNOD', '--cap-add', 'AUDIT_WRITE'], ['cat', '/proc/self/status']);
+    assert.is(raw.code, 0, raw.stderr);
+    assert.is(statusField(raw.stdout, 'CapEff'), '00000000a80425fb'); // = Docker's default
 
     const only = await runContainer(['--cap-add', 'KILL', '--cap-drop', 'ALL'], ['cat', '/proc/self/status']);
     assert.is(only.code, 0, only.stderr);
@@ -296,6 +306,69 @@ if (!isRoot) {
       assert.match(r.stdout, cg.inside);
     } finally {
       fs.closeSync(fd);
+    }
+  });
+
+  test('run mode: the helper runs from a sealed memfd copy of itself, which even host root cannot write', async () => {
+    // Held at --wait-fd, the helper is what PID 1 is: look at its exe from the host.
+    const child = spawn('unshare', containerArgs(['--wait-fd', '3'], sh('readlink /proc/self/exe; echo go')), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d));
+    child.stderr!.on('data', (d: Buffer) => (err += d));
+    const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      let exe = '';
+      let pid = 0;
+      for (let i = 0; i < 200 && !exe.startsWith('/memfd:'); i++) {
+        const kids = fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
+        pid = Number(kids.split(' ')[0]);
+        try {
+          exe = pid ? fs.readlinkSync(`/proc/${pid}/exe`) : '';
+        } catch {
+          exe = '';
+        }
+        if (!exe.startsWith('/memfd:')) await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.is(exe, '/memfd:conductor-init (deleted)', `the held helper's exe ${err}`);
+      // The attack, with every privilege: hold the exe (O_PATH) while it runs, then, once nothing
+      // executes it any more (no ETXTBSY), reopen it to truncate or write.
+      const held = fs.openSync(`/proc/${pid}/exe`, O_PATH);
+      for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+        let target = '';
+        try {
+          target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          continue;
+        }
+        assert.is.not(target, HELPER, `fd ${fd} of the helper is the host binary`);
+      }
+      (child.stdio[3] as NodeJS.WritableStream).write('G');
+      assert.is(await done, 0, err);
+      // Once the command runs, nothing of the helper is left: its exe is the image's own binary.
+      assert.is(out, `${fs.realpathSync('/usr/bin/readlink')}\ngo\n`);
+      const code = (fn: () => void) => {
+        try {
+          fn();
+          return 'ok';
+        } catch (e) {
+          return (e as NodeJS.ErrnoException).code;
+        }
+      };
+      try {
+        assert.is(code(() => fs.closeSync(fs.openSync(`/proc/self/fd/${held}`, 'w'))), 'EPERM', 'O_TRUNC on the sealed copy');
+        const w = fs.openSync(`/proc/self/fd/${held}`, 'r+');
+        try {
+          assert.is(code(() => fs.writeSync(w, 'x')), 'EPERM', 'write to the sealed copy');
+        } finally {
+          fs.closeSync(w);
+        }
+      } finally {
+        fs.closeSync(held);
+      }
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await done;
     }
   });
 

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { planExec } from '../../sdk/exec.ts';
 import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, type LaunchSpec } from '../../sdk/launch-plan.ts';
+import type { ContainerRecord } from '../../sdk/types.ts';
 
 function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
   return {
@@ -29,7 +31,7 @@ function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
 
 test('planLaunch golden argv', () => {
   assert.equal(planLaunch(spec({ cgroupFds: [4, 5], security: { privileged: false, capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'] } })), [
-    'unshare', '--uts', '--ipc', '--pid', '--net', '--cgroup', '--',
+    '/usr/bin/unshare', '--uts', '--ipc', '--pid', '--net', '--',
     '/pkg/native/conductor-monitor', '--ready-fd', '3', '--pid-file', '/r/.containers/web/rootfs.pid', '--',
     '/pkg/native/conductor-init',
     '--cgroup-fd', '4', '--cgroup-fd', '5',
@@ -39,6 +41,7 @@ test('planLaunch golden argv', () => {
     '--bind-file', '/r/.containers/web/hosts:etc/hosts',
     '--bind-file', '/r/.containers/web/hostname:etc/hostname',
     '--bind-file', '/r/.containers/web/resolv.conf:etc/resolv.conf',
+    '--cgroupns', '--unprivileged-ping',
     '--workdir', '/', '--ready-fd', '3',
     '--env', 'PATH=/usr/bin:/bin', '--env', 'HOSTNAME=web',
     '--cap-add', 'NET_ADMIN', '--cap-drop', 'CHOWN',
@@ -51,17 +54,36 @@ test('builds lend only resolv.conf: empty bind sources are left out', () => {
   assert.equal(a.filter((_, i) => a[i - 1] === '--bind-file'), ['/r/.containers/web/resolv.conf:etc/resolv.conf']);
 });
 
-test('host network: no --net; no cgroup namespace: no --cgroup', () => {
-  const argv = planLaunch(spec({ network: 'host', cgroupNamespace: false }));
+test('host network: no --net, and never ping_group_range (it would be the host\'s)', () => {
+  const argv = planLaunch(spec({ network: 'host' }));
   const ns = argv.slice(0, argv.indexOf('--'));
-  assert.equal(ns, ['unshare', '--uts', '--ipc', '--pid']);
+  assert.equal(ns, ['/usr/bin/unshare', '--uts', '--ipc', '--pid']);
+  assert.not.ok(argv.includes('--unprivileged-ping'));
+  assert.ok(planLaunch(spec()).includes('--unprivileged-ping'));
+});
+
+test('the cgroup namespace is the helper\'s (after joining the cgroups), never unshare\'s', () => {
+  assert.not.ok(planLaunch(spec()).includes('--cgroup'));
+  assert.ok(initArgs(spec(), 'run').includes('--cgroupns'));
+  assert.not.ok(initArgs(spec({ cgroupNamespace: false }), 'run').includes('--cgroupns'));
+  assert.not.ok(initArgs(spec(), 'exec').includes('--cgroupns'), 'exec enters the container\'s (nsenter -C)');
+});
+
+test('every tool of a launch or an exec is an absolute path: they run with no environment, so no PATH', () => {
+  const argv = planLaunch(spec({ diesWithCaller: true }));
+  assert.is(argv[0], '/usr/bin/setpriv');
+  assert.ok(argv.includes('/usr/bin/unshare'));
+  const rec = { name: 'web', hostname: 'web', env: ['A=1'], workdir: '/', security: { privileged: false, capAdd: [], capDrop: [] } } as unknown as ContainerRecord;
+  const e = planExec(rec, 42, ['ls'], {}, [4], true);
+  assert.equal(e.slice(0, 3), ['/usr/bin/nsenter', '-t', '42']);
+  assert.ok(e.includes('-C'), 'exec joins the container\'s cgroup namespace');
 });
 
 test('attached: the whole chain dies with its caller (setpriv on the monitor, --pdeathsig on the init)', () => {
   const a = planLaunch(spec({ diesWithCaller: true }));
-  assert.equal(a.slice(0, 4), ['setpriv', '--pdeathsig', 'KILL', 'unshare']);
+  assert.equal(a.slice(0, 4), ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '/usr/bin/unshare']);
   assert.ok(initArgs(spec({ diesWithCaller: true }), 'run').includes('--pdeathsig'));
-  assert.not.ok(planLaunch(spec()).includes('setpriv'));
+  assert.not.ok(planLaunch(spec()).includes('/usr/bin/setpriv'));
 });
 
 test('detached: the monitor records the exit code and writes the capped log', () => {
