@@ -65,5 +65,8 @@ export const INIT_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-init');
 /** The parent of every container's PID 1 (exit status, log), built beside it. */
 export const MONITOR = path.join(PACKAGE_ROOT, 'native', 'conductor-monitor');
 
+/** The host-side relay between a -t container's pty and the caller's terminal. */
+export const TTY_RELAY = path.join(PACKAGE_ROOT, 'native', 'conductor-tty');
+
 /** Bytes a detached container's log may reach before further output is dropped. */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;

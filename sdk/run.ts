@@ -73,7 +73,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   validateName('image', image);
   validateName('container', name);
   requireRoot();
-  requireInitHelper();
+  requireInitHelper(Boolean(opts.tty) && !opts.detach);
   const paths = resolvePaths(opts.root);
   const img = requireImage(paths, image);
   const base = baseRootfs(paths, img.base);
@@ -135,7 +135,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
       : undefined;
     const childFds = fds;
     fds = []; // the launcher closes them once the child holds its copies
-    return opts.detach ? await startDetached(paths, name, spec, childFds, beforeStart) : await startAttached(paths, name, spec, childFds, opts, beforeStart);
+    return opts.detach ? await startDetached(paths, name, spec, childFds, tty, beforeStart) : await startAttached(paths, name, spec, childFds, opts, beforeStart);
   } catch (e) {
     closeFds(fds); // only those not yet handed to the launcher
     await removeContainer(paths, name, { timeoutSeconds: 0 }).catch(() => {});
@@ -143,10 +143,10 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   }
 }
 
-async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: number[], beforeStart?: BeforeStart): Promise<RunResult> {
+async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: number[], tty: boolean, beforeStart?: BeforeStart): Promise<RunResult> {
   const cp = containerPaths(paths, name);
   try {
-    const started = await launchDetached(spec, { log: cp.log, exitFile: cp.exitCode, logMaxBytes: LOG_MAX_BYTES, extraFds: fds, beforeStart });
+    const started = await launchDetached(spec, { log: cp.log, exitFile: cp.exitCode, logMaxBytes: LOG_MAX_BYTES, extraFds: fds, tty, beforeStart });
     const record = await updateRecord(paths, name, (r) => ({ ...r, monitor: started.monitor, init: started.init ?? r.init }));
     return { record };
   } catch (e) {
@@ -164,6 +164,7 @@ async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: 
   const collect = opts.output === 'collect';
   const started = await launchAttached(spec, {
     stdin: opts.interactive ? 'inherit' : 'ignore',
+    tty: Boolean(opts.tty),
     onOutput: collect ? (c, s) => (s === 'stdout' ? out : err).push(c) : undefined,
     extraFds: fds,
     beforeStart,
