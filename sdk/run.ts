@@ -7,7 +7,7 @@ import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, resolvePaths, type CommonOptions, 
 import { baseRootfs } from './base.ts';
 import { closeFds, cgroupId, createCgroups, oomKilled, openProcsFds } from './cgroups.ts';
 import { prepareContainerDir } from './container-files.ts';
-import { ConductorError } from './errors.ts';
+import { ConductorError, isConductorError } from './errors.ts';
 import { withLock } from './fsutil.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
 import { requireImage } from './image-store.ts';
@@ -169,7 +169,8 @@ async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: 
     extraFds: fds,
     beforeStart,
   });
-  const { cgroups } = await updateRecord(paths, name, (r) => ({ ...r, init: started.init ?? r.init }));
+  const attachedRec = await updateRecord(paths, name, (r) => ({ ...r, init: started.init ?? r.init }));
+  const { cgroups } = attachedRec;
   const init = started.init;
   const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => {
     if (init) signalRef(init, sig);
@@ -181,7 +182,12 @@ async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: 
     unforward();
   }
   const oom = oomKilled(cgroups);
-  const record = await updateRecord(paths, name, (r) => ({ ...r, exitCode, finishedAt: new Date().toISOString() }));
+  const finished = (r: ContainerRecord): ContainerRecord => ({ ...r, exitCode, finishedAt: new Date().toISOString() });
+  // A `stop` that killed it may have removed the record already: the exit code is still the answer.
+  const record = await updateRecord(paths, name, finished).catch((e: unknown) => {
+    if (isConductorError(e, 'CONTAINER_NOT_FOUND')) return finished(attachedRec);
+    throw e;
+  });
   const result: RunResult = { record, exitCode, oomKilled: oom };
   if (collect) {
     result.stdout = Buffer.concat(out).toString();

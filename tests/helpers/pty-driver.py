@@ -7,10 +7,13 @@ controlling terminal, and drives it from the test.
 stdin carries control lines (the test writes them):
     type <hex>           bytes typed on the keyboard
     resize <rows> <cols> the window changes size (the kernel sends SIGWINCH to the foreground job)
+    termios              reply on stderr with the terminal's settings now, one JSON line
+    termios-initial      ... and as they were before the command started
 stdout carries everything the terminal shows, byte for byte. Exits with the command's status
 once the command has exited and nothing holds the terminal any more.
 """
 import fcntl
+import json
 import os
 import pty
 import select
@@ -29,10 +32,20 @@ def main():
         sys.stderr.write(__doc__)
         return 2
     rows, cols, cmd = int(args[0]), int(args[1]), args[3:]
-    pid, master = pty.fork()
+    master, slave = os.openpty()
+    set_size(slave, rows, cols)
+    initial = termios.tcgetattr(slave)
+    pid = os.fork()
     if pid == 0:
-        set_size(0, rows, cols)
+        os.close(master)
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+        for fd in (0, 1, 2):
+            os.dup2(slave, fd)
+        if slave > 2:
+            os.close(slave)
         os.execvp(cmd[0], cmd)
+    os.close(slave)
     ctl = sys.stdin.buffer.raw
     ctl_open = True
     pending = b''
@@ -63,6 +76,11 @@ def main():
                     os.write(master, bytes.fromhex(word[1].decode()))
                 elif word and word[0] == b'resize':
                     set_size(master, int(word[1]), int(word[2]))
+                elif word and word[0] in (b'termios', b'termios-initial'):
+                    # On a pty master, TCGETS reads the slave's settings (the kernel's tty_mode_ioctl).
+                    t = initial if word[0] == b'termios-initial' else termios.tcgetattr(master)
+                    sys.stderr.write(json.dumps([x if not isinstance(x, list) else [list(c) if isinstance(c, bytes) else c for c in x] for x in t]) + '\n')
+                    sys.stderr.flush()
         if status is None:
             done, st = os.waitpid(pid, os.WNOHANG)
             if done:

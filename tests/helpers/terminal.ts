@@ -23,12 +23,14 @@ export interface Terminal {
   waitFor(re: RegExp, opts?: { timeoutMs?: number; from?: number }): Promise<RegExpExecArray>;
   /** The command's exit code (once nothing holds the terminal any more). */
   exit: Promise<number>;
+  /** The terminal's settings (termios, as JSON), now or before the command started. */
+  termios(which?: 'now' | 'initial'): Promise<string>;
   /** SIGKILL the driver (and so hang up the terminal) if it still runs. */
   kill(): void;
 }
 
 export function openTerminal(argv: string[], env: NodeJS.ProcessEnv, size = { rows: 30, cols: 100 }, timeoutMs = 90_000): Terminal {
-  const child = spawn('python3', [DRIVER, String(size.rows), String(size.cols), '--', ...argv], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('python3', [DRIVER, String(size.rows), String(size.cols), '--', ...argv], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let screen = '';
   const waiters = new Set<() => void>();
   child.stdout!.on('data', (d: Buffer) => {
@@ -36,6 +38,20 @@ export function openTerminal(argv: string[], env: NodeJS.ProcessEnv, size = { ro
     for (const w of [...waiters]) w();
   });
   child.stdin!.on('error', () => {});
+  // stderr: one JSON line per termios request, in order; anything else is the driver failing.
+  const replies: Array<(line: string) => void> = [];
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    let nl: number;
+    while ((nl = err.indexOf('\n')) >= 0) {
+      const line = err.slice(0, nl);
+      err = err.slice(nl + 1);
+      const r = replies.shift();
+      if (r && line.startsWith('[')) r(line);
+      else process.stderr.write(`pty-driver: ${line}\n`);
+    }
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const exit = new Promise<number>((resolve, reject) => {
     child.on('error', reject);
@@ -68,6 +84,11 @@ export function openTerminal(argv: string[], env: NodeJS.ProcessEnv, size = { ro
       });
     },
     exit,
+    termios: (which = 'now') =>
+      new Promise((resolve) => {
+        replies.push(resolve);
+        send(which === 'now' ? 'termios' : 'termios-initial');
+      }),
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },

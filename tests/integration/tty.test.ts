@@ -11,6 +11,7 @@ import { buildCli, CLI, cli, makeFixture, processesMentioning, stopQuiet, until 
 import { openTerminal, shLine, sq } from '../helpers/terminal.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
 import { ps } from '../../sdk/index.ts';
+import { stateOf } from '../../sdk/proc.ts';
 
 buildCli();
 const f = await makeFixture('tty');
@@ -23,7 +24,9 @@ test.after(async () => {
   await f.cleanup();
 });
 
-// TIOCSTI (0x5412) on fds 0-2 and on /dev/tty; perl-base is in every minbase image.
+// TIOCSTI (0x5412) on fds 0-2 and on /dev/tty, then TIOCSWINSZ (0x5414, which needs no
+// controlling terminal: any holder of a terminal fd may resize, like tcsetattr) on fds 0-2.
+// perl-base is in every minbase image.
 const PROBE = `my @r;
 for my $fd (0, 1, 2) {
   open(my $h, "+<&=", $fd) or do { push @r, "fd$fd=closed"; next };
@@ -32,15 +35,25 @@ for my $fd (0, 1, 2) {
 }
 if (open(my $t, "+<", "/dev/tty")) { my $c = "Z"; push @r, ioctl($t, 0x5412, $c) ? "devtty=INJECTED" : "devtty=opened"; }
 else { push @r, "devtty=refused"; }
+for my $fd (0, 1, 2) {
+  open(my $h, "+<&=", $fd) or next;
+  my $ws = pack("S4", 1, 1, 0, 0);
+  push @r, ioctl($h, 0x5414, $ws) ? "winsz$fd=CHANGED" : "winsz$fd=refused";
+}
 print "PROBE @r\\n";`;
-// Run in the admin's shell after the container: what is waiting in its terminal's input queue
-// (FIONREAD), i.e. what the admin's shell would read and run next.
-const QUEUED = shLine(['perl', '-e', 'my $b = pack("L", 0); ioctl(STDIN, 0x541B, $b) or die "FIONREAD: $!"; print "QUEUED=", unpack("L", $b), "\\n"']);
+// Run in the admin's shell after the container: what waits in its terminal's input, i.e. what the
+// admin's shell would read (and run) next. Non-canonical for the look, so a partial line counts too.
+const QUEUED = shLine(['perl', '-MPOSIX', '-e', `my $t = POSIX::Termios->new; $t->getattr(0) or die "tcgetattr: $!";
+my ($l, $min, $time) = ($t->getlflag, $t->getcc(VMIN), $t->getcc(VTIME));
+$t->setlflag($l & ~ICANON); $t->setcc(VMIN, 0); $t->setcc(VTIME, 0); $t->setattr(0, TCSANOW) or die;
+my $b = ""; defined sysread(STDIN, $b, 4096) or die "read: $!";
+$t->setlflag($l); $t->setcc(VMIN, $min); $t->setcc(VTIME, $time); $t->setattr(0, TCSANOW) or die;
+print "QUEUED=[", unpack("H*", $b), "]\n";`]);
 // Inside, with -t: is the terminal on fd 0 a pts of the container's own devpts instance?
 const OWN_PTY = `t=$(tty) && [ "$(stat -c %d "$t")" = "$(stat -c %d /dev/pts/ptmx)" ] && echo "OWN-PTY $t"`;
 // 0: the kernel refuses TIOCSTI without CAP_SYS_ADMIN even on one's own terminal.
 const LEGACY_TIOCSTI = readFileSync('/proc/sys/dev/tty/legacy_tiocsti', 'utf8').trim() !== '0';
-const PROBE_REFUSED = 'PROBE sti0=refused sti1=refused sti2=refused devtty=refused';
+const PROBE_REFUSED = 'PROBE sti0=refused sti1=refused sti2=refused devtty=refused winsz0=refused winsz1=refused winsz2=refused';
 
 async function detached(name: string, ...extra: string[]): Promise<void> {
   const r = await cli(env, ['run', '-d', ...extra, img, name, '--', 'sleep', 'infinity']);
@@ -66,7 +79,7 @@ test('without -t, run / exec / build RUN cannot reach the admin terminal: no TIO
     for (const step of ['RUN', 'EXEC', 'BUILD']) assert.match(s, `${step}-RC=0`);
     const probes = s.split(/\r?\n/).filter((l) => l.startsWith('PROBE '));
     assert.equal(probes, [PROBE_REFUSED, PROBE_REFUSED, PROBE_REFUSED], s);
-    assert.match(s, /^QUEUED=0\r?$/m, 'nothing was typed into the admin terminal');
+    assert.match(s, /^QUEUED=\[\]\r?$/m, 'nothing was typed into the admin terminal');
   } finally {
     await cli(env, ['rmi', built]);
     await stopQuiet(root, name);
@@ -87,10 +100,10 @@ test('run -t: a pty of the container\'s own; TIOCSTI lands there, never in the a
     // Its own controlling terminal: allowed, and harmless.
     assert.match(s, /^GOT:MARK\r?$/m, 'what it typed went to its own terminal\'s input');
     // (after the echo of what it typed)
-    assert.match(s, /PROBE sti0=INJECTED sti1=INJECTED sti2=INJECTED devtty=INJECTED\r?$/m, s);
+    assert.match(s, /PROBE sti0=INJECTED sti1=INJECTED sti2=INJECTED devtty=INJECTED winsz0=CHANGED winsz1=CHANGED winsz2=CHANGED\r?$/m, s);
   }
   assert.match(s, /^RC=0\r?$/m, s);
-  assert.match(s, /^QUEUED=0\r?$/m, 'the admin terminal\'s input queue is empty');
+  assert.match(s, /^QUEUED=\[\]\r?$/m, 'the admin terminal\'s input queue is empty');
 });
 
 test('run -it: tty, the caller\'s size and its resizes, job control, Ctrl-C to the foreground job', async () => {
@@ -125,31 +138,41 @@ test('run -it: tty, the caller\'s size and its resizes, job control, Ctrl-C to t
   }
 });
 
-test('the caller\'s terminal settings come back after an -it run SIGKILLed by stop, or a relay SIGTERMed', async () => {
+test('the caller\'s terminal settings come back when an -it run is SIGKILLed by stop, or its relay SIGTERMed', async () => {
   for (const how of ['stop', 'relay'] as const) {
     const name = uniqueName(`tk${how[0]}`);
     const before = path.join(scratch, `${name}.before`);
     const after = path.join(scratch, `${name}.after`);
     const script = `stty -a > ${sq(before)}; ${conductor('run', '-it', img, name, '--', 'bash')}; echo "RC=$?"; stty -a > ${sq(after)}`;
     const t = openTerminal(['sh', '-c', script], env);
+    let cliPid = 0;
     try {
       await t.waitFor(new RegExp(`root@${name}:/# `));
+      const initial = await t.termios('initial');
+      assert.is.not(await t.termios(), initial, 'raw while attached');
+      const relay = processesMentioning('conductor-tty').filter((p) => p.cmdline.includes(`${name}/rootfs`));
+      assert.is(relay.length, 1, JSON.stringify(relay));
+      // Node puts its stdio's settings back when it exits: hold the CLI, so what we see is the relay's doing.
+      cliPid = Number(readFileSync(`/proc/${relay[0]!.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      process.kill(cliPid, 'SIGSTOP');
       if (how === 'stop') {
         const r = await cli(env, ['stop', '-t', '0', name]);
         assert.is(r.code, 0, r.stderr);
         assert.is(r.stdout, `${name} killed after 0 s (137)\n`);
       } else {
-        const relay = processesMentioning('conductor-tty').filter((p) => p.cmdline.includes(`${name}/rootfs`));
-        assert.is(relay.length, 1, JSON.stringify(relay));
         process.kill(relay[0]!.pid, 'SIGTERM');
       }
+      await until('the relay to exit', () => stateOf(relay[0]!.pid) === 'Z' || stateOf(relay[0]!.pid) === null);
+      assert.is(await t.termios(), initial, `${how}: the relay restored the terminal`);
+      process.kill(cliPid, 'SIGCONT');
+      cliPid = 0;
       assert.is(await t.exit, 0, t.screen());
-      assert.match(t.screen(), how === 'stop' ? /RC=137/ : /RC=143/);
+      assert.match(t.screen(), how === 'stop' ? /RC=137/ : /RC=143/, t.screen());
       assert.is(readFileSync(after, 'utf8'), readFileSync(before, 'utf8'), 'stty -a before and after');
-      assert.match(readFileSync(after, 'utf8'), / icanon /);
       const left = (await ps({ root, all: true })).find((c) => c.name === name);
       assert.ok(!left || left.status !== 'running', `${how}: the container is gone`);
     } finally {
+      if (cliPid) process.kill(cliPid, 'SIGCONT');
       t.kill();
       await stopQuiet(root, name);
     }
