@@ -86,6 +86,15 @@ test('without -t, run / exec / build RUN cannot reach the admin terminal: no TIO
   }
 });
 
+test('without -t, the terminal\'s input is still copied in, and its Ctrl-D ends it', async () => {
+  const t = openTerminal([process.execPath, CLI, 'run', '--rm', img, uniqueName('cat'), '--', 'sh', '-c', 'cat; echo "CAT-RC=$?"; [ -t 0 ] || echo NOT-A-TTY'], env);
+  t.type('hello\r');
+  await t.waitFor(/hello\r\nhello\r\n/);
+  t.type('\x04');
+  assert.is(await t.exit, 0, t.screen());
+  assert.match(t.screen(), /CAT-RC=0\r\nNOT-A-TTY\r\n/);
+});
+
 test('run -t: a pty of the container\'s own; TIOCSTI lands there, never in the admin terminal', async () => {
   // Types "MARK\n" and reads it back, then types "LEFT" and leaves it for whoever reads next.
   const typeBack = 'ioctl(STDIN, 0x5412, $_) for split //, "MARK\\n"; my $l = <STDIN>; print "GOT:$l"; ioctl(STDIN, 0x5412, $_) for split //, "LEFT"';
