@@ -219,6 +219,23 @@ test('run -d -t: the pty\'s output lands in logs', async () => {
   }
 });
 
+// The kernel opens a ptmx node through the `pts` beside it, so the fake needs one: a privileged
+// container can make both, and the helper would then hand out a pty it did not choose.
+test('exec -t refuses a /dev/ptmx that is not a devpts\'s own (a ptmx node on a tmpfs)', async () => {
+  const name = uniqueName('tfak');
+  try {
+    await detached(name, '--privileged');
+    const fake = await cli(env, ['exec', name, 'sh', '-c', 'mount -t tmpfs tmpfs /dev/pts && mkdir /dev/pts/pts && mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts/pts && mknod /dev/pts/ptmx c 5 2 && echo FAKED']);
+    assert.is(fake.stdout, 'FAKED\n', fake.stderr);
+    const r = await cli(env, ['exec', '-t', name, 'tty']);
+    assert.is(r.code, 125, r.stdout + r.stderr);
+    assert.match(r.stderr, /console: \/dev\/ptmx is not a devpts ptmx/);
+    assert.not.match(r.stdout, /\/dev\/pts/);
+  } finally {
+    await stopQuiet(root, name);
+  }
+});
+
 test('exec -d -t is refused with a one-line error', async () => {
   const name = uniqueName('tdt');
   try {
