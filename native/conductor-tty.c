@@ -12,7 +12,7 @@
  * Ctrl-C, Ctrl-Z and friends reach the container's foreground job through ITS terminal. Resizes
  * (SIGWINCH) follow. It exits with LAUNCH-ARGV's status once the container has closed its end of
  * the pty, and always puts the caller's terminal back as it found it first, including on SIGTERM
- * and SIGHUP (on SIGKILL it cannot). The caller's terminal fds go to LAUNCH-ARGV only for the
+ * and SIGHUP, and when its caller dies (on its own SIGKILL it cannot). The caller's terminal fds go to LAUNCH-ARGV only for the
  * helper's own error messages; the helper replaces them with the pty before the command runs.
  * Runs on the host only: linked dynamically.
  */
@@ -109,6 +109,11 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) fail("signalfd");
+  /* A caller that dies (even of SIGKILL) hangs us up: the terminal is restored and, as without -t,
+   * the container dies with its caller. Checked after setting it, in case it died before. */
+  pid_t caller = getppid();
+  if (prctl(PR_SET_PDEATHSIG, SIGHUP, 0, 0, 0) < 0) fail("prctl(PR_SET_PDEATHSIG)");
+  if (getppid() != caller) return 125;
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) fail("socketpair");

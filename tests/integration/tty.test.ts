@@ -147,8 +147,8 @@ test('run -it: tty, the caller\'s size and its resizes, job control, Ctrl-C to t
   }
 });
 
-test('the caller\'s terminal settings come back when an -it run is SIGKILLed by stop, or its relay SIGTERMed', async () => {
-  for (const how of ['stop', 'relay'] as const) {
+test('the caller\'s terminal settings come back when an -it run is SIGKILLed by stop, its relay SIGTERMed, or the CLI SIGKILLed', async () => {
+  for (const how of ['stop', 'relay', 'cli'] as const) {
     const name = uniqueName(`tk${how[0]}`);
     const before = path.join(scratch, `${name}.before`);
     const after = path.join(scratch, `${name}.after`);
@@ -168,20 +168,29 @@ test('the caller\'s terminal settings come back when an -it run is SIGKILLed by 
         const r = await cli(env, ['stop', '-t', '0', name]);
         assert.is(r.code, 0, r.stderr);
         assert.is(r.stdout, `${name} killed after 0 s (137)\n`);
-      } else {
+      } else if (how === 'relay') {
         process.kill(relay[0]!.pid, 'SIGTERM');
+      } else {
+        // Nothing of Node's runs on SIGKILL: only the relay (hung up by its parent's death) restores.
+        process.kill(cliPid, 'SIGKILL');
       }
       await until('the relay to exit', () => stateOf(relay[0]!.pid) === 'Z' || stateOf(relay[0]!.pid) === null);
       assert.is(await t.termios(), initial, `${how}: the relay restored the terminal`);
-      process.kill(cliPid, 'SIGCONT');
+      if (how !== 'cli') process.kill(cliPid, 'SIGCONT');
       cliPid = 0;
       assert.is(await t.exit, 0, t.screen());
-      assert.match(t.screen(), how === 'stop' ? /RC=137/ : /RC=143/, t.screen());
+      assert.match(t.screen(), how === 'relay' ? /RC=143/ : /RC=137/, t.screen());
       assert.is(readFileSync(after, 'utf8'), readFileSync(before, 'utf8'), 'stty -a before and after');
-      const left = (await ps({ root, all: true })).find((c) => c.name === name);
-      assert.ok(!left || left.status !== 'running', `${how}: the container is gone`);
+      await until(`${how}: the container to be gone`, async () => {
+        const left = (await ps({ root, all: true })).find((c) => c.name === name);
+        return !left || left.status !== 'running';
+      });
     } finally {
-      if (cliPid) process.kill(cliPid, 'SIGCONT');
+      try {
+        if (cliPid) process.kill(cliPid, 'SIGCONT');
+      } catch {
+        /* gone */
+      }
       t.kill();
       await stopQuiet(root, name);
     }
