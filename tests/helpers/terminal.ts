@@ -39,7 +39,7 @@ export function openTerminal(argv: string[], env: NodeJS.ProcessEnv, size = { ro
   });
   child.stdin!.on('error', () => {});
   // stderr: one JSON line per termios request, in order; anything else is the driver failing.
-  const replies: Array<(line: string) => void> = [];
+  const replies: Array<{ resolve: (line: string) => void; reject: (e: Error) => void }> = [];
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
@@ -48,7 +48,7 @@ export function openTerminal(argv: string[], env: NodeJS.ProcessEnv, size = { ro
       const line = err.slice(0, nl);
       err = err.slice(nl + 1);
       const r = replies.shift();
-      if (r && line.startsWith('[')) r(line);
+      if (r && line.startsWith('[')) r.resolve(line);
       else process.stderr.write(`pty-driver: ${line}\n`);
     }
   });
@@ -58,6 +58,7 @@ export function openTerminal(argv: string[], env: NodeJS.ProcessEnv, size = { ro
     child.on('close', (code, sig) => {
       clearTimeout(timer);
       for (const w of [...waiters]) w();
+      for (const r of replies.splice(0)) r.reject(new Error(`terminal closed before a termios reply; screen:\n${screen}`));
       resolve(code ?? 128 + (sig === 'SIGKILL' ? 9 : 15));
     });
   });
@@ -85,8 +86,9 @@ export function openTerminal(argv: string[], env: NodeJS.ProcessEnv, size = { ro
     },
     exit,
     termios: (which = 'now') =>
-      new Promise((resolve) => {
-        replies.push(resolve);
+      new Promise((resolve, reject) => {
+        if (child.exitCode !== null || child.signalCode !== null) return reject(new Error('terminal closed'));
+        replies.push({ resolve, reject });
         send(which === 'now' ? 'termios' : 'termios-initial');
       }),
     kill: () => {

@@ -152,7 +152,8 @@ test('the caller\'s terminal settings come back when an -it run is SIGKILLed by 
     const name = uniqueName(`tk${how[0]}`);
     const before = path.join(scratch, `${name}.before`);
     const after = path.join(scratch, `${name}.after`);
-    const script = `stty -a > ${sq(before)}; ${conductor('run', '-it', img, name, '--', 'bash')}; echo "RC=$?"; stty -a > ${sq(after)}`;
+    // The shell holds the terminal (read) until the test has looked at it.
+    const script = `stty -a > ${sq(before)}; ${conductor('run', '-it', img, name, '--', 'bash')}; echo "RC=$?"; read -r go; stty -a > ${sq(after)}`;
     const t = openTerminal(['sh', '-c', script], env);
     let cliPid = 0;
     try {
@@ -178,6 +179,7 @@ test('the caller\'s terminal settings come back when an -it run is SIGKILLed by 
       assert.is(await t.termios(), initial, `${how}: the relay restored the terminal`);
       if (how !== 'cli') process.kill(cliPid, 'SIGCONT');
       cliPid = 0;
+      t.type('go\n');
       assert.is(await t.exit, 0, t.screen());
       assert.match(t.screen(), how === 'relay' ? /RC=143/ : /RC=137/, t.screen());
       assert.is(readFileSync(after, 'utf8'), readFileSync(before, 'utf8'), 'stty -a before and after');
