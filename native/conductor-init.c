@@ -10,6 +10,7 @@
  *   conductor-init [--cgroup-fd N]... [--cgroupns] [--hostname NAME] [--rootfs DIR]
  *                  [--unprivileged-ping] [--privileged] [--workdir DIR [--mkdir-workdir]]
  *                  [--env K=V]... [--cap-add CAP]... [--cap-drop CAP]...
+ *                  [--console-socket FD]
  *                  -- CMD [ARG]...
  *
  * It always runs from a sealed memfd copy of itself (sealed-exe.c), started with an empty
@@ -38,6 +39,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "rootfs.h"
 #include "sealed-exe.h"
 
@@ -281,7 +283,7 @@ int main(int argc, char **argv) {
   ensure_sealed_exe(argv);
 
   int cgroup_fds[MAX_LIST], ncg = 0, nenv = 0, privileged = 0, mkdir_wd = 0, ready_fd = -1, wait_fd = -1;
-  int mountproc = 0, pdeathsig = 0, cgroupns = 0, ping = 0;
+  int mountproc = 0, pdeathsig = 0, cgroupns = 0, ping = 0, console_sock = -1;
   struct rootfs_spec fs = { 0 };
   const char *hostname = NULL, *rootfs = NULL, *workdir = NULL, *env[MAX_LIST];
   uint64_t cap_add = 0, cap_drop = 0, caps;
@@ -313,6 +315,11 @@ int main(int argc, char **argv) {
       long fd = strtol(v, &end, 10);
       if (*end || fd < 3) usage("bad --ready-fd");
       ready_fd = (int)fd;
+    } else if (strcmp(a, "--console-socket") == 0) {
+      char *end;
+      long fd = strtol(v, &end, 10);
+      if (*end || fd < 3) usage("bad --console-socket");
+      console_sock = (int)fd;
     } else if (strcmp(a, "--overlay-lower") == 0) fs.lower = v;
     else if (strcmp(a, "--overlay-upper") == 0) fs.upper = v;
     else if (strcmp(a, "--overlay-work") == 0) fs.work = v;
@@ -391,6 +398,8 @@ int main(int argc, char **argv) {
     if (!privileged) mask_paths(rootfs);
     enter_rootfs(rootfs);
   }
+  /* -t: a pty of the container's own devpts (so after pivot_root), before the socket is closed below. */
+  if (console_sock >= 0) console_setup(console_sock);
   /* 11. Close inherited fds BEFORE resolving the workdir, so a workdir like
    * /proc/self/fd/N can't reach a host directory (CVE-2024-21626). */
   close_fds(ready_fd);

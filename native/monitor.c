@@ -2,7 +2,7 @@
  * conductor-monitor: the parent of a container's PID 1, like podman's conmon.
  *
  *   conductor-monitor [--ready-fd N] [--pid-file F] [--exit-file F] [--log F --log-max BYTES]
- *                     -- INIT-HELPER-ARGV...
+ *                     [--console-socket N] -- INIT-HELPER-ARGV...
  *
  * util-linux `unshare` (without --fork) execs it right after making the namespaces, so the first
  * child it forks becomes PID 1 of the new PID namespace: it forks nothing else. It reports that
@@ -10,6 +10,8 @@
  * container's stdout and stderr into the log up to its cap (then drops the rest, so the container
  * never blocks or dies of SIGPIPE), collects the real exit status (128+n for a signal;
  * util-linux 2.38's `unshare --fork` turns a SIGKILL into 1), records it and exits with it.
+ * With --console-socket (`run -d -t`), the helper makes a pty inside the container and sends its
+ * master over a socket the monitor puts at fd N in the child; the pty's output goes to the log.
  * One small process per container, on the host only: linked dynamically to share libc's pages.
  */
 #define _GNU_SOURCE
@@ -19,9 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "console.h"
 
 static void fail(const char *what) {
   fprintf(stderr, "conductor-monitor: %s: %s\n", what, strerror(errno));
@@ -82,7 +87,7 @@ static void copy_log(int in, const char *file, long long max) {
 }
 
 int main(int argc, char **argv) {
-  int ready_fd = -1;
+  int ready_fd = -1, console_fd = -1;
   const char *pid_file = NULL, *exit_file = NULL, *log = NULL;
   long long log_max = 10 * 1024 * 1024;
   char **cmd = NULL;
@@ -95,9 +100,11 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--exit-file") == 0) exit_file = v;
     else if (strcmp(a, "--log") == 0) log = v;
     else if (strcmp(a, "--log-max") == 0) log_max = atoll(v);
+    else if (strcmp(a, "--console-socket") == 0) console_fd = atoi(v);
     else { fprintf(stderr, "conductor-monitor: unknown option %s\n", a); return 125; }
   }
   if (!cmd || !cmd[0]) { fprintf(stderr, "conductor-monitor: no command after --\n"); return 125; }
+  if (console_fd >= 0 && (console_fd < 3 || !log)) { fprintf(stderr, "conductor-monitor: --console-socket needs a fd > 2 and --log\n"); return 125; }
 
   /* The terminal's SIGINT/SIGQUIT reach the container's processes directly; the monitor must
    * outlive them to collect the status. (The init helper resets every signal to default.) */
@@ -106,14 +113,19 @@ int main(int argc, char **argv) {
 
   int out[2] = { -1, -1 };
   if (log && pipe2(out, O_CLOEXEC) < 0) fail("pipe");
+  int sv[2] = { -1, -1 };
+  if (console_fd >= 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) fail("socketpair");
   pid_t child = fork();
   if (child < 0) fail("fork");
   if (child == 0) {
     if (log && (dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)) fail("dup2");
+    if (sv[1] >= 0 && (dup2(sv[1], console_fd) < 0 || fcntl(console_fd, F_SETFD, 0) < 0)) fail("dup2 console socket");
     execv(cmd[0], cmd);
     fail(cmd[0]);
   }
   if (log) close(out[1]);
+  /* Our copy of the helper's end closed: a helper that dies before sending a master means EOF. */
+  if (sv[1] >= 0) close(sv[1]);
 
   char line[64];
   if (pid_file) {
@@ -125,7 +137,18 @@ int main(int argc, char **argv) {
     if (write(ready_fd, line, strlen(line)) < 0) { /* the caller gave up: the helper will see EOF */ }
     close(ready_fd);
   }
+  int master = -1;
+  if (sv[0] >= 0) {
+    /* Before draining the pipe: the helper waits for our go while it still holds the pipe. Nobody
+     * sizes a detached pty; the go is all it needs. */
+    master = console_receive(sv[0]);
+    if (master >= 0) console_release(sv[0]);
+    close(sv[0]);
+  }
+  /* The pipe carries what the helper said before its pty existed (or why it failed); it ends when
+   * the helper moves the pty onto stdout and stderr. */
   if (log) copy_log(out[0], log, log_max);
+  if (master >= 0) copy_log(master, log, log_max);
 
   int status;
   while (waitpid(child, &status, 0) < 0)

@@ -77,6 +77,8 @@ export const LAUNCH_TOOLS = {
   nsenter: '/usr/bin/nsenter',
   setpriv: '/usr/bin/setpriv',
 } as const;
+/** The host-side relay between a -t container's pty and the caller's terminal. */
+export const TTY_RELAY = path.join(PACKAGE_ROOT, 'native', 'conductor-tty');
 
 /** Bytes a detached container's log may reach before further output is dropped. */
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;

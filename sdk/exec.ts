@@ -7,13 +7,17 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { INIT_HELPER, LAUNCH_TOOLS, resolvePaths, type CommonOptions } from './config.ts';
+import { isatty } from 'node:tty';
+import { connectTerminal } from './attach.ts';
+import { INIT_HELPER, LAUNCH_TOOLS, TTY_RELAY, resolvePaths, type CommonOptions } from './config.ts';
 import { closeFds, openProcsFds } from './cgroups.ts';
+import { ConductorError } from './errors.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
-import { containerEnv, securityArgs } from './launch-plan.ts';
+import { containerEnv, planTtyRelay, securityArgs } from './launch-plan.ts';
 import { validateName } from './names.ts';
-import { childrenOf, forwardSignals } from './proc.ts';
+import { childrenOf, forwardSignals, refOf, signalRef } from './proc.ts';
 import { signalNumber } from './sh.ts';
+import { planStdio } from './stdio-plan.ts';
 import { containerPaths, requireRunning } from './state.ts';
 import type { ContainerRecord, ExecResult } from './types.ts';
 
@@ -33,13 +37,17 @@ export interface ExecOptions extends CommonOptions {
   input?: string | Uint8Array | Readable;
 }
 
-/** The argv: nsenter into every namespace of the init, then the helper from fd 3. */
-export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean): string[] {
+/**
+ * The argv: nsenter into every namespace of the init, then the helper from fd 3. With `consoleFd`
+ * (-t) the helper makes a pty inside the container and sends its master over that socket.
+ */
+export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean, consoleFd?: number): string[] {
   const ns = ['-m', '-u', '-i', '-n', '-p', ...(hasCgroupNs ? ['-C'] : []), '-r', '-w'];
   const env = containerEnv(rec.hostname, [...rec.env, ...(opts.env ?? [])], Boolean(opts.tty));
   const helper = ['/proc/self/fd/3', ...cgroupFds.flatMap((fd) => ['--cgroup-fd', String(fd)])];
   helper.push('--workdir', opts.workdir ?? rec.workdir);
   for (const e of env) helper.push('--env', e);
+  if (consoleFd !== undefined) helper.push('--console-socket', String(consoleFd));
   helper.push(...securityArgs(rec.security), '--', ...command);
   return [LAUNCH_TOOLS.nsenter, '-t', String(initPid), ...ns, ...helper];
 }
@@ -50,8 +58,11 @@ export function planExec(rec: ContainerRecord, initPid: number, command: string[
  */
 export async function execInContainer(name: string, command: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   validateName('container', name);
+  if (opts.detach && opts.tty) {
+    throw new ConductorError('INVALID_ARGUMENT', 'exec: -t needs an attached exec (a detached one has no terminal to join)', { hint: 'drop -d or -t' });
+  }
   requireRoot();
-  requireInitHelper();
+  requireInitHelper(Boolean(opts.tty));
   const paths = resolvePaths(opts.root);
   const rec = requireRunning(paths, name);
   const cmd = command.length > 0 ? command : ['/bin/bash'];
@@ -59,13 +70,17 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   const helperFd = openSync(INIT_HELPER, 'r');
   const fds = [helperFd, ...procs];
   const logFd = opts.detach ? openSync(containerPaths(paths, name).log, 'a') : null;
-  const argv = planExec(rec, rec.init!.pid, cmd, opts, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'));
   const mode = opts.detach ? 'detach' : (opts.stdio ?? 'collect');
-  const stdio: StdioOptions =
-    mode === 'inherit' ? ['inherit', 'inherit', 'inherit', ...fds] : mode === 'detach' ? ['ignore', logFd, logFd, ...fds] : ['pipe', 'pipe', 'pipe', ...fds];
+  const consoleFd = opts.tty ? 4 + procs.length : undefined;
+  const nsenter = planExec(rec, rec.init!.pid, cmd, opts, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'), consoleFd);
+  const relayStdin = mode === 'inherit' || opts.input !== undefined;
+  const argv = consoleFd === undefined ? nsenter : planTtyRelay(TTY_RELAY, consoleFd, relayStdin, nsenter);
+  const plan = mode === 'inherit' ? planStdio('inherit', false, consoleFd !== undefined, isatty) : null;
+  const stdio: StdioOptions = plan ? [...plan.stdio, ...fds] : mode === 'detach' ? ['ignore', logFd, logFd, ...fds] : ['pipe', 'pipe', 'pipe', ...fds];
   try {
-    // No environment: nothing of the caller's may reach the container (see launcher.ts).
-    const child = spawn(argv[0]!, argv.slice(1), { stdio, detached: mode === 'detach', env: {} });
+    // No environment: nothing of the caller's may reach the container (see launcher.ts). As in run,
+    // the command never shares the caller's session; the relay makes its own.
+    const child = spawn(argv[0]!, argv.slice(1), { stdio, detached: consoleFd === undefined, env: {} });
     if (mode === 'detach') {
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
@@ -76,6 +91,7 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    const release = plan ? connectTerminal(child, plan) : () => {};
     if (mode === 'collect') {
       child.stdout!.on('data', (c: Buffer) => out.push(c));
       child.stderr!.on('data', (c: Buffer) => err.push(c));
@@ -85,28 +101,35 @@ export async function execInContainer(name: string, command: string[], opts: Exe
       else if (typeof input === 'string' || input instanceof Uint8Array) child.stdin!.end(input);
       else input.pipe(child.stdin!);
     }
-    // The command leads a session of its own (the helper's setsid), so the terminal's SIGINT and
-    // SIGQUIT no longer reach it: pass them on, past nsenter (which would die of them alone), to
-    // nsenter's child, the command, read from nsenter (our child, alive) just before the kill.
-    const unforward = forwardSignals(['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'], (sig) => {
-      const inside = child.pid ? childrenOf(child.pid) : [];
-      for (const pid of inside) {
-        try {
-          process.kill(pid, sig);
-        } catch {
-          /* already gone */
-        }
-      }
-      if (inside.length === 0) child.kill(sig);
-    });
+    // The command leads a session of its own, so the terminal's signals no longer reach it, and
+    // nsenter passes none on: signal the command itself.
+    const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig));
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
-    }).finally(unforward);
+    }).finally(() => {
+      unforward();
+      release();
+    });
     return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
   } finally {
     closeSync(helperFd);
     if (logFd !== null) closeSync(logFd);
     closeFds(procs);
   }
+}
+
+/**
+ * Signal the exec'd command: `depth` generations below the process we spawned (nsenter forks it;
+ * the -t relay adds one). Before it exists, the spawned process itself, which ends the exec.
+ */
+function signalCommand(pid: number, depth: number, sig: NodeJS.Signals): void {
+  let target = pid;
+  for (let i = 0; i < depth; i++) {
+    const next = childrenOf(target)[0];
+    if (next === undefined) break;
+    target = next;
+  }
+  const ref = refOf(target);
+  if (ref) signalRef(ref, sig);
 }

@@ -1,6 +1,6 @@
 /** Preconditions on the host, checked before any change. */
 import { existsSync } from 'node:fs';
-import { INIT_HELPER, LAUNCH_TOOLS, MONITOR } from './config.ts';
+import { INIT_HELPER, LAUNCH_TOOLS, MONITOR, TTY_RELAY } from './config.ts';
 import { ConductorError } from './errors.ts';
 
 export function requireRoot(): void {
@@ -9,8 +9,9 @@ export function requireRoot(): void {
   }
 }
 
-export function requireInitHelper(): void {
-  const missing = [INIT_HELPER, MONITOR].find((f) => !existsSync(f));
+/** @param tty also the relay that -t needs */
+export function requireInitHelper(tty = false): void {
+  const missing = [INIT_HELPER, MONITOR, ...(tty ? [TTY_RELAY] : [])].find((f) => !existsSync(f));
   if (missing) {
     throw new ConductorError('MISSING_TOOL', `the helper "${missing}" is not built`, {
       hint: 'run `npm ci` (or `make -C native`; needs gcc and libc6-dev)',

@@ -41,6 +41,12 @@ export interface LaunchSpec {
   exitFile?: string;
   log?: { file: string; maxBytes: number };
   monitor: string;
+  /**
+   * -t: the fd (in the init helper) of the unix socket over which it sends the master of the pty it
+   * makes inside the container. Attached, the relay (planTtyRelay) owns the other end; detached
+   * (with `log`), the monitor makes the pair and copies the pty into the log.
+   */
+  consoleSocket?: number;
 }
 
 
@@ -65,6 +71,7 @@ export function initArgs(spec: LaunchSpec, mode: 'run' | 'exec'): string[] {
   if (mode === 'run' && spec.network === 'none') a.push('--unprivileged-ping');
   a.push('--workdir', spec.workdir, '--ready-fd', String(spec.readyFd));
   if (spec.waitForGo) a.push('--wait-fd', String(spec.readyFd));
+  if (spec.consoleSocket !== undefined) a.push('--console-socket', String(spec.consoleSocket));
   for (const e of spec.env) a.push('--env', e);
   a.push(...securityArgs(spec.security));
   a.push('--', ...spec.command);
@@ -90,10 +97,20 @@ export function planLaunch(spec: LaunchSpec): string[] {
   const monitor = [spec.monitor, '--ready-fd', String(spec.readyFd), '--pid-file', `${spec.rootfs}.pid`];
   if (spec.exitFile) monitor.push('--exit-file', spec.exitFile);
   if (spec.log) monitor.push('--log', spec.log.file, '--log-max', String(spec.log.maxBytes));
+  if (spec.log && spec.consoleSocket !== undefined) monitor.push('--console-socket', String(spec.consoleSocket));
   // Dying with the caller takes two links: the monitor gets SIGKILL when the caller dies (setpriv,
   // kept across unshare's exec), and the init when the monitor dies (the helper's --pdeathsig).
   const caller = spec.diesWithCaller ? [LAUNCH_TOOLS.setpriv, '--pdeathsig', 'KILL'] : [];
   return [...caller, LAUNCH_TOOLS.unshare, ...ns, '--', ...monitor, '--', ...initArgs(spec, 'run')];
+}
+
+/**
+ * Attached -t: the relay (native/conductor-tty.c) runs the launch argv with the console socket at
+ * `consoleFd`, receives the pty master and joins it to the caller's terminal; `stdin`: also relay
+ * the caller's input (-i), with the caller's terminal in raw mode.
+ */
+export function planTtyRelay(relay: string, consoleFd: number, stdin: boolean, argv: string[]): string[] {
+  return [relay, '--console-fd', String(consoleFd), ...(stdin ? ['--stdin'] : []), '--', ...argv];
 }
 
 /** Default environment of a container process, Docker's: PATH, HOSTNAME, HOME, plus the user's. */

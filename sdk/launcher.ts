@@ -5,8 +5,12 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import type { Duplex, Readable } from 'node:stream';
+import { isatty } from 'node:tty';
+import { connectTerminal } from './attach.ts';
+import { TTY_RELAY } from './config.ts';
 import { ConductorError } from './errors.ts';
-import { planLaunch, type LaunchSpec } from './launch-plan.ts';
+import { planLaunch, planTtyRelay, type LaunchSpec } from './launch-plan.ts';
+import { planStdio } from './stdio-plan.ts';
 import { refOf } from './proc.ts';
 import { signalNumber } from './sh.ts';
 import type { ProcessRef } from './types.ts';
@@ -76,8 +80,10 @@ export class LaunchFailed extends Error {
 }
 
 export interface AttachedOptions {
-  /** 'inherit' connects the caller's terminal; a stream is piped to the command's stdin. */
+  /** 'inherit': the caller's stdin (copied through a pipe if it is a terminal); a stream is piped. */
   stdin: 'inherit' | 'ignore' | Readable;
+  /** A pty inside the container, joined to the caller's terminal by the relay (-t). */
+  tty?: boolean;
   /** Collect output instead of passing the caller's stdout/stderr through. */
   onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
   /** Extra fds for the child (cgroup.procs files), numbered from 4; closed here once it has them. */
@@ -103,16 +109,18 @@ function spawnAndRelease(argv: string[], stdio: StdioOptions, detached: boolean,
 }
 
 export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): Promise<AttachedRun> {
-  const argv = planLaunch({ ...spec, diesWithCaller: true });
-  const collect = Boolean(opts.onOutput);
-  const stdio: StdioOptions = [
-    typeof opts.stdin === 'string' ? opts.stdin : 'pipe',
-    collect ? 'pipe' : 'inherit',
-    collect ? 'pipe' : 'inherit',
-    'pipe',
-    ...(opts.extraFds ?? []),
-  ];
-  const child = spawnAndRelease(argv, stdio, false, opts.extraFds);
+  const extra = opts.extraFds ?? [];
+  // The console socket takes the first fd after those the launch protocol hands over.
+  const consoleFd = opts.tty ? 4 + extra.length : undefined;
+  const launch = planLaunch({ ...spec, diesWithCaller: true, consoleSocket: consoleFd });
+  const argv = consoleFd === undefined ? launch : planTtyRelay(TTY_RELAY, consoleFd, opts.stdin !== 'ignore', launch);
+  const plan = planStdio(typeof opts.stdin === 'string' ? opts.stdin : 'stream', Boolean(opts.onOutput), consoleFd !== undefined, isatty);
+  const stdio: StdioOptions = [...plan.stdio, 'pipe', ...extra];
+  // A session of its own: nothing in the container may have the caller's terminal as its
+  // controlling terminal (open("/dev/tty"), TIOCSTI). The relay instead stays in the caller's
+  // foreground process group, where resizes (SIGWINCH) arrive, and makes that session itself.
+  const child = spawnAndRelease(argv, stdio, consoleFd === undefined, opts.extraFds);
+  const release = connectTerminal(child, plan);
   if (typeof opts.stdin !== 'string') {
     child.stdin!.on('error', () => {});
     opts.stdin.pipe(child.stdin!);
@@ -123,7 +131,10 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
   }
   const exit = new Promise<{ exitCode: number; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ exitCode: code ?? 128 + (signal ? signalNumber(signal) : 0), signal }));
+    child.on('close', (code, signal) => {
+      release();
+      resolve({ exitCode: code ?? 128 + (signal ? signalNumber(signal) : 0), signal });
+    });
   });
   let init: ProcessRef | null;
   try {
@@ -140,6 +151,8 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
 
 export interface DetachedOptions {
   log: string;
+  /** A pty inside the container; the monitor copies its output into the log. */
+  tty?: boolean;
   exitFile: string;
   logMaxBytes: number;
   /** As in AttachedOptions: closed here once the child has them. */
@@ -157,7 +170,8 @@ export interface DetachedRun extends Started {
  * the capped log) leads its own session. It is not the caller, so the container outlives it.
  */
 export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): Promise<DetachedRun> {
-  const argv = planLaunch({ ...spec, exitFile: opts.exitFile, log: { file: opts.log, maxBytes: opts.logMaxBytes } });
+  const consoleSocket = opts.tty ? 4 + (opts.extraFds?.length ?? 0) : undefined;
+  const argv = planLaunch({ ...spec, exitFile: opts.exitFile, log: { file: opts.log, maxBytes: opts.logMaxBytes }, consoleSocket });
   const child = spawnAndRelease(argv, ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])], true, opts.extraFds);
   const monitor = refOf(child.pid!);
   if (!monitor) throw new ConductorError('COMMAND_FAILED', 'the container exited at once');

@@ -7,7 +7,7 @@ import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, resolvePaths, type CommonOptions, 
 import { baseRootfs } from './base.ts';
 import { closeFds, cgroupId, createCgroups, oomKilled, openProcsFds } from './cgroups.ts';
 import { prepareContainerDir } from './container-files.ts';
-import { ConductorError } from './errors.ts';
+import { ConductorError, isConductorError } from './errors.ts';
 import { withLock } from './fsutil.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
 import { requireImage } from './image-store.ts';
@@ -73,7 +73,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   validateName('image', image);
   validateName('container', name);
   requireRoot();
-  requireInitHelper();
+  requireInitHelper(Boolean(opts.tty) && !opts.detach);
   const paths = resolvePaths(opts.root);
   const img = requireImage(paths, image);
   const base = baseRootfs(paths, img.base);
@@ -135,7 +135,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
       : undefined;
     const childFds = fds;
     fds = []; // the launcher closes them once the child holds its copies
-    return opts.detach ? await startDetached(paths, name, spec, childFds, beforeStart) : await startAttached(paths, name, spec, childFds, opts, beforeStart);
+    return opts.detach ? await startDetached(paths, name, spec, childFds, tty, beforeStart) : await startAttached(paths, name, spec, childFds, opts, beforeStart);
   } catch (e) {
     closeFds(fds); // only those not yet handed to the launcher
     await removeContainer(paths, name, { timeoutSeconds: 0 }).catch(() => {});
@@ -143,10 +143,10 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   }
 }
 
-async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: number[], beforeStart?: BeforeStart): Promise<RunResult> {
+async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: number[], tty: boolean, beforeStart?: BeforeStart): Promise<RunResult> {
   const cp = containerPaths(paths, name);
   try {
-    const started = await launchDetached(spec, { log: cp.log, exitFile: cp.exitCode, logMaxBytes: LOG_MAX_BYTES, extraFds: fds, beforeStart });
+    const started = await launchDetached(spec, { log: cp.log, exitFile: cp.exitCode, logMaxBytes: LOG_MAX_BYTES, extraFds: fds, tty, beforeStart });
     const record = await updateRecord(paths, name, (r) => ({ ...r, monitor: started.monitor, init: started.init ?? r.init }));
     return { record };
   } catch (e) {
@@ -164,11 +164,13 @@ async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: 
   const collect = opts.output === 'collect';
   const started = await launchAttached(spec, {
     stdin: opts.interactive ? 'inherit' : 'ignore',
+    tty: Boolean(opts.tty),
     onOutput: collect ? (c, s) => (s === 'stdout' ? out : err).push(c) : undefined,
     extraFds: fds,
     beforeStart,
   });
-  const { cgroups } = await updateRecord(paths, name, (r) => ({ ...r, init: started.init ?? r.init }));
+  const attachedRec = await updateRecord(paths, name, (r) => ({ ...r, init: started.init ?? r.init }));
+  const { cgroups } = attachedRec;
   const init = started.init;
   const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => {
     if (init) signalRef(init, sig);
@@ -180,7 +182,12 @@ async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: 
     unforward();
   }
   const oom = oomKilled(cgroups);
-  const record = await updateRecord(paths, name, (r) => ({ ...r, exitCode, finishedAt: new Date().toISOString() }));
+  const finished = (r: ContainerRecord): ContainerRecord => ({ ...r, exitCode, finishedAt: new Date().toISOString() });
+  // A `stop` that killed it may have removed the record already: the exit code is still the answer.
+  const record = await updateRecord(paths, name, finished).catch((e: unknown) => {
+    if (isConductorError(e, 'CONTAINER_NOT_FOUND')) return finished(attachedRec);
+    throw e;
+  });
   const result: RunResult = { record, exitCode, oomKilled: oom };
   if (collect) {
     result.stdout = Buffer.concat(out).toString();

@@ -21,7 +21,7 @@ const JSON_OPT: OptionSpec = { long: 'json', help: 'print JSON' };
 // Options that mean the same on run and exec, as in Docker.
 const ENV_OPT: OptionSpec = { long: 'env', short: 'e', value: true, repeat: true, metavar: 'K=V', help: 'set an environment variable' };
 const WORKDIR_OPT: OptionSpec = { long: 'workdir', short: 'w', value: true, metavar: 'DIR', help: 'working directory inside the container' };
-const TTY_OPT: OptionSpec = { long: 'tty', short: 't', help: 'the command runs on a terminal (TERM is set)' };
+const TTY_OPT: OptionSpec = { long: 'tty', short: 't', help: 'give the command a terminal of its own, joined to yours (TERM=xterm)' };
 
 function need(a: ParsedArgs, n: number, what: string): string[] {
   if (a.positionals.length < n) throw new UsageError(`missing ${what}`);
