@@ -53,31 +53,24 @@ const EPERM = '1';
 
 // ── the caller's terminal ──────────────────────────────────────────────────────────────────────
 
-// stdout is the caller's terminal (attached run / exec): open its /dev/tty, inject a keystroke
-// into its input (TIOCSTI), which the caller's shell would read as typed by the user.
+// Run under the caller's terminal: open the controlling terminal, which a process in the caller's
+// session would share (and could then TIOCSTI into). Inherited terminal fds are covered by tty.test.ts.
 const TTY_PROBE = String.raw`
 $| = 1;
-print "isatty=", (-t STDOUT ? 1 : 0), "\n";
 print "devtty=", (open(my $t, "+<", "/dev/tty") ? "OPENED" : $! + 0), "\n";
-my $c = "#";
-print "tiocsti=", (ioctl(STDOUT, 0x5412, $c) ? "INJECTED" : $! + 0), "\n";
 `;
 
-test('setsid: an attached run and an exec have no controlling terminal: /dev/tty and TIOCSTI are refused', async () => {
+test('setsid: an attached run and an exec have no controlling terminal: /dev/tty is refused', async () => {
   const name = uniqueName('tty');
   try {
     const r = await underTerminal(`node ${CLI} run --rm ${f.image} ${name} -- perl -e ${q(TTY_PROBE)}`);
     assert.is(r.code, 0, r.out);
-    assert.is(kv(r.out, 'isatty'), '1', `the probe writes to the terminal, else it proves nothing: ${r.out}`);
     assert.is(kv(r.out, 'devtty'), ENXIO, `run: open("/dev/tty"): ${r.out}`);
-    assert.is(kv(r.out, 'tiocsti'), EPERM, `run: TIOCSTI: ${r.out}`);
 
     assert.is((await c('run', '-d', f.image, name, '--', 'sleep', 'infinity')).code, 0);
     const e = await underTerminal(`node ${CLI} exec ${name} -- perl -e ${q(TTY_PROBE)}`);
     assert.is(e.code, 0, e.out);
-    assert.is(kv(e.out, 'isatty'), '1', e.out);
     assert.is(kv(e.out, 'devtty'), ENXIO, `exec: open("/dev/tty"): ${e.out}`);
-    assert.is(kv(e.out, 'tiocsti'), EPERM, `exec: TIOCSTI: ${e.out}`);
   } finally {
     await stopQuiet(f.root, name);
   }
