@@ -10,7 +10,7 @@
  *   conductor-init [--cgroup-fd N]... [--hostname NAME] [--rootfs DIR]
  *                  [--privileged] [--workdir DIR [--mkdir-workdir]]
  *                  [--env K=V]... [--cap-add CAP]... [--cap-drop CAP]...
- *                  -- CMD [ARG]...
+ *                  [--seccomp-fd N] -- CMD [ARG]...
  *
  * Exit codes (Docker's): 125 setup failure, 126 not executable,
  * 127 not found, otherwise the command's own status.
@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "rootfs.h"
+#include "seccomp-load.h"
 
 #define MAX_LIST 64
 
@@ -273,6 +274,11 @@ int main(int argc, char **argv) {
       long fd = strtol(v, &end, 10);
       if (*end || fd < 3) usage("bad --ready-fd");
       ready_fd = (int)fd;
+    } else if (strcmp(a, "--seccomp-fd") == 0) {
+      char *end;
+      long fd = strtol(v, &end, 10);
+      if (*end || fd < 3) usage("bad --seccomp-fd");
+      seccomp_read_filter((int)fd); /* now: close_fds below would take it */
     } else if (strcmp(a, "--overlay-lower") == 0) fs.lower = v;
     else if (strcmp(a, "--overlay-upper") == 0) fs.upper = v;
     else if (strcmp(a, "--overlay-work") == 0) fs.work = v;
@@ -366,6 +372,8 @@ int main(int argc, char **argv) {
     if (!resolvable(cmd[0])) exec_failed(cmd[0], ENOENT);
     if (write(ready_fd, "R", 1) != 1) die("write ready fd");
   }
+  /* 9. Every syscall from here on is filtered, so nothing of ours may follow but the exec. */
+  seccomp_install_filter();
   execvp(cmd[0], cmd);
   return exec_failed(cmd[0], errno);
 }

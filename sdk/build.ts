@@ -21,6 +21,7 @@ import { validateName } from './names.ts';
 import { hostResolvConf } from './resolv.ts';
 import { readImage, writeImage } from './image-store.ts';
 import { baseId } from './base.ts';
+import { openFilter, seccompFilter } from './seccomp/filter.ts';
 import type { BaseRef, ImageInfo } from './types.ts';
 
 export interface BuildOptions extends CommonOptions {
@@ -94,6 +95,8 @@ interface StepContext {
   file: string;
   noCache: boolean;
   signal?: AbortSignal;
+  /** The RUN/COPY containers' seccomp filter (the default profile, compiled once per build). */
+  seccomp?: Promise<string | null>;
 }
 
 /** The base's identity includes when it was made, so a re-fetched base invalidates every layer above. */
@@ -168,7 +171,10 @@ async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[])
 }
 
 async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | Readable): Promise<number> {
-  const started = await launchAttached(spec, { stdin, onOutput: (c) => ctx.log.raw(c) });
+  // Build steps run untrusted Conductorfile commands as root: the same syscall filter as `run`.
+  const filter = await (ctx.seccomp ??= seccompFilter(ctx.paths, spec.security));
+  const extraFds = filter ? [openFilter(filter)] : [];
+  const started = await launchAttached({ ...spec, seccompFd: filter ? 4 : undefined }, { stdin, onOutput: (c) => ctx.log.raw(c), extraFds });
   const kill = () => started.child.kill('SIGKILL');
   ctx.signal?.addEventListener('abort', kill, { once: true });
   try {

@@ -7,7 +7,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { INIT_HELPER, resolvePaths, type CommonOptions } from './config.ts';
+import { INIT_HELPER, resolvePaths, type CommonOptions, type Paths } from './config.ts';
 import { closeFds, openProcsFds } from './cgroups.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
 import { containerEnv, securityArgs } from './launch-plan.ts';
@@ -15,6 +15,7 @@ import { validateName } from './names.ts';
 import { forwardSignals } from './proc.ts';
 import { signalNumber } from './sh.ts';
 import { containerPaths, requireRunning } from './state.ts';
+import { containerFilterPath, openFilter, seccompChoice, seccompFilter } from './seccomp/filter.ts';
 import type { ContainerRecord, ExecResult } from './types.ts';
 
 export interface ExecOptions extends CommonOptions {
@@ -34,14 +35,23 @@ export interface ExecOptions extends CommonOptions {
 }
 
 /** The argv: nsenter into every namespace of the init, then the helper from fd 3. */
-export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean): string[] {
+export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean, seccompFd?: number): string[] {
   const ns = ['-m', '-u', '-i', '-n', '-p', ...(hasCgroupNs ? ['-C'] : []), '-r', '-w'];
   const env = containerEnv(rec.hostname, [...rec.env, ...(opts.env ?? [])], Boolean(opts.tty));
   const helper = ['/proc/self/fd/3', ...cgroupFds.flatMap((fd) => ['--cgroup-fd', String(fd)])];
   helper.push('--workdir', opts.workdir ?? rec.workdir);
   for (const e of env) helper.push('--env', e);
-  helper.push(...securityArgs(rec.security), '--', ...command);
+  helper.push(...securityArgs(rec.security));
+  if (seccompFd !== undefined) helper.push('--seccomp-fd', String(seccompFd));
+  helper.push('--', ...command);
   return ['nsenter', '-t', String(initPid), ...ns, ...helper];
+}
+
+/** The filter the container's init got (pinned by run); compiled anew only for containers made before pinning. */
+async function execFilter(paths: Paths, rec: ContainerRecord): Promise<string | null> {
+  if (seccompChoice(rec.security) === 'unconfined') return null;
+  const pinned = containerFilterPath(containerPaths(paths, rec.name).dir);
+  return existsSync(pinned) ? pinned : seccompFilter(paths, rec.security);
 }
 
 /**
@@ -55,11 +65,13 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   const paths = resolvePaths(opts.root);
   const rec = requireRunning(paths, name);
   const cmd = command.length > 0 ? command : ['/bin/bash'];
+  const filter = await execFilter(paths, rec);
   const procs = openProcsFds(rec.cgroups.map((d) => `${d}/cgroup.procs`));
   const helperFd = openSync(INIT_HELPER, 'r');
-  const fds = [helperFd, ...procs];
+  const filterFd = filter ? openFilter(filter) : null;
+  const fds = [helperFd, ...procs, ...(filterFd === null ? [] : [filterFd])];
   const logFd = opts.detach ? openSync(containerPaths(paths, name).log, 'a') : null;
-  const argv = planExec(rec, rec.init!.pid, cmd, opts, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'));
+  const argv = planExec(rec, rec.init!.pid, cmd, opts, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'), filterFd === null ? undefined : 4 + procs.length);
   const mode = opts.detach ? 'detach' : (opts.stdio ?? 'collect');
   const stdio: StdioOptions =
     mode === 'inherit' ? ['inherit', 'inherit', 'inherit', ...fds] : mode === 'detach' ? ['ignore', logFd, logFd, ...fds] : ['pipe', 'pipe', 'pipe', ...fds];
@@ -92,6 +104,7 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
   } finally {
     closeSync(helperFd);
+    if (filterFd !== null) closeSync(filterFd);
     if (logFd !== null) closeSync(logFd);
     closeFds(procs);
   }

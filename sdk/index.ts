@@ -22,4 +22,4 @@ export { parseConductorfile, type Instruction } from './conductorfile.ts';
 export { ConductorError, CommandError, BuildError, isConductorError, type ErrorCode } from './errors.ts';
 export { createLogger, silentLogger, type Logger } from './log.ts';
 export { resolvePaths, type CommonOptions, type Paths } from './config.ts';
-export type { ContainerInfo, ExecResult, ImageInfo, PortMapping, ResourceLimits, SecurityOptions } from './types.ts';
+export type { ContainerInfo, ExecResult, ImageInfo, PortMapping, ResourceLimits, SecurityOptions, SeccompOption } from './types.ts';
