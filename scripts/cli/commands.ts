@@ -59,7 +59,7 @@ const RUN_OPTIONS: OptionSpec[] = [
   { long: 'cap-add', value: true, repeat: true, metavar: 'CAP', help: 'add a capability' },
   { long: 'cap-drop', value: true, repeat: true, metavar: 'CAP', help: 'drop a capability' },
   { long: 'privileged', help: 'keep every capability, no /proc masking, no seccomp (unsafe)' },
-  { long: 'security-opt', value: true, repeat: true, metavar: 'OPT', help: 'seccomp=unconfined, or seccomp=FILE.json (a profile in Docker\'s format)' },
+  { long: 'security-opt', value: true, repeat: true, metavar: 'OPT', help: 'seccomp=unconfined, seccomp=default, or seccomp=FILE.json (a profile in Docker\'s format)' },
 ];
 
 /** Docker's --security-opt, the seccomp part; the last one wins, as in Docker. */
@@ -68,7 +68,7 @@ function seccompOf(opts: string[]): sdk.SeccompOption | undefined {
   for (const o of opts) {
     const m = /^seccomp=(.+)$/.exec(o);
     if (!m) throw new UsageError(`unsupported security option "${o}" (supported: seccomp=unconfined, seccomp=FILE.json)`);
-    s = m[1] === 'unconfined' ? 'unconfined' : { profile: m[1]! };
+    s = m[1] === 'unconfined' || m[1] === 'default' ? m[1] : { profile: m[1]! };
   }
   return s;
 }
