@@ -10,7 +10,7 @@
  *   conductor-init [--cgroup-fd N]... [--cgroupns] [--hostname NAME] [--rootfs DIR]
  *                  [--unprivileged-ping] [--privileged] [--workdir DIR [--mkdir-workdir]]
  *                  [--env K=V]... [--cap-add CAP]... [--cap-drop CAP]...
- *                  [--console-socket FD]
+ *                  [--console-socket FD] [--seccomp-fd N]
  *                  -- CMD [ARG]...
  *
  * It always runs from a sealed memfd copy of itself (sealed-exe.c), started with an empty
@@ -42,6 +42,7 @@
 #include "console.h"
 #include "rootfs.h"
 #include "sealed-exe.h"
+#include "seccomp-load.h"
 
 #define MAX_LIST 64
 
@@ -320,6 +321,11 @@ int main(int argc, char **argv) {
       long fd = strtol(v, &end, 10);
       if (*end || fd < 3) usage("bad --console-socket");
       console_sock = (int)fd;
+    } else if (strcmp(a, "--seccomp-fd") == 0) {
+      char *end;
+      long fd = strtol(v, &end, 10);
+      if (*end || fd < 3) usage("bad --seccomp-fd");
+      seccomp_read_filter((int)fd); /* now: close_fds below would take it */
     } else if (strcmp(a, "--overlay-lower") == 0) fs.lower = v;
     else if (strcmp(a, "--overlay-upper") == 0) fs.upper = v;
     else if (strcmp(a, "--overlay-work") == 0) fs.work = v;
@@ -434,6 +440,8 @@ int main(int argc, char **argv) {
     if (!resolvable(cmd[0])) exec_failed(cmd[0], ENOENT);
     if (write(ready_fd, "R", 1) != 1) die("write ready fd");
   }
+  /* 9. Every syscall from here on is filtered, so nothing of ours may follow but the exec. */
+  seccomp_install_filter();
   execvp(cmd[0], cmd);
   return exec_failed(cmd[0], errno);
 }

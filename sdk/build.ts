@@ -21,6 +21,7 @@ import { validateName } from './names.ts';
 import { hostResolvConf } from './resolv.ts';
 import { readImage, writeImage } from './image-store.ts';
 import { baseId } from './base.ts';
+import { openFilter, seccompFilter } from './seccomp/filter.ts';
 import type { BaseRef, ImageInfo } from './types.ts';
 
 export interface BuildOptions extends CommonOptions {
@@ -94,6 +95,8 @@ interface StepContext {
   file: string;
   noCache: boolean;
   signal?: AbortSignal;
+  /** The RUN/COPY containers' seccomp filter (the default profile, compiled once per build). */
+  seccomp?: Promise<string | null>;
 }
 
 /** The base's identity includes when it was made, so a re-fetched base invalidates every layer above. */
@@ -167,8 +170,16 @@ async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[])
   };
 }
 
-async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | Readable): Promise<number> {
-  const started = await launchAttached(spec, { stdin, onOutput: (c) => ctx.log.raw(c) });
+/** Build steps run untrusted Conductorfile commands as root: the same syscall filter as `run`. */
+function buildFilter(ctx: StepContext, spec: LaunchSpec): Promise<string | null> {
+  return (ctx.seccomp ??= seccompFilter(ctx.paths, spec.security));
+}
+
+// No await between spawning COPY's tar and piping it in: node drains (discards) the output of a
+// child that exits while nobody reads it. Hence the filter is resolved by the caller beforehand.
+async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | Readable, filter: string | null): Promise<number> {
+  const extraFds = filter ? [openFilter(filter)] : [];
+  const started = await launchAttached({ ...spec, seccompFd: filter ? 4 : undefined }, { stdin, onOutput: (c) => ctx.log.raw(c), extraFds });
   const kill = () => started.child.kill('SIGKILL');
   ctx.signal?.addEventListener('abort', kill, { once: true });
   try {
@@ -178,9 +189,9 @@ async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | 
   }
 }
 
-function runStep(ctx: StepContext, spec: LaunchSpec, step: Extract<Instruction, { kind: 'RUN' }>): Promise<number> {
+async function runStep(ctx: StepContext, spec: LaunchSpec, step: Extract<Instruction, { kind: 'RUN' }>): Promise<number> {
   const command = step.argv ?? ['/bin/sh', '-c', step.shell!];
-  return runInBuild(ctx, { ...spec, command }, 'ignore');
+  return runInBuild(ctx, { ...spec, command }, 'ignore', await buildFilter(ctx, spec));
 }
 
 // Runs inside the build container, so DEST resolves against the image's root: a symlink such as
@@ -201,9 +212,10 @@ fi
 `;
 
 async function copyStep(ctx: StepContext, spec: LaunchSpec, staged: NonNullable<Awaited<ReturnType<typeof stageCopy>>>, dest: string): Promise<number> {
+  const filter = await buildFilter(ctx, spec);
   const tar = spawn('tar', ['-C', staged.dir, '-cf', '-', '--', ...staged.entries], { stdio: ['ignore', 'pipe', 'inherit'] });
   const absDest = dest.startsWith('/') ? dest : `/${dest}`;
-  const code = await runInBuild(ctx, { ...spec, command: ['/bin/sh', '-c', COPY_SCRIPT, 'conductor-copy', absDest, staged.mode, staged.entries[0] ?? ''] }, tar.stdout!);
+  const code = await runInBuild(ctx, { ...spec, command: ['/bin/sh', '-c', COPY_SCRIPT, 'conductor-copy', absDest, staged.mode, staged.entries[0] ?? ''] }, tar.stdout!, filter);
   const tarCode = await new Promise<number>((r) => (tar.exitCode !== null ? r(tar.exitCode) : tar.on('close', (c) => r(c ?? 1))));
   return code !== 0 ? code : tarCode;
 }

@@ -9,7 +9,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { connectTerminal } from './attach.ts';
-import { INIT_HELPER, LAUNCH_TOOLS, TTY_RELAY, resolvePaths, type CommonOptions } from './config.ts';
+import { INIT_HELPER, LAUNCH_TOOLS, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from './config.ts';
 import { closeFds, openProcsFds } from './cgroups.ts';
 import { ConductorError } from './errors.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
@@ -19,6 +19,7 @@ import { childrenOf, forwardSignals, refOf, signalRef } from './proc.ts';
 import { signalNumber } from './sh.ts';
 import { planStdio } from './stdio-plan.ts';
 import { containerPaths, requireRunning } from './state.ts';
+import { containerFilterPath, openFilter, seccompChoice, seccompFilter } from './seccomp/filter.ts';
 import type { ContainerRecord, ExecResult } from './types.ts';
 
 export interface ExecOptions extends CommonOptions {
@@ -39,17 +40,27 @@ export interface ExecOptions extends CommonOptions {
 
 /**
  * The argv: nsenter into every namespace of the init, then the helper from fd 3. With `consoleFd`
- * (-t) the helper makes a pty inside the container and sends its master over that socket.
+ * (-t) the helper makes a pty inside the container and sends its master over that socket; with
+ * `seccompFd` it installs that filter last.
  */
-export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean, consoleFd?: number): string[] {
+export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean, fds: { consoleFd?: number; seccompFd?: number } = {}): string[] {
   const ns = ['-m', '-u', '-i', '-n', '-p', ...(hasCgroupNs ? ['-C'] : []), '-r', '-w'];
   const env = containerEnv(rec.hostname, [...rec.env, ...(opts.env ?? [])], Boolean(opts.tty));
   const helper = ['/proc/self/fd/3', ...cgroupFds.flatMap((fd) => ['--cgroup-fd', String(fd)])];
   helper.push('--workdir', opts.workdir ?? rec.workdir);
   for (const e of env) helper.push('--env', e);
-  if (consoleFd !== undefined) helper.push('--console-socket', String(consoleFd));
-  helper.push(...securityArgs(rec.security), '--', ...command);
+  if (fds.consoleFd !== undefined) helper.push('--console-socket', String(fds.consoleFd));
+  helper.push(...securityArgs(rec.security));
+  if (fds.seccompFd !== undefined) helper.push('--seccomp-fd', String(fds.seccompFd));
+  helper.push('--', ...command);
   return [LAUNCH_TOOLS.nsenter, '-t', String(initPid), ...ns, ...helper];
+}
+
+/** The filter the container's init got (pinned by run); compiled anew only for containers made before pinning. */
+async function execFilter(paths: Paths, rec: ContainerRecord): Promise<string | null> {
+  if (seccompChoice(rec.security) === 'unconfined') return null;
+  const pinned = containerFilterPath(containerPaths(paths, rec.name).dir);
+  return existsSync(pinned) ? pinned : seccompFilter(paths, rec.security);
 }
 
 /**
@@ -66,13 +77,17 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   const paths = resolvePaths(opts.root);
   const rec = requireRunning(paths, name);
   const cmd = command.length > 0 ? command : ['/bin/bash'];
+  const filter = await execFilter(paths, rec);
   const procs = openProcsFds(rec.cgroups.map((d) => `${d}/cgroup.procs`));
   const helperFd = openSync(INIT_HELPER, 'r');
-  const fds = [helperFd, ...procs];
+  const filterFd = filter ? openFilter(filter) : null;
+  const fds = [helperFd, ...procs, ...(filterFd === null ? [] : [filterFd])];
   const logFd = opts.detach ? openSync(containerPaths(paths, name).log, 'a') : null;
   const mode = opts.detach ? 'detach' : (opts.stdio ?? 'collect');
-  const consoleFd = opts.tty ? 4 + procs.length : undefined;
-  const nsenter = planExec(rec, rec.init!.pid, cmd, opts, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'), consoleFd);
+  // fds in the child: 3 the helper, 4.. the cgroups, then the filter; the relay adds the console socket after them.
+  const seccompFd = filterFd === null ? undefined : 4 + procs.length;
+  const consoleFd = opts.tty ? 4 + procs.length + (filterFd === null ? 0 : 1) : undefined;
+  const nsenter = planExec(rec, rec.init!.pid, cmd, opts, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'), { consoleFd, seccompFd });
   const relayStdin = mode === 'inherit' || opts.input !== undefined;
   const argv = consoleFd === undefined ? nsenter : planTtyRelay(TTY_RELAY, consoleFd, relayStdin, nsenter);
   const plan = mode === 'inherit' ? planStdio('inherit', false, consoleFd !== undefined, isatty) : null;
@@ -114,6 +129,7 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
   } finally {
     closeSync(helperFd);
+    if (filterFd !== null) closeSync(filterFd);
     if (logFd !== null) closeSync(logFd);
     closeFds(procs);
   }

@@ -29,6 +29,8 @@ export interface LaunchSpec {
   security: SecurityOptions;
   /** File descriptors (in the started process) opened on cgroup.procs files to join. */
   cgroupFds: number[];
+  /** Fd (in the started process) on the compiled seccomp filter; absent = unconfined. */
+  seccompFd?: number;
   /** The fd on which the script reports the init's host PID and the helper reports readiness. */
   readyFd: number;
   /** New cgroup namespace where the kernel has one (made by the helper, after joining the cgroups). */
@@ -74,6 +76,7 @@ export function initArgs(spec: LaunchSpec, mode: 'run' | 'exec'): string[] {
   if (spec.consoleSocket !== undefined) a.push('--console-socket', String(spec.consoleSocket));
   for (const e of spec.env) a.push('--env', e);
   a.push(...securityArgs(spec.security));
+  if (spec.seccompFd !== undefined) a.push('--seccomp-fd', String(spec.seccompFd));
   a.push('--', ...spec.command);
   return a;
 }

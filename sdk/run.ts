@@ -19,6 +19,7 @@ import { addNetwork } from './network.ts';
 import { containerPaths, saveRecord, updateRecord } from './state.ts';
 import { forwardSignals, signalRef } from './proc.ts';
 import { removeContainer } from './stop.ts';
+import { openFilter, pinFilter, seccompChoice, seccompFilter } from './seccomp/filter.ts';
 import type { ContainerRecord, PortMapping, ResourceLimits, SecurityOptions } from './types.ts';
 
 export interface RunOptions extends CommonOptions {
@@ -96,7 +97,10 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     undo: [],
     security: { ...DEFAULT_SECURITY, ...opts.security },
   };
+  rec.security.seccomp = seccompChoice(rec.security);
   if (!rec.workdir.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `workdir "${rec.workdir}" must be an absolute path`);
+  // Before the record: a bad profile must leave nothing behind.
+  const filter = await seccompFilter(paths, rec.security);
   await createRecord(paths, rec);
   const cp = containerPaths(paths, name);
   let fds: number[] = [];
@@ -106,6 +110,8 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     rec.cgroups = cg.dirs;
     saveRecord(paths, rec);
     fds = openProcsFds(cg.procs);
+    const ncg = fds.length;
+    if (filter) fds.push(openFilter(pinFilter(filter, cp.dir)));
     const spec: LaunchSpec = {
       lowerdirs: lowerdirs(paths, base, img.layers),
       upper: cp.upper,
@@ -122,7 +128,8 @@ export async function runContainer(image: string, name: string, opts: RunOptions
       initHelper: INIT_HELPER,
       monitor: MONITOR,
       security: rec.security,
-      cgroupFds: fds.map((_, i) => 4 + i),
+      cgroupFds: fds.slice(0, ncg).map((_, i) => 4 + i),
+      seccompFd: filter ? 4 + ncg : undefined,
       readyFd: 3,
       cgroupNamespace: existsSync('/proc/self/ns/cgroup'),
       waitForGo: Boolean(opts.network),

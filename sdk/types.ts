@@ -113,10 +113,21 @@ export interface ContainerRecord {
 }
 
 export interface SecurityOptions {
+  /** Every capability, no /proc masking, no seccomp (Docker's --privileged). */
   privileged: boolean;
   capAdd: string[];
   capDrop: string[];
+  /** The syscall filter; absent = 'default'. */
+  seccomp?: SeccompOption;
 }
+
+/**
+ * 'default': Docker's default profile semantics over the distribution's
+ * /usr/share/containers/seccomp.json (conductor's sdk/seccomp/default.json when it has none).
+ * 'unconfined': no filter. { profile }: a JSON profile in Docker's format (a relative path is
+ * resolved against the caller's working directory; records hold it absolute).
+ */
+export type SeccompOption = 'default' | 'unconfined' | { profile: string };
 
 export interface ContainerInfo {
   name: string;

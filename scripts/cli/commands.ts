@@ -58,8 +58,20 @@ const RUN_OPTIONS: OptionSpec[] = [
   { long: 'pids-limit', value: true, metavar: 'N', help: 'maximum number of processes' },
   { long: 'cap-add', value: true, repeat: true, metavar: 'CAP', help: 'add a capability' },
   { long: 'cap-drop', value: true, repeat: true, metavar: 'CAP', help: 'drop a capability' },
-  { long: 'privileged', help: 'keep every capability and no /proc masking (unsafe)' },
+  { long: 'privileged', help: 'keep every capability, no /proc masking, no seccomp (unsafe)' },
+  { long: 'security-opt', value: true, repeat: true, metavar: 'OPT', help: 'seccomp=unconfined, seccomp=default, or seccomp=FILE.json (a profile in Docker\'s format)' },
 ];
+
+/** Docker's --security-opt, the seccomp part; the last one wins, as in Docker. */
+function seccompOf(opts: string[]): sdk.SeccompOption | undefined {
+  let s: sdk.SeccompOption | undefined;
+  for (const o of opts) {
+    const m = /^seccomp=(.+)$/.exec(o);
+    if (!m) throw new UsageError(`unsupported security option "${o}" (supported: seccomp=unconfined, seccomp=FILE.json)`);
+    s = m[1] === 'unconfined' || m[1] === 'default' ? m[1] : { profile: m[1]! };
+  }
+  return s;
+}
 
 async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
   const [image, name] = need(a, 2, 'image and container names');
@@ -78,7 +90,7 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
     tty: flag(o, 'tty'),
     network,
     limits: limitsOf(o),
-    security: { privileged: flag(o, 'privileged'), capAdd: list(o, 'cap-add'), capDrop: list(o, 'cap-drop') },
+    security: { privileged: flag(o, 'privileged'), capAdd: list(o, 'cap-add'), capDrop: list(o, 'cap-drop'), seccomp: seccompOf(list(o, 'security-opt')) },
     log: io.log,
   });
   if (detach) {

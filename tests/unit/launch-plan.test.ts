@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { planExec } from '../../sdk/exec.ts';
-import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, type LaunchSpec } from '../../sdk/launch-plan.ts';
 import type { ContainerRecord } from '../../sdk/types.ts';
+import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, type LaunchSpec } from '../../sdk/launch-plan.ts';
 
 function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
   return {
@@ -152,6 +152,16 @@ test('containerEnv: a bare NAME takes the caller\'s value, or empty', () => {
   const env = containerEnv('h', ['CONDUCTOR_UNIT_X', 'CONDUCTOR_UNIT_MISSING'], false);
   assert.ok(env.includes('CONDUCTOR_UNIT_X=from host'));
   assert.ok(env.includes('CONDUCTOR_UNIT_MISSING='));
+});
+
+test('the seccomp fd goes to the helper last before the command, in run and exec', () => {
+  const a = initArgs(spec({ cgroupFds: [4], seccompFd: 5 }), 'run');
+  assert.equal(a.slice(a.indexOf('--seccomp-fd'), a.indexOf('--seccomp-fd') + 3), ['--seccomp-fd', '5', '--']);
+  assert.not.ok(initArgs(spec(), 'run').includes('--seccomp-fd'));
+  const rec = { name: 'web', hostname: 'web', env: [], workdir: '/', security: { privileged: false, capAdd: [], capDrop: [] } } as unknown as ContainerRecord;
+  const e = planExec(rec, 42, ['ls'], {}, [4], true, { seccompFd: 5 });
+  assert.equal(e.slice(-4), ['--seccomp-fd', '5', '--', 'ls']);
+  assert.not.ok(planExec(rec, 42, ['ls'], {}, [4], true).includes('--seccomp-fd'));
 });
 
 test('hostsFile names localhost and the hostname', () => {
