@@ -51,6 +51,7 @@ arch x86
 arch x32
 rule allow read
 rule allow write
+rule errno 22 socket a0 eq 16 0 a2 eq 9 0
 rule allow personality a0 ge 8 0
 rule allow personality a0 le 16 0
 rule allow clone a0 masked_eq 2114060288 0
