@@ -14,7 +14,8 @@ import { BuildError, ConductorError } from './errors.ts';
 import { removeDeadOwners } from './fsutil.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
 import { containerEnv, type LaunchSpec } from './launch-plan.ts';
-import { launchAttached } from './launcher.ts';
+import { launchAttached, type BeforeStart } from './launcher.ts';
+import { openBuildNetwork, releaseStaleBuildNetworks, type BuildNetwork } from './build-network.ts';
 import { commitLayer, discardLayer, hashTree, layerKey, lowerdirs, readLayer, removeStaleLayerTemps, startLayer, type PendingLayer } from './layers.ts';
 import { createLogger, type Logger } from './log.ts';
 import { validateName } from './names.ts';
@@ -31,6 +32,11 @@ export interface BuildOptions extends CommonOptions {
   noCache?: boolean;
   /** Abort the build: the running step is killed and nothing is kept. */
   signal?: AbortSignal;
+  /**
+   * 'nat' (default): each RUN step in its own network namespace with NAT to the internet and the
+   * host's services closed. 'host': the host's network, interfaces and loopback (explicit opt-out).
+   */
+  network?: 'nat' | 'host';
 }
 
 /**
@@ -56,16 +62,21 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
   const source = readFileSync(file, 'utf8');
   const steps = parseConductorfile(source, shownFile);
   requireInitHelper();
+  const network = opts.network ?? 'nat';
+  if (network !== 'nat' && network !== 'host') {
+    throw new ConductorError('INVALID_ARGUMENT', `invalid build network ${JSON.stringify(network)}`, { hint: "use 'nat' (default) or 'host'" });
+  }
   const from = steps[0] as Extract<Instruction, { kind: 'FROM' }>;
   const total = steps.length;
   log.step(`Step 1/${total} : ${from.text}`);
   const baseRootfs = await ensureBase(paths, from.base, log);
   removeStaleLayerTemps(paths);
+  await releaseStaleBuildNetworks(paths, log);
   removeStaleBuildDirs(paths);
   const work = path.join(paths.tmp, `build-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true });
   try {
-    const ctx: StepContext = { paths, log, baseRootfs, work, context, file: shownFile, noCache: Boolean(opts.noCache), signal: opts.signal };
+    const ctx: StepContext = { paths, log, baseRootfs, work, context, file: shownFile, noCache: Boolean(opts.noCache), signal: opts.signal, network };
     let parent = baseKey(paths, from.base);
     const layers: string[] = [];
     for (let i = 1; i < steps.length; i++) {
@@ -94,6 +105,7 @@ interface StepContext {
   file: string;
   noCache: boolean;
   signal?: AbortSignal;
+  network: 'nat' | 'host';
 }
 
 /** The base's identity includes when it was made, so a re-fetched base invalidates every layer above. */
@@ -153,7 +165,8 @@ async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[])
     hostnameFile: '',
     resolv: path.join(files, 'resolv.conf'),
     hostname: 'conductor-build',
-    network: 'host',
+    // RUN steps are wired in runStep (or opt into the host's network); COPY needs none.
+    network: 'none',
     env: containerEnv('conductor-build', ['DEBIAN_FRONTEND=noninteractive'], false),
     workdir: '/',
     command: [],
@@ -167,8 +180,8 @@ async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[])
   };
 }
 
-async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | Readable): Promise<number> {
-  const started = await launchAttached(spec, { stdin, onOutput: (c) => ctx.log.raw(c) });
+async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | Readable, beforeStart?: BeforeStart): Promise<number> {
+  const started = await launchAttached(spec, { stdin, onOutput: (c) => ctx.log.raw(c), beforeStart });
   const kill = () => started.child.kill('SIGKILL');
   ctx.signal?.addEventListener('abort', kill, { once: true });
   try {
@@ -178,9 +191,18 @@ async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | 
   }
 }
 
-function runStep(ctx: StepContext, spec: LaunchSpec, step: Extract<Instruction, { kind: 'RUN' }>): Promise<number> {
+async function runStep(ctx: StepContext, spec: LaunchSpec, step: Extract<Instruction, { kind: 'RUN' }>): Promise<number> {
   const command = step.argv ?? ['/bin/sh', '-c', step.shell!];
-  return runInBuild(ctx, { ...spec, command }, 'ignore');
+  if (ctx.network === 'host') return runInBuild(ctx, { ...spec, command, network: 'host' }, 'ignore');
+  let net: BuildNetwork | undefined;
+  const wire: BeforeStart = async (init) => {
+    net = await openBuildNetwork(ctx.paths, init.pid, ctx.work, spec.resolv, ctx.log);
+  };
+  try {
+    return await runInBuild(ctx, { ...spec, command, waitForGo: true }, 'ignore', wire);
+  } finally {
+    await net?.close();
+  }
 }
 
 // Runs inside the build container, so DEST resolves against the image's root: a symlink such as
