@@ -421,14 +421,21 @@ export function planAddNetwork(p: AddNetworkInput): Step[] {
     tag, hostInterface: v, ip: p.ip, gateway: p.gateway, ports: p.ports, internet: p.internet, outInterfaces: p.outInterfaces,
     allowHost, dnsServers: p.internet ? nameserversOf(p.resolvContent) : [],
   });
-  steps.push(iptablesStep(rules, `isolate "${p.name}"${p.ports.length ? `, publish ${p.ports.map((x) => `${x.host}->${x.container}`).join(' ')}` : ''}${p.internet ? ', masquerade' : ''}${allowHost.length ? `, host ports ${allowHost.join(' ')}` : ''}`));
-  if (p.internet || p.ports.length > 0) {
-    // After the rules: the release check of another container counts them (see network.ts).
+  const forwards = p.internet || p.ports.length > 0;
+  if (forwards) {
+    // The release is the undo of a step *before* the rules, so it runs after they are deleted;
+    // switching on comes *after* them. Then a release counting other containers' rules (network.ts)
+    // sees every rule whose container has switched forwarding on or is about to, and two
+    // concurrent stops cannot each keep forwarding on for the other.
     steps.push({
-      argv: ['@ip-forward', 'on'],
-      about: 'enable net.ipv4.ip_forward (replies from outside arrive on the host\'s interfaces)',
+      argv: ['@ip-forward', 'hold'],
+      about: 'ip_forward: nothing yet (the undo releases it once the rules below are gone)',
       undo: { argv: ['@ip-forward', 'release', tag], about: 'restore net.ipv4.ip_forward=0 if conductor enabled it and no conductor NAT rule is left' },
     });
+  }
+  steps.push(iptablesStep(rules, `isolate "${p.name}"${p.ports.length ? `, publish ${p.ports.map((x) => `${x.host}->${x.container}`).join(' ')}` : ''}${p.internet ? ', masquerade' : ''}${allowHost.length ? `, host ports ${allowHost.join(' ')}` : ''}`));
+  if (forwards) {
+    steps.push({ argv: ['@ip-forward', 'on'], about: 'enable net.ipv4.ip_forward (replies from outside arrive on the host\'s interfaces)' });
   }
   if (p.internet && p.resolvContent !== null) {
     steps.push({
@@ -491,9 +498,10 @@ export function describeCommand(s: { argv: string[]; input?: string }): string[]
     case '@sysctl':
       return [`sysctl -qw ${args[0]}=${args[1]}`];
     case '@ip-forward':
+      if (args[0] === 'hold') return ['true   # placeholder: its undo releases ip_forward after the rules are deleted'];
       return args[0] === 'on'
-        ? ['sysctl -qw net.ipv4.ip_forward=1   # only if 0; remembered so conductor can restore it']
-        : [`sysctl -qw net.ipv4.ip_forward=0   # only if conductor set it and no rule but ${args[1]}'s needs it`];
+        ? ['sysctl -qw net.ipv4.ip_forward=1   # only if 0; remembered so conductor can restore it (and guarded, see firewall.ts)']
+        : [`sysctl -qw net.ipv4.ip_forward=0   # only if conductor set it, no rule but ${args[1]}'s needs it and no other tool routes`];
     case '@write':
       return heredoc(`cat > ${quote(args[0]!)}`, s.input ?? '').map((l, i) => (i === 0 ? `${l}   # in place` : l));
     case '@hosts':

@@ -159,8 +159,9 @@ async function hostLinks(): Promise<LinkEntry[]> {
  * Put ip_forward back to 0, but only if conductor switched it on in this boot and no conductor rule
  * that needs it (a published-port DNAT or a MASQUERADE, any state root, other than `tag`'s) is left.
  * If the host had it on, conductor never switches it off; nor does it while another tool that may
- * route (a bridge, another veth, another tool's chains) is present: then it hands forwarding over,
- * dropping its guard (which would break that tool) and its marker.
+ * route (a bridge, another veth, another tool's chains) is present: then only the guard goes (no
+ * conductor traffic needs it, and it would break that tool) and the marker stays, so a later
+ * release, once that tool is gone, still switches forwarding back off.
  */
 async function forwardingRelease(tag: string, log: Logger): Promise<void> {
   await hostLock('ip-forward', async () => {
@@ -179,11 +180,12 @@ async function forwardingRelease(tag: string, log: Logger): Promise<void> {
       for (const dev of readdirSync('/proc/sys/net/ipv4/conf').filter(isConductorInterface)) {
         try { sysctlWrite(`net.ipv4.conf.${dev}.forwarding`, '1'); } catch { /* went away meanwhile */ }
       }
+      await setForwardGuard('delete', log);
+      rmSync(FORWARD_MARKER, { force: true });
     } else {
       log.info(`leaving net.ipv4.ip_forward on: ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''} may rely on it`);
+      await setForwardGuard('delete', log);
     }
-    await setForwardGuard('delete', log);
-    rmSync(FORWARD_MARKER, { force: true });
   });
 }
 
@@ -205,7 +207,7 @@ async function runInternal(argv: string[], input: string | undefined, log: Logge
   const [op, a, b, c, d] = argv;
   switch (op) {
     case '@sysctl': return sysctlWrite(a!, b!);
-    case '@ip-forward': return a === 'on' ? forwardingOn(log) : forwardingRelease(b!, log);
+    case '@ip-forward': return a === 'hold' ? undefined : a === 'on' ? forwardingOn(log) : forwardingRelease(b!, log);
     case '@write': return writeFileSync(a!, input ?? ''); // truncates the same inode (bind mount)
     case '@hosts': return editHosts(a!, b!, c!, d!);
     default: throw new ConductorError('INVALID_ARGUMENT', `unknown internal step "${op}"`);

@@ -175,11 +175,12 @@ test('addnetwork plan without internet or ports (golden)', () => {
 
 test('addnetwork plan with internet and two published ports (golden)', () => {
   const steps = planAddNetwork({ ...base, internet: true, ports: [{ container: 8080, host: 3000 }, { container: 22, host: 2222 }] }).slice(5);
-  assert.equal(steps.map((s) => s.argv[0]), ['ip', 'nsenter', '@sysctl', '@sysctl', 'iptables-restore', '@ip-forward', '@write']);
+  assert.equal(steps.map((s) => s.argv.slice(0, 2).join(' ')), ['ip -b', 'nsenter --net=/proc/4242/ns/net', '@sysctl net.ipv4.conf.cnd0badf00d.forwarding',
+    '@sysctl net.ipv4.conf.cnd0badf00d.route_localnet', '@ip-forward hold', 'iptables-restore -w', '@ip-forward on', '@write /r/.containers/web/resolv.conf']);
   assert.ok(steps[1]!.input!.includes('route add default via 10.177.0.1 dev eth0\n'));
   assert.equal(steps[3]!.argv, ['@sysctl', 'net.ipv4.conf.cnd0badf00d.route_localnet', '1']);
   const T = '-m comment --comment conductor:abcd1234:web';
-  assert.is(steps[4]!.input, [
+  assert.is(steps[5]!.input, [
     '*nat',
     `-A CONDUCTOR-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
     `-A CONDUCTOR-OUTPUT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
@@ -202,11 +203,13 @@ test('addnetwork plan with internet and two published ports (golden)', () => {
     '',
   ].join('\n'));
   // The undo deletes exactly the same specs.
-  assert.is(steps[4]!.undo!.input, steps[4]!.input!.replace(/^-[AI] (\S+)( 1)? /gm, '-D $1 '));
-  assert.equal(steps[5]!.undo!.argv, ['@ip-forward', 'release', 'conductor:abcd1234:web']);
-  assert.equal(steps[6]!.argv, ['@write', base.resolvPath]);
-  assert.is(steps[6]!.input, base.resolvContent!);
-  assert.equal(steps[6]!.undo, { argv: ['@write', base.resolvPath], input: '', about: 'restore resolv.conf of "web"' });
+  assert.is(steps[5]!.undo!.input, steps[5]!.input!.replace(/^-[AI] (\S+)( 1)? /gm, '-D $1 '));
+  // Undone in reverse: the release runs after the rules are deleted; switching on comes after adding them.
+  assert.equal(steps[4]!.undo!.argv, ['@ip-forward', 'release', 'conductor:abcd1234:web']);
+  assert.is(steps[6]!.undo, undefined);
+  assert.equal(steps[7]!.argv, ['@write', base.resolvPath]);
+  assert.is(steps[7]!.input, base.resolvContent!);
+  assert.equal(steps[7]!.undo, { argv: ['@write', base.resolvPath], input: '', about: 'restore resolv.conf of "web"' });
 });
 
 test('published ports without internet rewrite every published connection to the gateway', () => {
@@ -219,7 +222,8 @@ test('every host-side add step has an undo, except settings of the veth itself, 
   const steps = planAddNetwork({ ...base, internet: true, ports: [{ container: 8080, host: 3000 }] });
   const ofVeth = (s: (typeof steps)[number]) => s.argv[0] === 'nsenter'
     || (s.argv[0] === '@sysctl' && /^net\.ipv[46]\.conf\.cnd0badf00d\.(disable_ipv6|accept_ra|rp_filter)$/.test(s.argv[1]!))
-    || (s.argv[0] === 'ip' && s.argv[1] === '-b' && !s.input!.includes('link add'));
+    || (s.argv[0] === 'ip' && s.argv[1] === '-b' && !s.input!.includes('link add'))
+    || (s.argv[0] === '@ip-forward' && s.argv[1] === 'on'); // released by the undo of its 'hold' step
   for (const s of steps) {
     if (ofVeth(s)) assert.is(s.undo, undefined, s.about);
     else assert.ok(s.undo && s.undo.argv.length > 0, s.about);
