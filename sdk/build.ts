@@ -14,7 +14,8 @@ import { BuildError, ConductorError } from './errors.ts';
 import { removeDeadOwners } from './fsutil.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
 import { containerEnv, type LaunchSpec } from './launch-plan.ts';
-import { launchAttached } from './launcher.ts';
+import { launchAttached, type BeforeStart } from './launcher.ts';
+import { openBuildNetwork, releaseStaleBuildNetworks, type BuildNetwork } from './build-network.ts';
 import { commitLayer, discardLayer, hashTree, layerKey, lowerdirs, readLayer, removeStaleLayerTemps, startLayer, type PendingLayer } from './layers.ts';
 import { createLogger, type Logger } from './log.ts';
 import { validateName } from './names.ts';
@@ -32,6 +33,11 @@ export interface BuildOptions extends CommonOptions {
   noCache?: boolean;
   /** Abort the build: the running step is killed and nothing is kept. */
   signal?: AbortSignal;
+  /**
+   * 'nat' (default): each RUN step in its own network namespace with NAT to the internet and the
+   * host's services closed. 'host': the host's network, interfaces and loopback (explicit opt-out).
+   */
+  network?: 'nat' | 'host';
 }
 
 /**
@@ -57,16 +63,21 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
   const source = readFileSync(file, 'utf8');
   const steps = parseConductorfile(source, shownFile);
   requireInitHelper();
+  const network = opts.network ?? 'nat';
+  if (network !== 'nat' && network !== 'host') {
+    throw new ConductorError('INVALID_ARGUMENT', `invalid build network ${JSON.stringify(network)}`, { hint: "use 'nat' (default) or 'host'" });
+  }
   const from = steps[0] as Extract<Instruction, { kind: 'FROM' }>;
   const total = steps.length;
   log.step(`Step 1/${total} : ${from.text}`);
   const baseRootfs = await ensureBase(paths, from.base, log);
   removeStaleLayerTemps(paths);
+  await releaseStaleBuildNetworks(paths, log);
   removeStaleBuildDirs(paths);
   const work = path.join(paths.tmp, `build-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true });
   try {
-    const ctx: StepContext = { paths, log, baseRootfs, work, context, file: shownFile, noCache: Boolean(opts.noCache), signal: opts.signal };
+    const ctx: StepContext = { paths, log, baseRootfs, work, context, file: shownFile, noCache: Boolean(opts.noCache), signal: opts.signal, network };
     let parent = baseKey(paths, from.base);
     const layers: string[] = [];
     for (let i = 1; i < steps.length; i++) {
@@ -97,6 +108,7 @@ interface StepContext {
   signal?: AbortSignal;
   /** The RUN/COPY containers' seccomp filter (the default profile, compiled once per build). */
   seccomp?: Promise<string | null>;
+  network: 'nat' | 'host';
 }
 
 /** The base's identity includes when it was made, so a re-fetched base invalidates every layer above. */
@@ -156,7 +168,8 @@ async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[])
     hostnameFile: '',
     resolv: path.join(files, 'resolv.conf'),
     hostname: 'conductor-build',
-    network: 'host',
+    // RUN steps are wired in runStep (or opt into the host's network); COPY needs none.
+    network: 'none',
     env: containerEnv('conductor-build', ['DEBIAN_FRONTEND=noninteractive'], false),
     workdir: '/',
     command: [],
@@ -177,9 +190,9 @@ function buildFilter(ctx: StepContext, spec: LaunchSpec): Promise<string | null>
 
 // No await between spawning COPY's tar and piping it in: node drains (discards) the output of a
 // child that exits while nobody reads it. Hence the filter is resolved by the caller beforehand.
-async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | Readable, filter: string | null): Promise<number> {
+async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | Readable, filter: string | null, beforeStart?: BeforeStart): Promise<number> {
   const extraFds = filter ? [openFilter(filter)] : [];
-  const started = await launchAttached({ ...spec, seccompFd: filter ? 4 : undefined }, { stdin, onOutput: (c) => ctx.log.raw(c), extraFds });
+  const started = await launchAttached({ ...spec, seccompFd: filter ? 4 : undefined }, { stdin, onOutput: (c) => ctx.log.raw(c), extraFds, beforeStart });
   const kill = () => started.child.kill('SIGKILL');
   ctx.signal?.addEventListener('abort', kill, { once: true });
   try {
@@ -191,7 +204,17 @@ async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | 
 
 async function runStep(ctx: StepContext, spec: LaunchSpec, step: Extract<Instruction, { kind: 'RUN' }>): Promise<number> {
   const command = step.argv ?? ['/bin/sh', '-c', step.shell!];
-  return runInBuild(ctx, { ...spec, command }, 'ignore', await buildFilter(ctx, spec));
+  const filter = await buildFilter(ctx, spec);
+  if (ctx.network === 'host') return runInBuild(ctx, { ...spec, command, network: 'host' }, 'ignore', filter);
+  let net: BuildNetwork | undefined;
+  const wire: BeforeStart = async (init) => {
+    net = await openBuildNetwork(ctx.paths, init.pid, ctx.work, spec.resolv, ctx.log);
+  };
+  try {
+    return await runInBuild(ctx, { ...spec, command, waitForGo: true }, 'ignore', filter, wire);
+  } finally {
+    await net?.close();
+  }
 }
 
 // Runs inside the build container, so DEST resolves against the image's root: a symlink such as

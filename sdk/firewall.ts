@@ -3,6 +3,7 @@
  *
  * Every rule lives in a conductor chain and carries `-m comment --comment conductor:<root-id>:<name>`:
  *   filter CONDUCTOR-FORWARD      ← FORWARD (position 1)      isolation, peers, published ports, internet
+ *   filter CONDUCTOR-INPUT        ← INPUT (position 1)        host services closed to containers (below)
  *   nat    CONDUCTOR-PREROUTING   ← PREROUTING (position 1)   DNAT of published ports from other hosts
  *   nat    CONDUCTOR-OUTPUT       ← OUTPUT (position 1)       DNAT of published ports from the host itself
  *   nat    CONDUCTOR-POSTROUTING  ← POSTROUTING (position 1)  SNAT to the gateway, MASQUERADE for --internet
@@ -16,6 +17,19 @@
  * destination. Raw PREROUTING sees packets before any de-NAT, so legitimate replies (addressed to
  * the gateway) never carry a 127/8 address there. One shared pair, not one per container: deleting
  * rules is the slow part of nf_tables (~15 ms per table touched), and the guard must never lapse.
+ *
+ * The input guard: a container reaches the host itself (its gateway address, or any host address
+ * it routes to with --internet) through INPUT, not FORWARD, so without a rule there every service
+ * bound to 0.0.0.0 on the host answers every container. CONDUCTOR-INPUT accepts, from `cnd+`,
+ * replies to connections the host opened (--ctdir REPLY: tcp_loose would otherwise let a forged
+ * mid-stream ACK count as ESTABLISHED), then each container's own opt-ins (its resolvers' port 53,
+ * `allowHost` ports, all with `-s` its own address), and drops the rest. The shared pair is made
+ * with the chain and, like the loopback guard, never removed.
+ *
+ * The forward guard: while conductor is the one that switched net.ipv4.ip_forward on, the host
+ * would otherwise route between all its other interfaces too (under a FORWARD ACCEPT policy), so
+ * CONDUCTOR-FORWARD drops what neither enters nor leaves a `cnd+` veth. Added and removed with
+ * conductor's ip_forward marker (network.ts), never while forwarding is the host's own choice.
  * Built-in chains are never flushed and policies never touched.
  */
 import { ConductorError } from './errors.ts';
@@ -39,6 +53,7 @@ export interface OwnedChain {
 
 export const OWNED_CHAINS: readonly OwnedChain[] = [
   { table: 'filter', chain: 'CONDUCTOR-FORWARD', parent: 'FORWARD' },
+  { table: 'filter', chain: 'CONDUCTOR-INPUT', parent: 'INPUT' },
   { table: 'nat', chain: 'CONDUCTOR-PREROUTING', parent: 'PREROUTING' },
   { table: 'nat', chain: 'CONDUCTOR-OUTPUT', parent: 'OUTPUT' },
   { table: 'nat', chain: 'CONDUCTOR-POSTROUTING', parent: 'POSTROUTING' },
@@ -73,6 +88,10 @@ export interface ContainerRuleInput {
   internet: boolean;
   /** Interfaces carrying the host's default route (MASQUERADE and forward out of these only). */
   outInterfaces: string[];
+  /** Host TCP ports the container may connect to (opt-in; every other host port is closed). */
+  allowHost?: number[];
+  /** Resolvers its resolv.conf names: port 53 on those that are host addresses stays open. */
+  dnsServers?: string[];
 }
 
 /**
@@ -95,10 +114,20 @@ export function containerRules(c: ContainerRuleInput): Rule[] {
       '-m', 'conntrack', '--ctstate', 'DNAT'], 'ACCEPT'));
   }
   if (c.internet) {
-    for (const out of c.outInterfaces) rules.push(fwd(true, ['-i', v, '-o', out], 'ACCEPT'));
+    // -s: only its own address leaves (rp_filter on the veth backs this up): no forged sources.
+    for (const out of c.outInterfaces) rules.push(fwd(true, ['-i', v, '-s', `${c.ip}/32`, '-o', out], 'ACCEPT'));
   }
   rules.push(fwd(false, ['-i', v], 'DROP'));
   rules.push(fwd(false, ['-o', v], 'DROP'));
+
+  const input = (spec: string[]): Rule => ({
+    table: 'filter', chain: 'CONDUCTOR-INPUT', insert: true, spec: tagged(['-i', v, '-s', `${c.ip}/32`, ...spec], c.tag, ['ACCEPT']),
+  });
+  // INPUT only sees packets for the host's own addresses: a resolver elsewhere never matches here.
+  for (const ns of c.dnsServers ?? []) {
+    for (const proto of ['udp', 'tcp']) rules.push(input(['-d', `${ns}/32`, '-p', proto, '-m', proto, '--dport', '53']));
+  }
+  for (const port of c.allowHost ?? []) rules.push(input(['-p', 'tcp', '-m', 'tcp', '--dport', String(port)]));
 
   for (const p of c.ports) {
     const match = ['-p', 'tcp', '-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'tcp', '--dport', String(p.host)];
@@ -121,12 +150,22 @@ export function containerRules(c: ContainerRuleInput): Rule[] {
   return rules;
 }
 
-/** Both directions between two containers' veths, each rule owned by the container it leaves from. */
-export function peerRules(a: { tag: string; hostInterface: string }, b: { tag: string; hostInterface: string }): Rule[] {
-  return [
-    { table: 'filter', chain: 'CONDUCTOR-FORWARD', insert: true, spec: tagged(['-i', a.hostInterface, '-o', b.hostInterface], a.tag, ['ACCEPT']) },
-    { table: 'filter', chain: 'CONDUCTOR-FORWARD', insert: true, spec: tagged(['-i', b.hostInterface, '-o', a.hostInterface], b.tag, ['ACCEPT']) },
-  ];
+export interface PeerRuleEnd {
+  tag: string;
+  hostInterface: string;
+  ip: string;
+}
+
+/**
+ * Both directions between two containers' veths, each rule owned by the container it leaves from,
+ * and only from that container's own address (a peer cannot pass off another container's).
+ */
+export function peerRules(a: PeerRuleEnd, b: PeerRuleEnd): Rule[] {
+  const one = (from: PeerRuleEnd, to: PeerRuleEnd): Rule => ({
+    table: 'filter', chain: 'CONDUCTOR-FORWARD', insert: true,
+    spec: tagged(['-i', from.hostInterface, '-s', `${from.ip}/32`, '-o', to.hostInterface], from.tag, ['ACCEPT']),
+  });
+  return [one(a, b), one(b, a)];
 }
 
 /** `iptables-restore --noflush` input adding (or deleting) the rules, one COMMIT per table. */
@@ -190,6 +229,30 @@ function hasGuard(lines: string[], dir: string): boolean {
   return lines.some((l) => l.startsWith('-A CONDUCTOR-PREROUTING ') && l.includes(GUARD_COMMENT) && l.includes(`${dir} 127.0.0.0/8`));
 }
 
+export const INPUT_GUARD_COMMENT = 'conductor-input-guard';
+// The ACCEPT goes first and the DROP last whatever the chain holds, so either can be put back alone.
+const INPUT_GUARD = [
+  { kind: 'ACCEPT', line: `-I CONDUCTOR-INPUT 1 -i cnd+ -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY -m comment --comment ${INPUT_GUARD_COMMENT} -j ACCEPT` },
+  { kind: 'DROP', line: `-A CONDUCTOR-INPUT -i cnd+ -m comment --comment ${INPUT_GUARD_COMMENT} -j DROP` },
+];
+
+function hasInputGuard(lines: string[], kind: string): boolean {
+  return lines.some((l) => l.startsWith('-A CONDUCTOR-INPUT ') && l.includes(INPUT_GUARD_COMMENT) && l.endsWith(`-j ${kind}`));
+}
+
+export const FORWARD_GUARD_COMMENT = 'conductor-forward-guard';
+const FORWARD_GUARD_SPEC = `CONDUCTOR-FORWARD ! -i cnd+ ! -o cnd+ -m comment --comment ${FORWARD_GUARD_COMMENT} -j DROP`;
+
+/** Whether iptables-save text holds the forward guard. */
+export function hasForwardGuard(save: string): boolean {
+  return (parseSave(save).get('filter') ?? []).some((l) => l.startsWith('-A CONDUCTOR-FORWARD ') && l.includes(FORWARD_GUARD_COMMENT));
+}
+
+/** Restore text adding or deleting the forward guard (the chain exists: ensureChains ran first). */
+export function forwardGuardText(op: 'add' | 'delete'): string {
+  return `*filter\n${op === 'add' ? '-A' : '-D'} ${FORWARD_GUARD_SPEC}\nCOMMIT\n`;
+}
+
 /** Restore text creating whichever owned chains, hooks and guard rules are missing, or null when all exist. */
 export function chainSetupText(save: string): string | null {
   const tables = parseSave(save);
@@ -204,6 +267,9 @@ export function chainSetupText(save: string): string | null {
     }
     if (table === 'raw') {
       for (const g of GUARD) if (!hasGuard(lines, g.dir)) body.push(`-A CONDUCTOR-PREROUTING ${g.spec}`);
+    }
+    if (table === 'filter') {
+      for (const g of INPUT_GUARD) if (!hasInputGuard(lines, g.kind)) body.push(g.line);
     }
     if (body.length) out.push(`*${table}`, ...body, 'COMMIT');
   }

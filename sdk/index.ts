@@ -15,7 +15,7 @@ export { run, exec, ps, stop, inspect, logs, waitForLog, type Container, type Ps
 export type { RunOptions } from './run.ts';
 export type { ExecOptions } from './exec.ts';
 export type { StopResult } from './stop.ts';
-export { addNetwork, peer, unpeer, parseExposeSpec, type NetworkInfo, type AddNetworkOptions, type PeerOptions, type PeerResult } from './network.ts';
+export { addNetwork, peer, unpeer, parseExposeSpec, validateHostPorts, type NetworkInfo, type AddNetworkOptions, type PeerOptions, type PeerResult } from './network.ts';
 export { prune, type PruneResult } from './prune.ts';
 export { parseMemory, parseCpus, parsePids } from './cgroup-plan.ts';
 export { parseConductorfile, type Instruction } from './conductorfile.ts';

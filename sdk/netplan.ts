@@ -15,6 +15,12 @@
  * the raw-table loopback guard (firewall.ts) drops any packet arriving on a conductor veth with a
  * 127/8 source or destination, so the container cannot use the flag to reach the host's
  * loopback-bound services.
+ *
+ * conductor is IPv4-only, so IPv6 is switched off on both ends of every veth before either is up:
+ * a host end with IPv6 accepts router advertisements from the container (a route or address
+ * planted on the host, CVE-2020-13401) and gives it a link-local path to host services on `::`
+ * that no iptables rule covers. rp_filter=1 on the host end drops anything whose source would not
+ * be routed back through that veth (a forged or another container's address).
  */
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
@@ -178,6 +184,38 @@ export function defaultRouteInterfaces(routes: RouteEntry[]): string[] {
   return [...devs].filter((d) => !isConductorInterface(d)).sort();
 }
 
+/** An entry of `ip -j -d link show` (only the fields used here). */
+export interface LinkEntry {
+  ifname: string;
+  linkinfo?: { info_kind?: string };
+}
+
+// Link kinds another tool would route through: Docker/Podman/libvirt/LXC bridges, veths of other
+// runtimes, VPN and overlay tunnels.
+const ROUTED_KINDS = new Set(['bridge', 'veth', 'vxlan', 'wireguard', 'tun', 'macvlan', 'ipvlan', 'geneve', 'gre', 'ipip', 'sit', 'vrf']);
+const BUILTIN_CHAINS = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
+
+/**
+ * What on the host, other than conductor, may rely on net.ipv4.ip_forward: links of a routing
+ * kind that are not conductor veths, and user-defined iptables chains that are not conductor's
+ * (DOCKER, LIBVIRT_FWO, CNI-..., NETAVARK_...). Empty: conductor alone needs forwarding.
+ * @example otherRoutingTools([{ ifname: 'docker0', linkinfo: { info_kind: 'bridge' } }], '') // ['bridge "docker0"']
+ */
+export function otherRoutingTools(links: LinkEntry[], save: string): string[] {
+  const out: string[] = [];
+  for (const l of links) {
+    const kind = l.linkinfo?.info_kind;
+    if (kind && ROUTED_KINDS.has(kind) && !isConductorInterface(l.ifname)) out.push(`${kind} "${l.ifname}"`);
+  }
+  let table = '';
+  for (const line of save.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1).trim();
+    const m = /^:(\S+) /.exec(line);
+    if (m && !BUILTIN_CHAINS.has(m[1]!) && !m[1]!.startsWith('CONDUCTOR-')) out.push(`iptables chain "${m[1]}" (${table})`);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- ports
 
 function parsePort(s: string, spec: string): number {
@@ -262,6 +300,39 @@ export interface AddNetworkInput {
   resolvContent: string | null;
   /** Its content before, restored by the undo. */
   resolvBefore: string;
+  /** Host TCP ports opened to this container (every other host port is closed to it). */
+  allowHost?: number[];
+}
+
+/** `nameserver` addresses of resolv.conf text (IPv4 only: the container has no IPv6). */
+export function nameserversOf(resolv: string | null): string[] {
+  const out: string[] = [];
+  for (const line of (resolv ?? '').split('\n')) {
+    const [key, addr] = line.trim().split(/\s+/);
+    if (key === 'nameserver' && addr && isIPv4(addr) && !out.includes(addr)) out.push(addr);
+  }
+  return out;
+}
+
+function badHostPort(spec: string): ConductorError {
+  return new ConductorError('INVALID_ARGUMENT', `invalid host port ${JSON.stringify(spec)}`, {
+    hint: 'use a TCP port number 1-65535, e.g. --allow-host 5432',
+  });
+}
+
+/**
+ * Range-checks the host ports a container may reach (strings from the CLI, numbers from the SDK);
+ * duplicates collapse.
+ * @example validateHostPorts(['5432', 6379]) // [5432, 6379]
+ */
+export function validateHostPorts(ports: Array<number | string>): number[] {
+  const out: number[] = [];
+  for (const p of ports) {
+    const s = String(p).trim();
+    if (!/^\d{1,5}$/.test(s) || Number(s) < 1 || Number(s) > 65535) throw badHostPort(String(p));
+    if (!out.includes(Number(s))) out.push(Number(s));
+  }
+  return out;
 }
 
 function tagOf(rootId: string, name: string): string {
@@ -271,6 +342,20 @@ function tagOf(rootId: string, name: string): string {
 
 function sysctlStep(key: string, value: string, about: string): Step {
   return { argv: ['@sysctl', key, value], about, undo: { argv: ['@sysctl', key, '0'], about: `reset ${key}` } };
+}
+
+/** A setting of the veth itself: it goes with the device, so there is nothing to undo. */
+function deviceSysctlStep(key: string, value: string, about: string): Step {
+  return { argv: ['@sysctl', key, value], about };
+}
+
+/** Per-veth settings made before its host end is up (see the header). */
+function hardenVethSteps(v: string): Step[] {
+  return [
+    deviceSysctlStep(`net.ipv6.conf.${v}.disable_ipv6`, '1', `no IPv6 on ${v} (router advertisements, link-local paths to the host)`),
+    deviceSysctlStep(`net.ipv6.conf.${v}.accept_ra`, '0', `ignore router advertisements on ${v}`),
+    deviceSysctlStep(`net.ipv4.conf.${v}.rp_filter`, '1', `drop packets on ${v} whose source is not routed back through it`),
+  ];
 }
 
 function iptablesStep(rules: Rule[], about: string): Step {
@@ -291,20 +376,30 @@ function iptablesStep(rules: Rule[], about: string): Step {
 export function planAddNetwork(p: AddNetworkInput): Step[] {
   const tag = tagOf(p.rootId, p.name);
   const v = p.hostInterface;
+  const netns = `--net=/proc/${p.pid}/ns/net`;
   const steps: Step[] = [];
+  steps.push({
+    argv: ['ip', 'link', 'add', v, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(p.pid)],
+    about: `veth ${v} <-> eth0 of "${p.name}" (both down)`,
+    undo: { argv: ['ip', 'link', 'del', v], about: `delete veth ${v} (and its peer)` },
+  });
+  steps.push(...hardenVethSteps(v));
+  // -e: a kernel without IPv6 has no such keys, and nothing to switch off.
+  steps.push({
+    argv: ['nsenter', netns, 'sysctl', '-q', '-e', '-w', 'net.ipv6.conf.eth0.disable_ipv6=1', 'net.ipv6.conf.eth0.accept_ra=0'],
+    about: `no IPv6 on eth0 of "${p.name}"`,
+  });
   steps.push({
     argv: ['ip', '-b', '-'],
     input: [
-      `link add ${v} type veth peer name eth0 netns ${p.pid}`,
       `addr add ${p.gateway}/32 dev ${v}`,
       `link set ${v} up`,
       `route add ${p.ip}/32 dev ${v} src ${p.gateway}`,
     ].join('\n') + '\n',
-    about: `veth ${v} <-> eth0 of "${p.name}", route ${p.ip} via it`,
-    undo: { argv: ['ip', 'link', 'del', v], about: `delete veth ${v} (and its peer)` },
+    about: `bring up ${v}, route ${p.ip} via it`,
   });
   steps.push({
-    argv: ['nsenter', `--net=/proc/${p.pid}/ns/net`, 'ip', '-b', '-'],
+    argv: ['nsenter', netns, 'ip', '-b', '-'],
     input: [
       'link set lo up',
       `addr add ${p.ip}/32 dev eth0`,
@@ -321,17 +416,26 @@ export function planAddNetwork(p: AddNetworkInput): Step[] {
   if (p.ports.length > 0) {
     steps.push(sysctlStep(`net.ipv4.conf.${v}.route_localnet`, '1', `let 127.0.0.1 publishing leave through ${v} only`));
   }
+  const allowHost = p.allowHost ?? [];
   const rules = containerRules({
     tag, hostInterface: v, ip: p.ip, gateway: p.gateway, ports: p.ports, internet: p.internet, outInterfaces: p.outInterfaces,
+    allowHost, dnsServers: p.internet ? nameserversOf(p.resolvContent) : [],
   });
-  steps.push(iptablesStep(rules, `isolate "${p.name}"${p.ports.length ? `, publish ${p.ports.map((x) => `${x.host}->${x.container}`).join(' ')}` : ''}${p.internet ? ', masquerade' : ''}`));
-  if (p.internet || p.ports.length > 0) {
-    // After the rules: the release check of another container counts them (see network.ts).
+  const forwards = p.internet || p.ports.length > 0;
+  if (forwards) {
+    // The release is the undo of a step *before* the rules, so it runs after they are deleted;
+    // switching on comes *after* them. Then a release counting other containers' rules (network.ts)
+    // sees every rule whose container has switched forwarding on or is about to, and two
+    // concurrent stops cannot each keep forwarding on for the other.
     steps.push({
-      argv: ['@ip-forward', 'on'],
-      about: 'enable net.ipv4.ip_forward (replies from outside arrive on the host\'s interfaces)',
+      argv: ['@ip-forward', 'hold'],
+      about: 'ip_forward: nothing yet (the undo releases it once the rules below are gone)',
       undo: { argv: ['@ip-forward', 'release', tag], about: 'restore net.ipv4.ip_forward=0 if conductor enabled it and no conductor NAT rule is left' },
     });
+  }
+  steps.push(iptablesStep(rules, `isolate "${p.name}"${p.ports.length ? `, publish ${p.ports.map((x) => `${x.host}->${x.container}`).join(' ')}` : ''}${p.internet ? ', masquerade' : ''}${allowHost.length ? `, host ports ${allowHost.join(' ')}` : ''}`));
+  if (forwards) {
+    steps.push({ argv: ['@ip-forward', 'on'], about: 'enable net.ipv4.ip_forward (replies from outside arrive on the host\'s interfaces)' });
   }
   if (p.internet && p.resolvContent !== null) {
     steps.push({
@@ -363,7 +467,7 @@ function orderPair(a: PeerEnd, b: PeerEnd): [PeerEnd, PeerEnd] {
 export function planPeer(rootId: string, x: PeerEnd, y: PeerEnd): Step[] {
   const [a, b] = orderPair(x, y);
   if (a.name === b.name) throw new ConductorError('INVALID_ARGUMENT', `cannot peer container "${a.name}" with itself`);
-  const rules = peerRules({ tag: tagOf(rootId, a.name), hostInterface: a.hostInterface }, { tag: tagOf(rootId, b.name), hostInterface: b.hostInterface });
+  const rules = peerRules({ tag: tagOf(rootId, a.name), hostInterface: a.hostInterface, ip: a.ip }, { tag: tagOf(rootId, b.name), hostInterface: b.hostInterface, ip: b.ip });
   const hostsStep = (into: PeerEnd, other: PeerEnd): Step => ({
     argv: ['@hosts', 'add', into.hostsPath, other.ip, other.name],
     about: `"${other.name}" resolves in "${into.name}"`,
@@ -394,9 +498,10 @@ export function describeCommand(s: { argv: string[]; input?: string }): string[]
     case '@sysctl':
       return [`sysctl -qw ${args[0]}=${args[1]}`];
     case '@ip-forward':
+      if (args[0] === 'hold') return ['true   # placeholder: its undo releases ip_forward after the rules are deleted'];
       return args[0] === 'on'
-        ? ['sysctl -qw net.ipv4.ip_forward=1   # only if 0; remembered so conductor can restore it']
-        : [`sysctl -qw net.ipv4.ip_forward=0   # only if conductor set it and no rule but ${args[1]}'s needs it`];
+        ? ['sysctl -qw net.ipv4.ip_forward=1   # only if 0; remembered so conductor can restore it (and guarded, see firewall.ts)']
+        : [`sysctl -qw net.ipv4.ip_forward=0   # only if conductor set it, no rule but ${args[1]}'s needs it and no other tool routes`];
     case '@write':
       return heredoc(`cat > ${quote(args[0]!)}`, s.input ?? '').map((l, i) => (i === 0 ? `${l}   # in place` : l));
     case '@hosts':

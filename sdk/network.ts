@@ -5,25 +5,28 @@
  * leaves an undo for every change that may have been applied.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { resolvePaths, type CommonOptions, type Paths } from './config.ts';
 import { hostResolvConf } from './resolv.ts';
 import { ConductorError, isConductorError } from './errors.ts';
-import { chainSetupText, forwardingUsers, publishedHostPorts, restoreTextToArgvs } from './firewall.ts';
+import {
+  chainSetupText, forwardGuardText, forwardingUsers, hasForwardGuard, publishedHostPorts, restoreTextToArgvs,
+} from './firewall.ts';
 import { withLock } from './fsutil.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { validateName } from './names.ts';
 import {
   addHostsLine, allocateAddress, checkRouteOverlap, defaultRouteInterfaces, describeCommand, describePlan,
-  hostInterfaceName, isConductorInterface, listeningTcpPorts, planAddNetwork, planPeer, planUnpeer, poolFromEnv,
-  removeHostsLine, rootIdOf, routedAddresses, validatePorts, type PeerEnd, type RouteEntry, type Step,
+  hostInterfaceName, isConductorInterface, listeningTcpPorts, otherRoutingTools, planAddNetwork, planPeer, planUnpeer,
+  poolFromEnv, removeHostsLine, rootIdOf, routedAddresses, validateHostPorts, validatePorts, type LinkEntry, type PeerEnd,
+  type RouteEntry, type Step,
 } from './netplan.ts';
 import { sh } from './sh.ts';
 import { containerPaths, listRecords, loadRecord, requireRecord, requireRunning, statusOf, updateRecord } from './state.ts';
 import type { ContainerRecord, NetworkRecord, PortMapping, UndoStep } from './types.ts';
 
-export { parseExposeSpec, planAddNetwork, planPeer, planUnpeer, describePlan, type Step } from './netplan.ts';
+export { parseExposeSpec, planAddNetwork, planPeer, planUnpeer, describePlan, validateHostPorts, type Step } from './netplan.ts';
 
 /**
  * Host-wide (not per state root) locks and the ip_forward marker: chains, hooks and the forwarding
@@ -39,6 +42,8 @@ export interface NetworkInfo {
   hostInterface: string;
   ports: PortMapping[];
   internet: boolean;
+  /** Host TCP ports the container may connect to. */
+  allowHost: number[];
   /** With dryRun: the exact commands that would run (see describePlan). */
   plan?: string[];
 }
@@ -48,18 +53,24 @@ export interface AddNetworkOptions extends CommonOptions {
   internet?: boolean;
   /** Published TCP ports: host port → container port, on every host address including 127.0.0.1. */
   expose?: PortMapping[];
+  /**
+   * Host TCP ports this container may connect to (on the gateway or any host address). Every
+   * other service of the host is closed to containers, except the port 53 of a resolver its
+   * resolv.conf names that is a host address.
+   */
+  allowHost?: number[];
   /** Plan only: nothing is changed, `plan` holds the commands. */
   dryRun?: boolean;
 }
 
 // ---------------------------------------------------------------- facts
 
-async function hostRoutes(): Promise<RouteEntry[]> {
+export async function hostRoutes(): Promise<RouteEntry[]> {
   const { stdout } = await sh(['ip', '-j', 'route']);
   return JSON.parse(stdout || '[]') as RouteEntry[];
 }
 
-async function iptablesSave(table?: string): Promise<string> {
+export async function iptablesSave(table?: string): Promise<string> {
   return (await sh(table ? ['iptables-save', '-t', table] : ['iptables-save'])).stdout;
 }
 
@@ -96,29 +107,63 @@ async function hostLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
 }
 
 function sysctlWrite(key: string, value: string): void {
-  writeFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, value);
+  try {
+    writeFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, value);
+  } catch (e) {
+    // A kernel without IPv6 (ipv6.disable=1) has nothing to switch off.
+    if (key.startsWith('net.ipv6.') && (e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync('/proc/sys/net/ipv6')) return;
+    throw e;
+  }
 }
 
 function bootId(): string {
   return readOr('/proc/sys/kernel/random/boot_id', '')!.trim();
 }
 
-/** Switch ip_forward on if it is off, remembering (for this boot) that conductor did it. */
-async function forwardingOn(): Promise<void> {
+function conductorOwnsForwarding(): boolean {
+  return readOr(FORWARD_MARKER, '')!.trim() === bootId();
+}
+
+async function setForwardGuard(op: 'add' | 'delete', log: Logger): Promise<void> {
+  const present = hasForwardGuard(await iptablesSave('filter'));
+  if (present === (op === 'add')) return;
+  const input = forwardGuardText(op);
+  log.debug(describeCommand({ argv: ['iptables-restore', '-w', '--noflush'], input }).join('\n'));
+  await sh(['iptables-restore', '-w', '--noflush'], { input });
+}
+
+/**
+ * Switch ip_forward on if it is off, remembering (for this boot) that conductor did it, and while
+ * conductor owns it keep the forward guard in place (firewall.ts): forwarding is then only for
+ * conductor's veths. A host that had it on keeps its own routing untouched.
+ */
+async function forwardingOn(log: Logger): Promise<void> {
   await hostLock('ip-forward', async () => {
-    if (readFileSync(IP_FORWARD, 'utf8').trim() === '1') return;
-    mkdirSync(HOST_RUN_DIR, { recursive: true });
-    writeFileSync(FORWARD_MARKER, bootId()); // first, so a crash right after still restores it
-    writeFileSync(IP_FORWARD, '1');
+    const on = readFileSync(IP_FORWARD, 'utf8').trim() === '1';
+    if (on && !conductorOwnsForwarding()) return;
+    if (!on) {
+      mkdirSync(HOST_RUN_DIR, { recursive: true });
+      writeFileSync(FORWARD_MARKER, bootId()); // first, so a crash right after still restores it
+    }
+    await setForwardGuard('add', log); // before forwarding starts: no unguarded window
+    if (!on) writeFileSync(IP_FORWARD, '1');
   });
+}
+
+async function hostLinks(): Promise<LinkEntry[]> {
+  const { stdout } = await sh(['ip', '-j', '-d', 'link', 'show']);
+  return JSON.parse(stdout || '[]') as LinkEntry[];
 }
 
 /**
  * Put ip_forward back to 0, but only if conductor switched it on in this boot and no conductor rule
  * that needs it (a published-port DNAT or a MASQUERADE, any state root, other than `tag`'s) is left.
- * If the host had it on, conductor never switches it off.
+ * If the host had it on, conductor never switches it off; nor does it while another tool that may
+ * route (a bridge, another veth, another tool's chains) is present: then only the guard goes (no
+ * conductor traffic needs it, and it would break that tool) and the marker stays, so a later
+ * release, once that tool is gone, still switches forwarding back off.
  */
-async function forwardingRelease(tag: string): Promise<void> {
+async function forwardingRelease(tag: string, log: Logger): Promise<void> {
   await hostLock('ip-forward', async () => {
     const marker = readOr(FORWARD_MARKER, null);
     if (marker === null) return;
@@ -126,12 +171,20 @@ async function forwardingRelease(tag: string): Promise<void> {
       rmSync(FORWARD_MARKER, { force: true }); // from an earlier boot: not ours to act on
       return;
     }
-    if (forwardingUsers(await iptablesSave('nat'), tag) > 0) return;
-    writeFileSync(IP_FORWARD, '0');
-    rmSync(FORWARD_MARKER, { force: true });
-    // Writing ip_forward resets every device's forwarding; the remaining veths still need theirs.
-    for (const dev of readdirSync('/proc/sys/net/ipv4/conf').filter(isConductorInterface)) {
-      try { sysctlWrite(`net.ipv4.conf.${dev}.forwarding`, '1'); } catch { /* went away meanwhile */ }
+    const save = await iptablesSave();
+    if (forwardingUsers(save, tag) > 0) return;
+    const others = otherRoutingTools(await hostLinks(), save);
+    if (others.length === 0) {
+      writeFileSync(IP_FORWARD, '0');
+      // Writing ip_forward resets every device's forwarding; the remaining veths still need theirs.
+      for (const dev of readdirSync('/proc/sys/net/ipv4/conf').filter(isConductorInterface)) {
+        try { sysctlWrite(`net.ipv4.conf.${dev}.forwarding`, '1'); } catch { /* went away meanwhile */ }
+      }
+      await setForwardGuard('delete', log);
+      rmSync(FORWARD_MARKER, { force: true });
+    } else {
+      log.info(`leaving net.ipv4.ip_forward on: ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''} may rely on it`);
+      await setForwardGuard('delete', log);
     }
   });
 }
@@ -150,11 +203,11 @@ async function editHosts(op: string, file: string, ip: string, name: string): Pr
   });
 }
 
-async function runInternal(argv: string[], input: string | undefined): Promise<void> {
+async function runInternal(argv: string[], input: string | undefined, log: Logger): Promise<void> {
   const [op, a, b, c, d] = argv;
   switch (op) {
     case '@sysctl': return sysctlWrite(a!, b!);
-    case '@ip-forward': return a === 'on' ? forwardingOn() : forwardingRelease(b!);
+    case '@ip-forward': return a === 'hold' ? undefined : a === 'on' ? forwardingOn(log) : forwardingRelease(b!, log);
     case '@write': return writeFileSync(a!, input ?? ''); // truncates the same inode (bind mount)
     case '@hosts': return editHosts(a!, b!, c!, d!);
     default: throw new ConductorError('INVALID_ARGUMENT', `unknown internal step "${op}"`);
@@ -163,7 +216,7 @@ async function runInternal(argv: string[], input: string | undefined): Promise<v
 
 async function runStep(s: Step, log: Logger): Promise<void> {
   log.debug(describeCommand(s).join('\n'));
-  if (s.argv[0]!.startsWith('@')) await runInternal(s.argv, s.input);
+  if (s.argv[0]!.startsWith('@')) await runInternal(s.argv, s.input, log);
   else await sh(s.argv, { input: s.input });
 }
 
@@ -172,7 +225,7 @@ async function runUndo(u: UndoStep, log: Logger): Promise<void> {
   log.debug(`undo: ${describeCommand(u).join('\n')}`);
   if (u.argv[0]!.startsWith('@')) {
     try {
-      await runInternal(u.argv, u.input);
+      await runInternal(u.argv, u.input, log);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`undo "${u.about ?? u.argv[0]}": ${(e as Error).message}`);
     }
@@ -202,31 +255,58 @@ async function dropUndos(paths: Paths, name: string, undos: UndoStep[], patch: (
   }
 }
 
+export interface ApplyOptions {
+  log: Logger;
+  /** Persist an undo before its step runs (a crash right after still leaves it on disk). */
+  record(u: UndoStep): Promise<void>;
+  /** After a failed plan was rolled back: forget the undos `record` kept. */
+  forget(done: UndoStep[]): Promise<void>;
+}
+
 /**
- * Run a plan, appending each undo to every owner's record before its step. On failure, the undos
- * recorded so far are replayed in reverse and dropped from the records, then the error is rethrown.
+ * Run a plan, recording each undo before its step. On failure, the undos recorded so far are
+ * replayed in reverse and forgotten, then the error is rethrown.
+ * @example await applyPlan(steps, { log, record: async (u) => journal.push(u), forget: async () => {} });
  */
-async function runPlan(paths: Paths, owners: string[], steps: Step[], log: Logger, onRollback: (n: NetworkRecord | undefined) => NetworkRecord | undefined): Promise<void> {
+export async function applyPlan(steps: Step[], opts: ApplyOptions): Promise<void> {
   const done: UndoStep[] = [];
   try {
     for (const s of steps) {
       if (s.undo) {
-        for (const o of owners) await updateRecord(paths, o, (r) => ({ ...r, undo: [...r.undo, s.undo!] }));
+        await opts.record(s.undo);
         done.push(s.undo);
       }
-      await runStep(s, log);
+      await runStep(s, opts.log);
     }
   } catch (e) {
-    for (const u of [...done].reverse()) await runUndo(u, log);
-    for (const o of owners) await dropUndos(paths, o, done, onRollback);
+    await replayUndos(done, opts.log);
+    await opts.forget(done);
     throw e;
   }
+}
+
+/** Replay undos newest first, tolerating what is already gone (never throws). */
+export async function replayUndos(undos: UndoStep[], log: Logger): Promise<void> {
+  for (const u of [...undos].reverse()) await runUndo(u, log);
+}
+
+/** applyPlan with the undos kept in every owner's record. */
+async function runPlan(paths: Paths, owners: string[], steps: Step[], log: Logger, onRollback: (n: NetworkRecord | undefined) => NetworkRecord | undefined): Promise<void> {
+  await applyPlan(steps, {
+    log,
+    record: async (u) => {
+      for (const o of owners) await updateRecord(paths, o, (r) => ({ ...r, undo: [...r.undo, u] }));
+    },
+    forget: async (done) => {
+      for (const o of owners) await dropUndos(paths, o, done, onRollback);
+    },
+  });
 }
 
 // ---------------------------------------------------------------- verbs
 
 /** Create conductor's chains and hooks if any is missing; under a host-wide lock, re-checked. */
-async function ensureChains(save: string, log: Logger): Promise<void> {
+export async function ensureChains(save: string, log: Logger): Promise<void> {
   if (chainSetupText(save) === null) return;
   await hostLock('iptables', async () => {
     const text = chainSetupText(await iptablesSave());
@@ -247,6 +327,7 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
   const log = opts.log ?? silentLogger();
   validateName('container', name);
   const ports = validatePorts(opts.expose ?? []);
+  const allowHost = validateHostPorts(opts.allowHost ?? []);
   const internet = Boolean(opts.internet);
   const pool = poolFromEnv();
   const first = requireRunning(paths, name);
@@ -264,12 +345,12 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
     : null;
   if (internet && resolvContent === null) log.warn(`no usable host resolver for "${name}"; set CONDUCTOR_DNS`);
   const hostInterface = hostInterfaceName(paths.root, name);
-  const info = (ip: string): NetworkInfo => ({ ip, gateway: pool.gateway, hostInterface, ports, internet });
+  const info = (ip: string): NetworkInfo => ({ ip, gateway: pool.gateway, hostInterface, ports, internet, allowHost });
   const plan = (ip: string, pid: number) => planAddNetwork({
     rootId: rootIdOf(paths.root), name, pid, hostInterface, ip, gateway: pool.gateway, subnet: pool.cidr, internet, ports, outInterfaces,
-    resolvPath: cp.resolv, resolvContent, resolvBefore: readOr(cp.resolv, '')!,
+    resolvPath: cp.resolv, resolvContent, resolvBefore: readOr(cp.resolv, '')!, allowHost,
   });
-  const usedBy = (records: ContainerRecord[]) => [...records.flatMap((r) => (r.network ? [r.network.ip] : [])), ...routedAddresses(pool, routes)];
+  const usedBy = (records: ContainerRecord[], now = routes) => [...records.flatMap((r) => (r.network ? [r.network.ip] : [])), ...routedAddresses(pool, now)];
 
   if (opts.dryRun) {
     const records = listRecords(paths);
@@ -285,9 +366,10 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
     if (rec.network) throw new ConductorError('NETWORK_EXISTS', `container "${name}" already has a network`);
     const records = listRecords(paths);
     checkPorts(paths, name, ports, records, save);
-    const ip = allocateAddress(pool, usedBy(records));
+    // Routes re-read under the lock: a build step's address is reserved by its route (build-network.ts).
+    const ip = allocateAddress(pool, usedBy(records, await hostRoutes()));
     await ensureChains(save, log);
-    const network: NetworkRecord = { ip, prefixLength: 32, gateway: pool.gateway, hostInterface, internet, ports, peers: [] };
+    const network: NetworkRecord = { ip, prefixLength: 32, gateway: pool.gateway, hostInterface, internet, ports, peers: [], ...(allowHost.length ? { allowHost } : {}) };
     await updateRecord(paths, name, (r) => ({ ...r, network })); // reserves the address
     return { ip, pid: rec.init!.pid };
   });

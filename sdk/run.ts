@@ -39,7 +39,7 @@ export interface RunOptions extends CommonOptions {
   /** Attached only: 'inherit' passes the caller's stdout/stderr through; 'collect' returns them. */
   output?: 'inherit' | 'collect';
   /** Wire a network before the command starts. */
-  network?: { internet?: boolean; expose?: PortMapping[] };
+  network?: { internet?: boolean; expose?: PortMapping[]; allowHost?: number[] };
   limits?: ResourceLimits;
   security?: Partial<SecurityOptions>;
 }

@@ -83,6 +83,8 @@ export interface NetworkRecord {
   internet: boolean;
   ports: PortMapping[];
   peers: string[];
+  /** Host TCP ports opened to the container (absent: none). */
+  allowHost?: number[];
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';

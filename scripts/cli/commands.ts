@@ -53,6 +53,7 @@ const RUN_OPTIONS: OptionSpec[] = [
   TTY_OPT,
   { long: 'internet', help: 'add a network with NAT to the internet before the command starts' },
   { long: 'expose', value: true, repeat: true, metavar: 'IN-OUT', help: 'add a network publishing container port IN on host port OUT' },
+  { long: 'allow-host', value: true, repeat: true, metavar: 'PORT', help: 'add a network and let the container reach host TCP port PORT' },
   { long: 'memory', value: true, metavar: 'SIZE', help: 'memory limit, e.g. 256m' },
   { long: 'cpus', value: true, metavar: 'N', help: 'CPU limit, e.g. 0.5' },
   { long: 'pids-limit', value: true, metavar: 'N', help: 'maximum number of processes' },
@@ -77,7 +78,8 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
   const [image, name] = need(a, 2, 'image and container names');
   const o = a.options;
   const expose = list(o, 'expose').map(sdk.parseExposeSpec);
-  const network = flag(o, 'internet') || expose.length > 0 ? { internet: flag(o, 'internet'), expose } : undefined;
+  const allowHost = sdk.validateHostPorts(list(o, 'allow-host'));
+  const network = flag(o, 'internet') || expose.length > 0 || allowHost.length > 0 ? { internet: flag(o, 'internet'), expose, allowHost } : undefined;
   const detach = flag(o, 'detach');
   const c = await sdk.run(image!, name!, {
     command: a.rest ?? [],
@@ -103,23 +105,26 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
 
 export const COMMANDS: Record<string, Command> = {
   build: {
-    usage: 'build <image> [conductorfile] [--context DIR] [--no-cache] [-q]',
+    usage: 'build <image> [conductorfile] [--context DIR] [--no-cache] [--network host] [-q]',
     summary: 'build an image from a Conductorfile (default ./Conductorfile)',
     options: [
       { long: 'context', value: true, metavar: 'DIR', help: 'build context (default: the current directory)' },
       { long: 'no-cache', help: 'rebuild every layer' },
+      { long: 'network', value: true, metavar: 'MODE', help: "'host': RUN steps use the host's network (default: their own, NAT to the internet)" },
       { long: 'quiet', short: 'q', help: 'print only errors' },
     ],
     async handler(a, io) {
       if (a.positionals.length < 1 || a.positionals.length > 2) throw new UsageError('expected <image> [conductorfile]');
       const [name, file] = a.positionals;
+      const netOpt = str(a.options, 'network');
+      if (netOpt !== undefined && netOpt !== 'host' && netOpt !== 'nat') throw new UsageError(`invalid --network "${netOpt}" (use host, or nat: the default)`);
       const log = flag(a.options, 'quiet') ? sdk.createLogger({ quiet: true }) : io.log;
       const ac = new AbortController();
       const onSig = () => ac.abort();
       process.on('SIGINT', onSig);
       process.on('SIGTERM', onSig);
       try {
-        await sdk.buildImage(name!, { file: file ?? 'Conductorfile', context: str(a.options, 'context'), noCache: flag(a.options, 'no-cache'), log, signal: ac.signal });
+        await sdk.buildImage(name!, { file: file ?? 'Conductorfile', context: str(a.options, 'context'), noCache: flag(a.options, 'no-cache'), network: netOpt as 'nat' | 'host' | undefined, log, signal: ac.signal });
       } finally {
         process.off('SIGINT', onSig);
         process.off('SIGTERM', onSig);
@@ -274,11 +279,12 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   addnetwork: {
-    usage: 'addnetwork <container> [-i|--internet] [-e|--expose IN-OUT]... [--dry-run]',
+    usage: 'addnetwork <container> [-i|--internet] [-e|--expose IN-OUT]... [--allow-host PORT]... [--dry-run]',
     summary: 'give a running container a network (NAT to the internet, published ports)',
     options: [
       { long: 'internet', short: 'i', help: 'route to the internet through NAT' },
       { long: 'expose', short: 'e', value: true, repeat: true, metavar: 'IN-OUT', help: 'publish container port IN on host port OUT (e.g. 8080-3000)' },
+      { long: 'allow-host', value: true, repeat: true, metavar: 'PORT', help: 'let the container reach host TCP port PORT (host services are closed to containers by default)' },
       { long: 'dry-run', help: 'print the exact ip/iptables commands instead of running them' },
       { long: 'plan', help: 'same as --dry-run' },
     ],
@@ -286,7 +292,8 @@ export const COMMANDS: Record<string, Command> = {
       const [name] = need(a, 1, 'container name');
       const dryRun = flag(a.options, 'dry-run') || flag(a.options, 'plan');
       const expose = list(a.options, 'expose').map(sdk.parseExposeSpec);
-      const r = await sdk.addNetwork(name!, { internet: flag(a.options, 'internet'), expose, dryRun, log: io.log });
+      const allowHost = sdk.validateHostPorts(list(a.options, 'allow-host'));
+      const r = await sdk.addNetwork(name!, { internet: flag(a.options, 'internet'), expose, allowHost, dryRun, log: io.log });
       if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
       else io.out(`${r.ip}\n`);
       return 0;

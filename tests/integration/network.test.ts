@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolvePaths, type Paths } from '../../sdk/config.ts';
 import { isConductorError, type ErrorCode } from '../../sdk/errors.ts';
-import { rootIdOf } from '../../sdk/netplan.ts';
+import { otherRoutingTools, rootIdOf } from '../../sdk/netplan.ts';
 import { addNetwork, peer, undoAll, unpeer, type NetworkInfo } from '../../sdk/network.ts';
 import { childrenOf, refOf } from '../../sdk/proc.ts';
 import { containerPaths, loadRecord, saveRecord } from '../../sdk/state.ts';
@@ -129,6 +129,10 @@ function otherConductorNat(): boolean {
   return must(['iptables-save', '-t', 'nat']).split('\n').some((l) => l.includes('"conductor:') && !l.includes(`conductor:${RID}:`) && /DNAT|MASQUERADE/.test(l));
 }
 
+function otherTools(): boolean {
+  return otherRoutingTools(JSON.parse(must(['ip', '-j', '-d', 'link', 'show'])), must(['iptables-save'])).length > 0;
+}
+
 function linkExists(dev: string): boolean {
   return run(['ip', 'link', 'show', 'dev', dev]).code === 0;
 }
@@ -235,14 +239,23 @@ test('loopback-bound host services stay unreachable from containers and other ho
   ].join('\n');
   assert.is(inside('pub', ['sh', '-c', attack]).code, 0);
   assert.is(get('pub', `http://127.0.0.1:${LOCAL_ONLY_PORT}/`), null, 'container -> host loopback service');
-  // Control: exempting this one veth from the loopback guard makes the same attack work, so the
-  // check above is real (and the guard is what stops it). Only our container is ever exempted.
+  // Control: exempting this one veth from the loopback guard (and opening the port in the input
+  // guard, which also stops it) makes the same attack work, so the check above is real. Opening
+  // the input guard alone still fails: the loopback guard stands by itself. Only our container
+  // is ever exempted.
+  const open = ['CONDUCTOR-INPUT', '-i', pub.hostInterface, '-p', 'tcp', '--dport', String(LOCAL_ONLY_PORT), '-m', 'comment', '--comment', `${SENTINEL}-open`, '-j', 'ACCEPT'];
   const exempt = ['CONDUCTOR-PREROUTING', '-i', pub.hostInterface, '-d', '127.0.0.0/8', '-m', 'comment', '--comment', `${SENTINEL}-exempt`, '-j', 'ACCEPT'];
-  must(['iptables', '-w', '-t', 'raw', '-I', exempt[0]!, '1', ...exempt.slice(1)]);
+  must(['iptables', '-w', '-I', open[0]!, '1', ...open.slice(1)]);
   try {
-    assert.is(get('pub', `http://127.0.0.1:${LOCAL_ONLY_PORT}/`), 'host-local', 'control: the guard is what blocks it');
+    assert.is(get('pub', `http://127.0.0.1:${LOCAL_ONLY_PORT}/`), null, 'the loopback guard alone blocks it');
+    must(['iptables', '-w', '-t', 'raw', '-I', exempt[0]!, '1', ...exempt.slice(1)]);
+    try {
+      assert.is(get('pub', `http://127.0.0.1:${LOCAL_ONLY_PORT}/`), 'host-local', 'control: the guards are what block it');
+    } finally {
+      must(['iptables', '-w', '-t', 'raw', '-D', ...exempt]);
+    }
   } finally {
-    must(['iptables', '-w', '-t', 'raw', '-D', ...exempt]);
+    must(['iptables', '-w', '-D', ...open]);
   }
   assert.is(get('pub', `http://127.0.0.1:${LOCAL_ONLY_PORT}/`), null);
   // The same from another host: its packets to 127.0.0.1 are martians on an ordinary interface.
@@ -354,6 +367,9 @@ test('20 parallel addNetwork calls get 20 distinct addresses', async () => {
 });
 
 test('undoAll removes exactly conductor\'s changes', async () => {
+  // Our "other host" link is another routing tool's veth to conductor: gone, it cannot keep ip_forward on.
+  run(['ip', 'link', 'del', OUTSIDE_IF]);
+  const othersBefore = otherTools();
   const ifaces = [...nets.values()].map((n) => n.hostInterface);
   const recs: ContainerRecord[] = [];
   for (const name of standIns.keys()) {
@@ -368,7 +384,11 @@ test('undoAll removes exactly conductor\'s changes', async () => {
   for (const i of ifaces) assert.not.ok(linkExists(i), i);
   assert.ok(must(['iptables-save', '-t', 'filter']).includes(SENTINEL), 'host rule untouched');
   assert.is(forwardPolicy(), before.policy);
-  if (!otherConductorNat()) assert.is(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), before.ipForward);
+  // Other helpers' namespaces (their veths) on this host may keep it on, by design: then it stays on.
+  const others = othersBefore || otherTools();
+  const fwd = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+  if (!otherConductorNat()) assert.is(fwd, others && before.ipForward === '0' ? fwd : before.ipForward);
+  if (fwd === '0') assert.not.ok(must(['iptables-save', '-t', 'filter']).includes('conductor-forward-guard'), 'the forward guard goes with forwarding');
   // Replaying the same undo lists again is harmless.
   for (const rec of recs) await undoAll(paths, rec);
   assert.ok(must(['iptables-save', '-t', 'filter']).includes(SENTINEL));
