@@ -88,6 +88,11 @@ export interface StopOptions extends CommonOptions {
   timeoutSeconds?: number;
   /** A missing container is not an error. */
   ignoreMissing?: boolean;
+  /**
+   * Leave a container alone (result `skipped: 'creating'`) while a live `run` is still creating
+   * it, instead of waiting for that run to finish: what `stop --all` does.
+   */
+  leaveCreating?: boolean;
 }
 
 /**
@@ -102,7 +107,7 @@ export async function stop(name: string, opts: StopOptions = {}): Promise<StopRe
     if (opts.ignoreMissing) return { name, exitCode: null, signal: null, killed: false, oomKilled: false };
     throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, { hint: 'see `conductor ps -a`' });
   }
-  return removeContainer(paths, name, { timeoutSeconds: opts.timeoutSeconds ?? 10 });
+  return removeContainer(paths, name, { timeoutSeconds: opts.timeoutSeconds ?? 10, leaveCreating: opts.leaveCreating });
 }
 
 /** Full record plus live status, for `inspect`. Field names are the documented ones. */

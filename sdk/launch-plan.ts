@@ -40,6 +40,8 @@ export interface LaunchSpec {
   exitFile?: string;
   log?: { file: string; maxBytes: number };
   monitor: string;
+  /** Put in the launch's environment as CONDUCTOR_LAUNCH (see CreatingMark): not the container's. */
+  launchTag?: string;
 }
 
 

@@ -90,9 +90,12 @@ export interface AttachedRun extends Started {
 }
 
 /** Spawn, then close our copies of the fds handed to the child: it holds its own now. */
-function spawnAndRelease(argv: string[], stdio: StdioOptions, detached: boolean, handed: number[] = []): ChildProcess {
+function spawnAndRelease(argv: string[], stdio: StdioOptions, detached: boolean, handed: number[] = [], launchTag?: string): ChildProcess {
+  // The tag marks every process of this launch until the helper execs the command with the
+  // container's own environment, so stop can find them even if nobody recorded their PIDs.
+  const env = launchTag ? { ...process.env, CONDUCTOR_LAUNCH: launchTag } : undefined;
   try {
-    return spawn(argv[0]!, argv.slice(1), { stdio, detached });
+    return spawn(argv[0]!, argv.slice(1), { stdio, detached, env });
   } finally {
     for (const fd of handed) closeSync(fd);
   }
@@ -108,7 +111,7 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
     'pipe',
     ...(opts.extraFds ?? []),
   ];
-  const child = spawnAndRelease(argv, stdio, false, opts.extraFds);
+  const child = spawnAndRelease(argv, stdio, false, opts.extraFds, spec.launchTag);
   if (typeof opts.stdin !== 'string') {
     child.stdin!.on('error', () => {});
     opts.stdin.pipe(child.stdin!);
@@ -154,7 +157,7 @@ export interface DetachedRun extends Started {
  */
 export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): Promise<DetachedRun> {
   const argv = planLaunch({ ...spec, exitFile: opts.exitFile, log: { file: opts.log, maxBytes: opts.logMaxBytes } });
-  const child = spawnAndRelease(argv, ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])], true, opts.extraFds);
+  const child = spawnAndRelease(argv, ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])], true, opts.extraFds, spec.launchTag);
   const monitor = refOf(child.pid!);
   if (!monitor) throw new ConductorError('COMMAND_FAILED', 'the container exited at once');
   try {
