@@ -7,13 +7,13 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { INIT_HELPER, resolvePaths, type CommonOptions } from './config.ts';
+import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, resolvePaths, type CommonOptions } from './config.ts';
 import { closeFds, openProcsFds } from './cgroups.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
 import { containerEnv, securityArgs } from './launch-plan.ts';
 import { validateName } from './names.ts';
 import { forwardSignals } from './proc.ts';
-import { signalNumber } from './sh.ts';
+import { missingTool, signalNumber } from './sh.ts';
 import { containerPaths, requireRunning } from './state.ts';
 import type { ContainerRecord, ExecResult } from './types.ts';
 
@@ -44,6 +44,21 @@ export function planExec(rec: ContainerRecord, initPid: number, command: string[
   return ['nsenter', '-t', String(initPid), ...ns, ...helper];
 }
 
+/** The monitor execs its command by path: find the planned tool (nsenter) on PATH. */
+function onPath(tool: string): string {
+  if (tool.includes('/')) return tool;
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    const p = `${dir || '.'}/${tool}`;
+    if (existsSync(p)) return p;
+  }
+  throw missingTool(tool);
+}
+
+/** `exec -d`: the planned argv under the monitor, which copies its output into the capped log. */
+export function detachedExecArgv(planned: string[], log: string): string[] {
+  return [MONITOR, '--log', log, '--log-max', String(LOG_MAX_BYTES), '--', onPath(planned[0]!), ...planned.slice(1)];
+}
+
 /**
  * Run a command in a running container. The command's own failure is data, not an exception.
  * @example const { exitCode, stdout } = await exec('web', ['cat', '/etc/hostname']);
@@ -58,11 +73,13 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   const procs = openProcsFds(rec.cgroups.map((d) => `${d}/cgroup.procs`));
   const helperFd = openSync(INIT_HELPER, 'r');
   const fds = [helperFd, ...procs];
-  const logFd = opts.detach ? openSync(containerPaths(paths, name).log, 'a') : null;
-  const argv = planExec(rec, rec.init!.pid, cmd, opts, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'));
+  const planned = planExec(rec, rec.init!.pid, cmd, opts, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'));
   const mode = opts.detach ? 'detach' : (opts.stdio ?? 'collect');
+  // Detached output goes through the monitor's capped copier (a pipe), never an fd of the host's
+  // log file: with that fd the command could write past the cap, or fchmod/fchown the file.
+  const argv = mode === 'detach' ? detachedExecArgv(planned, containerPaths(paths, name).log) : planned;
   const stdio: StdioOptions =
-    mode === 'inherit' ? ['inherit', 'inherit', 'inherit', ...fds] : mode === 'detach' ? ['ignore', logFd, logFd, ...fds] : ['pipe', 'pipe', 'pipe', ...fds];
+    mode === 'inherit' ? ['inherit', 'inherit', 'inherit', ...fds] : mode === 'detach' ? ['ignore', 'ignore', 'ignore', ...fds] : ['pipe', 'pipe', 'pipe', ...fds];
   try {
     const child = spawn(argv[0]!, argv.slice(1), { stdio, detached: mode === 'detach' });
     if (mode === 'detach') {
@@ -92,7 +109,6 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
   } finally {
     closeSync(helperFd);
-    if (logFd !== null) closeSync(logFd);
     closeFds(procs);
   }
 }

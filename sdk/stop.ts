@@ -221,9 +221,9 @@ async function teardown(paths: Paths, name: string, rec: ContainerRecord | null,
   const cp = containerPaths(paths, name);
   const init = rec?.init ?? initFromPidFile(`${cp.rootfs}.pid`);
   const { killed, signal } = await terminate(rec, init, rec?.monitor, timeoutSeconds);
-  // A record without a creation mark (older ones: naming both its monitor, or its attached exit,
-  // and its init) was saved after the launch completed, and terminate() has ended all of it.
-  const complete = rec !== null && (rec.version === 1 ? !rec.creating : rec.init !== undefined && (rec.monitor !== undefined || rec.exitCode !== undefined));
+  // A record without a creation mark that names both its monitor (or its attached exit) and its
+  // init was saved after the launch completed, and terminate() has ended all of it.
+  const complete = rec !== null && !rec.creating && rec.init !== undefined && (rec.monitor !== undefined || rec.exitCode !== undefined);
   if (!complete && rec?.creating) await killStrayLaunch(name, rec.creating.launchTag, init ? 1000 : 0);
   const oom = rec ? oomKilled(rec.cgroups) : false;
   let exitCode = rec ? recordedExitCode(paths, rec) : null;

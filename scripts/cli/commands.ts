@@ -5,6 +5,8 @@ import { ago, bytes, showCommand, table } from './format.ts';
 
 export interface Io {
   out(s: string): void;
+  /** Copy a stream to stdout, at the pace stdout takes it. */
+  pipeOut(r: NodeJS.ReadableStream): Promise<void>;
   log: sdk.Logger;
 }
 
@@ -239,7 +241,7 @@ export const COMMANDS: Record<string, Command> = {
     async handler(a, io) {
       const [name] = need(a, 1, 'container name');
       if (!flag(a.options, 'follow')) {
-        io.out(await sdk.logs(name!));
+        await io.pipeOut(sdk.logStream(name!));
         return 0;
       }
       const { followLogs } = await import('./follow.ts');
