@@ -201,8 +201,8 @@ test('rmcache after a rebuild keeps the layers a running container stacks (and s
   const name = uniqueName('lay');
   try {
     const v1 = await buildFrom(image, 'FROM debian:bookworm\nRUN echo one > /data.txt\n');
+    // Not read before the attack: overlayfs would keep serving a file it has already looked up.
     await run(image, name, { root, detach: true, command: ['sleep', 'infinity'] });
-    assert.is(await cat(name, '/data.txt'), 'one\n');
     const v2 = await buildFrom(image, 'FROM debian:bookworm\nRUN echo two > /data.txt\n');
     assert.is.not(v2.layers[0], v1.layers[0]);
 
