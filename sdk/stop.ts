@@ -190,30 +190,53 @@ async function waitCreated(paths: Paths, name: string, timeoutMs = 120_000): Pro
  * its processes are not recorded yet, so "not running" would be a lie.
  */
 export async function removeContainer(paths: Paths, name: string, opts: RemoveOptions): Promise<StopResult> {
+  const mine = `${paths.root}\0${name}`;
   for (;;) {
     if (!opts.asCreator && !opts.leaveCreating) await waitCreated(paths, name);
-    const r = await withLock(paths.locks, `stop-${name}`, async (stopLock) => {
-      // Claim the record under the container's lock, as every writer holds it: from here on no
-      // one else may add to what this stop has to undo.
-      const claim = await withLock(paths.locks, containerLock(name), async () => {
-        const rec = loadRecord(paths, name);
-        if (rec && !opts.asCreator && beingCreated(rec)) return opts.leaveCreating ? ('creating' as const) : ('again' as const);
-        if (opts.onlyIfExited && rec && statusOf(paths, rec) !== 'exited') return 'running' as const;
-        if (rec) saveRecord(paths, { ...rec, stopping: refOf(process.pid)! });
-        return { rec };
-      });
-      if (typeof claim === 'string') return claim;
-      const result = await teardown(paths, name, claim.rec, opts.timeoutSeconds);
-      await withLock(paths.locks, containerLock(name), async (held) => {
-        removeContainerDir(paths, name);
-        held.removeOnRelease();
-      });
-      stopLock.removeOnRelease();
-      return result;
+    // Claim the record under the container's lock, as every writer holds it: once it is marked
+    // `stopping`, no one else may add to what this stop has to undo (updateRecord refuses), so
+    // the rest needs no lock. One acquisition: locks cost a process spawn each.
+    const claim = await withLock(paths.locks, containerLock(name), async (held) => {
+      const rec = loadRecord(paths, name);
+      if (rec && !opts.asCreator && beingCreated(rec)) return opts.leaveCreating ? ('creating' as const) : ('again' as const);
+      if (opts.onlyIfExited && rec && statusOf(paths, rec) !== 'exited') return 'running' as const;
+      // Another stop at work (here or in another process): let it finish. A mark left by a stop
+      // that died or failed is taken over.
+      const other = rec?.stopping;
+      if (other && isAlive(other) && (other.pid !== process.pid || stopsInProgress.has(mine))) {
+        const busy: ProcessRef = other;
+        return { busy };
+      }
+      if (rec) saveRecord(paths, { ...rec, stopping: refOf(process.pid)! });
+      // Writers that come after this see the mark (or no record) whichever file they lock.
+      held.removeOnRelease();
+      return { rec };
     });
-    if (r === 'again') continue; // a new container took the name after we waited: wait for it
-    if (r === 'creating' || r === 'running') return { name, exitCode: null, signal: null, killed: false, oomKilled: false, skipped: r };
-    return r;
+    if (claim === 'again') continue; // a new container took the name after we waited: wait for it
+    if (claim === 'creating' || claim === 'running') return { name, exitCode: null, signal: null, killed: false, oomKilled: false, skipped: claim };
+    if (claim.busy) {
+      await waitStopped(paths, name, claim.busy);
+      continue;
+    }
+    stopsInProgress.add(mine);
+    try {
+      const result = await teardown(paths, name, claim.rec ?? null, opts.timeoutSeconds);
+      removeContainerDir(paths, name);
+      return result;
+    } finally {
+      stopsInProgress.delete(mine);
+    }
+  }
+}
+
+/** Containers this process is stopping right now (root NUL name): their `stopping` mark is live. */
+const stopsInProgress = new Set<string>();
+
+/** Until the other stop has removed the container or died (bounded by its own work). */
+async function waitStopped(paths: Paths, name: string, stopper: ProcessRef): Promise<void> {
+  const dir = containerPaths(paths, name).dir;
+  for (let delay = 2; existsSync(dir) && isAlive(stopper) && loadRecord(paths, name)?.stopping?.startTime === stopper.startTime; delay = Math.min(delay * 2, 50)) {
+    await sleep(delay);
   }
 }
 
