@@ -52,12 +52,6 @@ function stillNamed(fd: number, file: string): boolean {
 
 export interface HeldLock {
   file: string;
-  /**
-   * Delete the lock file on release (a name that is going away). Unlinked just before the lock is
-   * let go, never earlier: a newcomer creating a fresh file then cannot overlap with this holder,
-   * and a waiter on the old file sees it unlinked and starts over.
-   */
-  removeOnRelease(): void;
 }
 
 /**
@@ -89,24 +83,25 @@ export async function withLock<T>(lockDir: string, name: string, fn: (held: Held
     if (stillNamed(fd, file)) break;
     closeSync(fd);
   }
-  // For humans only (who holds it); correctness never depends on the content.
+  // The owner, for humans and in the format of the link-based locks conductor used before: one
+  // of those still running on this host (the host-wide locks under /run/conductor are shared by
+  // every checkout) then waits for this file instead of taking it for garbage.
   try {
     ftruncateSync(fd, 0);
-    writeSync(fd, `${process.pid} ${startTimeOf(process.pid) ?? ''}\n`, 0);
+    writeSync(fd, JSON.stringify({ pid: process.pid, startTime: startTimeOf(process.pid) ?? '' }), 0);
   } catch {
     /* informational */
   }
-  let remove = false;
-  const held: HeldLock = { file, removeOnRelease: () => (remove = true) };
   try {
-    return await fn(held);
+    return await fn({ file });
   } finally {
-    if (remove) {
-      try {
-        unlinkSync(file);
-      } catch {
-        /* already gone */
-      }
+    // Unlinked just before the lock is let go, never earlier: a newcomer creating a fresh file
+    // cannot overlap with this holder, and a waiter on this one sees it unlinked and starts over.
+    // No lock file outlives its holder (nor piles up per container name).
+    try {
+      unlinkSync(file);
+    } catch {
+      /* already gone */
     }
     closeSync(fd);
   }

@@ -196,7 +196,7 @@ export async function removeContainer(paths: Paths, name: string, opts: RemoveOp
     // Claim the record under the container's lock, as every writer holds it: once it is marked
     // `stopping`, no one else may add to what this stop has to undo (updateRecord refuses), so
     // the rest needs no lock. One acquisition: locks cost a process spawn each.
-    const claim = await withLock(paths.locks, containerLock(name), async (held) => {
+    const claim = await withLock(paths.locks, containerLock(name), async () => {
       const rec = loadRecord(paths, name);
       if (rec && !opts.asCreator && beingCreated(rec)) return opts.leaveCreating ? ('creating' as const) : ('again' as const);
       if (opts.onlyIfExited && rec && statusOf(paths, rec) !== 'exited') return 'running' as const;
@@ -208,8 +208,6 @@ export async function removeContainer(paths: Paths, name: string, opts: RemoveOp
         return { busy };
       }
       if (rec) saveRecord(paths, { ...rec, stopping: refOf(process.pid)! });
-      // Writers that come after this see the mark (or no record) whichever file they lock.
-      held.removeOnRelease();
       return { rec };
     });
     if (claim === 'again') continue; // a new container took the name after we waited: wait for it

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withLock } from '../../sdk/fsutil.ts';
+import { startTimeOf } from '../../sdk/proc.ts';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'lock-worker.ts');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'conductor-lock-'));
@@ -125,21 +126,23 @@ test('a lock held by a live process times out with TIMEOUT, naming the lock', as
   }
 });
 
-test('holders that remove the lock file on release still exclude each other and newcomers', async () => {
+test('while held the lock file names its owner; after, it is gone; waiters on an unlinked file start over', async () => {
+  let seen = '';
   let inside = 0;
   let most = 0;
-  const body = async (remove: () => void) => {
-    most = Math.max(most, ++inside);
-    remove();
-    await new Promise((r) => setTimeout(r, 20));
-    inside--;
-  };
-  const take = () => withLock(dir, 'r', (held) => body(() => held.removeOnRelease()));
-  // Waiters queued on the file that gets unlinked, and newcomers arriving after it is gone.
+  const take = () =>
+    withLock(dir, 'r', async (held) => {
+      most = Math.max(most, ++inside);
+      seen = readFileSync(held.file, 'utf8');
+      await new Promise((r) => setTimeout(r, 20));
+      inside--;
+    });
+  // Waiters queued on a file that gets unlinked, and newcomers arriving after it is gone.
   const first = Array.from({ length: 4 }, take);
   await new Promise((r) => setTimeout(r, 30));
   await Promise.all([...first, ...Array.from({ length: 4 }, take)]);
   assert.is(most, 1);
+  assert.equal(JSON.parse(seen), { pid: process.pid, startTime: startTimeOf(process.pid) });
   assert.not.ok(existsSync(path.join(dir, 'r.lock')));
 });
 
