@@ -13,6 +13,8 @@
  * With --console-socket (`run -d -t`), the helper makes a pty inside the container and sends its
  * master over a socket the monitor puts at fd N in the child; the pty's output goes to the log.
  * One small process per container, on the host only: linked dynamically to share libc's pages.
+ * `exec -d` runs it too, without --ready-fd/--pid-file, as the capped copier of the exec's output:
+ * the command gets a pipe, never an fd of the host's log file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,12 +59,16 @@ static void write_file(const char *path, const char *text) {
   close(fd);
 }
 
-/* Copy the pipe into the log up to max bytes, then drain, until every writer is gone. */
+/*
+ * Copy the pipe into the log until the FILE holds max bytes, then drain, until every writer is
+ * gone. The cap is the file's, not this copier's: the container's monitor and the copiers of
+ * detached execs append to the same log, each measuring the file under an exclusive flock so
+ * that together they never pass it.
+ */
 static void copy_log(int in, const char *file, long long max) {
-  int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
   if (fd < 0) fail(file);
-  struct stat st;
-  long long written = fstat(fd, &st) == 0 ? (long long)st.st_size : 0;
+  int full = 0;
   char buf[16384];
   for (;;) {
     ssize_t n = read(in, buf, sizeof buf);
@@ -70,18 +77,23 @@ static void copy_log(int in, const char *file, long long max) {
       if (errno == EINTR) continue;
       break;
     }
-    long long room = max - written;
+    if (full) continue;
+    while (flock(fd, LOCK_EX) < 0 && errno == EINTR) {}
+    struct stat st;
+    long long size = fstat(fd, &st) == 0 ? (long long)st.st_size : max;
+    long long room = max - size;
     size_t keep = room <= 0 ? 0 : (size_t)(n < room ? n : room);
     for (size_t off = 0; off < keep;) {
       ssize_t w = write(fd, buf + off, keep - off);
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) {
-        written = max; /* the log is unusable: keep draining */
+        full = 1; /* the log is unusable: keep draining */
         break;
       }
       off += (size_t)w;
     }
-    written += (long long)keep;
+    if (room - (long long)keep <= 0) full = 1; /* the file never shrinks */
+    flock(fd, LOCK_UN);
   }
   close(fd);
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The CLI: parse argv, call one SDK function, print, exit with a code. */
+import { pipeline } from 'node:stream/promises';
 import { COMMANDS, type Command, type Io } from './cli/commands.ts';
 import { parseArgs, UsageError, type OptionSpec } from './cli/args.ts';
 import { createLogger, isConductorError, BuildError } from '../sdk/index.ts';
@@ -32,7 +33,11 @@ function mainHelp(): string {
 
 async function main(argv: string[]): Promise<number> {
   await loadColors();
-  const io: Io = { out: (s) => process.stdout.write(s), log: createLogger() };
+  const io: Io = {
+    out: (s) => process.stdout.write(s),
+    pipeOut: (r) => pipeline(r, process.stdout, { end: false }),
+    log: createLogger(),
+  };
   let [cmdName, ...rest] = argv;
   if (cmdName === undefined || cmdName === '--help' || cmdName === '-h') {
     process.stdout.write(mainHelp());

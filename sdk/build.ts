@@ -16,7 +16,7 @@ import { requireInitHelper, requireRoot } from './host.ts';
 import { containerEnv, type LaunchSpec } from './launch-plan.ts';
 import { launchAttached, type BeforeStart } from './launcher.ts';
 import { openBuildNetwork, releaseStaleBuildNetworks, type BuildNetwork } from './build-network.ts';
-import { commitLayer, discardLayer, hashTree, layerKey, lowerdirs, readLayer, removeStaleLayerTemps, startLayer, type PendingLayer } from './layers.ts';
+import { commitLayer, discardLayer, hashTree, layerKey, lowerdirs, readLayer, removeStaleLayerTemps, resolveLayer, startLayer, type PendingLayer } from './layers.ts';
 import { createLogger, type Logger } from './log.ts';
 import { validateName } from './names.ts';
 import { hostResolvConf } from './resolv.ts';
@@ -131,9 +131,10 @@ async function applyInstruction(
   } else {
     key = layerKey(parent, step.text);
   }
-  if (!ctx.noCache && readLayer(ctx.paths, key)) {
+  const cached = ctx.noCache ? null : resolveLayer(ctx.paths, key);
+  if (cached) {
     ctx.log.info(' ---> Using cache');
-    return key;
+    return cached;
   }
   const layer = startLayer(ctx.paths, key);
   try {
@@ -143,9 +144,9 @@ async function applyInstruction(
     if (exitCode !== 0) {
       throw new BuildError(`${ctx.file}:${step.line}: "${step.text}" failed with exit code ${exitCode}`, exitCode);
     }
-    commitLayer(ctx.paths, layer, { key, parent, instruction: step.text, createdAt: new Date().toISOString() });
-    ctx.log.info(` ---> ${key.slice(0, 12)}`);
-    return key;
+    const { id } = commitLayer(ctx.paths, layer, { key, parent, instruction: step.text, createdAt: new Date().toISOString() });
+    ctx.log.info(` ---> ${id.slice(0, 12)}`);
+    return id;
   } catch (e) {
     discardLayer(layer);
     throw e;

@@ -1,6 +1,7 @@
 /** Public container verbs: run, exec, ps, stop, inspect, logs, and the handle `run` returns. */
-import { readFileSync } from 'node:fs';
-import { resolvePaths, type CommonOptions } from './config.ts';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
+import { LOG_MAX_BYTES, resolvePaths, type CommonOptions } from './config.ts';
 import { oomKilled } from './cgroups.ts';
 import { ConductorError } from './errors.ts';
 import { execInContainer, type ExecOptions } from './exec.ts';
@@ -27,6 +28,8 @@ export interface Container {
   exec(command: string[], opts?: ExecOptions): Promise<ExecResult>;
   stop(opts?: StopOptions): Promise<StopResult>;
   logs(): Promise<string>;
+  /** The log as a stream, read as it is consumed. */
+  logStream(): Readable;
   /** Resolve when the log matches; reject after timeoutMs (default 10 s). */
   waitForLog(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
 }
@@ -44,6 +47,7 @@ function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<C
     exec: (command, opts) => exec(rec.name, command, { ...common, ...opts }),
     stop: (opts) => stop(rec.name, { ...common, ...opts }),
     logs: () => logs(rec.name, common),
+    logStream: () => logStream(rec.name, common),
     waitForLog: (pattern, timeoutMs) => waitForLog(rec.name, pattern, { ...common, timeoutMs }),
   };
 }
@@ -88,6 +92,11 @@ export interface StopOptions extends CommonOptions {
   timeoutSeconds?: number;
   /** A missing container is not an error. */
   ignoreMissing?: boolean;
+  /**
+   * Leave a container alone (result `skipped: 'creating'`) while a live `run` is still creating
+   * it, instead of waiting for that run to finish: what `stop --all` does.
+   */
+  leaveCreating?: boolean;
 }
 
 /**
@@ -102,7 +111,7 @@ export async function stop(name: string, opts: StopOptions = {}): Promise<StopRe
     if (opts.ignoreMissing) return { name, exitCode: null, signal: null, killed: false, oomKilled: false };
     throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, { hint: 'see `conductor ps -a`' });
   }
-  return removeContainer(paths, name, { timeoutSeconds: opts.timeoutSeconds ?? 10 });
+  return removeContainer(paths, name, { timeoutSeconds: opts.timeoutSeconds ?? 10, leaveCreating: opts.leaveCreating });
 }
 
 /** Full record plus live status, for `inspect`. Field names are the documented ones. */
@@ -145,18 +154,55 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
 }
 
 /**
- * The container's output so far (detached containers; capped at 10 MiB).
+ * The container's output so far (detached containers; capped at 10 MiB), as one string. Reads at
+ * most the cap, whatever the file holds.
  * @example console.log(await logs('es-cont'));
  */
 export async function logs(name: string, opts: CommonOptions = {}): Promise<string> {
   validateName('container', name);
   const paths = resolvePaths(opts.root);
   requireRecord(paths, name);
+  let fd: number;
   try {
-    return readFileSync(containerPaths(paths, name).log, 'utf8');
+    fd = openSync(containerPaths(paths, name).log, 'r');
   } catch {
     return '';
   }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(Math.min(1 << 20, LOG_MAX_BYTES - total));
+      const n = buf.length === 0 ? 0 : readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The container's log as a byte stream, read as it is consumed (`conductor logs` pipes it to
+ * stdout): never the whole file in memory. Empty if the container has no log yet.
+ * @example logStream('es-cont').pipe(process.stdout);
+ */
+export function logStream(name: string, opts: CommonOptions = {}): Readable {
+  validateName('container', name);
+  const paths = resolvePaths(opts.root);
+  requireRecord(paths, name);
+  const file = containerPaths(paths, name).log;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    const empty = new PassThrough();
+    empty.end();
+    return empty;
+  }
+  return createReadStream(file, { fd, highWaterMark: 64 * 1024 });
 }
 
 /**

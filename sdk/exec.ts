@@ -9,14 +9,14 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { connectTerminal } from './attach.ts';
-import { INIT_HELPER, LAUNCH_TOOLS, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from './config.ts';
+import { INIT_HELPER, LAUNCH_TOOLS, LOG_MAX_BYTES, MONITOR, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from './config.ts';
 import { closeFds, openProcsFds } from './cgroups.ts';
 import { ConductorError } from './errors.ts';
 import { requireInitHelper, requireRoot } from './host.ts';
 import { containerEnv, planTtyRelay, securityArgs } from './launch-plan.ts';
 import { validateName } from './names.ts';
 import { childrenOf, forwardSignals, refOf, signalRef } from './proc.ts';
-import { signalNumber } from './sh.ts';
+import { missingTool, signalNumber } from './sh.ts';
 import { planStdio } from './stdio-plan.ts';
 import { containerPaths, requireRunning } from './state.ts';
 import { containerFilterPath, openFilter, seccompChoice, seccompFilter } from './seccomp/filter.ts';
@@ -63,6 +63,21 @@ async function execFilter(paths: Paths, rec: ContainerRecord): Promise<string | 
   return existsSync(pinned) ? pinned : seccompFilter(paths, rec.security);
 }
 
+/** The monitor execs its command by path: find the planned tool (nsenter) on PATH. */
+function onPath(tool: string): string {
+  if (tool.includes('/')) return tool;
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    const p = `${dir || '.'}/${tool}`;
+    if (existsSync(p)) return p;
+  }
+  throw missingTool(tool);
+}
+
+/** `exec -d`: the planned argv under the monitor, which copies its output into the capped log. */
+export function detachedExecArgv(planned: string[], log: string): string[] {
+  return [MONITOR, '--log', log, '--log-max', String(LOG_MAX_BYTES), '--', onPath(planned[0]!), ...planned.slice(1)];
+}
+
 /**
  * Run a command in a running container. The command's own failure is data, not an exception.
  * @example const { exitCode, stdout } = await exec('web', ['cat', '/etc/hostname']);
@@ -82,16 +97,18 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   const helperFd = openSync(INIT_HELPER, 'r');
   const filterFd = filter ? openFilter(filter) : null;
   const fds = [helperFd, ...procs, ...(filterFd === null ? [] : [filterFd])];
-  const logFd = opts.detach ? openSync(containerPaths(paths, name).log, 'a') : null;
   const mode = opts.detach ? 'detach' : (opts.stdio ?? 'collect');
   // fds in the child: 3 the helper, 4.. the cgroups, then the filter; the relay adds the console socket after them.
   const seccompFd = filterFd === null ? undefined : 4 + procs.length;
   const consoleFd = opts.tty ? 4 + procs.length + (filterFd === null ? 0 : 1) : undefined;
   const nsenter = planExec(rec, rec.init!.pid, cmd, opts, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'), { consoleFd, seccompFd });
   const relayStdin = mode === 'inherit' || opts.input !== undefined;
-  const argv = consoleFd === undefined ? nsenter : planTtyRelay(TTY_RELAY, consoleFd, relayStdin, nsenter);
+  // Detached output goes through the monitor's capped copier (a pipe), never an fd of the host's
+  // log file: with that fd the command could write past the cap, or fchmod/fchown the file.
+  const argv =
+    mode === 'detach' ? detachedExecArgv(nsenter, containerPaths(paths, name).log) : consoleFd === undefined ? nsenter : planTtyRelay(TTY_RELAY, consoleFd, relayStdin, nsenter);
   const plan = mode === 'inherit' ? planStdio('inherit', false, consoleFd !== undefined, isatty) : null;
-  const stdio: StdioOptions = plan ? [...plan.stdio, ...fds] : mode === 'detach' ? ['ignore', logFd, logFd, ...fds] : ['pipe', 'pipe', 'pipe', ...fds];
+  const stdio: StdioOptions = plan ? [...plan.stdio, ...fds] : mode === 'detach' ? ['ignore', 'ignore', 'ignore', ...fds] : ['pipe', 'pipe', 'pipe', ...fds];
   try {
     // No environment: nothing of the caller's may reach the container (see launcher.ts). As in run,
     // the command never shares the caller's session; the relay makes its own.
@@ -130,7 +147,6 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   } finally {
     closeSync(helperFd);
     if (filterFd !== null) closeSync(filterFd);
-    if (logFd !== null) closeSync(logFd);
     closeFds(procs);
   }
 }

@@ -4,11 +4,12 @@ import path from 'node:path';
 import { resolvePaths, type CommonOptions, type Paths } from './config.ts';
 import { ConductorError } from './errors.ts';
 import { deleteImageRecord, listImages, requireImage } from './image-store.ts';
-import { layerDir, listLayerKeys, removeStaleLayerTemps } from './layers.ts';
+import { withLock } from './fsutil.ts';
+import { layerDir, listLayerIds, pruneLayerIndex, removeStaleLayerTemps } from './layers.ts';
 import { requireRoot } from './host.ts';
 import { validateName } from './names.ts';
 import { listRecords } from './state.ts';
-import type { ImageInfo } from './types.ts';
+import type { ContainerRecord, ImageInfo } from './types.ts';
 
 /**
  * Every image in the state root.
@@ -22,37 +23,62 @@ export async function images(opts: CommonOptions = {}): Promise<ImageInfo[]> {
  * Remove an image and the layers no other image uses. Refused while a container uses it.
  * @example await removeImage('web');
  */
-export async function removeImage(name: string, opts: CommonOptions = {}): Promise<{ removedLayers: number }> {
+export async function removeImage(name: string, opts: CommonOptions = {}): Promise<{ removedLayers: number; kept: string[] }> {
   validateName('image', name);
   requireRoot();
   const paths = resolvePaths(opts.root);
   requireImage(paths, name);
-  const users = listRecords(paths).filter((r) => r.image === name).map((r) => r.name);
-  if (users.length > 0) {
-    throw new ConductorError('IMAGE_IN_USE', `image "${name}" is used by container "${users[0]}"`, {
-      hint: `stop ${users.map((u) => `"${u}"`).join(', ')} first`,
-    });
-  }
-  deleteImageRecord(paths, name);
-  return { removedLayers: removeUnusedLayers(paths).length };
+  // Under `names`, as run creates records: a run either recorded its layers before we look, or
+  // finds the image gone.
+  return withLock(paths.locks, 'names', async () => {
+    const users = listRecords(paths).filter((r) => r.image === name).map((r) => r.name);
+    if (users.length > 0) {
+      throw new ConductorError('IMAGE_IN_USE', `image "${name}" is used by container "${users[0]}"`, {
+        hint: `stop ${users.map((u) => `"${u}"`).join(', ')} first`,
+      });
+    }
+    deleteImageRecord(paths, name);
+    const r = removeUnusedLayers(paths, listRecords(paths));
+    return { removedLayers: r.removed.length, kept: r.kept };
+  });
 }
 
-/** Layers referenced by no image (nor by a container's image) are deleted; returns their keys. */
-function removeUnusedLayers(paths: Paths): string[] {
-  const used = new Set(listImages(paths).flatMap((i) => i.layers));
+/**
+ * The layers a container stacks. Records from before they named their layers fall back to their
+ * image's current layers (the best that is known).
+ */
+function containerLayers(paths: Paths, rec: ContainerRecord): string[] {
+  return rec.layers ?? listImages(paths).find((i) => i.name === rec.image)?.layers ?? [];
+}
+
+/**
+ * Layers referenced by no image and no container record are deleted. A container's overlay reads
+ * its layers for as long as it runs, whatever happened to its image since: removing one would
+ * make files vanish under it.
+ */
+function removeUnusedLayers(paths: Paths, containers: ContainerRecord[]): { removed: string[]; kept: string[] } {
+  const byImage = new Set(listImages(paths).flatMap((i) => i.layers));
+  const byContainer = new Map<string, string[]>();
+  for (const c of containers) for (const id of containerLayers(paths, c)) byContainer.set(id, [...(byContainer.get(id) ?? []), c.name]);
   const removed: string[] = [];
-  for (const key of listLayerKeys(paths)) {
-    if (!used.has(key)) {
-      rmSync(layerDir(paths, key), { recursive: true, force: true });
-      removed.push(key);
+  const kept: string[] = [];
+  for (const id of listLayerIds(paths)) {
+    if (byImage.has(id)) continue;
+    const users = byContainer.get(id);
+    if (users) {
+      kept.push(`layer ${id.slice(0, 12)}: used by container ${users.map((u) => `"${u}"`).join(', ')}`);
+      continue;
     }
+    rmSync(layerDir(paths, id), { recursive: true, force: true });
+    removed.push(id);
   }
+  pruneLayerIndex(paths);
   removeStaleLayerTemps(paths);
-  return removed;
+  return { removed, kept };
 }
 
 export interface RemoveCacheOptions extends CommonOptions {
-  /** Remove images too (refused while containers exist). */
+  /** Remove images too, except those a container was made from (as rmi refuses them). */
   all?: boolean;
 }
 
@@ -70,17 +96,30 @@ export interface RemoveCacheResult {
 export async function removeCache(opts: RemoveCacheOptions = {}): Promise<RemoveCacheResult> {
   requireRoot();
   const paths = resolvePaths(opts.root);
+  return withLock(paths.locks, 'names', async () => removeCacheLocked(paths, Boolean(opts.all)));
+}
+
+function removeCacheLocked(paths: Paths, all: boolean): RemoveCacheResult {
   const containers = listRecords(paths);
   const kept: string[] = [];
-  if (opts.all) {
-    if (containers.length > 0) {
-      throw new ConductorError('IMAGE_IN_USE', `container "${containers[0]!.name}" still exists`, { hint: 'stop every container first (conductor stop --all)' });
+  if (all) {
+    for (const img of listImages(paths)) {
+      const users = containers.filter((c) => c.image === img.name).map((c) => `"${c.name}"`);
+      if (users.length > 0) kept.push(`image "${img.name}": used by container ${users.join(', ')}`);
+      else deleteImageRecord(paths, img.name);
     }
-    for (const img of listImages(paths)) deleteImageRecord(paths, img.name);
   }
-  const removedLayers = removeUnusedLayers(paths).length;
+  const layers = removeUnusedLayers(paths, containers);
+  kept.push(...layers.kept);
+  const removedLayers = layers.removed.length;
   const imgs = listImages(paths);
-  const usedBases = new Set(imgs.map((i) => `${i.base.distro}-${i.base.suite}`));
+  const baseName = (b: { distro: string; suite: string }) => `${b.distro}-${b.suite}`;
+  const usedBases = new Set(imgs.map((i) => baseName(i.base)));
+  const baseUsers = new Map<string, string[]>();
+  for (const c of containers) {
+    const b = c.base ?? imgs.find((i) => i.name === c.image)?.base;
+    if (b) baseUsers.set(baseName(b), [...(baseUsers.get(baseName(b)) ?? []), c.name]);
+  }
   const removedBases: string[] = [];
   let bases: string[] = [];
   try {
@@ -94,12 +133,14 @@ export async function removeCache(opts: RemoveCacheOptions = {}): Promise<Remove
     if (shared) {
       kept.push(`base ${b}: the cache ${paths.cache} is shared (CONDUCTOR_CACHE); other state roots may use it`);
     } else if (usedBases.has(b)) {
-      kept.push(`base ${b}: used by image ${imgs.filter((i) => `${i.base.distro}-${i.base.suite}` === b).map((i) => `"${i.name}"`).join(', ')}`);
+      kept.push(`base ${b}: used by image ${imgs.filter((i) => baseName(i.base) === b).map((i) => `"${i.name}"`).join(', ')}`);
+    } else if (baseUsers.has(b)) {
+      kept.push(`base ${b}: used by container ${baseUsers.get(b)!.map((n) => `"${n}"`).join(', ')}`);
     } else {
       rmSync(path.join(paths.base, b), { recursive: true, force: true });
       removedBases.push(b);
     }
   }
-  for (const img of imgs) kept.push(`image "${img.name}": ${img.layers.length} layers kept (use --all to remove images)`);
+  if (!all) for (const img of imgs) kept.push(`image "${img.name}": ${img.layers.length} layers kept (use --all to remove images)`);
   return { removedLayers, removedBases, kept };
 }

@@ -11,7 +11,7 @@
  */
 export { buildImage, type BuildOptions } from './build.ts';
 export { images, removeImage, removeCache, type RemoveCacheOptions, type RemoveCacheResult } from './image.ts';
-export { run, exec, ps, stop, inspect, logs, waitForLog, type Container, type PsOptions, type StopOptions, type InspectInfo } from './container.ts';
+export { run, exec, ps, stop, inspect, logs, logStream, waitForLog, type Container, type PsOptions, type StopOptions, type InspectInfo } from './container.ts';
 export type { RunOptions } from './run.ts';
 export type { ExecOptions } from './exec.ts';
 export type { StopResult } from './stop.ts';

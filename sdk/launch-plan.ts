@@ -49,6 +49,8 @@ export interface LaunchSpec {
    * (with `log`), the monitor makes the pair and copies the pty into the log.
    */
   consoleSocket?: number;
+  /** Put in the launch's environment as CONDUCTOR_LAUNCH (see CreatingMark): not the container's. */
+  launchTag?: string;
 }
 
 

@@ -97,12 +97,16 @@ export interface AttachedRun extends Started {
 
 /**
  * Spawn, then close our copies of the fds handed to the child: it holds its own now. No
- * environment: the caller's (tokens, SSH_AUTH_SOCK, NODE_OPTIONS) would otherwise sit in the
- * memory of every process of the chain, and the container's comes only from the helper's --env.
+ * environment but the launch tag: the caller's (tokens, SSH_AUTH_SOCK, NODE_OPTIONS) would
+ * otherwise sit in the memory of every process of the chain, and the container's comes only from
+ * the helper's --env. The tag marks every process of this launch until the helper execs the
+ * command with the container's own environment, so stop can find them even if nobody recorded
+ * their PIDs.
  */
-function spawnAndRelease(argv: string[], stdio: StdioOptions, detached: boolean, handed: number[] = []): ChildProcess {
+function spawnAndRelease(argv: string[], stdio: StdioOptions, detached: boolean, handed: number[] = [], launchTag?: string): ChildProcess {
+  const env = launchTag ? { CONDUCTOR_LAUNCH: launchTag } : {};
   try {
-    return spawn(argv[0]!, argv.slice(1), { stdio, detached, env: {} });
+    return spawn(argv[0]!, argv.slice(1), { stdio, detached, env });
   } finally {
     for (const fd of handed) closeSync(fd);
   }
@@ -119,7 +123,7 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
   // A session of its own: nothing in the container may have the caller's terminal as its
   // controlling terminal (open("/dev/tty"), TIOCSTI). The relay instead stays in the caller's
   // foreground process group, where resizes (SIGWINCH) arrive, and makes that session itself.
-  const child = spawnAndRelease(argv, stdio, consoleFd === undefined, opts.extraFds);
+  const child = spawnAndRelease(argv, stdio, consoleFd === undefined, opts.extraFds, spec.launchTag);
   const release = connectTerminal(child, plan);
   if (typeof opts.stdin !== 'string') {
     child.stdin!.on('error', () => {});
@@ -172,7 +176,7 @@ export interface DetachedRun extends Started {
 export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): Promise<DetachedRun> {
   const consoleSocket = opts.tty ? 4 + (opts.extraFds?.length ?? 0) : undefined;
   const argv = planLaunch({ ...spec, exitFile: opts.exitFile, log: { file: opts.log, maxBytes: opts.logMaxBytes }, consoleSocket });
-  const child = spawnAndRelease(argv, ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])], true, opts.extraFds);
+  const child = spawnAndRelease(argv, ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])], true, opts.extraFds, spec.launchTag);
   const monitor = refOf(child.pid!);
   if (!monitor) throw new ConductorError('COMMAND_FAILED', 'the container exited at once');
   try {

@@ -1,14 +1,22 @@
 /**
- * Layers: one overlayfs upper directory per Conductorfile instruction, content-addressed by a key
- * derived from the parent's key and the instruction (plus, for COPY, a hash of the copied files).
+ * Layers: one overlayfs upper directory per Conductorfile instruction, cached under a key derived
+ * from the parent layer and the instruction (plus, for COPY, a hash of the copied files).
+ *
+ * A layer's directory is named by its id, unique to that one commit, and never changes while it
+ * exists: images and containers name ids, so a running container's lowerdirs stay valid whatever
+ * is rebuilt. The cache maps a key to the newest id (`.layers/.keys/<key>`, a symlink replaced
+ * atomically), so `build --no-cache` can commit a fresh layer for a key that already has one.
+ * Layers made before ids existed have id = key and no index entry; they are still found.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Paths } from './config.ts';
 import { readJson, removeDeadOwners, writeJson } from './fsutil.ts';
 
 export interface LayerInfo {
+  /** The directory name under .layers (= key for layers made before ids existed). */
+  id?: string;
   key: string;
   parent: string;
   instruction: string;
@@ -16,19 +24,67 @@ export interface LayerInfo {
   size: number;
 }
 
-export function layerDir(paths: Paths, key: string): string {
-  return path.join(paths.layers, key);
+export function layerDir(paths: Paths, id: string): string {
+  return path.join(paths.layers, id);
 }
 
-export function layerDiff(paths: Paths, key: string): string {
-  return path.join(layerDir(paths, key), 'diff');
+export function layerDiff(paths: Paths, id: string): string {
+  return path.join(layerDir(paths, id), 'diff');
 }
 
-export function readLayer(paths: Paths, key: string): LayerInfo | null {
-  return readJson<LayerInfo>(path.join(layerDir(paths, key), 'layer.json'));
+export function readLayer(paths: Paths, id: string): LayerInfo | null {
+  return readJson<LayerInfo>(path.join(layerDir(paths, id), 'layer.json'));
 }
 
-/** Cache key of a step: pure function of its parent and what it does. */
+function keyIndex(paths: Paths): string {
+  return path.join(paths.layers, '.keys');
+}
+
+/** The id of the newest complete layer cached under `key`, or null (a cache miss). */
+export function resolveLayer(paths: Paths, key: string): string | null {
+  let id: string | null = null;
+  try {
+    id = readlinkSync(path.join(keyIndex(paths), key));
+  } catch {
+    id = key; // made before ids existed
+  }
+  return existsSync(path.join(layerDir(paths, id), 'layer.json')) ? id : null;
+}
+
+/** Point `key` at `id`: readers see the old or the new target, never none. */
+function indexLayer(paths: Paths, key: string, id: string): void {
+  const dir = keyIndex(paths);
+  mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${key}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  symlinkSync(id, tmp);
+  renameSync(tmp, path.join(dir, key));
+}
+
+/** Drop index entries whose layer is gone (removed as unused). */
+export function pruneLayerIndex(paths: Paths): void {
+  let keys: string[] = [];
+  try {
+    keys = readdirSync(keyIndex(paths));
+  } catch {
+    return;
+  }
+  for (const k of keys) {
+    const entry = path.join(keyIndex(paths), k);
+    let id: string;
+    try {
+      id = readlinkSync(entry);
+    } catch {
+      continue;
+    }
+    if (!existsSync(layerDir(paths, id))) rmSync(entry, { force: true });
+  }
+}
+
+/**
+ * Cache key of a step: pure function of the layer it goes on (its id, or the base's identity for
+ * the first) and what it does. Chaining on ids, not keys, means a layer rebuilt with --no-cache
+ * never serves as the parent of a cached layer that was built on its predecessor.
+ */
 export function layerKey(parent: string, instruction: string, contentHash = ''): string {
   return createHash('sha256').update(`${parent}\n${instruction}\n${contentHash}`).digest('hex');
 }
@@ -88,18 +144,25 @@ export function startLayer(paths: Paths, key: string): PendingLayer {
   return p;
 }
 
-export function commitLayer(paths: Paths, p: PendingLayer, info: Omit<LayerInfo, 'size'>): LayerInfo {
+/** A fresh id: its key's prefix (for humans) and random bits, so no two commits share a directory. */
+function newLayerId(key: string): string {
+  return `${key.slice(0, 40)}-${randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * Move a complete layer into its own directory and make it what its key resolves to. An older
+ * layer under the same key (a `--no-cache` rebuild, or a concurrent build of the same step) keeps
+ * its directory: images and containers that name it go on using it until it is unused.
+ */
+export function commitLayer(paths: Paths, p: PendingLayer, info: Omit<LayerInfo, 'size' | 'id'>): LayerInfo & { id: string } {
   rmSync(p.work, { recursive: true, force: true });
   rmSync(p.merged, { recursive: true, force: true });
   rmSync(`${p.merged}.pid`, { force: true });
-  const full: LayerInfo = { ...info, size: treeSize(p.diff) };
+  const id = newLayerId(p.key);
+  const full = { ...info, id, size: treeSize(p.diff) };
   writeJson(path.join(p.dir, 'layer.json'), full);
-  try {
-    renameSync(p.dir, layerDir(paths, p.key));
-  } catch {
-    // A concurrent build made the same layer first; keys are content addresses, so theirs is ours.
-    rmSync(p.dir, { recursive: true, force: true });
-  }
+  renameSync(p.dir, layerDir(paths, id));
+  indexLayer(paths, p.key, id);
   return full;
 }
 
@@ -112,7 +175,8 @@ export function removeStaleLayerTemps(paths: Paths): void {
   removeDeadOwners(paths.layers, /^\.tmp-[0-9a-f]+-(\d+)-\d+$/);
 }
 
-export function listLayerKeys(paths: Paths): string[] {
+/** Ids of every committed layer (temps and the key index excluded). */
+export function listLayerIds(paths: Paths): string[] {
   try {
     return readdirSync(paths.layers).filter((n) => !n.startsWith('.'));
   } catch {

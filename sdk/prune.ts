@@ -2,12 +2,15 @@
 import { resolvePaths, type CommonOptions } from './config.ts';
 import { requireRoot } from './host.ts';
 import { removeStaleLayerTemps } from './layers.ts';
-import { listContainerNames, loadRecord, statusOf } from './state.ts';
+import { removeDeadOwners } from './fsutil.ts';
+import { listContainerNames } from './state.ts';
 import { removeContainer } from './stop.ts';
 
 export interface PruneResult {
   /** Containers whose leftovers (network, cgroups, files) were removed. */
   removed: string[];
+  /** Containers a live `run` is still creating: left alone. */
+  creating: string[];
 }
 
 /**
@@ -19,12 +22,16 @@ export async function prune(opts: CommonOptions = {}): Promise<PruneResult> {
   requireRoot();
   const paths = resolvePaths(opts.root);
   const removed: string[] = [];
+  const creating: string[] = [];
   for (const name of listContainerNames(paths)) {
-    const rec = loadRecord(paths, name);
-    if (rec && statusOf(paths, rec) !== 'exited') continue;
-    await removeContainer(paths, name, { timeoutSeconds: 0 });
-    removed.push(name);
+    // Decided under the container's lock: a container whose run is still wiring it up has no
+    // running init yet, and must not be taken for one that exited.
+    const r = await removeContainer(paths, name, { timeoutSeconds: 0, onlyIfExited: true, leaveCreating: true });
+    if (r.skipped === 'creating') creating.push(name);
+    else if (!r.skipped) removed.push(name);
   }
+  // Record directories of runs killed while building them aside (see createRecordDir).
+  removeDeadOwners(paths.containers, /^\.new-(\d+)-[0-9a-f]+$/);
   removeStaleLayerTemps(paths);
-  return { removed };
+  return { removed, creating };
 }

@@ -2,7 +2,8 @@
  * run: image → overlay rootfs → namespaces → command; attached or detached.
  * createRecord (under the root lock) → cgroups → launch (network wired before the command runs).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, resolvePaths, type CommonOptions, type Paths } from './config.ts';
 import { baseRootfs } from './base.ts';
 import { closeFds, cgroupId, createCgroups, oomKilled, openProcsFds } from './cgroups.ts';
@@ -13,14 +14,14 @@ import { requireInitHelper, requireRoot } from './host.ts';
 import { requireImage } from './image-store.ts';
 import { containerEnv, type LaunchSpec } from './launch-plan.ts';
 import { launchAttached, launchDetached, LaunchFailed, type BeforeStart } from './launcher.ts';
-import { lowerdirs } from './layers.ts';
+import { layerDir, lowerdirs } from './layers.ts';
 import { validateName } from './names.ts';
 import { addNetwork } from './network.ts';
-import { containerPaths, saveRecord, updateRecord } from './state.ts';
-import { forwardSignals, signalRef } from './proc.ts';
+import { containerPaths, createRecordDir, updateRecord } from './state.ts';
+import { forwardSignals, refOf, signalRef } from './proc.ts';
 import { removeContainer } from './stop.ts';
 import { openFilter, pinFilter, seccompChoice, seccompFilter } from './seccomp/filter.ts';
-import type { ContainerRecord, PortMapping, ResourceLimits, SecurityOptions } from './types.ts';
+import type { ContainerRecord, ImageInfo, PortMapping, ResourceLimits, SecurityOptions } from './types.ts';
 
 export interface RunOptions extends CommonOptions {
   /** Default: /bin/bash, as the seed. */
@@ -55,18 +56,25 @@ export interface RunResult {
 
 const DEFAULT_SECURITY: SecurityOptions = { privileged: false, capAdd: [], capDrop: [] };
 
-/** Create the record under the root lock: exactly one of many racing `run`s with a name wins. */
-async function createRecord(paths: Paths, rec: ContainerRecord): Promise<void> {
-  await withLock(paths.locks, 'names', async () => {
+/**
+ * Create the record under the root lock: exactly one of many racing `run`s with a name wins. The
+ * image is read here, under the lock rmi and rmcache take, and the record names its layers: from
+ * then on they are kept for this container, whatever happens to the image.
+ */
+async function createRecord(paths: Paths, image: string, rec: Omit<ContainerRecord, 'layers' | 'base'>): Promise<{ record: ContainerRecord; img: ImageInfo }> {
+  return withLock(paths.locks, 'names', async () => {
     const cp = containerPaths(paths, rec.name);
     if (existsSync(cp.dir)) {
       throw new ConductorError('CONTAINER_EXISTS', `container "${rec.name}" already exists`, {
         hint: `stop it first: conductor stop ${rec.name}`,
       });
     }
-    mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
-    mkdirSync(cp.dir);
-    saveRecord(paths, rec);
+    const img = requireImage(paths, image);
+    const missing = img.layers.find((id) => !existsSync(layerDir(paths, id)));
+    if (missing) throw new ConductorError('IMAGE_NOT_FOUND', `layer ${missing.slice(0, 12)} of image "${image}" is missing`, { hint: `rebuild it: conductor build ${image}` });
+    const record: ContainerRecord = { ...rec, layers: img.layers, base: img.base };
+    createRecordDir(paths, record);
+    return { record, img };
   });
 }
 
@@ -76,15 +84,18 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   requireRoot();
   requireInitHelper(Boolean(opts.tty) && !opts.detach);
   const paths = resolvePaths(opts.root);
-  const img = requireImage(paths, image);
-  const base = baseRootfs(paths, img.base);
+  const base = baseRootfs(paths, requireImage(paths, image).base);
   if (!existsSync(base)) throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${image}" is missing from the cache`, { hint: `rebuild it: conductor build ${image}` });
   const hostname = opts.hostname ?? name;
   if (opts.hostname !== undefined) validateName('container', opts.hostname);
   const tty = Boolean(opts.tty);
-  const rec: ContainerRecord = {
+  const creator = refOf(process.pid)!;
+  const launchTag = randomBytes(16).toString('hex');
+  const draft: Omit<ContainerRecord, 'layers' | 'base'> = {
+    version: 1,
     name,
     image,
+    creating: { by: creator, launchTag },
     command: opts.command && opts.command.length > 0 ? opts.command : ['/bin/bash'],
     env: containerEnv(hostname, opts.env ?? [], tty),
     workdir: opts.workdir ?? '/',
@@ -97,18 +108,18 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     undo: [],
     security: { ...DEFAULT_SECURITY, ...opts.security },
   };
-  rec.security.seccomp = seccompChoice(rec.security);
-  if (!rec.workdir.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `workdir "${rec.workdir}" must be an absolute path`);
+  draft.security.seccomp = seccompChoice(draft.security);
+  if (!draft.workdir.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `workdir "${draft.workdir}" must be an absolute path`);
   // Before the record: a bad profile must leave nothing behind.
-  const filter = await seccompFilter(paths, rec.security);
-  await createRecord(paths, rec);
+  const filter = await seccompFilter(paths, draft.security);
+  const { record: rec, img } = await createRecord(paths, image, draft);
   const cp = containerPaths(paths, name);
   let fds: number[] = [];
   try {
     prepareContainerDir(cp, hostname);
     const cg = await createCgroups(cgroupId(paths.root, name), rec.limits, { allDevices: rec.security.privileged });
     rec.cgroups = cg.dirs;
-    saveRecord(paths, rec);
+    await updateRecord(paths, name, (r) => ({ ...r, cgroups: cg.dirs }));
     fds = openProcsFds(cg.procs);
     const ncg = fds.length;
     if (filter) fds.push(openFilter(pinFilter(filter, cp.dir)));
@@ -133,6 +144,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
       readyFd: 3,
       cgroupNamespace: existsSync('/proc/self/ns/cgroup'),
       waitForGo: Boolean(opts.network),
+      launchTag,
     };
     const beforeStart: BeforeStart | undefined = opts.network
       ? async (init) => {
@@ -145,16 +157,22 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     return opts.detach ? await startDetached(paths, name, spec, childFds, tty, beforeStart) : await startAttached(paths, name, spec, childFds, opts, beforeStart);
   } catch (e) {
     closeFds(fds); // only those not yet handed to the launcher
-    await removeContainer(paths, name, { timeoutSeconds: 0 }).catch(() => {});
+    await removeContainer(paths, name, { timeoutSeconds: 0, asCreator: true }).catch(() => {});
     throw e;
   }
+}
+
+/** The launch is recorded: from here on the container is stop's and prune's like any other. */
+function complete(rec: ContainerRecord): ContainerRecord {
+  const { creating: _, ...rest } = rec;
+  return rest;
 }
 
 async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: number[], tty: boolean, beforeStart?: BeforeStart): Promise<RunResult> {
   const cp = containerPaths(paths, name);
   try {
     const started = await launchDetached(spec, { log: cp.log, exitFile: cp.exitCode, logMaxBytes: LOG_MAX_BYTES, extraFds: fds, tty, beforeStart });
-    const record = await updateRecord(paths, name, (r) => ({ ...r, monitor: started.monitor, init: started.init ?? r.init }));
+    const record = await updateRecord(paths, name, (r) => complete({ ...r, monitor: started.monitor, init: started.init ?? r.init }));
     return { record };
   } catch (e) {
     if (e instanceof LaunchFailed) {
@@ -176,7 +194,7 @@ async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: 
     extraFds: fds,
     beforeStart,
   });
-  const attachedRec = await updateRecord(paths, name, (r) => ({ ...r, init: started.init ?? r.init }));
+  const attachedRec = await updateRecord(paths, name, (r) => complete({ ...r, init: started.init ?? r.init }));
   const { cgroups } = attachedRec;
   const init = started.init;
   const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => {
@@ -200,7 +218,7 @@ async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: 
     result.stdout = Buffer.concat(out).toString();
     result.stderr = Buffer.concat(err).toString();
   }
-  if (opts.rm) await removeContainer(paths, name, { timeoutSeconds: 0 });
+  if (opts.rm) await removeContainer(paths, name, { timeoutSeconds: 0, asCreator: true });
   return result;
 }
 

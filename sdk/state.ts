@@ -1,9 +1,10 @@
 /** Container records on disk: one directory and one state.json per container, re-validated on read. */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Paths } from './config.ts';
 import { ConductorError } from './errors.ts';
-import { readJson, withLock, writeJson } from './fsutil.ts';
+import { readJson, removeDeadOwners, withLock, writeJson } from './fsutil.ts';
 import { isAlive } from './proc.ts';
 import type { ContainerInfo, ContainerRecord, ContainerStatus } from './types.ts';
 
@@ -47,8 +48,33 @@ export function requireRecord(paths: Paths, name: string): ContainerRecord {
   return rec;
 }
 
+/** Never recreates a removed container's directory: a late write fails instead. */
 export function saveRecord(paths: Paths, rec: ContainerRecord): void {
-  writeJson(containerPaths(paths, rec.name).state, rec);
+  writeJson(containerPaths(paths, rec.name).state, rec, { mkdir: false });
+}
+
+/**
+ * Make a container's directory with its record already inside (built aside, then renamed into
+ * place), so no reader ever sees a container directory without a record. Call it under the
+ * `names` lock, having checked the name is free.
+ */
+export function createRecordDir(paths: Paths, rec: ContainerRecord): void {
+  mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
+  removeDeadOwners(paths.containers, /^\.new-(\d+)-[0-9a-f]+$/);
+  const aside = path.join(paths.containers, `.new-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(aside, { mode: 0o700 });
+  try {
+    writeJson(path.join(aside, 'state.json'), rec, { mkdir: false });
+    renameSync(aside, containerPaths(paths, rec.name).dir);
+  } catch (e) {
+    rmSync(aside, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** A `run` is still making this container, and is alive to finish it. */
+export function beingCreated(rec: ContainerRecord | null): boolean {
+  return Boolean(rec?.creating && isAlive(rec.creating.by));
 }
 
 /** Names of every container directory, including half-created ones without a record. */
@@ -80,6 +106,7 @@ export function recordedExitCode(paths: Paths, rec: ContainerRecord): number | n
 /** Status from the kernel, never from disk: a gone or reused PID is exited. */
 export function statusOf(paths: Paths, rec: ContainerRecord): ContainerStatus {
   if (isAlive(rec.init)) return 'running';
+  if (beingCreated(rec)) return 'created';
   if (!rec.init && isAlive(rec.monitor) && !existsSync(containerPaths(paths, rec.name).exitCode)) return 'created';
   return 'exited';
 }
@@ -100,14 +127,24 @@ export function infoOf(paths: Paths, rec: ContainerRecord): ContainerInfo {
   };
 }
 
-/** Read-modify-write a record under its container's lock. */
+export function containerLock(name: string): string {
+  return `container-${name}`;
+}
+
+/**
+ * Read-modify-write a record under its container's lock. A container that stop has begun to
+ * remove is gone for every other writer (CONTAINER_NOT_FOUND): what they would add (an undo step,
+ * a network) could no longer be undone by anyone.
+ */
 export async function updateRecord(
   paths: Paths,
   name: string,
   fn: (rec: ContainerRecord) => ContainerRecord | Promise<ContainerRecord>,
 ): Promise<ContainerRecord> {
-  return withLock(paths.locks, `container-${name}`, async () => {
-    const next = await fn(requireRecord(paths, name));
+  return withLock(paths.locks, containerLock(name), async () => {
+    const rec = requireRecord(paths, name);
+    if (rec.stopping) throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" is being removed`);
+    const next = await fn(rec);
     saveRecord(paths, next);
     return next;
   });

@@ -16,7 +16,7 @@ export interface PortMapping {
 export interface ImageInfo {
   name: string;
   base: BaseRef;
-  /** Layer keys, bottom first, not counting the base. */
+  /** Layer ids (directories under .layers), bottom first, not counting the base. */
   layers: string[];
   createdAt: string;
   /** Bytes in this image's own layers (the base is shared and not counted). */
@@ -89,9 +89,29 @@ export interface NetworkRecord {
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
+/** A `run` still making its container: left alone by prune and `stop --all` while `by` lives. */
+export interface CreatingMark {
+  by: ProcessRef;
+  /**
+   * Random tag in the environment of every process the launch starts (CONDUCTOR_LAUNCH=<tag>):
+   * how stop finds that launch's processes if the creator died before recording their PIDs.
+   */
+  launchTag: string;
+}
+
 export interface ContainerRecord {
+  /** Record format: 1 names the layers and base it stacks; absent in older records. */
+  version?: 1;
   name: string;
   image: string;
+  /** Layer ids the overlay stacks, bottom first: kept by rmi/rmcache while this record exists. */
+  layers?: string[];
+  /** The base under them, kept by rmcache likewise. */
+  base?: BaseRef;
+  /** Present until the container is complete (its init and monitor recorded). */
+  creating?: CreatingMark;
+  /** Set by stop once it starts removing the container: no other writer may touch the record. */
+  stopping?: ProcessRef;
   command: string[];
   env: string[];
   workdir: string;

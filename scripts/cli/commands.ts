@@ -5,6 +5,8 @@ import { ago, bytes, showCommand, table } from './format.ts';
 
 export interface Io {
   out(s: string): void;
+  /** Copy a stream to stdout, at the pace stdout takes it. */
+  pipeOut(r: NodeJS.ReadableStream): Promise<void>;
   log: sdk.Logger;
 }
 
@@ -152,6 +154,7 @@ export const COMMANDS: Record<string, Command> = {
       const [name] = need(a, 1, 'image name');
       const r = await sdk.removeImage(name!);
       io.log.info(`removed image "${name}" (${r.removedLayers} unused layers deleted)`);
+      for (const k of r.kept) io.log.info(`kept ${k}`);
       return 0;
     },
   },
@@ -216,8 +219,9 @@ export const COMMANDS: Record<string, Command> = {
       if (names.length === 0 && !flag(a.options, 'all')) throw new UsageError('missing container name');
       const timeoutSeconds = seconds(str(a.options, 'time'), 10);
       for (const name of names) {
-        const r = await sdk.stop(name, { timeoutSeconds, ignoreMissing: flag(a.options, 'ignore') });
-        if (r.killed) io.out(`${name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
+        const r = await sdk.stop(name, { timeoutSeconds, ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all') });
+        if (r.skipped === 'creating') io.log.info(`${name}: still being created, left alone`);
+        else if (r.killed) io.out(`${name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
         else io.out(`${name} stopped: ${r.exitCode === null ? 'not running' : `exit ${r.exitCode}`}${r.oomKilled ? ' (out of memory)' : ''}\n`);
       }
       return 0;
@@ -254,7 +258,7 @@ export const COMMANDS: Record<string, Command> = {
     async handler(a, io) {
       const [name] = need(a, 1, 'container name');
       if (!flag(a.options, 'follow')) {
-        io.out(await sdk.logs(name!));
+        await io.pipeOut(sdk.logStream(name!));
         return 0;
       }
       const { followLogs } = await import('./follow.ts');
@@ -329,6 +333,7 @@ export const COMMANDS: Record<string, Command> = {
       const r = await sdk.prune();
       io.out(r.removed.map((n) => `${n}\n`).join(''));
       io.log.info(`pruned ${r.removed.length} containers`);
+      for (const n of r.creating) io.log.info(`kept "${n}": still being created`);
       return 0;
     },
   },

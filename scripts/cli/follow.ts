@@ -6,7 +6,7 @@ import type { Io } from './commands.ts';
 export async function followLogs(name: string, io: Io): Promise<number> {
   const info = await sdk.inspect(name);
   if (info.pid === null) {
-    io.out(await sdk.logs(name)); // nothing more will come
+    await io.pipeOut(sdk.logStream(name)); // nothing more will come
     return 0;
   }
   // tail --pid stops following once the container's init is gone.

@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolvePaths } from '../../sdk/config.ts';
 import {
-  commitLayer, discardLayer, hashTree, layerDiff, layerKey, listLayerKeys, lowerdirs, readLayer,
+  commitLayer, discardLayer, hashTree, layerDiff, layerKey, listLayerIds, lowerdirs, readLayer, resolveLayer,
   removeStaleLayerTemps, startLayer, treeSize,
 } from '../../sdk/layers.ts';
 
@@ -127,17 +127,44 @@ test('startLayer → commitLayer renames a complete layer into place', () => {
   writeFileSync(path.join(p.diff, 'f'), '12345');
   const info = commitLayer(paths, p, { key, parent: 'p', instruction: 'RUN x', createdAt: 't' });
   assert.is(info.size, 5);
-  assert.equal(readLayer(paths, key), info);
-  assert.equal(listLayerKeys(paths), [key]);
-  assert.equal(readdirSync(path.join(paths.layers, key)).sort(), ['diff', 'layer.json']);
+  assert.ok(info.id.startsWith(key.slice(0, 40)), info.id);
+  assert.equal(readLayer(paths, info.id), info);
+  assert.is(resolveLayer(paths, key), info.id);
+  assert.equal(listLayerIds(paths), [info.id]);
+  assert.equal(readdirSync(path.join(paths.layers, info.id)).sort(), ['diff', 'layer.json']);
   assert.not.ok(existsSync(p.dir));
 });
 
-test('discardLayer removes the temp dir; listLayerKeys ignores temps', () => {
+test('committing a key again (--no-cache) makes a new directory and repoints the key; the old one stays', () => {
+  const paths = resolvePaths(path.join(tmp, 'root-recommit'), { CONDUCTOR_CACHE: path.join(tmp, 'cache') });
+  const key = layerKey('p', 'RUN date > /t');
+  const a = startLayer(paths, key);
+  writeFileSync(path.join(a.diff, 't'), 'one');
+  const one = commitLayer(paths, a, { key, parent: 'p', instruction: 'RUN date > /t', createdAt: 't1' });
+  const b = startLayer(paths, key);
+  writeFileSync(path.join(b.diff, 't'), 'two');
+  const two = commitLayer(paths, b, { key, parent: 'p', instruction: 'RUN date > /t', createdAt: 't2' });
+  assert.is.not(one.id, two.id);
+  assert.is(resolveLayer(paths, key), two.id);
+  assert.is(readFileSync(path.join(layerDiff(paths, one.id), 't'), 'utf8'), 'one', 'the old layer is untouched');
+  assert.is(readFileSync(path.join(layerDiff(paths, two.id), 't'), 'utf8'), 'two');
+  assert.equal(listLayerIds(paths).sort(), [one.id, two.id].sort());
+});
+
+test('a layer made before ids existed (directory named by its key, no index entry) still resolves', () => {
+  const paths = resolvePaths(path.join(tmp, 'root-legacy'), { CONDUCTOR_CACHE: path.join(tmp, 'cache') });
+  const key = layerKey('p', 'RUN old');
+  mkdirSync(path.join(paths.layers, key, 'diff'), { recursive: true });
+  writeFileSync(path.join(paths.layers, key, 'layer.json'), JSON.stringify({ key, parent: 'p', instruction: 'RUN old', createdAt: 't', size: 0 }));
+  assert.is(resolveLayer(paths, key), key);
+  assert.is(resolveLayer(paths, layerKey('p', 'RUN other')), null);
+});
+
+test('discardLayer removes the temp dir; listLayerIds ignores temps', () => {
   const paths = resolvePaths(path.join(tmp, 'root-discard'), { CONDUCTOR_CACHE: path.join(tmp, 'cache') });
-  assert.equal(listLayerKeys(paths), []);
+  assert.equal(listLayerIds(paths), []);
   const p = startLayer(paths, layerKey('p', 'RUN y'));
-  assert.equal(listLayerKeys(paths), []);
+  assert.equal(listLayerIds(paths), []);
   discardLayer(p);
   assert.not.ok(existsSync(p.dir));
   assert.equal(readdirSync(paths.layers), []);
