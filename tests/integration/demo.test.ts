@@ -363,6 +363,10 @@ test('down stops both; mounts, links, rules, processes and ip_forward are back t
   const inContainers = inits.flatMap(processesInNetnsOf);
   assert.ok(inContainers.length >= 4, `init + service in each container (${inContainers.length})`);
 
+  // The outside host's veth is another tool's routed link: while it exists, conductor rightly keeps
+  // ip_forward on. It is no longer needed here; remove it so the switch-off can be checked.
+  outside?.cleanup();
+  outside = null;
   const r = await orchestrator(['down'], budget(20_000));
   timings.push(`down ${secs(r.ms)}`);
   assert.is(r.code, 0, explain('down', r));

@@ -117,7 +117,9 @@ test('the caller\'s environment reaches no process of the container, nor the cha
     assert.is(r.code, 0, r.stderr);
     const rec = JSON.parse(readFileSync(path.join(f.root, '.containers', name, 'state.json'), 'utf8')) as ContainerRecord;
     // On the host: the monitor that outlives the CLI holds nothing of its environment.
-    assert.is(readFileSync(`/proc/${rec.monitor!.pid}/environ`, 'utf8'), '', 'the monitor\'s environment');
+    // (Only conductor's own launch tag, which stop's sweep looks for.)
+    const monitorEnv = readFileSync(`/proc/${rec.monitor!.pid}/environ`, 'utf8');
+    assert.match(monitorEnv, /^(CONDUCTOR_LAUNCH=[0-9a-f]{32}\0)?$/, 'the monitor\'s environment');
     await until('the watcher', async () => (await c('exec', name, '--', 'cat', '/tmp/env.report')).stdout.includes('ready'));
     for (let i = 0; i < 20; i++) {
       const e = await withSecret('exec', name, '--', 'sh', '-c', 'cat /proc/self/environ >/dev/null');
@@ -165,8 +167,10 @@ test('a fresh session keyring: the caller\'s keys cannot be found or read from r
     const line = [
       `keyctl add user ${keyName} ${secret} @s >/dev/null`,
       `perl ${script} ${keyName} | sed s/^/host-/`,
-      `node ${CLI} run --rm ${f.image} ${name}-r -- perl -e ${q(KEY_PROBE)} ${keyName} | sed s/^/run-/`,
-      `node ${CLI} run -d ${f.image} ${name} -- sleep infinity >/dev/null`,
+      // Unconfined: the default seccomp profile refuses keyctl outright (seccomp.test.ts); this is
+      // the keyring join itself, which must hold without it.
+      `node ${CLI} run --rm --security-opt seccomp=unconfined ${f.image} ${name}-r -- perl -e ${q(KEY_PROBE)} ${keyName} | sed s/^/run-/`,
+      `node ${CLI} run -d --security-opt seccomp=unconfined ${f.image} ${name} -- sleep infinity >/dev/null`,
       `node ${CLI} exec ${name} -- perl -e ${q(KEY_PROBE)} ${keyName} | sed s/^/exec-/`,
     ].join(' && ');
     const r = await new Promise<Run>((resolve, reject) => {
