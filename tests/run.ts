@@ -9,7 +9,7 @@
  * the exit code is 1 if anything failed.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +69,26 @@ function parseSummary(output: string): { total: number; passed: number; skipped:
   const passed = last('Passed');
   if (total === null || passed === null) return null;
   return { total, passed, skipped: last('Skipped') ?? 0 };
+}
+
+/** Installs the Debian packages only the tests use (tests/debian-packages.txt), saying so; never skips silently. */
+function ensureTestPackages(): void {
+  const listed = readFileSync(path.join(REPO, 'tests', 'debian-packages.txt'), 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+  const missing = listed.filter((p) => spawnSync('dpkg', ['-s', p], { stdio: 'ignore' }).status !== 0);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    process.stdout.write(`test-only Debian packages missing (tests that need them will fail): ${missing.join(' ')}\n`);
+    return;
+  }
+  process.stdout.write(`installing test-only Debian packages: ${missing.join(' ')}\n`);
+  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status;
+  if (apt(['install', '-y', '-qq', '--no-install-recommends', ...missing]) !== 0) {
+    apt(['update', '-qq']);
+    apt(['install', '-y', '-qq', '--no-install-recommends', ...missing]);
+  }
 }
 
 const children = new Set<number>();
@@ -178,6 +198,7 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  ensureTestPackages();
   const cache = path.resolve(process.env.CONDUCTOR_CACHE || path.join(REPO, '.cache'));
   const env: NodeJS.ProcessEnv = { ...process.env, CONDUCTOR_CACHE: cache };
   if (process.stdout.isTTY && !process.env.NO_COLOR) env.FORCE_COLOR ??= '1';
