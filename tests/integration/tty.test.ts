@@ -5,7 +5,7 @@
 // survive the container being SIGKILLed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildCli, CLI, cli, makeFixture, processesMentioning, stopQuiet, until } from '../helpers/runtime-fixture.ts';
 import { openTerminal, shLine, sq } from '../helpers/terminal.ts';
@@ -164,6 +164,12 @@ test('the caller\'s terminal settings come back when an -it run is SIGKILLed by 
       assert.is(relay.length, 1, JSON.stringify(relay));
       // Node puts its stdio's settings back when it exits: hold the CLI, so what we see is the relay's doing.
       cliPid = Number(readFileSync(`/proc/${relay[0]!.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      // Freeze the CLI only once it has recorded the launch and let go of the container's lock: a
+      // creator frozen mid-update would (rightly) make stop wait for it.
+      await until('the run recorded as complete, its lock released', () => {
+        const rec = JSON.parse(readFileSync(path.join(root, '.containers', name, 'state.json'), 'utf8')) as { creating?: unknown };
+        return rec.creating === undefined && !existsSync(path.join(root, '.locks', `container-${name}.lock`));
+      });
       process.kill(cliPid, 'SIGSTOP');
       if (how === 'stop') {
         const r = await cli(env, ['stop', '-t', '0', name]);
