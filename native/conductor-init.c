@@ -236,6 +236,17 @@ static int mkdir_p(const char *dir) {
   }
 }
 
+/* The value of an fd option: a whole number >= min (3 where 0-2 are stdio), else usage error. */
+static int fd_arg(const char *opt, const char *v, long min) {
+  char *end;
+  long fd = strtol(v, &end, 10);
+  if (!*v || *end || fd < min || fd > 65535) {
+    fprintf(stderr, "conductor-init: bad %s \"%s\"\n", opt, v);
+    exit(125);
+  }
+  return (int)fd;
+}
+
 static int exec_failed(const char *cmd0, int err) __attribute__((noreturn));
 
 /* execvp's lookup, without executing: is there an executable regular file for cmd0? */
@@ -302,31 +313,13 @@ int main(int argc, char **argv) {
     if (!v) usage("missing value for option");
     i++;
     if (strcmp(a, "--cgroup-fd") == 0) {
-      char *end;
-      long fd = strtol(v, &end, 10);
-      if (*end || fd < 0 || ncg == MAX_LIST) usage("bad --cgroup-fd");
-      cgroup_fds[ncg++] = (int)fd;
-    } else if (strcmp(a, "--wait-fd") == 0) {
-      char *end;
-      long fd = strtol(v, &end, 10);
-      if (*end || fd < 3) usage("bad --wait-fd");
-      wait_fd = (int)fd;
-    } else if (strcmp(a, "--ready-fd") == 0) {
-      char *end;
-      long fd = strtol(v, &end, 10);
-      if (*end || fd < 3) usage("bad --ready-fd");
-      ready_fd = (int)fd;
-    } else if (strcmp(a, "--console-socket") == 0) {
-      char *end;
-      long fd = strtol(v, &end, 10);
-      if (*end || fd < 3) usage("bad --console-socket");
-      console_sock = (int)fd;
-    } else if (strcmp(a, "--seccomp-fd") == 0) {
-      char *end;
-      long fd = strtol(v, &end, 10);
-      if (*end || fd < 3) usage("bad --seccomp-fd");
-      seccomp_read_filter((int)fd); /* now: close_fds below would take it */
-    } else if (strcmp(a, "--overlay-lower") == 0) fs.lower = v;
+      if (ncg == MAX_LIST) usage("too many --cgroup-fd");
+      cgroup_fds[ncg++] = fd_arg(a, v, 0);
+    } else if (strcmp(a, "--wait-fd") == 0) wait_fd = fd_arg(a, v, 3);
+    else if (strcmp(a, "--ready-fd") == 0) ready_fd = fd_arg(a, v, 3);
+    else if (strcmp(a, "--console-socket") == 0) console_sock = fd_arg(a, v, 3);
+    else if (strcmp(a, "--seccomp-fd") == 0) seccomp_read_filter(fd_arg(a, v, 3)); /* now: close_fds below would take it */
+    else if (strcmp(a, "--overlay-lower") == 0) fs.lower = v;
     else if (strcmp(a, "--overlay-upper") == 0) fs.upper = v;
     else if (strcmp(a, "--overlay-work") == 0) fs.work = v;
     else if (strcmp(a, "--bind-file") == 0) {
