@@ -16,7 +16,7 @@ import { requireInitHelper, requireRoot } from './host.ts';
 import { containerEnv, planTtyRelay, securityArgs } from './launch-plan.ts';
 import { validateName } from './names.ts';
 import { childrenOf, forwardSignals, refOf, signalRef } from './proc.ts';
-import { missingTool, signalNumber } from './sh.ts';
+import { signalNumber } from './sh.ts';
 import { planStdio } from './stdio-plan.ts';
 import { containerPaths, requireRunning } from './state.ts';
 import { containerFilterPath, openFilter, seccompChoice, seccompFilter } from './seccomp/filter.ts';
@@ -63,19 +63,9 @@ async function execFilter(paths: Paths, rec: ContainerRecord): Promise<string | 
   return existsSync(pinned) ? pinned : seccompFilter(paths, rec.security);
 }
 
-/** The monitor execs its command by path: find the planned tool (nsenter) on PATH. */
-function onPath(tool: string): string {
-  if (tool.includes('/')) return tool;
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
-    const p = `${dir || '.'}/${tool}`;
-    if (existsSync(p)) return p;
-  }
-  throw missingTool(tool);
-}
-
-/** `exec -d`: the planned argv under the monitor, which copies its output into the capped log. */
+/** `exec -d`: the planned argv (nsenter by absolute path) under the monitor, which copies its output into the capped log. */
 export function detachedExecArgv(planned: string[], log: string): string[] {
-  return [MONITOR, '--log', log, '--log-max', String(LOG_MAX_BYTES), '--', onPath(planned[0]!), ...planned.slice(1)];
+  return [MONITOR, '--log', log, '--log-max', String(LOG_MAX_BYTES), '--', ...planned];
 }
 
 /**
