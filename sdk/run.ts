@@ -17,7 +17,7 @@ import { launchAttached, launchDetached, LaunchFailed, type BeforeStart } from '
 import { layerDir, lowerdirs } from './layers.ts';
 import { validateName } from './names.ts';
 import { addNetwork } from './network.ts';
-import { containerPaths, createRecordDir, updateRecord } from './state.ts';
+import { containerPaths, createRecordDir, saveRecord, updateRecord } from './state.ts';
 import { forwardSignals, refOf, signalRef } from './proc.ts';
 import { removeContainer } from './stop.ts';
 import { openFilter, pinFilter, seccompChoice, seccompFilter } from './seccomp/filter.ts';
@@ -61,7 +61,7 @@ const DEFAULT_SECURITY: SecurityOptions = { privileged: false, capAdd: [], capDr
  * image is read here, under the lock rmi and rmcache take, and the record names its layers: from
  * then on they are kept for this container, whatever happens to the image.
  */
-async function createRecord(paths: Paths, image: string, rec: Omit<ContainerRecord, 'layers' | 'base'>): Promise<{ record: ContainerRecord; img: ImageInfo }> {
+async function createRecord(paths: Paths, image: string, rec: Omit<ContainerRecord, 'layers' | 'base'>): Promise<{ record: ContainerRecord; img: ImageInfo; base: string }> {
   return withLock(paths.locks, 'names', async () => {
     const cp = containerPaths(paths, rec.name);
     if (existsSync(cp.dir)) {
@@ -70,11 +70,13 @@ async function createRecord(paths: Paths, image: string, rec: Omit<ContainerReco
       });
     }
     const img = requireImage(paths, image);
+    const base = baseRootfs(paths, img.base);
+    if (!existsSync(base)) throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${image}" is missing from the cache`, { hint: `rebuild it: conductor build ${image}` });
     const missing = img.layers.find((id) => !existsSync(layerDir(paths, id)));
     if (missing) throw new ConductorError('IMAGE_NOT_FOUND', `layer ${missing.slice(0, 12)} of image "${image}" is missing`, { hint: `rebuild it: conductor build ${image}` });
     const record: ContainerRecord = { ...rec, layers: img.layers, base: img.base };
     createRecordDir(paths, record);
-    return { record, img };
+    return { record, img, base };
   });
 }
 
@@ -84,8 +86,6 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   requireRoot();
   requireInitHelper(Boolean(opts.tty) && !opts.detach);
   const paths = resolvePaths(opts.root);
-  const base = baseRootfs(paths, requireImage(paths, image).base);
-  if (!existsSync(base)) throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${image}" is missing from the cache`, { hint: `rebuild it: conductor build ${image}` });
   const hostname = opts.hostname ?? name;
   if (opts.hostname !== undefined) validateName('container', opts.hostname);
   const tty = Boolean(opts.tty);
@@ -112,14 +112,16 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   if (!draft.workdir.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `workdir "${draft.workdir}" must be an absolute path`);
   // Before the record: a bad profile must leave nothing behind.
   const filter = await seccompFilter(paths, draft.security);
-  const { record: rec, img } = await createRecord(paths, image, draft);
+  const { record: rec, img, base } = await createRecord(paths, image, draft);
   const cp = containerPaths(paths, name);
   let fds: number[] = [];
   try {
     prepareContainerDir(cp, hostname);
     const cg = await createCgroups(cgroupId(paths.root, name), rec.limits, { allDevices: rec.security.privileged });
     rec.cgroups = cg.dirs;
-    await updateRecord(paths, name, (r) => ({ ...r, cgroups: cg.dirs }));
+    // No lock: while the record says `creating` and its creator lives, nobody else writes it (stop
+    // waits, prune skips, and nothing can exec or addnetwork a container without an init yet).
+    saveRecord(paths, rec);
     fds = openProcsFds(cg.procs);
     const ncg = fds.length;
     if (filter) fds.push(openFilter(pinFilter(filter, cp.dir)));
