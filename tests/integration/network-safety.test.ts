@@ -11,7 +11,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ import { captureLog } from '../helpers/capture-log.ts';
 import { createOutsideHost, type OutsideHost } from '../helpers/outside-host.ts';
 import { killOwned, makeFixture, stopQuiet, until } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
+import { hostMust as must } from '../helpers/host-cmd.ts';
 
 const f = await makeFixture('nsafe');
 const root = f.root;
@@ -35,16 +36,6 @@ const servers: Array<Server | Socket> = [];
 const outs: OutsideHost[] = [];
 const names: string[] = [];
 
-function sh(argv: string[], input?: string) {
-  const r = spawnSync(argv[0]!, argv.slice(1), { input, encoding: 'utf8' });
-  return { code: r.status ?? 1, out: r.stdout ?? '', err: r.stderr ?? '' };
-}
-
-function must(argv: string[], input?: string): string {
-  const r = sh(argv, input);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.err}`);
-  return r.out;
-}
 
 const sysctl = (key: string) => readFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, 'utf8').trim();
 const MARKER = '/run/conductor/ip_forward.enabled';

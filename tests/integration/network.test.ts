@@ -10,7 +10,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolvePaths, type Paths } from '../../sdk/config.ts';
@@ -20,6 +20,7 @@ import { addNetwork, peer, undoAll, unpeer, type NetworkInfo } from '../../sdk/n
 import { childrenOf, refOf } from '../../sdk/proc.ts';
 import { containerPaths, loadRecord, saveRecord } from '../../sdk/state.ts';
 import type { ContainerRecord } from '../../sdk/types.ts';
+import { hostMust as must, hostRun as run } from '../helpers/host-cmd.ts';
 
 const RAND = randomBytes(3).toString('hex');
 const root = mkdtempSync('/tmp/cnd-net-');
@@ -37,16 +38,6 @@ const LOCAL_ONLY_PORT = HOST_PORT + 1;
 const started: ChildProcess[] = [];
 const standIns = new Map<string, number>();
 
-function run(argv: string[], input?: string) {
-  const r = spawnSync(argv[0]!, argv.slice(1), { input, encoding: 'utf8' });
-  return { code: r.status ?? 1, out: r.stdout ?? '', err: r.stderr ?? '' };
-}
-
-function must(argv: string[], input?: string): string {
-  const r = run(argv, input);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.err}`);
-  return r.out;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
