@@ -19,13 +19,16 @@ import path from 'node:path';
 import { ConductorError } from './errors.ts';
 import { startTimeOf } from './proc.ts';
 
+/** util-linux's, by absolute path: a PATH search costs a failed execve per entry on every lock. */
+const FLOCK = '/usr/bin/flock';
+
 /** `flock`'s exit code when `-w` ran out (its default, 1, is also what a bad argument gives). */
 const TIMED_OUT = 75;
 
 function takeFlock(fd: number, timeoutMs: number): Promise<'ok' | 'timeout'> {
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   return new Promise((resolve, reject) => {
-    const child = spawn('flock', ['-x', '-w', String(seconds), '-E', String(TIMED_OUT), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    const child = spawn(FLOCK, ['-x', '-w', String(seconds), '-E', String(TIMED_OUT), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c));
     child.on('error', (e: NodeJS.ErrnoException) =>
