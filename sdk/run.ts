@@ -210,11 +210,14 @@ async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: 
   }
   const oom = oomKilled(cgroups);
   const finished = (r: ContainerRecord): ContainerRecord => ({ ...r, exitCode, finishedAt: new Date().toISOString() });
-  // A `stop` that killed it may have removed the record already: the exit code is still the answer.
-  const record = await updateRecord(paths, name, finished).catch((e: unknown) => {
-    if (isConductorError(e, 'CONTAINER_NOT_FOUND')) return finished(attachedRec);
-    throw e;
-  });
+  // --rm: the record is removed next, so the result is not written first. Otherwise a `stop` that
+  // killed it may have removed the record already: the exit code is still the answer.
+  const record = opts.rm
+    ? finished(attachedRec)
+    : await updateRecord(paths, name, finished).catch((e: unknown) => {
+        if (isConductorError(e, 'CONTAINER_NOT_FOUND')) return finished(attachedRec);
+        throw e;
+      });
   const result: RunResult = { record, exitCode, oomKilled: oom };
   if (collect) {
     result.stdout = Buffer.concat(out).toString();
