@@ -3,7 +3,7 @@
  * so neither conductor nor the init helper ever hand-writes BPF (arch checks, x32, the
  * socketcall/ipc multiplexers and the binary-tree layout are libseccomp's job).
  *
- * The rule list is produced by sdk/seccomp-rules.ts from a Docker-format JSON profile, already
+ * The rule list is produced by sdk/security/seccomp/rules.ts from a Docker-format JSON profile, already
  * reduced to one architecture set and one capability set: this program only resolves syscall
  * names and calls libseccomp. Input on stdin, one directive per line:
  *

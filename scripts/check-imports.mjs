@@ -55,7 +55,7 @@ for (const file of sdkFiles) {
   for (const imp of imports) {
     const where = `${rel(file)}:${imp.line}`;
     if (imp.spec === 'zx' || imp.spec.startsWith('zx/')) {
-      if (rel(file) !== 'sdk/sh.ts') problems.push(`${where}: imports "${imp.spec}" (only sdk/sh.ts may use zx)`);
+      if (rel(file) !== 'sdk/host/sh.ts') problems.push(`${where}: imports "${imp.spec}" (only sdk/host/sh.ts may use zx)`);
     }
     if (!imp.spec.startsWith('.')) continue;
     const target = path.resolve(path.dirname(file), imp.spec);

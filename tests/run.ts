@@ -175,7 +175,7 @@ async function prepareIntegration(cache: string): Promise<string | null> {
   const t0 = Date.now();
   try {
     const { resolvePaths } = await import('../sdk/config.ts');
-    const { ensureBase } = await import('../sdk/base.ts');
+    const { ensureBase } = await import('../sdk/image/base.ts');
     const { createLogger } = await import('../sdk/log.ts');
     const paths = resolvePaths(undefined, { ...process.env, CONDUCTOR_CACHE: cache });
     await ensureBase(paths, { distro: 'debian', suite: 'bookworm' }, createLogger());

@@ -2,7 +2,7 @@
  * A build in its own process, for tests that kill a build mid-step:
  *   node --import tsx tests/helpers/build-child.ts NAME FILE CONTEXT ROOT
  */
-import { buildImage } from '../../sdk/build.ts';
+import { buildImage } from '../../sdk/image/build.ts';
 import { createLogger } from '../../sdk/log.ts';
 
 const [name, file, context, root] = process.argv.slice(2);

@@ -7,7 +7,7 @@
  * The increment is deliberately not atomic (read, yield, write): two holders at once lose counts.
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { withLock } from '../../sdk/fsutil.ts';
+import { withLock } from '../../sdk/state/lock.ts';
 
 const [dir, name, counter, n] = process.argv.slice(2);
 if (!dir || !name || !counter || !n) {

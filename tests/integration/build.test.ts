@@ -9,9 +9,9 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildImage } from '../../sdk/build.ts';
+import { buildImage } from '../../sdk/image/build.ts';
 import { BuildError, ConductorError, isConductorError, type ErrorCode } from '../../sdk/errors.ts';
-import { images, removeCache, removeImage } from '../../sdk/image.ts';
+import { images, removeCache, removeImage } from '../../sdk/image/images.ts';
 import type { ImageInfo } from '../../sdk/types.ts';
 import { captureLog } from '../helpers/capture-log.ts';
 import { cmdlineOf, diffHost, findProcesses, makeTempRoot, snapshotHost, mountLinesMentioning, uniqueName, useSharedCache, waitFor, type TempRoot } from '../helpers/temp-root.ts';

@@ -18,8 +18,8 @@ import {
   openProcsFds,
   readLimits,
   removeCgroups,
-} from '../../sdk/cgroups.ts';
-import { findCgroup2Mount } from '../../sdk/cgroup-plan.ts';
+} from '../../sdk/limits/cgroupfs.ts';
+import { findCgroup2Mount } from '../../sdk/limits/plan.ts';
 import { isConductorError } from '../../sdk/errors.ts';
 
 const MiB = 1024 * 1024;

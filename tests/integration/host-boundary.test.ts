@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildImage } from '../../sdk/build.ts';
+import { buildImage } from '../../sdk/image/build.ts';
 import { silentLogger } from '../../sdk/log.ts';
 import type { ContainerRecord } from '../../sdk/types.ts';
 import { buildCli, CLI, cli, DEFAULT_CAPBND, makeFixture, stopQuiet, until } from '../helpers/runtime-fixture.ts';

@@ -15,10 +15,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { resolvePaths, type Paths } from '../../sdk/config.ts';
 import { isConductorError, type ErrorCode } from '../../sdk/errors.ts';
-import { otherRoutingTools, rootIdOf } from '../../sdk/netplan.ts';
-import { addNetwork, peer, undoAll, unpeer, type NetworkInfo } from '../../sdk/network.ts';
-import { childrenOf, refOf } from '../../sdk/proc.ts';
-import { containerPaths, loadRecord, saveRecord } from '../../sdk/state.ts';
+import { otherRoutingTools, rootIdOf } from '../../sdk/network/plan.ts';
+import { addNetwork, peer, undoAll, unpeer, type NetworkInfo } from '../../sdk/network/apply.ts';
+import { childrenOf, refOf } from '../../sdk/host/proc.ts';
+import { containerPaths, loadRecord, saveRecord } from '../../sdk/state/containers.ts';
 import type { ContainerRecord } from '../../sdk/types.ts';
 import { hostMust as must, hostRun as run } from '../helpers/host-cmd.ts';
 

@@ -8,8 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { exec, inspect, logs, ps, run, stop, waitForLog, type RunOptions } from '../../sdk/index.ts';
-import { cgroupId } from '../../sdk/cgroups.ts';
-import { isAlive, refOf } from '../../sdk/proc.ts';
+import { cgroupId } from '../../sdk/limits/cgroupfs.ts';
+import { isAlive, refOf } from '../../sdk/host/proc.ts';
 import type { ContainerRecord } from '../../sdk/types.ts';
 import {
   CLI, DEFAULT_CAPBND, REPO, buildCli, exited, killOwned, leftovers, makeFixture, processesMentioning, rejectsWith, sleep, stopQuiet, until,

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import path from 'node:path';
 import { buildImage, exec, run, type RunOptions } from '../../sdk/index.ts';
 import { silentLogger } from '../../sdk/log.ts';
-import { DISTRO_PROFILE } from '../../sdk/seccomp/filter.ts';
+import { DISTRO_PROFILE } from '../../sdk/security/seccomp/filter.ts';
 import type { ContainerRecord } from '../../sdk/types.ts';
 import { cli, buildCli, makeFixture, rejectsWith, stopQuiet } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';

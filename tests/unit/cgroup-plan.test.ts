@@ -11,8 +11,8 @@ import {
   parsePids,
   planCgroups,
   type CgroupLayout,
-} from '../../sdk/cgroup-plan.ts';
-import { cgroupId, killCgroup, removeCgroups, cgroupPids, oomKilled, readLimits } from '../../sdk/cgroups.ts';
+} from '../../sdk/limits/plan.ts';
+import { cgroupId, killCgroup, removeCgroups, cgroupPids, oomKilled, readLimits } from '../../sdk/limits/cgroupfs.ts';
 import { isConductorError } from '../../sdk/errors.ts';
 import { failure } from '../helpers/expect-error.ts';
 

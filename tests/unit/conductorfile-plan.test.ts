@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chainKeys, makesLayer, planBuild, unusedBuildArgs, type BuildPlan, type BuildStep, type PlanOptions } from '../../sdk/build-plan.ts';
-import { parseDockerfile } from '../../sdk/conductorfile-syntax.ts';
-import { defaultImageConfig, DEFAULT_PATH } from '../../sdk/image-config.ts';
+import { chainKeys, makesLayer, planBuild, unusedBuildArgs, type BuildPlan, type BuildStep, type PlanOptions } from '../../sdk/image/build-plan.ts';
+import { parseDockerfile } from '../../sdk/image/conductorfile-syntax.ts';
+import { defaultImageConfig, DEFAULT_PATH } from '../../sdk/image/image-config.ts';
 import { isConductorError, type ErrorCode } from '../../sdk/errors.ts';
 import type { ImageConfig } from '../../sdk/types.ts';
 

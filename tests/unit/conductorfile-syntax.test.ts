@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseDockerfile, type InstructionNode } from '../../sdk/conductorfile-syntax.ts';
-import { splitWords, extractFlags } from '../../sdk/conductorfile-lines.ts';
+import { parseDockerfile, type InstructionNode } from '../../sdk/image/conductorfile-syntax.ts';
+import { splitWords, extractFlags } from '../../sdk/image/conductorfile-lines.ts';
 import { isConductorError } from '../../sdk/errors.ts';
 
 const F = 'FROM debian:bookworm\n';

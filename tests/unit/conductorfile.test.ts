@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseConductorfile, SUPPORTED_BASES, type Instruction } from '../../sdk/conductorfile.ts';
-import { debootstrapArgs } from '../../sdk/conductorfile.ts';
-import { UBUNTU_KEYRING } from '../../sdk/base-plan.ts';
+import { parseConductorfile, type Instruction } from '../../sdk/image/conductorfile.ts';
+import { debootstrapArgs, SUPPORTED_BASES } from '../../sdk/image/base-plan.ts';
+import { UBUNTU_KEYRING } from '../../sdk/image/base-plan.ts';
 import { isConductorError } from '../../sdk/errors.ts';
 
 /** The message of the PARSE_ERROR `source` raises. */

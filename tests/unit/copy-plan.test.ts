@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkSourceInContext } from '../../sdk/copy-plan.ts';
+import { checkSourceInContext } from '../../sdk/image/copy-rules.ts';
 import { isConductorError } from '../../sdk/errors.ts';
 
 function sourceError(source: string, line = 3): string {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_DEVICE_RULES, deviceRuleString, parseDevicesList } from '../../sdk/device-rules.ts';
-import { attachDeviceFilter } from '../../sdk/device-filter.ts';
+import { DEFAULT_DEVICE_RULES, deviceRuleString, parseDevicesList } from '../../sdk/limits/device-rules.ts';
+import { attachDeviceFilter } from '../../sdk/limits/device-filter.ts';
 import { failure } from '../helpers/expect-error.ts';
 
 test('deviceRuleString: the syntax of devices.allow and devices.list', () => {

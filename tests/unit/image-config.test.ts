@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cloneConfig, defaultImageConfig, mergeEnv, resolveCommand, setEnv } from '../../sdk/image-config.ts';
-import { parseStopSignal } from '../../sdk/stop-signal.ts';
-import { planBuild } from '../../sdk/build-plan.ts';
-import { parseDockerfile } from '../../sdk/conductorfile-syntax.ts';
+import { cloneConfig, defaultImageConfig, mergeEnv, resolveCommand, setEnv } from '../../sdk/image/image-config.ts';
+import { parseStopSignal } from '../../sdk/image/stop-signal.ts';
+import { planBuild } from '../../sdk/image/build-plan.ts';
+import { parseDockerfile } from '../../sdk/image/conductorfile-syntax.ts';
 import { isConductorError } from '../../sdk/errors.ts';
 import type { ImageConfig } from '../../sdk/types.ts';
 

@@ -7,7 +7,7 @@ import { resolvePaths } from '../../sdk/config.ts';
 import {
   commitLayer, discardLayer, hashTree, layerDiff, layerKey, listLayerIds, lowerdirs, readLayer, resolveLayer,
   removeStaleLayerTemps, startLayer, treeSize,
-} from '../../sdk/layers.ts';
+} from '../../sdk/image/layers.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'conductor-unit-layers-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withLock } from '../../sdk/fsutil.ts';
-import { startTimeOf } from '../../sdk/proc.ts';
+import { withLock } from '../../sdk/state/lock.ts';
+import { startTimeOf } from '../../sdk/host/proc.ts';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'lock-worker.ts');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'conductor-lock-'));

@@ -3,12 +3,12 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CAP_NAMES, DEFAULT_CAPS, effectiveCaps } from '../../sdk/capabilities.ts';
-import { builtinProfileText } from '../../sdk/seccomp/builtin.ts';
-import { DOCKER_GATED, withDockerGates } from '../../sdk/seccomp/docker-gates.ts';
-import { BUILTIN_PROFILE, DISTRO_PROFILE, seccompChoice } from '../../sdk/seccomp/filter.ts';
-import { parseSeccompProfile } from '../../sdk/seccomp/profile.ts';
-import { filterArches, kernelVersion, nativeArch, planSeccomp, type SeccompTarget } from '../../sdk/seccomp/rules.ts';
+import { CAP_NAMES, DEFAULT_CAPS, effectiveCaps } from '../../sdk/security/capabilities.ts';
+import { builtinProfileText } from '../../sdk/security/seccomp/builtin.ts';
+import { DOCKER_GATED, withDockerGates } from '../../sdk/security/seccomp/docker-gates.ts';
+import { BUILTIN_PROFILE, DISTRO_PROFILE, seccompChoice } from '../../sdk/security/seccomp/filter.ts';
+import { parseSeccompProfile } from '../../sdk/security/seccomp/profile.ts';
+import { filterArches, kernelVersion, nativeArch, planSeccomp, type SeccompTarget } from '../../sdk/security/seccomp/rules.ts';
 import { isConductorError } from '../../sdk/errors.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -143,7 +143,7 @@ test('Docker gates: the gated syscalls leave unconditional allow rules; the cond
   assert.ok(DOCKER_GATED.includes('add_key') && DOCKER_GATED.includes('request_key'));
 });
 
-test('sdk/seccomp/default.json is the gated distribution profile (regenerate: npx tsx scripts/gen-seccomp-default.ts)', () => {
+test('sdk/security/seccomp/default.json is the gated distribution profile (regenerate: npx tsx scripts/gen-seccomp-default.ts)', () => {
   const builtin = readFileSync(BUILTIN_PROFILE, 'utf8');
   parseSeccompProfile(builtin, BUILTIN_PROFILE);
   if (existsSync(DISTRO_PROFILE)) assert.fixture(builtin, builtinProfileText(readFileSync(DISTRO_PROFILE, 'utf8')));

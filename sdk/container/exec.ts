@@ -1,0 +1,157 @@
+/**
+ * exec: a new process in a running container's namespaces, root and cgroups, with the same
+ * restrictions as its init. util-linux nsenter enters; the static init helper, handed over as an
+ * open file (fd 3) because the host's paths are out of reach once inside, drops privileges and
+ * execs the command.
+ */
+import { spawn, type StdioOptions } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { isatty } from 'node:tty';
+import { connectTerminal } from '../launch/attach.ts';
+import { INIT_HELPER, LAUNCH_TOOLS, LOG_MAX_BYTES, MONITOR, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
+import { closeFds, openProcsFds } from '../limits/cgroupfs.ts';
+import { ConductorError } from '../errors.ts';
+import { requireInitHelper, requireRoot } from '../host/preflight.ts';
+import { containerEnv, planTtyRelay, securityArgs } from '../launch/launch-plan.ts';
+import { validateName } from '../names.ts';
+import { childrenOf, forwardSignals, refOf, signalRef } from '../host/proc.ts';
+import { signalNumber } from '../host/sh.ts';
+import { planStdio } from '../launch/stdio-plan.ts';
+import { containerPaths, requireRunning } from '../state/containers.ts';
+import { containerFilterPath, openFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
+import type { ContainerRecord, ExecResult } from '../types.ts';
+
+export interface ExecOptions extends CommonOptions {
+  /** Extra K=V on top of the container's environment. */
+  env?: string[];
+  workdir?: string;
+  /** Start it and return at once; its output is appended to the container's log. */
+  detach?: boolean;
+  tty?: boolean;
+  /**
+   * 'collect' (SDK default): stdin closed unless `input` is given, output returned.
+   * 'inherit' (CLI): the caller's stdio is connected.
+   */
+  stdio?: 'collect' | 'inherit';
+  /** Bytes or a stream fed to the command's stdin ('collect' mode). */
+  input?: string | Uint8Array | Readable;
+}
+
+/**
+ * The argv: nsenter into every namespace of the init, then the helper from fd 3. With `consoleFd`
+ * (-t) the helper makes a pty inside the container and sends its master over that socket; with
+ * `seccompFd` it installs that filter last.
+ */
+export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean, fds: { consoleFd?: number; seccompFd?: number } = {}): string[] {
+  const ns = ['-m', '-u', '-i', '-n', '-p', ...(hasCgroupNs ? ['-C'] : []), '-r', '-w'];
+  const env = containerEnv(rec.hostname, [...rec.env, ...(opts.env ?? [])], Boolean(opts.tty));
+  const helper = ['/proc/self/fd/3', ...cgroupFds.flatMap((fd) => ['--cgroup-fd', String(fd)])];
+  helper.push('--workdir', opts.workdir ?? rec.workdir);
+  for (const e of env) helper.push('--env', e);
+  if (fds.consoleFd !== undefined) helper.push('--console-socket', String(fds.consoleFd));
+  helper.push(...securityArgs(rec.security));
+  if (fds.seccompFd !== undefined) helper.push('--seccomp-fd', String(fds.seccompFd));
+  helper.push('--', ...command);
+  return [LAUNCH_TOOLS.nsenter, '-t', String(initPid), ...ns, ...helper];
+}
+
+/** The filter the container's init got (pinned by run); compiled anew only for containers made before pinning. */
+async function execFilter(paths: Paths, rec: ContainerRecord): Promise<string | null> {
+  if (seccompChoice(rec.security) === 'unconfined') return null;
+  const pinned = containerFilterPath(containerPaths(paths, rec.name).dir);
+  return existsSync(pinned) ? pinned : seccompFilter(paths, rec.security);
+}
+
+/** `exec -d`: the planned argv (nsenter by absolute path) under the monitor, which copies its output into the capped log. */
+export function detachedExecArgv(planned: string[], log: string): string[] {
+  return [MONITOR, '--log', log, '--log-max', String(LOG_MAX_BYTES), '--', ...planned];
+}
+
+/**
+ * Run a command in a running container. The command's own failure is data, not an exception.
+ * @example const { exitCode, stdout } = await exec('web', ['cat', '/etc/hostname']);
+ */
+export async function execInContainer(name: string, command: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  validateName('container', name);
+  if (opts.detach && opts.tty) {
+    throw new ConductorError('INVALID_ARGUMENT', 'exec: -t needs an attached exec (a detached one has no terminal to join)', { hint: 'drop -d or -t' });
+  }
+  requireRoot();
+  requireInitHelper(Boolean(opts.tty));
+  const paths = resolvePaths(opts.root);
+  const rec = requireRunning(paths, name);
+  const cmd = command.length > 0 ? command : ['/bin/bash'];
+  const filter = await execFilter(paths, rec);
+  const procs = openProcsFds(rec.cgroups.map((d) => `${d}/cgroup.procs`));
+  const helperFd = openSync(INIT_HELPER, 'r');
+  const filterFd = filter ? openFilter(filter) : null;
+  const fds = [helperFd, ...procs, ...(filterFd === null ? [] : [filterFd])];
+  const mode = opts.detach ? 'detach' : (opts.stdio ?? 'collect');
+  // fds in the child: 3 the helper, 4.. the cgroups, then the filter; the relay adds the console socket after them.
+  const seccompFd = filterFd === null ? undefined : 4 + procs.length;
+  const consoleFd = opts.tty ? 4 + procs.length + (filterFd === null ? 0 : 1) : undefined;
+  const nsenter = planExec(rec, rec.init!.pid, cmd, opts, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'), { consoleFd, seccompFd });
+  const relayStdin = mode === 'inherit' || opts.input !== undefined;
+  // Detached output goes through the monitor's capped copier (a pipe), never an fd of the host's
+  // log file: with that fd the command could write past the cap, or fchmod/fchown the file.
+  const argv =
+    mode === 'detach' ? detachedExecArgv(nsenter, containerPaths(paths, name).log) : consoleFd === undefined ? nsenter : planTtyRelay(TTY_RELAY, consoleFd, relayStdin, nsenter);
+  const plan = mode === 'inherit' ? planStdio('inherit', false, consoleFd !== undefined, isatty) : null;
+  const stdio: StdioOptions = plan ? [...plan.stdio, ...fds] : mode === 'detach' ? ['ignore', 'ignore', 'ignore', ...fds] : ['pipe', 'pipe', 'pipe', ...fds];
+  try {
+    // No environment: nothing of the caller's may reach the container (see launcher.ts). As in run,
+    // the command never shares the caller's session; the relay makes its own.
+    const child = spawn(argv[0]!, argv.slice(1), { stdio, detached: consoleFd === undefined, env: {} });
+    if (mode === 'detach') {
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+      child.unref();
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const release = plan ? connectTerminal(child, plan) : () => {};
+    if (mode === 'collect') {
+      child.stdout!.on('data', (c: Buffer) => out.push(c));
+      child.stderr!.on('data', (c: Buffer) => err.push(c));
+      child.stdin!.on('error', () => {});
+      const input = opts.input;
+      if (input === undefined) child.stdin!.end();
+      else if (typeof input === 'string' || input instanceof Uint8Array) child.stdin!.end(input);
+      else input.pipe(child.stdin!);
+    }
+    // The command leads a session of its own, so the terminal's signals no longer reach it, and
+    // nsenter passes none on: signal the command itself.
+    const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig));
+    const exitCode = await new Promise<number>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+    }).finally(() => {
+      unforward();
+      release();
+    });
+    return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+  } finally {
+    closeSync(helperFd);
+    if (filterFd !== null) closeSync(filterFd);
+    closeFds(procs);
+  }
+}
+
+/**
+ * Signal the exec'd command: `depth` generations below the process we spawned (nsenter forks it;
+ * the -t relay adds one). Before it exists, the spawned process itself, which ends the exec.
+ */
+function signalCommand(pid: number, depth: number, sig: NodeJS.Signals): void {
+  let target = pid;
+  for (let i = 0; i < depth; i++) {
+    const next = childrenOf(target)[0];
+    if (next === undefined) break;
+    target = next;
+  }
+  const ref = refOf(target);
+  if (ref) signalRef(ref, sig);
+}

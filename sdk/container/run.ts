@@ -1,0 +1,236 @@
+/**
+ * run: image → overlay rootfs → namespaces → command; attached or detached.
+ * createRecord (under the root lock) → cgroups → launch (network wired before the command runs).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
+import { baseRootfs } from '../image/base.ts';
+import { closeFds, cgroupId, createCgroups, oomKilled, openProcsFds } from '../limits/cgroupfs.ts';
+import { prepareContainerDir } from '../launch/container-files.ts';
+import { ConductorError, isConductorError } from '../errors.ts';
+import { withLock } from '../state/lock.ts';
+import { requireInitHelper, requireRoot } from '../host/preflight.ts';
+import { requireImage } from '../state/images.ts';
+import { containerEnv, type LaunchSpec } from '../launch/launch-plan.ts';
+import { launchAttached, launchDetached, LaunchFailed, type BeforeStart } from '../launch/launcher.ts';
+import { layerDir, lowerdirs } from '../image/layers.ts';
+import { validateName } from '../names.ts';
+import { addNetwork } from '../network/apply.ts';
+import { containerPaths, createRecordDir, saveRecord, updateRecord } from '../state/containers.ts';
+import { forwardSignals, refOf, signalRef } from '../host/proc.ts';
+import { removeContainer } from './stop.ts';
+import { openFilter, pinFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
+import type { ContainerRecord, ImageInfo, PortMapping, ResourceLimits, SecurityOptions } from '../types.ts';
+
+export interface RunOptions extends CommonOptions {
+  /** Default: /bin/bash, as the seed. */
+  command?: string[];
+  /** Return once the command runs; it outlives the caller. */
+  detach?: boolean;
+  /** Remove the container when its command exits (attached) — as `docker run --rm`. */
+  rm?: boolean;
+  /** K=V (or K, taken from the caller's environment). */
+  env?: string[];
+  workdir?: string;
+  hostname?: string;
+  /** Attached only: connect the caller's stdin. */
+  interactive?: boolean;
+  tty?: boolean;
+  /** Attached only: 'inherit' passes the caller's stdout/stderr through; 'collect' returns them. */
+  output?: 'inherit' | 'collect';
+  /** Wire a network before the command starts. */
+  network?: { internet?: boolean; expose?: PortMapping[]; allowHost?: number[] };
+  limits?: ResourceLimits;
+  security?: Partial<SecurityOptions>;
+}
+
+export interface RunResult {
+  record: ContainerRecord;
+  /** Attached runs: the command's exit code. */
+  exitCode?: number;
+  oomKilled?: boolean;
+  stdout?: string;
+  stderr?: string;
+}
+
+const DEFAULT_SECURITY: SecurityOptions = { privileged: false, capAdd: [], capDrop: [] };
+
+/**
+ * Create the record under the root lock: exactly one of many racing `run`s with a name wins. The
+ * image is read here, under the lock rmi and rmcache take, and the record names its layers: from
+ * then on they are kept for this container, whatever happens to the image.
+ */
+async function createRecord(paths: Paths, image: string, rec: Omit<ContainerRecord, 'layers' | 'base'>): Promise<{ record: ContainerRecord; img: ImageInfo; base: string }> {
+  return withLock(paths.locks, 'names', async () => {
+    const cp = containerPaths(paths, rec.name);
+    if (existsSync(cp.dir)) {
+      throw new ConductorError('CONTAINER_EXISTS', `container "${rec.name}" already exists`, {
+        hint: `stop it first: conductor stop ${rec.name}`,
+      });
+    }
+    const img = requireImage(paths, image);
+    const base = baseRootfs(paths, img.base);
+    if (!existsSync(base)) throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${image}" is missing from the cache`, { hint: `rebuild it: conductor build ${image}` });
+    const missing = img.layers.find((id) => !existsSync(layerDir(paths, id)));
+    if (missing) throw new ConductorError('IMAGE_NOT_FOUND', `layer ${missing.slice(0, 12)} of image "${image}" is missing`, { hint: `rebuild it: conductor build ${image}` });
+    const record: ContainerRecord = { ...rec, layers: img.layers, base: img.base };
+    createRecordDir(paths, record);
+    return { record, img, base };
+  });
+}
+
+export async function runContainer(image: string, name: string, opts: RunOptions = {}): Promise<RunResult> {
+  validateName('image', image);
+  validateName('container', name);
+  requireRoot();
+  requireInitHelper(Boolean(opts.tty) && !opts.detach);
+  const paths = resolvePaths(opts.root);
+  const hostname = opts.hostname ?? name;
+  if (opts.hostname !== undefined) validateName('container', opts.hostname);
+  const tty = Boolean(opts.tty);
+  const creator = refOf(process.pid)!;
+  const launchTag = randomBytes(16).toString('hex');
+  const draft: Omit<ContainerRecord, 'layers' | 'base'> = {
+    version: 1,
+    name,
+    image,
+    creating: { by: creator, launchTag },
+    command: opts.command && opts.command.length > 0 ? opts.command : ['/bin/bash'],
+    env: containerEnv(hostname, opts.env ?? [], tty),
+    workdir: opts.workdir ?? '/',
+    hostname,
+    createdAt: new Date().toISOString(),
+    detached: Boolean(opts.detach),
+    autoRemove: Boolean(opts.rm),
+    limits: opts.limits ?? {},
+    cgroups: [],
+    undo: [],
+    security: { ...DEFAULT_SECURITY, ...opts.security },
+  };
+  draft.security.seccomp = seccompChoice(draft.security);
+  if (!draft.workdir.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `workdir "${draft.workdir}" must be an absolute path`);
+  // Before the record: a bad profile must leave nothing behind.
+  const filter = await seccompFilter(paths, draft.security);
+  const { record: rec, img, base } = await createRecord(paths, image, draft);
+  const cp = containerPaths(paths, name);
+  let fds: number[] = [];
+  try {
+    prepareContainerDir(cp, hostname);
+    const cg = await createCgroups(cgroupId(paths.root, name), rec.limits, { allDevices: rec.security.privileged });
+    rec.cgroups = cg.dirs;
+    // No lock: while the record says `creating` and its creator lives, nobody else writes it (stop
+    // waits, prune skips, and nothing can exec or addnetwork a container without an init yet).
+    saveRecord(paths, rec);
+    fds = openProcsFds(cg.procs);
+    const ncg = fds.length;
+    if (filter) fds.push(openFilter(pinFilter(filter, cp.dir)));
+    const spec: LaunchSpec = {
+      lowerdirs: lowerdirs(paths, base, img.layers),
+      upper: cp.upper,
+      work: cp.work,
+      rootfs: cp.rootfs,
+      hosts: cp.hosts,
+      hostnameFile: cp.hostname,
+      resolv: cp.resolv,
+      hostname,
+      network: 'none',
+      env: rec.env,
+      workdir: rec.workdir,
+      command: rec.command,
+      initHelper: INIT_HELPER,
+      monitor: MONITOR,
+      security: rec.security,
+      cgroupFds: fds.slice(0, ncg).map((_, i) => 4 + i),
+      seccompFd: filter ? 4 + ncg : undefined,
+      readyFd: 3,
+      cgroupNamespace: existsSync('/proc/self/ns/cgroup'),
+      waitForGo: Boolean(opts.network),
+      launchTag,
+    };
+    const beforeStart: BeforeStart | undefined = opts.network
+      ? async (init) => {
+          await updateRecord(paths, name, (r) => ({ ...r, init }));
+          await addNetwork(name, { ...opts.network, root: opts.root, log: opts.log });
+        }
+      : undefined;
+    const childFds = fds;
+    fds = []; // the launcher closes them once the child holds its copies
+    return opts.detach ? await startDetached(paths, name, spec, childFds, tty, beforeStart) : await startAttached(paths, name, spec, childFds, opts, beforeStart);
+  } catch (e) {
+    closeFds(fds); // only those not yet handed to the launcher
+    await removeContainer(paths, name, { timeoutSeconds: 0, asCreator: true }).catch(() => {});
+    throw e;
+  }
+}
+
+/** The launch is recorded: from here on the container is stop's and prune's like any other. */
+function complete(rec: ContainerRecord): ContainerRecord {
+  const { creating: _, ...rest } = rec;
+  return rest;
+}
+
+async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: number[], tty: boolean, beforeStart?: BeforeStart): Promise<RunResult> {
+  const cp = containerPaths(paths, name);
+  try {
+    const started = await launchDetached(spec, { log: cp.log, exitFile: cp.exitCode, logMaxBytes: LOG_MAX_BYTES, extraFds: fds, tty, beforeStart });
+    const record = await updateRecord(paths, name, (r) => complete({ ...r, monitor: started.monitor, init: started.init ?? r.init }));
+    return { record };
+  } catch (e) {
+    if (e instanceof LaunchFailed) {
+      const why = tail(cp.log) || `exit code ${e.exitCode}`;
+      throw new ConductorError('COMMAND_FAILED', `container "${name}" failed to start: ${why}`);
+    }
+    throw e;
+  }
+}
+
+async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: number[], opts: RunOptions, beforeStart?: BeforeStart): Promise<RunResult> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const collect = opts.output === 'collect';
+  const started = await launchAttached(spec, {
+    stdin: opts.interactive ? 'inherit' : 'ignore',
+    tty: Boolean(opts.tty),
+    onOutput: collect ? (c, s) => (s === 'stdout' ? out : err).push(c) : undefined,
+    extraFds: fds,
+    beforeStart,
+  });
+  const attachedRec = await updateRecord(paths, name, (r) => complete({ ...r, init: started.init ?? r.init }));
+  const { cgroups } = attachedRec;
+  const init = started.init;
+  const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => {
+    if (init) signalRef(init, sig);
+  });
+  let exitCode: number;
+  try {
+    exitCode = (await started.exit).exitCode;
+  } finally {
+    unforward();
+  }
+  const oom = oomKilled(cgroups);
+  const finished = (r: ContainerRecord): ContainerRecord => ({ ...r, exitCode, finishedAt: new Date().toISOString() });
+  // --rm: the record is removed next, so the result is not written first. Otherwise a `stop` that
+  // killed it may have removed the record already: the exit code is still the answer.
+  const record = opts.rm
+    ? finished(attachedRec)
+    : await updateRecord(paths, name, finished).catch((e: unknown) => {
+        if (isConductorError(e, 'CONTAINER_NOT_FOUND')) return finished(attachedRec);
+        throw e;
+      });
+  const result: RunResult = { record, exitCode, oomKilled: oom };
+  if (collect) {
+    result.stdout = Buffer.concat(out).toString();
+    result.stderr = Buffer.concat(err).toString();
+  }
+  if (opts.rm) await removeContainer(paths, name, { timeoutSeconds: 0, asCreator: true });
+  return result;
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-3).join(' / ');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Pure planning of a container start: the argv that creates the namespaces (util-linux unshare),
+ * the monitor that becomes the parent of the container's PID 1 (native/monitor.c), and the
+ * arguments of the init helper that mounts the root filesystem, pivots into it, drops privileges
+ * and execs the command (native/conductor-init.c). No shell anywhere: the user's command is
+ * passed as argv, byte for byte.
+ */
+import { LAUNCH_TOOLS } from '../config.ts';
+import type { SecurityOptions } from '../types.ts';
+
+export interface LaunchSpec {
+  /** Read-only layers, top first (overlayfs lowerdir order). */
+  lowerdirs: string[];
+  upper: string;
+  work: string;
+  /** Empty directory the overlay is mounted on (inside the new mount namespace only). */
+  rootfs: string;
+  /** Files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf (edited in place later); '' = leave the image's. */
+  hosts: string;
+  hostnameFile: string;
+  resolv: string;
+  hostname: string;
+  /** 'none': a new, empty network namespace; 'host': the host's (build RUN steps). */
+  network: 'none' | 'host';
+  env: string[];
+  workdir: string;
+  command: string[];
+  initHelper: string;
+  security: SecurityOptions;
+  /** File descriptors (in the started process) opened on cgroup.procs files to join. */
+  cgroupFds: number[];
+  /** Fd (in the started process) on the compiled seccomp filter; absent = unconfined. */
+  seccompFd?: number;
+  /** The fd on which the script reports the init's host PID and the helper reports readiness. */
+  readyFd: number;
+  /** New cgroup namespace where the kernel has one (made by the helper, after joining the cgroups). */
+  cgroupNamespace: boolean;
+  /** Hold the command until the caller writes a byte to the ready fd (network wiring first). */
+  waitForGo: boolean;
+  /** Kill the container when its caller dies (set by launchAttached). */
+  diesWithCaller?: boolean;
+  /** Detached: where the monitor records the exit code and copies the output (set by launchDetached). */
+  exitFile?: string;
+  log?: { file: string; maxBytes: number };
+  monitor: string;
+  /**
+   * -t: the fd (in the init helper) of the unix socket over which it sends the master of the pty it
+   * makes inside the container. Attached, the relay (planTtyRelay) owns the other end; detached
+   * (with `log`), the monitor makes the pair and copies the pty into the log.
+   */
+  consoleSocket?: number;
+  /** Put in the launch's environment as CONDUCTOR_LAUNCH (see CreatingMark): not the container's. */
+  launchTag?: string;
+}
+
+
+export function lowerdirOption(lowerdirs: string[]): string {
+  return lowerdirs.join(':');
+}
+
+/** Arguments for native/conductor-init: everything after the mounts. */
+export function initArgs(spec: LaunchSpec, mode: 'run' | 'exec'): string[] {
+  const a: string[] = [spec.initHelper];
+  for (const fd of spec.cgroupFds) a.push('--cgroup-fd', String(fd));
+  if (mode === 'run') {
+    a.push('--hostname', spec.hostname, '--rootfs', spec.rootfs, '--mount-proc', '--mkdir-workdir');
+    a.push('--overlay-lower', lowerdirOption(spec.lowerdirs), '--overlay-upper', spec.upper, '--overlay-work', spec.work);
+    const binds: Array<[string, string]> = [[spec.hosts, 'etc/hosts'], [spec.hostnameFile, 'etc/hostname'], [spec.resolv, 'etc/resolv.conf']];
+    for (const [src, dst] of binds) if (src) a.push('--bind-file', `${src}:${dst}`);
+  }
+  if (mode === 'run' && spec.diesWithCaller) a.push('--pdeathsig');
+  // Made after joining the cgroups, so the container sees them as "/"; exec enters it instead.
+  if (mode === 'run' && spec.cgroupNamespace) a.push('--cgroupns');
+  // Only a network namespace of the container's own: never the host's (build RUN steps).
+  if (mode === 'run' && spec.network === 'none') a.push('--unprivileged-ping');
+  a.push('--workdir', spec.workdir, '--ready-fd', String(spec.readyFd));
+  if (spec.waitForGo) a.push('--wait-fd', String(spec.readyFd));
+  if (spec.consoleSocket !== undefined) a.push('--console-socket', String(spec.consoleSocket));
+  for (const e of spec.env) a.push('--env', e);
+  a.push(...securityArgs(spec.security));
+  if (spec.seccompFd !== undefined) a.push('--seccomp-fd', String(spec.seccompFd));
+  a.push('--', ...spec.command);
+  return a;
+}
+
+export function securityArgs(sec: SecurityOptions): string[] {
+  if (sec.privileged) return ['--privileged'];
+  const a: string[] = [];
+  for (const c of sec.capAdd) a.push('--cap-add', c);
+  for (const c of sec.capDrop) a.push('--cap-drop', c);
+  return a;
+}
+
+/**
+ * The full argv: unshare (uts, ipc, pid, net) → monitor → init helper → command. The helper makes
+ * the mount namespace itself, so the monitor keeps the host's root, and the cgroup namespace once
+ * it has joined the container's cgroups (see the helper). Spawn it with an empty environment.
+ */
+export function planLaunch(spec: LaunchSpec): string[] {
+  const ns = ['--uts', '--ipc', '--pid'];
+  if (spec.network === 'none') ns.push('--net');
+  const monitor = [spec.monitor, '--ready-fd', String(spec.readyFd), '--pid-file', `${spec.rootfs}.pid`];
+  if (spec.exitFile) monitor.push('--exit-file', spec.exitFile);
+  if (spec.log) monitor.push('--log', spec.log.file, '--log-max', String(spec.log.maxBytes));
+  if (spec.log && spec.consoleSocket !== undefined) monitor.push('--console-socket', String(spec.consoleSocket));
+  // Dying with the caller takes two links: the monitor gets SIGKILL when the caller dies (setpriv,
+  // kept across unshare's exec), and the init when the monitor dies (the helper's --pdeathsig).
+  const caller = spec.diesWithCaller ? [LAUNCH_TOOLS.setpriv, '--pdeathsig', 'KILL'] : [];
+  return [...caller, LAUNCH_TOOLS.unshare, ...ns, '--', ...monitor, '--', ...initArgs(spec, 'run')];
+}
+
+/**
+ * Attached -t: the relay (native/conductor-tty.c) runs the launch argv with the console socket at
+ * `consoleFd`, receives the pty master and joins it to the caller's terminal; `stdin`: also relay
+ * the caller's input (-i), with the caller's terminal in raw mode.
+ */
+export function planTtyRelay(relay: string, consoleFd: number, stdin: boolean, argv: string[]): string[] {
+  return [relay, '--console-fd', String(consoleFd), ...(stdin ? ['--stdin'] : []), '--', ...argv];
+}
+
+/** Default environment of a container process, Docker's: PATH, HOSTNAME, HOME, plus the user's. */
+export function containerEnv(hostname: string, user: string[], tty: boolean): string[] {
+  const base = new Map<string, string>([
+    ['PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    ['HOSTNAME', hostname],
+    ['HOME', '/root'],
+  ]);
+  if (tty) base.set('TERM', 'xterm');
+  for (const kv of user) {
+    const i = kv.indexOf('=');
+    base.set(i < 0 ? kv : kv.slice(0, i), i < 0 ? (process.env[kv] ?? '') : kv.slice(i + 1));
+  }
+  return [...base].map(([k, v]) => `${k}=${v}`);
+}
+
+export function hostsFile(hostname: string): string {
+  return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
+}

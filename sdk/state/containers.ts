@@ -1,0 +1,161 @@
+/** Container records on disk: one directory and one state.json per container, re-validated on read. */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Paths } from '../config.ts';
+import { ConductorError } from '../errors.ts';
+import { readJson, removeDeadOwners, writeJson } from './files.ts';
+import { withLock } from './lock.ts';
+import { isAlive } from '../host/proc.ts';
+import type { ContainerInfo, ContainerRecord, ContainerStatus } from '../types.ts';
+
+/** Every file a container owns, derived from its name. */
+export interface ContainerPaths {
+  dir: string;
+  state: string;
+  upper: string;
+  work: string;
+  rootfs: string;
+  hosts: string;
+  hostname: string;
+  resolv: string;
+  log: string;
+  exitCode: string;
+}
+
+export function containerPaths(paths: Paths, name: string): ContainerPaths {
+  const dir = path.join(paths.containers, name);
+  return {
+    dir,
+    state: path.join(dir, 'state.json'),
+    upper: path.join(dir, 'upper'),
+    work: path.join(dir, 'work'),
+    rootfs: path.join(dir, 'rootfs'),
+    hosts: path.join(dir, 'hosts'),
+    hostname: path.join(dir, 'hostname'),
+    resolv: path.join(dir, 'resolv.conf'),
+    log: path.join(dir, 'log'),
+    exitCode: path.join(dir, 'exitcode'),
+  };
+}
+
+export function loadRecord(paths: Paths, name: string): ContainerRecord | null {
+  return readJson<ContainerRecord>(containerPaths(paths, name).state);
+}
+
+export function requireRecord(paths: Paths, name: string): ContainerRecord {
+  const rec = loadRecord(paths, name);
+  if (!rec) throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, { hint: 'see `conductor ps -a`' });
+  return rec;
+}
+
+/** Never recreates a removed container's directory: a late write fails instead. */
+export function saveRecord(paths: Paths, rec: ContainerRecord): void {
+  writeJson(containerPaths(paths, rec.name).state, rec, { mkdir: false });
+}
+
+/**
+ * Make a container's directory with its record already inside (built aside, then renamed into
+ * place), so no reader ever sees a container directory without a record. Call it under the
+ * `names` lock, having checked the name is free.
+ */
+export function createRecordDir(paths: Paths, rec: ContainerRecord): void {
+  mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
+  removeDeadOwners(paths.containers, /^\.new-(\d+)-[0-9a-f]+$/);
+  const aside = path.join(paths.containers, `.new-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(aside, { mode: 0o700 });
+  try {
+    writeJson(path.join(aside, 'state.json'), rec, { mkdir: false });
+    renameSync(aside, containerPaths(paths, rec.name).dir);
+  } catch (e) {
+    rmSync(aside, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** A `run` is still making this container, and is alive to finish it. */
+export function beingCreated(rec: ContainerRecord | null): boolean {
+  return Boolean(rec?.creating && isAlive(rec.creating.by));
+}
+
+/** Names of every container directory, including half-created ones without a record. */
+export function listContainerNames(paths: Paths): string[] {
+  try {
+    return readdirSync(paths.containers).filter((n) => !n.startsWith('.')).sort();
+  } catch {
+    return [];
+  }
+}
+
+export function listRecords(paths: Paths): ContainerRecord[] {
+  return listContainerNames(paths)
+    .map((n) => loadRecord(paths, n))
+    .filter((r): r is ContainerRecord => r !== null);
+}
+
+/** The exit code the waiter (or the attached CLI) recorded, if the container has ended. */
+export function recordedExitCode(paths: Paths, rec: ContainerRecord): number | null {
+  if (rec.exitCode !== undefined) return rec.exitCode;
+  try {
+    const s = readFileSync(containerPaths(paths, rec.name).exitCode, 'utf8').trim();
+    return s === '' ? null : Number(s);
+  } catch {
+    return null;
+  }
+}
+
+/** Status from the kernel, never from disk: a gone or reused PID is exited. */
+export function statusOf(paths: Paths, rec: ContainerRecord): ContainerStatus {
+  if (isAlive(rec.init)) return 'running';
+  if (beingCreated(rec)) return 'created';
+  if (!rec.init && isAlive(rec.monitor) && !existsSync(containerPaths(paths, rec.name).exitCode)) return 'created';
+  return 'exited';
+}
+
+export function infoOf(paths: Paths, rec: ContainerRecord): ContainerInfo {
+  const status = statusOf(paths, rec);
+  return {
+    name: rec.name,
+    image: rec.image,
+    status,
+    pid: status === 'running' ? rec.init!.pid : null,
+    exitCode: status === 'exited' ? recordedExitCode(paths, rec) : null,
+    ip: rec.network?.ip ?? null,
+    ports: rec.network?.ports ?? [],
+    command: rec.command,
+    createdAt: rec.createdAt,
+    limits: rec.limits,
+  };
+}
+
+export function containerLock(name: string): string {
+  return `container-${name}`;
+}
+
+/**
+ * Read-modify-write a record under its container's lock. A container that stop has begun to
+ * remove is gone for every other writer (CONTAINER_NOT_FOUND): what they would add (an undo step,
+ * a network) could no longer be undone by anyone.
+ */
+export async function updateRecord(
+  paths: Paths,
+  name: string,
+  fn: (rec: ContainerRecord) => ContainerRecord | Promise<ContainerRecord>,
+): Promise<ContainerRecord> {
+  return withLock(paths.locks, containerLock(name), async () => {
+    const rec = requireRecord(paths, name);
+    if (rec.stopping) throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" is being removed`);
+    const next = await fn(rec);
+    saveRecord(paths, next);
+    return next;
+  });
+}
+
+/** Require a running container; the error every verb that needs one gives. */
+export function requireRunning(paths: Paths, name: string): ContainerRecord {
+  const rec = requireRecord(paths, name);
+  if (statusOf(paths, rec) !== 'running') {
+    throw new ConductorError('CONTAINER_NOT_RUNNING', `container "${name}" is not running`);
+  }
+  return rec;
+}

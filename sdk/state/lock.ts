@@ -1,0 +1,111 @@
+/**
+ * Exclusive locks between conductor processes: flock(2) on a file under the state root.
+ *
+ * Why flock: the kernel releases it when its holder dies (SIGKILL included), so there is no stale
+ * lock to detect and no stale-breaking step that could let a third process in between a check and
+ * a rename (two holders). Why a file under the state root rather than an abstract UNIX socket: a
+ * socket name is per network namespace (a conductor run under `ip netns exec`, or inside a build
+ * step on the host network, would not see the other holders) and any local user, or a build
+ * step, can bind the name first and wedge conductor; the lock file sits in a root-only directory.
+ *
+ * Node has no flock, so util-linux `flock` takes it for us on an open file description we share
+ * with it (our fd, handed over as its fd 3). A flock belongs to the open file description, not the
+ * process: when `flock` exits the lock stays held through our fd, until we close it (or die).
+ * One short-lived child per acquisition (~1.5 ms); the wait happens in the kernel, never a poll.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { ConductorError } from '../errors.ts';
+import { startTimeOf } from '../host/proc.ts';
+
+/** util-linux's, by absolute path: a PATH search costs a failed execve per entry on every lock. */
+const FLOCK = '/usr/bin/flock';
+
+/** `flock`'s exit code when `-w` ran out (its default, 1, is also what a bad argument gives). */
+const TIMED_OUT = 75;
+
+function takeFlock(fd: number, timeoutMs: number): Promise<'ok' | 'timeout'> {
+  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+  return new Promise((resolve, reject) => {
+    const child = spawn(FLOCK, ['-x', '-w', String(seconds), '-E', String(TIMED_OUT), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err += c));
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'ENOENT' ? new ConductorError('MISSING_TOOL', 'flock (util-linux) is not installed', { hint: 'apt-get install util-linux' }) : e),
+    );
+    child.on('close', (code) => {
+      if (code === 0) resolve('ok');
+      else if (code === TIMED_OUT) resolve('timeout');
+      else reject(new ConductorError('COMMAND_FAILED', `flock failed (exit ${code}): ${err.trim()}`));
+    });
+  });
+}
+
+/** Does the path still name the file we locked? A remover may have unlinked it while we waited. */
+function stillNamed(fd: number, file: string): boolean {
+  try {
+    const a = fstatSync(fd);
+    const b = statSync(file);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
+  }
+}
+
+export interface HeldLock {
+  file: string;
+}
+
+/**
+ * Run `fn` holding the lock `name` (a file `<lockDir>/<name>.lock`). Holders run one at a time,
+ * across processes; a holder that dies releases it at once.
+ * @example await withLock(paths.locks, 'names', async () => createRecord());
+ */
+export async function withLock<T>(lockDir: string, name: string, fn: (held: HeldLock) => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  mkdirSync(lockDir, { recursive: true, mode: 0o700 });
+  const file = path.join(lockDir, `${name}.lock`);
+  const deadline = Date.now() + timeoutMs;
+  let fd: number;
+  for (;;) {
+    fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    let got: 'ok' | 'timeout';
+    try {
+      got = await takeFlock(fd, deadline - Date.now());
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    if (got === 'timeout') {
+      closeSync(fd);
+      throw new ConductorError('TIMEOUT', `timed out after ${Math.round(timeoutMs / 1000)} s waiting for lock "${name}"`, {
+        hint: `another conductor holds it (fuser -v ${file})`,
+      });
+    }
+    // Locked an inode that has since been unlinked: nobody else can see it, so it excludes nothing.
+    if (stillNamed(fd, file)) break;
+    closeSync(fd);
+  }
+  // The owner, for humans and in the format of the link-based locks conductor used before: one
+  // of those still running on this host (the host-wide locks under /run/conductor are shared by
+  // every checkout) then waits for this file instead of taking it for garbage.
+  try {
+    ftruncateSync(fd, 0);
+    writeSync(fd, JSON.stringify({ pid: process.pid, startTime: startTimeOf(process.pid) ?? '' }), 0);
+  } catch {
+    /* informational */
+  }
+  try {
+    return await fn({ file });
+  } finally {
+    // Unlinked just before the lock is let go, never earlier: a newcomer creating a fresh file
+    // cannot overlap with this holder, and a waiter on this one sees it unlinked and starts over.
+    // No lock file outlives its holder (nor piles up per container name).
+    try {
+      unlinkSync(file);
+    } catch {
+      /* already gone */
+    }
+    closeSync(fd);
+  }
+}
