@@ -3,14 +3,14 @@ import * as assert from 'uvu/assert';
 import {
   chainSetupText, commentTag, containerRules, forwardGuardText, forwardingUsers, hasForwardGuard, publishedHostPorts, restoreText,
   restoreTextToArgvs,
-} from '../../sdk/network/firewall.ts';
+} from '../../../sdk/network/firewall.ts';
 import {
   addHostsLine, allocateAddress, checkRouteOverlap, defaultRouteInterfaces, describePlan,
   hostInterfaceName, listeningTcpPorts, nameserversOf, otherRoutingTools, parseExposeSpec, parsePool, planAddNetwork, planPeer,
   planUnpeer, removeHostsLine, rootIdOf, routedAddresses, validateHostPorts, validatePorts, type AddNetworkInput, type LinkEntry,
   type PeerEnd, type RouteEntry,
-} from '../../sdk/network/plan.ts';
-import { failure } from '../helpers/expect-error.ts';
+} from '../../../sdk/network/plan.ts';
+import { failure } from '../../helpers/expect-error.ts';
 
 
 const ROOT = '/srv/conductor';

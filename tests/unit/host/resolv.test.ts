@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConductorError } from '../../sdk/errors.ts';
-import { deriveResolvConf, hostResolvConf } from '../../sdk/host/resolv.ts';
+import { ConductorError } from '../../../sdk/errors.ts';
+import { deriveResolvConf, hostResolvConf } from '../../../sdk/host/resolv.ts';
 
 const HEADER = "# written by conductor from the host's resolvers\n";
 const STUB = 'nameserver 127.0.0.53\noptions edns0 trust-ad\n';

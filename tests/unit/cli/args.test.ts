@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseArgs, UsageError, type OptionSpec } from '../../scripts/cli/args.ts';
+import { parseArgs, UsageError, type OptionSpec } from '../../../scripts/cli/args.ts';
 
 const RUN: OptionSpec[] = [
   { long: 'detach', short: 'd', help: '' },

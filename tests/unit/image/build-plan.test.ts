@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chainKeys, makesLayer, planBuild, unusedBuildArgs, type BuildPlan, type BuildStep, type PlanOptions } from '../../sdk/image/build-plan.ts';
-import { parseDockerfile } from '../../sdk/image/conductorfile-syntax.ts';
-import { defaultImageConfig, DEFAULT_PATH } from '../../sdk/image/image-config.ts';
-import { isConductorError, type ErrorCode } from '../../sdk/errors.ts';
-import type { ImageConfig } from '../../sdk/types.ts';
+import { chainKeys, makesLayer, planBuild, unusedBuildArgs, type BuildPlan, type BuildStep, type PlanOptions } from '../../../sdk/image/build-plan.ts';
+import { parseDockerfile } from '../../../sdk/image/conductorfile-syntax.ts';
+import { defaultImageConfig, DEFAULT_PATH } from '../../../sdk/image/image-config.ts';
+import { isConductorError, type ErrorCode } from '../../../sdk/errors.ts';
+import type { ImageConfig } from '../../../sdk/types.ts';
 
 const PATH = `PATH=${DEFAULT_PATH}`;
 const plan = (source: string, opts?: PlanOptions): BuildPlan => planBuild(parseDockerfile(source), opts);

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planExec } from '../../sdk/container/exec.ts';
-import type { ContainerRecord } from '../../sdk/types.ts';
-import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, type LaunchSpec } from '../../sdk/launch/launch-plan.ts';
+import { planExec } from '../../../sdk/container/exec.ts';
+import type { ContainerRecord } from '../../../sdk/types.ts';
+import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, type LaunchSpec } from '../../../sdk/launch/launch-plan.ts';
 
 function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
   return {

@@ -3,15 +3,15 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CAP_NAMES, DEFAULT_CAPS, effectiveCaps } from '../../sdk/security/capabilities.ts';
-import { builtinProfileText } from '../../sdk/security/seccomp/builtin.ts';
-import { DOCKER_GATED, withDockerGates } from '../../sdk/security/seccomp/docker-gates.ts';
-import { BUILTIN_PROFILE, DISTRO_PROFILE, seccompChoice } from '../../sdk/security/seccomp/filter.ts';
-import { parseSeccompProfile } from '../../sdk/security/seccomp/profile.ts';
-import { filterArches, kernelVersion, nativeArch, planSeccomp, type SeccompTarget } from '../../sdk/security/seccomp/rules.ts';
-import { isConductorError } from '../../sdk/errors.ts';
+import { CAP_NAMES, DEFAULT_CAPS, effectiveCaps } from '../../../sdk/security/capabilities.ts';
+import { builtinProfileText } from '../../../sdk/security/seccomp/builtin.ts';
+import { DOCKER_GATED, withDockerGates } from '../../../sdk/security/seccomp/docker-gates.ts';
+import { BUILTIN_PROFILE, DISTRO_PROFILE, seccompChoice } from '../../../sdk/security/seccomp/filter.ts';
+import { parseSeccompProfile } from '../../../sdk/security/seccomp/profile.ts';
+import { filterArches, kernelVersion, nativeArch, planSeccomp, type SeccompTarget } from '../../../sdk/security/seccomp/rules.ts';
+import { isConductorError } from '../../../sdk/errors.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 const PROFILE = JSON.stringify({
   defaultAction: 'SCMP_ACT_ERRNO',

@@ -3,11 +3,11 @@ import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolvePaths } from '../../sdk/config.ts';
+import { resolvePaths } from '../../../sdk/config.ts';
 import {
   commitLayer, discardLayer, hashTree, layerDiff, layerKey, listLayerIds, lowerdirs, readLayer, resolveLayer,
   removeStaleLayerTemps, startLayer, treeSize,
-} from '../../sdk/image/layers.ts';
+} from '../../../sdk/image/layers.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'conductor-unit-layers-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

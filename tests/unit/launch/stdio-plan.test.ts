@@ -2,8 +2,8 @@
 // caller's fds a container process may get.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { initArgs, planLaunch, planTtyRelay, type LaunchSpec } from '../../sdk/launch/launch-plan.ts';
-import { planStdio } from '../../sdk/launch/stdio-plan.ts';
+import { initArgs, planLaunch, planTtyRelay, type LaunchSpec } from '../../../sdk/launch/launch-plan.ts';
+import { planStdio } from '../../../sdk/launch/stdio-plan.ts';
 
 function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
   return {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkSourceInContext } from '../../sdk/image/copy-rules.ts';
-import { isConductorError } from '../../sdk/errors.ts';
+import { checkSourceInContext } from '../../../sdk/image/copy-rules.ts';
+import { isConductorError } from '../../../sdk/errors.ts';
 
 function sourceError(source: string, line = 3): string {
   try {

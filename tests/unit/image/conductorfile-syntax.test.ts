@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseDockerfile, type InstructionNode } from '../../sdk/image/conductorfile-syntax.ts';
-import { splitWords, extractFlags } from '../../sdk/image/conductorfile-lines.ts';
-import { isConductorError } from '../../sdk/errors.ts';
+import { parseDockerfile, type InstructionNode } from '../../../sdk/image/conductorfile-syntax.ts';
+import { splitWords, extractFlags } from '../../../sdk/image/conductorfile-lines.ts';
+import { isConductorError } from '../../../sdk/errors.ts';
 
 const F = 'FROM debian:bookworm\n';
 const node = (line: string): InstructionNode => parseDockerfile(`${F}${line}`).stages[0]!.instructions[0]!;

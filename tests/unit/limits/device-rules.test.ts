@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_DEVICE_RULES, deviceRuleString, parseDevicesList } from '../../sdk/limits/device-rules.ts';
-import { attachDeviceFilter } from '../../sdk/limits/device-filter.ts';
-import { failure } from '../helpers/expect-error.ts';
+import { DEFAULT_DEVICE_RULES, deviceRuleString, parseDevicesList } from '../../../sdk/limits/device-rules.ts';
+import { attachDeviceFilter } from '../../../sdk/limits/device-filter.ts';
+import { failure } from '../../helpers/expect-error.ts';
 
 test('deviceRuleString: the syntax of devices.allow and devices.list', () => {
   assert.is(deviceRuleString({ type: 'c', major: 1, minor: 3, access: 'rwm' }), 'c 1:3 rwm');

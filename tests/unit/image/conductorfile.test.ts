@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseConductorfile, type Instruction } from '../../sdk/image/conductorfile.ts';
-import { debootstrapArgs, SUPPORTED_BASES } from '../../sdk/image/base-plan.ts';
-import { UBUNTU_KEYRING } from '../../sdk/image/base-plan.ts';
-import { isConductorError } from '../../sdk/errors.ts';
+import { parseConductorfile, type Instruction } from '../../../sdk/image/conductorfile.ts';
+import { debootstrapArgs, SUPPORTED_BASES } from '../../../sdk/image/base-plan.ts';
+import { UBUNTU_KEYRING } from '../../../sdk/image/base-plan.ts';
+import { isConductorError } from '../../../sdk/errors.ts';
 
 /** The message of the PARSE_ERROR `source` raises. */
 function parseError(source: string, fileName?: string): string {

@@ -5,10 +5,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withLock } from '../../sdk/state/lock.ts';
-import { startTimeOf } from '../../sdk/host/proc.ts';
+import { withLock } from '../../../sdk/state/lock.ts';
+import { startTimeOf } from '../../../sdk/host/proc.ts';
 
-const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'lock-worker.ts');
+const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'helpers', 'lock-worker.ts');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'conductor-lock-'));
 const started: ChildProcess[] = [];
 

@@ -11,10 +11,10 @@ import {
   parsePids,
   planCgroups,
   type CgroupLayout,
-} from '../../sdk/limits/plan.ts';
-import { cgroupId, killCgroup, removeCgroups, cgroupPids, oomKilled, readLimits } from '../../sdk/limits/cgroupfs.ts';
-import { isConductorError } from '../../sdk/errors.ts';
-import { failure } from '../helpers/expect-error.ts';
+} from '../../../sdk/limits/plan.ts';
+import { cgroupId, killCgroup, removeCgroups, cgroupPids, oomKilled, readLimits } from '../../../sdk/limits/cgroupfs.ts';
+import { isConductorError } from '../../../sdk/errors.ts';
+import { failure } from '../../helpers/expect-error.ts';
 
 const MiB = 1024 * 1024;
 

@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cloneConfig, defaultImageConfig, mergeEnv, resolveCommand, setEnv } from '../../sdk/image/image-config.ts';
-import { parseStopSignal } from '../../sdk/image/stop-signal.ts';
-import { planBuild } from '../../sdk/image/build-plan.ts';
-import { parseDockerfile } from '../../sdk/image/conductorfile-syntax.ts';
-import { isConductorError } from '../../sdk/errors.ts';
-import type { ImageConfig } from '../../sdk/types.ts';
+import { cloneConfig, defaultImageConfig, mergeEnv, resolveCommand, setEnv } from '../../../sdk/image/image-config.ts';
+import { parseStopSignal } from '../../../sdk/image/stop-signal.ts';
+import { planBuild } from '../../../sdk/image/build-plan.ts';
+import { parseDockerfile } from '../../../sdk/image/conductorfile-syntax.ts';
+import { isConductorError } from '../../../sdk/errors.ts';
+import type { ImageConfig } from '../../../sdk/types.ts';
 
 /** The config a Conductorfile's ENTRYPOINT/CMD lines produce, through the real parser and planner. */
 const configOf = (lines: string): ImageConfig => planBuild(parseDockerfile(`FROM debian:bookworm\n${lines}`)).stages[0]!.config;
