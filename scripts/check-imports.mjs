@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// Layering check for `npm run check`: no import cycles among sdk/*.ts; zx only in sdk/sh.ts;
-// chalk only in sdk/log.ts; no sdk module exits the process or writes to stdout (that is scripts/'s
-// job); sdk never imports from scripts/ or tests/. Prints one line when all is well.
+// Layering check for `npm run check`. Rules:
+// - no import cycles among sdk modules; sdk never imports from scripts/ or tests/;
+// - zx only in sdk/host/sh.ts, chalk only in sdk/log.ts, globby only in sdk/image/copy-stage.ts;
+// - pure planners (see PURE) import no node:fs, node:child_process, sdk/host/ or sdk/state/, and never read
+//   process.env (they take env as a parameter);
+// - sdk/network/ and sdk/image/ never import sdk/container/;
+// - scripts/ and tests/integration/ import the SDK only through sdk/index.ts;
+// - no sdk module exits the process or writes to stdout (that is scripts/'s job).
+// Prints one line when all is well.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +42,7 @@ function scan(file) {
       imports.push({ spec: node.argument.literal.text, line: line(node), typeOnly: true, dynamic: false });
     } else if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression)) {
       const name = `${node.expression.text}.${node.name.text}`;
-      if (name === 'process.exit' || name === 'console.log' || name === 'process.stdout') uses.push({ name, line: line(node) });
+      if (['process.exit', 'console.log', 'process.stdout', 'process.env'].includes(name)) uses.push({ name, line: line(node) });
     }
     ts.forEachChild(node, visit);
   };
@@ -45,6 +51,12 @@ function scan(file) {
 }
 
 const problems = [];
+/** Pure planners: data in, data out. Matched on the path below sdk/. */
+const PURE =
+  /(^|\/)(names|plan|read-back|[a-z-]+-plan|parse|layout|pool|ports|firewall|describe|conductorfile[a-z-]*|copy-rules|substitution|image-config|stop-signal|device-rules|capabilities|seccomp\/rules|seccomp\/docker-gates)\.ts$/;
+const FORBIDDEN_IN_PURE = new Set(['node:fs', 'fs', 'node:fs/promises', 'node:child_process', 'child_process']);
+const PACKAGE_ONLY = { zx: 'sdk/host/sh.ts', chalk: 'sdk/log.ts', globby: 'sdk/image/copy-stage.ts' };
+const inSdk = (p) => path.relative(sdk, p).split(path.sep).join('/');
 const sdkFiles = tsFiles(sdk).filter((f) => f.endsWith('.ts'));
 const graph = new Map();
 let edges = 0;
@@ -54,9 +66,8 @@ for (const file of sdkFiles) {
   const deps = [];
   for (const imp of imports) {
     const where = `${rel(file)}:${imp.line}`;
-    if (imp.spec === 'zx' || imp.spec.startsWith('zx/')) {
-      if (rel(file) !== 'sdk/host/sh.ts') problems.push(`${where}: imports "${imp.spec}" (only sdk/host/sh.ts may use zx)`);
-    }
+    const pure = PURE.test(inSdk(file));
+    if (pure && FORBIDDEN_IN_PURE.has(imp.spec)) problems.push(`${where}: pure planner imports "${imp.spec}" (take data as parameters)`);
     if (!imp.spec.startsWith('.')) continue;
     const target = path.resolve(path.dirname(file), imp.spec);
     if (!target.startsWith(sdk + path.sep)) {
@@ -67,6 +78,9 @@ for (const file of sdkFiles) {
       problems.push(`${where}: imports "${imp.spec}", which does not exist`);
       continue;
     }
+    const to = inSdk(target);
+    if (pure && !imp.typeOnly && /^(host|state)\//.test(to)) problems.push(`${where}: pure planner imports ${to} (take data as parameters)`);
+    if (/^(network|image)\//.test(inSdk(file)) && to.startsWith('container/')) problems.push(`${where}: ${inSdk(file).split('/')[0]}/ imports ${to} (lifecycle verbs sit above networks and images)`);
     // Type-only imports are erased (verbatimModuleSyntax) and dynamic ones load lazily: neither forms a load-time cycle.
     if (!imp.typeOnly && !imp.dynamic) {
       deps.push(target);
@@ -74,14 +88,31 @@ for (const file of sdkFiles) {
     }
   }
   graph.set(file, deps);
-  for (const u of uses) problems.push(`${rel(file)}:${u.line}: uses ${u.name} (the SDK returns data; scripts/ print and exit)`);
+  for (const u of uses) {
+    if (u.name === 'process.env') {
+      if (PURE.test(inSdk(file))) problems.push(`${rel(file)}:${u.line}: pure planner reads process.env (take env as a parameter)`);
+    } else problems.push(`${rel(file)}:${u.line}: uses ${u.name} (the SDK returns data; scripts/ print and exit)`);
+  }
 }
 
-// chalk belongs to the logger, everywhere in the package.
-for (const file of [...sdkFiles, ...tsFiles(path.join(root, 'scripts'))]) {
-  if (rel(file) === 'sdk/log.ts') continue;
+// Third-party packages with one home each, everywhere in the package.
+const scriptFiles = tsFiles(path.join(root, 'scripts'));
+for (const file of [...sdkFiles, ...scriptFiles]) {
   for (const imp of scan(file).imports) {
-    if (imp.spec === 'chalk' || imp.spec.startsWith('chalk/')) problems.push(`${rel(file)}:${imp.line}: imports "chalk" (only sdk/log.ts may)`);
+    const pkg = imp.spec.split('/')[0];
+    const home = PACKAGE_ONLY[pkg];
+    if (home && rel(file) !== home) problems.push(`${rel(file)}:${imp.line}: imports "${imp.spec}" (only ${home} may)`);
+  }
+}
+
+// Outside the SDK, scripts and integration tests see only its public surface.
+const index = path.join(sdk, 'index.ts');
+// scripts/gen-*.ts are maintainer tools that regenerate the SDK's data files from its internals.
+for (const file of [...scriptFiles.filter((f) => !/\/gen-[^/]+$/.test(f)), ...tsFiles(path.join(root, 'tests', 'integration'))]) {
+  for (const imp of scan(file).imports) {
+    if (!imp.spec.startsWith('.')) continue;
+    const target = path.resolve(path.dirname(file), imp.spec);
+    if (target.startsWith(sdk + path.sep) && target !== index) problems.push(`${rel(file)}:${imp.line}: imports ${rel(target)} (import the SDK through sdk/index.ts)`);
   }
 }
 
@@ -110,4 +141,4 @@ if (problems.length) {
   console.error(`check-imports: ${problems.length} problem(s)`);
   process.exit(1);
 }
-console.log(`check-imports: OK (${sdkFiles.length} sdk modules, ${edges} internal imports, no cycles, zx/chalk/stdout rules hold)`);
+console.log(`check-imports: OK (${sdkFiles.length} sdk modules, ${edges} internal imports, no cycles; package homes, pure planners, layers and the public surface hold)`);

@@ -3,8 +3,7 @@
 import { pipeline } from 'node:stream/promises';
 import { COMMANDS, type Command, type Io } from './cli/commands.ts';
 import { parseArgs, UsageError, type OptionSpec } from './cli/args.ts';
-import { createLogger, isConductorError, BuildError } from '../sdk/index.ts';
-import { colorize, loadColors } from '../sdk/log.ts';
+import { BuildError, colorize, createLogger, isConductorError, loadColors } from '../sdk/index.ts';
 
 const HELP_OPT: OptionSpec = { long: 'help', short: 'h', help: 'show this help' };
 

@@ -24,6 +24,6 @@ export { planBuild, unusedBuildArgs, type BuildPlan, type BuildStage, type Build
 export { resolveCommand, mergeEnv, defaultImageConfig, type CommandOverrides } from './image/image-config.ts';
 export { parseStopSignal } from './image/stop-signal.ts';
 export { ConductorError, CommandError, BuildError, isConductorError, type ErrorCode } from './errors.ts';
-export { createLogger, silentLogger, type Logger } from './log.ts';
+export { createLogger, silentLogger, colorize, loadColors, type Logger } from './log.ts';
 export { resolvePaths, type CommonOptions, type Paths } from './config.ts';
 export type { ContainerInfo, ExecResult, ImageConfig, ImageInfo, PortMapping, ResourceLimits, SecurityOptions, SeccompOption } from './types.ts';

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { ConductorError } from '../errors.ts';
 import { mirrorFor } from '../config.ts';
 import type { BaseRef, Distro } from '../types.ts';
@@ -23,17 +22,18 @@ export const UBUNTU_KEYRING = '/usr/share/keyrings/ubuntu-archive-keyring.gpg';
  * CONDUCTOR_DEBIAN_MIRROR / CONDUCTOR_UBUNTU_MIRROR or the defaults). Ubuntu suites add the
  * universe component and, when it is installed, the Ubuntu archive keyring — debootstrap on a
  * Debian host does not know it otherwise; when it is missing debootstrap fails and the caller
- * reports that. `hasFile` is injectable so tests need no filesystem. Also exported from conductorfile.ts.
+ * reports that. The caller passes the
+ * environment (for the mirror variables) and a file probe (for the keyring).
  *
  * @example
- * debootstrapArgs({ distro: 'debian', suite: 'bookworm' }, '/var/cache/base/debian-bookworm');
+ * debootstrapArgs({ distro: 'debian', suite: 'bookworm' }, '/var/cache/base/debian-bookworm', {}, () => false);
  * // ['debootstrap', '--variant=minbase', 'bookworm', '/var/cache/base/debian-bookworm', 'http://deb.debian.org/debian']
  */
 export function debootstrapArgs(
   base: BaseRef,
   target: string,
-  env: NodeJS.ProcessEnv = process.env,
-  hasFile: (p: string) => boolean = existsSync,
+  env: NodeJS.ProcessEnv,
+  hasFile: (p: string) => boolean,
 ): string[] {
   if (!SUPPORTED_BASES[base.distro]?.includes(base.suite)) {
     throw new ConductorError('INVALID_ARGUMENT', `unsupported base "${base.distro}:${base.suite}"`);

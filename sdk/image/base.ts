@@ -61,7 +61,7 @@ export async function ensureBase(paths: Paths, base: BaseRef, log: Logger): Prom
     log.step(`Fetching base ${base.distro}:${base.suite} with debootstrap (once per cache; a few minutes)`);
     const progress = startProgress(log);
     try {
-      await sh(contained(debootstrapArgs(base, rootfs)), {
+      await sh(contained(debootstrapArgs(base, rootfs, process.env, existsSync)), {
         onOutput: (c) => log.debug(c.toString().trimEnd()),
       });
       // Package caches are dead weight in every layer above.

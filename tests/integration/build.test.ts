@@ -9,12 +9,9 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildImage } from '../../sdk/image/build.ts';
-import { BuildError, ConductorError, isConductorError, type ErrorCode } from '../../sdk/errors.ts';
-import { images, removeCache, removeImage } from '../../sdk/image/images.ts';
-import type { ImageInfo } from '../../sdk/types.ts';
 import { captureLog } from '../helpers/capture-log.ts';
 import { cmdlineOf, diffHost, findProcesses, makeTempRoot, snapshotHost, mountLinesMentioning, uniqueName, useSharedCache, waitFor, type TempRoot } from '../helpers/temp-root.ts';
+import { buildImage, BuildError, ConductorError, isConductorError, type ErrorCode, images, removeCache, removeImage, type ImageInfo } from '../../sdk/index.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BUILD_CHILD = path.join(HERE, '..', 'helpers', 'build-child.ts');

@@ -7,20 +7,8 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  cgroupId,
-  cgroupPids,
-  closeFds,
-  createCgroups,
-  detectLayout,
-  killCgroup,
-  oomKilled,
-  openProcsFds,
-  readLimits,
-  removeCgroups,
-} from '../../sdk/limits/cgroupfs.ts';
-import { findCgroup2Mount } from '../../sdk/limits/plan.ts';
-import { isConductorError } from '../../sdk/errors.ts';
+import { isConductorError } from '../../sdk/index.ts';
+import { cgroupId, cgroupPids, closeFds, createCgroups, detectLayout, killCgroup, oomKilled, openProcsFds, readLimits, removeCgroups, findCgroup2Mount } from '../helpers/internals.ts';
 
 const MiB = 1024 * 1024;
 const PYTHON = '/usr/bin/python3';

@@ -7,14 +7,10 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildImage } from '../../sdk/image/build.ts';
-import { exec, ps, run, stop } from '../../sdk/container/container.ts';
-import { withLock } from '../../sdk/state/lock.ts';
-import { removeCache, removeImage } from '../../sdk/image/images.ts';
-import { silentLogger } from '../../sdk/log.ts';
-import type { ContainerRecord } from '../../sdk/types.ts';
 import { CLI, buildCli, cli, exited, killOwned, makeFixture, processesMentioning, rejectsWith, stopQuiet, until } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
+import { buildImage, exec, ps, run, stop, removeCache, removeImage, silentLogger } from '../../sdk/index.ts';
+import { withLock, type ContainerRecord } from '../helpers/internals.ts';
 
 const f = await makeFixture('ds');
 const root = f.root;

@@ -20,12 +20,10 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exec, inspect, ps, run, stop, addNetwork } from '../../sdk/index.ts';
-import { HOST_IF_PREFIX, hostInterfaceName, rootIdOf } from '../../sdk/network/plan.ts';
-import { isAlive, refOf } from '../../sdk/host/proc.ts';
-import type { ProcessRef } from '../../sdk/types.ts';
 import { createOutsideHost, type OutsideHost } from '../helpers/outside-host.ts';
 import { findProcesses, makeTempRoot, mountLinesMentioning, uniqueName } from '../helpers/temp-root.ts';
+import { exec, inspect, ps, run, stop, addNetwork } from '../../sdk/index.ts';
+import { HOST_IF_PREFIX, hostInterfaceName, rootIdOf, isAlive, refOf, type ProcessRef } from '../helpers/internals.ts';
 
 const T0 = Date.now();
 // The whole file, cold image builds included: the tests stop at DEADLINE, cleanup adds ≤ ~30 s.

@@ -13,14 +13,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { cgroupId, closeFds, createCgroups, detectLayout, killCgroup, openProcsFds, removeCgroups } from '../../sdk/limits/cgroupfs.ts';
-import { findCgroup2Mount, type CgroupLayout } from '../../sdk/limits/plan.ts';
-import { DEVICES_HELPER } from '../../sdk/config.ts';
-import { DEFAULT_DEVICE_RULES, deviceRuleString } from '../../sdk/limits/device-rules.ts';
-import { exec, run } from '../../sdk/index.ts';
-import type { ContainerRecord } from '../../sdk/types.ts';
 import { makeFixture, stopQuiet } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
+import { exec, run } from '../../sdk/index.ts';
+import { cgroupId, closeFds, createCgroups, detectLayout, killCgroup, openProcsFds, removeCgroups, findCgroup2Mount, type CgroupLayout, DEVICES_HELPER, DEFAULT_DEVICE_RULES, deviceRuleString, type ContainerRecord } from '../helpers/internals.ts';
 
 const STATE_ROOT = `/tmp/conductor-devices-test-${randomBytes(4).toString('hex')}`;
 const RULES = DEFAULT_DEVICE_RULES.map(deviceRuleString);

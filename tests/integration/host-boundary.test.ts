@@ -10,11 +10,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildImage } from '../../sdk/image/build.ts';
-import { silentLogger } from '../../sdk/log.ts';
-import type { ContainerRecord } from '../../sdk/types.ts';
 import { buildCli, CLI, cli, DEFAULT_CAPBND, makeFixture, stopQuiet, until } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
+import { buildImage, silentLogger } from '../../sdk/index.ts';
+import { type ContainerRecord } from '../helpers/internals.ts';
 
 buildCli();
 const f = await makeFixture('hb');

@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { exec, inspect, ps, run, stop, type RunOptions } from '../../sdk/index.ts';
-import type { ContainerRecord } from '../../sdk/types.ts';
 import { DEFAULT_CAPBND, makeFixture, processesMentioning, rejectsWith, sleep, statusField, stopQuiet, until } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
+import { exec, inspect, ps, run, stop, type RunOptions } from '../../sdk/index.ts';
+import { type ContainerRecord } from '../helpers/internals.ts';
 
 const f = await makeFixture('iso');
 const root = f.root;

@@ -17,16 +17,13 @@ import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { buildImage } from '../../sdk/image/build.ts';
-import { exec, run } from '../../sdk/index.ts';
-import { loadRecord } from '../../sdk/state/containers.ts';
-import { resolvePaths } from '../../sdk/config.ts';
-import { rootIdOf } from '../../sdk/network/plan.ts';
 import { captureLog } from '../helpers/capture-log.ts';
 import { createOutsideHost, type OutsideHost } from '../helpers/outside-host.ts';
 import { killOwned, makeFixture, stopQuiet, until } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
 import { hostMust as must } from '../helpers/host-cmd.ts';
+import { buildImage, exec, run, resolvePaths } from '../../sdk/index.ts';
+import { loadRecord, rootIdOf } from '../helpers/internals.ts';
 
 const f = await makeFixture('nsafe');
 const root = f.root;

@@ -13,14 +13,9 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { resolvePaths, type Paths } from '../../sdk/config.ts';
-import { isConductorError, type ErrorCode } from '../../sdk/errors.ts';
-import { otherRoutingTools, rootIdOf } from '../../sdk/network/plan.ts';
-import { addNetwork, peer, undoAll, unpeer, type NetworkInfo } from '../../sdk/network/apply.ts';
-import { childrenOf, refOf } from '../../sdk/host/proc.ts';
-import { containerPaths, loadRecord, saveRecord } from '../../sdk/state/containers.ts';
-import type { ContainerRecord } from '../../sdk/types.ts';
 import { hostMust as must, hostRun as run } from '../helpers/host-cmd.ts';
+import { resolvePaths, type Paths, isConductorError, type ErrorCode, addNetwork, peer, unpeer, type NetworkInfo } from '../../sdk/index.ts';
+import { otherRoutingTools, rootIdOf, undoAll, childrenOf, refOf, containerPaths, loadRecord, saveRecord, type ContainerRecord } from '../helpers/internals.ts';
 
 const RAND = randomBytes(3).toString('hex');
 const root = mkdtempSync('/tmp/cnd-net-');

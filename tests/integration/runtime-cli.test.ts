@@ -5,9 +5,9 @@ import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { COMMANDS } from '../../scripts/cli/commands.ts';
-import { ps } from '../../sdk/index.ts';
 import { buildCli, cli, filesUnder, makeFixture, stopQuiet } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
+import { ps } from '../../sdk/index.ts';
 
 buildCli();
 const f = await makeFixture('cli');

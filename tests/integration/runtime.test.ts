@@ -7,14 +7,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { exec, inspect, logs, ps, run, stop, waitForLog, type RunOptions } from '../../sdk/index.ts';
-import { cgroupId } from '../../sdk/limits/cgroupfs.ts';
-import { isAlive, refOf } from '../../sdk/host/proc.ts';
-import type { ContainerRecord } from '../../sdk/types.ts';
 import {
   CLI, DEFAULT_CAPBND, REPO, buildCli, exited, killOwned, leftovers, makeFixture, processesMentioning, rejectsWith, sleep, stopQuiet, until,
 } from '../helpers/runtime-fixture.ts';
 import { mountLinesMentioning, uniqueName } from '../helpers/temp-root.ts';
+import { exec, inspect, logs, ps, run, stop, waitForLog, type RunOptions } from '../../sdk/index.ts';
+import { cgroupId, isAlive, refOf, type ContainerRecord } from '../helpers/internals.ts';
 
 const f = await makeFixture('rt');
 const root = f.root;

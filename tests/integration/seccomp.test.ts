@@ -6,12 +6,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildImage, exec, run, type RunOptions } from '../../sdk/index.ts';
-import { silentLogger } from '../../sdk/log.ts';
-import { DISTRO_PROFILE } from '../../sdk/security/seccomp/filter.ts';
-import type { ContainerRecord } from '../../sdk/types.ts';
 import { cli, buildCli, makeFixture, rejectsWith, stopQuiet } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
+import { buildImage, exec, run, type RunOptions, silentLogger } from '../../sdk/index.ts';
+import { DISTRO_PROFILE, type ContainerRecord } from '../helpers/internals.ts';
 
 const f = await makeFixture('sec');
 const root = f.root;

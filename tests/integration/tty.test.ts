@@ -11,7 +11,7 @@ import { buildCli, CLI, cli, makeFixture, processesMentioning, stopQuiet, until 
 import { openTerminal, shLine, sq } from '../helpers/terminal.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
 import { ps } from '../../sdk/index.ts';
-import { stateOf } from '../../sdk/host/proc.ts';
+import { stateOf } from '../helpers/internals.ts';
 
 buildCli();
 const f = await makeFixture('tty');
