@@ -501,7 +501,10 @@ test('nothing leaked on the host: mounts, links, processes', () => {
   const d = diffHost(hostBefore);
   assert.equal(d.newMounts.filter((m) => m.includes('conductor')), [], 'new mounts');
   assert.equal(d.newLinks, [], 'builds use the host network: no new links');
-  const ours = d.newProcesses.filter((p) => /conductor|unshare|sleep 29\./.test(p.cmdline));
+  // Ours: the RUN sleepers of this file, or anything naming one of its state roots or contexts (other
+  // conductor processes on the machine, e.g. another test tier running beside this one, are not ours).
+  const mine = [ctxParent, ...roots.map((r) => r.root)];
+  const ours = d.newProcesses.filter((p) => /sleep 29\./.test(p.cmdline) || mine.some((m) => p.cmdline.includes(m)));
   assert.equal(ours, [], 'processes left behind');
 });
 
