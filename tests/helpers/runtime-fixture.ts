@@ -13,6 +13,7 @@ import { stop } from '../../sdk/container/container.ts';
 import { isConductorError, type ErrorCode } from '../../sdk/errors.ts';
 import { silentLogger } from '../../sdk/log.ts';
 import { cmdlineOf, makeTempRoot, mountLinesMentioning, uniqueName, type TempRoot } from './temp-root.ts';
+import { statePaths } from './state-paths.ts';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(REPO, 'dist', 'conductor.mjs');
@@ -210,6 +211,6 @@ export function leftovers(root: string): Leftovers {
   return {
     mounts: mountLinesMentioning(root).map((l) => l.split(' ').slice(4).join(' ')),
     processes: [...processesMentioning(root).map((p) => `${p.pid} ${p.cmdline}`), ...descendantsOf(process.pid).map((p) => `${p} ${cmdlineOf(p)}`)],
-    containerFiles: filesUnder(path.join(root, '.containers')),
+    containerFiles: filesUnder(statePaths(root).containers),
   };
 }

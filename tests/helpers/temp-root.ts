@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../sdk/config.ts';
 import { silentLogger } from '../../sdk/log.ts';
+import { statePaths } from './state-paths.ts';
 
 /**
  * Point CONDUCTOR_CACHE at the shared cache (the runner sets it; a file run on its own gets the
@@ -47,7 +48,7 @@ async function loadStop(): Promise<StopFn | null> {
 }
 
 async function cleanupRoot(root: string): Promise<void> {
-  const containersDir = path.join(root, '.containers');
+  const containersDir = statePaths(root).containers;
   const names = existsSync(containersDir) ? readdirSync(containersDir).filter((n) => !n.startsWith('.')) : [];
   if (names.length > 0) {
     const stop = await loadStop();

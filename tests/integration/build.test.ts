@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { captureLog } from '../helpers/capture-log.ts';
 import { cmdlineOf, diffHost, findProcesses, makeTempRoot, snapshotHost, mountLinesMentioning, uniqueName, useSharedCache, waitFor, type TempRoot } from '../helpers/temp-root.ts';
 import { buildImage, BuildError, ConductorError, isConductorError, type ErrorCode, images, removeCache, removeImage, type ImageInfo } from '../../sdk/index.ts';
+import { statePaths } from '../helpers/state-paths.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BUILD_CHILD = path.join(HERE, '..', 'helpers', 'build-child.ts');
@@ -80,8 +81,8 @@ async function buildFails(name: string, context: string, r = root): Promise<Cond
   return assert.unreachable(`build of "${name}" succeeded`) as never;
 }
 
-const diff = (r: string, key: string, rel = '') => path.join(r, '.layers', key, 'diff', rel);
-const layerNames = (r: string) => (existsSync(path.join(r, '.layers')) ? readdirSync(path.join(r, '.layers')).sort() : []);
+const diff = (r: string, key: string, rel = '') => statePaths(r).layerDiff(key, rel);
+const layerNames = (r: string) => (existsSync(statePaths(r).layers) ? readdirSync(statePaths(r).layers).sort() : []);
 const tmpLayers = (r: string) => layerNames(r).filter((n) => n.startsWith('.tmp-'));
 const usingCache = (log: string) => (log.match(/ ---> Using cache/g) ?? []).length;
 const ms = (n: number) => `${n.toFixed(0)} ms`;
@@ -138,7 +139,7 @@ test('FROM/COPY/RUN builds; COPYed files and RUN results are in the layers', asy
 
 test('a committed layer dir holds only diff/ and layer.json (no build scaffolding)', () => {
   for (const k of first.img.layers) {
-    assert.equal(readdirSync(path.join(root, '.layers', k)).sort(), ['diff', 'layer.json'], `layer ${k}`);
+    assert.equal(readdirSync(path.join(statePaths(root).layers, k)).sort(), ['diff', 'layer.json'], `layer ${k}`);
   }
 });
 
@@ -173,7 +174,7 @@ test('changing a COPYed file rebuilds from that step on', async () => {
 test('a 1 KB COPY image adds well under 1 MB on disk', async () => {
   const ctx = makeContext({ Conductorfile: 'FROM debian:bookworm\nCOPY blob.bin /blob.bin\n', 'blob.bin': randomBytes(512).toString('hex') });
   const { img } = await build('small', ctx);
-  const dirs = img.layers.map((k) => path.join(root, '.layers', k));
+  const dirs = img.layers.map((k) => path.join(statePaths(root).layers, k));
   const du = spawnSync('du', ['-sk', '--total', ...dirs], { encoding: 'utf8' });
   const kb = Number(/^(\d+)\s+total$/m.exec(du.stdout)![1]);
   console.log(`  1 KB image: ${kb} KB on disk, image size ${img.size} B`);
@@ -248,7 +249,7 @@ test('COPY one file to a new file path, into an existing dir, and onto a dir pat
   assert.ok(lstatSync(diff(root, renamed, 'new/dir/renamed.txt')).isFile());
   assert.is(readFileSync(diff(root, intoOpt, 'opt/one.txt'), 'utf8'), 'one\n');
   assert.is(readFileSync(diff(root, intoSrv, 'srv/two.txt'), 'utf8'), 'two\n', '/srv exists in the base: copied into it');
-  assert.equal(readdirSync(path.join(root, '.layers', renamed, 'diff', 'new', 'dir')), ['renamed.txt'], 'no temp dir left behind');
+  assert.equal(readdirSync(statePaths(root).layerDiff(renamed, 'new/dir')), ['renamed.txt'], 'no temp dir left behind');
 });
 
 test('a symlink inside a copied dir is copied as a symlink, never followed', async () => {
@@ -421,9 +422,9 @@ test('removeImage removes the record and its own layers, keeps layers shared wit
   const res = await removeImage('img-a', { root: r });
   assert.is(res.removedLayers, 1);
   assert.equal((await images({ root: r })).map((i) => i.name), ['img-b']);
-  assert.not.ok(existsSync(path.join(r, '.layers', a.layers[1]!)), 'unique layer removed');
-  assert.ok(existsSync(path.join(r, '.layers', a.layers[0]!)), 'shared layer kept');
-  assert.ok(existsSync(path.join(r, '.layers', b.layers[1]!)));
+  assert.not.ok(existsSync(path.join(statePaths(r).layers, a.layers[1]!)), 'unique layer removed');
+  assert.ok(existsSync(path.join(statePaths(r).layers, a.layers[0]!)), 'shared layer kept');
+  assert.ok(existsSync(path.join(statePaths(r).layers, b.layers[1]!)));
   const e = await removeImage('img-a', { root: r }).catch((x: unknown) => x);
   assert.ok(isConductorError(e, 'IMAGE_NOT_FOUND'), String(e));
   const e2 = await removeImage('../x', { root: r }).catch((x: unknown) => x);
@@ -471,8 +472,8 @@ test('removeCache removes unused layers and bases, keeps what images use and say
     assert.not.ok(res.removedBases.includes('debian-bookworm'));
     assert.ok(res.kept.some((k) => k.includes('debian-bookworm') && k.includes('"keeper"')), res.kept.join('; '));
     assert.ok(res.kept.some((k) => k.includes('image "keeper"')), res.kept.join('; '));
-    for (const k of old.layers) assert.not.ok(existsSync(path.join(r, '.layers', k)));
-    for (const k of cur.layers) assert.ok(existsSync(path.join(r, '.layers', k)));
+    for (const k of old.layers) assert.not.ok(existsSync(path.join(statePaths(r).layers, k)));
+    for (const k of cur.layers) assert.ok(existsSync(path.join(statePaths(r).layers, k)));
     assert.not.ok(existsSync(path.join(cache, 'base', 'debian-trixie')));
     assert.ok(existsSync(path.join(cache, 'base', 'debian-bookworm')));
     assert.equal((await images({ root: r })).map((i) => i.name), ['keeper']);

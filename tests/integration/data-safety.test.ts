@@ -11,6 +11,7 @@ import { CLI, buildCli, cli, exited, killOwned, makeFixture, processesMentioning
 import { uniqueName } from '../helpers/temp-root.ts';
 import { buildImage, exec, ps, run, stop, removeCache, removeImage, silentLogger } from '../../sdk/index.ts';
 import { withLock, type ContainerRecord } from '../helpers/internals.ts';
+import { statePaths } from '../helpers/state-paths.ts';
 
 const f = await makeFixture('ds');
 const root = f.root;
@@ -22,7 +23,7 @@ test.after(async () => {
   rmSync(ctxParent, { recursive: true, force: true });
 });
 
-const dirOf = (name: string) => path.join(root, '.containers', name);
+const dirOf = (name: string) => statePaths(root).container(name);
 const readState = (name: string): ContainerRecord | null => {
   try {
     return JSON.parse(readFileSync(path.join(dirOf(name), 'state.json'), 'utf8')) as ContainerRecord;
@@ -44,7 +45,7 @@ function holdLock(name: string): { held: Promise<void>; release: () => void; don
   let release!: () => void;
   let signalHeld!: () => void;
   const held = new Promise<void>((r) => (signalHeld = r));
-  const done = withLock(path.join(root, '.locks'), name, async () => {
+  const done = withLock(statePaths(root).locks, name, async () => {
     signalHeld();
     await new Promise<void>((r) => (release = r));
   });
@@ -71,7 +72,7 @@ test('build --no-cache commits its new layer; later cached builds use it; a cont
     const t1 = await cat(name, '/t');
     const fresh = await buildFrom(image, file, true);
     assert.is.not(fresh.layers[0], first.layers[0], 'a new layer');
-    const t2 = readFileSync(path.join(root, '.layers', fresh.layers[0]!, 'diff', 't'), 'utf8');
+    const t2 = readFileSync(statePaths(root).layerDiff(fresh.layers[0]!, 't'), 'utf8');
     assert.is.not(t2, t1, '/t was rebuilt');
     const again = await buildFrom(image, file);
     assert.equal(again.layers, fresh.layers, 'the cache now gives the --no-cache result');
@@ -208,7 +209,7 @@ test('rmcache after a rebuild keeps the layers a running container stacks (and s
     assert.match(r.stderr, new RegExp(`kept layer ${v1.layers[0]!.slice(0, 12)}: used by container "${name}"`));
     const res = await removeCache({ root });
     assert.is(res.removedLayers, 0, 'nothing of the container removed');
-    assert.ok(existsSync(path.join(root, '.layers', v1.layers[0]!, 'diff', 'data.txt')), 'the old layer is on disk');
+    assert.ok(existsSync(statePaths(root).layerDiff(v1.layers[0]!, 'data.txt')), 'the old layer is on disk');
     assert.is(await cat(name, '/data.txt'), 'one\n', 'the file is still there inside the running container');
 
     // rmi refuses an image in use; rmcache --all keeps it and the container's layers.
@@ -221,7 +222,7 @@ test('rmcache after a rebuild keeps the layers a running container stacks (and s
     await stop(name, { root, timeoutSeconds: 0 });
     const after = await removeCache({ root });
     assert.ok(after.removedLayers >= 1, 'unused once the container is gone');
-    assert.not.ok(existsSync(path.join(root, '.layers', v1.layers[0]!)));
+    assert.not.ok(existsSync(path.join(statePaths(root).layers, v1.layers[0]!)));
   } finally {
     await stopQuiet(root, name);
   }

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { makeFixture, stopQuiet } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
+import { statePaths } from '../helpers/state-paths.ts';
 import { exec, run } from '../../sdk/index.ts';
 import { cgroupId, closeFds, createCgroups, detectLayout, killCgroup, openProcsFds, removeCgroups, findCgroup2Mount, type CgroupLayout, DEVICES_HELPER, DEFAULT_DEVICE_RULES, deviceRuleString, type ContainerRecord } from '../helpers/internals.ts';
 
@@ -192,7 +193,7 @@ test.after(async () => {
   await f.cleanup();
 });
 
-const readState = (name: string) => JSON.parse(fs.readFileSync(path.join(f.root, '.containers', name, 'state.json'), 'utf8')) as ContainerRecord;
+const readState = (name: string) => JSON.parse(fs.readFileSync(statePaths(f.root).record(name), 'utf8')) as ContainerRecord;
 
 /**
  * Test-only: a tmpfs that allows device nodes, on /mnt of the running container, mounted from the

@@ -14,6 +14,7 @@ import { buildCli, CLI, cli, DEFAULT_CAPBND, makeFixture, stopQuiet, until } fro
 import { uniqueName } from '../helpers/temp-root.ts';
 import { buildImage, silentLogger } from '../../sdk/index.ts';
 import { type ContainerRecord } from '../helpers/internals.ts';
+import { statePaths } from '../helpers/state-paths.ts';
 
 buildCli();
 const f = await makeFixture('hb');
@@ -83,7 +84,7 @@ test('setsid: kill(0, SIGKILL) from PID 1 of an attached run reaches only its ow
   const probe = 'my $c = fork // die; if (!$c) { sleep 30; exit 0 } kill "KILL", 0; waitpid($c, 0); exit(($? & 127) == 9 ? 137 : 1)';
   const r = await underTerminal(`node ${CLI} run --rm ${f.image} ${name} -- perl -e ${q(probe)}; echo cli-exit=$?`);
   assert.is(kv(r.out, 'cli-exit'), '137', `the CLI survived and reported the container's exit code: ${JSON.stringify(r.out)}`);
-  assert.not.ok(existsSync(path.join(f.root, '.containers', name)), 'the CLI lived on to remove the container (--rm)');
+  assert.not.ok(existsSync(statePaths(f.root).container(name)), 'the CLI lived on to remove the container (--rm)');
 });
 
 // ── the caller's environment ───────────────────────────────────────────────────────────────────
@@ -114,7 +115,7 @@ test('the caller\'s environment reaches no process of the container, nor the cha
     // PID 1 is the watcher, started by a CLI holding the secret; then execs from such CLIs.
     const r = await withSecret('run', '-d', f.image, name, '--', 'perl', '-e', ENV_WATCHER, secret, '/tmp/env.report', '/tmp/env.stop');
     assert.is(r.code, 0, r.stderr);
-    const rec = JSON.parse(readFileSync(path.join(f.root, '.containers', name, 'state.json'), 'utf8')) as ContainerRecord;
+    const rec = JSON.parse(readFileSync(statePaths(f.root).record(name), 'utf8')) as ContainerRecord;
     // On the host: the monitor that outlives the CLI holds nothing of its environment.
     // (Only conductor's own launch tag, which stop's sweep looks for.)
     const monitorEnv = readFileSync(`/proc/${rec.monitor!.pid}/environ`, 'utf8');

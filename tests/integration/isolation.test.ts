@@ -12,6 +12,7 @@ import { DEFAULT_CAPBND, makeFixture, processesMentioning, rejectsWith, sleep, s
 import { uniqueName } from '../helpers/temp-root.ts';
 import { exec, inspect, ps, run, stop, type RunOptions } from '../../sdk/index.ts';
 import { type ContainerRecord } from '../helpers/internals.ts';
+import { statePaths } from '../helpers/state-paths.ts';
 
 const f = await makeFixture('iso');
 const root = f.root;
@@ -24,7 +25,7 @@ test.after(async () => {
   await f.cleanup();
 });
 
-const readState = (name: string) => JSON.parse(readFileSync(path.join(root, '.containers', name, 'state.json'), 'utf8')) as ContainerRecord;
+const readState = (name: string) => JSON.parse(readFileSync(statePaths(root).record(name), 'utf8')) as ContainerRecord;
 
 /**
  * Host devices the host itself can open (O_NONBLOCK, never a device whose open has effects), as

@@ -24,6 +24,7 @@ import { uniqueName } from '../helpers/temp-root.ts';
 import { hostMust as must } from '../helpers/host-cmd.ts';
 import { buildImage, exec, run, resolvePaths } from '../../sdk/index.ts';
 import { loadRecord, rootIdOf } from '../helpers/internals.ts';
+import { statePaths } from '../helpers/state-paths.ts';
 
 const f = await makeFixture('nsafe');
 const root = f.root;
@@ -145,7 +146,7 @@ test('host services: closed to containers via the gateway and the host address, 
   assert.is(await perl(A.name, TCP, sink.hostAddr, String(HTTP_PORT)), 'closed', 'container -> another host address');
   assert.is(await perl(B.name, TCP, gw, String(HTTP_PORT)), 'open', 'allowHost opens it via the gateway');
   assert.is(await perl(B.name, TCP, hostAddr, String(HTTP_PORT)), 'open', 'and via the host address');
-  assert.match(readFileSync(path.join(root, '.containers', A.name, 'resolv.conf'), 'utf8'), new RegExp(`^nameserver ${sink.hostAddr.replace(/\./g, '\\.')}$`, 'm'));
+  assert.match(readFileSync(path.join(statePaths(root).container(A.name), 'resolv.conf'), 'utf8'), new RegExp(`^nameserver ${sink.hostAddr.replace(/\./g, '\\.')}$`, 'm'));
   assert.is(await perl(A.name, UDP, sink.hostAddr, '53'), 'answered', 'DNS over UDP to the resolver its resolv.conf names');
   assert.is(await perl(A.name, TCP, sink.hostAddr, '53'), 'open', 'DNS over TCP');
   assert.is(await perl(A.name, UDP, sink.hostAddr, '5353'), 'silent', 'only port 53 of the resolver');

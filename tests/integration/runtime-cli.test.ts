@@ -3,11 +3,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { COMMANDS } from '../../scripts/cli/commands.ts';
 import { buildCli, cli, filesUnder, makeFixture, stopQuiet } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
 import { ps } from '../../sdk/index.ts';
+import { statePaths } from '../helpers/state-paths.ts';
 
 buildCli();
 const f = await makeFixture('cli');
@@ -15,7 +15,7 @@ const root = f.root;
 const env = f.env;
 const img = f.image;
 const c = (...args: string[]) => cli(env, args);
-const dirOf = (name: string) => path.join(root, '.containers', name);
+const dirOf = (name: string) => statePaths(root).container(name);
 
 test.after(async () => {
   await f.cleanup();
@@ -256,7 +256,7 @@ test('logs prints a detached container\'s output', async () => {
 });
 
 test('the state root is clean at the end', async () => {
-  assert.equal(filesUnder(path.join(root, '.containers')), []);
+  assert.equal(filesUnder(statePaths(root).containers), []);
 });
 
 test.run();

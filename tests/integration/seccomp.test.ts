@@ -10,6 +10,7 @@ import { cli, buildCli, makeFixture, rejectsWith, stopQuiet } from '../helpers/r
 import { uniqueName } from '../helpers/temp-root.ts';
 import { buildImage, exec, run, type RunOptions, silentLogger } from '../../sdk/index.ts';
 import { DISTRO_PROFILE, type ContainerRecord } from '../helpers/internals.ts';
+import { statePaths } from '../helpers/state-paths.ts';
 
 const f = await makeFixture('sec');
 const root = f.root;
@@ -47,7 +48,7 @@ print "unshare=", ($u == 0 ? "ok" : "failed: $err"), "\n";
 type Probe = Record<string, string>;
 const parse = (out: string): Probe => Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 
-const readRecord = (name: string) => JSON.parse(readFileSync(path.join(root, '.containers', name, 'state.json'), 'utf8')) as ContainerRecord;
+const readRecord = (name: string) => JSON.parse(readFileSync(statePaths(root).record(name), 'utf8')) as ContainerRecord;
 
 async function probeRunAndExec(label: string, opts: Partial<RunOptions>): Promise<{ run: Probe; exec: Probe }> {
   const name = uniqueName(label);
@@ -152,7 +153,7 @@ test('bad profiles are refused with one line naming the file, and nothing is cre
     ['badaction.json', '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_DENY"}]}', /unknown action "SCMP_ACT_DENY"/],
     ['badfield.json', '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"nmes":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}', /unknown field "nmes"/],
   ];
-  const before = readdirSync(path.join(root, '.containers'));
+  const before = readdirSync(statePaths(root).containers);
   for (const [base, text, why] of cases) {
     const file = path.join(scratch, base);
     writeFileSync(file, text);
@@ -163,14 +164,14 @@ test('bad profiles are refused with one line naming the file, and nothing is cre
     assert.match(err.message, why);
     assert.not.match(err.message, /\n/);
     assert.not.ok(existsSync(marker), `${base}: the command never ran`);
-    assert.not.ok(existsSync(path.join(root, '.containers', name)), `${base}: no container directory`);
+    assert.not.ok(existsSync(statePaths(root).container(name)), `${base}: no container directory`);
     // The CLI: exit 125, one line on stderr.
     const c = await cli(f.env, ['run', '--rm', '--security-opt', `seccomp=${file}`, f.image, uniqueName('scbadc'), '--', 'touch', marker]);
     assert.is(c.code, 125, c.stderr);
     assert.is(c.stderr.trim().split('\n').length, 1, c.stderr);
     assert.match(c.stderr, why);
   }
-  assert.equal(readdirSync(path.join(root, '.containers')), before);
+  assert.equal(readdirSync(statePaths(root).containers), before);
   const c = await cli(f.env, ['run', '--rm', '--security-opt', 'apparmor=x', f.image, uniqueName('scopt'), '--', 'true']);
   assert.is(c.code, 2, c.stderr);
   assert.match(c.stderr, /unsupported security option "apparmor=x"/);

@@ -12,6 +12,7 @@ import { openTerminal, shLine, sq } from '../helpers/terminal.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
 import { ps } from '../../sdk/index.ts';
 import { stateOf } from '../helpers/internals.ts';
+import { statePaths } from '../helpers/state-paths.ts';
 
 buildCli();
 const f = await makeFixture('tty');
@@ -167,8 +168,8 @@ test('the caller\'s terminal settings come back when an -it run is SIGKILLed by 
       // Freeze the CLI only once it has recorded the launch and let go of the container's lock: a
       // creator frozen mid-update would (rightly) make stop wait for it.
       await until('the run recorded as complete, its lock released', () => {
-        const rec = JSON.parse(readFileSync(path.join(root, '.containers', name, 'state.json'), 'utf8')) as { creating?: unknown };
-        return rec.creating === undefined && !existsSync(path.join(root, '.locks', `container-${name}.lock`));
+        const rec = JSON.parse(readFileSync(statePaths(root).record(name), 'utf8')) as { creating?: unknown };
+        return rec.creating === undefined && !existsSync(statePaths(root).containerLock(name));
       });
       process.kill(cliPid, 'SIGSTOP');
       if (how === 'stop') {
