@@ -5,7 +5,7 @@
 // - pure planners (see PURE) import no node:fs, node:child_process, sdk/host/ or sdk/state/, and never read
 //   process.env (they take env as a parameter);
 // - sdk/network/ and sdk/image/ never import sdk/container/;
-// - scripts/ and tests/integration/ import the SDK only through sdk/index.ts;
+// - scripts/, stacks/ and tests/integration/ import the SDK only through sdk/index.ts;
 // - no sdk module exits the process or writes to stdout (that is scripts/'s job).
 // Prints one line when all is well.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -53,7 +53,7 @@ function scan(file) {
 const problems = [];
 /** Pure planners: data in, data out. Matched on the path below sdk/. */
 const PURE =
-  /(^|\/)(names|plan|read-back|[a-z-]+-plan|parse|layout|pool|ports|firewall|describe|conductorfile[a-z-]*|copy-rules|substitution|image-config|stop-signal|device-rules|capabilities|seccomp\/rules|seccomp\/docker-gates)\.ts$/;
+  /(^|\/)(names|plan|read-back|stack\/(define|order|env-template|kube-objects|render-kube|render-podman|yaml)|[a-z-]+-plan|parse|layout|pool|ports|firewall|describe|conductorfile[a-z-]*|copy-rules|substitution|image-config|stop-signal|device-rules|capabilities|seccomp\/rules|seccomp\/docker-gates)\.ts$/;
 const FORBIDDEN_IN_PURE = new Set(['node:fs', 'fs', 'node:fs/promises', 'node:child_process', 'child_process']);
 const PACKAGE_ONLY = { zx: 'sdk/host/sh.ts', chalk: 'sdk/log.ts', globby: 'sdk/image/copy-stage.ts' };
 const inSdk = (p) => path.relative(sdk, p).split(path.sep).join('/');
@@ -108,7 +108,11 @@ for (const file of [...sdkFiles, ...scriptFiles]) {
 // Outside the SDK, scripts and integration tests see only its public surface.
 const index = path.join(sdk, 'index.ts');
 // scripts/gen-*.ts are maintainer tools that regenerate the SDK's data files from its internals.
-for (const file of [...scriptFiles.filter((f) => !/\/gen-[^/]+$/.test(f)), ...tsFiles(path.join(root, 'tests', 'integration'))]) {
+for (const file of [
+  ...scriptFiles.filter((f) => !/\/gen-[^/]+$/.test(f)),
+  ...tsFiles(path.join(root, 'tests', 'integration')),
+  ...tsFiles(path.join(root, 'stacks')),
+]) {
   for (const imp of scan(file).imports) {
     if (!imp.spec.startsWith('.')) continue;
     const target = path.resolve(path.dirname(file), imp.spec);

@@ -27,3 +27,7 @@ export { ConductorError, CommandError, BuildError, isConductorError, type ErrorC
 export { createLogger, silentLogger, colorize, loadColors, type Logger } from './log.ts';
 export { resolvePaths, type CommonOptions, type Paths } from './config.ts';
 export type { ContainerInfo, ExecResult, ImageConfig, ImageInfo, PortMapping, ResourceLimits, SecurityOptions, SeccompOption } from './types.ts';
+export { defineStack } from './stack/define.ts';
+export { renderKubernetes, type KubeRenderOptions } from './stack/render-kube.ts';
+export { renderPodmanKube } from './stack/render-podman.ts';
+export type { Stack, StackDefinition, ServiceDefinition, Service, Healthcheck, StackMount, DependencyCondition, RestartPolicy } from './stack/types.ts';
