@@ -24,6 +24,18 @@ logs:
     @echo "--- es-cont"; node dist/conductor.mjs logs es-cont || true
     @echo "--- cs-cont"; node dist/conductor.mjs logs cs-cont || true
 
+# Bring a stack up (default: the demo as a stack, stacks/demo.ts); a second run changes nothing
+stack-up file="stacks/demo.ts":
+    tsx scripts/stack.ts up {{file}}
+
+# Take a stack down (named volumes stay)
+stack-down file="stacks/demo.ts":
+    tsx scripts/stack.ts down {{file}}
+
+# Print a stack's Kubernetes manifests: just kube [FILE] [--registry HOST:PORT]
+kube file="stacks/demo.ts" *args="":
+    tsx scripts/stack.ts kube {{file}} {{args}}
+
 # Build an image: just build NAME FILE
 build name file="Conductorfile":
     node dist/conductor.mjs build {{name}} {{file}}

@@ -31,3 +31,4 @@ export { defineStack } from './stack/define.ts';
 export { renderKubernetes, type KubeRenderOptions } from './stack/render-kube.ts';
 export { renderPodmanKube } from './stack/render-podman.ts';
 export type { Stack, StackDefinition, ServiceDefinition, Service, Healthcheck, StackMount, DependencyCondition, RestartPolicy } from './stack/types.ts';
+export { up, down, status, type UpOptions, type UpResult, type DownOptions, type ServiceStatus } from './stack/up.ts';

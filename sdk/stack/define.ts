@@ -13,7 +13,8 @@ const MOUNT_TYPES = new Set(['volume', 'bind', 'tmpfs']);
 /**
  * Validates a stack and fills in every default; the result is what `up`, `down` and the renderers take.
  * Refuses, with the stack and service named: invalid names, a service with neither image nor build,
- * unknown services in `peers`, `dependsOn` or `{{...}}` env references, a dependency cycle, two
+ * unknown services in `peers`, `dependsOn` or `{{...}}` env references (which also order the start), a
+ * dependency cycle, two
  * services (or replicas) on one host port, a `healthy` dependency on a service without a healthcheck.
  *
  * @example
@@ -43,7 +44,9 @@ export function defineStack(def: StackDefinition): Stack {
   const services: Record<string, Service> = {};
   for (const [name, svc] of entries) services[name] = service(stack, name, svc, known, peers.get(name)!);
   checkAcrossServices(stack, Object.values(services));
-  const levels = startLevels(stack, Object.fromEntries(Object.values(services).map((s) => [s.name, Object.keys(s.dependsOn)])));
+  // A service whose env names a peer starts after it: the env carries the peer's address.
+  const deps = Object.values(services).map((s) => [s.name, [...new Set([...Object.keys(s.dependsOn), ...Object.values(s.env).flatMap(envReferences)])]]);
+  const levels = startLevels(stack, Object.fromEntries(deps));
   return { name: stack, services, levels };
 }
 

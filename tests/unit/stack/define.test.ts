@@ -84,6 +84,11 @@ test('names, missing images, healthy without a healthcheck, bad mounts and limit
   refuses({ name: 's', services: { a: { image: 'x', replicas: 0 } } }, /replicas 0/);
 });
 
+test('a service whose env names a peer starts after it', () => {
+  const s = defineStack({ name: 's', services: { web: { image: 'w', peers: ['db'], env: { DB: '{{db}}:5432' } }, db: { image: 'd' } } });
+  assert.equal(s.levels, [['db'], ['web']]);
+});
+
 test('resolveEnv replaces each {{service}} and leaves the rest', () => {
   assert.equal(resolveEnv({ A: 'http://{{db}}:5432/{{db}}', B: 'plain {{ not }}' }, (s) => `<${s}>`), { A: 'http://<db>:5432/<db>', B: 'plain {{ not }}' });
 });

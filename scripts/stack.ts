@@ -1,0 +1,70 @@
+/**
+ * Stacks from the command line, run through tsx:
+ *   npx tsx scripts/stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [--registry R]
+ * The stack file's default export is a `defineStack(...)` result (see stacks/demo.ts).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createLogger, down, isConductorError, logs, renderKubernetes, renderPodmanKube, status, up, type Stack } from '../sdk/index.ts';
+
+const USAGE = 'usage: stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [--registry HOST[:PORT]]';
+const [verb, file, ...rest] = process.argv.slice(2);
+const log = createLogger();
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`stack: ${message}\n`);
+  process.exit(code);
+}
+
+async function load(f: string): Promise<Stack> {
+  if (!existsSync(f)) fail(`stack file ${f} not found (give the path of a .ts file whose default export is defineStack(...))`);
+  const mod = (await import(pathToFileURL(path.resolve(f)).href)) as { default?: Stack };
+  const s = mod.default;
+  if (!s || typeof s !== 'object' || !Array.isArray(s.levels)) fail(`${f} has no default export made by defineStack(...)`);
+  return s;
+}
+
+if (!verb || !file || !['up', 'down', 'ps', 'logs', 'kube', 'podman-kube'].includes(verb)) fail(USAGE);
+try {
+  const stack = await load(file);
+  const flag = (name: string) => {
+    const i = rest.indexOf(name);
+    return i >= 0 ? (rest[i + 1] ?? fail(`${name} needs a value`)) : undefined;
+  };
+  switch (verb) {
+    case 'up': {
+      const r = await up(stack, { log, build: rest.includes('--build') });
+      process.stdout.write(`${stack.name}: started ${r.started.join(', ') || 'nothing'}${r.unchanged.length ? `; unchanged ${r.unchanged.join(', ')}` : ''}\n`);
+      break;
+    }
+    case 'down':
+      process.stdout.write(`${stack.name}: stopped ${(await down(stack, { log })).join(', ') || 'nothing'}\n`);
+      break;
+    case 'ps':
+      for (const s of await status(stack)) {
+        const ports = s.ports.map((p) => `${p.host}->${p.container}`).join(',');
+        process.stdout.write(`${s.service.padEnd(20)} ${s.container.padEnd(28)} ${s.status.padEnd(8)} ${(s.ip ?? '-').padEnd(15)} ${ports}\n`);
+      }
+      break;
+    case 'logs':
+      for (const s of Object.values(stack.services)) {
+        for (const c of s.containerNames) {
+          const text = await logs(c).catch(() => '');
+          for (const line of text.split('\n').filter(Boolean)) process.stdout.write(`${s.name} | ${line}\n`);
+        }
+      }
+      break;
+    case 'kube': {
+      const registry = flag('--registry');
+      process.stdout.write(renderKubernetes(stack, registry ? { registry } : {}));
+      break;
+    }
+    case 'podman-kube':
+      process.stdout.write(renderPodmanKube(stack));
+      break;
+  }
+} catch (e) {
+  process.stderr.write(`stack: ${(e as Error).message}\n`);
+  process.exit(isConductorError(e) ? 125 : 1);
+}
