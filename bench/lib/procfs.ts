@@ -58,3 +58,12 @@ export function memOf(pid: number): Mem {
 export function sumMem(pids: number[]): Mem {
   return pids.map(memOf).reduce((a, b) => ({ rss: a.rss + b.rss, pss: a.pss + b.pss }), { rss: 0, pss: 0 });
 }
+
+/** The per-container processes: the monitor's process group (from the container init's pgid), minus the container's own init. */
+export function monitorMem(initPid: number): { mem: Mem; comms: string[] } {
+  const procs = allProcs();
+  const init = stat(initPid);
+  if (!init) throw new Error(`container init ${initPid} is gone`);
+  const own = tree(init.pgid, new Set([initPid]), procs);
+  return { mem: sumMem(own.map((p) => p.pid)), comms: own.map((p) => p.comm) };
+}
