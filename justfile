@@ -48,9 +48,9 @@ test:
 check:
     npm run check
 
-# Benchmarks against podman, crun and the raw floor; writes BENCHMARKS.md
-bench:
-    tsx bench/run.ts
+# Benchmarks against podman, runc and the raw floor; writes BENCHMARKS.md (just bench GROUP...: only those, to bench/last-run.md)
+bench *groups:
+    tsx bench/run.ts {{groups}}
 
 # Stop every container, remove images, layers and the cached bases
 clean:

@@ -58,3 +58,17 @@ export function memOf(pid: number): Mem {
 export function sumMem(pids: number[]): Mem {
   return pids.map(memOf).reduce((a, b) => ({ rss: a.rss + b.rss, pss: a.pss + b.pss }), { rss: 0, pss: 0 });
 }
+
+/**
+ * The per-container processes: the monitor (the container init's parent) and its other descendants,
+ * minus the container's init and what runs under it. The init has its own session (conductor-init
+ * calls setsid), so its process group says nothing about the monitor.
+ */
+export function monitorMem(initPid: number): { mem: Mem; comms: string[] } {
+  const procs = allProcs();
+  const init = stat(initPid);
+  if (!init) throw new Error(`container init ${initPid} is gone`);
+  if (init.ppid <= 1) throw new Error(`container init ${initPid} has no monitor (its parent is ${init.ppid})`);
+  const own = tree(init.ppid, new Set([initPid]), procs);
+  return { mem: sumMem(own.map((p) => p.pid)), comms: own.map((p) => p.comm) };
+}
