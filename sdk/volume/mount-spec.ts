@@ -135,7 +135,7 @@ export function validateMount(m: Mount): Mount {
   } else if (!isValidName(source)) {
     throw new ConductorError('INVALID_NAME', `invalid volume name ${JSON.stringify(source)}`, { hint: 'use 1-63 characters from [a-zA-Z0-9_.-], starting with a letter or digit' });
   }
-  return { type: m.type, source: m.type === 'bind' ? path.posix.normalize(source) : source, target, readonly: Boolean(m.readonly), ...(options.length ? { options } : {}) };
+  return { type: m.type, source: m.type === 'bind' ? path.posix.normalize(source).replace(/(.)\/$/, '$1') : source, target, readonly: Boolean(m.readonly), ...(options.length ? { options } : {}) };
 }
 
 /** Every mount valid, and no two on the same target (Docker: "Duplicate mount point"). */
