@@ -11,6 +11,7 @@
  *                  [--unprivileged-ping] [--privileged] [--workdir DIR [--mkdir-workdir]]
  *                  [--env K=V]... [--cap-add CAP]... [--cap-drop CAP]...
  *                  [--console-socket FD] [--seccomp-fd N]
+ *                  [--mount bind|tmpfs SRC DST FLAGS]... [--read-only]   (mounts.c)
  *                  -- CMD [ARG]...
  *
  * It always runs from a sealed memfd copy of itself (sealed-exe.c), started with an empty
@@ -40,6 +41,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "mounts.h"
 #include "rootfs.h"
 #include "sealed-exe.h"
 #include "seccomp-load.h"
@@ -297,6 +299,7 @@ int main(int argc, char **argv) {
   int cgroup_fds[MAX_LIST], ncg = 0, nenv = 0, privileged = 0, mkdir_wd = 0, ready_fd = -1, wait_fd = -1;
   int mountproc = 0, pdeathsig = 0, cgroupns = 0, ping = 0, console_sock = -1;
   struct rootfs_spec fs = { 0 };
+  static struct mounts_spec user_mounts;
   const char *hostname = NULL, *rootfs = NULL, *workdir = NULL, *env[MAX_LIST];
   uint64_t cap_add = 0, cap_drop = 0, caps;
   char **cmd = NULL;
@@ -310,6 +313,7 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--pdeathsig") == 0) { pdeathsig = 1; continue; }
     if (strcmp(a, "--cgroupns") == 0) { cgroupns = 1; continue; }
     if (strcmp(a, "--unprivileged-ping") == 0) { ping = 1; continue; }
+    if (mounts_parse_arg(&user_mounts, argc, argv, &i)) continue;
     if (!v) usage("missing value for option");
     i++;
     if (strcmp(a, "--cgroup-fd") == 0) {
@@ -392,6 +396,7 @@ int main(int argc, char **argv) {
     if (fs.lower) {
       fs.root = rootfs;
       setup_rootfs(&fs);
+      setup_mounts(&user_mounts, rootfs);
     }
     if (mountproc) mount_proc(rootfs);
     if (!privileged) mask_paths(rootfs);

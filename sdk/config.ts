@@ -10,6 +10,8 @@ export interface Paths {
   layers: string;
   images: string;
   containers: string;
+  /** Named volumes: NAME/_data (never touched by stop, rmi or rmcache). */
+  volumes: string;
   locks: string;
   tmp: string;
 }
@@ -37,6 +39,7 @@ export function resolvePaths(root?: string, env: NodeJS.ProcessEnv = process.env
     layers: path.join(r, '.layers'),
     images: path.join(r, '.images'),
     containers: path.join(r, '.containers'),
+    volumes: path.join(r, '.volumes'),
     locks: path.join(r, '.locks'),
     tmp: path.join(r, '.tmp'),
   };

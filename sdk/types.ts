@@ -132,6 +132,34 @@ export interface ContainerRecord {
   /** Host changes to undo on stop, in the order they were made. */
   undo: UndoStep[];
   security: SecurityOptions;
+  /** Bind, volume and tmpfs mounts, as resolved at run (bind sources absolute and real). */
+  mounts?: Mount[];
+  /** The root filesystem is mounted read-only (`--read-only`). */
+  readOnly?: boolean;
+}
+
+/**
+ * One mount into a container (Docker's --mount). bind: `source` is an absolute host path; volume:
+ * `source` is a volume name (created on first use); tmpfs: no source, `options` are tmpfs options
+ * (`size=64m`, `mode=1777`). Every mount is nosuid,nodev; `options` may add `noexec` (all types)
+ * or `nocopy` (volume: no copy-up of the image's content).
+ */
+export interface Mount {
+  type: 'bind' | 'volume' | 'tmpfs';
+  source?: string;
+  target: string;
+  readonly?: boolean;
+  options?: string[];
+}
+
+/** A named volume: a plain directory under the state root (.volumes/NAME/_data). */
+export interface VolumeInfo {
+  name: string;
+  /** The host directory mounted into containers. */
+  mountpoint: string;
+  createdAt: string;
+  /** Containers whose records mount it. */
+  usedBy: string[];
 }
 
 export interface SecurityOptions {

@@ -2,6 +2,7 @@
 import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
 import { ago, bytes, showCommand, table } from './format.ts';
+import { CP_COMMAND, MOUNT_OPTIONS, mountsOf, VOLUME_COMMAND } from './volume-commands.ts';
 
 export interface Io {
   out(s: string): void;
@@ -63,6 +64,7 @@ const RUN_OPTIONS: OptionSpec[] = [
   { long: 'cap-drop', value: true, repeat: true, metavar: 'CAP', help: 'drop a capability' },
   { long: 'privileged', help: 'keep every capability, no /proc masking, no seccomp (unsafe)' },
   { long: 'security-opt', value: true, repeat: true, metavar: 'OPT', help: 'seccomp=unconfined, seccomp=default, or seccomp=FILE.json (a profile in Docker\'s format)' },
+  ...MOUNT_OPTIONS,
 ];
 
 /** Docker's --security-opt, the seccomp part; the last one wins, as in Docker. */
@@ -94,6 +96,8 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
     tty: flag(o, 'tty'),
     network,
     limits: limitsOf(o),
+    mounts: mountsOf(o),
+    readOnly: flag(o, 'read-only'),
     security: { privileged: flag(o, 'privileged'), capAdd: list(o, 'cap-add'), capDrop: list(o, 'cap-drop'), seccomp: seccompOf(list(o, 'security-opt')) },
     log: io.log,
   });
@@ -337,4 +341,6 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  volume: VOLUME_COMMAND,
+  cp: CP_COMMAND,
 };

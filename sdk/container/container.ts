@@ -10,7 +10,10 @@ import { validateName } from '../names.ts';
 import { runContainer, type RunOptions } from './run.ts';
 import { containerPaths, infoOf, listRecords, requireRecord } from '../state/containers.ts';
 import { containerExists, removeContainer, type StopResult } from './stop.ts';
-import type { ContainerInfo, ContainerRecord, ExecResult } from '../types.ts';
+import type { ContainerInfo, ContainerRecord, ExecResult, Mount } from '../types.ts';
+import { copyFrom, copyTo, type CopyOptions } from '../volume/copy.ts';
+import { volumeData } from '../state/volumes.ts';
+import type { Readable as ReadableStream, Writable } from 'node:stream';
 
 /** A container started by `run`. */
 export interface Container {
@@ -32,6 +35,10 @@ export interface Container {
   logStream(): Readable;
   /** Resolve when the log matches; reject after timeoutMs (default 10 s). */
   waitForLog(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
+  /** `cp SRC container:DST` (a host path or a tar stream). */
+  copyTo(src: string | ReadableStream, dst: string, opts?: CopyOptions): Promise<void>;
+  /** `cp container:SRC DST` (a host path or a Writable for the tar stream). */
+  copyFrom(src: string, dst: string | Writable, opts?: CopyOptions): Promise<void>;
 }
 
 function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<Container>): Container {
@@ -49,6 +56,8 @@ function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<C
     logs: () => logs(rec.name, common),
     logStream: () => logStream(rec.name, common),
     waitForLog: (pattern, timeoutMs) => waitForLog(rec.name, pattern, { ...common, timeoutMs }),
+    copyTo: (src, dst, opts) => copyTo(rec.name, src, dst, { ...common, ...opts }),
+    copyFrom: (src, dst, opts) => copyFrom(rec.name, src, dst, { ...common, ...opts }),
   };
 }
 
@@ -127,6 +136,9 @@ export interface InspectInfo extends ContainerInfo {
   finishedAt: string | null;
   /** The detached container's log file (what `logs` prints). */
   logPath: string;
+  /** Its mounts; `hostPath` is the host directory of a bind or volume. */
+  mounts: Array<Mount & { hostPath?: string }>;
+  readOnly: boolean;
 }
 
 /**
@@ -150,6 +162,8 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
     oomKilled: oomKilled(rec.cgroups),
     finishedAt: rec.finishedAt ?? null,
     logPath: containerPaths(paths, name).log,
+    mounts: (rec.mounts ?? []).map((m) => (m.type === 'tmpfs' ? m : { ...m, hostPath: m.type === 'volume' ? volumeData(paths, m.source!) : m.source! })),
+    readOnly: Boolean(rec.readOnly),
   };
 }
 

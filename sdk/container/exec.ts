@@ -6,7 +6,7 @@
  */
 import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { connectTerminal } from '../launch/attach.ts';
 import { INIT_HELPER, LAUNCH_TOOLS, LOG_MAX_BYTES, MONITOR, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
@@ -36,6 +36,8 @@ export interface ExecOptions extends CommonOptions {
   stdio?: 'collect' | 'inherit';
   /** Bytes or a stream fed to the command's stdin ('collect' mode). */
   input?: string | Uint8Array | Readable;
+  /** 'collect' mode: stream stdout here (ended with it) instead of returning it (binary output: `cp`). */
+  stdout?: Writable;
 }
 
 /**
@@ -115,7 +117,8 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     const err: Buffer[] = [];
     const release = plan ? connectTerminal(child, plan) : () => {};
     if (mode === 'collect') {
-      child.stdout!.on('data', (c: Buffer) => out.push(c));
+      if (opts.stdout) child.stdout!.pipe(opts.stdout);
+      else child.stdout!.on('data', (c: Buffer) => out.push(c));
       child.stderr!.on('data', (c: Buffer) => err.push(c));
       child.stdin!.on('error', () => {});
       const input = opts.input;

@@ -21,7 +21,10 @@ import { containerPaths, createRecordDir, saveRecord, updateRecord } from '../st
 import { forwardSignals, refOf, signalRef } from '../host/proc.ts';
 import { removeContainer } from './stop.ts';
 import { openFilter, pinFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
-import type { ContainerRecord, ImageInfo, PortMapping, ResourceLimits, SecurityOptions } from '../types.ts';
+import type { ContainerRecord, ImageInfo, Mount, PortMapping, ResourceLimits, SecurityOptions } from '../types.ts';
+import { planMounts, resolveMounts } from '../volume/resolve-mounts.ts';
+import { ensureVolumes } from '../volume/volumes.ts';
+import { mountArgs } from '../launch/mount-plan.ts';
 
 export interface RunOptions extends CommonOptions {
   /** Default: /bin/bash, as the seed. */
@@ -43,6 +46,10 @@ export interface RunOptions extends CommonOptions {
   network?: { internet?: boolean; expose?: PortMapping[]; allowHost?: number[] };
   limits?: ResourceLimits;
   security?: Partial<SecurityOptions>;
+  /** Bind mounts, named volumes (created on first use) and tmpfs mounts (sdk/volume/mount-spec.ts). */
+  mounts?: Mount[];
+  /** Mount the root filesystem read-only (`--read-only`); mounts keep their own mode. */
+  readOnly?: boolean;
 }
 
 export interface RunResult {
@@ -75,6 +82,7 @@ async function createRecord(paths: Paths, image: string, rec: Omit<ContainerReco
     const missing = img.layers.find((id) => !existsSync(layerDir(paths, id)));
     if (missing) throw new ConductorError('IMAGE_NOT_FOUND', `layer ${missing.slice(0, 12)} of image "${image}" is missing`, { hint: `rebuild it: conductor build ${image}` });
     const record: ContainerRecord = { ...rec, layers: img.layers, base: img.base };
+    ensureVolumes(paths, record.mounts ?? []);
     createRecordDir(paths, record);
     return { record, img, base };
   });
@@ -107,6 +115,8 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     cgroups: [],
     undo: [],
     security: { ...DEFAULT_SECURITY, ...opts.security },
+    mounts: resolveMounts(paths, opts.mounts ?? []),
+    readOnly: Boolean(opts.readOnly),
   };
   draft.security.seccomp = seccompChoice(draft.security);
   if (!draft.workdir.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `workdir "${draft.workdir}" must be an absolute path`);
@@ -147,6 +157,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
       cgroupNamespace: existsSync('/proc/self/ns/cgroup'),
       waitForGo: Boolean(opts.network),
       launchTag,
+      mounts: mountArgs(planMounts(paths, rec.mounts ?? []), Boolean(rec.readOnly)),
     };
     const beforeStart: BeforeStart | undefined = opts.network
       ? async (init) => {

@@ -49,6 +49,8 @@ export interface LaunchSpec {
    * (with `log`), the monitor makes the pair and copies the pty into the log.
    */
   consoleSocket?: number;
+  /** The helper's --mount/--read-only arguments (mount-plan.ts), after the overlay's. */
+  mounts?: string[];
   /** Put in the launch's environment as CONDUCTOR_LAUNCH (see CreatingMark): not the container's. */
   launchTag?: string;
 }
@@ -67,6 +69,7 @@ export function initArgs(spec: LaunchSpec, mode: 'run' | 'exec'): string[] {
     a.push('--overlay-lower', lowerdirOption(spec.lowerdirs), '--overlay-upper', spec.upper, '--overlay-work', spec.work);
     const binds: Array<[string, string]> = [[spec.hosts, 'etc/hosts'], [spec.hostnameFile, 'etc/hostname'], [spec.resolv, 'etc/resolv.conf']];
     for (const [src, dst] of binds) if (src) a.push('--bind-file', `${src}:${dst}`);
+    a.push(...(spec.mounts ?? []));
   }
   if (mode === 'run' && spec.diesWithCaller) a.push('--pdeathsig');
   // Made after joining the cgroups, so the container sees them as "/"; exec enters it instead.

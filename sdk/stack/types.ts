@@ -1,4 +1,4 @@
-import type { ResourceLimits } from '../types.ts';
+import type { Mount, ResourceLimits } from '../types.ts';
 
 /** How a service's container checks its own health (Docker's HEALTHCHECK, Kubernetes' probes). */
 export interface Healthcheck {
@@ -8,15 +8,6 @@ export interface Healthcheck {
   timeoutMs?: number;
   retries?: number;
   startPeriodMs?: number;
-}
-
-/** A mount of a service: a named volume, a host directory, or a tmpfs. */
-export interface StackMount {
-  type: 'volume' | 'bind' | 'tmpfs';
-  /** Volume name or host path; none for tmpfs. */
-  source?: string;
-  target: string;
-  readonly?: boolean;
 }
 
 export type DependencyCondition = 'started' | 'healthy';
@@ -39,7 +30,7 @@ export interface ServiceDefinition {
   expose?: number[];
   internet?: boolean;
   peers?: string[];
-  mounts?: StackMount[];
+  mounts?: Mount[];
   limits?: { memory?: string | number; cpus?: number; pids?: number };
   healthcheck?: Healthcheck;
   dependsOn?: Record<string, DependencyCondition>;
@@ -67,7 +58,7 @@ export interface Service {
   internet: boolean;
   /** Both directions: a service lists every service it is peered with. */
   peers: string[];
-  mounts: StackMount[];
+  mounts: Mount[];
   limits: ResourceLimits;
   healthcheck?: Healthcheck;
   dependsOn: Record<string, DependencyCondition>;

@@ -71,6 +71,7 @@ export async function up(stack: Stack, opts: UpOptions = {}): Promise<UpResult> 
                   env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
                   network: { internet: svc.internet, expose: svc.ports },
                   limits: svc.limits,
+                  mounts: svc.mounts,
                 }),
               );
               started.push(c);

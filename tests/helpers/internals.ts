@@ -3,7 +3,7 @@
  * interface names, process probes). Integration tests import the SDK through sdk/index.ts and reach
  * internals only through this file, so what they depend on beyond the public surface is listed in one place.
  */
-export { DEVICES_HELPER } from '../../sdk/config.ts';
+export { DEVICES_HELPER, PACKAGE_ROOT } from '../../sdk/config.ts';
 export { childrenOf, isAlive, refOf, stateOf } from '../../sdk/host/proc.ts';
 export { cgroupId, cgroupPids, closeFds, createCgroups, detectLayout, killCgroup, oomKilled, openProcsFds, readLimits, removeCgroups } from '../../sdk/limits/cgroupfs.ts';
 export { DEFAULT_DEVICE_RULES, deviceRuleString } from '../../sdk/limits/device-rules.ts';
@@ -14,3 +14,4 @@ export { DISTRO_PROFILE } from '../../sdk/security/seccomp/filter.ts';
 export { containerPaths, loadRecord, saveRecord } from '../../sdk/state/containers.ts';
 export { withLock } from '../../sdk/state/lock.ts';
 export { type ContainerRecord, type ProcessRef } from '../../sdk/types.ts';
+export { entryHeader } from '../../sdk/volume/tar-write.ts';
