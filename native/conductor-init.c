@@ -9,7 +9,7 @@
  *
  *   conductor-init [--cgroup-fd N]... [--cgroupns] [--hostname NAME] [--rootfs DIR]
  *                  [--unprivileged-ping] [--privileged] [--workdir DIR [--mkdir-workdir]]
- *                  [--env K=V]... [--cap-add CAP]... [--cap-drop CAP]...
+ *                  [--env K=V]... [--user NAME|UID[:GROUP|GID]] [--cap-add CAP]... [--cap-drop CAP]...
  *                  [--console-socket FD] [--seccomp-fd N]
  *                  [--mount bind|tmpfs SRC DST FLAGS]... [--read-only]   (mounts.c)
  *                  -- CMD [ARG]...
@@ -45,6 +45,7 @@
 #include "rootfs.h"
 #include "sealed-exe.h"
 #include "seccomp-load.h"
+#include "user.h"
 
 #define MAX_LIST 64
 
@@ -103,14 +104,17 @@ static int last_cap(void) {
 }
 
 /*
- * Bounding set, ambient set, then capset(): order matters, PR_CAPBSET_DROP
- * needs CAP_SETPCAP in the effective set, which capset() may remove.
+ * Bounding set and ambient set (drop_bounding), then capset() (apply_caps): order matters,
+ * PR_CAPBSET_DROP needs CAP_SETPCAP in the effective set, which capset() may remove, and a USER
+ * switch in between clears the effective set (runc's finalizeNamespace order: bounding set,
+ * keep-caps + setuid, capset).
  * The inheritable set stays empty (CVE-2022-24769): with it, a non-root process
  * in the container would gain those capabilities by executing a file that has
  * them as inheritable file capabilities. Root keeps its set across execve
- * through the bounding set alone.
+ * through the bounding set alone; a non-root USER keeps none (execve clears them).
+ * Returns the set that can actually be kept.
  */
-static void set_caps(uint64_t keep) {
+static uint64_t drop_bounding(uint64_t keep) {
   struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
   struct __user_cap_data_struct data[2];
   if (syscall(SYS_capget, &hdr, data) < 0) die("capget");
@@ -123,6 +127,12 @@ static void set_caps(uint64_t keep) {
       die("prctl(PR_CAPBSET_DROP)");
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     die("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+  return keep;
+}
+
+static void apply_caps(uint64_t keep) {
+  struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct data[2];
   for (int i = 0; i < 2; i++) {
     data[i].effective = data[i].permitted = (uint32_t)(keep >> (32 * i));
     data[i].inheritable = 0;
@@ -300,7 +310,7 @@ int main(int argc, char **argv) {
   int mountproc = 0, pdeathsig = 0, cgroupns = 0, ping = 0, console_sock = -1;
   struct rootfs_spec fs = { 0 };
   static struct mounts_spec user_mounts;
-  const char *hostname = NULL, *rootfs = NULL, *workdir = NULL, *env[MAX_LIST];
+  const char *hostname = NULL, *rootfs = NULL, *workdir = NULL, *user = NULL, *env[MAX_LIST];
   uint64_t cap_add = 0, cap_drop = 0, caps;
   char **cmd = NULL;
 
@@ -335,6 +345,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--hostname") == 0) hostname = v;
     else if (strcmp(a, "--rootfs") == 0) rootfs = v;
     else if (strcmp(a, "--workdir") == 0) workdir = v;
+    else if (strcmp(a, "--user") == 0) user = v;
     else if (strcmp(a, "--env") == 0) {
       if (!strchr(v, '=') || nenv == MAX_LIST) usage("bad --env (want K=V)");
       env[nenv++] = v;
@@ -351,7 +362,7 @@ int main(int argc, char **argv) {
   else caps = (default_caps & ~cap_drop) | cap_add;
 
   /* 1. Not dumpable while we hold more than the container may: with capabilities dropped (step
-   * 14) a dumpable process is open to container root through /proc/PID/{fd,environ,mem} and
+   * 15) a dumpable process is open to container root through /proc/PID/{fd,environ,mem} and
    * ptrace. execve of the command makes it dumpable again, with nothing of ours left in it. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die("prctl(PR_SET_DUMPABLE)");
   /* 2. A session of our own, hence no controlling terminal: the command cannot open /dev/tty,
@@ -419,26 +430,37 @@ int main(int argc, char **argv) {
    * leaves the host cwd) makes getcwd() fail; never exec from there. */
   char cwd[4096];
   if ((!getcwd(cwd, sizeof cwd) || cwd[0] != '/') && chdir("/") < 0) die("chdir(/)");
-  /* 13. Environment: exactly what the caller passed, nothing from the host. */
+  /* 13. USER, resolved in the container's own /etc/passwd and /etc/group (we are inside its root
+   * now, with every host fd closed), before anything is dropped: a bad name fails here, 125. */
+  struct exec_user u;
+  if (user) resolve_user(user, &u);
+  /* 14. Environment: exactly what the caller passed, nothing from the host; HOME from passwd
+   * when the caller set none (Docker's rule for USER). */
   if (clearenv() != 0) die("clearenv");
   if (nenv == 0) env[nenv++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   for (int i = 0; i < nenv; i++)
     if (putenv((char *)env[i]) != 0) die("putenv");
-  /* 14. Capabilities and no_new_privs last: earlier steps need CAP_SYS_ADMIN. Every host fd is
-   * closed by now (step 11), so nothing of the host is left to reach once we are no more
-   * privileged than the container. */
+  if (user && !getenv("HOME") && setenv("HOME", u.home, 1) != 0) die("setenv(HOME)");
+  /* 15. Capabilities, the user and no_new_privs last: earlier steps need CAP_SYS_ADMIN. Every host
+   * fd is closed by now (step 11), so nothing of the host is left to reach once we are no more
+   * privileged than the container. The bounding set is cut while we still hold CAP_SETPCAP; the
+   * uid/gid/groups switch needs CAP_SETUID/CAP_SETGID, so it comes before capset (which may drop
+   * them); no_new_privs then keeps setuid binaries and file capabilities from raising a non-root
+   * user back up. */
+  if (!privileged) caps = drop_bounding(caps);
+  if (user) switch_user(&u);
   if (!privileged) {
-    set_caps(caps);
+    apply_caps(caps);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die("prctl(PR_SET_NO_NEW_PRIVS)");
   }
-  /* 15. Tell the caller the command is about to run. A command that cannot be found fails
+  /* 16. Tell the caller the command is about to run. A command that cannot be found fails
    * before that (127), so `run -d` can report it instead of a container that dies at once.
    * The ready fd is close-on-exec: the command never sees it. */
   if (ready_fd >= 0) {
     if (!resolvable(cmd[0])) exec_failed(cmd[0], ENOENT);
     if (write(ready_fd, "R", 1) != 1) die("write ready fd");
   }
-  /* 9. Every syscall from here on is filtered, so nothing of ours may follow but the exec. */
+  /* 17. Every syscall from here on is filtered, so nothing of ours may follow but the exec. */
   seccomp_install_filter();
   execvp(cmd[0], cmd);
   return exec_failed(cmd[0], errno);

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addNetwork, buildImage, ConductorError, createLogger, exec, logs, peer, run, stop } from '../sdk/index.ts';
+import { addNetwork, buildImage, ConductorError, createLogger, exec, inspectImage, logs, peer, run, stop } from '../sdk/index.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = createLogger();
@@ -20,7 +20,8 @@ const CS = option('--cs-name', 'CS_NAME', 'cs-cont');
 const PORT = Number(option('--port', 'HOST_PORT', '3000'));
 const created: string[] = [];
 // The containers' PID 1 only holds the namespaces; the services are exec'd into them (as the seed
-// does). It ends at once on SIGTERM, so stop never has to wait for its SIGKILL timeout.
+// does), once their networks exist. It ends at once on SIGTERM, so stop never has to wait for its
+// SIGKILL timeout. (`conductor run -d counter-service c` alone would start the service instead.)
 const HOLDER = ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep infinity & wait'];
 
 async function step<T>(n: number, title: string, fn: () => Promise<T>): Promise<T> {
@@ -67,13 +68,12 @@ await step(4, `peer ${ES} and ${CS}`, () => peer(ES, CS, { log }));
 // 5. The counter's address, from what addNetwork returned.
 const counterUrl = await step(5, `counter address ${csNet.ip}`, async () => `http://${csNet.ip}:8080`);
 
-// 6. Start the counter service, then the external service pointing at it.
+// 6. Start the counter service, then the external service pointing at it: each image's own CMD,
+// in its WORKDIR with its ENV (PORT...); only the counter's address is ours to give.
 await step(6, 'start the services', async () => {
-  await exec(CS, ['/opt/counter-service/counter-service', '8080'], { detach: true });
-  await exec(ES, ['gunicorn', '--chdir', '/opt/external-service', '--config', '/opt/external-service/gunicorn.conf.py', 'app:app'], {
-    detach: true,
-    env: [`COUNTER_SERVICE_URL=${counterUrl}`, 'PORT=8080'],
-  });
+  const [cs, es] = await Promise.all([inspectImage('counter-service'), inspectImage('external-service')]);
+  await exec(CS, cs.config.cmd ?? [], { detach: true });
+  await exec(ES, es.config.cmd ?? [], { detach: true, env: [`COUNTER_SERVICE_URL=${counterUrl}`] });
 });
 
 // 7. Wait until the external service answers through the published port.

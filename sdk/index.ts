@@ -11,6 +11,7 @@
  */
 export { buildImage, type BuildOptions } from './image/build.ts';
 export { images, removeImage, removeCache, type RemoveCacheOptions, type RemoveCacheResult } from './image/images.ts';
+export { inspectImage, type ImageInspectInfo, type ImageLayerInfo } from './image/inspect.ts';
 export { run, exec, ps, stop, inspect, logs, logStream, waitForLog, type Container, type PsOptions, type StopOptions, type InspectInfo } from './container/container.ts';
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
@@ -21,15 +22,15 @@ export { createVolume, volumes, inspectVolume, removeVolume, pruneVolumes, type 
 export { parseVolumeFlag, parseMountFlag, parseTmpfsFlag, validateMount, validateMounts } from './volume/mount-spec.ts';
 export { copyTo, copyFrom, type CopyOptions } from './volume/copy.ts';
 export { parseMemory, parseCpus, parsePids } from './limits/plan.ts';
-export { parseConductorfile, type Instruction } from './image/conductorfile.ts';
 export { parseDockerfile, type ParsedFile } from './image/conductorfile-syntax.ts';
 export { planBuild, unusedBuildArgs, type BuildPlan, type BuildStage, type BuildStep, type PlanOptions } from './image/build-plan.ts';
 export { resolveCommand, mergeEnv, defaultImageConfig, type CommandOverrides } from './image/image-config.ts';
+export { selectTarget } from './image/build-target.ts';
 export { parseStopSignal } from './image/stop-signal.ts';
 export { ConductorError, CommandError, BuildError, isConductorError, type ErrorCode } from './errors.ts';
 export { createLogger, silentLogger, colorize, loadColors, type Logger } from './log.ts';
 export { resolvePaths, type CommonOptions, type Paths } from './config.ts';
-export type { ContainerInfo, ExecResult, Mount, VolumeInfo, ImageConfig, ImageInfo, PortMapping, ResourceLimits, SecurityOptions, SeccompOption } from './types.ts';
+export type { ContainerInfo, ExecResult, Mount, VolumeInfo, ImageConfig, ImageHistoryEntry, ImageInfo, PortMapping, ResourceLimits, SecurityOptions, SeccompOption } from './types.ts';
 export { defineStack } from './stack/define.ts';
 export { renderKubernetes, type KubeRenderOptions } from './stack/render-kube.ts';
 export { renderPodmanKube } from './stack/render-podman.ts';

@@ -25,6 +25,19 @@ export interface ImageInfo {
   source: string;
   /** How a container of it starts (ENV, CMD, WORKDIR...); absent in images built before conductor kept one. */
   config?: ImageConfig;
+  /** `sha256:<hex>` of base, layers and config: what `build -q` prints. Absent in older images. */
+  id?: string;
+  /** The local image it was built FROM (its layers are the bottom of `layers`). */
+  parent?: string;
+  /** One entry per instruction, oldest first, inherited ones included; absent in older images. */
+  history?: ImageHistoryEntry[];
+}
+
+export interface ImageHistoryEntry {
+  /** The instruction as the cache key saw it (`RUN apt-get ...`, `CMD ["app"]`). */
+  instruction: string;
+  /** The layer it made; absent for metadata-only instructions (OCI's empty_layer). */
+  layer?: string;
 }
 
 /**
@@ -115,6 +128,10 @@ export interface ContainerRecord {
   command: string[];
   env: string[];
   workdir: string;
+  /** `name|uid[:group|gid]` the command runs as (the image's USER or `run -u`); absent = root. */
+  user?: string;
+  /** What stop sends first (the image's STOPSIGNAL or `run --stop-signal`); absent = SIGTERM. */
+  stopSignal?: string;
   hostname: string;
   createdAt: string;
   /** Detached containers: the monitor, parent of the init, which records its exit code and log. */

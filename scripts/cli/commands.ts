@@ -1,36 +1,16 @@
 /** The command table: usage, summary, options and a handler that calls ONE sdk function. */
 import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
-import { ago, bytes, showCommand, table } from './format.ts';
+import { ago, showCommand, table } from './format.ts';
 import { CP_COMMAND, MOUNT_OPTIONS, mountsOf, VOLUME_COMMAND } from './volume-commands.ts';
+import { IMAGE_COMMANDS } from './image-commands.ts';
+import { FORMAT_OPT, JSON_OPT, need, printInspect, type Command, type Io } from './common.ts';
 
-export interface Io {
-  out(s: string): void;
-  /** Copy a stream to stdout, at the pace stdout takes it. */
-  pipeOut(r: NodeJS.ReadableStream): Promise<void>;
-  log: sdk.Logger;
-}
-
-export interface Command {
-  usage: string;
-  summary: string;
-  options: OptionSpec[];
-  /** Without `--`, argv from this positional on is the container's command. */
-  commandAfter?: number;
-  handler(a: ParsedArgs, io: Io): Promise<number>;
-}
-
-const JSON_OPT: OptionSpec = { long: 'json', help: 'print JSON' };
 // Options that mean the same on run and exec, as in Docker.
 const ENV_OPT: OptionSpec = { long: 'env', short: 'e', value: true, repeat: true, metavar: 'K=V', help: 'set an environment variable' };
 const WORKDIR_OPT: OptionSpec = { long: 'workdir', short: 'w', value: true, metavar: 'DIR', help: 'working directory inside the container' };
 const TTY_OPT: OptionSpec = { long: 'tty', short: 't', help: 'give the command a terminal of its own, joined to yours (TERM=xterm)' };
-
-function need(a: ParsedArgs, n: number, what: string): string[] {
-  if (a.positionals.length < n) throw new UsageError(`missing ${what}`);
-  if (a.positionals.length > n) throw new UsageError(`unexpected argument "${a.positionals[n]}"`);
-  return a.positionals;
-}
+const USER_OPT: OptionSpec = { long: 'user', short: 'u', value: true, metavar: 'USER[:GROUP]', help: "run as this user (name or uid, from the image's /etc/passwd; default: the image's USER)" };
 
 function limitsOf(o: ParsedArgs['options']): sdk.ResourceLimits {
   const l: sdk.ResourceLimits = {};
@@ -51,6 +31,9 @@ const RUN_OPTIONS: OptionSpec[] = [
   { long: 'rm', help: 'remove the container when it exits' },
   ENV_OPT,
   WORKDIR_OPT,
+  USER_OPT,
+  { long: 'entrypoint', value: true, metavar: 'CMD', help: "replace the image's ENTRYPOINT (and drop its CMD); '' clears it" },
+  { long: 'stop-signal', value: true, metavar: 'SIG', help: "what stop sends first (default: the image's STOPSIGNAL, else SIGTERM)" },
   { long: 'hostname', value: true, metavar: 'NAME', help: 'hostname (default: the container name)' },
   { long: 'interactive', short: 'i', help: 'keep stdin connected' },
   TTY_OPT,
@@ -91,6 +74,10 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
     rm: flag(o, 'rm'),
     env: list(o, 'env'),
     workdir: str(o, 'workdir'),
+    user: str(o, 'user'),
+    // docker run --entrypoint takes one word; '' clears the image's.
+    entrypoint: str(o, 'entrypoint') === undefined ? undefined : str(o, 'entrypoint') === '' ? [] : [str(o, 'entrypoint')!],
+    stopSignal: str(o, 'stop-signal'),
     hostname: str(o, 'hostname'),
     interactive: flag(o, 'interactive') || (!detach && process.stdin.isTTY === true),
     tty: flag(o, 'tty'),
@@ -109,74 +96,13 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
   return c.exitCode ?? 0;
 }
 
+export type { Command, Io } from './common.ts';
+
 export const COMMANDS: Record<string, Command> = {
-  build: {
-    usage: 'build <image> [conductorfile] [--context DIR] [--no-cache] [--network host] [-q]',
-    summary: 'build an image from a Conductorfile (default ./Conductorfile)',
-    options: [
-      { long: 'context', value: true, metavar: 'DIR', help: 'build context (default: the current directory)' },
-      { long: 'no-cache', help: 'rebuild every layer' },
-      { long: 'network', value: true, metavar: 'MODE', help: "'host': RUN steps use the host's network (default: their own, NAT to the internet)" },
-      { long: 'quiet', short: 'q', help: 'print only errors' },
-    ],
-    async handler(a, io) {
-      if (a.positionals.length < 1 || a.positionals.length > 2) throw new UsageError('expected <image> [conductorfile]');
-      const [name, file] = a.positionals;
-      const netOpt = str(a.options, 'network');
-      if (netOpt !== undefined && netOpt !== 'host' && netOpt !== 'nat') throw new UsageError(`invalid --network "${netOpt}" (use host, or nat: the default)`);
-      const log = flag(a.options, 'quiet') ? sdk.createLogger({ quiet: true }) : io.log;
-      const ac = new AbortController();
-      const onSig = () => ac.abort();
-      process.on('SIGINT', onSig);
-      process.on('SIGTERM', onSig);
-      try {
-        await sdk.buildImage(name!, { file: file ?? 'Conductorfile', context: str(a.options, 'context'), noCache: flag(a.options, 'no-cache'), network: netOpt as 'nat' | 'host' | undefined, log, signal: ac.signal });
-      } finally {
-        process.off('SIGINT', onSig);
-        process.off('SIGTERM', onSig);
-      }
-      return 0;
-    },
-  },
-  images: {
-    usage: 'images [--json]',
-    summary: 'list images',
-    options: [JSON_OPT],
-    async handler(a, io) {
-      need(a, 0, '');
-      const imgs = await sdk.images();
-      if (flag(a.options, 'json')) io.out(JSON.stringify(imgs, null, 2) + '\n');
-      else io.out(table(['NAME', 'BASE', 'LAYERS', 'SIZE', 'CREATED'], imgs.map((i) => [i.name, `${i.base.distro}:${i.base.suite}`, String(i.layers.length), bytes(i.size), ago(i.createdAt)])));
-      return 0;
-    },
-  },
-  rmi: {
-    usage: 'rmi <image>',
-    summary: 'remove an image and the layers no other image uses',
-    options: [],
-    async handler(a, io) {
-      const [name] = need(a, 1, 'image name');
-      const r = await sdk.removeImage(name!);
-      io.log.info(`removed image "${name}" (${r.removedLayers} unused layers deleted)`);
-      for (const k of r.kept) io.log.info(`kept ${k}`);
-      return 0;
-    },
-  },
-  rmcache: {
-    usage: 'rmcache [--all]',
-    summary: 'remove cached bases and layers that no image uses (--all: images too)',
-    options: [{ long: 'all', help: 'also remove every image' }],
-    async handler(a, io) {
-      need(a, 0, '');
-      const r = await sdk.removeCache({ all: flag(a.options, 'all') });
-      io.log.info(`removed ${r.removedLayers} unused layers, ${r.removedBases.length} bases${r.removedBases.length ? ` (${r.removedBases.join(', ')})` : ''}`);
-      for (const k of r.kept) io.log.info(`kept ${k}`);
-      return 0;
-    },
-  },
+  ...IMAGE_COMMANDS,
   run: {
     usage: 'run <image> <container> [options] [-- command args...]',
-    summary: 'start a container (default command /bin/bash)',
+    summary: "start a container (default: the image's ENTRYPOINT/CMD, else /bin/bash)",
     options: RUN_OPTIONS,
     commandAfter: 2,
     handler: runCommand,
@@ -211,10 +137,11 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   stop: {
-    usage: 'stop <container>... [-t SECONDS] [--all] [--ignore]',
+    usage: 'stop <container>... [-t SECONDS] [-s SIGNAL] [--all] [--ignore]',
     summary: 'stop containers and remove all they made',
     options: [
-      { long: 'time', short: 't', value: true, metavar: 'SECONDS', help: 'wait this long after SIGTERM before SIGKILL (default 10)' },
+      { long: 'time', short: 't', value: true, metavar: 'SECONDS', help: 'wait this long after the stop signal before SIGKILL (default 10)' },
+      { long: 'signal', short: 's', value: true, metavar: 'SIG', help: "send this first (default: the image's STOPSIGNAL, else SIGTERM)" },
       { long: 'all', help: 'stop every container' },
       { long: 'ignore', help: 'a missing container is not an error' },
     ],
@@ -223,7 +150,7 @@ export const COMMANDS: Record<string, Command> = {
       if (names.length === 0 && !flag(a.options, 'all')) throw new UsageError('missing container name');
       const timeoutSeconds = seconds(str(a.options, 'time'), 10);
       for (const name of names) {
-        const r = await sdk.stop(name, { timeoutSeconds, ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all') });
+        const r = await sdk.stop(name, { timeoutSeconds, signal: str(a.options, 'signal'), ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all') });
         if (r.skipped === 'creating') io.log.info(`${name}: still being created, left alone`);
         else if (r.killed) io.out(`${name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
         else io.out(`${name} stopped: ${r.exitCode === null ? 'not running' : `exit ${r.exitCode}`}${r.oomKilled ? ' (out of memory)' : ''}\n`);
@@ -232,12 +159,13 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   exec: {
-    usage: 'exec <container> [-d] [-e K=V] [-w DIR] [-t] [-i] [--] [command args...]',
+    usage: 'exec <container> [-d] [-e K=V] [-w DIR] [-u USER] [-t] [-i] [--] [command args...]',
     summary: 'run a command in a running container (default /bin/bash)',
     options: [
       { long: 'detach', short: 'd', help: 'start it and return' },
       ENV_OPT,
       WORKDIR_OPT,
+      USER_OPT,
       TTY_OPT,
       { long: 'interactive', short: 'i', help: 'keep stdin connected (always on)' },
     ],
@@ -248,6 +176,7 @@ export const COMMANDS: Record<string, Command> = {
         detach: flag(a.options, 'detach'),
         env: list(a.options, 'env'),
         workdir: str(a.options, 'workdir'),
+        user: str(a.options, 'user'),
         tty: flag(a.options, 'tty'),
         stdio: 'inherit',
         log: io.log,
@@ -270,19 +199,17 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   inspect: {
-    usage: 'inspect <container> [--json] [--format KEY]',
-    summary: 'show a container (fields: name image status pid exitCode ip ports command createdAt limits ...)',
-    options: [JSON_OPT, { long: 'format', short: 'f', value: true, metavar: 'KEY', help: 'print one field bare' }],
+    usage: 'inspect <container|image> [--json] [--format KEY]',
+    summary: 'show a container (fields: name image status pid exitCode ip ports command user ...), else an image',
+    options: [JSON_OPT, FORMAT_OPT],
     async handler(a, io) {
-      const [name] = need(a, 1, 'container name');
-      const info = await sdk.inspect(name!);
-      const key = str(a.options, 'format');
-      if (key !== undefined) {
-        if (!(key in info)) throw new UsageError(`unknown field "${key}" (fields: ${Object.keys(info).join(', ')})`);
-        const v = (info as unknown as Record<string, unknown>)[key];
-        io.out(`${v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
-      } else if (flag(a.options, 'json')) io.out(JSON.stringify(info, null, 2) + '\n');
-      else for (const [k, v] of Object.entries(info)) io.out(`${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}\n`);
+      const [name] = need(a, 1, 'container or image name');
+      // As docker inspect: a container by that name first, then an image.
+      const info = await sdk.inspect(name!).catch(async (e: unknown) => {
+        if (sdk.isConductorError(e, 'CONTAINER_NOT_FOUND') && (await sdk.images()).some((i) => i.name === name)) return sdk.inspectImage(name!);
+        throw e;
+      });
+      printInspect(info, a, io);
       return 0;
     },
   },

@@ -7,6 +7,7 @@ import { ConductorError } from '../errors.ts';
 import { execInContainer, type ExecOptions } from './exec.ts';
 import { requireRoot } from '../host/preflight.ts';
 import { validateName } from '../names.ts';
+import { parseStopSignal } from '../image/stop-signal.ts';
 import { runContainer, type RunOptions } from './run.ts';
 import { containerPaths, infoOf, listRecords, requireRecord } from '../state/containers.ts';
 import { containerExists, removeContainer, type StopResult } from './stop.ts';
@@ -97,8 +98,10 @@ export async function ps(opts: PsOptions = {}): Promise<ContainerInfo[]> {
 }
 
 export interface StopOptions extends CommonOptions {
-  /** Seconds between SIGTERM and SIGKILL (default 10). */
+  /** Seconds between the stop signal and SIGKILL (default 10). */
   timeoutSeconds?: number;
+  /** Sent first instead of the container's stop signal (the image's STOPSIGNAL, else SIGTERM): `stop --signal`. */
+  signal?: string;
   /** A missing container is not an error. */
   ignoreMissing?: boolean;
   /**
@@ -120,7 +123,8 @@ export async function stop(name: string, opts: StopOptions = {}): Promise<StopRe
     if (opts.ignoreMissing) return { name, exitCode: null, signal: null, killed: false, oomKilled: false };
     throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, { hint: 'see `conductor ps -a`' });
   }
-  return removeContainer(paths, name, { timeoutSeconds: opts.timeoutSeconds ?? 10, leaveCreating: opts.leaveCreating });
+  if (opts.signal !== undefined) parseStopSignal(opts.signal);
+  return removeContainer(paths, name, { timeoutSeconds: opts.timeoutSeconds ?? 10, leaveCreating: opts.leaveCreating, signal: opts.signal });
 }
 
 /** Full record plus live status, for `inspect`. Field names are the documented ones. */
@@ -128,6 +132,9 @@ export interface InspectInfo extends ContainerInfo {
   hostname: string;
   workdir: string;
   env: string[];
+  /** The user the command runs as (image USER or run -u); null = root. */
+  user: string | null;
+  stopSignal: string;
   gateway: string | null;
   hostInterface: string | null;
   peers: string[];
@@ -155,6 +162,8 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
     hostname: rec.hostname,
     workdir: rec.workdir,
     env: rec.env,
+    user: rec.user ?? null,
+    stopSignal: rec.stopSignal ?? 'SIGTERM',
     gateway: rec.network?.gateway ?? null,
     hostInterface: rec.network?.hostInterface ?? null,
     peers: rec.network?.peers ?? [],

@@ -23,9 +23,12 @@ import { containerFilterPath, openFilter, seccompChoice, seccompFilter } from '.
 import type { ContainerRecord, ExecResult } from '../types.ts';
 
 export interface ExecOptions extends CommonOptions {
-  /** Extra K=V on top of the container's environment. */
+  /** Extra K=V on top of the container's environment (the image's ENV and run's -e). */
   env?: string[];
+  /** Default: the container's (the image's WORKDIR or run's -w). */
   workdir?: string;
+  /** `name|uid[:group|gid]`; default: the container's (the image's USER or run's -u), else root. */
+  user?: string;
   /** Start it and return at once; its output is appended to the container's log. */
   detach?: boolean;
   tty?: boolean;
@@ -45,12 +48,15 @@ export interface ExecOptions extends CommonOptions {
  * (-t) the helper makes a pty inside the container and sends its master over that socket; with
  * `seccompFd` it installs that filter last.
  */
-export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean, fds: { consoleFd?: number; seccompFd?: number } = {}): string[] {
+export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; user?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean, fds: { consoleFd?: number; seccompFd?: number } = {}): string[] {
   const ns = ['-m', '-u', '-i', '-n', '-p', ...(hasCgroupNs ? ['-C'] : []), '-r', '-w'];
-  const env = containerEnv(rec.hostname, [...rec.env, ...(opts.env ?? [])], Boolean(opts.tty));
+  const user = opts.user ?? rec.user;
+  // A user other than root gets HOME from the image's passwd (the helper), unless the env names one.
+  const env = containerEnv(rec.hostname, [...rec.env, ...(opts.env ?? [])], Boolean(opts.tty), user === undefined);
   const helper = ['/proc/self/fd/3', ...cgroupFds.flatMap((fd) => ['--cgroup-fd', String(fd)])];
   helper.push('--workdir', opts.workdir ?? rec.workdir);
   for (const e of env) helper.push('--env', e);
+  if (user !== undefined) helper.push('--user', user);
   if (fds.consoleFd !== undefined) helper.push('--console-socket', String(fds.consoleFd));
   helper.push(...securityArgs(rec.security));
   if (fds.seccompFd !== undefined) helper.push('--seccomp-fd', String(fds.seccompFd));
@@ -82,6 +88,9 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   requireRoot();
   requireInitHelper(Boolean(opts.tty));
   const paths = resolvePaths(opts.root);
+  if (opts.user !== undefined && !/^[^:\s]+(?::[^:\s]+)?$/.test(opts.user)) {
+    throw new ConductorError('INVALID_ARGUMENT', `invalid user ${JSON.stringify(opts.user)}`, { hint: 'use name, uid, name:group or uid:gid' });
+  }
   const rec = requireRunning(paths, name);
   const cmd = command.length > 0 ? command : ['/bin/bash'];
   const filter = await execFilter(paths, rec);

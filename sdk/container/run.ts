@@ -21,20 +21,29 @@ import { containerPaths, createRecordDir, saveRecord, updateRecord } from '../st
 import { forwardSignals, refOf, signalRef } from '../host/proc.ts';
 import { removeContainer } from './stop.ts';
 import { openFilter, pinFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
-import type { ContainerRecord, ImageInfo, Mount, PortMapping, ResourceLimits, SecurityOptions } from '../types.ts';
+import { defaultImageConfig, mergeEnv, resolveCommand } from '../image/image-config.ts';
+import { parseStopSignal } from '../image/stop-signal.ts';
+import type { ContainerRecord, ImageConfig, ImageInfo, Mount, PortMapping, ResourceLimits, SecurityOptions } from '../types.ts';
 import { planMounts, resolveMounts } from '../volume/resolve-mounts.ts';
 import { ensureVolumes } from '../volume/volumes.ts';
 import { mountArgs } from '../launch/mount-plan.ts';
 
 export interface RunOptions extends CommonOptions {
-  /** Default: /bin/bash, as the seed. */
+  /** Replaces the image's CMD (appended to an exec-form ENTRYPOINT); with neither, /bin/bash as the seed. */
   command?: string[];
+  /** `--entrypoint`: replaces the image's ENTRYPOINT and drops its CMD; `[]` clears it. */
+  entrypoint?: string[];
+  /** `-u name|uid[:group|gid]`, resolved in the image's /etc/passwd and /etc/group at start (default: the image's USER, else root). */
+  user?: string;
+  /** What stop sends first (default: the image's STOPSIGNAL, else SIGTERM). */
+  stopSignal?: string;
   /** Return once the command runs; it outlives the caller. */
   detach?: boolean;
   /** Remove the container when its command exits (attached) — as `docker run --rm`. */
   rm?: boolean;
-  /** K=V (or K, taken from the caller's environment). */
+  /** K=V over the image's ENV (or K: the caller's value, unset if the caller has none). */
   env?: string[];
+  /** Default: the image's WORKDIR, else "/". */
   workdir?: string;
   hostname?: string;
   /** Attached only: connect the caller's stdin. */
@@ -63,17 +72,51 @@ export interface RunResult {
 
 const DEFAULT_SECURITY: SecurityOptions = { privileged: false, capAdd: [], capDrop: [] };
 
+/** The record fields that come from the image's config, overridden by the run's options. */
+type StartFields = 'command' | 'env' | 'workdir' | 'user' | 'stopSignal';
+
+const USER_SPEC = /^[^:\s]+(?::[^:\s]+)?$/;
+
+function checkUser(user: string): void {
+  if (!USER_SPEC.test(user)) throw new ConductorError('INVALID_ARGUMENT', `invalid user ${JSON.stringify(user)}`, { hint: 'use name, uid, name:group or uid:gid' });
+}
+
+/**
+ * Docker's rules: ENTRYPOINT/CMD through resolveCommand; the environment is conductor's defaults,
+ * then the image's ENV, then `env` (a bare K takes the caller's value, or unsets K when the caller
+ * has none, as `docker run -e K`); WORKDIR and USER unless overridden.
+ */
+function startFields(config: ImageConfig, opts: RunOptions, hostname: string, tty: boolean): Pick<ContainerRecord, StartFields> {
+  const user = opts.user ?? config.user;
+  const userEnv = (opts.env ?? []).map((kv) => (kv.includes('=') || process.env[kv] === undefined ? kv : `${kv}=${process.env[kv]}`));
+  const env = mergeEnv(mergeEnv(containerEnv(hostname, [], tty, user === undefined), config.env), userEnv);
+  const out: Pick<ContainerRecord, StartFields> = {
+    command: resolveCommand(config, { command: opts.command, entrypoint: opts.entrypoint }),
+    env,
+    workdir: opts.workdir ?? config.workdir ?? '/',
+  };
+  if (user !== undefined) out.user = user;
+  const stopSignal = opts.stopSignal ?? config.stopSignal;
+  if (stopSignal !== undefined) out.stopSignal = stopSignal;
+  return out;
+}
+
 /**
  * Create the record under the root lock: exactly one of many racing `run`s with a name wins. The
  * image is read here, under the lock rmi and rmcache take, and the record names its layers: from
  * then on they are kept for this container, whatever happens to the image.
  */
-async function createRecord(paths: Paths, image: string, rec: Omit<ContainerRecord, 'layers' | 'base'>): Promise<{ record: ContainerRecord; img: ImageInfo; base: string }> {
+async function createRecord(
+  paths: Paths,
+  image: string,
+  draft: Omit<ContainerRecord, 'layers' | 'base' | StartFields>,
+  fromImage: (img: ImageInfo) => Pick<ContainerRecord, StartFields>,
+): Promise<{ record: ContainerRecord; img: ImageInfo; base: string }> {
   return withLock(paths.locks, 'names', async () => {
-    const cp = containerPaths(paths, rec.name);
+    const cp = containerPaths(paths, draft.name);
     if (existsSync(cp.dir)) {
-      throw new ConductorError('CONTAINER_EXISTS', `container "${rec.name}" already exists`, {
-        hint: `stop it first: conductor stop ${rec.name}`,
+      throw new ConductorError('CONTAINER_EXISTS', `container "${draft.name}" already exists`, {
+        hint: `stop it first: conductor stop ${draft.name}`,
       });
     }
     const img = requireImage(paths, image);
@@ -81,7 +124,7 @@ async function createRecord(paths: Paths, image: string, rec: Omit<ContainerReco
     if (!existsSync(base)) throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${image}" is missing from the cache`, { hint: `rebuild it: conductor build ${image}` });
     const missing = img.layers.find((id) => !existsSync(layerDir(paths, id)));
     if (missing) throw new ConductorError('IMAGE_NOT_FOUND', `layer ${missing.slice(0, 12)} of image "${image}" is missing`, { hint: `rebuild it: conductor build ${image}` });
-    const record: ContainerRecord = { ...rec, layers: img.layers, base: img.base };
+    const record: ContainerRecord = { ...draft, ...fromImage(img), layers: img.layers, base: img.base };
     ensureVolumes(paths, record.mounts ?? []);
     createRecordDir(paths, record);
     return { record, img, base };
@@ -99,14 +142,14 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   const tty = Boolean(opts.tty);
   const creator = refOf(process.pid)!;
   const launchTag = randomBytes(16).toString('hex');
-  const draft: Omit<ContainerRecord, 'layers' | 'base'> = {
+  if (opts.user !== undefined) checkUser(opts.user);
+  if (opts.stopSignal !== undefined) parseStopSignal(opts.stopSignal);
+  if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `workdir "${opts.workdir}" must be an absolute path`);
+  const draft: Omit<ContainerRecord, 'layers' | 'base' | StartFields> = {
     version: 1,
     name,
     image,
     creating: { by: creator, launchTag },
-    command: opts.command && opts.command.length > 0 ? opts.command : ['/bin/bash'],
-    env: containerEnv(hostname, opts.env ?? [], tty),
-    workdir: opts.workdir ?? '/',
     hostname,
     createdAt: new Date().toISOString(),
     detached: Boolean(opts.detach),
@@ -119,10 +162,9 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     readOnly: Boolean(opts.readOnly),
   };
   draft.security.seccomp = seccompChoice(draft.security);
-  if (!draft.workdir.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `workdir "${draft.workdir}" must be an absolute path`);
   // Before the record: a bad profile must leave nothing behind.
   const filter = await seccompFilter(paths, draft.security);
-  const { record: rec, img, base } = await createRecord(paths, image, draft);
+  const { record: rec, img, base } = await createRecord(paths, image, draft, (i) => startFields(i.config ?? defaultImageConfig(), opts, hostname, tty));
   const cp = containerPaths(paths, name);
   let fds: number[] = [];
   try {
@@ -147,6 +189,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
       network: 'none',
       env: rec.env,
       workdir: rec.workdir,
+      user: rec.user,
       command: rec.command,
       initHelper: INIT_HELPER,
       monitor: MONITOR,

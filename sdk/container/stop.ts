@@ -4,7 +4,9 @@
  * whose `run` was killed half-way, and running it twice is harmless.
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import type { Paths } from '../config.ts';
+import { DEFAULT_STOP_SIGNAL, parseStopSignal } from '../image/stop-signal.ts';
 import { cgroupDirsFor } from '../limits/plan.ts';
 import { cgroupId, detectLayout, killCgroup, oomKilled, removeCgroups } from '../limits/cgroupfs.ts';
 import { ConductorError } from '../errors.ts';
@@ -51,12 +53,19 @@ function initFromPidFile(file: string): ProcessRef | undefined {
   }
 }
 
-async function terminate(rec: ContainerRecord | null, init: ProcessRef | undefined, monitor: ProcessRef | undefined, timeoutSeconds: number) {
+/** Node's name for a signal number (SIGRTMIN+n has none). */
+function signalName(n: number): NodeJS.Signals | null {
+  return (Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
+}
+
+async function terminate(rec: ContainerRecord | null, init: ProcessRef | undefined, monitor: ProcessRef | undefined, timeoutSeconds: number, stopSignal?: string) {
   let killed = false;
   let signal: NodeJS.Signals | null = null;
   if (init && isAlive(init)) {
-    // PID 1 of a namespace ignores SIGTERM unless it handles it, as in Docker: then SIGKILL.
-    if (timeoutSeconds > 0 && signalRef(init, 'SIGTERM')) signal = 'SIGTERM';
+    // The image's STOPSIGNAL (or stop's --signal), validated when the container or stop was made.
+    const first = stopSignal === undefined ? DEFAULT_STOP_SIGNAL : parseStopSignal(stopSignal);
+    // PID 1 of a namespace ignores it unless it handles it, as in Docker: then SIGKILL.
+    if (timeoutSeconds > 0 && signalRef(init, first)) signal = signalName(first);
     if (!(await waitGone(init, timeoutSeconds * 1000))) {
       signalRef(init, 'SIGKILL');
       killed = true;
@@ -170,6 +179,8 @@ export interface RemoveOptions {
   leaveCreating?: boolean;
   /** prune: remove only if it has exited (decided under the container's lock). */
   onlyIfExited?: boolean;
+  /** Sent first instead of the container's stop signal (`stop --signal`). */
+  signal?: string;
 }
 
 /** Wait (bounded) until no live `run` is still making this container. */
@@ -218,7 +229,7 @@ export async function removeContainer(paths: Paths, name: string, opts: RemoveOp
     }
     stopsInProgress.add(mine);
     try {
-      const result = await teardown(paths, name, claim.rec ?? null, opts.timeoutSeconds);
+      const result = await teardown(paths, name, claim.rec ?? null, opts.timeoutSeconds, opts.signal);
       removeContainerDir(paths, name);
       return result;
     } finally {
@@ -238,10 +249,10 @@ async function waitStopped(paths: Paths, name: string, stopper: ProcessRef): Pro
   }
 }
 
-async function teardown(paths: Paths, name: string, rec: ContainerRecord | null, timeoutSeconds: number): Promise<StopResult> {
+async function teardown(paths: Paths, name: string, rec: ContainerRecord | null, timeoutSeconds: number, signalOverride?: string): Promise<StopResult> {
   const cp = containerPaths(paths, name);
   const init = rec?.init ?? initFromPidFile(`${cp.rootfs}.pid`);
-  const { killed, signal } = await terminate(rec, init, rec?.monitor, timeoutSeconds);
+  const { killed, signal } = await terminate(rec, init, rec?.monitor, timeoutSeconds, signalOverride ?? rec?.stopSignal);
   // A record without a creation mark that names both its monitor (or its attached exit) and its
   // init was saved after the launch completed, and terminate() has ended all of it.
   const complete = rec !== null && !rec.creating && rec.init !== undefined && (rec.monitor !== undefined || rec.exitCode !== undefined);

@@ -52,7 +52,7 @@ export function childrenOf(pid: number): number[] {
 }
 
 /** Signal a recorded process only if it is still the same process. Returns whether a signal was sent. */
-export function signalRef(ref: ProcessRef, signal: NodeJS.Signals): boolean {
+export function signalRef(ref: ProcessRef, signal: NodeJS.Signals | number): boolean {
   if (!isAlive(ref)) return false;
   try {
     process.kill(ref.pid, signal);

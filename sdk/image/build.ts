@@ -1,29 +1,27 @@
 /**
- * buildImage: Conductorfile → layers → image record.
- * resolveBase → for each step: key → cache hit, or run it in a build container → writeImage.
+ * buildImage: Conductorfile → plan (stages, steps, config) → layers → image record.
+ * parse → planBuild → for each needed stage: buildStage (build-stage.ts) → writeImageRecord.
+ * The record is written last, in one rename: a failed or interrupted build leaves no image (the
+ * layers it finished stay as cache, as in Docker).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { ensureBase } from './base.ts';
-import { INIT_HELPER, MONITOR, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
-import { parseConductorfile, type Instruction } from './conductorfile.ts';
-import { stageCopy } from './copy-stage.ts';
-import { BuildError, ConductorError } from '../errors.ts';
+import { resolvePaths, type CommonOptions, type Paths } from '../config.ts';
+import { ConductorError } from '../errors.ts';
 import { removeDeadOwners } from '../state/files.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
-import { containerEnv, type LaunchSpec } from '../launch/launch-plan.ts';
-import { launchAttached, type BeforeStart } from '../launch/launcher.ts';
-import { openBuildNetwork, releaseStaleBuildNetworks, type BuildNetwork } from './build-network.ts';
-import { commitLayer, discardLayer, hashTree, layerKey, lowerdirs, readLayer, removeStaleLayerTemps, resolveLayer, startLayer, type PendingLayer } from './layers.ts';
+import { releaseStaleBuildNetworks } from './build-network.ts';
+import { planBuild } from './build-plan.ts';
+import { buildStage, type Progress, type StageResult } from './build-stage.ts';
+import type { StepContext } from './build-steps.ts';
+import { selectTarget } from './build-target.ts';
+import { parseDockerfile } from './conductorfile-syntax.ts';
+import { readLayer, removeStaleLayerTemps } from './layers.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { validateName } from '../names.ts';
-import { hostResolvConf } from '../host/resolv.ts';
 import { readImage, writeImage } from '../state/images.ts';
-import { baseId } from './base.ts';
-import { openFilter, seccompFilter } from '../security/seccomp/filter.ts';
-import type { BaseRef, ImageInfo } from '../types.ts';
+import type { ImageInfo } from '../types.ts';
 
 export interface BuildOptions extends CommonOptions {
   /** Conductorfile path (default ./Conductorfile, relative to the current directory). */
@@ -38,13 +36,18 @@ export interface BuildOptions extends CommonOptions {
    * host's services closed. 'host': the host's network, interfaces and loopback (explicit opt-out).
    */
   network?: 'nat' | 'host';
+  /** `--build-arg NAME=value`: values for ARGs; one no ARG declares is a warning, as in Docker. */
+  buildArgs?: Record<string, string>;
+  /** `--target NAME`: build up to that stage (`FROM ... AS NAME`) and make it the image. */
+  target?: string;
 }
 
 /**
- * Build an image from a Conductorfile. Each instruction is a cached layer.
+ * Build an image from a Conductorfile. RUN and COPY steps are cached layers; the other
+ * instructions shape the image's config (and the cache keys of the steps after them).
  * @example
- * const img = await buildImage('web', { file: 'conductorfiles/web.Conductorfile', context: '.' });
- * console.log(img.layers.length);
+ * const img = await buildImage('web', { file: 'conductorfiles/web.Conductorfile', context: '.', buildArgs: { VERSION: '2' } });
+ * console.log(img.layers.length, img.config?.cmd);
  */
 export async function buildImage(name: string, opts: BuildOptions = {}): Promise<ImageInfo> {
   validateName('image', name);
@@ -60,33 +63,30 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
   if (!existsSync(context) || !statSync(context).isDirectory()) {
     throw new ConductorError('INVALID_ARGUMENT', `build context "${context}" is not a directory`);
   }
-  const source = readFileSync(file, 'utf8');
-  const steps = parseConductorfile(source, shownFile);
-  requireInitHelper();
   const network = opts.network ?? 'nat';
   if (network !== 'nat' && network !== 'host') {
     throw new ConductorError('INVALID_ARGUMENT', `invalid build network ${JSON.stringify(network)}`, { hint: "use 'nat' (default) or 'host'" });
   }
-  const from = steps[0] as Extract<Instruction, { kind: 'FROM' }>;
-  const total = steps.length;
-  log.step(`Step 1/${total} : ${from.text}`);
-  const baseRootfs = await ensureBase(paths, from.base, log);
+  const source = readFileSync(file, 'utf8');
+  const plan = planBuild(parseDockerfile(source, shownFile), { buildArgs: opts.buildArgs, lookupImage: (n) => readImage(paths, n) ?? undefined });
+  const { target, order } = selectTarget(plan, opts.target, shownFile);
+  requireInitHelper();
+  for (const w of plan.warnings) log.warn(w);
   removeStaleLayerTemps(paths);
   await releaseStaleBuildNetworks(paths, log);
   removeStaleBuildDirs(paths);
   const work = path.join(paths.tmp, `build-${process.pid}-${Date.now()}`);
   mkdirSync(work, { recursive: true });
+  const t0 = performance.now();
   try {
-    const ctx: StepContext = { paths, log, baseRootfs, work, context, file: shownFile, noCache: Boolean(opts.noCache), signal: opts.signal, network };
-    let parent = baseKey(paths, from.base);
-    const layers: string[] = [];
-    for (let i = 1; i < steps.length; i++) {
-      const step = steps[i]!;
-      log.step(`Step ${i + 1}/${total} : ${step.text}`);
-      parent = await applyInstruction(ctx, step as Exclude<Instruction, { kind: 'FROM' }>, parent, layers);
-      layers.push(parent);
-    }
-    return writeImageRecord(paths, name, from.base, layers, source, log);
+    const ctx: StepContext = { paths, log, work, context, file: shownFile, noCache: Boolean(opts.noCache), signal: opts.signal, network };
+    const progress: Progress = { n: 0, total: order.reduce((n, i) => n + 1 + plan.stages[i]!.steps.length, 0), cached: 0, layerSteps: 0 };
+    const done = new Map<number, StageResult>();
+    for (const i of order) done.set(i, await buildStage(ctx, plan.stages[i]!, done, progress));
+    const img = writeImageRecord(paths, name, done.get(target)!, source, log);
+    const secs = ((performance.now() - t0) / 1000).toFixed(2);
+    log.info(`Built "${name}" in ${secs} s: ${progress.cached} of ${progress.layerSteps} RUN/COPY steps from cache, ${progress.n - progress.layerSteps} FROM/metadata steps`);
+    return img;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -97,159 +97,21 @@ function removeStaleBuildDirs(paths: Paths): void {
   removeDeadOwners(paths.tmp, /^build-(\d+)-\d+$/);
 }
 
-interface StepContext {
-  paths: Paths;
-  log: Logger;
-  baseRootfs: string;
-  work: string;
-  context: string;
-  file: string;
-  noCache: boolean;
-  signal?: AbortSignal;
-  /** The RUN/COPY containers' seccomp filter (the default profile, compiled once per build). */
-  seccomp?: Promise<string | null>;
-  network: 'nat' | 'host';
+/** The image's identity: what a container of it is made of and how it starts. */
+export function imageId(img: Pick<ImageInfo, 'base' | 'layers' | 'config'>): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify({ base: img.base, layers: img.layers, config: img.config ?? null })).digest('hex')}`;
 }
 
-/** The base's identity includes when it was made, so a re-fetched base invalidates every layer above. */
-function baseKey(paths: Paths, base: BaseRef): string {
-  const made = readFileSync(path.join(paths.base, baseId(base), 'complete'), 'utf8').trim();
-  return `base:${baseId(base)}:${made}`;
-}
-
-async function applyInstruction(
-  ctx: StepContext,
-  step: Exclude<Instruction, { kind: 'FROM' }>,
-  parent: string,
-  below: string[],
-): Promise<string> {
-  let staged: Awaited<ReturnType<typeof stageCopy>> | undefined;
-  let key: string;
-  if (step.kind === 'COPY') {
-    staged = await stageCopy(ctx.context, step.sources, step.dest, { file: ctx.file, line: step.line }, path.join(ctx.work, `copy-${step.line}`));
-    key = layerKey(parent, step.text, `${staged.mode}\n${hashTree(staged.dir)}`);
-  } else {
-    key = layerKey(parent, step.text);
-  }
-  const cached = ctx.noCache ? null : resolveLayer(ctx.paths, key);
-  if (cached) {
-    ctx.log.info(' ---> Using cache');
-    return cached;
-  }
-  const layer = startLayer(ctx.paths, key);
-  try {
-    const spec = await buildSpec(ctx, layer, below);
-    const exitCode = step.kind === 'RUN' ? await runStep(ctx, spec, step) : await copyStep(ctx, spec, staged!, step.dest);
-    if (ctx.signal?.aborted) throw new BuildError('build interrupted', 130);
-    if (exitCode !== 0) {
-      throw new BuildError(`${ctx.file}:${step.line}: "${step.text}" failed with exit code ${exitCode}`, exitCode);
-    }
-    const { id } = commitLayer(ctx.paths, layer, { key, parent, instruction: step.text, createdAt: new Date().toISOString() });
-    ctx.log.info(` ---> ${id.slice(0, 12)}`);
-    return id;
-  } catch (e) {
-    discardLayer(layer);
-    throw e;
-  }
-}
-
-async function buildSpec(ctx: StepContext, layer: PendingLayer, below: string[]): Promise<LaunchSpec> {
-  const files = path.join(ctx.work, 'etc');
-  if (!existsSync(files)) {
-    mkdirSync(files, { recursive: true });
-    writeFileSync(path.join(files, 'resolv.conf'), hostResolvConf() ?? '');
-  }
-  return {
-    lowerdirs: lowerdirs(ctx.paths, ctx.baseRootfs, below),
-    upper: layer.diff,
-    work: layer.work,
-    rootfs: layer.merged,
-    // Only resolv.conf is lent to RUN steps (apt needs it); nothing of it stays in the layer.
-    hosts: '',
-    hostnameFile: '',
-    resolv: path.join(files, 'resolv.conf'),
-    hostname: 'conductor-build',
-    // RUN steps are wired in runStep (or opt into the host's network); COPY needs none.
-    network: 'none',
-    env: containerEnv('conductor-build', ['DEBIAN_FRONTEND=noninteractive'], false),
-    workdir: '/',
-    command: [],
-    initHelper: INIT_HELPER,
-    monitor: MONITOR,
-    security: { privileged: false, capAdd: [], capDrop: [] },
-    cgroupFds: [],
-    readyFd: 3,
-    cgroupNamespace: existsSync('/proc/self/ns/cgroup'),
-    waitForGo: false,
-  };
-}
-
-/** Build steps run untrusted Conductorfile commands as root: the same syscall filter as `run`. */
-function buildFilter(ctx: StepContext, spec: LaunchSpec): Promise<string | null> {
-  return (ctx.seccomp ??= seccompFilter(ctx.paths, spec.security));
-}
-
-// No await between spawning COPY's tar and piping it in: node drains (discards) the output of a
-// child that exits while nobody reads it. Hence the filter is resolved by the caller beforehand.
-async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | Readable, filter: string | null, beforeStart?: BeforeStart): Promise<number> {
-  const extraFds = filter ? [openFilter(filter)] : [];
-  const started = await launchAttached({ ...spec, seccompFd: filter ? 4 : undefined }, { stdin, onOutput: (c) => ctx.log.raw(c), extraFds, beforeStart });
-  const kill = () => started.child.kill('SIGKILL');
-  ctx.signal?.addEventListener('abort', kill, { once: true });
-  try {
-    return (await started.exit).exitCode;
-  } finally {
-    ctx.signal?.removeEventListener('abort', kill);
-  }
-}
-
-async function runStep(ctx: StepContext, spec: LaunchSpec, step: Extract<Instruction, { kind: 'RUN' }>): Promise<number> {
-  const command = step.argv ?? ['/bin/sh', '-c', step.shell!];
-  const filter = await buildFilter(ctx, spec);
-  if (ctx.network === 'host') return runInBuild(ctx, { ...spec, command, network: 'host' }, 'ignore', filter);
-  let net: BuildNetwork | undefined;
-  const wire: BeforeStart = async (init) => {
-    net = await openBuildNetwork(ctx.paths, init.pid, ctx.work, spec.resolv, ctx.log);
-  };
-  try {
-    return await runInBuild(ctx, { ...spec, command, waitForGo: true }, 'ignore', filter, wire);
-  } finally {
-    await net?.close();
-  }
-}
-
-// Runs inside the build container, so DEST resolves against the image's root: a symlink such as
-// /target -> /etc lands in the image's /etc, never the host's (CVE-2018-15664 class).
-// $1 dest  $2 mode (file|into)  $3 the single entry's name (file mode)
-const COPY_SCRIPT = `set -e
-D=$1
-if [ "$2" = file ] && [ ! -d "$D" ] && [ "\${D%/}" = "$D" ]; then
-  P=$(dirname -- "$D"); mkdir -p -- "$P"
-  T=$(mktemp -d "$P/.conductor-copy.XXXXXX")
-  tar -xpf - -C "$T"
-  mv -f -- "$T/$3" "$D"
-  rmdir -- "$T"
-else
-  mkdir -p -- "$D"
-  tar -xpf - -C "$D"
-fi
-`;
-
-async function copyStep(ctx: StepContext, spec: LaunchSpec, staged: NonNullable<Awaited<ReturnType<typeof stageCopy>>>, dest: string): Promise<number> {
-  const filter = await buildFilter(ctx, spec);
-  const tar = spawn('tar', ['-C', staged.dir, '-cf', '-', '--', ...staged.entries], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const absDest = dest.startsWith('/') ? dest : `/${dest}`;
-  const code = await runInBuild(ctx, { ...spec, command: ['/bin/sh', '-c', COPY_SCRIPT, 'conductor-copy', absDest, staged.mode, staged.entries[0] ?? ''] }, tar.stdout!, filter);
-  const tarCode = await new Promise<number>((r) => (tar.exitCode !== null ? r(tar.exitCode) : tar.on('close', (c) => r(c ?? 1))));
-  return code !== 0 ? code : tarCode;
-}
-
-function writeImageRecord(paths: Paths, name: string, base: BaseRef, layers: string[], source: string, log: Logger): ImageInfo {
+function writeImageRecord(paths: Paths, name: string, stage: StageResult, source: string, log: Logger): ImageInfo {
+  const layers = stage.stack.layers;
   const size = layers.reduce((n, k) => n + (readLayer(paths, k)?.size ?? 0), 0);
   const prev = readImage(paths, name);
-  const img: ImageInfo = { name, base, layers, createdAt: new Date().toISOString(), size, source };
-  if (prev && prev.layers.join() === layers.join()) img.createdAt = prev.createdAt;
+  const img: ImageInfo = { name, base: stage.base, layers, createdAt: new Date().toISOString(), size, source, config: stage.config };
+  img.id = imageId(img);
+  if (stage.parent !== undefined) img.parent = stage.parent;
+  img.history = stage.history;
+  if (prev && prev.id === img.id) img.createdAt = prev.createdAt;
   writeImage(paths, img);
-  log.info(`Successfully built image "${name}"`);
+  log.info(`Successfully built image "${name}" (${img.id.slice(7, 19)})`);
   return img;
 }

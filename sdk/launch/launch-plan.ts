@@ -24,6 +24,8 @@ export interface LaunchSpec {
   network: 'none' | 'host';
   env: string[];
   workdir: string;
+  /** `name|uid[:group|gid]`, resolved by the init helper inside the container; absent = root. */
+  user?: string;
   command: string[];
   initHelper: string;
   security: SecurityOptions;
@@ -80,6 +82,7 @@ export function initArgs(spec: LaunchSpec, mode: 'run' | 'exec'): string[] {
   if (spec.waitForGo) a.push('--wait-fd', String(spec.readyFd));
   if (spec.consoleSocket !== undefined) a.push('--console-socket', String(spec.consoleSocket));
   for (const e of spec.env) a.push('--env', e);
+  if (spec.user !== undefined) a.push('--user', spec.user);
   a.push(...securityArgs(spec.security));
   if (spec.seccompFd !== undefined) a.push('--seccomp-fd', String(spec.seccompFd));
   a.push('--', ...spec.command);
@@ -121,13 +124,16 @@ export function planTtyRelay(relay: string, consoleFd: number, stdin: boolean, a
   return [relay, '--console-fd', String(consoleFd), ...(stdin ? ['--stdin'] : []), '--', ...argv];
 }
 
-/** Default environment of a container process, Docker's: PATH, HOSTNAME, HOME, plus the user's. */
-export function containerEnv(hostname: string, user: string[], tty: boolean): string[] {
+/**
+ * Default environment of a container process, Docker's: PATH, HOSTNAME, HOME, plus the user's.
+ * `home: false` (a USER is set): no HOME default, the init helper takes it from the image's passwd.
+ */
+export function containerEnv(hostname: string, user: string[], tty: boolean, home = true): string[] {
   const base = new Map<string, string>([
     ['PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
     ['HOSTNAME', hostname],
-    ['HOME', '/root'],
   ]);
+  if (home) base.set('HOME', '/root');
   if (tty) base.set('TERM', 'xterm');
   for (const kv of user) {
     const i = kv.indexOf('=');

@@ -35,9 +35,9 @@ type StopFn = (name: string, opts: Record<string, unknown>) => Promise<unknown>;
 
 /** sdk/container.ts's `stop`, if that module exists (it is optional for build-only tests). */
 async function loadStop(): Promise<StopFn | null> {
-  const file = path.join(PACKAGE_ROOT, 'sdk', 'container.ts');
+  const file = path.join(PACKAGE_ROOT, 'sdk', 'container', 'container.ts');
   if (!existsSync(file)) return null;
-  const spec: string = new URL('../../sdk/container.ts', import.meta.url).href;
+  const spec: string = new URL('../../sdk/container/container.ts', import.meta.url).href;
   try {
     const mod = (await import(spec)) as { stop?: StopFn };
     return typeof mod.stop === 'function' ? mod.stop : null;

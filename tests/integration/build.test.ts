@@ -323,7 +323,7 @@ const BAD: Array<{ about: string; files: Record<string, Entry>; code: ErrorCode;
   },
   { about: 'empty file', files: { Conductorfile: '' }, code: 'PARSE_ERROR', message: /Conductorfile: file is empty/ },
   { about: 'comments only', files: { Conductorfile: '# nothing\n\n' }, code: 'PARSE_ERROR', message: /Conductorfile: no FROM instruction/ },
-  { about: 'Dockerfile-only instruction', files: { Conductorfile: 'FROM debian:bookworm\nCMD ["x"]\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: unsupported instruction "CMD"/ },
+  { about: 'instruction out of scope', files: { Conductorfile: 'FROM debian:bookworm\nCMD ["x"]\nHEALTHCHECK CMD true\n' }, code: 'PARSE_ERROR', message: /Conductorfile:3: not supported: HEALTHCHECK/ },
 ];
 
 for (const bad of BAD) {

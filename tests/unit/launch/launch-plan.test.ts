@@ -171,4 +171,22 @@ test('hostsFile names localhost and the hostname', () => {
   assert.ok(h.endsWith('\n'));
 });
 
+test('USER: --user goes to the init helper (run and exec); a user means no HOME default', () => {
+  assert.not.ok(initArgs(spec(), 'run').includes('--user'));
+  const a = initArgs(spec({ user: 'app:staff' }), 'run');
+  assert.equal(a.slice(a.indexOf('--user'), a.indexOf('--user') + 2), ['--user', 'app:staff']);
+  // After the environment, before the security flags and the command.
+  assert.ok(a.indexOf('--user') < a.indexOf('--'));
+  const rec = { name: 'web', hostname: 'web', env: ['A=1'], workdir: '/srv', user: 'app', security: { privileged: false, capAdd: [], capDrop: [] } } as unknown as ContainerRecord;
+  const e = planExec(rec, 42, ['id'], {}, [], true);
+  assert.equal(e.slice(e.indexOf('--user'), e.indexOf('--user') + 2), ['--user', 'app']);
+  assert.not.ok(e.includes('HOME=/root'));
+  assert.ok(e.includes('/srv'));
+  const o = planExec(rec, 42, ['id'], { user: '0', workdir: '/tmp', env: ['A=2'] }, [], true);
+  assert.equal(o.slice(o.indexOf('--user'), o.indexOf('--user') + 2), ['--user', '0']);
+  // Any explicit user, root too, gets HOME from the image's passwd (the helper), not a default here.
+  assert.ok(o.includes('/tmp') && o.includes('A=2') && !o.some((a) => a.startsWith('HOME=')));
+  assert.not.ok(containerEnv('h', [], false, false).some((kv) => kv.startsWith('HOME=')));
+});
+
 test.run();
