@@ -1,7 +1,8 @@
 /**
  * The two-service demo as a stack: the external service on host port 3000 calls the counter service,
  * which nothing outside reaches. Both have the internet (for nothing but the habit of the original
- * demo) and a healthcheck; the external service starts once the counter is healthy.
+ * demo) and a healthcheck; the external service starts once the counter is healthy. Each starts with
+ * its image's CMD; PORT is set here so that a pod (renderPodmanKube) can move a clashing one.
  *   npx tsx scripts/stack.ts up stacks/demo.ts   ·   npx tsx scripts/stack.ts kube stacks/demo.ts
  */
 import { defineStack } from '../sdk/index.ts';
@@ -12,7 +13,7 @@ export default defineStack({
     'counter-service': {
       build: { file: 'conductorfiles/counter-service.Conductorfile', context: '.' },
       image: 'counter-service',
-      command: ['/opt/counter-service/counter-service', '8080'],
+      env: { PORT: '8080' },
       expose: [8080],
       internet: true,
       healthcheck: {
@@ -25,7 +26,6 @@ export default defineStack({
     'external-service': {
       build: { file: 'conductorfiles/external-service.Conductorfile', context: '.' },
       image: 'external-service',
-      command: ['gunicorn', '--chdir', '/opt/external-service', '--config', '/opt/external-service/gunicorn.conf.py', 'app:app'],
       env: { COUNTER_SERVICE_URL: 'http://{{counter-service}}:8080', PORT: '8080' },
       ports: [{ container: 8080, host: 3000 }],
       internet: true,
