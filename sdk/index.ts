@@ -11,7 +11,11 @@
  */
 export { buildImage, type BuildOptions } from './image/build.ts';
 export { images, removeImage, removeCache, type RemoveCacheOptions, type RemoveCacheResult } from './image/images.ts';
-export { run, exec, ps, stop, inspect, logs, logStream, waitForLog, type Container, type PsOptions, type StopOptions, type InspectInfo } from './container/container.ts';
+export { run, exec, ps, stop, inspect, type Container, type ContainerRunOptions, type PsOptions, type StopOptions, type InspectInfo } from './container/container.ts';
+export { logs, logStream, type LogLines, type LogsOptions } from './logs/logs.ts';
+export { parseSince } from './logs/since.ts';
+export { Wait, waitFor, waitForHttp, waitForLog, waitForPort, type WaitOptions, type WaitStrategy, type WaitContext, type HttpWaitOptions, type LogWaitOptions, type PortWaitOptions } from './container/wait/index.ts';
+export { wait, type WaitExitOptions } from './container/wait-exit.ts';
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
 export type { StopResult } from './container/stop.ts';
@@ -25,5 +29,5 @@ export { resolveCommand, mergeEnv, defaultImageConfig, type CommandOverrides } f
 export { parseStopSignal } from './image/stop-signal.ts';
 export { ConductorError, CommandError, BuildError, isConductorError, type ErrorCode } from './errors.ts';
 export { createLogger, silentLogger, colorize, loadColors, type Logger } from './log.ts';
-export { resolvePaths, type CommonOptions, type Paths } from './config.ts';
+export { resolvePaths, defaultStateRoot, type CommonOptions, type Paths } from './config.ts';
 export type { ContainerInfo, ExecResult, ImageConfig, ImageInfo, PortMapping, ResourceLimits, SecurityOptions, SeccompOption } from './types.ts';
