@@ -27,6 +27,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "console.h"
@@ -60,6 +61,24 @@ static void write_file(const char *path, const char *text) {
 }
 
 /*
+ * The log's time index, FILE.times: one "OFFSET UNIX_MS" line per write whose millisecond differs
+ * from this copier's previous one, so `logs --since/--timestamps` can date each line without the
+ * log itself changing format. Appended under the log's flock (entries stay in offset order across
+ * copiers) and capped at a quarter of the log's cap; past it, later lines take the last time.
+ */
+static void index_write(int idx, long long offset, long long max, long long *last_ms) {
+  struct timespec ts;
+  if (idx < 0 || clock_gettime(CLOCK_REALTIME, &ts) < 0) return;
+  long long ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  if (ms == *last_ms) return;
+  struct stat st;
+  if (fstat(idx, &st) < 0 || st.st_size >= max / 4) return;
+  char line[64];
+  int len = snprintf(line, sizeof line, "%lld %lld\n", offset, ms);
+  if (write(idx, line, (size_t)len) == len) *last_ms = ms;
+}
+
+/*
  * Copy the pipe into the log until the FILE holds max bytes, then drain, until every writer is
  * gone. The cap is the file's, not this copier's: the container's monitor and the copiers of
  * detached execs append to the same log, each measuring the file under an exclusive flock so
@@ -68,6 +87,11 @@ static void write_file(const char *path, const char *text) {
 static void copy_log(int in, const char *file, long long max) {
   int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
   if (fd < 0) fail(file);
+  char idx_path[4096];
+  int idx = -1;
+  if (snprintf(idx_path, sizeof idx_path, "%s.times", file) < (int)sizeof idx_path)
+    idx = open(idx_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+  long long last_ms = -1;
   int full = 0;
   char buf[16384];
   for (;;) {
@@ -83,6 +107,7 @@ static void copy_log(int in, const char *file, long long max) {
     long long size = fstat(fd, &st) == 0 ? (long long)st.st_size : max;
     long long room = max - size;
     size_t keep = room <= 0 ? 0 : (size_t)(n < room ? n : room);
+    if (keep > 0) index_write(idx, size, max, &last_ms);
     for (size_t off = 0; off < keep;) {
       ssize_t w = write(fd, buf + off, keep - off);
       if (w < 0 && errno == EINTR) continue;
@@ -95,6 +120,7 @@ static void copy_log(int in, const char *file, long long max) {
     if (room - (long long)keep <= 0) full = 1; /* the file never shrinks */
     flock(fd, LOCK_UN);
   }
+  if (idx >= 0) close(idx);
   close(fd);
 }
 

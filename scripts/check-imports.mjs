@@ -53,7 +53,7 @@ function scan(file) {
 const problems = [];
 /** Pure planners: data in, data out. Matched on the path below sdk/. */
 const PURE =
-  /(^|\/)(names|plan|read-back|stack\/(define|order|env-template|kube-objects|render-kube|render-podman|yaml)|[a-z-]+-plan|parse|layout|pool|ports|firewall|describe|conductorfile[a-z-]*|copy-rules|substitution|image-config|stop-signal|device-rules|capabilities|seccomp\/rules|seccomp\/docker-gates)\.ts$/;
+  /(^|\/)(names|plan|read-back|stack\/(define|order|env-template|kube-objects|render-kube|render-podman|yaml)|[a-z-]+-plan|parse|layout|pool|ports|firewall|describe|conductorfile[a-z-]*|copy-rules|substitution|image-config|stop-signal|device-rules|capabilities|seccomp\/rules|seccomp\/docker-gates|logs\/since)\.ts$/;
 const FORBIDDEN_IN_PURE = new Set(['node:fs', 'fs', 'node:fs/promises', 'node:child_process', 'child_process']);
 const PACKAGE_ONLY = { zx: 'sdk/host/sh.ts', chalk: 'sdk/log.ts', globby: 'sdk/image/copy-stage.ts' };
 const inSdk = (p) => path.relative(sdk, p).split(path.sep).join('/');

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addNetwork, buildImage, ConductorError, createLogger, exec, inspectImage, logs, peer, run, stop } from '../sdk/index.ts';
+import { addNetwork, buildImage, ConductorError, createLogger, exec, inspectImage, logs, peer, run, stop, waitForHttp } from '../sdk/index.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = createLogger();
@@ -78,20 +78,12 @@ await step(6, 'start the services', async () => {
 
 // 7. Wait until the external service answers through the published port.
 await step(7, `wait for http://localhost:${PORT}/`, async () => {
-  const deadline = Date.now() + 30_000;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${PORT}/`, { signal: AbortSignal.timeout(2000) });
-      last = `${res.status} ${await res.text()}`;
-      if (res.ok) return;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    await waitForHttp(ES, { host: '127.0.0.1', port: PORT, path: '/', timeoutMs: 30_000 });
+  } catch (e) {
+    for (const name of [ES, CS]) log.info(`--- logs of ${name}:\n${await logs(name)}`);
+    throw e;
   }
-  for (const name of [ES, CS]) log.info(`--- logs of ${name}:\n${await logs(name)}`);
-  throw new Error(`no answer within 30 s (last: ${last})`);
 });
 
 process.stdout.write(`external service: http://localhost:${PORT}/  (also on this host's addresses)\ncounter service (host and ${ES} only): ${counterUrl}/get_and_increment_counter\n`);

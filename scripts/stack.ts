@@ -1,6 +1,6 @@
 /**
  * Stacks from the command line, run through tsx:
- *   npx tsx scripts/stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [--registry R]
+ *   npx tsx scripts/stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [-f] [--registry R]
  * The stack file's default export is a `defineStack(...)` result (see stacks/demo.ts).
  */
 import { existsSync } from 'node:fs';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createLogger, down, isConductorError, logs, renderKubernetes, renderPodmanKube, status, up, type Stack } from '../sdk/index.ts';
 
-const USAGE = 'usage: stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [--registry HOST[:PORT]]';
+const USAGE = 'usage: stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [-f] [--registry HOST[:PORT]]';
 const [verb, file, ...rest] = process.argv.slice(2);
 const log = createLogger();
 
@@ -47,14 +47,21 @@ try {
         process.stdout.write(`${s.service.padEnd(20)} ${s.container.padEnd(28)} ${s.status.padEnd(8)} ${(s.ip ?? '-').padEnd(15)} ${ports}\n`);
       }
       break;
-    case 'logs':
-      for (const s of Object.values(stack.services)) {
-        for (const c of s.containerNames) {
-          const text = await logs(c).catch(() => '');
-          for (const line of text.split('\n').filter(Boolean)) process.stdout.write(`${s.name} | ${line}\n`);
-        }
-      }
+    case 'logs': {
+      // Every container's log at once, each line prefixed with its service; -f follows them all.
+      const follow = rest.includes('-f') || rest.includes('--follow');
+      const each = Object.values(stack.services).flatMap((s) =>
+        s.containerNames.map(async (c) => {
+          try {
+            for await (const line of logs(c, { follow })) process.stdout.write(`${s.name} | ${line}\n`);
+          } catch (e) {
+            if (!isConductorError(e, 'CONTAINER_NOT_FOUND')) throw e;
+          }
+        }),
+      );
+      await Promise.all(each);
       break;
+    }
     case 'kube': {
       const registry = flag('--registry');
       process.stdout.write(renderKubernetes(stack, registry ? { registry } : {}));

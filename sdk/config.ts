@@ -22,8 +22,22 @@ export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 // Paths end up inside overlayfs mount options, where ',' and ':' are separators.
 const UNSAFE_PATH = /[,:\s\\]/;
 
+/**
+ * The state root when neither `root` nor `$CONDUCTOR_ROOT` names one. In a checkout of this repo:
+ * the checkout itself (as always). Installed as a dependency or globally (the package lives under a
+ * `node_modules` directory): `/var/lib/conductor` for root, podman's `/var/lib/containers` habit;
+ * anyone else gets `$XDG_DATA_HOME/conductor` (default `~/.local/share/conductor`), for the verbs that
+ * only read.
+ * @example defaultStateRoot('/app/node_modules/conductor', {}, 0); // '/var/lib/conductor'
+ */
+export function defaultStateRoot(packageRoot: string, env: NodeJS.ProcessEnv, uid: number): string {
+  if (!packageRoot.split(path.sep).includes('node_modules')) return packageRoot;
+  if (uid === 0) return '/var/lib/conductor';
+  return path.join(env.XDG_DATA_HOME || path.join(env.HOME || '/', '.local', 'share'), 'conductor');
+}
+
 export function resolvePaths(root?: string, env: NodeJS.ProcessEnv = process.env): Paths {
-  const r = path.resolve(root ?? env.CONDUCTOR_ROOT ?? PACKAGE_ROOT);
+  const r = path.resolve(root ?? env.CONDUCTOR_ROOT ?? defaultStateRoot(PACKAGE_ROOT, env, process.getuid?.() ?? -1));
   const cache = path.resolve(env.CONDUCTOR_CACHE ?? path.join(r, '.cache'));
   for (const p of [r, cache]) {
     if (UNSAFE_PATH.test(p)) {

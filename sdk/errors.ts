@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'MISSING_TOOL'
   | 'BUILD_FAILED'
   | 'TIMEOUT'
+  | 'WAIT_TIMEOUT'
   | 'COMMAND_FAILED'
   | 'NOT_IMPLEMENTED';
 

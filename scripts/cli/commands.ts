@@ -5,6 +5,7 @@ import { ago, showCommand, table } from './format.ts';
 import { CP_COMMAND, MOUNT_OPTIONS, mountsOf, VOLUME_COMMAND } from './volume-commands.ts';
 import { IMAGE_COMMANDS } from './image-commands.ts';
 import { FORMAT_OPT, JSON_OPT, need, printInspect, type Command, type Io } from './common.ts';
+import { LOG_COMMANDS } from './log-commands.ts';
 
 // Options that mean the same on run and exec, as in Docker.
 const ENV_OPT: OptionSpec = { long: 'env', short: 'e', value: true, repeat: true, metavar: 'K=V', help: 'set an environment variable' };
@@ -184,20 +185,7 @@ export const COMMANDS: Record<string, Command> = {
       return r.exitCode;
     },
   },
-  logs: {
-    usage: 'logs <container> [-f]',
-    summary: "print a detached container's output (-f: follow)",
-    options: [{ long: 'follow', short: 'f', help: 'keep printing until the container stops' }],
-    async handler(a, io) {
-      const [name] = need(a, 1, 'container name');
-      if (!flag(a.options, 'follow')) {
-        await io.pipeOut(sdk.logStream(name!));
-        return 0;
-      }
-      const { followLogs } = await import('./follow.ts');
-      return followLogs(name!, io);
-    },
-  },
+  ...LOG_COMMANDS,
   inspect: {
     usage: 'inspect <container|image> [--json] [--format KEY]',
     summary: 'show a container (fields: name image status pid exitCode ip ports command user ...), else an image',

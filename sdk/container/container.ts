@@ -1,7 +1,6 @@
 /** Public container verbs: run, exec, ps, stop, inspect, logs, and the handle `run` returns. */
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
-import { LOG_MAX_BYTES, resolvePaths, type CommonOptions } from '../config.ts';
+import type { Readable } from 'node:stream';
+import { resolvePaths, type CommonOptions } from '../config.ts';
 import { oomKilled } from '../limits/cgroupfs.ts';
 import { ConductorError } from '../errors.ts';
 import { execInContainer, type ExecOptions } from './exec.ts';
@@ -10,6 +9,8 @@ import { validateName } from '../names.ts';
 import { parseStopSignal } from '../image/stop-signal.ts';
 import { runContainer, type RunOptions } from './run.ts';
 import { containerPaths, infoOf, listRecords, requireRecord } from '../state/containers.ts';
+import { logs, logStream, type LogLines, type LogsOptions } from '../logs/logs.ts';
+import { waitFor, waitForHttp, waitForLog, waitForPort, type HttpWaitOptions, type LogWaitOptions, type PortWaitOptions, type WaitOptions, type WaitStrategy } from './wait/index.ts';
 import { containerExists, removeContainer, type StopResult } from './stop.ts';
 import type { ContainerInfo, ContainerRecord, ExecResult, Mount } from '../types.ts';
 import { copyFrom, copyTo, type CopyOptions } from '../volume/copy.ts';
@@ -31,15 +32,21 @@ export interface Container {
   status(): Promise<ContainerInfo>;
   exec(command: string[], opts?: ExecOptions): Promise<ExecResult>;
   stop(opts?: StopOptions): Promise<StopResult>;
-  logs(): Promise<string>;
-  /** The log as a stream, read as it is consumed. */
+  /** Its log: iterate for lines, `await` for the text (see `logs`). */
+  logs(opts?: Omit<LogsOptions, 'root'>): LogLines;
+  /** The log as a byte stream, read as it is consumed. */
   logStream(): Readable;
-  /** Resolve when the log matches; reject after timeoutMs (default 10 s). */
-  waitForLog(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
+  /** Resolve once the log matches (followed, not re-read); a number is timeoutMs (default 60 s). */
+  waitForLog(pattern: RegExp | string, opts?: number | (Omit<WaitOptions, 'root'> & LogWaitOptions)): Promise<void>;
+  waitForPort(port: number, opts?: Omit<WaitOptions, 'root'> & PortWaitOptions): Promise<void>;
+  waitForHttp(opts: Omit<WaitOptions, 'root'> & HttpWaitOptions): Promise<void>;
+  waitFor(strategy: WaitStrategy, opts?: Omit<WaitOptions, 'root'>): Promise<void>;
   /** `cp SRC container:DST` (a host path or a tar stream). */
   copyTo(src: string | ReadableStream, dst: string, opts?: CopyOptions): Promise<void>;
   /** `cp container:SRC DST` (a host path or a Writable for the tar stream). */
   copyFrom(src: string, dst: string | Writable, opts?: CopyOptions): Promise<void>;
+  /** `await using c = await run(...)`: stopped and removed when the block ends, also on a throw. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<Container>): Container {
@@ -54,12 +61,24 @@ function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<C
     status: () => inspect(rec.name, common),
     exec: (command, opts) => exec(rec.name, command, { ...common, ...opts }),
     stop: (opts) => stop(rec.name, { ...common, ...opts }),
-    logs: () => logs(rec.name, common),
+    logs: (opts) => logs(rec.name, { ...opts, ...common }),
     logStream: () => logStream(rec.name, common),
-    waitForLog: (pattern, timeoutMs) => waitForLog(rec.name, pattern, { ...common, timeoutMs }),
+    waitForLog: (pattern, opts) => waitForLog(rec.name, pattern, { ...(typeof opts === 'number' ? { timeoutMs: opts } : opts), ...common }),
+    waitForPort: (port, opts) => waitForPort(rec.name, port, { ...opts, ...common }),
+    waitForHttp: (opts) => waitForHttp(rec.name, { ...opts, ...common }),
+    waitFor: (strategy, opts) => waitFor(rec.name, strategy, { ...opts, ...common }),
     copyTo: (src, dst, opts) => copyTo(rec.name, src, dst, { ...common, ...opts }),
     copyFrom: (src, dst, opts) => copyFrom(rec.name, src, dst, { ...common, ...opts }),
+    [Symbol.asyncDispose]: async () => {
+      await stop(rec.name, { ...common, ignoreMissing: true });
+    },
   };
+}
+
+/** `run`'s options: those of the container, and what "started" means. */
+export interface ContainerRunOptions extends RunOptions {
+  /** Detached runs: resolve only once this holds (e.g. `Wait.forHttp({ port: 8080 })`); on failure the container is removed. */
+  wait?: WaitStrategy;
 }
 
 /**
@@ -68,8 +87,17 @@ function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<C
  * const c = await run('web', 'web1', { detach: true, command: ['sleep', 'infinity'], network: { internet: true } });
  * console.log(c.ip, (await c.exec(['hostname'])).stdout);
  */
-export async function run(image: string, name: string, opts: RunOptions = {}): Promise<Container> {
-  const r = await runContainer(image, name, opts);
+export async function run(image: string, name: string, opts: ContainerRunOptions = {}): Promise<Container> {
+  const { wait, ...runOpts } = opts;
+  const r = await runContainer(image, name, runOpts);
+  if (wait) {
+    try {
+      await waitFor(name, wait, { root: opts.root });
+    } catch (e) {
+      await stop(name, { root: opts.root, timeoutSeconds: 0, ignoreMissing: true }).catch(() => {});
+      throw e;
+    }
+  }
   return handle(r.record, opts.root, { exitCode: r.exitCode ?? null, oomKilled: Boolean(r.oomKilled), stdout: r.stdout, stderr: r.stderr });
 }
 
@@ -174,70 +202,4 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
     mounts: (rec.mounts ?? []).map((m) => (m.type === 'tmpfs' ? m : { ...m, hostPath: m.type === 'volume' ? volumeData(paths, m.source!) : m.source! })),
     readOnly: Boolean(rec.readOnly),
   };
-}
-
-/**
- * The container's output so far (detached containers; capped at 10 MiB), as one string. Reads at
- * most the cap, whatever the file holds.
- * @example console.log(await logs('es-cont'));
- */
-export async function logs(name: string, opts: CommonOptions = {}): Promise<string> {
-  validateName('container', name);
-  const paths = resolvePaths(opts.root);
-  requireRecord(paths, name);
-  let fd: number;
-  try {
-    fd = openSync(containerPaths(paths, name).log, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const buf = Buffer.allocUnsafe(Math.min(1 << 20, LOG_MAX_BYTES - total));
-      const n = buf.length === 0 ? 0 : readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
-      total += n;
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * The container's log as a byte stream, read as it is consumed (`conductor logs` pipes it to
- * stdout): never the whole file in memory. Empty if the container has no log yet.
- * @example logStream('es-cont').pipe(process.stdout);
- */
-export function logStream(name: string, opts: CommonOptions = {}): Readable {
-  validateName('container', name);
-  const paths = resolvePaths(opts.root);
-  requireRecord(paths, name);
-  const file = containerPaths(paths, name).log;
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    const empty = new PassThrough();
-    empty.end();
-    return empty;
-  }
-  return createReadStream(file, { fd, highWaterMark: 64 * 1024 });
-}
-
-/**
- * Wait for a line in a container's log (e.g. a server saying it listens).
- * @example await waitForLog('cs-cont', /listening/, { timeoutMs: 5000 });
- */
-export async function waitForLog(name: string, pattern: RegExp | string, opts: CommonOptions & { timeoutMs?: number } = {}): Promise<void> {
-  const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
-    if (re.test(await logs(name, opts))) return;
-    if (Date.now() > deadline) throw new ConductorError('TIMEOUT', `container "${name}" did not log ${re} within ${opts.timeoutMs ?? 10_000} ms`);
-    await new Promise((r) => setTimeout(r, delay));
-  }
 }

@@ -50,7 +50,7 @@ test('logs() captures a detached container\'s output', async () => {
     await c.waitForLog('hello', 5000);
     await waitForLog(name, 'oops', { root, timeoutMs: 5000 });
     assert.is(await logs(name, { root }), 'hello\noops\n');
-    await rejectsWith(waitForLog(name, 'never-printed', { root, timeoutMs: 200 }), 'TIMEOUT');
+    await rejectsWith(waitForLog(name, 'never-printed', { root, timeoutMs: 200 }), 'WAIT_TIMEOUT');
   } finally {
     await stopQuiet(root, name);
   }
