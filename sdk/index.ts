@@ -17,7 +17,7 @@ export type { ExecOptions } from './container/exec.ts';
 export type { StopResult } from './container/stop.ts';
 export { addNetwork, peer, unpeer, parseExposeSpec, validateHostPorts, type NetworkInfo, type AddNetworkOptions, type PeerOptions, type PeerResult } from './network/apply.ts';
 export { prune, type PruneResult } from './container/prune.ts';
-export { parseMemory, parseCpus, parsePids } from './limits/plan.ts';
+export { parseMemory, parseCpus, parsePids } from './limits/parse.ts';
 export { parseConductorfile, type Instruction } from './image/conductorfile.ts';
 export { parseDockerfile, type ParsedFile } from './image/conductorfile-syntax.ts';
 export { planBuild, unusedBuildArgs, type BuildPlan, type BuildStage, type BuildStep, type PlanOptions } from './image/build-plan.ts';

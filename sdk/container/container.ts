@@ -2,7 +2,7 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { LOG_MAX_BYTES, resolvePaths, type CommonOptions } from '../config.ts';
-import { oomKilled } from '../limits/cgroupfs.ts';
+import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
 import { execInContainer, type ExecOptions } from './exec.ts';
 import { requireRoot } from '../host/preflight.ts';

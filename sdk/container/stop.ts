@@ -6,7 +6,9 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { Paths } from '../config.ts';
 import { cgroupDirsFor } from '../limits/plan.ts';
-import { cgroupId, detectLayout, killCgroup, oomKilled, removeCgroups } from '../limits/cgroupfs.ts';
+import { cgroupId, detectLayout } from '../limits/cgroupfs.ts';
+import { killCgroup, removeCgroups } from '../limits/cgroup-teardown.ts';
+import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
 import { undoAll } from '../network/apply.ts';

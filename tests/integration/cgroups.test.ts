@@ -7,19 +7,10 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  cgroupId,
-  cgroupPids,
-  closeFds,
-  createCgroups,
-  detectLayout,
-  killCgroup,
-  oomKilled,
-  openProcsFds,
-  readLimits,
-  removeCgroups,
-} from '../../sdk/limits/cgroupfs.ts';
-import { findCgroup2Mount } from '../../sdk/limits/plan.ts';
+import { cgroupId, closeFds, createCgroups, detectLayout, openProcsFds } from '../../sdk/limits/cgroupfs.ts';
+import { cgroupPids, killCgroup, removeCgroups } from '../../sdk/limits/cgroup-teardown.ts';
+import { oomKilled, readLimits } from '../../sdk/limits/cgroup-read.ts';
+import { findCgroup2Mount } from '../../sdk/limits/layout.ts';
 import { isConductorError } from '../../sdk/errors.ts';
 
 const MiB = 1024 * 1024;
