@@ -9,11 +9,12 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { connectTerminal } from '../launch/attach.ts';
-import { INIT_HELPER, LAUNCH_TOOLS, LOG_MAX_BYTES, MONITOR, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
+import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { closeFds, openProcsFds } from '../limits/cgroupfs.ts';
 import { ConductorError } from '../errors.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
-import { containerEnv, planTtyRelay, securityArgs } from '../launch/launch-plan.ts';
+import { planTtyRelay } from '../launch/launch-plan.ts';
+import { planExec } from '../launch/exec-plan.ts';
 import { validateName } from '../names.ts';
 import { childrenOf, forwardSignals, refOf, signalRef } from '../host/proc.ts';
 import { signalNumber } from '../host/sh.ts';
@@ -36,24 +37,6 @@ export interface ExecOptions extends CommonOptions {
   stdio?: 'collect' | 'inherit';
   /** Bytes or a stream fed to the command's stdin ('collect' mode). */
   input?: string | Uint8Array | Readable;
-}
-
-/**
- * The argv: nsenter into every namespace of the init, then the helper from fd 3. With `consoleFd`
- * (-t) the helper makes a pty inside the container and sends its master over that socket; with
- * `seccompFd` it installs that filter last.
- */
-export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean, fds: { consoleFd?: number; seccompFd?: number } = {}): string[] {
-  const ns = ['-m', '-u', '-i', '-n', '-p', ...(hasCgroupNs ? ['-C'] : []), '-r', '-w'];
-  const env = containerEnv(rec.hostname, [...rec.env, ...(opts.env ?? [])], Boolean(opts.tty));
-  const helper = ['/proc/self/fd/3', ...cgroupFds.flatMap((fd) => ['--cgroup-fd', String(fd)])];
-  helper.push('--workdir', opts.workdir ?? rec.workdir);
-  for (const e of env) helper.push('--env', e);
-  if (fds.consoleFd !== undefined) helper.push('--console-socket', String(fds.consoleFd));
-  helper.push(...securityArgs(rec.security));
-  if (fds.seccompFd !== undefined) helper.push('--seccomp-fd', String(fds.seccompFd));
-  helper.push('--', ...command);
-  return [LAUNCH_TOOLS.nsenter, '-t', String(initPid), ...ns, ...helper];
 }
 
 /** The filter the container's init got (pinned by run); compiled anew only for containers made before pinning. */

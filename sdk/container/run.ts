@@ -14,7 +14,7 @@ import { withLock } from '../state/lock.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
 import { requireImage } from '../state/images.ts';
 import { containerEnv, type LaunchSpec } from '../launch/launch-plan.ts';
-import { launchAttached, launchDetached, LaunchFailed, type BeforeStart } from '../launch/launcher.ts';
+import { launchAttached, launchDetached, LaunchError, type BeforeStart } from '../launch/launcher.ts';
 import { layerDir, lowerdirs } from '../image/layers.ts';
 import { validateName } from '../names.ts';
 import { addNetwork } from '../network/apply.ts';
@@ -178,7 +178,7 @@ async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: 
     const record = await updateRecord(paths, name, (r) => complete({ ...r, monitor: started.monitor, init: started.init ?? r.init }));
     return { record };
   } catch (e) {
-    if (e instanceof LaunchFailed) {
+    if (e instanceof LaunchError) {
       const why = tail(cp.log) || `exit code ${e.exitCode}`;
       throw new ConductorError('COMMAND_FAILED', `container "${name}" failed to start: ${why}`);
     }

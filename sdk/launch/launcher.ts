@@ -27,7 +27,7 @@ export type BeforeStart = (init: ProcessRef) => Promise<void>;
 /**
  * The launch protocol on the ready fd (a socket pair): the monitor sends the init's host PID on a
  * line; if the spec holds the command, we run `beforeStart` and send "G"; the init helper
- * sends "R" right before it execs the command. Resolves on "R"; rejects with LaunchFailed if the
+ * sends "R" right before it execs the command. Resolves on "R"; rejects with LaunchError if the
  * process exits first (setup or the helper failed, having said why on stderr).
  */
 function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, kill = () => child.kill('SIGKILL')): Promise<ProcessRef | null> {
@@ -46,7 +46,7 @@ function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, k
       else resolve(init);
     };
     const onExit = (code: number | null, sig: NodeJS.Signals | null) =>
-      finish(new LaunchFailed(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+      finish(new LaunchError(code ?? 128 + (sig ? signalNumber(sig) : 0)));
     stream.on('error', () => {});
     stream.on('data', (c: Buffer) => {
       buf += c.toString();
@@ -56,7 +56,7 @@ function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, k
         sawPid = true;
         init = refOf(Number(line[1]));
         if (beforeStart) {
-          if (!init) return finish(new LaunchFailed(125));
+          if (!init) return finish(new LaunchError(125));
           beforeStart(init).then(
             () => stream.write('G'),
             (e: Error) => {
@@ -73,7 +73,7 @@ function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, k
 }
 
 /** The container never reached its command: exit code of the failed setup (125) or the helper (126/127). */
-export class LaunchFailed extends Error {
+export class LaunchError extends Error {
   constructor(readonly exitCode: number) {
     super(`container setup failed with exit code ${exitCode}`);
   }
@@ -144,7 +144,7 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
   try {
     init = await handshake(child, 3, opts.beforeStart);
   } catch (e) {
-    if (e instanceof LaunchFailed) {
+    if (e instanceof LaunchError) {
       // The command may have failed to exec (126/127): that is its exit code, not a conductor error.
       return { child, init: null, exit };
     }

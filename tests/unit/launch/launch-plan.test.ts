@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planExec } from '../../../sdk/container/exec.ts';
+import { planExec } from '../../../sdk/launch/exec-plan.ts';
 import type { ContainerRecord } from '../../../sdk/types.ts';
 import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, type LaunchSpec } from '../../../sdk/launch/launch-plan.ts';
 
