@@ -1,3 +1,5 @@
+import { displayCommand } from './display.ts';
+
 /** Closed set of failure codes; callers branch on `code`, never on message text. */
 export type ErrorCode =
   | 'INVALID_NAME'
@@ -40,7 +42,7 @@ export class CommandError extends ConductorError {
   readonly stderr: string;
   constructor(argv: readonly string[], exitCode: number | null, stderr: string, cause?: unknown) {
     const last = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
-    super('COMMAND_FAILED', `"${argv.join(' ')}" failed with exit code ${exitCode ?? 'signal'}${last ? `: ${last}` : ''}`, { cause });
+    super('COMMAND_FAILED', `"${displayCommand(argv)}" failed with exit code ${exitCode ?? 'signal'}${last ? `: ${last}` : ''}`, { cause });
     this.name = 'CommandError';
     this.argv = argv;
     this.exitCode = exitCode;

@@ -24,6 +24,7 @@ export { planBuild } from './image/build-plan.ts';
 export { unusedBuildArgs, type BuildPlan, type BuildStage, type BuildStep, type PlanOptions } from './image/build-steps.ts';
 export { resolveCommand, mergeEnv, defaultImageConfig, type CommandOverrides } from './image/image-config.ts';
 export { parseStopSignal } from './image/stop-signal.ts';
+export { displayCommand } from './display.ts';
 export { ConductorError, CommandError, BuildError, isConductorError, type ErrorCode } from './errors.ts';
 export { createLogger, silentLogger, type Logger } from './log.ts';
 export { resolvePaths, type CommonOptions, type Paths } from './config.ts';

@@ -1,7 +1,7 @@
 /** The command table: usage, summary, options and a handler that calls ONE sdk function. */
 import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
-import { ago, bytes, showCommand, table } from './format.ts';
+import { ago, bytes, table } from './format.ts';
 
 export interface Io {
   out(s: string): void;
@@ -198,7 +198,7 @@ export const COMMANDS: Record<string, Command> = {
             c.pid === null ? '-' : String(c.pid),
             c.ip ?? '-',
             c.ports.map((p) => `${p.host}->${p.container}/tcp`).join(',') || '-',
-            showCommand(c.command).slice(0, 40),
+            sdk.displayCommand(c.command).slice(0, 40),
             ago(c.createdAt),
           ]),
         ),

@@ -6,6 +6,7 @@ import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
 import { execInContainer, type ExecOptions } from './exec.ts';
 import { requireRoot } from '../host/preflight.ts';
+import { pollUntil } from '../host/poll.ts';
 import { validateName } from '../names.ts';
 import { runContainer, type RunOptions } from './run.ts';
 import { containerPaths, infoOf, listRecords, requireRecord } from '../state/containers.ts';
@@ -211,10 +212,8 @@ export function logStream(name: string, opts: CommonOptions = {}): Readable {
  */
 export async function waitForLog(name: string, pattern: RegExp | string, opts: CommonOptions & { timeoutMs?: number } = {}): Promise<void> {
   const re = typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : pattern;
-  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
-    if (re.test(await logs(name, opts))) return;
-    if (Date.now() > deadline) throw new ConductorError('TIMEOUT', `container "${name}" did not log ${re} within ${opts.timeoutMs ?? 10_000} ms`);
-    await new Promise((r) => setTimeout(r, delay));
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  if (!(await pollUntil(async () => re.test(await logs(name, opts)), { timeoutMs, maxDelayMs: 100 }))) {
+    throw new ConductorError('TIMEOUT', `container "${name}" did not log ${re} within ${timeoutMs} ms`);
   }
 }

@@ -17,7 +17,7 @@ import { planTtyRelay } from '../launch/launch-plan.ts';
 import { planExec } from '../launch/exec-plan.ts';
 import { validateName } from '../names.ts';
 import { childrenOf, forwardSignals, refOf, signalRef } from '../host/proc.ts';
-import { signalNumber } from '../host/sh.ts';
+import { exitCodeOf } from '../host/signals.ts';
 import { planStdio } from '../launch/stdio-plan.ts';
 import { containerPaths, requireRunning } from '../state/containers.ts';
 import { containerFilterPath, openFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
@@ -111,7 +111,7 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig));
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
-      child.on('close', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+      child.on('close', (code, sig) => resolve(exitCodeOf(code, sig)));
     }).finally(() => {
       unforward();
       release();

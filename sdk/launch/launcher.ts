@@ -12,7 +12,7 @@ import { ConductorError } from '../errors.ts';
 import { planLaunch, planTtyRelay, type LaunchSpec } from './launch-plan.ts';
 import { planStdio } from './stdio-plan.ts';
 import { refOf } from '../host/proc.ts';
-import { signalNumber } from '../host/sh.ts';
+import { exitCodeOf } from '../host/signals.ts';
 import type { ProcessRef } from '../types.ts';
 
 export interface Started {
@@ -46,7 +46,7 @@ function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, k
       else resolve(init);
     };
     const onExit = (code: number | null, sig: NodeJS.Signals | null) =>
-      finish(new LaunchError(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+      finish(new LaunchError(exitCodeOf(code, sig)));
     stream.on('error', () => {});
     stream.on('data', (c: Buffer) => {
       buf += c.toString();
@@ -137,7 +137,7 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
     child.on('error', reject);
     child.on('close', (code, signal) => {
       release();
-      resolve({ exitCode: code ?? 128 + (signal ? signalNumber(signal) : 0), signal });
+      resolve({ exitCode: exitCodeOf(code, signal), signal });
     });
   });
   let init: ProcessRef | null;

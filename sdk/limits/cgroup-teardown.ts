@@ -4,10 +4,10 @@
  */
 import * as fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConductorError } from '../errors.ts';
 import { PARENT } from './plan.ts';
 import { errno, fsError, readOrNull } from './cgroup-io.ts';
+import { pollUntil } from '../host/poll.ts';
 
 /** The cgroup and its descendants (a container may make its own sub-cgroups), children first. */
 function subtree(dir: string): string[] {
@@ -60,7 +60,6 @@ function checkOwned(dirs: string[]): void {
  */
 export async function killCgroup(dirs: string[], opts: { timeoutMs?: number } = {}): Promise<boolean> {
   checkOwned(dirs);
-  const deadline = Date.now() + (opts.timeoutMs ?? 2000);
   for (const dir of dirs) {
     if (!fs.existsSync(`${dir}/cgroup.kill`)) continue;
     try {
@@ -69,7 +68,7 @@ export async function killCgroup(dirs: string[], opts: { timeoutMs?: number } = 
       if (errno(e) !== 'ENOENT') throw fsError(e, `cannot write to "${dir}/cgroup.kill"`);
     }
   }
-  for (;;) {
+  const killRound = (): boolean => {
     const pids = cgroupPids(dirs).filter((p) => p !== process.pid);
     if (pids.length === 0) return true;
     for (const pid of pids) {
@@ -79,9 +78,10 @@ export async function killCgroup(dirs: string[], opts: { timeoutMs?: number } = 
         if (errno(e) !== 'ESRCH') throw e;
       }
     }
-    if (Date.now() >= deadline) return cgroupPids(dirs).length === 0;
-    await sleep(20);
-  }
+    return false;
+  };
+  if (await pollUntil(killRound, { timeoutMs: opts.timeoutMs ?? 2000, maxDelayMs: 20 })) return true;
+  return cgroupPids(dirs).length === 0;
 }
 
 /**
@@ -96,23 +96,27 @@ export async function killCgroup(dirs: string[], opts: { timeoutMs?: number } = 
 export async function removeCgroups(dirs: string[], opts: { timeoutMs?: number } = {}): Promise<void> {
   checkOwned(dirs);
   const deadline = Date.now() + (opts.timeoutMs ?? 2000);
+  const cannot = (d: string, e: unknown): ConductorError =>
+    new ConductorError('CGROUP_UNAVAILABLE', `cannot remove cgroup "${d}": ${errno(e) ?? String(e)}`, {
+      hint: errno(e) === 'EBUSY' ? 'it still has processes in it' : undefined,
+      cause: e,
+    });
   for (const dir of dirs) {
     for (const d of subtree(dir)) {
-      for (;;) {
+      let busy: unknown;
+      const removed = (): boolean => {
         try {
           fs.rmdirSync(d);
-          break;
+          return true;
         } catch (e) {
-          if (errno(e) === 'ENOENT') break;
-          if (errno(e) !== 'EBUSY' || Date.now() >= deadline) {
-            throw new ConductorError('CGROUP_UNAVAILABLE', `cannot remove cgroup "${d}": ${errno(e) ?? String(e)}`, {
-              hint: errno(e) === 'EBUSY' ? 'it still has processes in it' : undefined,
-              cause: e,
-            });
-          }
-          await sleep(20);
+          if (errno(e) === 'ENOENT') return true;
+          if (errno(e) !== 'EBUSY') throw cannot(d, e);
+          busy = e;
+          return false;
         }
-      }
+      };
+      // One deadline for the whole tree, as before: each directory gets what is left of it.
+      if (!(await pollUntil(removed, { timeoutMs: deadline - Date.now(), maxDelayMs: 20 }))) throw cannot(d, busy);
     }
   }
 }
