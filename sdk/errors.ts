@@ -20,8 +20,14 @@ export type ErrorCode =
   | 'MISSING_TOOL'
   | 'BUILD_FAILED'
   | 'TIMEOUT'
+  /** A host tool conductor ran failed: a CommandError, with its argv, exit code and stderr. */
   | 'COMMAND_FAILED'
-  | 'NOT_IMPLEMENTED';
+  /** The container's process did not get going (its init or monitor died before it exec'd the command). */
+  | 'START_FAILED'
+  /** Removing what a container left on the host failed: processes that survive SIGKILL, mounts, its directory. */
+  | 'CLEANUP_FAILED'
+  /** A broken invariant inside conductor (a bug, or state changed behind its back), never the caller's input. */
+  | 'INTERNAL';
 
 /** Every error conductor raises on purpose. Messages are one lowercase line naming the thing in quotes. */
 export class ConductorError extends Error {
@@ -60,6 +66,13 @@ export class BuildError extends ConductorError {
   }
 }
 
+/**
+ * Whether `e` is an error conductor raised on purpose, optionally with a given code: branch on
+ * the code, never on the message text.
+ *
+ * @example
+ * try { await stop('web'); } catch (e) { if (!isConductorError(e, 'CONTAINER_NOT_FOUND')) throw e; }
+ */
 export function isConductorError(e: unknown, code?: ErrorCode): e is ConductorError {
   return e instanceof ConductorError && (code === undefined || e.code === code);
 }

@@ -27,5 +27,5 @@ export { parseStopSignal } from './image/stop-signal.ts';
 export { displayCommand } from './display.ts';
 export { ConductorError, CommandError, BuildError, isConductorError, type ErrorCode } from './errors.ts';
 export { createLogger, silentLogger, type Logger } from './log.ts';
-export { resolvePaths, type CommonOptions, type Paths } from './config.ts';
+export { resolvePublicPaths as resolvePaths, type CommonOptions, type PublicPaths as Paths } from './config.ts';
 export type { ContainerInfo, ExecResult, ImageConfig, ImageInfo, PortMapping, ResourceLimits, SecurityOptions, SeccompOption } from './types.ts';

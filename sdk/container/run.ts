@@ -180,7 +180,7 @@ async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: 
   } catch (e) {
     if (e instanceof LaunchError) {
       const why = tail(cp.log) || `exit code ${e.exitCode}`;
-      throw new ConductorError('COMMAND_FAILED', `container "${name}" failed to start: ${why}`);
+      throw new ConductorError('START_FAILED', `container "${name}" failed to start: ${why}`);
     }
     throw e;
   }

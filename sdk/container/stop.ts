@@ -131,7 +131,7 @@ async function killStrayLaunch(name: string, tag: string, graceMs: number): Prom
     return false;
   };
   if (!(await pollUntil(killAll, { timeoutMs: 3000, maxDelayMs: 10 }))) {
-    throw new ConductorError('COMMAND_FAILED', `processes of container "${name}" survive SIGKILL: ${left.join(' ')}`);
+    throw new ConductorError('CLEANUP_FAILED', `processes of container "${name}" survive SIGKILL: ${left.join(' ')}`);
   }
 }
 
@@ -257,12 +257,12 @@ function removeContainerDir(paths: Paths, name: string): void {
   const left = mountsUnder(cp.dir);
   if (left.length > 0) {
     // Never delete through a mount: refuse and say what is still mounted.
-    throw new ConductorError('COMMAND_FAILED', `container "${name}" still has mounts on the host: ${left.join(', ')}`, { hint: 'umount them, then stop again' });
+    throw new ConductorError('CLEANUP_FAILED', `container "${name}" still has mounts on the host: ${left.join(', ')}`, { hint: 'umount them, then stop again' });
   }
   try {
     rmSync(cp.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
   } catch (e) {
-    throw new ConductorError('COMMAND_FAILED', `cannot remove container "${name}": ${(e as Error).message}`, { cause: e });
+    throw new ConductorError('CLEANUP_FAILED', `cannot remove container "${name}": ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -44,10 +44,10 @@ const TOOL_PACKAGE: Record<string, string> = {
 };
 
 function guard(argv: readonly unknown[]): string[] {
-  if (argv.length === 0) throw new ConductorError('INVALID_ARGUMENT', 'empty command');
+  if (argv.length === 0) throw new ConductorError('INTERNAL', 'empty command');
   return argv.map((a, i) => {
     if (typeof a !== 'string' && typeof a !== 'number') {
-      throw new ConductorError('INVALID_ARGUMENT', `argument ${i} of "${String(argv[0])}" is ${String(a)}`);
+      throw new ConductorError('INTERNAL', `argument ${i} of "${String(argv[0])}" is ${String(a)}`);
     }
     return String(a);
   });

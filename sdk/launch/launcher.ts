@@ -178,7 +178,7 @@ export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): P
   const argv = planLaunch({ ...spec, exitFile: opts.exitFile, log: { file: opts.log, maxBytes: opts.logMaxBytes }, consoleSocket });
   const child = spawnAndRelease(argv, ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])], true, opts.extraFds, spec.launchTag);
   const monitor = refOf(child.pid!);
-  if (!monitor) throw new ConductorError('COMMAND_FAILED', 'the container exited at once');
+  if (!monitor) throw new ConductorError('START_FAILED', 'the container exited at once');
   try {
     // The monitor leads its own process group: killing the group takes the whole tree.
     const init = await handshake(child, 3, opts.beforeStart, () => process.kill(-child.pid!, 'SIGKILL'));

@@ -45,7 +45,7 @@ export function cgroupPids(dirs: string[]): number[] {
 function checkOwned(dirs: string[]): void {
   for (const dir of dirs) {
     if (!path.isAbsolute(dir) || path.resolve(dir) !== dir || path.basename(path.dirname(dir)) !== PARENT) {
-      throw new ConductorError('INVALID_ARGUMENT', `"${dir}" is not a conductor cgroup`);
+      throw new ConductorError('INTERNAL', `"${dir}" is not a conductor cgroup`);
     }
   }
 }

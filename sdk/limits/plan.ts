@@ -92,7 +92,7 @@ function needed(limits: ResourceLimits): Controller[] {
  */
 export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLimits, opts: CgroupPlanOptions = {}): CgroupPlan {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(id)) {
-    throw new ConductorError('INVALID_ARGUMENT', `invalid cgroup id ${JSON.stringify(id)}`);
+    throw new ConductorError('INTERNAL', `invalid cgroup id ${JSON.stringify(id)}`);
   }
   checkLimits(limits);
   const want = needed(limits);

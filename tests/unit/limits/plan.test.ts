@@ -169,7 +169,7 @@ test('planCgroups: v1 missing controllers', () => {
 
 test('planCgroups: rejects bad ids and limits that bypassed the parsers', () => {
   for (const id of ['', '.', '..', '../x', 'a/b', '-x', 'a b']) {
-    failure(() => planCgroups(V2, id, {}), 'INVALID_ARGUMENT');
+    failure(() => planCgroups(V2, id, {}), 'INTERNAL');
   }
   assert.is(failure(() => planCgroups(V2, 'x', { memory: 1000 }), 'INVALID_ARGUMENT'), 'invalid --memory "1000" (use a whole number of bytes from 6 MiB up)');
   failure(() => planCgroups(V2, 'x', { memory: 7.5 * MiB + 0.5 }), 'INVALID_ARGUMENT');
