@@ -3,7 +3,12 @@ import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
 import { ago, bytes, table } from './format.ts';
 
+/** The SDK as the handlers use it: the real module in the CLI, a fake one in unit tests. */
+export type Sdk = typeof sdk;
+
 export interface Io {
+  /** The SDK verbs the handlers call (pure helpers such as parseMemory are used directly). */
+  sdk: Sdk;
   out(s: string): void;
   /** Copy a stream to stdout, at the pace stdout takes it. */
   pipeOut(r: NodeJS.ReadableStream): Promise<void>;
@@ -83,7 +88,7 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
   const allowHost = sdk.validateHostPorts(list(o, 'allow-host'));
   const network = flag(o, 'internet') || expose.length > 0 || allowHost.length > 0 ? { internet: flag(o, 'internet'), expose, allowHost } : undefined;
   const detach = flag(o, 'detach');
-  const c = await sdk.run(image!, name!, {
+  const c = await io.sdk.run(image!, name!, {
     command: a.rest ?? [],
     detach,
     rm: flag(o, 'rm'),
@@ -126,7 +131,7 @@ export const COMMANDS: Record<string, Command> = {
       process.on('SIGINT', onSig);
       process.on('SIGTERM', onSig);
       try {
-        await sdk.buildImage(name!, { file: file ?? 'Conductorfile', context: str(a.options, 'context'), noCache: flag(a.options, 'no-cache'), network: netOpt as 'nat' | 'host' | undefined, log, signal: ac.signal });
+        await io.sdk.buildImage(name!, { file: file ?? 'Conductorfile', context: str(a.options, 'context'), noCache: flag(a.options, 'no-cache'), network: netOpt as 'nat' | 'host' | undefined, log, signal: ac.signal });
       } finally {
         process.off('SIGINT', onSig);
         process.off('SIGTERM', onSig);
@@ -140,7 +145,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [JSON_OPT],
     async handler(a, io) {
       need(a, 0, '');
-      const imgs = await sdk.images();
+      const imgs = await io.sdk.images();
       if (flag(a.options, 'json')) io.out(JSON.stringify(imgs, null, 2) + '\n');
       else io.out(table(['NAME', 'BASE', 'LAYERS', 'SIZE', 'CREATED'], imgs.map((i) => [i.name, `${i.base.distro}:${i.base.suite}`, String(i.layers.length), bytes(i.size), ago(i.createdAt)])));
       return 0;
@@ -152,7 +157,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [],
     async handler(a, io) {
       const [name] = need(a, 1, 'image name');
-      const r = await sdk.removeImage(name!);
+      const r = await io.sdk.removeImage(name!);
       io.log.info(`removed image "${name}" (${r.removedLayers} unused layers deleted)`);
       for (const k of r.kept) io.log.info(`kept ${k}`);
       return 0;
@@ -164,7 +169,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [{ long: 'all', help: 'also remove every image' }],
     async handler(a, io) {
       need(a, 0, '');
-      const r = await sdk.removeCache({ all: flag(a.options, 'all') });
+      const r = await io.sdk.removeCache({ all: flag(a.options, 'all') });
       io.log.info(`removed ${r.removedLayers} unused layers, ${r.removedBases.length} bases${r.removedBases.length ? ` (${r.removedBases.join(', ')})` : ''}`);
       for (const k of r.kept) io.log.info(`kept ${k}`);
       return 0;
@@ -183,7 +188,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [{ long: 'all', short: 'a', help: 'include exited containers' }, JSON_OPT],
     async handler(a, io) {
       need(a, 0, '');
-      const list_ = await sdk.ps({ all: flag(a.options, 'all') });
+      const list_ = await io.sdk.ps({ all: flag(a.options, 'all') });
       if (flag(a.options, 'json')) {
         io.out(JSON.stringify(list_, null, 2) + '\n');
         return 0;
@@ -215,11 +220,11 @@ export const COMMANDS: Record<string, Command> = {
       { long: 'ignore', help: 'a missing container is not an error' },
     ],
     async handler(a, io) {
-      const names = flag(a.options, 'all') ? (await sdk.ps({ all: true })).map((c) => c.name) : a.positionals;
+      const names = flag(a.options, 'all') ? (await io.sdk.ps({ all: true })).map((c) => c.name) : a.positionals;
       if (names.length === 0 && !flag(a.options, 'all')) throw new UsageError('missing container name');
       const timeoutSeconds = seconds(str(a.options, 'time'), 10);
       for (const name of names) {
-        const r = await sdk.stop(name, { timeoutSeconds, ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all') });
+        const r = await io.sdk.stop(name, { timeoutSeconds, ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all') });
         if (r.skipped === 'creating') io.log.info(`${name}: still being created, left alone`);
         else if (r.killed) io.out(`${name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
         else io.out(`${name} stopped: ${r.exitCode === null ? 'not running' : `exit ${r.exitCode}`}${r.oomKilled ? ' (out of memory)' : ''}\n`);
@@ -240,7 +245,7 @@ export const COMMANDS: Record<string, Command> = {
     commandAfter: 1,
     async handler(a, io) {
       if (a.positionals.length !== 1) throw new UsageError(a.positionals.length === 0 ? 'missing container name' : `unexpected argument "${a.positionals[1]}"`);
-      const r = await sdk.exec(a.positionals[0]!, a.rest ?? [], {
+      const r = await io.sdk.exec(a.positionals[0]!, a.rest ?? [], {
         detach: flag(a.options, 'detach'),
         env: list(a.options, 'env'),
         workdir: str(a.options, 'workdir'),
@@ -258,7 +263,7 @@ export const COMMANDS: Record<string, Command> = {
     async handler(a, io) {
       const [name] = need(a, 1, 'container name');
       if (!flag(a.options, 'follow')) {
-        await io.pipeOut(sdk.logStream(name!));
+        await io.pipeOut(io.sdk.logStream(name!));
         return 0;
       }
       const { followLogs } = await import('./follow.ts');
@@ -271,7 +276,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [JSON_OPT, { long: 'format', short: 'f', value: true, metavar: 'KEY', help: 'print one field bare' }],
     async handler(a, io) {
       const [name] = need(a, 1, 'container name');
-      const info = await sdk.inspect(name!);
+      const info = await io.sdk.inspect(name!);
       const key = str(a.options, 'format');
       if (key !== undefined) {
         if (!(key in info)) throw new UsageError(`unknown field "${key}" (fields: ${Object.keys(info).join(', ')})`);
@@ -297,7 +302,7 @@ export const COMMANDS: Record<string, Command> = {
       const dryRun = flag(a.options, 'dry-run') || flag(a.options, 'plan');
       const expose = list(a.options, 'expose').map(sdk.parseExposeSpec);
       const allowHost = sdk.validateHostPorts(list(a.options, 'allow-host'));
-      const r = await sdk.addNetwork(name!, { internet: flag(a.options, 'internet'), expose, allowHost, dryRun, log: io.log });
+      const r = await io.sdk.addNetwork(name!, { internet: flag(a.options, 'internet'), expose, allowHost, dryRun, log: io.log });
       if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
       else io.out(`${r.ip}\n`);
       return 0;
@@ -309,7 +314,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [{ long: 'dry-run', help: 'print the commands instead of running them' }],
     async handler(a, io) {
       const [x, y] = need(a, 2, 'two container names');
-      const r = await sdk.peer(x!, y!, { dryRun: flag(a.options, 'dry-run'), log: io.log });
+      const r = await io.sdk.peer(x!, y!, { dryRun: flag(a.options, 'dry-run'), log: io.log });
       if (r?.plan) io.out(r.plan.join('\n') + '\n');
       return 0;
     },
@@ -320,7 +325,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [],
     async handler(a, io) {
       const [x, y] = need(a, 2, 'two container names');
-      await sdk.unpeer(x!, y!, { log: io.log });
+      await io.sdk.unpeer(x!, y!, { log: io.log });
       return 0;
     },
   },
@@ -330,7 +335,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [],
     async handler(a, io) {
       need(a, 0, '');
-      const r = await sdk.prune();
+      const r = await io.sdk.prune();
       io.out(r.removed.map((n) => `${n}\n`).join(''));
       io.log.info(`pruned ${r.removed.length} containers`);
       for (const n of r.creating) io.log.info(`kept "${n}": still being created`);
