@@ -74,7 +74,7 @@ const SAFE_TOKEN = /^[A-Za-z0-9_.:,/+!-]+$/;
 function tagged(spec: string[], tag: string, target: string[]): string[] {
   const out = [...spec, '-m', 'comment', '--comment', tag, '-j', ...target];
   for (const t of out) {
-    if (!SAFE_TOKEN.test(t)) throw new ConductorError('INTERNAL', `unsafe iptables token ${JSON.stringify(t)}`);
+    if (!SAFE_TOKEN.test(t)) throw new ConductorError('INVALID_ARGUMENT', `unsafe iptables token ${JSON.stringify(t)}`);
   }
   return out;
 }
