@@ -3,6 +3,7 @@
 import { pipeline } from 'node:stream/promises';
 import { COMMANDS, type Command, type Io } from './cli/commands.ts';
 import { parseArgs, UsageError, type OptionSpec } from './cli/args.ts';
+import * as sdk from '../sdk/index.ts';
 import { BuildError, colorize, createLogger, isConductorError, loadColors } from '../sdk/index.ts';
 
 const HELP_OPT: OptionSpec = { long: 'help', short: 'h', help: 'show this help' };
@@ -33,6 +34,7 @@ function mainHelp(): string {
 async function main(argv: string[]): Promise<number> {
   await loadColors();
   const io: Io = {
+    sdk,
     out: (s) => process.stdout.write(s),
     pipeOut: (r) => pipeline(r, process.stdout, { end: false }),
     log: createLogger(),

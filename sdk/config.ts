@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { ConductorError } from './errors.ts';
 
-/** Where conductor keeps state. Every path the tool writes comes from here. */
+/** Where conductor keeps state. Every path the tool writes comes from here (`locks` and `tmp` are internal). */
 export interface Paths {
   root: string;
   cache: string;
@@ -36,6 +36,15 @@ export function defaultStateRoot(packageRoot: string, env: NodeJS.ProcessEnv, ui
   return path.join(env.XDG_DATA_HOME || path.join(env.HOME || '/', '.local', 'share'), 'conductor');
 }
 
+/**
+ * Where conductor keeps its state: the root (`root`, else $CONDUCTOR_ROOT, else the package
+ * directory) holds layers, images, containers, locks and scratch space; the cache of debootstrap
+ * bases is $CONDUCTOR_CACHE, else `<root>/.cache`. Refuses paths with a space, comma, colon or
+ * backslash: they would break the overlayfs mount options built from them (INVALID_ARGUMENT).
+ *
+ * @example
+ * resolvePaths('/var/lib/conductor', {}).containers; // '/var/lib/conductor/.containers'
+ */
 export function resolvePaths(root?: string, env: NodeJS.ProcessEnv = process.env): Paths {
   const r = path.resolve(root ?? env.CONDUCTOR_ROOT ?? defaultStateRoot(PACKAGE_ROOT, env, process.getuid?.() ?? -1));
   const cache = path.resolve(env.CONDUCTOR_CACHE ?? path.join(r, '.cache'));
@@ -57,6 +66,21 @@ export function resolvePaths(root?: string, env: NodeJS.ProcessEnv = process.env
     locks: path.join(r, '.locks'),
     tmp: path.join(r, '.tmp'),
   };
+}
+
+/** The state paths as the public SDK shows them: conductor's lock files and scratch space stay internal. */
+export type PublicPaths = Omit<Paths, 'locks' | 'tmp'>;
+
+/**
+ * The public view of resolvePaths: where conductor keeps state for a root (see resolvePaths for
+ * the rules), without the internal `locks` and `tmp`. Exported from sdk/index.ts as `resolvePaths`.
+ *
+ * @example
+ * const { containers, images } = resolvePublicPaths('/var/lib/conductor');
+ */
+export function resolvePublicPaths(root?: string, env: NodeJS.ProcessEnv = process.env): PublicPaths {
+  const { locks: _locks, tmp: _tmp, ...pub } = resolvePaths(root, env);
+  return pub;
 }
 
 /** Options every SDK verb accepts: an explicit state root and a logger, no global mutation. */

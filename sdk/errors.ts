@@ -1,3 +1,5 @@
+import { displayCommand } from './display.ts';
+
 /** Closed set of failure codes; callers branch on `code`, never on message text. */
 export type ErrorCode =
   | 'INVALID_NAME'
@@ -21,8 +23,14 @@ export type ErrorCode =
   | 'BUILD_FAILED'
   | 'TIMEOUT'
   | 'WAIT_TIMEOUT'
+  /** A host tool conductor ran failed: a CommandError, with its argv, exit code and stderr. */
   | 'COMMAND_FAILED'
-  | 'NOT_IMPLEMENTED';
+  /** The container's process did not get going (its init or monitor died before it exec'd the command). */
+  | 'START_FAILED'
+  /** Removing what a container left on the host failed: processes that survive SIGKILL, mounts, its directory. */
+  | 'CLEANUP_FAILED'
+  /** A broken invariant inside conductor (a bug, or state changed behind its back), never the caller's input. */
+  | 'INTERNAL';
 
 /** Every error conductor raises on purpose. Messages are one lowercase line naming the thing in quotes. */
 export class ConductorError extends Error {
@@ -43,7 +51,7 @@ export class CommandError extends ConductorError {
   readonly stderr: string;
   constructor(argv: readonly string[], exitCode: number | null, stderr: string, cause?: unknown) {
     const last = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
-    super('COMMAND_FAILED', `"${argv.join(' ')}" failed with exit code ${exitCode ?? 'signal'}${last ? `: ${last}` : ''}`, { cause });
+    super('COMMAND_FAILED', `"${displayCommand(argv)}" failed with exit code ${exitCode ?? 'signal'}${last ? `: ${last}` : ''}`, { cause });
     this.name = 'CommandError';
     this.argv = argv;
     this.exitCode = exitCode;
@@ -61,6 +69,13 @@ export class BuildError extends ConductorError {
   }
 }
 
+/**
+ * Whether `e` is an error conductor raised on purpose, optionally with a given code: branch on
+ * the code, never on the message text.
+ *
+ * @example
+ * try { await stop('web'); } catch (e) { if (!isConductorError(e, 'CONTAINER_NOT_FOUND')) throw e; }
+ */
 export function isConductorError(e: unknown, code?: ErrorCode): e is ConductorError {
   return e instanceof ConductorError && (code === undefined || e.code === code);
 }

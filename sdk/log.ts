@@ -37,6 +37,15 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream;
 }
 
+/**
+ * A logger writing one line per message to stderr (or `opts.stream`): `info` and `step` unless
+ * `quiet`, `warn` and `error` always (prefixed, in colour on a TTY unless NO_COLOR is set), `debug`
+ * only with `opts.debug` or CONDUCTOR_DEBUG=1. Colour needs loadColors() first.
+ *
+ * @example
+ * const log = createLogger({ quiet: true });
+ * await buildImage('web', { file: 'Conductorfile', log });
+ */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const out = opts.stream ?? process.stderr;
   const quiet = Boolean(opts.quiet);
@@ -53,6 +62,13 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   };
 }
 
+/**
+ * A logger that drops everything, warnings and errors included: for tests and for scripts that
+ * report failures through the errors conductor throws.
+ *
+ * @example
+ * await stop('web', { log: silentLogger() });
+ */
 export function silentLogger(): Logger {
   const nop = () => {};
   return { quiet: true, info: nop, step: nop, warn: nop, error: nop, debug: nop, raw: nop };

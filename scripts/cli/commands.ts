@@ -1,7 +1,7 @@
 /** The command table: usage, summary, options and a handler that calls ONE sdk function. */
 import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
-import { ago, showCommand, table } from './format.ts';
+import { ago, table } from './format.ts';
 import { CP_COMMAND, MOUNT_OPTIONS, mountsOf, VOLUME_COMMAND } from './volume-commands.ts';
 import { IMAGE_COMMANDS } from './image-commands.ts';
 import { FORMAT_OPT, JSON_OPT, need, printInspect, type Command, type Io } from './common.ts';
@@ -69,7 +69,7 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
   const allowHost = sdk.validateHostPorts(list(o, 'allow-host'));
   const network = flag(o, 'internet') || expose.length > 0 || allowHost.length > 0 ? { internet: flag(o, 'internet'), expose, allowHost } : undefined;
   const detach = flag(o, 'detach');
-  const c = await sdk.run(image!, name!, {
+  const c = await io.sdk.run(image!, name!, {
     command: a.rest ?? [],
     detach,
     rm: flag(o, 'rm'),
@@ -114,7 +114,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [{ long: 'all', short: 'a', help: 'include exited containers' }, JSON_OPT],
     async handler(a, io) {
       need(a, 0, '');
-      const list_ = await sdk.ps({ all: flag(a.options, 'all') });
+      const list_ = await io.sdk.ps({ all: flag(a.options, 'all') });
       if (flag(a.options, 'json')) {
         io.out(JSON.stringify(list_, null, 2) + '\n');
         return 0;
@@ -129,7 +129,7 @@ export const COMMANDS: Record<string, Command> = {
             c.pid === null ? '-' : String(c.pid),
             c.ip ?? '-',
             c.ports.map((p) => `${p.host}->${p.container}/tcp`).join(',') || '-',
-            showCommand(c.command).slice(0, 40),
+            sdk.displayCommand(c.command).slice(0, 40),
             ago(c.createdAt),
           ]),
         ),
@@ -147,11 +147,11 @@ export const COMMANDS: Record<string, Command> = {
       { long: 'ignore', help: 'a missing container is not an error' },
     ],
     async handler(a, io) {
-      const names = flag(a.options, 'all') ? (await sdk.ps({ all: true })).map((c) => c.name) : a.positionals;
+      const names = flag(a.options, 'all') ? (await io.sdk.ps({ all: true })).map((c) => c.name) : a.positionals;
       if (names.length === 0 && !flag(a.options, 'all')) throw new UsageError('missing container name');
       const timeoutSeconds = seconds(str(a.options, 'time'), 10);
       for (const name of names) {
-        const r = await sdk.stop(name, { timeoutSeconds, signal: str(a.options, 'signal'), ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all') });
+        const r = await io.sdk.stop(name, { timeoutSeconds, signal: str(a.options, 'signal'), ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all') });
         if (r.skipped === 'creating') io.log.info(`${name}: still being created, left alone`);
         else if (r.killed) io.out(`${name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
         else io.out(`${name} stopped: ${r.exitCode === null ? 'not running' : `exit ${r.exitCode}`}${r.oomKilled ? ' (out of memory)' : ''}\n`);
@@ -173,7 +173,7 @@ export const COMMANDS: Record<string, Command> = {
     commandAfter: 1,
     async handler(a, io) {
       if (a.positionals.length !== 1) throw new UsageError(a.positionals.length === 0 ? 'missing container name' : `unexpected argument "${a.positionals[1]}"`);
-      const r = await sdk.exec(a.positionals[0]!, a.rest ?? [], {
+      const r = await io.sdk.exec(a.positionals[0]!, a.rest ?? [], {
         detach: flag(a.options, 'detach'),
         env: list(a.options, 'env'),
         workdir: str(a.options, 'workdir'),
@@ -193,8 +193,8 @@ export const COMMANDS: Record<string, Command> = {
     async handler(a, io) {
       const [name] = need(a, 1, 'container or image name');
       // As docker inspect: a container by that name first, then an image.
-      const info = await sdk.inspect(name!).catch(async (e: unknown) => {
-        if (sdk.isConductorError(e, 'CONTAINER_NOT_FOUND') && (await sdk.images()).some((i) => i.name === name)) return sdk.inspectImage(name!);
+      const info = await io.sdk.inspect(name!).catch(async (e: unknown) => {
+        if (sdk.isConductorError(e, 'CONTAINER_NOT_FOUND') && (await io.sdk.images()).some((i) => i.name === name)) return io.sdk.inspectImage(name!);
         throw e;
       });
       printInspect(info, a, io);
@@ -216,7 +216,7 @@ export const COMMANDS: Record<string, Command> = {
       const dryRun = flag(a.options, 'dry-run') || flag(a.options, 'plan');
       const expose = list(a.options, 'expose').map(sdk.parseExposeSpec);
       const allowHost = sdk.validateHostPorts(list(a.options, 'allow-host'));
-      const r = await sdk.addNetwork(name!, { internet: flag(a.options, 'internet'), expose, allowHost, dryRun, log: io.log });
+      const r = await io.sdk.addNetwork(name!, { internet: flag(a.options, 'internet'), expose, allowHost, dryRun, log: io.log });
       if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
       else io.out(`${r.ip}\n`);
       return 0;
@@ -228,7 +228,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [{ long: 'dry-run', help: 'print the commands instead of running them' }],
     async handler(a, io) {
       const [x, y] = need(a, 2, 'two container names');
-      const r = await sdk.peer(x!, y!, { dryRun: flag(a.options, 'dry-run'), log: io.log });
+      const r = await io.sdk.peer(x!, y!, { dryRun: flag(a.options, 'dry-run'), log: io.log });
       if (r?.plan) io.out(r.plan.join('\n') + '\n');
       return 0;
     },
@@ -239,7 +239,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [],
     async handler(a, io) {
       const [x, y] = need(a, 2, 'two container names');
-      await sdk.unpeer(x!, y!, { log: io.log });
+      await io.sdk.unpeer(x!, y!, { log: io.log });
       return 0;
     },
   },
@@ -249,7 +249,7 @@ export const COMMANDS: Record<string, Command> = {
     options: [],
     async handler(a, io) {
       need(a, 0, '');
-      const r = await sdk.prune();
+      const r = await io.sdk.prune();
       io.out(r.removed.map((n) => `${n}\n`).join(''));
       io.log.info(`pruned ${r.removed.length} containers`);
       for (const n of r.creating) io.log.info(`kept "${n}": still being created`);

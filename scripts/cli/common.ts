@@ -2,7 +2,12 @@
 import type * as sdk from '../../sdk/index.ts';
 import { flag, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
 
+/** The SDK as the handlers use it: the real module in the CLI, a fake one in unit tests. */
+export type Sdk = typeof sdk;
+
 export interface Io {
+  /** The SDK verbs the handlers call (pure helpers such as parseMemory are used directly). */
+  sdk: Sdk;
   out(s: string): void;
   /** Copy a stream to stdout, at the pace stdout takes it. */
   pipeOut(r: NodeJS.ReadableStream): Promise<void>;

@@ -24,8 +24,3 @@ export function bytes(n: number): string {
   }
   return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : 1)}${units[i]}`;
 }
-
-/** Quote argv for display only (never executed). */
-export function showCommand(argv: string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-}

@@ -37,7 +37,7 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
       process.on('SIGINT', onSig);
       process.on('SIGTERM', onSig);
       try {
-        const img = await sdk.buildImage(name!, {
+        const img = await io.sdk.buildImage(name!, {
           file: file ?? 'Conductorfile',
           context: str(a.options, 'context'),
           noCache: flag(a.options, 'no-cache'),
@@ -62,7 +62,7 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
     async handler(a, io) {
       const [sub, name] = need(a, 2, 'subcommand and image name (image inspect <image>)');
       if (sub !== 'inspect') throw new UsageError(`unknown subcommand "image ${sub}" (supported: image inspect)`);
-      printInspect(await sdk.inspectImage(name!), a, io);
+      printInspect(await io.sdk.inspectImage(name!), a, io);
       return 0;
     },
   },
@@ -72,7 +72,7 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
     options: [JSON_OPT],
     async handler(a, io) {
       need(a, 0, '');
-      const imgs = await sdk.images();
+      const imgs = await io.sdk.images();
       if (flag(a.options, 'json')) io.out(JSON.stringify(imgs, null, 2) + '\n');
       else io.out(table(['NAME', 'BASE', 'LAYERS', 'SIZE', 'CREATED'], imgs.map((i) => [i.name, `${i.base.distro}:${i.base.suite}`, String(i.layers.length), bytes(i.size), ago(i.createdAt)])));
       return 0;
@@ -84,7 +84,7 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
     options: [],
     async handler(a, io) {
       const [name] = need(a, 1, 'image name');
-      const r = await sdk.removeImage(name!);
+      const r = await io.sdk.removeImage(name!);
       io.log.info(`removed image "${name}" (${r.removedLayers} unused layers deleted)`);
       for (const k of r.kept) io.log.info(`kept ${k}`);
       return 0;
@@ -96,7 +96,7 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
     options: [{ long: 'all', help: 'also remove every image' }],
     async handler(a, io) {
       need(a, 0, '');
-      const r = await sdk.removeCache({ all: flag(a.options, 'all') });
+      const r = await io.sdk.removeCache({ all: flag(a.options, 'all') });
       io.log.info(`removed ${r.removedLayers} unused layers, ${r.removedBases.length} bases${r.removedBases.length ? ` (${r.removedBases.join(', ')})` : ''}`);
       for (const k of r.kept) io.log.info(`kept ${k}`);
       return 0;

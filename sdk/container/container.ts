@@ -1,7 +1,7 @@
 /** Public container verbs: run, exec, ps, stop, inspect, logs, and the handle `run` returns. */
 import type { Readable } from 'node:stream';
 import { resolvePaths, type CommonOptions } from '../config.ts';
-import { oomKilled } from '../limits/cgroupfs.ts';
+import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
 import { execInContainer, type ExecOptions } from './exec.ts';
 import { requireRoot } from '../host/preflight.ts';

@@ -9,14 +9,15 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { connectTerminal } from '../launch/attach.ts';
-import { INIT_HELPER, LAUNCH_TOOLS, LOG_MAX_BYTES, MONITOR, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
+import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { closeFds, openProcsFds } from '../limits/cgroupfs.ts';
 import { ConductorError } from '../errors.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
-import { containerEnv, planTtyRelay, securityArgs } from '../launch/launch-plan.ts';
+import { planTtyRelay, withCallerValues } from '../launch/launch-plan.ts';
+import { planExec } from '../launch/exec-plan.ts';
 import { validateName } from '../names.ts';
 import { childrenOf, forwardSignals, refOf, signalRef } from '../host/proc.ts';
-import { signalNumber } from '../host/sh.ts';
+import { exitCodeOf } from '../host/signals.ts';
 import { planStdio } from '../launch/stdio-plan.ts';
 import { containerPaths, requireRunning } from '../state/containers.ts';
 import { containerFilterPath, openFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
@@ -41,27 +42,6 @@ export interface ExecOptions extends CommonOptions {
   input?: string | Uint8Array | Readable;
   /** 'collect' mode: stream stdout here (ended with it) instead of returning it (binary output: `cp`). */
   stdout?: Writable;
-}
-
-/**
- * The argv: nsenter into every namespace of the init, then the helper from fd 3. With `consoleFd`
- * (-t) the helper makes a pty inside the container and sends its master over that socket; with
- * `seccompFd` it installs that filter last.
- */
-export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; user?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean, fds: { consoleFd?: number; seccompFd?: number } = {}): string[] {
-  const ns = ['-m', '-u', '-i', '-n', '-p', ...(hasCgroupNs ? ['-C'] : []), '-r', '-w'];
-  const user = opts.user ?? rec.user;
-  // A user other than root gets HOME from the image's passwd (the helper), unless the env names one.
-  const env = containerEnv(rec.hostname, [...rec.env, ...(opts.env ?? [])], Boolean(opts.tty), user === undefined);
-  const helper = ['/proc/self/fd/3', ...cgroupFds.flatMap((fd) => ['--cgroup-fd', String(fd)])];
-  helper.push('--workdir', opts.workdir ?? rec.workdir);
-  for (const e of env) helper.push('--env', e);
-  if (user !== undefined) helper.push('--user', user);
-  if (fds.consoleFd !== undefined) helper.push('--console-socket', String(fds.consoleFd));
-  helper.push(...securityArgs(rec.security));
-  if (fds.seccompFd !== undefined) helper.push('--seccomp-fd', String(fds.seccompFd));
-  helper.push('--', ...command);
-  return [LAUNCH_TOOLS.nsenter, '-t', String(initPid), ...ns, ...helper];
 }
 
 /** The filter the container's init got (pinned by run); compiled anew only for containers made before pinning. */
@@ -102,7 +82,7 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   // fds in the child: 3 the helper, 4.. the cgroups, then the filter; the relay adds the console socket after them.
   const seccompFd = filterFd === null ? undefined : 4 + procs.length;
   const consoleFd = opts.tty ? 4 + procs.length + (filterFd === null ? 0 : 1) : undefined;
-  const nsenter = planExec(rec, rec.init!.pid, cmd, opts, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'), { consoleFd, seccompFd });
+  const nsenter = planExec(rec, rec.init!.pid, cmd, { ...opts, env: withCallerValues(opts.env ?? [], process.env) }, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'), { consoleFd, seccompFd });
   const relayStdin = mode === 'inherit' || opts.input !== undefined;
   // Detached output goes through the monitor's capped copier (a pipe), never an fd of the host's
   // log file: with that fd the command could write past the cap, or fchmod/fchown the file.
@@ -140,7 +120,7 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig));
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
-      child.on('close', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+      child.on('close', (code, sig) => resolve(exitCodeOf(code, sig)));
     }).finally(() => {
       unforward();
       release();

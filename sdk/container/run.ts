@@ -6,14 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { baseRootfs } from '../image/base.ts';
-import { closeFds, cgroupId, createCgroups, oomKilled, openProcsFds } from '../limits/cgroupfs.ts';
+import { closeFds, cgroupId, createCgroups, openProcsFds } from '../limits/cgroupfs.ts';
+import { oomKilled } from '../limits/cgroup-read.ts';
 import { prepareContainerDir } from '../launch/container-files.ts';
 import { ConductorError, isConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
 import { requireImage } from '../state/images.ts';
-import { containerEnv, type LaunchSpec } from '../launch/launch-plan.ts';
-import { launchAttached, launchDetached, LaunchFailed, type BeforeStart } from '../launch/launcher.ts';
+import { containerEnv, withCallerValues, type LaunchSpec } from '../launch/launch-plan.ts';
+import { launchAttached, launchDetached, LaunchError, type BeforeStart } from '../launch/launcher.ts';
 import { layerDir, lowerdirs } from '../image/layers.ts';
 import { validateName } from '../names.ts';
 import { addNetwork } from '../network/apply.ts';
@@ -88,8 +89,7 @@ function checkUser(user: string): void {
  */
 function startFields(config: ImageConfig, opts: RunOptions, hostname: string, tty: boolean): Pick<ContainerRecord, StartFields> {
   const user = opts.user ?? config.user;
-  const userEnv = (opts.env ?? []).map((kv) => (kv.includes('=') || process.env[kv] === undefined ? kv : `${kv}=${process.env[kv]}`));
-  const env = mergeEnv(mergeEnv(containerEnv(hostname, [], tty, user === undefined), config.env), userEnv);
+  const env = mergeEnv(mergeEnv(containerEnv(hostname, tty, user === undefined), config.env), withCallerValues(opts.env ?? [], process.env));
   const out: Pick<ContainerRecord, StartFields> = {
     command: resolveCommand(config, { command: opts.command, entrypoint: opts.entrypoint }),
     env,
@@ -231,9 +231,9 @@ async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: 
     const record = await updateRecord(paths, name, (r) => complete({ ...r, monitor: started.monitor, init: started.init ?? r.init }));
     return { record };
   } catch (e) {
-    if (e instanceof LaunchFailed) {
+    if (e instanceof LaunchError) {
       const why = tail(cp.log) || `exit code ${e.exitCode}`;
-      throw new ConductorError('COMMAND_FAILED', `container "${name}" failed to start: ${why}`);
+      throw new ConductorError('START_FAILED', `container "${name}" failed to start: ${why}`);
     }
     throw e;
   }

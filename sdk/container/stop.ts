@@ -8,11 +8,14 @@ import { constants as osConstants } from 'node:os';
 import type { Paths } from '../config.ts';
 import { DEFAULT_STOP_SIGNAL, parseStopSignal } from '../image/stop-signal.ts';
 import { cgroupDirsFor } from '../limits/plan.ts';
-import { cgroupId, detectLayout, killCgroup, oomKilled, removeCgroups } from '../limits/cgroupfs.ts';
+import { cgroupId, detectLayout } from '../limits/cgroupfs.ts';
+import { killCgroup, removeCgroups } from '../limits/cgroup-teardown.ts';
+import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
 import { undoAll } from '../network/apply.ts';
-import { isAlive, refOf, signalRef } from '../host/proc.ts';
+import { isAlive, readStat, refOf, signalRef } from '../host/proc.ts';
+import { pollUntil } from '../host/poll.ts';
 import { beingCreated, containerLock, containerPaths, loadRecord, recordedExitCode, saveRecord, statusOf } from '../state/containers.ts';
 import type { ContainerRecord, ProcessRef } from '../types.ts';
 
@@ -28,19 +31,9 @@ export interface StopResult {
   skipped?: 'creating' | 'running';
 }
 
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Wait until the process is gone, polling /proc (Node has no pidfd); false on timeout. */
-async function waitGone(ref: ProcessRef, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  let delay = 1;
-  while (isAlive(ref)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(delay);
-    delay = Math.min(delay * 2, 25);
-  }
-  return true;
+function waitGone(ref: ProcessRef, ms: number): Promise<boolean> {
+  return pollUntil(() => !isAlive(ref), { timeoutMs: ms, maxDelayMs: 25 });
 }
 
 /** The init recorded by the mount script itself, for a run killed before it saved the record. */
@@ -107,8 +100,9 @@ function launchProcesses(tag: string): { groups: number[]; pids: number[] } {
     let pgrp: number;
     try {
       if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(mark)) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      const stat = readStat(pid);
+      if (stat === null) continue; // gone
+      pgrp = stat.pgrp;
     } catch {
       continue; // gone
     }
@@ -119,15 +113,16 @@ function launchProcesses(tag: string): { groups: number[]; pids: number[] } {
 
 /** After `graceMs` for them to end by themselves (an attached caller's unshare reaping the init), SIGKILL. */
 async function killStrayLaunch(name: string, tag: string, graceMs: number): Promise<void> {
-  const start = Date.now();
-  const deadline = start + graceMs + 3000;
-  for (;;) {
+  const none = (): boolean => {
     const { groups, pids } = launchProcesses(tag);
-    if (groups.length + pids.length === 0) return;
-    if (Date.now() - start < graceMs) {
-      await sleep(10);
-      continue;
-    }
+    return groups.length + pids.length === 0;
+  };
+  if (await pollUntil(none, { timeoutMs: graceMs, maxDelayMs: 10 })) return;
+  let left: number[] = [];
+  const killAll = (): boolean => {
+    const { groups, pids } = launchProcesses(tag);
+    left = [...groups, ...pids];
+    if (left.length === 0) return true;
     for (const g of groups) {
       try {
         process.kill(-g, 'SIGKILL');
@@ -142,10 +137,10 @@ async function killStrayLaunch(name: string, tag: string, graceMs: number): Prom
         /* gone */
       }
     }
-    if (Date.now() >= deadline) {
-      throw new ConductorError('COMMAND_FAILED', `processes of container "${name}" survive SIGKILL: ${[...groups, ...pids].join(' ')}`);
-    }
-    await sleep(10);
+    return false;
+  };
+  if (!(await pollUntil(killAll, { timeoutMs: 3000, maxDelayMs: 10 }))) {
+    throw new ConductorError('CLEANUP_FAILED', `processes of container "${name}" survive SIGKILL: ${left.join(' ')}`);
   }
 }
 
@@ -185,13 +180,9 @@ export interface RemoveOptions {
 
 /** Wait (bounded) until no live `run` is still making this container. */
 async function waitCreated(paths: Paths, name: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 2; beingCreated(loadRecord(paths, name)); delay = Math.min(delay * 2, 50)) {
-    if (Date.now() > deadline) {
-      const by = loadRecord(paths, name)?.creating?.by.pid;
-      throw new ConductorError('TIMEOUT', `container "${name}" is still being created (by PID ${by})`, { hint: 'try again once its run returns' });
-    }
-    await sleep(delay);
+  if (!(await pollUntil(() => !beingCreated(loadRecord(paths, name)), { timeoutMs, maxDelayMs: 50 }))) {
+    const by = loadRecord(paths, name)?.creating?.by.pid;
+    throw new ConductorError('TIMEOUT', `container "${name}" is still being created (by PID ${by})`, { hint: 'try again once its run returns' });
   }
 }
 
@@ -244,9 +235,8 @@ const stopsInProgress = new Set<string>();
 /** Until the other stop has removed the container or died (bounded by its own work). */
 async function waitStopped(paths: Paths, name: string, stopper: ProcessRef): Promise<void> {
   const dir = containerPaths(paths, name).dir;
-  for (let delay = 2; existsSync(dir) && isAlive(stopper) && loadRecord(paths, name)?.stopping?.startTime === stopper.startTime; delay = Math.min(delay * 2, 50)) {
-    await sleep(delay);
-  }
+  const working = (): boolean => existsSync(dir) && isAlive(stopper) && loadRecord(paths, name)?.stopping?.startTime === stopper.startTime;
+  await pollUntil(() => !working(), { timeoutMs: Infinity, maxDelayMs: 50 });
 }
 
 async function teardown(paths: Paths, name: string, rec: ContainerRecord | null, timeoutSeconds: number, signalOverride?: string): Promise<StopResult> {
@@ -278,12 +268,12 @@ function removeContainerDir(paths: Paths, name: string): void {
   const left = mountsUnder(cp.dir);
   if (left.length > 0) {
     // Never delete through a mount: refuse and say what is still mounted.
-    throw new ConductorError('COMMAND_FAILED', `container "${name}" still has mounts on the host: ${left.join(', ')}`, { hint: 'umount them, then stop again' });
+    throw new ConductorError('CLEANUP_FAILED', `container "${name}" still has mounts on the host: ${left.join(', ')}`, { hint: 'umount them, then stop again' });
   }
   try {
     rmSync(cp.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
   } catch (e) {
-    throw new ConductorError('COMMAND_FAILED', `cannot remove container "${name}": ${(e as Error).message}`, { cause: e });
+    throw new ConductorError('CLEANUP_FAILED', `cannot remove container "${name}": ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -2,26 +2,55 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import type { ProcessRef } from '../types.ts';
 
-/** Field 22 (starttime) of /proc/<pid>/stat, or null when the process is gone. */
-export function startTimeOf(pid: number): string | null {
+/** The fields of /proc/<pid>/stat conductor uses (proc(5)). */
+export interface ProcStat {
+  pid: number;
+  /** The command name, as the kernel keeps it (at most 15 bytes; any byte but NUL, ")" too). */
+  comm: string;
+  /** R, S, D, Z, T, ... */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  /** Field 22, in clock ticks since boot: with the PID it names one process for the life of the boot. */
+  startTime: string;
+}
+
+/**
+ * Parses the text of /proc/<pid>/stat. comm (field 2) may hold spaces and parentheses, so the
+ * fields after it are found after the last ")". Null when the text is not a stat line.
+ *
+ * @example
+ * parseStat('42 (a) (b) S 1 42 42 0 -1 4194560 ...'); // { pid: 42, comm: 'a) (b', state: 'S', ppid: 1, pgrp: 42, startTime: ... }
+ */
+export function parseStat(text: string): ProcStat | null {
+  const open = text.indexOf(' (');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  const rest = text.slice(close + 2).split(' ');
+  const pid = Number(text.slice(0, open));
+  // rest[0] is field 3, so field n is rest[n - 3].
+  const [state, ppid, pgrp, startTime] = [rest[0], rest[1], rest[2], rest[19]];
+  if (!Number.isInteger(pid) || !state || startTime === undefined || !/^\d+$/.test(startTime)) return null;
+  return { pid, comm: text.slice(open + 2, close), state, ppid: Number(ppid), pgrp: Number(pgrp), startTime };
+}
+
+/** /proc/<pid>/stat of a process, or null when it is gone. */
+export function readStat(pid: number): ProcStat | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may contain spaces and parentheses: split after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return rest[19] ?? null; // fields 3.. → index 0 is field 3, so field 22 is index 19
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null;
   }
 }
 
+/** Field 22 (starttime) of /proc/<pid>/stat, or null when the process is gone. */
+export function startTimeOf(pid: number): string | null {
+  return readStat(pid)?.startTime ?? null;
+}
+
 /** State letter (R, S, Z, ...) of a process, or null when gone. */
 export function stateOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
-  } catch {
-    return null;
-  }
+  return readStat(pid)?.state ?? null;
 }
 
 export function refOf(pid: number): ProcessRef | null {
@@ -32,8 +61,8 @@ export function refOf(pid: number): ProcessRef | null {
 /** True only if the recorded process still exists and is the same process (not a reused PID, not a zombie). */
 export function isAlive(ref: ProcessRef | undefined): boolean {
   if (!ref) return false;
-  if (startTimeOf(ref.pid) !== ref.startTime) return false;
-  return stateOf(ref.pid) !== 'Z';
+  const stat = readStat(ref.pid);
+  return stat !== null && stat.startTime === ref.startTime && stat.state !== 'Z';
 }
 
 /** Direct children of a process (Linux ≥ 3.5 with CONFIG_PROC_CHILDREN). */

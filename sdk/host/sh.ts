@@ -6,6 +6,7 @@
  * descriptors and are started with node:child_process in launcher.ts and exec.ts.
  */
 import { CommandError, ConductorError } from '../errors.ts';
+import { exitCodeOf } from './signals.ts';
 
 export interface ShOptions {
   /** Bytes or text written to the child's stdin, then closed. */
@@ -43,10 +44,10 @@ const TOOL_PACKAGE: Record<string, string> = {
 };
 
 function guard(argv: readonly unknown[]): string[] {
-  if (argv.length === 0) throw new ConductorError('INVALID_ARGUMENT', 'empty command');
+  if (argv.length === 0) throw new ConductorError('INTERNAL', 'empty command');
   return argv.map((a, i) => {
     if (typeof a !== 'string' && typeof a !== 'number') {
-      throw new ConductorError('INVALID_ARGUMENT', `argument ${i} of "${String(argv[0])}" is ${String(a)}`);
+      throw new ConductorError('INTERNAL', `argument ${i} of "${String(argv[0])}" is ${String(a)}`);
     }
     return String(a);
   });
@@ -91,16 +92,11 @@ export async function sh(argvIn: readonly (string | number)[], opts: ShOptions =
     argv,
     stdout: out.stdout,
     stderr: out.stderr,
-    exitCode: out.exitCode ?? 128 + (out.signal ? signalNumber(out.signal) : 0),
+    exitCode: exitCodeOf(out.exitCode, out.signal),
     signal: out.signal,
   };
   // The shell zx runs says "command not found" (127) for a tool that is not installed.
   if (res.exitCode === 127 && /not found/.test(res.stderr) && !res.stdout) throw missingTool(argv[0]!);
   if (res.exitCode !== 0 && !opts.nothrow) throw new CommandError(argv, res.exitCode, res.stderr);
   return res;
-}
-
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
-export function signalNumber(sig: NodeJS.Signals): number {
-  return SIGNALS[sig] ?? 0;
 }

@@ -38,7 +38,7 @@ export function debootstrapArgs(
   if (!SUPPORTED_BASES[base.distro]?.includes(base.suite)) {
     throw new ConductorError('INVALID_ARGUMENT', `unsupported base "${base.distro}:${base.suite}"`);
   }
-  if (target === '') throw new ConductorError('INVALID_ARGUMENT', 'debootstrap target must not be empty');
+  if (target === '') throw new ConductorError('INTERNAL', 'debootstrap target must not be empty');
   const argv = ['debootstrap', '--variant=minbase'];
   if (base.distro === 'ubuntu') {
     argv.push('--components=main,universe');

@@ -11,7 +11,7 @@ import type { Paths } from '../config.ts';
 import { BuildError, ConductorError } from '../errors.ts';
 import { readImage } from '../state/images.ts';
 import { baseId, ensureBase } from './base.ts';
-import type { BuildStage, BuildStep, ImageRef } from './build-plan.ts';
+import type { BuildStage, BuildStep, ImageRef } from './plan-steps.ts';
 import { buildSpec, copyFromStep, copyStep, runStep, type Stack, type StepContext } from './build-steps.ts';
 import { stageCopy } from './copy-stage.ts';
 import { commitLayer, discardLayer, hashTree, layerDir, layerKey, readLayer, resolveLayer, startLayer } from './layers.ts';

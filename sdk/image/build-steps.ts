@@ -15,7 +15,7 @@ import { hostResolvConf } from '../host/resolv.ts';
 import type { Logger } from '../log.ts';
 import { openFilter, seccompFilter } from '../security/seccomp/filter.ts';
 import { openBuildNetwork, type BuildNetwork } from './build-network.ts';
-import type { BuildStep } from './build-plan.ts';
+import type { BuildStep } from './plan-steps.ts';
 import type { StagedCopy } from './copy-stage.ts';
 import { mergeEnv } from './image-config.ts';
 import { lowerdirs } from './layers.ts';
@@ -64,7 +64,7 @@ export function buildSpec(ctx: StepContext, stack: Stack, upper: Upper): LaunchS
     hostname: 'conductor-build',
     // RUN steps are wired in runStep (or opt into the host's network); COPY needs none.
     network: 'none',
-    env: containerEnv('conductor-build', ['DEBIAN_FRONTEND=noninteractive'], false),
+    env: [...containerEnv('conductor-build', false), 'DEBIAN_FRONTEND=noninteractive'],
     workdir: '/',
     command: [],
     initHelper: INIT_HELPER,
@@ -100,7 +100,7 @@ async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | 
 
 /** A RUN step: its environment (ENV, ARGs, proxy args over conductor's defaults), WORKDIR and USER. */
 export async function runStep(ctx: StepContext, spec: LaunchSpec, step: Extract<BuildStep, { kind: 'RUN' }>): Promise<number> {
-  const env = mergeEnv(containerEnv('conductor-build', ['DEBIAN_FRONTEND=noninteractive'], false, step.user === undefined), [...step.env, ...step.proxyEnv]);
+  const env = mergeEnv([...containerEnv('conductor-build', false, step.user === undefined), 'DEBIAN_FRONTEND=noninteractive'], [...step.env, ...step.proxyEnv]);
   const run: LaunchSpec = { ...spec, command: step.argv, env, workdir: step.workdir, user: step.user };
   const filter = await buildFilter(ctx, spec);
   if (ctx.network === 'host') return runInBuild(ctx, { ...run, network: 'host' }, 'ignore', filter);

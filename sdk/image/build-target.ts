@@ -1,6 +1,6 @@
 /** `build --target`, pure: the stage that becomes the image and the stages it needs, in build order. */
 import { ConductorError } from '../errors.ts';
-import type { BuildPlan } from './build-plan.ts';
+import type { BuildPlan } from './plan-steps.ts';
 
 /**
  * @example

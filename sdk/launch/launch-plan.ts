@@ -125,21 +125,23 @@ export function planTtyRelay(relay: string, consoleFd: number, stdin: boolean, a
 }
 
 /**
- * Default environment of a container process, Docker's: PATH, HOSTNAME, HOME, plus the user's.
+ * Default environment of a container process, Docker's: PATH, HOSTNAME, HOME (TERM with a tty).
  * `home: false` (a USER is set): no HOME default, the init helper takes it from the image's passwd.
  */
-export function containerEnv(hostname: string, user: string[], tty: boolean, home = true): string[] {
-  const base = new Map<string, string>([
-    ['PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-    ['HOSTNAME', hostname],
-  ]);
-  if (home) base.set('HOME', '/root');
-  if (tty) base.set('TERM', 'xterm');
-  for (const kv of user) {
-    const i = kv.indexOf('=');
-    base.set(i < 0 ? kv : kv.slice(0, i), i < 0 ? (process.env[kv] ?? '') : kv.slice(i + 1));
-  }
-  return [...base].map(([k, v]) => `${k}=${v}`);
+export function containerEnv(hostname: string, tty: boolean, home = true): string[] {
+  const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `HOSTNAME=${hostname}`];
+  if (home) env.push('HOME=/root');
+  if (tty) env.push('TERM=xterm');
+  return env;
+}
+
+/**
+ * `-e K` as docker's CLI reads it: a bare K takes the caller's value, and stays bare (so mergeEnv
+ * unsets it) when the caller has none.
+ * @example withCallerValues(['A=1', 'HOME', 'NOPE'], { HOME: '/root' }); // ['A=1', 'HOME=/root', 'NOPE']
+ */
+export function withCallerValues(env: readonly string[], caller: NodeJS.ProcessEnv): string[] {
+  return env.map((kv) => (kv.includes('=') || caller[kv] === undefined ? kv : `${kv}=${caller[kv]}`));
 }
 
 export function hostsFile(hostname: string): string {

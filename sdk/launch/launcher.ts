@@ -12,7 +12,7 @@ import { ConductorError } from '../errors.ts';
 import { planLaunch, planTtyRelay, type LaunchSpec } from './launch-plan.ts';
 import { planStdio } from './stdio-plan.ts';
 import { refOf } from '../host/proc.ts';
-import { signalNumber } from '../host/sh.ts';
+import { exitCodeOf } from '../host/signals.ts';
 import type { ProcessRef } from '../types.ts';
 
 export interface Started {
@@ -27,7 +27,7 @@ export type BeforeStart = (init: ProcessRef) => Promise<void>;
 /**
  * The launch protocol on the ready fd (a socket pair): the monitor sends the init's host PID on a
  * line; if the spec holds the command, we run `beforeStart` and send "G"; the init helper
- * sends "R" right before it execs the command. Resolves on "R"; rejects with LaunchFailed if the
+ * sends "R" right before it execs the command. Resolves on "R"; rejects with LaunchError if the
  * process exits first (setup or the helper failed, having said why on stderr).
  */
 function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, kill = () => child.kill('SIGKILL')): Promise<ProcessRef | null> {
@@ -46,7 +46,7 @@ function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, k
       else resolve(init);
     };
     const onExit = (code: number | null, sig: NodeJS.Signals | null) =>
-      finish(new LaunchFailed(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+      finish(new LaunchError(exitCodeOf(code, sig)));
     stream.on('error', () => {});
     stream.on('data', (c: Buffer) => {
       buf += c.toString();
@@ -56,7 +56,7 @@ function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, k
         sawPid = true;
         init = refOf(Number(line[1]));
         if (beforeStart) {
-          if (!init) return finish(new LaunchFailed(125));
+          if (!init) return finish(new LaunchError(125));
           beforeStart(init).then(
             () => stream.write('G'),
             (e: Error) => {
@@ -73,7 +73,7 @@ function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, k
 }
 
 /** The container never reached its command: exit code of the failed setup (125) or the helper (126/127). */
-export class LaunchFailed extends Error {
+export class LaunchError extends Error {
   constructor(readonly exitCode: number) {
     super(`container setup failed with exit code ${exitCode}`);
   }
@@ -137,14 +137,14 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
     child.on('error', reject);
     child.on('close', (code, signal) => {
       release();
-      resolve({ exitCode: code ?? 128 + (signal ? signalNumber(signal) : 0), signal });
+      resolve({ exitCode: exitCodeOf(code, signal), signal });
     });
   });
   let init: ProcessRef | null;
   try {
     init = await handshake(child, 3, opts.beforeStart);
   } catch (e) {
-    if (e instanceof LaunchFailed) {
+    if (e instanceof LaunchError) {
       // The command may have failed to exec (126/127): that is its exit code, not a conductor error.
       return { child, init: null, exit };
     }
@@ -178,7 +178,7 @@ export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): P
   const argv = planLaunch({ ...spec, exitFile: opts.exitFile, log: { file: opts.log, maxBytes: opts.logMaxBytes }, consoleSocket });
   const child = spawnAndRelease(argv, ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])], true, opts.extraFds, spec.launchTag);
   const monitor = refOf(child.pid!);
-  if (!monitor) throw new ConductorError('COMMAND_FAILED', 'the container exited at once');
+  if (!monitor) throw new ConductorError('START_FAILED', 'the container exited at once');
   try {
     // The monitor leads its own process group: killing the group takes the whole tree.
     const init = await handshake(child, 3, opts.beforeStart, () => process.kill(-child.pid!, 'SIGKILL'));

@@ -1,38 +1,20 @@
 /**
- * The effects of resource limits: creating, joining, emptying and removing a container's cgroups.
- * What to create and write is decided by sdk/cgroup-plan.ts; this module only touches
- * /proc and cgroupfs, with Node's fs; the v2 device filter is attached by sdk/device-filter.ts.
+ * The effects of resource limits: creating and joining a container's cgroups (emptying and removing
+ * them is sdk/limits/cgroup-teardown.ts). What to create and write is decided by sdk/limits/plan.ts;
+ * this module only touches /proc and cgroupfs, with Node's fs; the v2 device filter is attached by
+ * sdk/limits/device-filter.ts.
  */
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ResourceLimits } from '../types.ts';
 import { ConductorError } from '../errors.ts';
 import { attachDeviceFilter } from './device-filter.ts';
 import { parseDevicesList } from './device-rules.ts';
-import {
-  detectLayoutFrom,
-  findCgroup2Mount,
-  limitsFromFiles,
-  parseOomKills,
-  planCgroups,
-  PARENT,
-  type CgroupLayout,
-  type CgroupWrite,
-  type DevicePlan,
-} from './plan.ts';
+import { detectLayoutFrom, findCgroup2Mount, type CgroupLayout } from './layout.ts';
+import { planCgroups, type CgroupWrite, type DevicePlan } from './plan.ts';
+import { errno, fsError, readOrNull } from './cgroup-io.ts';
 
-const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
-
-function readOrNull(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return null;
-    throw e;
-  }
-}
 
 /**
  * Finds the host's cgroup layout from /proc/self/mountinfo and the cgroup2 root's controllers.
@@ -58,15 +40,6 @@ export function detectLayout(): CgroupLayout {
  */
 export function cgroupId(root: string, name: string): string {
   return createHash('sha256').update(`${root}\0${name}`).digest('hex').slice(0, 12);
-}
-
-function fsError(e: unknown, what: string): ConductorError {
-  const code = errno(e) ?? String(e);
-  const denied = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
-  return new ConductorError('CGROUP_UNAVAILABLE', `${what}: ${code}`, {
-    hint: denied ? 'conductor needs root and a writable /sys/fs/cgroup' : undefined,
-    cause: e,
-  });
 }
 
 function writeFile(w: CgroupWrite): boolean {
@@ -204,152 +177,4 @@ export function closeFds(fds: number[]): void {
       // EBADF: closed already.
     }
   }
-}
-
-/** The cgroup and its descendants (a container may make its own sub-cgroups), children first. */
-function subtree(dir: string): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch (e) {
-    if (errno(e) === 'ENOENT') return [];
-    throw e;
-  }
-  return [...entries.filter((d) => d.isDirectory()).flatMap((d) => subtree(path.join(dir, d.name))), dir];
-}
-
-/**
- * The PIDs (as this process sees them) of every process in the cgroups and their descendants.
- *
- * @example
- * cgroupPids(record.cgroups); // [4121, 4133]
- */
-export function cgroupPids(dirs: string[]): number[] {
-  const pids = new Set<number>();
-  for (const dir of dirs) {
-    for (const d of subtree(dir)) {
-      for (const line of (readOrNull(`${d}/cgroup.procs`) ?? '').split('\n')) {
-        const pid = Number(line);
-        // 0: a process in a PID namespace this one cannot see.
-        if (line !== '' && Number.isInteger(pid) && pid > 0) pids.add(pid);
-      }
-    }
-  }
-  return [...pids].sort((a, b) => a - b);
-}
-
-/** Only ever signal or remove cgroups conductor made: `<hierarchy>/conductor/<id>`. */
-function checkOwned(dirs: string[]): void {
-  for (const dir of dirs) {
-    if (!path.isAbsolute(dir) || path.resolve(dir) !== dir || path.basename(path.dirname(dir)) !== PARENT) {
-      throw new ConductorError('INVALID_ARGUMENT', `"${dir}" is not a conductor cgroup`);
-    }
-  }
-}
-
-/**
- * SIGKILLs every process in the cgroups (through v2's cgroup.kill where the kernel has it),
- * again and again until they are empty — a fork racing the kill is caught on the next round.
- * Resolves true once empty, false if processes are still there after `timeoutMs`.
- *
- * @example
- * await killCgroup(record.cgroups); // true
- */
-export async function killCgroup(dirs: string[], opts: { timeoutMs?: number } = {}): Promise<boolean> {
-  checkOwned(dirs);
-  const deadline = Date.now() + (opts.timeoutMs ?? 2000);
-  for (const dir of dirs) {
-    if (!fs.existsSync(`${dir}/cgroup.kill`)) continue;
-    try {
-      fs.writeFileSync(`${dir}/cgroup.kill`, '1');
-    } catch (e) {
-      if (errno(e) !== 'ENOENT') throw fsError(e, `cannot write to "${dir}/cgroup.kill"`);
-    }
-  }
-  for (;;) {
-    const pids = cgroupPids(dirs).filter((p) => p !== process.pid);
-    if (pids.length === 0) return true;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch (e) {
-        if (errno(e) !== 'ESRCH') throw e;
-      }
-    }
-    if (Date.now() >= deadline) return cgroupPids(dirs).length === 0;
-    await sleep(20);
-  }
-}
-
-/**
- * Removes the cgroups (and any sub-cgroups the container made), retrying while the last
- * members finish exiting. Missing ones are fine, so it is safe to repeat after a crash.
- * Throws CGROUP_UNAVAILABLE if one is still busy after `timeoutMs`.
- *
- * @example
- * await killCgroup(record.cgroups);
- * await removeCgroups(record.cgroups);
- */
-export async function removeCgroups(dirs: string[], opts: { timeoutMs?: number } = {}): Promise<void> {
-  checkOwned(dirs);
-  const deadline = Date.now() + (opts.timeoutMs ?? 2000);
-  for (const dir of dirs) {
-    for (const d of subtree(dir)) {
-      for (;;) {
-        try {
-          fs.rmdirSync(d);
-          break;
-        } catch (e) {
-          if (errno(e) === 'ENOENT') break;
-          if (errno(e) !== 'EBUSY' || Date.now() >= deadline) {
-            throw new ConductorError('CGROUP_UNAVAILABLE', `cannot remove cgroup "${d}": ${errno(e) ?? String(e)}`, {
-              hint: errno(e) === 'EBUSY' ? 'it still has processes in it' : undefined,
-              cause: e,
-            });
-          }
-          await sleep(20);
-        }
-      }
-    }
-  }
-}
-
-/**
- * Whether the kernel's OOM killer killed a process in the cgroups (v2 memory.events, v1
- * memory.oom_control). Ask before removeCgroups.
- *
- * @example
- * if (oomKilled(record.cgroups)) log.warn('killed: out of memory');
- */
-export function oomKilled(dirs: string[]): boolean {
-  return dirs.some((dir) => {
-    const text = readOrNull(`${dir}/memory.events`) ?? readOrNull(`${dir}/memory.oom_control`);
-    return text !== null && parseOomKills(text) > 0;
-  });
-}
-
-const LIMIT_FILES = [
-  'memory.max',
-  'memory.limit_in_bytes',
-  'cpu.max',
-  'cpu.cfs_quota_us',
-  'cpu.cfs_period_us',
-  'pids.max',
-];
-
-/**
- * The limits in force on the cgroups, as the kernel reports them (rounded to pages), for `inspect`.
- *
- * @example
- * readLimits(record.cgroups); // { memory: 268435456, cpus: 0.5 }
- */
-export function readLimits(dirs: string[]): ResourceLimits {
-  const files: Record<string, string> = {};
-  for (const dir of dirs) {
-    for (const name of LIMIT_FILES) {
-      const text = readOrNull(`${dir}/${name}`);
-      if (text !== null) files[name] = text;
-    }
-  }
-  return limitsFromFiles(files);
 }

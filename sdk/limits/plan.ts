@@ -1,37 +1,15 @@
 /**
- * Pure planning of container resource limits: parsing `--memory` / `--cpus` / `--pids-limit`,
- * reading the host's cgroup layout out of /proc/self/mountinfo text, and turning limits into the
- * directories and interface-file writes that sdk/cgroups.ts carries out.
- *
- * Two layouts are supported: the unified hierarchy (cgroup v2, every current distribution) and
- * the per-controller v1 hierarchies (older hosts, and "hybrid" hosts whose cgroup2 mount at
- * /sys/fs/cgroup/unified holds no controllers).
+ * Pure planning of a container's cgroups: turning limits into the directories and interface-file
+ * writes that sdk/limits/cgroupfs.ts carries out, on the layout sdk/limits/layout.ts found.
  */
 import type { ResourceLimits } from '../types.ts';
 import { ConductorError } from '../errors.ts';
 import { DEFAULT_DEVICE_RULES, deviceRuleString } from './device-rules.ts';
+import { CPU_PERIOD, checkLimits } from './parse.ts';
+import { CONTROLLERS, type CgroupLayout, type Controller } from './layout.ts';
 
-/** The controllers conductor uses, in the order it enables and reports them. */
-export const CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
-export type Controller = (typeof CONTROLLERS)[number];
-
-/** Docker's floor: below this the kernel OOM-kills most programs before they start. */
-export const MIN_MEMORY = 6 * 1024 * 1024;
-/** CFS bandwidth period (µs); Docker and runc use the kernel default of 100 ms. */
-export const CPU_PERIOD = 100_000;
-/** The kernel rejects a CFS quota below 1 ms, so --cpus has a floor of 0.01. */
-const MIN_CPU_QUOTA = 1_000;
 /** Every container's cgroup lives under this directory, so conductor's cgroups are easy to find. */
 export const PARENT = 'conductor';
-
-/** Where the host's cgroup hierarchies are mounted. */
-export type CgroupLayout =
-  /** `controllers`: what the cgroup2 root offers (its cgroup.controllers). */
-  | { version: 2; root: string; controllers: string[] }
-  | { version: 1; controllers: V1Mounts };
-
-/** v1 hierarchies by controller. `devices` limits no resource, so it is not in CONTROLLERS. */
-export type V1Mounts = { [C in Controller | 'devices']?: string };
 
 export interface CgroupWrite {
   file: string;
@@ -76,145 +54,7 @@ export interface CgroupPlan {
   devices: DevicePlan;
 }
 
-const UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 const FLAGS: Record<Controller, string> = { memory: '--memory', cpu: '--cpus', pids: '--pids-limit' };
-
-function invalid(flag: string, value: string, hint: string): ConductorError {
-  return new ConductorError('INVALID_ARGUMENT', `invalid ${flag} ${JSON.stringify(value)}`, { hint });
-}
-
-/**
- * Parses a memory size the way `docker run --memory` does: bytes, or a number with a
- * case-insensitive b, k, m or g suffix (binary units; "mb" and "mib" are read as "m").
- * Fractions are allowed and rounded down to whole bytes. The minimum is 6 MiB.
- *
- * @example
- * parseMemory('256m'); // 268435456
- * parseMemory('1G');   // 1073741824
- * parseMemory('abc');  // throws INVALID_ARGUMENT: invalid --memory "abc" (use e.g. 256m or 1g)
- */
-export function parseMemory(s: string): number {
-  const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(?:([kmg])(?:i?b)?|(b))?$/i.exec(s.trim());
-  if (!m) throw invalid('--memory', s, 'use e.g. 256m or 1g');
-  const unit = (m[2] ?? m[3] ?? 'b').toLowerCase();
-  const bytes = Math.floor(Number(m[1]) * UNITS[unit]!);
-  if (!Number.isSafeInteger(bytes)) throw invalid('--memory', s, 'that is more memory than any host has');
-  if (bytes < MIN_MEMORY) throw invalid('--memory', s, 'the minimum is 6m');
-  return bytes;
-}
-
-/**
- * Parses a number of CPUs (`--cpus`): a positive decimal from 0.01 up. Whether the host has
- * that many CPUs is for the caller to check.
- *
- * @example
- * parseCpus('0.5'); // 0.5
- * parseCpus('0');   // throws INVALID_ARGUMENT
- */
-export function parseCpus(s: string): number {
-  const t = s.trim();
-  const hint = 'use a number of CPUs from 0.01 up, e.g. 0.5 or 2';
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(t)) throw invalid('--cpus', s, hint);
-  const cpus = Number(t);
-  if (!Number.isFinite(cpus) || Math.round(cpus * CPU_PERIOD) < MIN_CPU_QUOTA || cpus > 1e6) throw invalid('--cpus', s, hint);
-  return cpus;
-}
-
-/**
- * Parses `--pids-limit`: a positive whole number of processes (threads count too).
- *
- * @example
- * parsePids('100'); // 100
- * parsePids('-1');  // throws INVALID_ARGUMENT
- */
-export function parsePids(s: string): number {
-  const t = s.trim();
-  const n = /^\d+$/.test(t) ? Number(t) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw invalid('--pids-limit', s, 'use a positive whole number, e.g. 100');
-  return n;
-}
-
-/** Checks limits that did not come through the parsers (SDK callers build ResourceLimits directly). */
-function checkLimits(limits: ResourceLimits): void {
-  const { memory, cpus, pids } = limits;
-  if (memory !== undefined && (!Number.isSafeInteger(memory) || memory < MIN_MEMORY)) {
-    throw invalid('--memory', String(memory), 'use a whole number of bytes from 6 MiB up');
-  }
-  if (cpus !== undefined && (!Number.isFinite(cpus) || Math.round(cpus * CPU_PERIOD) < MIN_CPU_QUOTA)) {
-    throw invalid('--cpus', String(cpus), 'use a number of CPUs from 0.01 up, e.g. 0.5 or 2');
-  }
-  if (pids !== undefined && (!Number.isSafeInteger(pids) || pids < 1)) {
-    throw invalid('--pids-limit', String(pids), 'use a positive whole number, e.g. 100');
-  }
-}
-
-interface Mount {
-  mountPoint: string;
-  fsType: string;
-  superOptions: string[];
-}
-
-// mountinfo escapes space, tab, newline and backslash in paths as octal (\040 ...).
-const unescape = (p: string): string => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-
-/** The cgroup mounts of /proc/self/mountinfo (proc(5)) still visible: not over-mounted later on or above them. */
-function parseMountinfo(text: string): Mount[] {
-  const all: Mount[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    const sep = f.indexOf('-', 6);
-    if (sep < 0 || f.length < sep + 4) continue;
-    all.push({ mountPoint: unescape(f[4]!), fsType: f[sep + 1]!, superOptions: f[sep + 3]!.split(',') });
-  }
-  const covers = (outer: string, inner: string): boolean =>
-    outer === inner || outer === '/' || inner.startsWith(`${outer}/`);
-  return all.filter(
-    (m, i) => m.fsType.startsWith('cgroup') && !all.slice(i + 1).some((later) => covers(later.mountPoint, m.mountPoint)),
-  );
-}
-
-/** Mounts under /sys/fs/cgroup first, then in mountinfo order. */
-function preferred(mounts: Mount[]): Mount[] {
-  const std = (m: Mount): number => (m.mountPoint === '/sys/fs/cgroup' || m.mountPoint.startsWith('/sys/fs/cgroup/') ? 0 : 1);
-  return [...mounts].sort((a, b) => std(a) - std(b));
-}
-
-/**
- * The mount point of the cgroup2 hierarchy, or null: the one whose cgroup.controllers file
- * `detectLayoutFrom` wants to be given.
- *
- * @example
- * findCgroup2Mount('41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw'); // '/sys/fs/cgroup/unified'
- */
-export function findCgroup2Mount(mountinfo: string): string | null {
-  return preferred(parseMountinfo(mountinfo).filter((m) => m.fsType === 'cgroup2'))[0]?.mountPoint ?? null;
-}
-
-/**
- * Decides which cgroup hierarchies to use, from /proc/self/mountinfo text and the contents of
- * the cgroup2 mount's cgroup.controllers (null when there is no cgroup2 mount).
- *
- * v2 wins when its root offers memory, cpu and pids, or when no v1 hierarchy has any of them;
- * otherwise the v1 hierarchies are used (a hybrid host binds the controllers to v1, leaving the
- * cgroup2 mount empty). A v1 controller is found by the super options of its mount, which may
- * be shared with others (`cpu,cpuacct`).
- *
- * @example
- * detectLayoutFrom('30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw', 'cpuset cpu io memory pids');
- * // { version: 2, root: '/sys/fs/cgroup', controllers: ['cpuset', 'cpu', 'io', 'memory', 'pids'] }
- */
-export function detectLayoutFrom(mountinfo: string, controllers: string | null): CgroupLayout {
-  const mounts = parseMountinfo(mountinfo);
-  const root = findCgroup2Mount(mountinfo);
-  const v2 = controllers?.split(/\s+/).filter(Boolean) ?? [];
-  const v1: V1Mounts = {};
-  for (const m of preferred(mounts.filter((x) => x.fsType === 'cgroup'))) {
-    for (const c of [...CONTROLLERS, 'devices'] as const) if (m.superOptions.includes(c)) v1[c] ??= m.mountPoint;
-  }
-  const v1Any = CONTROLLERS.some((c) => v1[c] !== undefined);
-  if (root !== null && (CONTROLLERS.every((c) => v2.includes(c)) || !v1Any)) return { version: 2, root, controllers: v2 };
-  return { version: 1, controllers: v1 };
-}
 
 function unavailable(c: Controller, layout: CgroupLayout): ConductorError {
   const how =
@@ -252,7 +92,7 @@ function needed(limits: ResourceLimits): Controller[] {
  */
 export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLimits, opts: CgroupPlanOptions = {}): CgroupPlan {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(id)) {
-    throw new ConductorError('INVALID_ARGUMENT', `invalid cgroup id ${JSON.stringify(id)}`);
+    throw new ConductorError('INTERNAL', `invalid cgroup id ${JSON.stringify(id)}`);
   }
   checkLimits(limits);
   const want = needed(limits);
@@ -312,8 +152,6 @@ export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLi
   return { dirs, writes, procs: dirs.map((d) => `${d}/cgroup.procs`), enable: [], devices };
 }
 
-const UNLIMITED_V1 = 2 ** 53; // v1 reports "no limit" as ~2^63 rounded to a page
-
 /**
  * Every directory a container's cgroups can have on this layout, whatever its limits were: what
  * `stop` checks for a run killed before it recorded the ones it made.
@@ -323,40 +161,4 @@ export function cgroupDirsFor(layout: CgroupLayout, id: string): string[] {
   if (layout.version === 2) return [`${layout.root}/${PARENT}/${id}`];
   const mounts = ([...CONTROLLERS, 'devices'] as const).map((c) => layout.controllers[c]).filter((m): m is string => m !== undefined);
   return [...new Set(mounts.map((m) => `${m}/${PARENT}/${id}`))];
-}
-
-/**
- * Reads limits back from interface files (basename → contents, from any of the container's
- * cgroup directories), for `inspect`. Absent or unlimited values are left out.
- *
- * @example
- * limitsFromFiles({ 'memory.max': '67108864\n', 'cpu.max': '50000 100000\n', 'pids.max': 'max\n' });
- * // { memory: 67108864, cpus: 0.5 }
- */
-export function limitsFromFiles(files: Record<string, string>): ResourceLimits {
-  const out: ResourceLimits = {};
-  const num = (name: string): number | undefined => {
-    const v = files[name]?.trim();
-    return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : undefined;
-  };
-  const memory = num('memory.max') ?? num('memory.limit_in_bytes');
-  if (memory !== undefined && memory < UNLIMITED_V1) out.memory = memory;
-  const cpuMax = files['cpu.max']?.trim().split(/\s+/);
-  const [quota, period] = cpuMax ? cpuMax.map(Number) : [num('cpu.cfs_quota_us'), num('cpu.cfs_period_us')];
-  if (quota !== undefined && period !== undefined && quota > 0 && period > 0) out.cpus = quota / period;
-  const pids = num('pids.max');
-  if (pids !== undefined) out.pids = pids;
-  return out;
-}
-
-/**
- * The `oom_kill` count of a v2 memory.events or v1 memory.oom_control file (0 when absent:
- * v1 kernels before 4.13 do not report it).
- *
- * @example
- * parseOomKills('oom_kill_disable 0\nunder_oom 0\noom_kill 1\n'); // 1
- */
-export function parseOomKills(text: string): number {
-  const m = /^oom_kill (\d+)$/m.exec(text);
-  return m ? Number(m[1]) : 0;
 }

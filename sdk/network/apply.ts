@@ -210,7 +210,7 @@ async function runInternal(argv: string[], input: string | undefined, log: Logge
     case '@ip-forward': return a === 'hold' ? undefined : a === 'on' ? forwardingOn(log) : forwardingRelease(b!, log);
     case '@write': return writeFileSync(a!, input ?? ''); // truncates the same inode (bind mount)
     case '@hosts': return editHosts(a!, b!, c!, d!);
-    default: throw new ConductorError('INVALID_ARGUMENT', `unknown internal step "${op}"`);
+    default: throw new ConductorError('INTERNAL', `unknown internal step "${op}"`);
   }
 }
 

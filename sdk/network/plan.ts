@@ -24,6 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
+import { displayCommand } from '../display.ts';
 import { ConductorError } from '../errors.ts';
 import { containerRules, peerRules, restoreText, type Rule } from './firewall.ts';
 import { isValidName } from '../names.ts';
@@ -509,7 +510,7 @@ export function describeCommand(s: { argv: string[]; input?: string }): string[]
         ? [`grep -qxF ${quote(`${args[2]} ${args[3]}`)} ${quote(args[1]!)} || echo ${quote(`${args[2]} ${args[3]}`)} >> ${quote(args[1]!)}`]
         : [`# remove the line ${quote(`${args[2]} ${args[3]}`)} from ${quote(args[1]!)}, rewriting it in place (same inode)`];
     default:
-      return s.input !== undefined ? heredoc(s.argv.map(quote).join(' '), s.input) : [s.argv.map(quote).join(' ')];
+      return s.input !== undefined ? heredoc(displayCommand(s.argv), s.input) : [displayCommand(s.argv)];
   }
 }
 

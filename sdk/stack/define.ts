@@ -1,5 +1,5 @@
 import { ConductorError } from '../errors.ts';
-import { parseMemory } from '../limits/plan.ts';
+import { parseMemory } from '../limits/parse.ts';
 import { isValidName } from '../names.ts';
 import type { ResourceLimits } from '../types.ts';
 import { startLevels } from './order.ts';

@@ -16,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { ConductorError } from '../errors.ts';
+import { CommandError, ConductorError } from '../errors.ts';
 import { startTimeOf } from '../host/proc.ts';
 
 /** util-linux's, by absolute path: a PATH search costs a failed execve per entry on every lock. */
@@ -28,7 +28,8 @@ const TIMED_OUT = 75;
 function takeFlock(fd: number, timeoutMs: number): Promise<'ok' | 'timeout'> {
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   return new Promise((resolve, reject) => {
-    const child = spawn(FLOCK, ['-x', '-w', String(seconds), '-E', String(TIMED_OUT), '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    const args = ['-x', '-w', String(seconds), '-E', String(TIMED_OUT), '3'];
+    const child = spawn(FLOCK, args, { stdio: ['ignore', 'ignore', 'pipe', fd] });
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c));
     child.on('error', (e: NodeJS.ErrnoException) =>
@@ -37,7 +38,7 @@ function takeFlock(fd: number, timeoutMs: number): Promise<'ok' | 'timeout'> {
     child.on('close', (code) => {
       if (code === 0) resolve('ok');
       else if (code === TIMED_OUT) resolve('timeout');
-      else reject(new ConductorError('COMMAND_FAILED', `flock failed (exit ${code}): ${err.trim()}`));
+      else reject(new CommandError([FLOCK, ...args], code, err));
     });
   });
 }

@@ -3,11 +3,13 @@
  * interface names, process probes). Integration tests import the SDK through sdk/index.ts and reach
  * internals only through this file, so what they depend on beyond the public surface is listed in one place.
  */
-export { DEVICES_HELPER, PACKAGE_ROOT } from '../../sdk/config.ts';
+export { DEVICES_HELPER, PACKAGE_ROOT, resolvePaths as internalPaths } from '../../sdk/config.ts';
 export { childrenOf, isAlive, refOf, stateOf } from '../../sdk/host/proc.ts';
-export { cgroupId, cgroupPids, closeFds, createCgroups, detectLayout, killCgroup, oomKilled, openProcsFds, readLimits, removeCgroups } from '../../sdk/limits/cgroupfs.ts';
+export { cgroupId, closeFds, createCgroups, detectLayout, openProcsFds } from '../../sdk/limits/cgroupfs.ts';
+export { cgroupPids, killCgroup, removeCgroups } from '../../sdk/limits/cgroup-teardown.ts';
+export { oomKilled, readLimits } from '../../sdk/limits/cgroup-read.ts';
 export { DEFAULT_DEVICE_RULES, deviceRuleString } from '../../sdk/limits/device-rules.ts';
-export { type CgroupLayout, findCgroup2Mount } from '../../sdk/limits/plan.ts';
+export { type CgroupLayout, findCgroup2Mount } from '../../sdk/limits/layout.ts';
 export { undoAll } from '../../sdk/network/apply.ts';
 export { HOST_IF_PREFIX, hostInterfaceName, otherRoutingTools, rootIdOf } from '../../sdk/network/plan.ts';
 export { DISTRO_PROFILE } from '../../sdk/security/seccomp/filter.ts';

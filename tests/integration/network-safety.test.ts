@@ -23,7 +23,7 @@ import { killOwned, makeFixture, stopQuiet, until } from '../helpers/runtime-fix
 import { uniqueName } from '../helpers/temp-root.ts';
 import { hostMust as must } from '../helpers/host-cmd.ts';
 import { buildImage, exec, run, resolvePaths } from '../../sdk/index.ts';
-import { loadRecord, rootIdOf } from '../helpers/internals.ts';
+import { loadRecord, rootIdOf, internalPaths } from '../helpers/internals.ts';
 import { statePaths } from '../helpers/state-paths.ts';
 
 const f = await makeFixture('nsafe');
@@ -77,7 +77,7 @@ async function container(prefix: string, network: { internet?: boolean; allowHos
   const name = uniqueName(prefix);
   names.push(name);
   await run(f.image, name, { root, detach: true, command: ['sleep', 'infinity'], network, security: { capAdd } });
-  const rec = loadRecord(resolvePaths(root), name)!;
+  const rec = loadRecord(internalPaths(root), name)!;
   return { name, ip: rec.network!.ip, hostIf: rec.network!.hostInterface, pid: rec.init!.pid };
 }
 
@@ -140,7 +140,7 @@ test.after(async () => {
 
 test('host services: closed to containers via the gateway and the host address, open with allowHost; DNS to a host resolver works', async () => {
   assert.is(must(['curl', '-sS', '-m', '3', `http://127.0.0.1:${HTTP_PORT}/`]), 'host-service\n', 'the host serves on 0.0.0.0');
-  const gw = loadRecord(resolvePaths(root), A.name)!.network!.gateway;
+  const gw = loadRecord(internalPaths(root), A.name)!.network!.gateway;
   assert.is(await perl(A.name, TCP, gw, String(HTTP_PORT)), 'closed', 'container -> gateway:port');
   assert.is(await perl(A.name, TCP, hostAddr, String(HTTP_PORT)), 'closed', 'container -> host address:port (--internet)');
   assert.is(await perl(A.name, TCP, sink.hostAddr, String(HTTP_PORT)), 'closed', 'container -> another host address');

@@ -14,12 +14,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostMust as must, hostRun as run } from '../helpers/host-cmd.ts';
-import { resolvePaths, type Paths, isConductorError, type ErrorCode, addNetwork, peer, unpeer, type NetworkInfo } from '../../sdk/index.ts';
-import { otherRoutingTools, rootIdOf, undoAll, childrenOf, refOf, containerPaths, loadRecord, saveRecord, type ContainerRecord } from '../helpers/internals.ts';
+import { isConductorError, type ErrorCode, addNetwork, peer, unpeer, type NetworkInfo } from '../../sdk/index.ts';
+import { otherRoutingTools, rootIdOf, undoAll, childrenOf, refOf, containerPaths, loadRecord, saveRecord, type ContainerRecord, internalPaths } from '../helpers/internals.ts';
 
 const RAND = randomBytes(3).toString('hex');
 const root = mkdtempSync('/tmp/cnd-net-');
-const paths: Paths = resolvePaths(root);
+const paths = internalPaths(root);
 const RID = rootIdOf(paths.root);
 const OUTSIDE_NS = `ctest-${RAND}`;
 const OUTSIDE_IF = `ctq${RAND}`;

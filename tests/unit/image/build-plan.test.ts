@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chainKeys, makesLayer, planBuild, unusedBuildArgs, type BuildPlan, type BuildStep, type PlanOptions } from '../../../sdk/image/build-plan.ts';
+import { planBuild } from '../../../sdk/image/build-plan.ts';
+import { chainKeys, makesLayer, unusedBuildArgs, type BuildPlan, type BuildStep, type PlanOptions } from '../../../sdk/image/plan-steps.ts';
 import { parseDockerfile } from '../../../sdk/image/conductorfile-syntax.ts';
 import { defaultImageConfig, DEFAULT_PATH } from '../../../sdk/image/image-config.ts';
 import { isConductorError, type ErrorCode } from '../../../sdk/errors.ts';

@@ -361,7 +361,7 @@ test('debootstrapArgs: ubuntu:jammy adds universe and the keyring only when pres
 test('debootstrapArgs: empty mirror variable falls back; unsupported base or empty target throws', () => {
   assert.is(debootstrapArgs({ distro: 'debian', suite: 'trixie' }, '/t', { CONDUCTOR_DEBIAN_MIRROR: '' }, () => false).at(-1), 'http://deb.debian.org/debian');
   assert.throws(() => debootstrapArgs({ distro: 'debian', suite: 'sid' }, '/t', {}, () => false), (e: unknown) => isConductorError(e, 'INVALID_ARGUMENT'));
-  assert.throws(() => debootstrapArgs({ distro: 'debian', suite: 'bookworm' }, '', {}, () => false), (e: unknown) => isConductorError(e, 'INVALID_ARGUMENT'));
+  assert.throws(() => debootstrapArgs({ distro: 'debian', suite: 'bookworm' }, '', {}, () => false), (e: unknown) => isConductorError(e, 'INTERNAL'));
 });
 
 test.run();

@@ -1,8 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { planExec } from '../../../sdk/container/exec.ts';
+import { planExec } from '../../../sdk/launch/exec-plan.ts';
 import type { ContainerRecord } from '../../../sdk/types.ts';
-import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, type LaunchSpec } from '../../../sdk/launch/launch-plan.ts';
+import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, withCallerValues, type LaunchSpec } from '../../../sdk/launch/launch-plan.ts';
+import { mergeEnv } from '../../../sdk/image/image-config.ts';
 
 function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
   return {
@@ -133,25 +134,24 @@ test('lowerdirOption joins with colons in the given order', () => {
 });
 
 test('containerEnv defaults (Docker-like)', () => {
-  assert.equal(containerEnv('web', [], false), [
+  assert.equal(containerEnv('web', false), [
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     'HOSTNAME=web',
     'HOME=/root',
   ]);
-  assert.ok(containerEnv('web', [], true).includes('TERM=xterm'));
+  assert.ok(containerEnv('web', true).includes('TERM=xterm'));
 });
 
-test('containerEnv: user values override defaults in place, keep "=" in values, add new ones', () => {
-  const env = containerEnv('web', ['PATH=/opt/bin', 'A=b=c', 'EMPTY=', 'HOME=/home/app'], false);
+test('user values override the defaults in place, keep "=" in values, add new ones', () => {
+  const env = mergeEnv(containerEnv('web', false), ['PATH=/opt/bin', 'A=b=c', 'EMPTY=', 'HOME=/home/app']);
   assert.equal(env, ['PATH=/opt/bin', 'HOSTNAME=web', 'HOME=/home/app', 'A=b=c', 'EMPTY=']);
 });
 
-test('containerEnv: a bare NAME takes the caller\'s value, or empty', () => {
-  process.env.CONDUCTOR_UNIT_X = 'from host';
-  delete process.env.CONDUCTOR_UNIT_MISSING;
-  const env = containerEnv('h', ['CONDUCTOR_UNIT_X', 'CONDUCTOR_UNIT_MISSING'], false);
-  assert.ok(env.includes('CONDUCTOR_UNIT_X=from host'));
-  assert.ok(env.includes('CONDUCTOR_UNIT_MISSING='));
+test("withCallerValues: a bare NAME takes the caller's value; without one it stays bare, and mergeEnv unsets it", () => {
+  const caller = { CONDUCTOR_UNIT_X: 'from host', HOME: '/caller' };
+  const env = withCallerValues(['CONDUCTOR_UNIT_X', 'CONDUCTOR_UNIT_MISSING', 'HOME', 'A=1'], caller);
+  assert.equal(env, ['CONDUCTOR_UNIT_X=from host', 'CONDUCTOR_UNIT_MISSING', 'HOME=/caller', 'A=1']);
+  assert.equal(mergeEnv(['CONDUCTOR_UNIT_MISSING=image', 'B=2'], env), ['CONDUCTOR_UNIT_MISSING=image', 'B=2', 'CONDUCTOR_UNIT_X=from host', 'HOME=/caller', 'A=1'].filter((kv) => !kv.startsWith('CONDUCTOR_UNIT_MISSING')));
 });
 
 test('the seccomp fd goes to the helper last before the command, in run and exec', () => {
@@ -186,7 +186,7 @@ test('USER: --user goes to the init helper (run and exec); a user means no HOME 
   assert.equal(o.slice(o.indexOf('--user'), o.indexOf('--user') + 2), ['--user', '0']);
   // Any explicit user, root too, gets HOME from the image's passwd (the helper), not a default here.
   assert.ok(o.includes('/tmp') && o.includes('A=2') && !o.some((a) => a.startsWith('HOME=')));
-  assert.not.ok(containerEnv('h', [], false, false).some((kv) => kv.startsWith('HOME=')));
+  assert.not.ok(containerEnv('h', false, false).some((kv) => kv.startsWith('HOME=')));
 });
 
 test.run();
