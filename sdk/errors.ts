@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'NOT_ROOT'
   | 'MISSING_TOOL'
   | 'BUILD_FAILED'
+  | 'INVALID_ARCHIVE'
+  | 'DIGEST_MISMATCH'
   | 'TIMEOUT'
   | 'COMMAND_FAILED'
   | 'NOT_IMPLEMENTED';

@@ -35,7 +35,8 @@ export function debootstrapArgs(
   env: NodeJS.ProcessEnv = process.env,
   hasFile: (p: string) => boolean = existsSync,
 ): string[] {
-  if (!SUPPORTED_BASES[base.distro]?.includes(base.suite)) {
+  const distro = base.distro;
+  if (distro === 'scratch' || !SUPPORTED_BASES[distro]?.includes(base.suite)) {
     throw new ConductorError('INVALID_ARGUMENT', `unsupported base "${base.distro}:${base.suite}"`);
   }
   if (target === '') throw new ConductorError('INVALID_ARGUMENT', 'debootstrap target must not be empty');
@@ -44,6 +45,6 @@ export function debootstrapArgs(
     argv.push('--components=main,universe');
     if (hasFile(UBUNTU_KEYRING)) argv.push(`--keyring=${UBUNTU_KEYRING}`);
   }
-  argv.push(base.suite, target, mirrorFor(base.distro, env));
+  argv.push(base.suite, target, mirrorFor(distro, env));
   return argv;
 }
