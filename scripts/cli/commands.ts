@@ -2,6 +2,7 @@
 import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
 import { ago, bytes, showCommand, table } from './format.ts';
+import { OCI_COMMANDS } from './oci-commands.ts';
 
 export interface Io {
   out(s: string): void;
@@ -337,4 +338,5 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  ...OCI_COMMANDS,
 };
