@@ -83,7 +83,12 @@ export function layerChecker(where: string): LayerChecker {
         if (kinds.get(target) !== 'file') throw refuse(where, raw, `is a hard link to ${JSON.stringify(e.linkname)}, which is not an earlier regular file of this layer`);
       }
       if (e.type === 'symlink' && (e.linkname ?? '') === '') throw refuse(where, raw, 'is a symbolic link with an empty target');
-      const marker = layerMarker(rel);
+      let marker: ReturnType<typeof layerMarker>;
+      try {
+        marker = layerMarker(rel);
+      } catch {
+        throw refuse(where, raw, 'is not a valid whiteout');
+      }
       if (marker) {
         if (e.type !== 'file') throw refuse(where, raw, 'is a whiteout that is not a regular file');
         whiteouts = true;
