@@ -2,7 +2,7 @@
 import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
 import { ago, bytes, showCommand, table } from './format.ts';
-import { OCI_COMMANDS } from './oci-commands.ts';
+import { OCI_COMMANDS, TLS_OPT, tlsVerify } from './oci-commands.ts';
 
 export interface Io {
   out(s: string): void;
@@ -108,12 +108,14 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
 
 export const COMMANDS: Record<string, Command> = {
   build: {
-    usage: 'build <image> [conductorfile] [--context DIR] [--no-cache] [--network host] [-q]',
+    usage: 'build <image> [conductorfile] [--context DIR] [--no-cache] [--network host] [--pull] [--tls-verify=false] [-q]',
     summary: 'build an image from a Conductorfile (default ./Conductorfile)',
     options: [
       { long: 'context', value: true, metavar: 'DIR', help: 'build context (default: the current directory)' },
       { long: 'no-cache', help: 'rebuild every layer' },
       { long: 'network', value: true, metavar: 'MODE', help: "'host': RUN steps use the host's network (default: their own, NAT to the internet)" },
+      { long: 'pull', help: 'FROM a registry image: pull it again even if it was pulled before' },
+      TLS_OPT,
       { long: 'quiet', short: 'q', help: 'print only errors' },
     ],
     async handler(a, io) {
@@ -127,7 +129,7 @@ export const COMMANDS: Record<string, Command> = {
       process.on('SIGINT', onSig);
       process.on('SIGTERM', onSig);
       try {
-        await sdk.buildImage(name!, { file: file ?? 'Conductorfile', context: str(a.options, 'context'), noCache: flag(a.options, 'no-cache'), network: netOpt as 'nat' | 'host' | undefined, log, signal: ac.signal });
+        await sdk.buildImage(name!, { file: file ?? 'Conductorfile', context: str(a.options, 'context'), noCache: flag(a.options, 'no-cache'), network: netOpt as 'nat' | 'host' | undefined, log, signal: ac.signal, pull: flag(a.options, 'pull'), tlsVerify: tlsVerify(a) });
       } finally {
         process.off('SIGINT', onSig);
         process.off('SIGTERM', onSig);

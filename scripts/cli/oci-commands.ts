@@ -1,11 +1,11 @@
 /** export, import, pull, push: images in and out (OCI archives, registries through skopeo). */
 import * as sdk from '../../sdk/index.ts';
-import { str, UsageError, type ParsedArgs } from './args.ts';
+import { str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
 import type { Command } from './commands.ts';
 
-const TLS_OPT = { long: 'tls-verify', value: true, metavar: 'BOOL', help: 'false: plain HTTP or an unverified certificate (default true)' };
+export const TLS_OPT: OptionSpec = { long: 'tls-verify', value: true, metavar: 'BOOL', help: 'false: plain HTTP or an unverified certificate (default true)' };
 
-function tlsVerify(a: ParsedArgs): boolean | undefined {
+export function tlsVerify(a: ParsedArgs): boolean | undefined {
   const v = str(a.options, 'tls-verify');
   if (v === undefined) return undefined;
   if (v !== 'true' && v !== 'false') throw new UsageError(`invalid --tls-verify "${v}" (true or false)`);

@@ -10,6 +10,9 @@ import type { BaseRef, Distro } from '../types.ts';
  * @example
  * SUPPORTED_BASES.ubuntu.includes('noble'); // true
  */
+/** The empty base under imported and pulled images (sdk/image/oci/scratch.ts makes it). */
+export const SCRATCH_BASE: BaseRef = Object.freeze({ distro: 'scratch', suite: 'oci' });
+
 export const SUPPORTED_BASES: Record<Distro, readonly string[]> = Object.freeze({
   debian: Object.freeze(['bookworm', 'trixie', 'bullseye']),
   ubuntu: Object.freeze(['noble', 'jammy', 'focal']),

@@ -21,10 +21,11 @@ import type { InstructionNode, ParsedFile, StageNode } from './conductorfile-syn
 import { cloneConfig, defaultImageConfig, DEFAULT_PATH, envMap, setEnv } from './image-config.ts';
 import { isValidName } from '../names.ts';
 import { parseStopSignal } from './stop-signal.ts';
+import { isRegistryReference, parseReference } from './oci/reference.ts';
 import { expandWord, expandWords, SubstitutionError, type Lookup } from './substitution.ts';
 
 /** Something a stage can start from, or COPY --from can read: a debootstrap base or a local image. */
-export type ImageRef = { kind: 'base'; base: BaseRef } | { kind: 'image'; name: string };
+export type ImageRef = { kind: 'base'; base: BaseRef } | { kind: 'image'; name: string } | { kind: 'registry'; ref: string };
 
 export type StageBase = ImageRef | { kind: 'stage'; index: number };
 
@@ -165,6 +166,15 @@ const lookupIn =
 const SUPPORTED_LIST = (Object.keys(SUPPORTED_BASES) as Distro[]).flatMap((d) => SUPPORTED_BASES[d].map((s) => `${d}:${s}`)).join(', ');
 
 function resolveImage(ctx: Ctx, ref: string, opts: PlanOptions): { ref: ImageRef; config?: ImageConfig } {
+  // The rule that tells a registry image from a base or a local image: sdk/image/oci/reference.ts.
+  if (isRegistryReference(ref)) {
+    try {
+      parseReference(ref);
+    } catch (e) {
+      throw fail(ctx, (e as Error).message);
+    }
+    return { ref: { kind: 'registry', ref } };
+  }
   if (ref === 'scratch') throw fail(ctx, 'not supported: FROM scratch (start from a debootstrap base)');
   const m = /^(debian|ubuntu):([a-z0-9]+)$/.exec(ref);
   if (m && SUPPORTED_BASES[m[1] as Distro].includes(m[2]!)) return { ref: { kind: 'base', base: { distro: m[1] as Distro, suite: m[2]! } } };
@@ -179,7 +189,7 @@ function resolveImage(ctx: Ctx, ref: string, opts: PlanOptions): { ref: ImageRef
   return { ref: { kind: 'image', name: ref }, config: found.config };
 }
 
-const refText = (ref: ImageRef): string => (ref.kind === 'base' ? `${ref.base.distro}:${ref.base.suite}` : ref.name);
+const refText = (ref: ImageRef): string => (ref.kind === 'base' ? `${ref.base.distro}:${ref.base.suite}` : ref.kind === 'registry' ? ref.ref : ref.name);
 
 function withPath(config: ImageConfig): ImageConfig {
   // BuildKit makes sure PATH is always set, so `$PATH` expands and RUN finds its tools.

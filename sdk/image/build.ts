@@ -23,7 +23,9 @@ import { hostResolvConf } from '../host/resolv.ts';
 import { readImage, writeImage } from '../state/images.ts';
 import { baseId } from './base.ts';
 import { openFilter, seccompFilter } from '../security/seccomp/filter.ts';
-import type { BaseRef, ImageInfo } from '../types.ts';
+import type { BaseRef, ImageConfig, ImageInfo } from '../types.ts';
+import { registryBase } from './oci/registry-base.ts';
+import { ensureScratch } from './oci/scratch.ts';
 
 export interface BuildOptions extends CommonOptions {
   /** Conductorfile path (default ./Conductorfile, relative to the current directory). */
@@ -38,6 +40,10 @@ export interface BuildOptions extends CommonOptions {
    * host's services closed. 'host': the host's network, interfaces and loopback (explicit opt-out).
    */
   network?: 'nat' | 'host';
+  /** FROM a registry image: pull it again even if it was pulled before (podman's --pull). */
+  pull?: boolean;
+  /** FROM a registry image: false for plain HTTP or an unverified certificate. */
+  tlsVerify?: boolean;
 }
 
 /**
@@ -70,7 +76,8 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
   const from = steps[0] as Extract<Instruction, { kind: 'FROM' }>;
   const total = steps.length;
   log.step(`Step 1/${total} : ${from.text}`);
-  const baseRootfs = await ensureBase(paths, from.base, log);
+  const fromRegistry = from.registry ? await registryBase(paths, from.registry, { pull: opts.pull, tlsVerify: opts.tlsVerify, log }) : undefined;
+  const baseRootfs = fromRegistry ? ensureScratch(paths) : await ensureBase(paths, from.base, log);
   removeStaleLayerTemps(paths);
   await releaseStaleBuildNetworks(paths, log);
   removeStaleBuildDirs(paths);
@@ -78,15 +85,16 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
   mkdirSync(work, { recursive: true });
   try {
     const ctx: StepContext = { paths, log, baseRootfs, work, context, file: shownFile, noCache: Boolean(opts.noCache), signal: opts.signal, network };
-    let parent = baseKey(paths, from.base);
-    const layers: string[] = [];
+    // A registry image's layers are the bottom of this one; the first step chains on its top layer.
+    const layers: string[] = [...(fromRegistry?.layers ?? [])];
+    let parent = layers.length ? layers[layers.length - 1]! : baseKey(paths, from.base);
     for (let i = 1; i < steps.length; i++) {
       const step = steps[i]!;
       log.step(`Step ${i + 1}/${total} : ${step.text}`);
       parent = await applyInstruction(ctx, step as Exclude<Instruction, { kind: 'FROM' }>, parent, layers);
       layers.push(parent);
     }
-    return writeImageRecord(paths, name, from.base, layers, source, log);
+    return writeImageRecord(paths, name, from.base, layers, source, log, fromRegistry?.config);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -244,10 +252,11 @@ async function copyStep(ctx: StepContext, spec: LaunchSpec, staged: NonNullable<
   return code !== 0 ? code : tarCode;
 }
 
-function writeImageRecord(paths: Paths, name: string, base: BaseRef, layers: string[], source: string, log: Logger): ImageInfo {
+function writeImageRecord(paths: Paths, name: string, base: BaseRef, layers: string[], source: string, log: Logger, config?: ImageConfig): ImageInfo {
   const size = layers.reduce((n, k) => n + (readLayer(paths, k)?.size ?? 0), 0);
   const prev = readImage(paths, name);
   const img: ImageInfo = { name, base, layers, createdAt: new Date().toISOString(), size, source };
+  if (config) img.config = config;
   if (prev && prev.layers.join() === layers.join()) img.createdAt = prev.createdAt;
   writeImage(paths, img);
   log.info(`Successfully built image "${name}"`);

@@ -2,6 +2,7 @@ import type { BaseRef } from '../types.ts';
 import { parseError } from './conductorfile-lines.ts';
 import { parseDockerfile } from './conductorfile-syntax.ts';
 import { planBuild } from './build-plan.ts';
+import { SCRATCH_BASE } from './base-plan.ts';
 
 /**
  * One step of a single-stage FROM/RUN/COPY Conductorfile, the shape today's builder runs.
@@ -11,7 +12,8 @@ import { planBuild } from './build-plan.ts';
  * step does always does.
  */
 export type Instruction =
-  | { kind: 'FROM'; line: number; text: string; base: BaseRef }
+  /** `registry`: FROM a registry image (then `base` is the empty scratch base under its layers). */
+  | { kind: 'FROM'; line: number; text: string; base: BaseRef; registry?: string }
   | { kind: 'RUN'; line: number; text: string; argv?: string[]; shell?: string }
   | { kind: 'COPY'; line: number; text: string; sources: string[]; dest: string };
 
@@ -42,8 +44,12 @@ export function parseConductorfile(source: string, fileName = 'Conductorfile'): 
   }
   const plan = planBuild(file);
   const planned = plan.stages[0]!;
-  if (planned.base.kind !== 'base') throw parseError(fileName, planned.line, 'only a debootstrap base is supported by this builder');
-  const out: Instruction[] = [{ kind: 'FROM', line: planned.line, text: planned.text, base: planned.base.base }];
+  if (planned.base.kind !== 'base' && planned.base.kind !== 'registry') throw parseError(fileName, planned.line, 'only a debootstrap base or a registry image is supported by this builder');
+  const out: Instruction[] = [
+    planned.base.kind === 'registry'
+      ? { kind: 'FROM', line: planned.line, text: planned.text, base: SCRATCH_BASE, registry: planned.base.ref }
+      : { kind: 'FROM', line: planned.line, text: planned.text, base: planned.base.base },
+  ];
   planned.steps.forEach((step, i) => {
     if (step.kind === 'RUN') {
       const n = stage!.instructions[i] as Extract<(typeof stage)['instructions'][number], { kind: 'RUN' }>;

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { buildImage, exportImage, images, importImage, isConductorError, pullImage, pushImage, run, silentLogger } from '../../sdk/index.ts';
 import { hostMust, hostRun } from '../helpers/host-cmd.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { captureLog } from '../helpers/capture-log.ts';
 import { makeTempRoot, uniqueName } from '../helpers/temp-root.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -122,6 +123,25 @@ test('push → registry → pull → run gives the same output; the pulled name 
   const again = await pullImage(ref, { root, tlsVerify: false, log, name: uniqueName('again') });
   assert.equal(again.layers, pulled.layers, 'a second pull stores the layers once');
   assert.is(await conductorOut(pulled.name), await conductorOut(IMG));
+});
+
+test('a Conductorfile FROM 127.0.0.1:PORT/... builds on the pulled layers; a second build uses them without pulling', async () => {
+  const ref = `${registry!.host}/bars/${IMG}:1`;
+  const dir = path.join(work, 'from-reg');
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'Conductorfile'), `FROM ${ref}\nRUN echo built > /data/built\n`);
+  const name = uniqueName('fromreg');
+  const cap = captureLog();
+  const img = await buildImage(name, { root, file: path.join(dir, 'Conductorfile'), context: dir, log: cap.log, tlsVerify: false });
+  assert.is(img.base.distro, 'scratch');
+  assert.is(await conductorOut(name, {}, 'cat /data/built /data/keep; readlink /data/link'), 'built\nhi\n/data/keep\n');
+  await registry!.stop(); // nothing to pull from now: the second build must not need the network
+  registry = undefined;
+  const cap2 = captureLog();
+  const again = await buildImage(name, { root, file: path.join(dir, 'Conductorfile'), context: dir, log: cap2.log, tlsVerify: false });
+  assert.equal(again.layers, img.layers);
+  assert.match(cap2.text(), `Using ${ref}`);
+  assert.match(cap2.text(), 'Using cache');
 });
 
 for (const kind of ['dotdot', 'symlink-escape', 'device', 'digest-mismatch', 'duplicate']) {

@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../../log.ts';
 import { validateName } from '../../names.ts';
 import { readImage, writeImage } from '../../state/images.ts';
 import { withLock } from '../../state/lock.ts';
-import type { ImageInfo } from '../../types.ts';
+import type { ImageConfig, ImageInfo } from '../../types.ts';
 import { commitLayer, discardLayer, layerKey, readLayer, removeStaleLayerTemps, resolveLayer, startLayer, type PendingLayer } from '../layers.ts';
 import { memberFile, unpackArchive, type UnpackedArchive } from './archive-read.ts';
 import { fromOciRuntimeConfig, ociArch } from './image-json.ts';
@@ -55,8 +55,38 @@ export function workDir(paths: Paths): string {
   return dir;
 }
 
+export interface StoredImage {
+  /** Layer ids, bottom first. */
+  layers: string[];
+  config: ImageConfig;
+  createdAt: string;
+  /** The manifest's digest (OCI layouts; absent for a docker-archive). */
+  digest?: string;
+}
+
 /** Import from an unpacked archive or an OCI layout directory (what skopeo writes for a pull). */
 export async function importUnpacked(paths: Paths, a: UnpackedArchive, name: string, where: string, source: string, log: Logger): Promise<ImageInfo> {
+  const stored = await storeUnpacked(paths, a, where, log);
+  const img: ImageInfo = {
+    name,
+    base: { ...SCRATCH },
+    layers: stored.layers,
+    createdAt: stored.createdAt,
+    size: stored.layers.reduce((n, id) => n + (readLayer(paths, id)?.size ?? 0), 0),
+    source,
+    config: stored.config,
+  };
+  // Under `names`, as rmi and rmcache take it: they never see the record without its layers.
+  await withLock(paths.locks, 'names', async () => {
+    for (const id of stored.layers) if (!readLayer(paths, id)) throw new ConductorError('COMMAND_FAILED', `layer ${id.slice(0, 12)} vanished during the import`, { hint: 'import again' });
+    if (readImage(paths, name)) log.debug(`replacing image "${name}"`);
+    writeImage(paths, img);
+  });
+  return img;
+}
+
+/** Verify everything, then store the layers that are new: what an import or a FROM pull needs. */
+export async function storeUnpacked(paths: Paths, a: UnpackedArchive, where: string, log: Logger): Promise<StoredImage> {
   const read = (member: string): Buffer | null => {
     const f = memberFile(a, member, where);
     return existsSync(f) && statSync(f).isFile() ? readFileSync(f) : null;
@@ -73,23 +103,10 @@ export async function importUnpacked(paths: Paths, a: UnpackedArchive, name: str
   const layers = await storeLayers(paths, a, plan, scanned, where, log);
   ensureScratch(paths);
   const cfg = plan.config;
-  const created = typeof cfg.created === 'string' && !Number.isNaN(Date.parse(cfg.created)) ? new Date(cfg.created).toISOString() : new Date().toISOString();
-  const img: ImageInfo = {
-    name,
-    base: { ...SCRATCH },
-    layers,
-    createdAt: created,
-    size: layers.reduce((n, id) => n + (readLayer(paths, id)?.size ?? 0), 0),
-    source,
-    config: fromOciRuntimeConfig(cfg.config),
-  };
-  // Under `names`, as rmi and rmcache take it: they never see the record without its layers.
-  await withLock(paths.locks, 'names', async () => {
-    for (const id of layers) if (!readLayer(paths, id)) throw new ConductorError('COMMAND_FAILED', `layer ${id.slice(0, 12)} vanished during the import`, { hint: 'import again' });
-    if (readImage(paths, name)) log.debug(`replacing image "${name}"`);
-    writeImage(paths, img);
-  });
-  return img;
+  const createdAt = typeof cfg.created === 'string' && !Number.isNaN(Date.parse(cfg.created)) ? new Date(cfg.created).toISOString() : new Date().toISOString();
+  const out: StoredImage = { layers, config: fromOciRuntimeConfig(cfg.config), createdAt };
+  if (plan.digest) out.digest = plan.digest;
+  return out;
 }
 
 /**

@@ -18,6 +18,8 @@ export interface PlannedLayer {
 
 export interface PlannedImport {
   format: 'oci' | 'docker';
+  /** The manifest's digest (OCI layouts). */
+  digest?: string;
   config: Record<string, unknown>;
   layers: PlannedLayer[];
   /** `created_by` of each layer that is not an empty one, bottom first. */
@@ -104,6 +106,7 @@ export function planImport(where: string, read: (member: string) => Buffer | nul
     if (layers.length !== diffIds.length) throw bad(where, `the manifest has ${layers.length} layers, the config ${diffIds.length} diff_ids`);
     return {
       format: 'oci',
+      digest: desc.digest,
       config,
       layers: layers.map((l, i) => ({ member: blobMember(l.digest), digest: l.digest, size: l.size, diffId: diffIds[i]! })),
       history: historyOf(config),

@@ -7,7 +7,7 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { resolvePaths, type CommonOptions } from '../../config.ts';
+import { resolvePaths, type CommonOptions, type Paths } from '../../config.ts';
 import { ConductorError } from '../../errors.ts';
 import { requireRoot } from '../../host/preflight.ts';
 import { sh } from '../../host/sh.ts';
@@ -15,7 +15,7 @@ import { createLogger } from '../../log.ts';
 import { validateName } from '../../names.ts';
 import type { ImageInfo } from '../../types.ts';
 import { exportImage } from './export.ts';
-import { importUnpacked, workDir } from './import.ts';
+import { importUnpacked, storeUnpacked, workDir, type StoredImage } from './import.ts';
 import { defaultLocalName, formatReference, parseReference } from './reference.ts';
 
 const SKOPEO = '/usr/bin/skopeo';
@@ -35,7 +35,7 @@ function requireSkopeo(): void {
 }
 
 /** `docker.io/library/x` when the text names no registry, as docker and podman resolve it. */
-function qualified(text: string): string {
+export function qualified(text: string): string {
   const r = parseReference(text);
   if (!r.domain) throw new ConductorError('INVALID_ARGUMENT', `reference "${text}" names no registry`, { hint: `write it in full, e.g. docker.io/library/${r.path}:${r.tag ?? 'latest'}` });
   return formatReference({ ...r, tag: r.tag ?? (r.digest ? undefined : 'latest') });
@@ -93,6 +93,25 @@ export async function pushImage(image: string, ref: string, opts: RegistryOption
     log.step(`Pushing ${image} to ${full}`);
     await skopeo(['copy', '--quiet', `--dest-tls-verify=${opts.tlsVerify !== false}`, `oci-archive:${file}`, `docker://${full}`], `push to "${full}"`);
     return { ref: full };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Pull a registry image's layers into the store without naming an image (FROM in a build): the
+ * layers are keyed by their diff_id chain, so a second pull of the same image stores nothing.
+ */
+export async function pullLayers(paths: Paths, ref: string, opts: RegistryOptions = {}): Promise<StoredImage> {
+  const full = qualified(ref);
+  requireSkopeo();
+  const log = opts.log ?? createLogger();
+  const work = workDir(paths);
+  try {
+    const layout = path.join(work, 'layout');
+    log.step(`Pulling ${full}`);
+    await skopeo(['copy', '--quiet', `--src-tls-verify=${opts.tlsVerify !== false}`, '--dest-decompress', `docker://${full}`, `oci:${layout}`], `pull of "${full}"`);
+    return await storeUnpacked(paths, { dir: layout, aliases: new Map() }, `image "${full}"`, log);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -7,18 +7,20 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Paths } from '../../config.ts';
 import type { BaseRef } from '../../types.ts';
-import { baseDir } from '../base.ts';
+import { baseDir, baseRootfs } from '../base.ts';
+import { SCRATCH_BASE } from '../base-plan.ts';
 
-export const SCRATCH: BaseRef = Object.freeze({ distro: 'scratch', suite: 'oci' });
+export const SCRATCH: BaseRef = SCRATCH_BASE;
 
 export function isScratch(b: BaseRef): boolean {
   return b.distro === 'scratch';
 }
 
 /** Make the empty base if it is missing; idempotent, and safe to race (mkdir/write are). */
-export function ensureScratch(paths: Paths): void {
+export function ensureScratch(paths: Paths): string {
   const dir = baseDir(paths, SCRATCH);
-  if (existsSync(path.join(dir, 'complete'))) return;
+  if (existsSync(path.join(dir, 'complete'))) return baseRootfs(paths, SCRATCH);
   mkdirSync(path.join(dir, 'rootfs'), { recursive: true, mode: 0o755 });
   writeFileSync(path.join(dir, 'complete'), '1970-01-01T00:00:00.000Z\n');
+  return baseRootfs(paths, SCRATCH);
 }

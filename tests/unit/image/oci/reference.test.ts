@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { parseConductorfile } from '../../../../sdk/image/conductorfile.ts';
 import { defaultLocalName, exportName, isRegistryReference, parseReference } from '../../../../sdk/image/oci/reference.ts';
 
 test('parseReference: host:port, nested paths, tags and digests', () => {
@@ -29,6 +30,14 @@ test('local names and export names', () => {
   assert.is(exportName('web', 'r.io:5000/a/b'), 'r.io:5000/a/b:latest');
   assert.throws(() => exportName('Web'), /needs|--tag/);
   assert.throws(() => exportName('web_'), /--tag/);
+});
+
+test('FROM a registry reference parses to a FROM on the scratch base naming the registry image; FROM debian:bookworm stays a base', () => {
+  const [from] = parseConductorfile('FROM 127.0.0.1:5000/team/base:1\nRUN true\n');
+  assert.equal(from, { kind: 'FROM', line: 1, text: 'FROM 127.0.0.1:5000/team/base:1', base: { distro: 'scratch', suite: 'oci' }, registry: '127.0.0.1:5000/team/base:1' });
+  const [deb] = parseConductorfile('FROM debian:bookworm\n');
+  assert.equal(deb, { kind: 'FROM', line: 1, text: 'FROM debian:bookworm', base: { distro: 'debian', suite: 'bookworm' } });
+  assert.throws(() => parseConductorfile('FROM r.io/Bad_Name\n'), /invalid image reference/);
 });
 
 test.run();
