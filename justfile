@@ -36,9 +36,10 @@ test:
 check:
     npm run check
 
-# Benchmarks against podman, crun and the raw floor; writes BENCHMARKS.md
+# Benchmarks against podman, crun and the raw floor (writes BENCHMARKS.md), then OCI export/import vs podman save/load
 bench:
     tsx bench/run.ts
+    tsx bench/oci.ts
 
 # Stop every container, remove images, layers and the cached bases
 clean:
