@@ -94,6 +94,19 @@ test('podman run of the export prints exactly what conductor run prints (deletio
   assert.is(podmanOut(`localhost/${IMG}:latest`), mine);
 });
 
+test('--compress gzip: gzip layers (digest ≠ diff_id), still deterministic; imports back to the same filesystem', async () => {
+  const gz = path.join(work, 'gz.tar');
+  const r = await exportImage(IMG, gz, { root, log, compress: 'gzip' });
+  await exportImage(IMG, path.join(work, 'gz2.tar'), { root, log, compress: 'gzip' });
+  assert.is(sha(gz), sha(path.join(work, 'gz2.tar')));
+  assert.is.not(r.digest, (await exportImage(IMG, path.join(work, 'plain.tar'), { root, log })).digest);
+  const raw = JSON.parse(hostMust(['skopeo', 'inspect', '--raw', `oci-archive:${gz}`])) as { layers: { mediaType: string }[] };
+  assert.ok(raw.layers.every((l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip'), JSON.stringify(raw.layers));
+  const name = uniqueName('gz');
+  await importImage(gz, name, { root, log });
+  assert.is(await conductorOut(name), await conductorOut(IMG));
+});
+
 test('a podman commit / podman save image with a deletion, ENV and WORKDIR imports and runs with them applied', async () => {
   const c = uniqueName('pc');
   const ref = `localhost/${uniqueName('saved')}:latest`;
