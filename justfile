@@ -48,9 +48,11 @@ test:
 check:
     npm run check
 
-# Benchmarks against podman, runc and the raw floor; writes BENCHMARKS.md (just bench GROUP...: only those, to bench/last-run.md)
+# Benchmarks against podman, runc and the raw floor; writes BENCHMARKS.md, then OCI export/import vs podman save/load
+# (just bench GROUP...: only those groups, to bench/last-run.md)
 bench *groups:
     tsx bench/run.ts {{groups}}
+    if [ -z "{{groups}}" ]; then tsx bench/oci.ts; fi
 
 # Stop every container, remove images, layers and the cached bases
 clean:

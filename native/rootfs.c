@@ -88,9 +88,12 @@ static void bind_file(const char *root, const char *src, const char *rel) {
 }
 
 void setup_rootfs(const struct rootfs_spec *s) {
+  /* redirect_dir=off, metacopy=off: whatever the host's overlay defaults, a renamed directory is
+   * copied up whole and a chmod copies the data, so every upper dir is a plain diff that exports
+   * as an OCI layer (sdk/image/oci/whiteouts.ts refuses redirect and metacopy xattrs). */
   static const char *dirs[] = { "proc", "sys", "dev", "etc", "tmp" };
   char opts[8192], p[4096];
-  if (snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", s->lower, s->upper, s->work) >= (int)sizeof opts) {
+  if (snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off", s->lower, s->upper, s->work) >= (int)sizeof opts) {
     errno = E2BIG;
     fail("overlay options", s->root);
   }

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'NOT_ROOT'
   | 'MISSING_TOOL'
   | 'BUILD_FAILED'
+  | 'INVALID_ARCHIVE'
+  | 'DIGEST_MISMATCH'
   | 'TIMEOUT'
   | 'WAIT_TIMEOUT'
   /** A host tool conductor ran failed: a CommandError, with its argv, exit code and stderr. */

@@ -26,6 +26,10 @@ export { createVolume, volumes, inspectVolume, removeVolume, pruneVolumes, type 
 export { parseVolumeFlag, parseMountFlag, parseTmpfsFlag, validateMount, validateMounts } from './volume/mount-spec.ts';
 export { copyTo, copyFrom, type CopyOptions } from './volume/copy.ts';
 export { parseMemory, parseCpus, parsePids } from './limits/parse.ts';
+export { exportImage, type ExportOptions, type ExportResult } from './image/oci/export.ts';
+export { importImage, type ImportOptions } from './image/oci/import.ts';
+export { pullImage, pushImage, type PullOptions, type RegistryOptions } from './image/oci/registry.ts';
+export { parseReference, isRegistryReference, type ImageReference } from './image/oci/reference.ts';
 export { parseDockerfile, type ParsedFile } from './image/conductorfile-syntax.ts';
 export { planBuild } from './image/build-plan.ts';
 export { unusedBuildArgs, type BuildPlan, type BuildStage, type BuildStep, type PlanOptions } from './image/plan-steps.ts';

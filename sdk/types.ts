@@ -3,7 +3,8 @@
 export type Distro = 'debian' | 'ubuntu';
 
 export interface BaseRef {
-  distro: Distro;
+  /** 'scratch': the empty base under imported and pulled images (sdk/image/oci/scratch.ts). */
+  distro: Distro | 'scratch';
   suite: string;
 }
 

@@ -6,6 +6,7 @@ import { CP_COMMAND, MOUNT_OPTIONS, mountsOf, VOLUME_COMMAND } from './volume-co
 import { IMAGE_COMMANDS } from './image-commands.ts';
 import { FORMAT_OPT, JSON_OPT, need, printInspect, type Command, type Io } from './common.ts';
 import { LOG_COMMANDS } from './log-commands.ts';
+import { OCI_COMMANDS } from './oci-commands.ts';
 
 // Options that mean the same on run and exec, as in Docker.
 const ENV_OPT: OptionSpec = { long: 'env', short: 'e', value: true, repeat: true, metavar: 'K=V', help: 'set an environment variable' };
@@ -258,4 +259,5 @@ export const COMMANDS: Record<string, Command> = {
   },
   volume: VOLUME_COMMAND,
   cp: CP_COMMAND,
+  ...OCI_COMMANDS,
 };

@@ -3,10 +3,11 @@ import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError } from './args.ts';
 import { FORMAT_OPT, JSON_OPT, need, printInspect, type Command } from './common.ts';
 import { ago, bytes, table } from './format.ts';
+import { TLS_OPT, tlsVerify } from './oci-commands.ts';
 
 export const IMAGE_COMMANDS: Record<string, Command> = {
   build: {
-    usage: 'build <image> [conductorfile] [--context DIR] [--build-arg K=V]... [--target STAGE] [--no-cache] [--network host] [-q]',
+    usage: 'build <image> [conductorfile] [--pull] [--tls-verify=false] [--context DIR] [--build-arg K=V]... [--target STAGE] [--no-cache] [--network host] [-q]',
     summary: 'build an image from a Conductorfile (default ./Conductorfile)',
     options: [
       { long: 'context', value: true, metavar: 'DIR', help: 'build context (default: the current directory)' },
@@ -14,6 +15,8 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
       { long: 'target', value: true, metavar: 'STAGE', help: 'build up to this stage (FROM ... AS STAGE) and make it the image' },
       { long: 'no-cache', help: 'rebuild every layer' },
       { long: 'network', value: true, metavar: 'MODE', help: "'host': RUN steps use the host's network (default: their own, NAT to the internet)" },
+      { long: 'pull', help: 'FROM a registry image: pull it again even if it was pulled before' },
+      TLS_OPT,
       { long: 'quiet', short: 'q', help: "print only the image's id (on stdout), and errors" },
     ],
     async handler(a, io) {
@@ -44,6 +47,8 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
           network: netOpt as 'nat' | 'host' | undefined,
           buildArgs,
           target: str(a.options, 'target'),
+          pull: flag(a.options, 'pull'),
+          tlsVerify: tlsVerify(a),
           log,
           signal: ac.signal,
         });

@@ -9,6 +9,9 @@ import type { BaseRef, Distro } from '../types.ts';
  * @example
  * SUPPORTED_BASES.ubuntu.includes('noble'); // true
  */
+/** The empty base under imported and pulled images (sdk/image/oci/scratch.ts makes it). */
+export const SCRATCH_BASE: BaseRef = Object.freeze({ distro: 'scratch', suite: 'oci' });
+
 export const SUPPORTED_BASES: Record<Distro, readonly string[]> = Object.freeze({
   debian: Object.freeze(['bookworm', 'trixie', 'bullseye']),
   ubuntu: Object.freeze(['noble', 'jammy', 'focal']),
@@ -35,7 +38,8 @@ export function debootstrapArgs(
   env: NodeJS.ProcessEnv,
   hasFile: (p: string) => boolean,
 ): string[] {
-  if (!SUPPORTED_BASES[base.distro]?.includes(base.suite)) {
+  const distro = base.distro;
+  if (distro === 'scratch' || !SUPPORTED_BASES[distro]?.includes(base.suite)) {
     throw new ConductorError('INVALID_ARGUMENT', `unsupported base "${base.distro}:${base.suite}"`);
   }
   if (target === '') throw new ConductorError('INTERNAL', 'debootstrap target must not be empty');
@@ -44,6 +48,6 @@ export function debootstrapArgs(
     argv.push('--components=main,universe');
     if (hasFile(UBUNTU_KEYRING)) argv.push(`--keyring=${UBUNTU_KEYRING}`);
   }
-  argv.push(base.suite, target, mirrorFor(base.distro, env));
+  argv.push(base.suite, target, mirrorFor(distro, env));
   return argv;
 }

@@ -11,6 +11,9 @@ import type { Paths } from '../config.ts';
 import { BuildError, ConductorError } from '../errors.ts';
 import { readImage } from '../state/images.ts';
 import { baseId, ensureBase } from './base.ts';
+import { SCRATCH_BASE } from './base-plan.ts';
+import { registryBase } from './oci/registry-base.ts';
+import { ensureScratch } from './oci/scratch.ts';
 import type { BuildStage, BuildStep, ImageRef } from './plan-steps.ts';
 import { buildSpec, copyFromStep, copyStep, runStep, type Stack, type StepContext } from './build-steps.ts';
 import { stageCopy } from './copy-stage.ts';
@@ -42,8 +45,15 @@ function baseKey(paths: Paths, base: BaseRef): string {
   return `base:${baseId(base)}:${made}`;
 }
 
-/** A debootstrap base or a local image, as something to build on or copy from. */
+/** A debootstrap base, a local image or a registry image, as something to build on or copy from. */
 export async function resolveRef(ctx: StepContext, ref: ImageRef, where: string): Promise<Omit<StageResult, 'config'> & { config?: ImageConfig }> {
+  if (ref.kind === 'registry') {
+    // Pulled once (skopeo, then the checked import) into layers over the empty scratch base.
+    const r = await registryBase(ctx.paths, ref.ref, { pull: ctx.pull, tlsVerify: ctx.tlsVerify, log: ctx.log });
+    const key = layerKey(`registry:${r.layers.at(-1) ?? 'scratch'}`, JSON.stringify(r.config));
+    const history = r.layers.map((id) => ({ instruction: readLayer(ctx.paths, id)?.instruction ?? `FROM ${r.ref}`, layer: id }));
+    return { base: SCRATCH_BASE, stack: { baseRootfs: ensureScratch(ctx.paths), layers: [...r.layers] }, key, history, config: r.config };
+  }
   if (ref.kind === 'base') {
     const baseRootfs = await ensureBase(ctx.paths, ref.base, ctx.log);
     return { base: ref.base, stack: { baseRootfs, layers: [] }, key: baseKey(ctx.paths, ref.base), history: [] };

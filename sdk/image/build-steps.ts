@@ -31,6 +31,9 @@ export interface StepContext {
   /** The RUN/COPY containers' seccomp filter (the default profile, compiled once per build). */
   seccomp?: Promise<string | null>;
   network: 'nat' | 'host';
+  /** FROM a registry image: pull again even if pulled before; verify TLS (false: plain HTTP allowed). */
+  pull?: boolean;
+  tlsVerify?: boolean;
 }
 
 /** What a step stacks on: the bottom rootfs (a debootstrap base) and the layer ids above it. */

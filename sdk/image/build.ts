@@ -40,6 +40,10 @@ export interface BuildOptions extends CommonOptions {
   buildArgs?: Record<string, string>;
   /** `--target NAME`: build up to that stage (`FROM ... AS NAME`) and make it the image. */
   target?: string;
+  /** FROM a registry image: pull it again even if it was pulled before (podman's --pull). */
+  pull?: boolean;
+  /** FROM a registry image: false for plain HTTP or an unverified certificate. */
+  tlsVerify?: boolean;
 }
 
 /**
@@ -79,7 +83,7 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
   mkdirSync(work, { recursive: true });
   const t0 = performance.now();
   try {
-    const ctx: StepContext = { paths, log, work, context, file: shownFile, noCache: Boolean(opts.noCache), signal: opts.signal, network };
+    const ctx: StepContext = { paths, log, work, context, file: shownFile, noCache: Boolean(opts.noCache), signal: opts.signal, network, pull: opts.pull, tlsVerify: opts.tlsVerify };
     const progress: Progress = { n: 0, total: order.reduce((n, i) => n + 1 + plan.stages[i]!.steps.length, 0), cached: 0, layerSteps: 0 };
     const done = new Map<number, StageResult>();
     for (const i of order) done.set(i, await buildStage(ctx, plan.stages[i]!, done, progress));

@@ -6,7 +6,7 @@ import type { BaseRef, ImageConfig } from '../types.ts';
 import type { ParsedFile } from './conductorfile-syntax.ts';
 
 /** Something a stage can start from, or COPY --from can read: a debootstrap base or a local image. */
-export type ImageRef = { kind: 'base'; base: BaseRef } | { kind: 'image'; name: string };
+export type ImageRef = { kind: 'base'; base: BaseRef } | { kind: 'image'; name: string } | { kind: 'registry'; ref: string };
 
 export type StageBase = ImageRef | { kind: 'stage'; index: number };
 

@@ -13,6 +13,7 @@ import { DEFAULT_PATH, envMap } from './image-config.ts';
 import { isValidName } from '../names.ts';
 import { expandWord, SubstitutionError, type Lookup } from './substitution.ts';
 import type { BuildStage, CopyFrom, ImageRef, PlanOptions } from './plan-steps.ts';
+import { isRegistryReference, parseReference } from './oci/reference.ts';
 
 export interface StageState {
   config: ImageConfig;
@@ -45,6 +46,15 @@ export const lookupIn =
 const SUPPORTED_LIST = (Object.keys(SUPPORTED_BASES) as Distro[]).flatMap((d) => SUPPORTED_BASES[d].map((s) => `${d}:${s}`)).join(', ');
 
 export function resolveImage(ctx: Ctx, ref: string, opts: PlanOptions): { ref: ImageRef; config?: ImageConfig } {
+  // The rule that tells a registry image from a base or a local image: sdk/image/oci/reference.ts.
+  if (isRegistryReference(ref)) {
+    try {
+      parseReference(ref);
+    } catch (e) {
+      throw fail(ctx, (e as Error).message);
+    }
+    return { ref: { kind: 'registry', ref } };
+  }
   if (ref === 'scratch') throw fail(ctx, 'not supported: FROM scratch (start from a debootstrap base)');
   const m = /^(debian|ubuntu):([a-z0-9]+)$/.exec(ref);
   if (m && SUPPORTED_BASES[m[1] as Distro].includes(m[2]!)) return { ref: { kind: 'base', base: { distro: m[1] as Distro, suite: m[2]! } } };
@@ -59,7 +69,7 @@ export function resolveImage(ctx: Ctx, ref: string, opts: PlanOptions): { ref: I
   return { ref: { kind: 'image', name: ref }, config: found.config };
 }
 
-export const refText = (ref: ImageRef): string => (ref.kind === 'base' ? `${ref.base.distro}:${ref.base.suite}` : ref.name);
+export const refText = (ref: ImageRef): string => (ref.kind === 'base' ? `${ref.base.distro}:${ref.base.suite}` : ref.kind === 'registry' ? ref.ref : ref.name);
 
 export function withPath(config: ImageConfig): ImageConfig {
   // BuildKit makes sure PATH is always set, so `$PATH` expands and RUN finds its tools.

@@ -5,9 +5,9 @@
  */
 export { DEVICES_HELPER, PACKAGE_ROOT, resolvePaths as internalPaths } from '../../sdk/config.ts';
 export { childrenOf, isAlive, refOf, stateOf } from '../../sdk/host/proc.ts';
-export { cgroupId, closeFds, createCgroups, detectLayout, openProcsFds } from '../../sdk/limits/cgroupfs.ts';
-export { cgroupPids, killCgroup, removeCgroups } from '../../sdk/limits/cgroup-teardown.ts';
 export { oomKilled, readLimits } from '../../sdk/limits/cgroup-read.ts';
+export { cgroupPids, killCgroup, removeCgroups } from '../../sdk/limits/cgroup-teardown.ts';
+export { cgroupId, closeFds, createCgroups, detectLayout, openProcsFds } from '../../sdk/limits/cgroupfs.ts';
 export { DEFAULT_DEVICE_RULES, deviceRuleString } from '../../sdk/limits/device-rules.ts';
 export { type CgroupLayout, findCgroup2Mount } from '../../sdk/limits/layout.ts';
 export { undoAll } from '../../sdk/network/apply.ts';

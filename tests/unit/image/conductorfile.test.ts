@@ -280,9 +280,10 @@ test('error: instructions out of scope are named as not supported', () => {
 test('error: unsupported base', () => {
   const supported = 'supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image';
   assert.is(parseError('FROM alpine:3.19'), `Conductorfile:1: unsupported base "alpine:3.19" (${supported})`);
-  for (const bad of ['debian', 'debian:buster', 'debian:latest', 'Debian:bookworm', 'ubuntu:bookworm', 'docker.io/library/debian:bookworm']) {
+  for (const bad of ['debian', 'debian:buster', 'debian:latest', 'Debian:bookworm', 'ubuntu:bookworm']) {
     assert.is(parseError(`# x\nFROM ${bad}`), `Conductorfile:2: unsupported base ${JSON.stringify(bad)} (${supported})`, bad);
   }
+  // docker.io/library/debian:bookworm names a registry (issue 14): tests/unit/image/oci/reference.test.ts.
   assert.is(parseError('FROM'), 'Conductorfile:1: FROM needs a base image');
 });
 
