@@ -15,7 +15,9 @@ export { run, exec, ps, stop, inspect, logs, logStream, waitForLog, type Contain
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
 export type { StopResult } from './container/stop.ts';
-export { addNetwork, peer, unpeer, parseExposeSpec, validateHostPorts, type NetworkInfo, type AddNetworkOptions, type PeerOptions, type PeerResult } from './network/apply.ts';
+export { addNetwork, type NetworkInfo, type AddNetworkOptions } from './network/add-network.ts';
+export { peer, unpeer, type PeerOptions, type PeerResult } from './network/peer.ts';
+export { parseExposeSpec, validateHostPorts } from './network/ports.ts';
 export { prune, type PruneResult } from './container/prune.ts';
 export { parseMemory, parseCpus, parsePids } from './limits/plan.ts';
 export { parseConductorfile, type Instruction } from './image/conductorfile.ts';

@@ -16,7 +16,7 @@ import { containerEnv, type LaunchSpec } from '../launch/launch-plan.ts';
 import { launchAttached, launchDetached, LaunchFailed, type BeforeStart } from '../launch/launcher.ts';
 import { layerDir, lowerdirs } from '../image/layers.ts';
 import { validateName } from '../names.ts';
-import { addNetwork } from '../network/apply.ts';
+import { addNetwork } from '../network/add-network.ts';
 import { containerPaths, createRecordDir, saveRecord, updateRecord } from '../state/containers.ts';
 import { forwardSignals, refOf, signalRef } from '../host/proc.ts';
 import { removeContainer } from './stop.ts';

@@ -9,7 +9,7 @@ import { cgroupDirsFor } from '../limits/plan.ts';
 import { cgroupId, detectLayout, killCgroup, oomKilled, removeCgroups } from '../limits/cgroupfs.ts';
 import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
-import { undoAll } from '../network/apply.ts';
+import { undoAll } from '../network/undo-all.ts';
 import { isAlive, refOf, signalRef } from '../host/proc.ts';
 import { beingCreated, containerLock, containerPaths, loadRecord, recordedExitCode, saveRecord, statusOf } from '../state/containers.ts';
 import type { ContainerRecord, ProcessRef } from '../types.ts';

@@ -14,11 +14,12 @@ import path from 'node:path';
 import type { Paths } from '../config.ts';
 import { withLock } from '../state/lock.ts';
 import type { Logger } from '../log.ts';
-import {
-  allocateAddress, checkRouteOverlap, defaultRouteInterfaces, hostInterfaceName, planAddNetwork, poolFromEnv, rootIdOf,
-  routedAddresses,
-} from '../network/plan.ts';
-import { applyPlan, ensureChains, hostRoutes, iptablesSave, replayUndos } from '../network/apply.ts';
+import { applyPlan, ensureChains, replayUndos } from '../network/apply.ts';
+import { hostRoutes, iptablesSave } from '../network/facts.ts';
+import { hostInterfaceName, rootIdOf } from '../network/interfaces.ts';
+import { planAddNetwork } from '../network/plan.ts';
+import { allocateAddress, poolFromEnv } from '../network/pool.ts';
+import { checkRouteOverlap, defaultRouteInterfaces, routedAddresses } from '../network/routes.ts';
 import { startTimeOf } from '../host/proc.ts';
 import { listRecords } from '../state/containers.ts';
 import type { UndoStep } from '../types.ts';

@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { intToIp, ipToInt, poolFromEnv } from '../../sdk/network/plan.ts';
+import { intToIp, ipToInt, poolFromEnv } from '../../sdk/network/pool.ts';
 
 export interface OutsideHost {
   /** `ip netns` name. */

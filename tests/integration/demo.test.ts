@@ -21,7 +21,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exec, inspect, ps, run, stop, addNetwork } from '../../sdk/index.ts';
-import { HOST_IF_PREFIX, hostInterfaceName, rootIdOf } from '../../sdk/network/plan.ts';
+import { HOST_IF_PREFIX, hostInterfaceName, rootIdOf } from '../../sdk/network/interfaces.ts';
 import { isAlive, refOf } from '../../sdk/host/proc.ts';
 import type { ProcessRef } from '../../sdk/types.ts';
 import { createOutsideHost, type OutsideHost } from '../helpers/outside-host.ts';

@@ -21,7 +21,7 @@ import { buildImage } from '../../sdk/image/build.ts';
 import { exec, run } from '../../sdk/index.ts';
 import { loadRecord } from '../../sdk/state/containers.ts';
 import { resolvePaths } from '../../sdk/config.ts';
-import { rootIdOf } from '../../sdk/network/plan.ts';
+import { rootIdOf } from '../../sdk/network/interfaces.ts';
 import { captureLog } from '../helpers/capture-log.ts';
 import { createOutsideHost, type OutsideHost } from '../helpers/outside-host.ts';
 import { killOwned, makeFixture, stopQuiet, until } from '../helpers/runtime-fixture.ts';
