@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'BUILD_FAILED'
   | 'TIMEOUT'
   | 'COMMAND_FAILED'
+  /** A container record (or undo journal) in a format this conductor cannot read. */
+  | 'UNSUPPORTED_RECORD'
   | 'NOT_IMPLEMENTED';
 
 /** Every error conductor raises on purpose. Messages are one lowercase line naming the thing in quotes. */

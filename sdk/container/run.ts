@@ -22,6 +22,7 @@ import { forwardSignals, refOf, signalRef } from '../host/proc.ts';
 import { removeContainer } from './stop.ts';
 import { openFilter, pinFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
 import type { ContainerRecord, ImageInfo, PortMapping, ResourceLimits, SecurityOptions } from '../types.ts';
+import { RECORD_VERSION } from '../types.ts';
 
 export interface RunOptions extends CommonOptions {
   /** Default: /bin/bash, as the seed. */
@@ -92,7 +93,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   const creator = refOf(process.pid)!;
   const launchTag = randomBytes(16).toString('hex');
   const draft: Omit<ContainerRecord, 'layers' | 'base'> = {
-    version: 1,
+    version: RECORD_VERSION,
     name,
     image,
     creating: { by: creator, launchTag },

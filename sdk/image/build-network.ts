@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Paths } from '../config.ts';
 import { withLock } from '../state/lock.ts';
 import type { Logger } from '../log.ts';
-import { applyPlan, ensureChains, replayUndos } from '../network/apply.ts';
+import { apply, ensureChains, replayUndos } from '../network/apply.ts';
 import { hostRoutes, iptablesSave } from '../network/facts.ts';
 import { hostInterfaceName, rootIdOf } from '../network/interfaces.ts';
 import { planAddNetwork } from '../network/plan.ts';
@@ -22,6 +22,7 @@ import { allocateAddress, poolFromEnv } from '../network/pool.ts';
 import { checkRouteOverlap, defaultRouteInterfaces, routedAddresses } from '../network/routes.ts';
 import { startTimeOf } from '../host/proc.ts';
 import { listRecords } from '../state/containers.ts';
+import { upgradeUndo } from '../state/record-version.ts';
 import type { UndoStep } from '../types.ts';
 
 export const BUILD_NETWORK_JOURNAL = 'network-undo.json';
@@ -38,12 +39,15 @@ function writeJournal(file: string, undos: UndoStep[]): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/** A killed build's journal; one written by an older conductor (argv-form steps) is upgraded. */
 function readJournal(file: string): UndoStep[] {
+  let raw: unknown;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as UndoStep[];
+    raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return [];
   }
+  return Array.isArray(raw) ? raw.map((u) => upgradeUndo(u, `build network journal "${file}"`)) : [];
 }
 
 /**
@@ -74,13 +78,15 @@ export async function openBuildNetwork(paths: Paths, pid: number, workDir: strin
       rootId: rootIdOf(paths.root), name, pid, hostInterface: hostInterfaceName(paths.root, name), ip, gateway: pool.gateway,
       subnet: pool.cidr, internet: true, ports: [], outInterfaces, resolvPath, resolvContent: resolv, resolvBefore: resolv,
     });
-    await applyPlan(steps, {
+    await apply(steps, {
       log,
-      record: async (u) => {
-        undos.push(u);
-        writeJournal(journal, undos);
+      journal: {
+        record(u) {
+          undos.push(u);
+          writeJournal(journal, undos);
+        },
+        forget: () => rmSync(journal, { force: true }),
       },
-      forget: async () => rmSync(journal, { force: true }),
     });
     return ip;
   });
@@ -90,7 +96,7 @@ export async function openBuildNetwork(paths: Paths, pid: number, workDir: strin
     async close() {
       if (closed) return;
       closed = true;
-      await replayUndos(undos, log);
+      await replayUndos(undos, { log });
       rmSync(journal, { force: true });
     },
   };
@@ -111,7 +117,7 @@ export async function releaseStaleBuildNetworks(paths: Paths, log: Logger): Prom
     const undos = readJournal(journal);
     if (undos.length === 0) continue;
     log.debug(`undoing the network of a killed build (${n})`);
-    await replayUndos(undos, log);
+    await replayUndos(undos, { log });
     rmSync(journal, { force: true });
   }
 }

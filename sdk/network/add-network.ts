@@ -1,9 +1,10 @@
 /** addnetwork: a running container's veth, address, isolation, and optionally the internet and published ports. */
-import { resolvePaths, type CommonOptions } from '../config.ts';
+import { existsSync } from 'node:fs';
+import { resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { hostResolvConf } from '../host/resolv.ts';
 import { ConductorError } from '../errors.ts';
 import { chainSetupText } from './chains.ts';
-import { ensureChains, runPlan } from './apply.ts';
+import { apply, ensureChains } from './apply.ts';
 import { describePlan } from './describe.ts';
 import { checkPorts, hostRoutes, iptablesSave } from './facts.ts';
 import { readOr } from './host-files.ts';
@@ -11,11 +12,12 @@ import { hostInterfaceName, rootIdOf } from './interfaces.ts';
 import { planAddNetwork, type Step } from './plan.ts';
 import { allocateAddress, poolFromEnv } from './pool.ts';
 import { validateHostPorts, validatePorts } from './ports.ts';
-import { checkRouteOverlap, defaultRouteInterfaces, routedAddresses } from './routes.ts';
+import { withRecords } from './record-journal.ts';
+import { checkRouteOverlap, defaultRouteInterfaces, routedAddresses, type RouteEntry } from './routes.ts';
 import { withLock } from '../state/lock.ts';
 import { silentLogger } from '../log.ts';
 import { validateName } from '../names.ts';
-import { containerPaths, listRecords, requireRunning, updateRecord } from '../state/containers.ts';
+import { containerPaths, listContainerNames, loadRecord, requireRecord, statusOf } from '../state/containers.ts';
 import type { ContainerRecord, NetworkRecord, PortMapping } from '../types.ts';
 
 export interface NetworkInfo {
@@ -59,50 +61,62 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
   const allowHost = validateHostPorts(opts.allowHost ?? []);
   const internet = Boolean(opts.internet);
   const pool = poolFromEnv();
-  const first = requireRunning(paths, name);
-  if (first.network) throw new ConductorError('NETWORK_EXISTS', `container "${name}" already has a network`);
-
-  const [routes, save] = await Promise.all([hostRoutes(), iptablesSave()]);
-  checkRouteOverlap(pool, routes);
-  const outInterfaces = internet ? defaultRouteInterfaces(routes) : [];
-  if (internet && outInterfaces.length === 0) {
-    throw new ConductorError('NO_NETWORK', 'the host has no default route for "--internet" to use');
-  }
   const cp = containerPaths(paths, name);
-  const resolvContent = internet
-    ? hostResolvConf()
-    : null;
-  if (internet && resolvContent === null) log.warn(`no usable host resolver for "${name}"; set CONDUCTOR_DNS`);
+  if (!existsSync(cp.state)) requireRecord(paths, name); // its error, before any lock file is made for the name
   const hostInterface = hostInterfaceName(paths.root, name);
   const info = (ip: string): NetworkInfo => ({ ip, gateway: pool.gateway, hostInterface, ports, internet, allowHost });
-  const plan = (ip: string, pid: number) => planAddNetwork({
-    rootId: rootIdOf(paths.root), name, pid, hostInterface, ip, gateway: pool.gateway, subnet: pool.cidr, internet, ports, outInterfaces,
-    resolvPath: cp.resolv, resolvContent, resolvBefore: readOr(cp.resolv, '')!, allowHost,
-  });
-  const usedBy = (records: ContainerRecord[], now = routes) => [...records.flatMap((r) => (r.network ? [r.network.ip] : [])), ...routedAddresses(pool, now)];
+
+  /** Checks and facts, from the record as loaded (once) by the caller. */
+  const prepare = async (rec: ContainerRecord) => {
+    if (statusOf(paths, rec) !== 'running') throw new ConductorError('CONTAINER_NOT_RUNNING', `container "${name}" is not running`);
+    if (rec.network) throw new ConductorError('NETWORK_EXISTS', `container "${name}" already has a network`);
+    const [routes, save] = await Promise.all([hostRoutes(), iptablesSave()]);
+    checkRouteOverlap(pool, routes);
+    const outInterfaces = internet ? defaultRouteInterfaces(routes) : [];
+    if (internet && outInterfaces.length === 0) {
+      throw new ConductorError('NO_NETWORK', 'the host has no default route for "--internet" to use');
+    }
+    const resolvContent = internet ? hostResolvConf() : null;
+    if (internet && resolvContent === null) log.warn(`no usable host resolver for "${name}"; set CONDUCTOR_DNS`);
+    const plan = (ip: string) => planAddNetwork({
+      rootId: rootIdOf(paths.root), name, pid: rec.init!.pid, hostInterface, ip, gateway: pool.gateway, subnet: pool.cidr, internet, ports,
+      outInterfaces, resolvPath: cp.resolv, resolvContent, resolvBefore: readOr(cp.resolv, '')!, allowHost,
+    });
+    /** An address no other container (of any root, or a build step) has; routes re-read under the network lock. */
+    const allocate = (others: ContainerRecord[], now: RouteEntry[]) => {
+      checkPorts(paths, name, ports, others, save);
+      return allocateAddress(pool, [...others.flatMap((r) => (r.network ? [r.network.ip] : [])), ...routedAddresses(pool, now)]);
+    };
+    return { routes, save, plan, allocate };
+  };
 
   if (opts.dryRun) {
-    const records = listRecords(paths);
-    checkPorts(paths, name, ports, records, save);
-    const ip = allocateAddress(pool, usedBy(records));
+    const { routes, save, plan, allocate } = await prepare(requireRecord(paths, name));
+    const ip = allocate(otherRecords(paths, name), routes);
     const setup = chainSetupText(save);
-    const steps: Step[] = [...(setup ? [{ argv: ['iptables-restore', '-w', '--noflush'], input: setup, about: 'create conductor chains and hooks (once per host)' }] : []), ...plan(ip, first.init!.pid)];
-    return { ...info(ip), plan: describePlan(steps) };
+    const chains: Step[] = setup ? [{ op: { kind: 'exec', argv: ['iptables-restore', '-w', '--noflush'], input: setup }, about: 'create conductor chains and hooks (once per host)' }] : [];
+    return { ...info(ip), plan: describePlan([...chains, ...plan(ip)]) };
   }
 
-  const { ip, pid } = await withLock(paths.locks, 'network', async () => {
-    const rec = requireRunning(paths, name);
-    if (rec.network) throw new ConductorError('NETWORK_EXISTS', `container "${name}" already has a network`);
-    const records = listRecords(paths);
-    checkPorts(paths, name, ports, records, save);
-    // Routes re-read under the lock: a build step's address is reserved by its route (build-network.ts).
-    const ip = allocateAddress(pool, usedBy(records, await hostRoutes()));
-    await ensureChains(save, log);
-    const network: NetworkRecord = { ip, prefixLength: 32, gateway: pool.gateway, hostInterface, internet, ports, peers: [], ...(allowHost.length ? { allowHost } : {}) };
-    await updateRecord(paths, name, (r) => ({ ...r, network })); // reserves the address
-    return { ip, pid: rec.init!.pid };
+  // Lock order: the container's lock, then the root's network lock (see record-journal.ts).
+  const ip = await withRecords(paths, [name], async (held) => {
+    const { save, plan, allocate } = await prepare(held.get(name));
+    const ip = await withLock(paths.locks, 'network', async () => {
+      // Routes re-read under the lock: a build step's address is reserved by its route (build-network.ts).
+      const ip = allocate(otherRecords(paths, name), await hostRoutes());
+      await ensureChains(save, log);
+      const network: NetworkRecord = { ip, prefixLength: 32, gateway: pool.gateway, hostInterface, internet, ports, peers: [], ...(allowHost.length ? { allowHost } : {}) };
+      held.update(name, (r) => ({ ...r, network })); // reserves the address
+      return ip;
+    });
+    log.info(`network for "${name}": ${ip} via ${hostInterface}`);
+    await apply(plan(ip), { journal: held.journal(() => undefined), log });
+    return ip;
   });
-  log.info(`network for "${name}": ${ip} via ${hostInterface}`);
-  await runPlan(paths, [name], plan(ip, pid), log, () => undefined);
   return info(ip);
+}
+
+/** Every other container's record (this one's is already loaded). */
+function otherRecords(paths: Paths, name: string): ContainerRecord[] {
+  return listContainerNames(paths).filter((n) => n !== name).flatMap((n) => loadRecord(paths, n) ?? []);
 }

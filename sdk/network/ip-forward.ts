@@ -28,7 +28,7 @@ async function setForwardGuard(op: 'add' | 'delete', log: Logger): Promise<void>
   const present = hasForwardGuard(await iptablesSave('filter'));
   if (present === (op === 'add')) return;
   const input = forwardGuardText(op);
-  log.debug(describeCommand({ argv: ['iptables-restore', '-w', '--noflush'], input }).join('\n'));
+  log.debug(describeCommand({ kind: 'exec', argv: ['iptables-restore', '-w', '--noflush'], input }).join('\n'));
   await sh(['iptables-restore', '-w', '--noflush'], { input });
 }
 

@@ -1,14 +1,15 @@
 /** peer / unpeer: two networked containers reach each other and resolve each other's name. */
 import { resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { ConductorError } from '../errors.ts';
-import { dropUndos, runPlan, runUndo } from './apply.ts';
+import { apply } from './apply.ts';
+import { hostExecutor } from './executor.ts';
 import { describePlan } from './describe.ts';
 import { rootIdOf } from './interfaces.ts';
 import { planPeer, planUnpeer, type PeerEnd } from './plan.ts';
-import { withLock } from '../state/lock.ts';
+import { opKey, withRecords } from './record-journal.ts';
 import { silentLogger } from '../log.ts';
 import { validateName } from '../names.ts';
-import { containerPaths, requireRecord, requireRunning, updateRecord } from '../state/containers.ts';
+import { containerPaths, requireRecord, requireRunning, statusOf } from '../state/containers.ts';
 import type { ContainerRecord, NetworkRecord } from '../types.ts';
 
 function peerEnd(paths: Paths, rec: ContainerRecord): PeerEnd {
@@ -54,15 +55,20 @@ export async function peer(a: string, b: string, opts: PeerOptions = {}): Promis
     const steps = planPeer(rootId, peerEnd(paths, requireRunning(paths, a)), peerEnd(paths, requireRunning(paths, b)));
     return { changed: false, plan: describePlan(steps) };
   }
-  return withLock(paths.locks, 'network', async () => {
-    const ra = requireRunning(paths, a);
-    const rb = requireRunning(paths, b);
+  requireRecord(paths, a);
+  requireRecord(paths, b);
+  // Both records held: no other network change of either can interleave (record-journal.ts).
+  return withRecords(paths, [a, b], async (held) => {
+    const [ra, rb] = [held.get(a), held.get(b)];
+    for (const r of [ra, rb]) {
+      if (statusOf(paths, r) !== 'running') throw new ConductorError('CONTAINER_NOT_RUNNING', `container "${r.name}" is not running`);
+    }
     const ea = peerEnd(paths, ra);
     const eb = peerEnd(paths, rb);
     if (ra.network!.peers.includes(b) && rb.network!.peers.includes(a)) return { changed: false };
-    await runPlan(paths, [a, b], planPeer(rootId, ea, eb), log, (n) => n);
-    await updateRecord(paths, a, (r) => ({ ...r, network: withPeer(r.network, b, true) }));
-    await updateRecord(paths, b, (r) => ({ ...r, network: withPeer(r.network, a, true) }));
+    await apply(planPeer(rootId, ea, eb), { journal: held.journal((n) => n), log });
+    held.update(a, (r) => ({ ...r, network: withPeer(r.network, b, true) }));
+    held.update(b, (r) => ({ ...r, network: withPeer(r.network, a, true) }));
     return { changed: true };
   });
 }
@@ -80,16 +86,19 @@ export async function unpeer(a: string, b: string, opts: PeerOptions = {}): Prom
     const steps = planUnpeer(rootId, peerEnd(paths, requireRecord(paths, a)), peerEnd(paths, requireRecord(paths, b)));
     return { changed: false, plan: describePlan(steps) };
   }
-  return withLock(paths.locks, 'network', async () => {
-    const ra = requireRecord(paths, a);
-    const rb = requireRecord(paths, b);
-    const ea = peerEnd(paths, ra);
-    const eb = peerEnd(paths, rb);
-    if (!ra.network!.peers.includes(b) && !rb.network!.peers.includes(a)) return { changed: false };
-    for (const s of planUnpeer(rootId, ea, eb)) await runUndo(s, log);
+  requireRecord(paths, a);
+  requireRecord(paths, b);
+  return withRecords(paths, [a, b], async (held) => {
+    const ea = peerEnd(paths, held.get(a));
+    const eb = peerEnd(paths, held.get(b));
+    if (!held.get(a).network!.peers.includes(b) && !held.get(b).network!.peers.includes(a)) return { changed: false };
+    const executor = hostExecutor(log);
+    for (const s of planUnpeer(rootId, ea, eb)) await executor.undo(s.op);
     const undos = planPeer(rootId, ea, eb).map((s) => s.undo!);
-    await dropUndos(paths, a, undos, (n) => withPeer(n, b, false));
-    await dropUndos(paths, b, undos, (n) => withPeer(n, a, false));
+    const keys = new Set(undos.map((u) => opKey(u.op)));
+    for (const [name, other] of [[a, b], [b, a]] as const) {
+      held.update(name, (r) => ({ ...r, undo: r.undo.filter((u) => !keys.has(opKey(u.op))), network: withPeer(r.network, other, false) }));
+    }
     return { changed: true };
   });
 }

@@ -24,20 +24,19 @@
  */
 import { isIPv4 } from 'node:net';
 import { ConductorError } from '../errors.ts';
-import { containerRules, peerRules, restoreText, type Rule } from './firewall.ts';
+import { commentTag, containerRules, peerRules, restoreText, type Rule } from './firewall.ts';
 import { isValidName } from '../names.ts';
-import type { PortMapping, UndoStep } from '../types.ts';
+import type { HostOp, PortMapping, UndoStep } from '../types.ts';
 
-/**
- * One planned host change. `argv[0]` starting with `@` is an in-process operation of the runner
- * (sysctl writes, in-place file edits) that `describePlan` prints as its shell equivalent.
- */
+/** One planned host change and, unless it goes away by itself, its undo (recorded before it runs). */
 export interface Step {
-  argv: string[];
+  op: HostOp;
   undo?: UndoStep;
   about: string;
-  input?: string;
 }
+
+const exec = (argv: string[], input?: string): HostOp => (input === undefined ? { kind: 'exec', argv } : { kind: 'exec', argv, input });
+const RESTORE = ['iptables-restore', '-w', '--noflush'];
 
 export interface AddNetworkInput {
   rootId: string;
@@ -74,16 +73,16 @@ export function nameserversOf(resolv: string | null): string[] {
 
 function tagOf(rootId: string, name: string): string {
   if (!isValidName(name)) throw new ConductorError('INVALID_NAME', `invalid container name ${JSON.stringify(name)}`);
-  return `conductor:${rootId}:${name}`;
+  return commentTag(rootId, name);
 }
 
 function sysctlStep(key: string, value: string, about: string): Step {
-  return { argv: ['@sysctl', key, value], about, undo: { argv: ['@sysctl', key, '0'], about: `reset ${key}` } };
+  return { op: { kind: 'sysctl', key, value }, about, undo: { op: { kind: 'sysctl', key, value: '0' }, about: `reset ${key}` } };
 }
 
 /** A setting of the veth itself: it goes with the device, so there is nothing to undo. */
 function deviceSysctlStep(key: string, value: string, about: string): Step {
-  return { argv: ['@sysctl', key, value], about };
+  return { op: { kind: 'sysctl', key, value }, about };
 }
 
 /** Per-veth settings made before its host end is up (see the header). */
@@ -97,10 +96,9 @@ function hardenVethSteps(v: string): Step[] {
 
 function iptablesStep(rules: Rule[], about: string): Step {
   return {
-    argv: ['iptables-restore', '-w', '--noflush'],
-    input: restoreText(rules, 'add'),
+    op: exec(RESTORE, restoreText(rules, 'add')),
     about,
-    undo: { argv: ['iptables-restore', '-w', '--noflush'], input: restoreText(rules, 'delete'), about: `remove: ${about}` },
+    undo: { op: exec(RESTORE, restoreText(rules, 'delete')), about: `remove: ${about}` },
   };
 }
 
@@ -116,35 +114,33 @@ export function planAddNetwork(p: AddNetworkInput): Step[] {
   const netns = `--net=/proc/${p.pid}/ns/net`;
   const steps: Step[] = [];
   steps.push({
-    argv: ['ip', 'link', 'add', v, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(p.pid)],
+    op: exec(['ip', 'link', 'add', v, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(p.pid)]),
     about: `veth ${v} <-> eth0 of "${p.name}" (both down)`,
-    undo: { argv: ['ip', 'link', 'del', v], about: `delete veth ${v} (and its peer)` },
+    undo: { op: exec(['ip', 'link', 'del', v]), about: `delete veth ${v} (and its peer)` },
   });
   steps.push(...hardenVethSteps(v));
   // -e: a kernel without IPv6 has no such keys, and nothing to switch off.
   steps.push({
-    argv: ['nsenter', netns, 'sysctl', '-q', '-e', '-w', 'net.ipv6.conf.eth0.disable_ipv6=1', 'net.ipv6.conf.eth0.accept_ra=0'],
+    op: exec(['nsenter', netns, 'sysctl', '-q', '-e', '-w', 'net.ipv6.conf.eth0.disable_ipv6=1', 'net.ipv6.conf.eth0.accept_ra=0']),
     about: `no IPv6 on eth0 of "${p.name}"`,
   });
   steps.push({
-    argv: ['ip', '-b', '-'],
-    input: [
+    op: exec(['ip', '-b', '-'], [
       `addr add ${p.gateway}/32 dev ${v}`,
       `link set ${v} up`,
       `route add ${p.ip}/32 dev ${v} src ${p.gateway}`,
-    ].join('\n') + '\n',
+    ].join('\n') + '\n'),
     about: `bring up ${v}, route ${p.ip} via it`,
   });
   steps.push({
-    argv: ['nsenter', netns, 'ip', '-b', '-'],
-    input: [
+    op: exec(['nsenter', netns, 'ip', '-b', '-'], [
       'link set lo up',
       `addr add ${p.ip}/32 dev eth0`,
       'link set eth0 up',
       `route add ${p.gateway}/32 dev eth0 src ${p.ip}`,
       `route add ${p.subnet} via ${p.gateway} dev eth0 src ${p.ip}`,
       ...(p.internet ? [`route add default via ${p.gateway} dev eth0`] : []),
-    ].join('\n') + '\n',
+    ].join('\n') + '\n'),
     about: `configure eth0 ${p.ip} in "${p.name}"${p.internet ? ' with a default route' : ''}`,
   });
   // IPv4 forwarding is decided by the ingress device: peers and the container's own outbound
@@ -165,21 +161,20 @@ export function planAddNetwork(p: AddNetworkInput): Step[] {
     // sees every rule whose container has switched forwarding on or is about to, and two
     // concurrent stops cannot each keep forwarding on for the other.
     steps.push({
-      argv: ['@ip-forward', 'hold'],
+      op: { kind: 'forwarding-hold' },
       about: 'ip_forward: nothing yet (the undo releases it once the rules below are gone)',
-      undo: { argv: ['@ip-forward', 'release', tag], about: 'restore net.ipv4.ip_forward=0 if conductor enabled it and no conductor NAT rule is left' },
+      undo: { op: { kind: 'forwarding-release', tag }, about: 'restore net.ipv4.ip_forward=0 if conductor enabled it and no conductor NAT rule is left' },
     });
   }
   steps.push(iptablesStep(rules, `isolate "${p.name}"${p.ports.length ? `, publish ${p.ports.map((x) => `${x.host}->${x.container}`).join(' ')}` : ''}${p.internet ? ', masquerade' : ''}${allowHost.length ? `, host ports ${allowHost.join(' ')}` : ''}`));
   if (forwards) {
-    steps.push({ argv: ['@ip-forward', 'on'], about: 'enable net.ipv4.ip_forward (replies from outside arrive on the host\'s interfaces)' });
+    steps.push({ op: { kind: 'forwarding-on' }, about: 'enable net.ipv4.ip_forward (replies from outside arrive on the host\'s interfaces)' });
   }
   if (p.internet && p.resolvContent !== null) {
     steps.push({
-      argv: ['@write', p.resolvPath],
-      input: p.resolvContent,
+      op: { kind: 'write-in-place', file: p.resolvPath, content: p.resolvContent },
       about: `resolv.conf of "${p.name}" from the host's resolvers`,
-      undo: { argv: ['@write', p.resolvPath], input: p.resolvBefore, about: `restore resolv.conf of "${p.name}"` },
+      undo: { op: { kind: 'write-in-place', file: p.resolvPath, content: p.resolvBefore }, about: `restore resolv.conf of "${p.name}"` },
     });
   }
   return steps;
@@ -206,14 +201,14 @@ export function planPeer(rootId: string, x: PeerEnd, y: PeerEnd): Step[] {
   if (a.name === b.name) throw new ConductorError('INVALID_ARGUMENT', `cannot peer container "${a.name}" with itself`);
   const rules = peerRules({ tag: tagOf(rootId, a.name), hostInterface: a.hostInterface, ip: a.ip }, { tag: tagOf(rootId, b.name), hostInterface: b.hostInterface, ip: b.ip });
   const hostsStep = (into: PeerEnd, other: PeerEnd): Step => ({
-    argv: ['@hosts', 'add', into.hostsPath, other.ip, other.name],
+    op: { kind: 'hosts', action: 'add', file: into.hostsPath, ip: other.ip, name: other.name },
     about: `"${other.name}" resolves in "${into.name}"`,
-    undo: { argv: ['@hosts', 'remove', into.hostsPath, other.ip, other.name], about: `forget "${other.name}" in "${into.name}"` },
+    undo: { op: { kind: 'hosts', action: 'remove', file: into.hostsPath, ip: other.ip, name: other.name }, about: `forget "${other.name}" in "${into.name}"` },
   });
   return [iptablesStep(rules, `peer "${a.name}" <-> "${b.name}"`), hostsStep(a, b), hostsStep(b, a)];
 }
 
 /** The undo of planPeer, as steps, newest first. */
 export function planUnpeer(rootId: string, x: PeerEnd, y: PeerEnd): Step[] {
-  return planPeer(rootId, x, y).reverse().map((s) => ({ argv: s.undo!.argv, input: s.undo!.input, about: s.undo!.about ?? s.about }));
+  return planPeer(rootId, x, y).reverse().map((s) => ({ op: s.undo!.op, about: s.undo!.about }));
 }

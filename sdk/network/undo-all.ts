@@ -1,7 +1,8 @@
 /** Replaying a container's recorded host changes: used by stop and prune. */
 import type { Paths } from '../config.ts';
-import { dropUndos, runUndo } from './apply.ts';
-import { editHosts } from './host-files.ts';
+import { replayUndos } from './apply.ts';
+import { hostExecutor } from './executor.ts';
+import { dropUndos } from './record-journal.ts';
 import { withPeer } from './peer.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { containerPaths, loadRecord } from '../state/containers.ts';
@@ -16,13 +17,14 @@ import type { ContainerRecord } from '../types.ts';
  */
 export async function undoAll(paths: Paths, rec: ContainerRecord, opts: { log?: Logger } = {}): Promise<void> {
   const log = opts.log ?? silentLogger();
-  for (const u of [...rec.undo].reverse()) await runUndo(u, log);
+  const executor = hostExecutor(log);
+  await replayUndos(rec.undo, { executor });
   const net = rec.network;
   if (!net) return;
   for (const p of net.peers) {
     const other = loadRecord(paths, p);
     if (!other) continue;
-    await editHosts('remove', containerPaths(paths, p).hosts, net.ip, rec.name).catch(() => {});
+    await executor.undo({ kind: 'hosts', action: 'remove', file: containerPaths(paths, p).hosts, ip: net.ip, name: rec.name });
     await dropUndos(paths, p, rec.undo, (n) => withPeer(n, rec.name, false));
   }
 }
