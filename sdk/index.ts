@@ -10,7 +10,7 @@
  * await stop('cs-cont');
  */
 export { buildImage, type BuildOptions } from './image/build.ts';
-export { images, removeImage, removeCache, type RemoveCacheOptions, type RemoveCacheResult } from './image/images.ts';
+export { images, removeImage, removeCache, type RemoveCacheOptions, type RemoveCacheResult, type RemoveImageOptions, type RemoveImageResult } from './image/images.ts';
 export { run, exec, ps, stop, inspect, logs, logStream, waitForLog, type Container, type PsOptions, type StopOptions, type InspectInfo } from './container/container.ts';
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
@@ -18,7 +18,7 @@ export type { StopResult } from './container/stop.ts';
 export { addNetwork, type NetworkInfo, type AddNetworkOptions } from './network/add-network.ts';
 export { peer, unpeer, type PeerOptions, type PeerResult } from './network/peer.ts';
 export { parseExposeSpec, validateHostPorts } from './network/ports.ts';
-export { prune, type PruneResult } from './container/prune.ts';
+export { prune, type PruneOptions, type PruneResult } from './container/prune.ts';
 export { parseMemory, parseCpus, parsePids } from './limits/plan.ts';
 export { parseConductorfile, type Instruction } from './image/conductorfile.ts';
 export { parseDockerfile, type ParsedFile } from './image/conductorfile-syntax.ts';

@@ -20,6 +20,7 @@ export interface Command {
 }
 
 const JSON_OPT: OptionSpec = { long: 'json', help: 'print JSON' };
+const DRY_RUN: OptionSpec = { long: 'dry-run', help: 'print each host change it would make, and make none' };
 // Options that mean the same on run and exec, as in Docker.
 const ENV_OPT: OptionSpec = { long: 'env', short: 'e', value: true, repeat: true, metavar: 'K=V', help: 'set an environment variable' };
 const WORKDIR_OPT: OptionSpec = { long: 'workdir', short: 'w', value: true, metavar: 'DIR', help: 'working directory inside the container' };
@@ -147,11 +148,16 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   rmi: {
-    usage: 'rmi <image>',
+    usage: 'rmi <image> [--dry-run]',
     summary: 'remove an image and the layers no other image uses',
-    options: [],
+    options: [DRY_RUN],
     async handler(a, io) {
       const [name] = need(a, 1, 'image name');
+      if (flag(a.options, 'dry-run')) {
+        const r = await sdk.removeImage(name!, { dryRun: true });
+        io.out((r.plan ?? []).join('\n') + '\n');
+        return 0;
+      }
       const r = await sdk.removeImage(name!);
       io.log.info(`removed image "${name}" (${r.removedLayers} unused layers deleted)`);
       for (const k of r.kept) io.log.info(`kept ${k}`);
@@ -207,20 +213,23 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   stop: {
-    usage: 'stop <container>... [-t SECONDS] [--all] [--ignore]',
+    usage: 'stop <container>... [-t SECONDS] [--all] [--ignore] [--dry-run]',
     summary: 'stop containers and remove all they made',
     options: [
       { long: 'time', short: 't', value: true, metavar: 'SECONDS', help: 'wait this long after SIGTERM before SIGKILL (default 10)' },
       { long: 'all', help: 'stop every container' },
       { long: 'ignore', help: 'a missing container is not an error' },
+      DRY_RUN,
     ],
     async handler(a, io) {
       const names = flag(a.options, 'all') ? (await sdk.ps({ all: true })).map((c) => c.name) : a.positionals;
       if (names.length === 0 && !flag(a.options, 'all')) throw new UsageError('missing container name');
       const timeoutSeconds = seconds(str(a.options, 'time'), 10);
       for (const name of names) {
-        const r = await sdk.stop(name, { timeoutSeconds, ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all') });
-        if (r.skipped === 'creating') io.log.info(`${name}: still being created, left alone`);
+        const dryRun = flag(a.options, 'dry-run');
+        const r = await sdk.stop(name, { timeoutSeconds, ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all'), dryRun });
+        if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
+        else if (r.skipped === 'creating') io.log.info(`${name}: still being created, left alone`);
         else if (r.killed) io.out(`${name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
         else io.out(`${name} stopped: ${r.exitCode === null ? 'not running' : `exit ${r.exitCode}`}${r.oomKilled ? ' (out of memory)' : ''}\n`);
       }
@@ -325,11 +334,17 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   prune: {
-    usage: 'prune',
+    usage: 'prune [--dry-run]',
     summary: 'remove what exited or half-created containers left behind',
-    options: [],
+    options: [DRY_RUN],
     async handler(a, io) {
       need(a, 0, '');
+      if (flag(a.options, 'dry-run')) {
+        const r = await sdk.prune({ dryRun: true });
+        io.out((r.plan ?? []).map((l) => `${l}\n`).join(''));
+        for (const n of r.creating) io.log.info(`would keep "${n}": still being created`);
+        return 0;
+      }
       const r = await sdk.prune();
       io.out(r.removed.map((n) => `${n}\n`).join(''));
       io.log.info(`pruned ${r.removed.length} containers`);

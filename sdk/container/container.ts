@@ -10,6 +10,7 @@ import { validateName } from '../names.ts';
 import { runContainer, type RunOptions } from './run.ts';
 import { containerPaths, infoOf, listRecords, requireRecord } from '../state/containers.ts';
 import { containerExists, removeContainer, type StopResult } from './stop.ts';
+import { planRemoval } from './stop-dry-run.ts';
 import type { ContainerInfo, ContainerRecord, ExecResult } from '../types.ts';
 
 /** A container started by `run`. */
@@ -97,6 +98,8 @@ export interface StopOptions extends CommonOptions {
    * it, instead of waiting for that run to finish: what `stop --all` does.
    */
   leaveCreating?: boolean;
+  /** Change nothing: `plan` lists each host change stop would make (see planStop). */
+  dryRun?: boolean;
 }
 
 /**
@@ -111,7 +114,12 @@ export async function stop(name: string, opts: StopOptions = {}): Promise<StopRe
     if (opts.ignoreMissing) return { name, exitCode: null, signal: null, killed: false, oomKilled: false };
     throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, { hint: 'see `conductor ps -a`' });
   }
-  return removeContainer(paths, name, { timeoutSeconds: opts.timeoutSeconds ?? 10, leaveCreating: opts.leaveCreating });
+  const how = { timeoutSeconds: opts.timeoutSeconds ?? 10, leaveCreating: opts.leaveCreating };
+  if (opts.dryRun) {
+    const plan = planRemoval(paths, name, how);
+    return { name, exitCode: null, signal: null, killed: false, oomKilled: false, ...(plan ? { plan } : { skipped: 'creating' }) };
+  }
+  return removeContainer(paths, name, how);
 }
 
 /** Full record plus live status, for `inspect`. Field names are the documented ones. */

@@ -24,6 +24,8 @@ export interface StopResult {
   oomKilled: boolean;
   /** Left alone (prune, `stop --all`): still being created, or not exited. */
   skipped?: 'creating' | 'running';
+  /** With dryRun: each host change stop would make, as shell lines; nothing was changed. */
+  plan?: string[];
 }
 
 
@@ -42,7 +44,7 @@ async function waitGone(ref: ProcessRef, ms: number): Promise<boolean> {
 }
 
 /** The init recorded by the mount script itself, for a run killed before it saved the record. */
-function initFromPidFile(file: string): ProcessRef | undefined {
+export function initFromPidFile(file: string): ProcessRef | undefined {
   try {
     const [pid, startTime] = readFileSync(file, 'utf8').trim().split(' ');
     return pid && startTime ? { pid: Number(pid), startTime } : undefined;
@@ -144,7 +146,7 @@ async function killStrayLaunch(name: string, tag: string, graceMs: number): Prom
  * Cgroup directories this container's name maps to that exist but the record does not list: a
  * `run` killed between creating them and saving them leaves them behind otherwise.
  */
-function unrecordedCgroups(paths: Paths, name: string, recorded: string[]): string[] {
+export function unrecordedCgroups(paths: Paths, name: string, recorded: string[]): string[] {
   let dirs: string[];
   try {
     dirs = cgroupDirsFor(detectLayout(), cgroupId(paths.root, name));
