@@ -80,3 +80,10 @@ export function parseArgs(argv: string[], specs: OptionSpec[], commandAfter?: nu
 export const str = (o: ParsedArgs['options'], k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
 export const list = (o: ParsedArgs['options'], k: string): string[] => (Array.isArray(o[k]) ? (o[k] as string[]) : []);
 export const flag = (o: ParsedArgs['options'], k: string): boolean => o[k] === true;
+
+/** Exactly n positionals, or a usage error naming what is missing or extra. */
+export function need(a: ParsedArgs, n: number, what: string): string[] {
+  if (a.positionals.length < n) throw new UsageError(`missing ${what}`);
+  if (a.positionals.length > n) throw new UsageError(`unexpected argument "${a.positionals[n]}"`);
+  return a.positionals;
+}

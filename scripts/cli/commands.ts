@@ -1,6 +1,7 @@
 /** The command table: usage, summary, options and a handler that calls ONE sdk function. */
 import * as sdk from '../../sdk/index.ts';
-import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
+import { flag, list, need, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
+import { networkCommands } from './network-commands.ts';
 import { ago, bytes, showCommand, table } from './format.ts';
 
 export interface Io {
@@ -25,12 +26,6 @@ const DRY_RUN: OptionSpec = { long: 'dry-run', help: 'print each host change it 
 const ENV_OPT: OptionSpec = { long: 'env', short: 'e', value: true, repeat: true, metavar: 'K=V', help: 'set an environment variable' };
 const WORKDIR_OPT: OptionSpec = { long: 'workdir', short: 'w', value: true, metavar: 'DIR', help: 'working directory inside the container' };
 const TTY_OPT: OptionSpec = { long: 'tty', short: 't', help: 'give the command a terminal of its own, joined to yours (TERM=xterm)' };
-
-function need(a: ParsedArgs, n: number, what: string): string[] {
-  if (a.positionals.length < n) throw new UsageError(`missing ${what}`);
-  if (a.positionals.length > n) throw new UsageError(`unexpected argument "${a.positionals[n]}"`);
-  return a.positionals;
-}
 
 function limitsOf(o: ParsedArgs['options']): sdk.ResourceLimits {
   const l: sdk.ResourceLimits = {};
@@ -153,13 +148,9 @@ export const COMMANDS: Record<string, Command> = {
     options: [DRY_RUN],
     async handler(a, io) {
       const [name] = need(a, 1, 'image name');
-      if (flag(a.options, 'dry-run')) {
-        const r = await sdk.removeImage(name!, { dryRun: true });
-        io.out((r.plan ?? []).join('\n') + '\n');
-        return 0;
-      }
-      const r = await sdk.removeImage(name!);
-      io.log.info(`removed image "${name}" (${r.removedLayers} unused layers deleted)`);
+      const r = await sdk.removeImage(name!, { dryRun: flag(a.options, 'dry-run') });
+      if (r.plan) io.out(r.plan.join('\n') + '\n');
+      else io.log.info(`removed image "${name}" (${r.removedLayers} unused layers deleted)`);
       for (const k of r.kept) io.log.info(`kept ${k}`);
       return 0;
     },
@@ -291,63 +282,16 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
-  addnetwork: {
-    usage: 'addnetwork <container> [-i|--internet] [-e|--expose IN-OUT]... [--allow-host PORT]... [--dry-run]',
-    summary: 'give a running container a network (NAT to the internet, published ports)',
-    options: [
-      { long: 'internet', short: 'i', help: 'route to the internet through NAT' },
-      { long: 'expose', short: 'e', value: true, repeat: true, metavar: 'IN-OUT', help: 'publish container port IN on host port OUT (e.g. 8080-3000)' },
-      { long: 'allow-host', value: true, repeat: true, metavar: 'PORT', help: 'let the container reach host TCP port PORT (host services are closed to containers by default)' },
-      { long: 'dry-run', help: 'print the exact ip/iptables commands instead of running them' },
-      { long: 'plan', help: 'same as --dry-run' },
-    ],
-    async handler(a, io) {
-      const [name] = need(a, 1, 'container name');
-      const dryRun = flag(a.options, 'dry-run') || flag(a.options, 'plan');
-      const expose = list(a.options, 'expose').map(sdk.parseExposeSpec);
-      const allowHost = sdk.validateHostPorts(list(a.options, 'allow-host'));
-      const r = await sdk.addNetwork(name!, { internet: flag(a.options, 'internet'), expose, allowHost, dryRun, log: io.log });
-      if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
-      else io.out(`${r.ip}\n`);
-      return 0;
-    },
-  },
-  peer: {
-    usage: 'peer <container1> <container2> [--dry-run]',
-    summary: 'let two networked containers reach each other (by name too)',
-    options: [{ long: 'dry-run', help: 'print the commands instead of running them' }],
-    async handler(a, io) {
-      const [x, y] = need(a, 2, 'two container names');
-      const r = await sdk.peer(x!, y!, { dryRun: flag(a.options, 'dry-run'), log: io.log });
-      if (r?.plan) io.out(r.plan.join('\n') + '\n');
-      return 0;
-    },
-  },
-  unpeer: {
-    usage: 'unpeer <container1> <container2>',
-    summary: 'undo peer',
-    options: [],
-    async handler(a, io) {
-      const [x, y] = need(a, 2, 'two container names');
-      await sdk.unpeer(x!, y!, { log: io.log });
-      return 0;
-    },
-  },
+  ...networkCommands,
   prune: {
     usage: 'prune [--dry-run]',
     summary: 'remove what exited or half-created containers left behind',
     options: [DRY_RUN],
     async handler(a, io) {
       need(a, 0, '');
-      if (flag(a.options, 'dry-run')) {
-        const r = await sdk.prune({ dryRun: true });
-        io.out((r.plan ?? []).map((l) => `${l}\n`).join(''));
-        for (const n of r.creating) io.log.info(`would keep "${n}": still being created`);
-        return 0;
-      }
-      const r = await sdk.prune();
-      io.out(r.removed.map((n) => `${n}\n`).join(''));
-      io.log.info(`pruned ${r.removed.length} containers`);
+      const r = await sdk.prune({ dryRun: flag(a.options, 'dry-run') });
+      io.out((r.plan ?? r.removed).map((l) => `${l}\n`).join(''));
+      io.log.info(`${r.plan ? 'would prune' : 'pruned'} ${r.removed.length} containers`);
       for (const n of r.creating) io.log.info(`kept "${n}": still being created`);
       return 0;
     },
