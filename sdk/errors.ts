@@ -32,7 +32,9 @@ export type ErrorCode =
   /** Removing what a container left on the host failed: processes that survive SIGKILL, mounts, its directory. */
   | 'CLEANUP_FAILED'
   /** A broken invariant inside conductor (a bug, or state changed behind its back), never the caller's input. */
-  | 'INTERNAL';
+  | 'INTERNAL'
+  /** A container record (or undo journal) in a format this conductor cannot read. */
+  | 'UNSUPPORTED_RECORD';
 
 /** Every error conductor raises on purpose. Messages are one lowercase line naming the thing in quotes. */
 export class ConductorError extends Error {

@@ -10,7 +10,7 @@
  * await stop('cs-cont');
  */
 export { buildImage, type BuildOptions } from './image/build.ts';
-export { images, removeImage, removeCache, type RemoveCacheOptions, type RemoveCacheResult } from './image/images.ts';
+export { images, removeImage, removeCache, type RemoveCacheOptions, type RemoveCacheResult, type RemoveImageOptions, type RemoveImageResult } from './image/images.ts';
 export { inspectImage, type ImageInspectInfo, type ImageLayerInfo } from './image/inspect.ts';
 export { run, exec, ps, stop, inspect, type Container, type ContainerRunOptions, type PsOptions, type StopOptions, type InspectInfo } from './container/container.ts';
 export { logs, logStream, type LogLines, type LogsOptions } from './logs/logs.ts';
@@ -20,8 +20,10 @@ export { wait, type WaitExitOptions } from './container/wait-exit.ts';
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
 export type { StopResult } from './container/stop.ts';
-export { addNetwork, peer, unpeer, parseExposeSpec, validateHostPorts, type NetworkInfo, type AddNetworkOptions, type PeerOptions, type PeerResult } from './network/apply.ts';
-export { prune, type PruneResult } from './container/prune.ts';
+export { addNetwork, type NetworkInfo, type AddNetworkOptions } from './network/add-network.ts';
+export { peer, unpeer, type PeerOptions, type PeerResult } from './network/peer.ts';
+export { parseExposeSpec, validateHostPorts } from './network/ports.ts';
+export { prune, type PruneOptions, type PruneResult } from './container/prune.ts';
 export { createVolume, volumes, inspectVolume, removeVolume, pruneVolumes, type PruneVolumesResult } from './volume/volumes.ts';
 export { parseVolumeFlag, parseMountFlag, parseTmpfsFlag, validateMount, validateMounts } from './volume/mount-spec.ts';
 export { copyTo, copyFrom, type CopyOptions } from './volume/copy.ts';

@@ -80,14 +80,38 @@ export interface ProcessRef {
   startTime: string;
 }
 
-/** A host change recorded with its undo, replayed in reverse by stop and prune. */
+/**
+ * One change to the host, as data: the executor (sdk/network/host-executor.ts) makes it, `--dry-run`
+ * prints it, a recording executor stands in for the host in tests.
+ */
+export type HostOp =
+  /** A host tool, with `input` on its stdin (iptables-restore, `ip -b -`). */
+  | { kind: 'exec'; argv: string[]; input?: string }
+  /** Write /proc/sys/<key with dots as slashes>. */
+  | { kind: 'sysctl'; key: string; value: string }
+  /** Truncate and rewrite the same inode (the file is bind-mounted into a container). */
+  | { kind: 'write-in-place'; file: string; content: string }
+  /** Add or remove the line `<ip> <name>` of a hosts file, in place, under a host-wide lock. */
+  | { kind: 'hosts'; action: 'add' | 'remove'; file: string; ip: string; name: string }
+  /** Nothing: a place in a plan whose undo must run after the undos of the steps that follow it. */
+  | { kind: 'forwarding-hold' }
+  /** net.ipv4.ip_forward=1 if it is 0, remembered for this boot (sdk/network/ip-forward.ts). */
+  | { kind: 'forwarding-on' }
+  /** net.ipv4.ip_forward=0 if conductor set it and no conductor rule but `tag`'s needs it. */
+  | { kind: 'forwarding-release'; tag: string };
+
+/** A host change's undo, recorded before the change is made, replayed in reverse by stop and prune. */
 export interface UndoStep {
-  argv: string[];
-  /** What it undoes, for logs and `--plan`. */
-  about?: string;
-  /** Text fed on stdin (iptables-restore). */
-  input?: string;
+  op: HostOp;
+  /** What it undoes, for logs and `--dry-run`. */
+  about: string;
 }
+
+/**
+ * The record format this conductor writes. 2: undo steps are typed `HostOp`s. 1 (or absent, older
+ * still): undo steps were argv lists with `@`-prefixed internal operations; read and upgraded.
+ */
+export const RECORD_VERSION = 2;
 
 export interface NetworkRecord {
   ip: string;
@@ -114,8 +138,8 @@ export interface CreatingMark {
 }
 
 export interface ContainerRecord {
-  /** Record format: 1 names the layers and base it stacks; absent in older records. */
-  version?: 1;
+  /** Record format (RECORD_VERSION); records on disk may say 1 or nothing, upgraded on read. */
+  version?: typeof RECORD_VERSION;
   name: string;
   image: string;
   /** Layer ids the overlay stacks, bottom first: kept by rmi/rmcache while this record exists. */

@@ -4,9 +4,10 @@ import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from '.
 import { ago, table } from './format.ts';
 import { CP_COMMAND, MOUNT_OPTIONS, mountsOf, VOLUME_COMMAND } from './volume-commands.ts';
 import { IMAGE_COMMANDS } from './image-commands.ts';
-import { FORMAT_OPT, JSON_OPT, need, printInspect, type Command, type Io } from './common.ts';
+import { DRY_RUN, FORMAT_OPT, JSON_OPT, need, printInspect, type Command, type Io } from './common.ts';
 import { LOG_COMMANDS } from './log-commands.ts';
 import { OCI_COMMANDS } from './oci-commands.ts';
+import { networkCommands } from './network-commands.ts';
 
 // Options that mean the same on run and exec, as in Docker.
 const ENV_OPT: OptionSpec = { long: 'env', short: 'e', value: true, repeat: true, metavar: 'K=V', help: 'set an environment variable' };
@@ -139,21 +140,24 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   stop: {
-    usage: 'stop <container>... [-t SECONDS] [-s SIGNAL] [--all] [--ignore]',
+    usage: 'stop <container>... [-t SECONDS] [-s SIGNAL] [--all] [--ignore] [--dry-run]',
     summary: 'stop containers and remove all they made',
     options: [
       { long: 'time', short: 't', value: true, metavar: 'SECONDS', help: 'wait this long after the stop signal before SIGKILL (default 10)' },
       { long: 'signal', short: 's', value: true, metavar: 'SIG', help: "send this first (default: the image's STOPSIGNAL, else SIGTERM)" },
       { long: 'all', help: 'stop every container' },
       { long: 'ignore', help: 'a missing container is not an error' },
+      DRY_RUN,
     ],
     async handler(a, io) {
       const names = flag(a.options, 'all') ? (await io.sdk.ps({ all: true })).map((c) => c.name) : a.positionals;
       if (names.length === 0 && !flag(a.options, 'all')) throw new UsageError('missing container name');
       const timeoutSeconds = seconds(str(a.options, 'time'), 10);
+      const dryRun = flag(a.options, 'dry-run');
       for (const name of names) {
-        const r = await io.sdk.stop(name, { timeoutSeconds, signal: str(a.options, 'signal'), ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all') });
-        if (r.skipped === 'creating') io.log.info(`${name}: still being created, left alone`);
+        const r = await io.sdk.stop(name, { timeoutSeconds, signal: str(a.options, 'signal'), ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all'), dryRun });
+        if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
+        else if (r.skipped === 'creating') io.log.info(`${name}: still being created, left alone`);
         else if (r.killed) io.out(`${name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
         else io.out(`${name} stopped: ${r.exitCode === null ? 'not running' : `exit ${r.exitCode}`}${r.oomKilled ? ' (out of memory)' : ''}\n`);
       }
@@ -202,57 +206,16 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
-  addnetwork: {
-    usage: 'addnetwork <container> [-i|--internet] [-e|--expose IN-OUT]... [--allow-host PORT]... [--dry-run]',
-    summary: 'give a running container a network (NAT to the internet, published ports)',
-    options: [
-      { long: 'internet', short: 'i', help: 'route to the internet through NAT' },
-      { long: 'expose', short: 'e', value: true, repeat: true, metavar: 'IN-OUT', help: 'publish container port IN on host port OUT (e.g. 8080-3000)' },
-      { long: 'allow-host', value: true, repeat: true, metavar: 'PORT', help: 'let the container reach host TCP port PORT (host services are closed to containers by default)' },
-      { long: 'dry-run', help: 'print the exact ip/iptables commands instead of running them' },
-      { long: 'plan', help: 'same as --dry-run' },
-    ],
-    async handler(a, io) {
-      const [name] = need(a, 1, 'container name');
-      const dryRun = flag(a.options, 'dry-run') || flag(a.options, 'plan');
-      const expose = list(a.options, 'expose').map(sdk.parseExposeSpec);
-      const allowHost = sdk.validateHostPorts(list(a.options, 'allow-host'));
-      const r = await io.sdk.addNetwork(name!, { internet: flag(a.options, 'internet'), expose, allowHost, dryRun, log: io.log });
-      if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
-      else io.out(`${r.ip}\n`);
-      return 0;
-    },
-  },
-  peer: {
-    usage: 'peer <container1> <container2> [--dry-run]',
-    summary: 'let two networked containers reach each other (by name too)',
-    options: [{ long: 'dry-run', help: 'print the commands instead of running them' }],
-    async handler(a, io) {
-      const [x, y] = need(a, 2, 'two container names');
-      const r = await io.sdk.peer(x!, y!, { dryRun: flag(a.options, 'dry-run'), log: io.log });
-      if (r?.plan) io.out(r.plan.join('\n') + '\n');
-      return 0;
-    },
-  },
-  unpeer: {
-    usage: 'unpeer <container1> <container2>',
-    summary: 'undo peer',
-    options: [],
-    async handler(a, io) {
-      const [x, y] = need(a, 2, 'two container names');
-      await io.sdk.unpeer(x!, y!, { log: io.log });
-      return 0;
-    },
-  },
+  ...networkCommands,
   prune: {
-    usage: 'prune',
+    usage: 'prune [--dry-run]',
     summary: 'remove what exited or half-created containers left behind',
-    options: [],
+    options: [DRY_RUN],
     async handler(a, io) {
       need(a, 0, '');
-      const r = await io.sdk.prune();
-      io.out(r.removed.map((n) => `${n}\n`).join(''));
-      io.log.info(`pruned ${r.removed.length} containers`);
+      const r = await io.sdk.prune({ dryRun: flag(a.options, 'dry-run') });
+      io.out((r.plan ?? r.removed).map((l) => `${l}\n`).join(''));
+      io.log.info(`${r.plan ? 'would prune' : 'pruned'} ${r.removed.length} containers`);
       for (const n of r.creating) io.log.info(`kept "${n}": still being created`);
       return 0;
     },

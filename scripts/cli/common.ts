@@ -23,6 +23,8 @@ export interface Command {
   handler(a: ParsedArgs, io: Io): Promise<number>;
 }
 
+export const DRY_RUN: OptionSpec = { long: 'dry-run', help: 'print each host change it would make, and make none' };
+
 export function need(a: ParsedArgs, n: number, what: string): string[] {
   if (a.positionals.length < n) throw new UsageError(`missing ${what}`);
   if (a.positionals.length > n) throw new UsageError(`unexpected argument "${a.positionals[n]}"`);

@@ -1,7 +1,7 @@
 /** The image commands: build, image inspect, images, rmi, rmcache. */
 import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError } from './args.ts';
-import { FORMAT_OPT, JSON_OPT, need, printInspect, type Command } from './common.ts';
+import { FORMAT_OPT, JSON_OPT, need, printInspect, type Command, DRY_RUN } from './common.ts';
 import { ago, bytes, table } from './format.ts';
 import { TLS_OPT, tlsVerify } from './oci-commands.ts';
 
@@ -84,13 +84,14 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
     },
   },
   rmi: {
-    usage: 'rmi <image>',
+    usage: 'rmi <image> [--dry-run]',
     summary: 'remove an image and the layers no other image uses',
-    options: [],
+    options: [DRY_RUN],
     async handler(a, io) {
       const [name] = need(a, 1, 'image name');
-      const r = await io.sdk.removeImage(name!);
-      io.log.info(`removed image "${name}" (${r.removedLayers} unused layers deleted)`);
+      const r = await io.sdk.removeImage(name!, { dryRun: flag(a.options, 'dry-run') });
+      if (r.plan) io.out(r.plan.join('\n') + '\n');
+      else io.log.info(`removed image "${name}" (${r.removedLayers} unused layers deleted)`);
       for (const k of r.kept) io.log.info(`kept ${k}`);
       return 0;
     },

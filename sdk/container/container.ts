@@ -16,6 +16,7 @@ import type { ContainerInfo, ContainerRecord, ExecResult, Mount } from '../types
 import { copyFrom, copyTo, type CopyOptions } from '../volume/copy.ts';
 import { volumeData } from '../state/volumes.ts';
 import type { Readable as ReadableStream, Writable } from 'node:stream';
+import { planRemoval } from './stop-dry-run.ts';
 
 /** A container started by `run`. */
 export interface Container {
@@ -137,6 +138,8 @@ export interface StopOptions extends CommonOptions {
    * it, instead of waiting for that run to finish: what `stop --all` does.
    */
   leaveCreating?: boolean;
+  /** Change nothing: `plan` lists each host change stop would make (see planStop). */
+  dryRun?: boolean;
 }
 
 /**
@@ -152,7 +155,12 @@ export async function stop(name: string, opts: StopOptions = {}): Promise<StopRe
     throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, { hint: 'see `conductor ps -a`' });
   }
   if (opts.signal !== undefined) parseStopSignal(opts.signal);
-  return removeContainer(paths, name, { timeoutSeconds: opts.timeoutSeconds ?? 10, leaveCreating: opts.leaveCreating, signal: opts.signal });
+  const how = { timeoutSeconds: opts.timeoutSeconds ?? 10, leaveCreating: opts.leaveCreating, signal: opts.signal };
+  if (opts.dryRun) {
+    const plan = planRemoval(paths, name, how);
+    return { name, exitCode: null, signal: null, killed: false, oomKilled: false, ...(plan ? { plan } : { skipped: 'creating' }) };
+  }
+  return removeContainer(paths, name, how);
 }
 
 /** Full record plus live status, for `inspect`. Field names are the documented ones. */

@@ -17,13 +17,14 @@ import { containerEnv, withCallerValues, type LaunchSpec } from '../launch/launc
 import { launchAttached, launchDetached, LaunchError, type BeforeStart } from '../launch/launcher.ts';
 import { layerDir, lowerdirs } from '../image/layers.ts';
 import { validateName } from '../names.ts';
-import { addNetwork } from '../network/apply.ts';
+import { addNetwork } from '../network/add-network.ts';
 import { containerPaths, createRecordDir, saveRecord, updateRecord } from '../state/containers.ts';
 import { forwardSignals, refOf, signalRef } from '../host/proc.ts';
 import { removeContainer } from './stop.ts';
 import { openFilter, pinFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
 import { defaultImageConfig, mergeEnv, resolveCommand } from '../image/image-config.ts';
 import { parseStopSignal } from '../image/stop-signal.ts';
+import { RECORD_VERSION } from '../types.ts';
 import type { ContainerRecord, ImageConfig, ImageInfo, Mount, PortMapping, ResourceLimits, SecurityOptions } from '../types.ts';
 import { planMounts, resolveMounts } from '../volume/resolve-mounts.ts';
 import { ensureVolumes } from '../volume/volumes.ts';
@@ -146,7 +147,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   if (opts.stopSignal !== undefined) parseStopSignal(opts.stopSignal);
   if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `workdir "${opts.workdir}" must be an absolute path`);
   const draft: Omit<ContainerRecord, 'layers' | 'base' | StartFields> = {
-    version: 1,
+    version: RECORD_VERSION,
     name,
     image,
     creating: { by: creator, launchTag },

@@ -13,7 +13,7 @@ import { killCgroup, removeCgroups } from '../limits/cgroup-teardown.ts';
 import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
-import { undoAll } from '../network/apply.ts';
+import { undoAll } from '../network/undo-all.ts';
 import { isAlive, readStat, refOf, signalRef } from '../host/proc.ts';
 import { pollUntil } from '../host/poll.ts';
 import { beingCreated, containerLock, containerPaths, loadRecord, recordedExitCode, saveRecord, statusOf } from '../state/containers.ts';
@@ -29,6 +29,8 @@ export interface StopResult {
   oomKilled: boolean;
   /** Left alone (prune, `stop --all`): still being created, or not exited. */
   skipped?: 'creating' | 'running';
+  /** With dryRun: each host change stop would make, as shell lines; nothing was changed. */
+  plan?: string[];
 }
 
 /** Wait until the process is gone, polling /proc (Node has no pidfd); false on timeout. */
@@ -37,7 +39,7 @@ function waitGone(ref: ProcessRef, ms: number): Promise<boolean> {
 }
 
 /** The init recorded by the mount script itself, for a run killed before it saved the record. */
-function initFromPidFile(file: string): ProcessRef | undefined {
+export function initFromPidFile(file: string): ProcessRef | undefined {
   try {
     const [pid, startTime] = readFileSync(file, 'utf8').trim().split(' ');
     return pid && startTime ? { pid: Number(pid), startTime } : undefined;
@@ -148,7 +150,7 @@ async function killStrayLaunch(name: string, tag: string, graceMs: number): Prom
  * Cgroup directories this container's name maps to that exist but the record does not list: a
  * `run` killed between creating them and saving them leaves them behind otherwise.
  */
-function unrecordedCgroups(paths: Paths, name: string, recorded: string[]): string[] {
+export function unrecordedCgroups(paths: Paths, name: string, recorded: string[]): string[] {
   let dirs: string[];
   try {
     dirs = cgroupDirsFor(detectLayout(), cgroupId(paths.root, name));

@@ -14,13 +14,15 @@ import path from 'node:path';
 import type { Paths } from '../config.ts';
 import { withLock } from '../state/lock.ts';
 import type { Logger } from '../log.ts';
-import {
-  allocateAddress, checkRouteOverlap, defaultRouteInterfaces, hostInterfaceName, planAddNetwork, poolFromEnv, rootIdOf,
-  routedAddresses,
-} from '../network/plan.ts';
-import { applyPlan, ensureChains, hostRoutes, iptablesSave, replayUndos } from '../network/apply.ts';
+import { apply, ensureChains, replayUndos } from '../network/apply.ts';
+import { hostRoutes, iptablesSave } from '../network/facts.ts';
+import { hostInterfaceName, rootIdOf } from '../network/interfaces.ts';
+import { planAddNetwork } from '../network/plan.ts';
+import { allocateAddress, poolFromEnv } from '../network/pool.ts';
+import { checkRouteOverlap, defaultRouteInterfaces, routedAddresses } from '../network/routes.ts';
 import { startTimeOf } from '../host/proc.ts';
 import { listRecords } from '../state/containers.ts';
+import { upgradeUndo } from '../state/record-version.ts';
 import type { UndoStep } from '../types.ts';
 
 export const BUILD_NETWORK_JOURNAL = 'network-undo.json';
@@ -37,12 +39,15 @@ function writeJournal(file: string, undos: UndoStep[]): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/** A killed build's journal; one written by an older conductor (argv-form steps) is upgraded. */
 function readJournal(file: string): UndoStep[] {
+  let raw: unknown;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as UndoStep[];
+    raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return [];
   }
+  return Array.isArray(raw) ? raw.map((u) => upgradeUndo(u, `build network journal "${file}"`)) : [];
 }
 
 /**
@@ -51,7 +56,7 @@ function readJournal(file: string): UndoStep[] {
  * @example const net = await openBuildNetwork(paths, init.pid, work, resolv, log); try { ... } finally { await net.close(); }
  */
 export async function openBuildNetwork(paths: Paths, pid: number, workDir: string, resolvPath: string, log: Logger): Promise<BuildNetwork> {
-  const pool = poolFromEnv();
+  const pool = poolFromEnv(process.env);
   const [routes, save] = await Promise.all([hostRoutes(), iptablesSave()]);
   checkRouteOverlap(pool, routes);
   const outInterfaces = defaultRouteInterfaces(routes);
@@ -73,13 +78,15 @@ export async function openBuildNetwork(paths: Paths, pid: number, workDir: strin
       rootId: rootIdOf(paths.root), name, pid, hostInterface: hostInterfaceName(paths.root, name), ip, gateway: pool.gateway,
       subnet: pool.cidr, internet: true, ports: [], outInterfaces, resolvPath, resolvContent: resolv, resolvBefore: resolv,
     });
-    await applyPlan(steps, {
+    await apply(steps, {
       log,
-      record: async (u) => {
-        undos.push(u);
-        writeJournal(journal, undos);
+      journal: {
+        record(u) {
+          undos.push(u);
+          writeJournal(journal, undos);
+        },
+        forget: () => rmSync(journal, { force: true }),
       },
-      forget: async () => rmSync(journal, { force: true }),
     });
     return ip;
   });
@@ -89,7 +96,7 @@ export async function openBuildNetwork(paths: Paths, pid: number, workDir: strin
     async close() {
       if (closed) return;
       closed = true;
-      await replayUndos(undos, log);
+      await replayUndos(undos, { log });
       rmSync(journal, { force: true });
     },
   };
@@ -110,7 +117,7 @@ export async function releaseStaleBuildNetworks(paths: Paths, log: Logger): Prom
     const undos = readJournal(journal);
     if (undos.length === 0) continue;
     log.debug(`undoing the network of a killed build (${n})`);
-    await replayUndos(undos, log);
+    await replayUndos(undos, { log });
     rmSync(journal, { force: true });
   }
 }

@@ -19,24 +19,45 @@ export async function images(opts: CommonOptions = {}): Promise<ImageInfo[]> {
   return listImages(resolvePaths(opts.root));
 }
 
+export interface RemoveImageOptions extends CommonOptions {
+  /** Change nothing: `plan` lists what would be deleted. */
+  dryRun?: boolean;
+}
+
+export interface RemoveImageResult {
+  removedLayers: number;
+  kept: string[];
+  /** With dryRun: the directories that would be deleted, as shell lines. */
+  plan?: string[];
+}
+
 /**
  * Remove an image and the layers no other image uses. Refused while a container uses it.
  * @example await removeImage('web');
  */
-export async function removeImage(name: string, opts: CommonOptions = {}): Promise<{ removedLayers: number; kept: string[] }> {
+export async function removeImage(name: string, opts: RemoveImageOptions = {}): Promise<RemoveImageResult> {
   validateName('image', name);
   requireRoot();
   const paths = resolvePaths(opts.root);
   requireImage(paths, name);
-  // Under `names`, as run creates records: a run either recorded its layers before we look, or
-  // finds the image gone.
-  return withLock(paths.locks, 'names', async () => {
+  const refuseInUse = () => {
     const users = listRecords(paths).filter((r) => r.image === name).map((r) => r.name);
     if (users.length > 0) {
       throw new ConductorError('IMAGE_IN_USE', `image "${name}" is used by container "${users[0]}"`, {
         hint: `stop ${users.map((u) => `"${u}"`).join(', ')} first`,
       });
     }
+  };
+  if (opts.dryRun) {
+    refuseInUse();
+    const r = removeUnusedLayers(paths, listRecords(paths), { dryRun: true, withoutImage: name });
+    const plan = [path.join(paths.images, name), ...r.removed.map((id) => layerDir(paths, id))].map((d) => `rm -rf ${d}`);
+    return { removedLayers: r.removed.length, kept: r.kept, plan };
+  }
+  // Under `names`, as run creates records: a run either recorded its layers before we look, or
+  // finds the image gone.
+  return withLock(paths.locks, 'names', async () => {
+    refuseInUse();
     deleteImageRecord(paths, name);
     const r = removeUnusedLayers(paths, listRecords(paths));
     return { removedLayers: r.removed.length, kept: r.kept };
@@ -56,8 +77,8 @@ function containerLayers(paths: Paths, rec: ContainerRecord): string[] {
  * its layers for as long as it runs, whatever happened to its image since: removing one would
  * make files vanish under it.
  */
-function removeUnusedLayers(paths: Paths, containers: ContainerRecord[]): { removed: string[]; kept: string[] } {
-  const byImage = new Set(listImages(paths).flatMap((i) => i.layers));
+function removeUnusedLayers(paths: Paths, containers: ContainerRecord[], opts: { dryRun?: boolean; withoutImage?: string } = {}): { removed: string[]; kept: string[] } {
+  const byImage = new Set(listImages(paths).filter((i) => i.name !== opts.withoutImage).flatMap((i) => i.layers));
   const byContainer = new Map<string, string[]>();
   for (const c of containers) for (const id of containerLayers(paths, c)) byContainer.set(id, [...(byContainer.get(id) ?? []), c.name]);
   const removed: string[] = [];
@@ -69,9 +90,10 @@ function removeUnusedLayers(paths: Paths, containers: ContainerRecord[]): { remo
       kept.push(`layer ${id.slice(0, 12)}: used by container ${users.map((u) => `"${u}"`).join(', ')}`);
       continue;
     }
-    rmSync(layerDir(paths, id), { recursive: true, force: true });
+    if (!opts.dryRun) rmSync(layerDir(paths, id), { recursive: true, force: true });
     removed.push(id);
   }
+  if (opts.dryRun) return { removed, kept };
   pruneLayerIndex(paths);
   removeStaleLayerTemps(paths);
   return { removed, kept };

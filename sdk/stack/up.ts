@@ -1,7 +1,7 @@
 import { buildImage } from '../image/build.ts';
 import { images } from '../image/images.ts';
 import { ps, run, stop } from '../container/container.ts';
-import { peer } from '../network/apply.ts';
+import { peer } from '../network/peer.ts';
 import { resolvePaths } from '../config.ts';
 import { ConductorError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';

@@ -6,6 +6,7 @@ import type { Paths } from '../config.ts';
 import { ConductorError } from '../errors.ts';
 import { readJson, removeDeadOwners, writeJson } from './files.ts';
 import { withLock } from './lock.ts';
+import { upgradeRecord } from './record-version.ts';
 import { isAlive } from '../host/proc.ts';
 import type { ContainerInfo, ContainerRecord, ContainerStatus } from '../types.ts';
 
@@ -39,8 +40,10 @@ export function containerPaths(paths: Paths, name: string): ContainerPaths {
   };
 }
 
+/** A container's record, upgraded to the current format; UNSUPPORTED_RECORD if it is of an unknown one. */
 export function loadRecord(paths: Paths, name: string): ContainerRecord | null {
-  return readJson<ContainerRecord>(containerPaths(paths, name).state);
+  const raw = readJson<unknown>(containerPaths(paths, name).state);
+  return raw === null ? null : upgradeRecord(raw, `container "${name}"`);
 }
 
 export function requireRecord(paths: Paths, name: string): ContainerRecord {

@@ -10,10 +10,11 @@ export { cgroupPids, killCgroup, removeCgroups } from '../../sdk/limits/cgroup-t
 export { cgroupId, closeFds, createCgroups, detectLayout, openProcsFds } from '../../sdk/limits/cgroupfs.ts';
 export { DEFAULT_DEVICE_RULES, deviceRuleString } from '../../sdk/limits/device-rules.ts';
 export { type CgroupLayout, findCgroup2Mount } from '../../sdk/limits/layout.ts';
-export { undoAll } from '../../sdk/network/apply.ts';
-export { HOST_IF_PREFIX, hostInterfaceName, otherRoutingTools, rootIdOf } from '../../sdk/network/plan.ts';
+export { HOST_IF_PREFIX, hostInterfaceName, rootIdOf } from '../../sdk/network/interfaces.ts';
+export { otherRoutingTools } from '../../sdk/network/routes.ts';
+export { undoAll } from '../../sdk/network/undo-all.ts';
 export { DISTRO_PROFILE } from '../../sdk/security/seccomp/filter.ts';
 export { containerPaths, loadRecord, saveRecord } from '../../sdk/state/containers.ts';
 export { withLock } from '../../sdk/state/lock.ts';
-export { type ContainerRecord, type ProcessRef } from '../../sdk/types.ts';
+export { type ContainerRecord, type ProcessRef, type UndoStep } from '../../sdk/types.ts';
 export { entryHeader } from '../../sdk/volume/tar-write.ts';

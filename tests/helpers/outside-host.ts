@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { intToIp, ipToInt, poolFromEnv } from '../../sdk/network/plan.ts';
+import { intToIp, ipToInt, poolFromEnv } from '../../sdk/network/pool.ts';
 
 export interface OutsideHost {
   /** `ip netns` name. */
@@ -110,7 +110,7 @@ export function createOutsideHost(opts: OutsideHostOptions = {}): OutsideHost {
     throw new Error(`outside-host: ${ns} / ${hostIf} already exist`);
   }
 
-  const avoid = [...hostRanges(), parseRange(poolFromEnv().cidr), ...(opts.avoid ?? []).map(parseRange)];
+  const avoid = [...hostRanges(), parseRange(poolFromEnv(process.env).cidr), ...(opts.avoid ?? []).map(parseRange)];
   const range = parseRange(opts.range ?? '10.248.0.0/14');
   let subnet: Range | null = null;
   for (let i = 0; i < 64 && !subnet; i++) {

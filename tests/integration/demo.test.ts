@@ -168,7 +168,7 @@ function conductorRules(): string[] {
   return must(['iptables-save']).split('\n').filter((l) => l.includes(`conductor:${RID}:`));
 }
 
-/** DNAT/MASQUERADE rules of *other* state roots: those keep ip_forward on by design (sdk/network.ts). */
+/** DNAT/MASQUERADE rules of *other* state roots: those keep ip_forward on by design (sdk/network/ip-forward.ts). */
 function otherForwardingUsers(): string[] {
   return sh(['iptables-save', '-t', 'nat']).out.split('\n')
     .filter((l) => l.includes('conductor:') && !l.includes(`conductor:${RID}:`) && /CONDUCTOR-(PRE|POST)ROUTING/.test(l) && /-j (DNAT|MASQUERADE)/.test(l));
@@ -273,7 +273,7 @@ test(`up: host port ${PORT} is free, both images build in a fresh root, the demo
   rulesAfterUp = conductorRules().length;
   assert.ok(rulesAfterUp > 0, 'conductor rules for this root exist while the demo runs');
   for (const n of [ES, CS]) assert.ok(conductorLinks().includes(hostInterfaceName(ROOT, n)), `veth of ${n}`);
-  assert.is(ipForward(), '1', 'ip_forward is on while a port is published (sdk/network.ts switches it on)');
+  assert.is(ipForward(), '1', 'ip_forward is on while a port is published (sdk/network/ip-forward.ts switches it on)');
   up = true;
 });
 
@@ -389,7 +389,7 @@ test('down stops both; mounts, links, rules, processes and ip_forward are back t
   assert.equal(after, base.rules);
   assert.is(sh(['iptables', '-w', '-C', ...SENTINEL_RULE]).code, 0, 'the sentinel survives');
   assert.is(forwardPolicy(), base.policy, 'FORWARD policy');
-  // sdk/network.ts: conductor turns ip_forward on when needed and back off only if it did so itself
+  // sdk/network/ip-forward.ts: conductor turns ip_forward on when needed and back off only if it did so itself
   // in this boot and no conductor DNAT/MASQUERADE of any state root is left; a host that had it on keeps it.
   const others = otherForwardingUsers();
   if (base.ipForward === '1') assert.is(ipForward(), '1', 'ip_forward stays on');

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostMust as must, hostRun as run } from '../helpers/host-cmd.ts';
 import { isConductorError, type ErrorCode, addNetwork, peer, unpeer, type NetworkInfo } from '../../sdk/index.ts';
-import { otherRoutingTools, rootIdOf, undoAll, childrenOf, refOf, containerPaths, loadRecord, saveRecord, type ContainerRecord, internalPaths } from '../helpers/internals.ts';
+import { otherRoutingTools, rootIdOf, undoAll, childrenOf, refOf, containerPaths, loadRecord, saveRecord, type ContainerRecord, type UndoStep, internalPaths } from '../helpers/internals.ts';
 
 const RAND = randomBytes(3).toString('hex');
 const root = mkdtempSync('/tmp/cnd-net-');
@@ -350,6 +350,38 @@ test('20 parallel addNetwork calls get 20 distinct addresses', async () => {
     process.kill(standIns.get(n)!, 'SIGKILL');
     standIns.delete(n);
   }
+});
+
+/** An undo step as a version-1 record held it: argv lists, `@`-prefixed for in-process operations. */
+function legacyUndo(u: UndoStep): Record<string, unknown> {
+  const op = u.op;
+  switch (op.kind) {
+    case 'exec': return { argv: op.argv, ...(op.input !== undefined ? { input: op.input } : {}), about: u.about };
+    case 'sysctl': return { argv: ['@sysctl', op.key, op.value], about: u.about };
+    case 'write-in-place': return { argv: ['@write', op.file], input: op.content, about: u.about };
+    case 'hosts': return { argv: ['@hosts', op.action, op.file, op.ip, op.name], about: u.about };
+    case 'forwarding-hold': return { argv: ['@ip-forward', 'hold'], about: u.about };
+    case 'forwarding-on': return { argv: ['@ip-forward', 'on'], about: u.about };
+    case 'forwarding-release': return { argv: ['@ip-forward', 'release', op.tag], about: u.about };
+  }
+}
+
+test('a version-1 record (argv-form undo steps, from before the upgrade) is still undone completely', async () => {
+  await standIn('old');
+  const net = await addNetwork('old', { root, expose: [{ container: 8080, host: HOST_PORT + 2 }] });
+  const rec = loadRecord(paths, 'old')!;
+  const tag = `conductor:${RID}:old`;
+  assert.ok(conductorRules().some((l) => l.includes(tag)) && linkExists(net.hostInterface));
+  const v1 = { ...rec, version: 1, undo: rec.undo.map(legacyUndo) };
+  writeFileSync(containerPaths(paths, 'old').state, JSON.stringify(v1));
+  const read = loadRecord(paths, 'old')!;
+  assert.equal(read.undo, rec.undo, 'read back as the same typed steps');
+  await undoAll(paths, read);
+  assert.not.ok(linkExists(net.hostInterface), 'veth gone');
+  assert.equal(conductorRules().filter((l) => l.includes(`"${tag}"`) || l.includes(` ${tag} `)), [], 'rules gone');
+  rmSync(containerPaths(paths, 'old').dir, { recursive: true, force: true });
+  process.kill(standIns.get('old')!, 'SIGKILL');
+  standIns.delete('old');
 });
 
 test('undoAll removes exactly conductor\'s changes', async () => {

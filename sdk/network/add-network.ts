@@ -1,0 +1,122 @@
+/** addnetwork: a running container's veth, address, isolation, and optionally the internet and published ports. */
+import { existsSync } from 'node:fs';
+import { resolvePaths, type CommonOptions, type Paths } from '../config.ts';
+import { hostResolvConf } from '../host/resolv.ts';
+import { ConductorError } from '../errors.ts';
+import { chainSetupText } from './chains.ts';
+import { apply, ensureChains } from './apply.ts';
+import { describePlan } from './describe.ts';
+import { checkPorts, hostRoutes, iptablesSave } from './facts.ts';
+import { readOr } from './host-files.ts';
+import { hostInterfaceName, rootIdOf } from './interfaces.ts';
+import { planAddNetwork, type Step } from './plan.ts';
+import { allocateAddress, poolFromEnv } from './pool.ts';
+import { validateHostPorts, validatePorts } from './ports.ts';
+import { withRecords } from './record-journal.ts';
+import { checkRouteOverlap, defaultRouteInterfaces, routedAddresses, type RouteEntry } from './routes.ts';
+import { withLock } from '../state/lock.ts';
+import { silentLogger } from '../log.ts';
+import { validateName } from '../names.ts';
+import { containerPaths, listContainerNames, loadRecord, requireRecord, statusOf } from '../state/containers.ts';
+import type { ContainerRecord, NetworkRecord, PortMapping } from '../types.ts';
+
+export interface NetworkInfo {
+  ip: string;
+  gateway: string;
+  hostInterface: string;
+  ports: PortMapping[];
+  internet: boolean;
+  /** Host TCP ports the container may connect to. */
+  allowHost: number[];
+  /** With dryRun: the exact commands that would run (see describePlan). */
+  plan?: string[];
+}
+
+export interface AddNetworkOptions extends CommonOptions {
+  /** Default route, NAT out of the host's default-route interface(s), resolv.conf from the host. */
+  internet?: boolean;
+  /** Published TCP ports: host port → container port, on every host address including 127.0.0.1. */
+  expose?: PortMapping[];
+  /**
+   * Host TCP ports this container may connect to (on the gateway or any host address). Every
+   * other service of the host is closed to containers, except the port 53 of a resolver its
+   * resolv.conf names that is a host address.
+   */
+  allowHost?: number[];
+  /** Plan only: nothing is changed, `plan` holds the commands. */
+  dryRun?: boolean;
+}
+
+/**
+ * Give a running container a veth, an address from the pool, isolation, and optionally the
+ * internet and published ports. Returns its address, so no caller ever scrapes `ip addr`.
+ * @example
+ * const { ip } = await addNetwork('web', { internet: true, expose: [{ container: 8080, host: 3000 }] });
+ */
+export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Promise<NetworkInfo> {
+  const paths = resolvePaths(opts.root);
+  const log = opts.log ?? silentLogger();
+  validateName('container', name);
+  const ports = validatePorts(opts.expose ?? []);
+  const allowHost = validateHostPorts(opts.allowHost ?? []);
+  const internet = Boolean(opts.internet);
+  const pool = poolFromEnv(process.env);
+  const cp = containerPaths(paths, name);
+  if (!existsSync(cp.state)) requireRecord(paths, name); // its error, before any lock file is made for the name
+  const hostInterface = hostInterfaceName(paths.root, name);
+  const info = (ip: string): NetworkInfo => ({ ip, gateway: pool.gateway, hostInterface, ports, internet, allowHost });
+
+  /** Checks and facts, from the record as loaded (once) by the caller. */
+  const prepare = async (rec: ContainerRecord) => {
+    if (statusOf(paths, rec) !== 'running') throw new ConductorError('CONTAINER_NOT_RUNNING', `container "${name}" is not running`);
+    if (rec.network) throw new ConductorError('NETWORK_EXISTS', `container "${name}" already has a network`);
+    const [routes, save] = await Promise.all([hostRoutes(), iptablesSave()]);
+    checkRouteOverlap(pool, routes);
+    const outInterfaces = internet ? defaultRouteInterfaces(routes) : [];
+    if (internet && outInterfaces.length === 0) {
+      throw new ConductorError('NO_NETWORK', 'the host has no default route for "--internet" to use');
+    }
+    const resolvContent = internet ? hostResolvConf() : null;
+    if (internet && resolvContent === null) log.warn(`no usable host resolver for "${name}"; set CONDUCTOR_DNS`);
+    const plan = (ip: string) => planAddNetwork({
+      rootId: rootIdOf(paths.root), name, pid: rec.init!.pid, hostInterface, ip, gateway: pool.gateway, subnet: pool.cidr, internet, ports,
+      outInterfaces, resolvPath: cp.resolv, resolvContent, resolvBefore: readOr(cp.resolv, '')!, allowHost,
+    });
+    /** An address no other container (of any root, or a build step) has; routes re-read under the network lock. */
+    const allocate = (others: ContainerRecord[], now: RouteEntry[]) => {
+      checkPorts(paths, name, ports, others, save);
+      return allocateAddress(pool, [...others.flatMap((r) => (r.network ? [r.network.ip] : [])), ...routedAddresses(pool, now)]);
+    };
+    return { routes, save, plan, allocate };
+  };
+
+  if (opts.dryRun) {
+    const { routes, save, plan, allocate } = await prepare(requireRecord(paths, name));
+    const ip = allocate(otherRecords(paths, name), routes);
+    const setup = chainSetupText(save);
+    const chains: Step[] = setup ? [{ op: { kind: 'exec', argv: ['iptables-restore', '-w', '--noflush'], input: setup }, about: 'create conductor chains and hooks (once per host)' }] : [];
+    return { ...info(ip), plan: describePlan([...chains, ...plan(ip)]) };
+  }
+
+  // Lock order: the container's lock, then the root's network lock (see record-journal.ts).
+  const ip = await withRecords(paths, [name], async (held) => {
+    const { save, plan, allocate } = await prepare(held.get(name));
+    const ip = await withLock(paths.locks, 'network', async () => {
+      // Routes re-read under the lock: a build step's address is reserved by its route (build-network.ts).
+      const ip = allocate(otherRecords(paths, name), await hostRoutes());
+      await ensureChains(save, log);
+      const network: NetworkRecord = { ip, prefixLength: 32, gateway: pool.gateway, hostInterface, internet, ports, peers: [], ...(allowHost.length ? { allowHost } : {}) };
+      held.update(name, (r) => ({ ...r, network })); // reserves the address
+      return ip;
+    });
+    log.info(`network for "${name}": ${ip} via ${hostInterface}`);
+    await apply(plan(ip), { journal: held.journal(() => undefined), log });
+    return ip;
+  });
+  return info(ip);
+}
+
+/** Every other container's record (this one's is already loaded). */
+function otherRecords(paths: Paths, name: string): ContainerRecord[] {
+  return listContainerNames(paths).filter((n) => n !== name).flatMap((n) => loadRecord(paths, n) ?? []);
+}
