@@ -14,7 +14,12 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(REPO, 'dist', 'conductor.mjs');
 const ROUNDS = Number(process.argv[2] ?? 3);
 const TOP = mkdtempSync(path.join(os.tmpdir(), 'conductor-bench-oci-'));
-const ENV = { ...process.env, CONDUCTOR_ROOT: path.join(TOP, 'root'), CONDUCTOR_CACHE: process.env.CONDUCTOR_CACHE ?? path.join(REPO, '.cache'), NO_COLOR: '1' };
+const ENV = {
+  ...process.env,
+  CONDUCTOR_ROOT: path.join(TOP, 'root'),
+  CONDUCTOR_CACHE: process.env.CONDUCTOR_CACHE ?? path.join(REPO, '.cache'),
+  NO_COLOR: '1',
+};
 const IMG = 'cbench-oci-ext';
 const TAG = `localhost/${IMG}:latest`;
 const log = (s: string) => process.stderr.write(`[bench-oci] ${s}\n`);
@@ -36,7 +41,13 @@ async function main(): Promise<void> {
   const pSave = path.join(TOP, 'p.tar');
   const first = conductor('export', IMG, '-o', cExp);
   run(['podman', 'load', '-q', '-i', cExp]); // the same image in podman's store
-  const t = { exp: [] as number[], imp: [] as number[], impPodman: [] as number[], save: [] as number[], load: [] as number[] };
+  const t = {
+    exp: [] as number[],
+    imp: [] as number[],
+    impPodman: [] as number[],
+    save: [] as number[],
+    load: [] as number[],
+  };
   for (let i = 0; i < ROUNDS; i++) {
     log(`round ${i + 1}/${ROUNDS}`);
     rmSync(cExp, { force: true });

@@ -58,7 +58,12 @@ const BASE = path.join(CACHE, 'base', 'debian-bookworm', 'rootfs');
 const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS;
 const KEEP_CA = process.env.BENCH_KEEP_NODE_EXTRA_CA_CERTS === '1';
 if (EXTRA_CA && !KEEP_CA) delete process.env.NODE_EXTRA_CA_CERTS;
-const ENV: NodeJS.ProcessEnv = { ...process.env, CONDUCTOR_ROOT: path.join(TOP, 'root'), CONDUCTOR_CACHE: CACHE, NO_COLOR: '1' };
+const ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  CONDUCTOR_ROOT: path.join(TOP, 'root'),
+  CONDUCTOR_CACHE: CACHE,
+  NO_COLOR: '1',
+};
 delete ENV.CONDUCTOR_SUBNET;
 
 const groups: Group[] = [];
@@ -107,10 +112,17 @@ const ctx: BenchContext = {
     for (const r of g.rows) if (!r.conductor) r.ratio = base.summary.median / r.summary.median;
   },
   verdict: (v) => void verdicts.push(v),
-  shown: (cmd) => cmd.replaceAll(BASE, 'R').replaceAll(CLI, 'dist/conductor.mjs').replaceAll(path.join(CTX, 'podman'), 'CTX').replaceAll(TOP, '$TMP').replaceAll(REPO + '/', ''),
+  shown: (cmd) =>
+    cmd
+      .replaceAll(BASE, 'R')
+      .replaceAll(CLI, 'dist/conductor.mjs')
+      .replaceAll(path.join(CTX, 'podman'), 'CTX')
+      .replaceAll(TOP, '$TMP')
+      .replaceAll(REPO + '/', ''),
   ms,
   caNote: (sample) => (sample ? ` (${ms(median(sample))} with NODE_EXTRA_CA_CERTS)` : ''),
-  interleavedNote: 'The contenders ran interleaved (a few runs of each in turn, 4–5 rounds, warm-ups first) so that the machine\'s drifting load hits all of them alike.',
+  interleavedNote:
+    "The contenders ran interleaved (a few runs of each in turn, 4–5 rounds, warm-ups first) so that the machine's drifting load hits all of them alike.",
   result: (id) => groups.find((g) => g.id === id),
 };
 

@@ -12,11 +12,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const native = path.join(root, 'native');
 
 if (process.env.CONDUCTOR_SKIP_NATIVE === '1') {
-  console.error('conductor: CONDUCTOR_SKIP_NATIVE=1, native helpers not built (containers cannot run until `make -C native`)');
+  console.error(
+    'conductor: CONDUCTOR_SKIP_NATIVE=1, native helpers not built (containers cannot run until `make -C native`)',
+  );
   process.exit(0);
 }
 if (process.platform !== 'linux') {
-  console.error(`conductor: native helpers are Linux-only; not built on ${process.platform} (the SDK's types still work)`);
+  console.error(
+    `conductor: native helpers are Linux-only; not built on ${process.platform} (the SDK's types still work)`,
+  );
   process.exit(0);
 }
 
@@ -33,16 +37,22 @@ const haveCc = ok(cc, ['--version']);
 const missing = [];
 if (!haveCc) missing.push(['a C compiler', 'gcc']);
 if (!ok('make', ['--version'])) missing.push(['make', 'make']);
-if (!(haveCc ? libFile('libc.a') : existsSync('/usr/include/stdio.h'))) missing.push(['libc.a (conductor-init is static)', 'libc6-dev']);
-if (!(existsSync('/usr/include/seccomp.h') && (!haveCc || libFile('libseccomp.a')))) missing.push(['libseccomp.a and seccomp.h', 'libseccomp-dev']);
+if (!(haveCc ? libFile('libc.a') : existsSync('/usr/include/stdio.h')))
+  missing.push(['libc.a (conductor-init is static)', 'libc6-dev']);
+if (!(existsSync('/usr/include/seccomp.h') && (!haveCc || libFile('libseccomp.a'))))
+  missing.push(['libseccomp.a and seccomp.h', 'libseccomp-dev']);
 if (missing.length) {
   const pkgs = [...new Set(missing.map(([, p]) => p))];
-  console.error(`conductor: cannot build the native helpers: missing ${missing.map(([w]) => w).join(', ')}; install them with: apt-get install ${pkgs.join(' ')} (then: npm rebuild conductor)`);
+  console.error(
+    `conductor: cannot build the native helpers: missing ${missing.map(([w]) => w).join(', ')}; install them with: apt-get install ${pkgs.join(' ')} (then: npm rebuild conductor)`,
+  );
   process.exit(1);
 }
 
 const r = spawnSync('make', ['-s', '-C', native], { stdio: 'inherit' });
 if (r.status !== 0) {
-  console.error(`conductor: building the native helpers failed (make -C ${native}); needs gcc, make, libc6-dev, libseccomp-dev`);
+  console.error(
+    `conductor: building the native helpers failed (make -C ${native}); needs gcc, make, libc6-dev, libseccomp-dev`,
+  );
   process.exit(r.status ?? 1);
 }

@@ -33,16 +33,30 @@ function scan(file) {
   const imports = [];
   const uses = [];
   const visit = (node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       const typeOnly = ts.isImportDeclaration(node) ? Boolean(node.importClause?.isTypeOnly) : node.isTypeOnly;
       imports.push({ spec: node.moduleSpecifier.text, line: line(node), typeOnly, dynamic: false });
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
       imports.push({ spec: node.arguments[0].text, line: line(node), typeOnly: false, dynamic: true });
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       imports.push({ spec: node.argument.literal.text, line: line(node), typeOnly: true, dynamic: false });
     } else if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression)) {
       const name = `${node.expression.text}.${node.name.text}`;
-      if (['process.exit', 'console.log', 'process.stdout', 'process.env'].includes(name)) uses.push({ name, line: line(node) });
+      if (['process.exit', 'console.log', 'process.stdout', 'process.env'].includes(name))
+        uses.push({ name, line: line(node) });
     }
     ts.forEachChild(node, visit);
   };
@@ -67,11 +81,14 @@ for (const file of sdkFiles) {
   for (const imp of imports) {
     const where = `${rel(file)}:${imp.line}`;
     const pure = PURE.test(inSdk(file));
-    if (pure && FORBIDDEN_IN_PURE.has(imp.spec)) problems.push(`${where}: pure planner imports "${imp.spec}" (take data as parameters)`);
+    if (pure && FORBIDDEN_IN_PURE.has(imp.spec))
+      problems.push(`${where}: pure planner imports "${imp.spec}" (take data as parameters)`);
     if (!imp.spec.startsWith('.')) continue;
     const target = path.resolve(path.dirname(file), imp.spec);
     if (!target.startsWith(sdk + path.sep)) {
-      problems.push(`${where}: imports "${imp.spec}" from outside sdk/ (the SDK must not depend on scripts/ or tests/)`);
+      problems.push(
+        `${where}: imports "${imp.spec}" from outside sdk/ (the SDK must not depend on scripts/ or tests/)`,
+      );
       continue;
     }
     if (!existsSync(target)) {
@@ -79,8 +96,12 @@ for (const file of sdkFiles) {
       continue;
     }
     const to = inSdk(target);
-    if (pure && !imp.typeOnly && /^(host|state)\//.test(to)) problems.push(`${where}: pure planner imports ${to} (take data as parameters)`);
-    if (/^(network|image)\//.test(inSdk(file)) && to.startsWith('container/')) problems.push(`${where}: ${inSdk(file).split('/')[0]}/ imports ${to} (lifecycle verbs sit above networks and images)`);
+    if (pure && !imp.typeOnly && /^(host|state)\//.test(to))
+      problems.push(`${where}: pure planner imports ${to} (take data as parameters)`);
+    if (/^(network|image)\//.test(inSdk(file)) && to.startsWith('container/'))
+      problems.push(
+        `${where}: ${inSdk(file).split('/')[0]}/ imports ${to} (lifecycle verbs sit above networks and images)`,
+      );
     // Type-only imports are erased (verbatimModuleSyntax) and dynamic ones load lazily: neither forms a load-time cycle.
     if (!imp.typeOnly && !imp.dynamic) {
       deps.push(target);
@@ -90,7 +111,8 @@ for (const file of sdkFiles) {
   graph.set(file, deps);
   for (const u of uses) {
     if (u.name === 'process.env') {
-      if (PURE.test(inSdk(file))) problems.push(`${rel(file)}:${u.line}: pure planner reads process.env (take env as a parameter)`);
+      if (PURE.test(inSdk(file)))
+        problems.push(`${rel(file)}:${u.line}: pure planner reads process.env (take env as a parameter)`);
     } else problems.push(`${rel(file)}:${u.line}: uses ${u.name} (the SDK returns data; scripts/ print and exit)`);
   }
 }
@@ -116,7 +138,8 @@ for (const file of [
   for (const imp of scan(file).imports) {
     if (!imp.spec.startsWith('.')) continue;
     const target = path.resolve(path.dirname(file), imp.spec);
-    if (target.startsWith(sdk + path.sep) && target !== index) problems.push(`${rel(file)}:${imp.line}: imports ${rel(target)} (import the SDK through sdk/index.ts)`);
+    if (target.startsWith(sdk + path.sep) && target !== index)
+      problems.push(`${rel(file)}:${imp.line}: imports ${rel(target)} (import the SDK through sdk/index.ts)`);
   }
 }
 
@@ -145,4 +168,6 @@ if (problems.length) {
   console.error(`check-imports: ${problems.length} problem(s)`);
   process.exit(1);
 }
-console.log(`check-imports: OK (${sdkFiles.length} sdk modules, ${edges} internal imports, no cycles; package homes, pure planners, layers and the public surface hold)`);
+console.log(
+  `check-imports: OK (${sdkFiles.length} sdk modules, ${edges} internal imports, no cycles; package homes, pure planners, layers and the public surface hold)`,
+);

@@ -10,10 +10,18 @@ const HELP_OPT: OptionSpec = { long: 'help', short: 'h', help: 'show this help' 
 
 function usageOf(c: Command): string {
   const opts = c.options.map((o) => {
-    const flags = [o.short ? `-${o.short}` : '', `--${o.long}${o.value ? ` ${o.metavar ?? 'VALUE'}` : ''}`].filter(Boolean).join(', ');
+    const flags = [o.short ? `-${o.short}` : '', `--${o.long}${o.value ? ` ${o.metavar ?? 'VALUE'}` : ''}`]
+      .filter(Boolean)
+      .join(', ');
     return `  ${flags.padEnd(30)} ${o.help}`;
   });
-  return [`usage: conductor ${c.usage}`, '', `${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.`, ...(opts.length ? ['', 'options:', ...opts] : []), ''].join('\n');
+  return [
+    `usage: conductor ${c.usage}`,
+    '',
+    `${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.`,
+    ...(opts.length ? ['', 'options:', ...opts] : []),
+    '',
+  ].join('\n');
 }
 
 function mainHelp(): string {

@@ -6,7 +6,19 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addNetwork, buildImage, ConductorError, createLogger, exec, inspectImage, logs, peer, run, stop, waitForHttp } from '../sdk/index.ts';
+import {
+  addNetwork,
+  buildImage,
+  ConductorError,
+  createLogger,
+  exec,
+  inspectImage,
+  logs,
+  peer,
+  run,
+  stop,
+  waitForHttp,
+} from '../sdk/index.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = createLogger();
@@ -43,8 +55,16 @@ if (process.argv[2] === 'down') {
 
 // 1. Build both images (context: the repo root, whatever the current directory).
 await step(1, 'build images', async () => {
-  await buildImage('external-service', { file: path.join(REPO, 'conductorfiles/external-service.Conductorfile'), context: REPO, log });
-  await buildImage('counter-service', { file: path.join(REPO, 'conductorfiles/counter-service.Conductorfile'), context: REPO, log });
+  await buildImage('external-service', {
+    file: path.join(REPO, 'conductorfiles/external-service.Conductorfile'),
+    context: REPO,
+    log,
+  });
+  await buildImage('counter-service', {
+    file: path.join(REPO, 'conductorfiles/counter-service.Conductorfile'),
+    context: REPO,
+    log,
+  });
 });
 
 // 2. Run both containers detached (replacing the ones a previous run left).
@@ -86,4 +106,6 @@ await step(7, `wait for http://localhost:${PORT}/`, async () => {
   }
 });
 
-process.stdout.write(`external service: http://localhost:${PORT}/  (also on this host's addresses)\ncounter service (host and ${ES} only): ${counterUrl}/get_and_increment_counter\n`);
+process.stdout.write(
+  `external service: http://localhost:${PORT}/  (also on this host's addresses)\ncounter service (host and ${ES} only): ${counterUrl}/get_and_increment_counter\n`,
+);

@@ -6,7 +6,17 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createLogger, down, isConductorError, logs, renderKubernetes, renderPodmanKube, status, up, type Stack } from '../sdk/index.ts';
+import {
+  createLogger,
+  down,
+  isConductorError,
+  logs,
+  renderKubernetes,
+  renderPodmanKube,
+  status,
+  up,
+  type Stack,
+} from '../sdk/index.ts';
 
 const USAGE = 'usage: stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [-f] [--registry HOST[:PORT]]';
 const [verb, file, ...rest] = process.argv.slice(2);
@@ -18,10 +28,12 @@ function fail(message: string, code = 2): never {
 }
 
 async function load(f: string): Promise<Stack> {
-  if (!existsSync(f)) fail(`stack file ${f} not found (give the path of a .ts file whose default export is defineStack(...))`);
+  if (!existsSync(f))
+    fail(`stack file ${f} not found (give the path of a .ts file whose default export is defineStack(...))`);
   const mod = (await import(pathToFileURL(path.resolve(f)).href)) as { default?: Stack };
   const s = mod.default;
-  if (!s || typeof s !== 'object' || !Array.isArray(s.levels)) fail(`${f} has no default export made by defineStack(...)`);
+  if (!s || typeof s !== 'object' || !Array.isArray(s.levels))
+    fail(`${f} has no default export made by defineStack(...)`);
   return s;
 }
 
@@ -35,7 +47,9 @@ try {
   switch (verb) {
     case 'up': {
       const r = await up(stack, { log, build: rest.includes('--build') });
-      process.stdout.write(`${stack.name}: started ${r.started.join(', ') || 'nothing'}${r.unchanged.length ? `; unchanged ${r.unchanged.join(', ')}` : ''}\n`);
+      process.stdout.write(
+        `${stack.name}: started ${r.started.join(', ') || 'nothing'}${r.unchanged.length ? `; unchanged ${r.unchanged.join(', ')}` : ''}\n`,
+      );
       break;
     }
     case 'down':
@@ -44,7 +58,9 @@ try {
     case 'ps':
       for (const s of await status(stack)) {
         const ports = s.ports.map((p) => `${p.host}->${p.container}`).join(',');
-        process.stdout.write(`${s.service.padEnd(20)} ${s.container.padEnd(28)} ${s.status.padEnd(8)} ${(s.ip ?? '-').padEnd(15)} ${ports}\n`);
+        process.stdout.write(
+          `${s.service.padEnd(20)} ${s.container.padEnd(28)} ${s.status.padEnd(8)} ${(s.ip ?? '-').padEnd(15)} ${ports}\n`,
+        );
       }
       break;
     case 'logs': {

@@ -6,7 +6,29 @@
 // Words a shell reads as they are: no globbing, expansion, quoting or operators in them.
 const PLAIN = /^[A-Za-z0-9_./:=,@%+-]+$/;
 // In command position these would be syntax, not a command name.
-const RESERVED = new Set(['!', '{', '}', 'case', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for', 'if', 'in', 'then', 'until', 'while', 'function', 'select', 'time', '[[', ']]']);
+const RESERVED = new Set([
+  '!',
+  '{',
+  '}',
+  'case',
+  'do',
+  'done',
+  'elif',
+  'else',
+  'esac',
+  'fi',
+  'for',
+  'if',
+  'in',
+  'then',
+  'until',
+  'while',
+  'function',
+  'select',
+  'time',
+  '[[',
+  ']]',
+]);
 
 function quoteWord(word: string, first: boolean): string {
   // A first word with "=" would be a variable assignment, not the command.

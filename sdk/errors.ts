@@ -55,7 +55,11 @@ export class CommandError extends ConductorError {
   readonly stderr: string;
   constructor(argv: readonly string[], exitCode: number | null, stderr: string, cause?: unknown) {
     const last = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
-    super('COMMAND_FAILED', `"${displayCommand(argv)}" failed with exit code ${exitCode ?? 'signal'}${last ? `: ${last}` : ''}`, { cause });
+    super(
+      'COMMAND_FAILED',
+      `"${displayCommand(argv)}" failed with exit code ${exitCode ?? 'signal'}${last ? `: ${last}` : ''}`,
+      { cause },
+    );
     this.name = 'CommandError';
     this.argv = argv;
     this.exitCode = exitCode;

@@ -10,12 +10,43 @@
  * await stop('cs-cont');
  */
 export { buildImage, type BuildOptions } from './image/build.ts';
-export { images, removeImage, removeCache, type RemoveCacheOptions, type RemoveCacheResult, type RemoveImageOptions, type RemoveImageResult } from './image/images.ts';
+export {
+  images,
+  removeImage,
+  removeCache,
+  type RemoveCacheOptions,
+  type RemoveCacheResult,
+  type RemoveImageOptions,
+  type RemoveImageResult,
+} from './image/images.ts';
 export { inspectImage, type ImageInspectInfo, type ImageLayerInfo } from './image/inspect.ts';
-export { run, exec, ps, stop, inspect, type Container, type ContainerRunOptions, type PsOptions, type StopOptions, type InspectInfo } from './container/container.ts';
+export {
+  run,
+  exec,
+  ps,
+  stop,
+  inspect,
+  type Container,
+  type ContainerRunOptions,
+  type PsOptions,
+  type StopOptions,
+  type InspectInfo,
+} from './container/container.ts';
 export { logs, logStream, type LogLines, type LogsOptions } from './logs/logs.ts';
 export { parseSince } from './logs/since.ts';
-export { Wait, waitFor, waitForHttp, waitForLog, waitForPort, type WaitOptions, type WaitStrategy, type WaitContext, type HttpWaitOptions, type LogWaitOptions, type PortWaitOptions } from './container/wait/index.ts';
+export {
+  Wait,
+  waitFor,
+  waitForHttp,
+  waitForLog,
+  waitForPort,
+  type WaitOptions,
+  type WaitStrategy,
+  type WaitContext,
+  type HttpWaitOptions,
+  type LogWaitOptions,
+  type PortWaitOptions,
+} from './container/wait/index.ts';
 export { wait, type WaitExitOptions } from './container/wait-exit.ts';
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
@@ -24,7 +55,14 @@ export { addNetwork, type NetworkInfo, type AddNetworkOptions } from './network/
 export { peer, unpeer, type PeerOptions, type PeerResult } from './network/peer.ts';
 export { parseExposeSpec, validateHostPorts } from './network/ports.ts';
 export { prune, type PruneOptions, type PruneResult } from './container/prune.ts';
-export { createVolume, volumes, inspectVolume, removeVolume, pruneVolumes, type PruneVolumesResult } from './volume/volumes.ts';
+export {
+  createVolume,
+  volumes,
+  inspectVolume,
+  removeVolume,
+  pruneVolumes,
+  type PruneVolumesResult,
+} from './volume/volumes.ts';
 export { parseVolumeFlag, parseMountFlag, parseTmpfsFlag, validateMount, validateMounts } from './volume/mount-spec.ts';
 export { copyTo, copyFrom, type CopyOptions } from './volume/copy.ts';
 export { parseMemory, parseCpus, parsePids } from './limits/parse.ts';
@@ -34,17 +72,48 @@ export { pullImage, pushImage, type PullOptions, type RegistryOptions } from './
 export { parseReference, isRegistryReference, type ImageReference } from './image/oci/reference.ts';
 export { parseDockerfile, type ParsedFile } from './image/conductorfile-syntax.ts';
 export { planBuild } from './image/build-plan.ts';
-export { unusedBuildArgs, type BuildPlan, type BuildStage, type BuildStep, type PlanOptions } from './image/plan-steps.ts';
+export {
+  unusedBuildArgs,
+  type BuildPlan,
+  type BuildStage,
+  type BuildStep,
+  type PlanOptions,
+} from './image/plan-steps.ts';
 export { resolveCommand, mergeEnv, defaultImageConfig, type CommandOverrides } from './image/image-config.ts';
 export { selectTarget } from './image/build-target.ts';
 export { parseStopSignal } from './image/stop-signal.ts';
 export { displayCommand } from './display.ts';
 export { ConductorError, CommandError, BuildError, isConductorError, type ErrorCode } from './errors.ts';
 export { createLogger, silentLogger, colorize, loadColors, type Logger } from './log.ts';
-export { resolvePublicPaths as resolvePaths, defaultStateRoot, type CommonOptions, type PublicPaths as Paths } from './config.ts';
-export type { ContainerInfo, ExecResult, Mount, VolumeInfo, ImageConfig, ImageHistoryEntry, ImageInfo, PortMapping, ResourceLimits, SecurityOptions, SeccompOption } from './types.ts';
+export {
+  resolvePublicPaths as resolvePaths,
+  defaultStateRoot,
+  type CommonOptions,
+  type PublicPaths as Paths,
+} from './config.ts';
+export type {
+  ContainerInfo,
+  ExecResult,
+  Mount,
+  VolumeInfo,
+  ImageConfig,
+  ImageHistoryEntry,
+  ImageInfo,
+  PortMapping,
+  ResourceLimits,
+  SecurityOptions,
+  SeccompOption,
+} from './types.ts';
 export { defineStack } from './stack/define.ts';
 export { renderKubernetes, type KubeRenderOptions } from './stack/render-kube.ts';
 export { renderPodmanKube } from './stack/render-podman.ts';
-export type { Stack, StackDefinition, ServiceDefinition, Service, Healthcheck, DependencyCondition, RestartPolicy } from './stack/types.ts';
+export type {
+  Stack,
+  StackDefinition,
+  ServiceDefinition,
+  Service,
+  Healthcheck,
+  DependencyCondition,
+  RestartPolicy,
+} from './stack/types.ts';
 export { up, down, status, type UpOptions, type UpResult, type DownOptions, type ServiceStatus } from './stack/up.ts';

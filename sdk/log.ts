@@ -53,12 +53,20 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const line = (s: string) => out.write(s + '\n');
   return {
     quiet,
-    info: (m) => { if (!quiet) line(m); },
-    step: (m) => { if (!quiet) line(paint('bold', m)); },
+    info: (m) => {
+      if (!quiet) line(m);
+    },
+    step: (m) => {
+      if (!quiet) line(paint('bold', m));
+    },
     warn: (m) => line(paint('yellow', `warning: ${m}`)),
     error: (m) => line(paint('red', `error: ${m}`)),
-    debug: (m) => { if (dbg) line(paint('dim', m)); },
-    raw: (c) => { if (!quiet) out.write(c); },
+    debug: (m) => {
+      if (dbg) line(paint('dim', m));
+    },
+    raw: (c) => {
+      if (!quiet) out.write(c);
+    },
   };
 }
 

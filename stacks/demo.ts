@@ -17,7 +17,11 @@ export default defineStack({
       expose: [8080],
       internet: true,
       healthcheck: {
-        test: ['/bin/bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET /health HTTP/1.0\\r\\n\\r\\n" >&3 && grep -q ok <&3'],
+        test: [
+          '/bin/bash',
+          '-c',
+          'exec 3<>/dev/tcp/127.0.0.1/8080 && printf "GET /health HTTP/1.0\\r\\n\\r\\n" >&3 && grep -q ok <&3',
+        ],
         intervalMs: 1000,
         timeoutMs: 2000,
         retries: 3,
@@ -32,7 +36,11 @@ export default defineStack({
       peers: ['counter-service'],
       dependsOn: { 'counter-service': 'healthy' },
       healthcheck: {
-        test: ['python3', '-c', "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=2)"],
+        test: [
+          'python3',
+          '-c',
+          "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=2)",
+        ],
         intervalMs: 1000,
         timeoutMs: 3000,
         retries: 3,

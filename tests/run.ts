@@ -84,7 +84,8 @@ function ensureTestPackages(): void {
     return;
   }
   process.stdout.write(`installing test-only Debian packages: ${missing.join(' ')}\n`);
-  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status;
+  const apt = (args: string[]) =>
+    spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status;
   if (apt(['install', '-y', '-qq', '--no-install-recommends', ...missing]) !== 0) {
     apt(['update', '-qq']);
     apt(['install', '-y', '-qq', '--no-install-recommends', ...missing]);
@@ -99,7 +100,12 @@ function runFile(file: string, env: NodeJS.ProcessEnv, buffer: boolean, timeoutM
   const t0 = Date.now();
   return new Promise((resolve) => {
     // Its own process group, so a timeout or Ctrl-C can take down everything the file started.
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: REPO,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     children.add(child.pid!);
     let out = '';
     const chunks: Array<[NodeJS.WriteStream, Buffer]> = [];
@@ -190,11 +196,15 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const opts = parseArgs(process.argv.slice(2));
   const pick = (files: string[]) =>
-    opts.filters.length === 0 ? files : files.filter((f) => opts.filters.some((s) => path.relative(REPO, f).includes(s)));
+    opts.filters.length === 0
+      ? files
+      : files.filter((f) => opts.filters.some((s) => path.relative(REPO, f).includes(s)));
   const unitFiles = opts.unit ? pick(findTests(path.join(REPO, 'tests', 'unit'))) : [];
   const integrationFiles = opts.integration ? pick(findTests(path.join(REPO, 'tests', 'integration'))) : [];
   if (unitFiles.length + integrationFiles.length === 0) {
-    process.stdout.write(`no test files match ${opts.filters.map((f) => JSON.stringify(f)).join(' ')}\n0 passed, 1 failed\n`);
+    process.stdout.write(
+      `no test files match ${opts.filters.map((f) => JSON.stringify(f)).join(' ')}\n0 passed, 1 failed\n`,
+    );
     return 1;
   }
 
@@ -212,7 +222,8 @@ async function main(): Promise<number> {
     process.stdout.write(`\nintegration: ${integrationFiles.length} file(s), CONDUCTOR_CACHE=${cache}\n`);
     const refuse = (why: string) => {
       process.stdout.write(`integration tests NOT run: ${why}\n`);
-      for (const f of integrationFiles) results.push({ file: path.relative(REPO, f), total: 0, passed: 0, skipped: 0, failed: 1, ms: 0, note: why });
+      for (const f of integrationFiles)
+        results.push({ file: path.relative(REPO, f), total: 0, passed: 0, skipped: 0, failed: 1, ms: 0, note: why });
     };
     if (process.getuid?.() !== 0) {
       refuse('they need root (namespaces, mounts, iptables); run `sudo npm test` or `npm run test:unit`');
@@ -231,7 +242,9 @@ async function main(): Promise<number> {
   for (const r of results) {
     const status = r.failed ? 'FAIL' : 'ok  ';
     const secs = (r.ms / 1000).toFixed(2).padStart(7);
-    process.stdout.write(`${status} ${r.file.padEnd(width)} ${secs} s  ${r.passed}/${r.total}${r.skipped ? ` (${r.skipped} skipped)` : ''}${r.note ? `  ${r.note}` : ''}\n`);
+    process.stdout.write(
+      `${status} ${r.file.padEnd(width)} ${secs} s  ${r.passed}/${r.total}${r.skipped ? ` (${r.skipped} skipped)` : ''}${r.note ? `  ${r.note}` : ''}\n`,
+    );
   }
   const failedFiles = results.filter((r) => r.failed > 0);
   if (failedFiles.length) process.stdout.write(`\nfailed: ${failedFiles.map((r) => r.file).join(', ')}\n`);

@@ -15,12 +15,31 @@ export const buildGroup: GroupDef = {
     const prep = path.join(ctx.top, 'prep-fresh.sh');
     writeFileSync(prep, `rm -rf ${fresh}\n`);
     const cb = cmdline(conductor('build', img, path.join(ctxDir, 'Conductorfile'), '--context', ctxDir, '-q'));
-    const cold = await hyperfine(cb, { runs: 10, warmup: 1, prepare: `sh ${prep}`, env: { ...env, CONDUCTOR_ROOT: fresh }, timeoutMs: ctx.hfTimeout(120_000) });
-    g.rows.push(row('conductor build, cold (fresh CONDUCTOR_ROOT, cached base)', cold, { conductor: true, note: '10 runs: each runs 3 RUN containers and a COPY' }));
+    const cold = await hyperfine(cb, {
+      runs: 10,
+      warmup: 1,
+      prepare: `sh ${prep}`,
+      env: { ...env, CONDUCTOR_ROOT: fresh },
+      timeoutMs: ctx.hfTimeout(120_000),
+    });
+    g.rows.push(
+      row('conductor build, cold (fresh CONDUCTOR_ROOT, cached base)', cold, {
+        conductor: true,
+        note: '10 runs: each runs 3 RUN containers and a COPY',
+      }),
+    );
     if (shared.cachedBuild) g.rows.push(row('conductor build, fully cached', shared.cachedBuild, { conductor: true }));
     if (shared.nodeE0) g.rows.push(row('node -e 0 (floor)', shared.nodeE0));
     g.target = { value: 1000, label: 'cached < 1 s' };
     const cm = shared.cachedBuild ? median(shared.cachedBuild) : NaN;
-    ctx.verdict({ group: 'build', figure: 'build fully cached / cold', conductor: `${ms(cm)} / ${ms(median(cold))}`, peer: '—', ratio: '—', target: 'cached < 1 s', pass: shared.cachedBuild ? cm < 1000 : null });
+    ctx.verdict({
+      group: 'build',
+      figure: 'build fully cached / cold',
+      conductor: `${ms(cm)} / ${ms(median(cold))}`,
+      peer: '—',
+      ratio: '—',
+      target: 'cached < 1 s',
+      pass: shared.cachedBuild ? cm < 1000 : null,
+    });
   },
 };

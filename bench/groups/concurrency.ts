@@ -26,11 +26,18 @@ export const concurrencyGroup: GroupDef = {
       while (running < n - 1) {
         const batch: string[] = [];
         for (let k = 0; k < 10 && running + batch.length < n - 1; k++) batch.push(`cbench-f${++serial}`);
-        const rs = await Promise.all(batch.map((name) => run(conductor('run', '-d', img, name, '--', 'sleep', 'infinity'), { env, timeoutMs: 30_000 })));
+        const rs = await Promise.all(
+          batch.map((name) =>
+            run(conductor('run', '-d', img, name, '--', 'sleep', 'infinity'), { env, timeoutMs: 30_000 }),
+          ),
+        );
         fillers.push(...batch);
         rs.forEach((r: RunResult, k) => {
           if (r.code === 0) running++;
-          else failures.push(`filler ${batch[k]} (${running} running): ${r.code === 124 ? 'hung, killed after 30 s' : `exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`}`);
+          else
+            failures.push(
+              `filler ${batch[k]} (${running} running): ${r.code === 124 ? 'hung, killed after 30 s' : `exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`}`,
+            );
         });
         if (failures.length > 5) throw new Error(`too many failed starts: ${failures.join('; ')}`);
       }
@@ -38,7 +45,12 @@ export const concurrencyGroup: GroupDef = {
       await stopProbe();
       failures.push(...t.failures.map((f) => `probe at N = ${n}: ${f}`));
       samples.push([n, t.times]);
-      g.rows.push(row(`N = ${n} (${n - 1} already running)`, t.times, { conductor: n === 1, ...(t.failures.length ? { note: `${t.failures.length} failed/hung run(s) left out` } : {}) }));
+      g.rows.push(
+        row(`N = ${n} (${n - 1} already running)`, t.times, {
+          conductor: n === 1,
+          ...(t.failures.length ? { note: `${t.failures.length} failed/hung run(s) left out` } : {}),
+        }),
+      );
       if (n === CONCURRENCY_N[CONCURRENCY_N.length - 1]) {
         // Memory per container with many running: the shared pages are spread thinner.
         const ps = await run(conductor('ps', '--json'), { env });
@@ -53,20 +65,37 @@ export const concurrencyGroup: GroupDef = {
         // The memory group (when it ran and did not fail) shows this figure beside its own.
         const mem = ctx.result('memory');
         if (mem && !mem.error) {
-          mem.rows.push({ label: 'conductor: Pss per container with 100 running (median)', summary: ctx.single(median(per.filter(Number.isFinite))), conductor: true });
+          mem.rows.push({
+            label: 'conductor: Pss per container with 100 running (median)',
+            summary: ctx.single(median(per.filter(Number.isFinite))),
+            conductor: true,
+          });
         }
       }
     }
-    if (failures.length) g.notes.push(`**Failed or hung starts** (each killed after 30 s; the container is cleaned up by \`stop\`): ${failures.join('; ')}.`);
+    if (failures.length)
+      g.notes.push(
+        `**Failed or hung starts** (each killed after 30 s; the container is cleaned up by \`stop\`): ${failures.join('; ')}.`,
+      );
     log(`stopping ${fillers.length} filler containers`);
     const t = Date.now();
     const st = await run(conductor('stop', '-t', '0', '--ignore', ...fillers), { env, timeoutMs: 300_000 });
     if (st.code !== 0) g.notes.push(`stopping the fillers: exit ${st.code}: ${st.stderr.trim()}`);
-    g.notes.push(`Containers started in parallel batches of 10 CLI calls (untimed); then the start that brings the count to N is timed 20 times (from Node: spawn → exit, 30 s timeout per run), the probe being stopped (untimed) between runs. Stopping the ${fillers.length} fillers with one \`stop -t 0\` took ${((Date.now() - t) / 1000).toFixed(1)} s.`);
+    g.notes.push(
+      `Containers started in parallel batches of 10 CLI calls (untimed); then the start that brings the count to N is timed 20 times (from Node: spawn → exit, 30 s timeout per run), the probe being stopped (untimed) between runs. Stopping the ${fillers.length} fillers with one \`stop -t 0\` took ${((Date.now() - t) / 1000).toFixed(1)} s.`,
+    );
     const base = g.rows[0]!.summary.median;
     for (const r of g.rows) if (!r.conductor) r.ratio = r.summary.median / base;
     const last = samples[samples.length - 1]!;
     const ratio = median(last[1]) / base;
-    ctx.verdict({ group: 'concurrency', figure: `start of the ${last[0]}th container`, conductor: ms(median(last[1])), peer: `N = 1: ${ms(base)}`, ratio: `${ratio.toFixed(2)}×`, target: '≤ 1.2× N = 1', pass: ratio <= 1.2 });
+    ctx.verdict({
+      group: 'concurrency',
+      figure: `start of the ${last[0]}th container`,
+      conductor: ms(median(last[1])),
+      peer: `N = 1: ${ms(base)}`,
+      ratio: `${ratio.toFixed(2)}×`,
+      target: '≤ 1.2× N = 1',
+      pass: ratio <= 1.2,
+    });
   },
 };

@@ -27,7 +27,9 @@ export const execGroup: GroupDef = {
       ctx.hfTimeout(120_000),
     );
     const cas = envCa ? rest[0] : undefined;
-    g.rows.push(row('conductor exec', cs!, { conductor: true, command: 'node dist/conductor.mjs exec cbench-exec -- /bin/true' }));
+    g.rows.push(
+      row('conductor exec', cs!, { conductor: true, command: 'node dist/conductor.mjs exec cbench-exec -- /bin/true' }),
+    );
     g.rows.push(row('podman exec', ps!, { command: pe }));
     g.rows.push(row('raw nsenter -a (into the conductor container)', ns!, { command: 'nsenter -t PID -a /bin/true' }));
     if (cas) g.rows.push(row(`conductor exec, ${caLabel}`, cas, { note: '20 runs' }));
@@ -35,6 +37,14 @@ export const execGroup: GroupDef = {
     g.notes.push(ctx.interleavedNote);
     const cm = median(cs!);
     const pm = median(ps!);
-    ctx.verdict({ group: 'exec', figure: 'exec /bin/true', conductor: ms(cm) + caNote(cas), peer: `podman ${ms(pm)}`, ratio: `${(cm / pm).toFixed(2)}×${cas ? ` (${(median(cas) / pm).toFixed(2)}×)` : ''}`, target: '≤ 0.5× podman', pass: cm / pm <= 0.5 });
+    ctx.verdict({
+      group: 'exec',
+      figure: 'exec /bin/true',
+      conductor: ms(cm) + caNote(cas),
+      peer: `podman ${ms(pm)}`,
+      ratio: `${(cm / pm).toFixed(2)}×${cas ? ` (${(median(cas) / pm).toFixed(2)}×)` : ''}`,
+      target: '≤ 0.5× podman',
+      pass: cm / pm <= 0.5,
+    });
   },
 };

@@ -23,16 +23,34 @@ export const floorsGroup: GroupDef = {
     const cmds: [string, string, number, NodeJS.ProcessEnv?][] = [
       ['/bin/true', '/bin/true', 30],
       ['node -e 0', 'node -e 0', 30],
-      ...(envCa ? [[`node -e 0, ${caLabel}`, 'node -e 0', 30, envCa] as [string, string, number, NodeJS.ProcessEnv]] : []),
+      ...(envCa
+        ? [[`node -e 0, ${caLabel}`, 'node -e 0', 30, envCa] as [string, string, number, NodeJS.ProcessEnv]]
+        : []),
       ['conductor --help (node + the CLI bundle)', cmdline(conductor('--help')), 30],
-      ['unshare (5 namespaces) + chroot, /bin/true', `unshare --uts --pid --net --mount --ipc --fork --mount-proc=${R}/proc chroot ${R} /bin/true`, 30],
-      ['the same + overlay mount, umount, rm', cmdline(['unshare', '--uts', '--pid', '--net', '--mount', '--ipc', '--fork', 'sh', '-c', overlayScript]), 30],
+      [
+        'unshare (5 namespaces) + chroot, /bin/true',
+        `unshare --uts --pid --net --mount --ipc --fork --mount-proc=${R}/proc chroot ${R} /bin/true`,
+        30,
+      ],
+      [
+        'the same + overlay mount, umount, rm',
+        cmdline(['unshare', '--uts', '--pid', '--net', '--mount', '--ipc', '--fork', 'sh', '-c', overlayScript]),
+        30,
+      ],
     ];
-    for (const [label, mod] of [["node: import('globby')", 'globby/index.js'], ["node: import('zx/core')", 'zx/build/core.js']] as const) {
+    for (const [label, mod] of [
+      ["node: import('globby')", 'globby/index.js'],
+      ["node: import('zx/core')", 'zx/build/core.js'],
+    ] as const) {
       const file = path.join(repo, 'node_modules', mod);
-      if (existsSync(file)) cmds.push([label, cmdline(['node', '--input-type=module', '-e', `await import(${JSON.stringify(file)})`]), 20]);
+      if (existsSync(file))
+        cmds.push([label, cmdline(['node', '--input-type=module', '-e', `await import(${JSON.stringify(file)})`]), 20]);
     }
-    const times = await interleaved(cmds.map(([, command, runs, e]) => ({ command, runs, warmup: 3, env: e ?? env })), 5, ctx.hfTimeout(180_000));
+    const times = await interleaved(
+      cmds.map(([, command, runs, e]) => ({ command, runs, warmup: 3, env: e ?? env })),
+      5,
+      ctx.hfTimeout(180_000),
+    );
     cmds.forEach(([label, cmd], k) => {
       const s = times[k]!;
       if (label === 'node -e 0') shared.nodeE0 = s;
@@ -40,6 +58,8 @@ export const floorsGroup: GroupDef = {
       g.rows.push(row(label, s, { command: shown(cmd) }));
     });
     g.notes.push(ctx.interleavedNote);
-    g.notes.push('R = the debootstrap base rootfs (shared cache). Every extra process costs a few ms; Node\'s start-up is the floor of any Node CLI. The import rows are the cost of loading a module at all (compare with node -e 0).');
+    g.notes.push(
+      "R = the debootstrap base rootfs (shared cache). Every extra process costs a few ms; Node's start-up is the floor of any Node CLI. The import rows are the cost of loading a module at all (compare with node -e 0).",
+    );
   },
 };

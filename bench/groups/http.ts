@@ -51,13 +51,31 @@ export const httpGroup: GroupDef = {
     // Each round's two runs are back to back: their ratio cancels the slow drift of the machine.
     const pairs = p.map((x, k) => x / d[k]!);
     const ratio = median(pairs);
-    g.rows.push(row('direct: container IP over the veth', d, { note: `${rounds} runs of 5 s (slow figure)`, command: `wrk -c32 -t2 -d5s http://CONTAINER_IP:8080/get_and_increment_counter` }));
-    g.rows.push(row(`published: host address ${hostIp}:${ports.http} (DNAT + SNAT)`, p, { conductor: true, command: `wrk -c32 -t2 -d5s http://HOST_IP:${ports.http}/get_and_increment_counter` }));
+    g.rows.push(
+      row('direct: container IP over the veth', d, {
+        note: `${rounds} runs of 5 s (slow figure)`,
+        command: `wrk -c32 -t2 -d5s http://CONTAINER_IP:8080/get_and_increment_counter`,
+      }),
+    );
+    g.rows.push(
+      row(`published: host address ${hostIp}:${ports.http} (DNAT + SNAT)`, p, {
+        conductor: true,
+        command: `wrk -c32 -t2 -d5s http://HOST_IP:${ports.http}/get_and_increment_counter`,
+      }),
+    );
     g.rows[1]!.ratio = ratio;
     g.notes.push(
       `The C counter-service from conductorfiles/counter-service.Conductorfile, built in the bench root. ${rounds} rounds of 5 s each, alternating which path goes first; wrk runs on the host (2 cores shared with the server, so the NAT's per-packet work comes straight out of the throughput). ` +
         `The ratio is the median of the per-round ratios published/direct (${pairs.map((x) => x.toFixed(2)).join(', ')}), which cancels the machine's drift; the ratio of the medians is ${(median(p) / median(d)).toFixed(2)}.`,
     );
-    ctx.verdict({ group: 'http', figure: 'HTTP published port / veth', conductor: fmt(median(p), 'req/s'), peer: `direct ${fmt(median(d), 'req/s')}`, ratio: `${ratio.toFixed(2)}×`, target: '≥ 0.9× direct', pass: ratio >= 0.9 });
+    ctx.verdict({
+      group: 'http',
+      figure: 'HTTP published port / veth',
+      conductor: fmt(median(p), 'req/s'),
+      peer: `direct ${fmt(median(d), 'req/s')}`,
+      ratio: `${ratio.toFixed(2)}×`,
+      target: '≥ 0.9× direct',
+      pass: ratio >= 0.9,
+    });
   },
 };

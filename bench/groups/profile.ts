@@ -14,8 +14,17 @@ export const profileGroup: GroupDef = {
   needs: ['conductor-container'],
   async body(ctx, g) {
     const { conductor, img, env, ports, ctxDir: CTX } = ctx;
-    await profile(ctx, g, { what: 'run', argv: (i) => conductor('run', '--rm', img, `cbench-prof${i}`, '--', '/bin/true'), marker: '/bin/true' });
-    if (ctx.long.cInit) await profile(ctx, g, { what: 'exec', argv: () => conductor('exec', 'cbench-exec', '--', '/bin/true'), marker: '/bin/true' });
+    await profile(ctx, g, {
+      what: 'run',
+      argv: (i) => conductor('run', '--rm', img, `cbench-prof${i}`, '--', '/bin/true'),
+      marker: '/bin/true',
+    });
+    if (ctx.long.cInit)
+      await profile(ctx, g, {
+        what: 'exec',
+        argv: () => conductor('exec', 'cbench-exec', '--', '/bin/true'),
+        marker: '/bin/true',
+      });
     await profile(ctx, g, {
       what: 'addnetwork',
       argv: () => conductor('addnetwork', 'cbench-prof', '-i', '-e', `8080-${ports.net}`),
@@ -25,7 +34,10 @@ export const profileGroup: GroupDef = {
       },
     });
     await run(conductor('stop', '-t', '0', '--ignore', 'cbench-prof'), { env, timeoutMs: 30_000 });
-    await profile(ctx, g, { what: 'build (cached)', argv: () => conductor('build', img, path.join(CTX, 'Conductorfile'), '--context', CTX, '-q') });
+    await profile(ctx, g, {
+      what: 'build (cached)',
+      argv: () => conductor('build', img, path.join(CTX, 'Conductorfile'), '--context', CTX, '-q'),
+    });
     g.notes.push(
       'From `strace --seccomp-bpf -f -ttt -e trace=execve,exit_group` (only those two syscalls stop, so the overhead is small), 7 runs each, medians; the packages from one more run under `strace -e trace=openat`. Compare the first phase with `node -e 0` and `conductor --help` in [the floors](#floors), and the import rows there for what a package costs.',
     );
@@ -62,7 +74,10 @@ async function profile(ctx: BenchContext, g: Group, spec: ProfileSpec): Promise<
   for (let i = 0; i < 7; i++) {
     await spec.prepare?.();
     const out = path.join(ctx.top, `strace-${spec.what}-${i}.txt`);
-    await runOk(['strace', '--seccomp-bpf', '-f', '-ttt', '-e', 'trace=execve,exit_group', '-o', out, ...spec.argv(i)], { env: ctx.env, timeoutMs: 30_000 });
+    await runOk(
+      ['strace', '--seccomp-bpf', '-f', '-ttt', '-e', 'trace=execve,exit_group', '-o', out, ...spec.argv(i)],
+      { env: ctx.env, timeoutMs: 30_000 },
+    );
     const ev = readFileSync(out, 'utf8')
       .split('\n')
       .map((l) => /^(\d+)\s+([\d.]+)\s+(.*)$/.exec(l))
@@ -92,7 +107,9 @@ async function profile(ctx: BenchContext, g: Group, spec: ProfileSpec): Promise<
     }
     push('node start + module load + SDK work until the first child process', first.t - t0);
     const label = (bin: string) => (bin.startsWith('/proc/self/fd/') ? 'conductor-init' : path.basename(bin));
-    const cmdIdx = spec.marker ? children.findIndex((e) => e.bin === spec.marker || e.bin === `/usr${spec.marker}`) : -1;
+    const cmdIdx = spec.marker
+      ? children.findIndex((e) => e.bin === spec.marker || e.bin === `/usr${spec.marker}`)
+      : -1;
     if (cmdIdx >= 0) {
       const helpers = children.slice(0, cmdIdx);
       childCounts.push(helpers.length);
@@ -101,7 +118,9 @@ async function profile(ctx: BenchContext, g: Group, spec: ProfileSpec): Promise<
       push('the command, teardown and node exit', end - children[cmdIdx]!.t);
     } else {
       const pids = new Set(children.map((e) => e.pid));
-      const lastExit = ev.filter((e) => pids.has(e.pid) && e.text.startsWith('+++ exited')).reduce((m, e) => Math.max(m, e.t), first.t);
+      const lastExit = ev
+        .filter((e) => pids.has(e.pid) && e.text.startsWith('+++ exited'))
+        .reduce((m, e) => Math.max(m, e.t), first.t);
       childCounts.push(children.length);
       childNames = children.map((h) => label(h.bin)).join(' → ');
       push('child processes (first spawn → last exit)', lastExit - first.t);
@@ -109,7 +128,8 @@ async function profile(ctx: BenchContext, g: Group, spec: ProfileSpec): Promise<
     }
   }
   const order = (k: string) => (k.startsWith('total') ? 9 : 0);
-  for (const [k, v] of Object.entries(phases).sort((x, y) => order(x[0]) - order(y[0]))) g.rows.push(ctx.row(`${spec.what}: ${k}`, v, { conductor: k.startsWith('total') }));
+  for (const [k, v] of Object.entries(phases).sort((x, y) => order(x[0]) - order(y[0])))
+    g.rows.push(ctx.row(`${spec.what}: ${k}`, v, { conductor: k.startsWith('total') }));
   await spec.prepare?.();
   const pk = await packagesLoaded(ctx, spec.argv(99)).catch(() => [] as string[]);
   g.notes.push(

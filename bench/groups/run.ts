@@ -18,7 +18,10 @@ export const runGroup: GroupDef = {
     mkdirSync(runc);
     await runOk(['runc', 'spec', '--bundle', runc]);
     const cfgFile = path.join(runc, 'config.json');
-    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as { root: unknown; process: { terminal: boolean; args: string[] } };
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as {
+      root: unknown;
+      process: { terminal: boolean; args: string[] };
+    };
     cfg.root = { path: R, readonly: true };
     cfg.process.terminal = false;
     cfg.process.args = ['/bin/true'];
@@ -34,22 +37,41 @@ export const runGroup: GroupDef = {
         { command: pRun, runs: 20 },
         { command: rRun, runs: 30, scan: true },
         { command: u, runs: 30, warmup: 3 },
-        ...(envCa ? [{ command: cRun.replace('cbench-run{i}', 'cbench-runca{i}'), runs: 20, scan: true, env: envCa }] : []),
+        ...(envCa
+          ? [{ command: cRun.replace('cbench-run{i}', 'cbench-runca{i}'), runs: 20, scan: true, env: envCa }]
+          : []),
       ],
       5,
       ctx.hfTimeout(240_000),
     );
     const cas = envCa ? rest[0] : undefined;
-    g.rows.push(row('conductor run --rm', cs!, { conductor: true, command: 'node dist/conductor.mjs run --rm cbench-tiny cbench-run{i} -- /bin/true' }));
+    g.rows.push(
+      row('conductor run --rm', cs!, {
+        conductor: true,
+        command: 'node dist/conductor.mjs run --rm cbench-tiny cbench-run{i} -- /bin/true',
+      }),
+    );
     g.rows.push(row('podman run --rm --network none', ps!, { command: pRun }));
-    g.rows.push(row('runc run (OCI bundle, same rootfs, read-only)', rs!, { command: 'runc run -b BUNDLE cbench-runc{i}' }));
+    g.rows.push(
+      row('runc run (OCI bundle, same rootfs, read-only)', rs!, { command: 'runc run -b BUNDLE cbench-runc{i}' }),
+    );
     g.rows.push(row('raw unshare + chroot', us!, { command: shown(u) }));
     if (cas) g.rows.push(row(`conductor run --rm, ${caLabel}`, cas, { note: '20 runs' }));
     ctx.withRatios(g);
     g.notes.push(ctx.interleavedNote);
-    g.notes.push('Each conductor run gets a fresh container name (hyperfine `--parameter-scan`, one run per value, `-N`); the container gets its own overlay, cgroup, uts/pid/net/mount/ipc/cgroup namespaces and is removed on exit. podman uses the flags this machine needs (runc: crun 1.8.1 refuses the hybrid cgroup layout).');
+    g.notes.push(
+      'Each conductor run gets a fresh container name (hyperfine `--parameter-scan`, one run per value, `-N`); the container gets its own overlay, cgroup, uts/pid/net/mount/ipc/cgroup namespaces and is removed on exit. podman uses the flags this machine needs (runc: crun 1.8.1 refuses the hybrid cgroup layout).',
+    );
     const cm = median(cs!);
     const pm = median(ps!);
-    ctx.verdict({ group: 'run', figure: 'run → exit /bin/true', conductor: ms(cm) + caNote(cas), peer: `podman ${ms(pm)}`, ratio: `${(cm / pm).toFixed(2)}×${cas ? ` (${(median(cas) / pm).toFixed(2)}×)` : ''}`, target: '≤ 0.5× podman', pass: cm / pm <= 0.5 });
+    ctx.verdict({
+      group: 'run',
+      figure: 'run → exit /bin/true',
+      conductor: ms(cm) + caNote(cas),
+      peer: `podman ${ms(pm)}`,
+      ratio: `${(cm / pm).toFixed(2)}×${cas ? ` (${(median(cas) / pm).toFixed(2)}×)` : ''}`,
+      target: '≤ 0.5× podman',
+      pass: cm / pm <= 0.5,
+    });
   },
 };

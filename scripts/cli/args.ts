@@ -77,6 +77,7 @@ export function parseArgs(argv: string[], specs: OptionSpec[], commandAfter?: nu
   return { positionals, options, rest };
 }
 
-export const str = (o: ParsedArgs['options'], k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+export const str = (o: ParsedArgs['options'], k: string): string | undefined =>
+  typeof o[k] === 'string' ? (o[k] as string) : undefined;
 export const list = (o: ParsedArgs['options'], k: string): string[] => (Array.isArray(o[k]) ? (o[k] as string[]) : []);
 export const flag = (o: ParsedArgs['options'], k: string): boolean => o[k] === true;

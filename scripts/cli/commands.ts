@@ -10,10 +10,33 @@ import { OCI_COMMANDS } from './oci-commands.ts';
 import { networkCommands } from './network-commands.ts';
 
 // Options that mean the same on run and exec, as in Docker.
-const ENV_OPT: OptionSpec = { long: 'env', short: 'e', value: true, repeat: true, metavar: 'K=V', help: 'set an environment variable' };
-const WORKDIR_OPT: OptionSpec = { long: 'workdir', short: 'w', value: true, metavar: 'DIR', help: 'working directory inside the container' };
-const TTY_OPT: OptionSpec = { long: 'tty', short: 't', help: 'give the command a terminal of its own, joined to yours (TERM=xterm)' };
-const USER_OPT: OptionSpec = { long: 'user', short: 'u', value: true, metavar: 'USER[:GROUP]', help: "run as this user (name or uid, from the image's /etc/passwd; default: the image's USER)" };
+const ENV_OPT: OptionSpec = {
+  long: 'env',
+  short: 'e',
+  value: true,
+  repeat: true,
+  metavar: 'K=V',
+  help: 'set an environment variable',
+};
+const WORKDIR_OPT: OptionSpec = {
+  long: 'workdir',
+  short: 'w',
+  value: true,
+  metavar: 'DIR',
+  help: 'working directory inside the container',
+};
+const TTY_OPT: OptionSpec = {
+  long: 'tty',
+  short: 't',
+  help: 'give the command a terminal of its own, joined to yours (TERM=xterm)',
+};
+const USER_OPT: OptionSpec = {
+  long: 'user',
+  short: 'u',
+  value: true,
+  metavar: 'USER[:GROUP]',
+  help: "run as this user (name or uid, from the image's /etc/passwd; default: the image's USER)",
+};
 
 function limitsOf(o: ParsedArgs['options']): sdk.ResourceLimits {
   const l: sdk.ResourceLimits = {};
@@ -35,21 +58,49 @@ const RUN_OPTIONS: OptionSpec[] = [
   ENV_OPT,
   WORKDIR_OPT,
   USER_OPT,
-  { long: 'entrypoint', value: true, metavar: 'CMD', help: "replace the image's ENTRYPOINT (and drop its CMD); '' clears it" },
-  { long: 'stop-signal', value: true, metavar: 'SIG', help: "what stop sends first (default: the image's STOPSIGNAL, else SIGTERM)" },
+  {
+    long: 'entrypoint',
+    value: true,
+    metavar: 'CMD',
+    help: "replace the image's ENTRYPOINT (and drop its CMD); '' clears it",
+  },
+  {
+    long: 'stop-signal',
+    value: true,
+    metavar: 'SIG',
+    help: "what stop sends first (default: the image's STOPSIGNAL, else SIGTERM)",
+  },
   { long: 'hostname', value: true, metavar: 'NAME', help: 'hostname (default: the container name)' },
   { long: 'interactive', short: 'i', help: 'keep stdin connected' },
   TTY_OPT,
   { long: 'internet', help: 'add a network with NAT to the internet before the command starts' },
-  { long: 'expose', value: true, repeat: true, metavar: 'IN-OUT', help: 'add a network publishing container port IN on host port OUT' },
-  { long: 'allow-host', value: true, repeat: true, metavar: 'PORT', help: 'add a network and let the container reach host TCP port PORT' },
+  {
+    long: 'expose',
+    value: true,
+    repeat: true,
+    metavar: 'IN-OUT',
+    help: 'add a network publishing container port IN on host port OUT',
+  },
+  {
+    long: 'allow-host',
+    value: true,
+    repeat: true,
+    metavar: 'PORT',
+    help: 'add a network and let the container reach host TCP port PORT',
+  },
   { long: 'memory', value: true, metavar: 'SIZE', help: 'memory limit, e.g. 256m' },
   { long: 'cpus', value: true, metavar: 'N', help: 'CPU limit, e.g. 0.5' },
   { long: 'pids-limit', value: true, metavar: 'N', help: 'maximum number of processes' },
   { long: 'cap-add', value: true, repeat: true, metavar: 'CAP', help: 'add a capability' },
   { long: 'cap-drop', value: true, repeat: true, metavar: 'CAP', help: 'drop a capability' },
   { long: 'privileged', help: 'keep every capability, no /proc masking, no seccomp (unsafe)' },
-  { long: 'security-opt', value: true, repeat: true, metavar: 'OPT', help: 'seccomp=unconfined, seccomp=default, or seccomp=FILE.json (a profile in Docker\'s format)' },
+  {
+    long: 'security-opt',
+    value: true,
+    repeat: true,
+    metavar: 'OPT',
+    help: "seccomp=unconfined, seccomp=default, or seccomp=FILE.json (a profile in Docker's format)",
+  },
   ...MOUNT_OPTIONS,
 ];
 
@@ -58,7 +109,8 @@ function seccompOf(opts: string[]): sdk.SeccompOption | undefined {
   let s: sdk.SeccompOption | undefined;
   for (const o of opts) {
     const m = /^seccomp=(.+)$/.exec(o);
-    if (!m) throw new UsageError(`unsupported security option "${o}" (supported: seccomp=unconfined, seccomp=FILE.json)`);
+    if (!m)
+      throw new UsageError(`unsupported security option "${o}" (supported: seccomp=unconfined, seccomp=FILE.json)`);
     s = m[1] === 'unconfined' || m[1] === 'default' ? m[1] : { profile: m[1]! };
   }
   return s;
@@ -69,7 +121,10 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
   const o = a.options;
   const expose = list(o, 'expose').map(sdk.parseExposeSpec);
   const allowHost = sdk.validateHostPorts(list(o, 'allow-host'));
-  const network = flag(o, 'internet') || expose.length > 0 || allowHost.length > 0 ? { internet: flag(o, 'internet'), expose, allowHost } : undefined;
+  const network =
+    flag(o, 'internet') || expose.length > 0 || allowHost.length > 0
+      ? { internet: flag(o, 'internet'), expose, allowHost }
+      : undefined;
   const detach = flag(o, 'detach');
   const c = await io.sdk.run(image!, name!, {
     command: a.rest ?? [],
@@ -79,7 +134,8 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
     workdir: str(o, 'workdir'),
     user: str(o, 'user'),
     // docker run --entrypoint takes one word; '' clears the image's.
-    entrypoint: str(o, 'entrypoint') === undefined ? undefined : str(o, 'entrypoint') === '' ? [] : [str(o, 'entrypoint')!],
+    entrypoint:
+      str(o, 'entrypoint') === undefined ? undefined : str(o, 'entrypoint') === '' ? [] : [str(o, 'entrypoint')!],
     stopSignal: str(o, 'stop-signal'),
     hostname: str(o, 'hostname'),
     interactive: flag(o, 'interactive') || (!detach && process.stdin.isTTY === true),
@@ -88,7 +144,12 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
     limits: limitsOf(o),
     mounts: mountsOf(o),
     readOnly: flag(o, 'read-only'),
-    security: { privileged: flag(o, 'privileged'), capAdd: list(o, 'cap-add'), capDrop: list(o, 'cap-drop'), seccomp: seccompOf(list(o, 'security-opt')) },
+    security: {
+      privileged: flag(o, 'privileged'),
+      capAdd: list(o, 'cap-add'),
+      capDrop: list(o, 'cap-drop'),
+      seccomp: seccompOf(list(o, 'security-opt')),
+    },
     log: io.log,
   });
   if (detach) {
@@ -143,8 +204,20 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'stop <container>... [-t SECONDS] [-s SIGNAL] [--all] [--ignore] [--dry-run]',
     summary: 'stop containers and remove all they made',
     options: [
-      { long: 'time', short: 't', value: true, metavar: 'SECONDS', help: 'wait this long after the stop signal before SIGKILL (default 10)' },
-      { long: 'signal', short: 's', value: true, metavar: 'SIG', help: "send this first (default: the image's STOPSIGNAL, else SIGTERM)" },
+      {
+        long: 'time',
+        short: 't',
+        value: true,
+        metavar: 'SECONDS',
+        help: 'wait this long after the stop signal before SIGKILL (default 10)',
+      },
+      {
+        long: 'signal',
+        short: 's',
+        value: true,
+        metavar: 'SIG',
+        help: "send this first (default: the image's STOPSIGNAL, else SIGTERM)",
+      },
       { long: 'all', help: 'stop every container' },
       { long: 'ignore', help: 'a missing container is not an error' },
       DRY_RUN,
@@ -155,11 +228,20 @@ export const COMMANDS: Record<string, Command> = {
       const timeoutSeconds = seconds(str(a.options, 'time'), 10);
       const dryRun = flag(a.options, 'dry-run');
       for (const name of names) {
-        const r = await io.sdk.stop(name, { timeoutSeconds, signal: str(a.options, 'signal'), ignoreMissing: flag(a.options, 'ignore'), leaveCreating: flag(a.options, 'all'), dryRun });
+        const r = await io.sdk.stop(name, {
+          timeoutSeconds,
+          signal: str(a.options, 'signal'),
+          ignoreMissing: flag(a.options, 'ignore'),
+          leaveCreating: flag(a.options, 'all'),
+          dryRun,
+        });
         if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
         else if (r.skipped === 'creating') io.log.info(`${name}: still being created, left alone`);
         else if (r.killed) io.out(`${name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
-        else io.out(`${name} stopped: ${r.exitCode === null ? 'not running' : `exit ${r.exitCode}`}${r.oomKilled ? ' (out of memory)' : ''}\n`);
+        else
+          io.out(
+            `${name} stopped: ${r.exitCode === null ? 'not running' : `exit ${r.exitCode}`}${r.oomKilled ? ' (out of memory)' : ''}\n`,
+          );
       }
       return 0;
     },
@@ -177,7 +259,10 @@ export const COMMANDS: Record<string, Command> = {
     ],
     commandAfter: 1,
     async handler(a, io) {
-      if (a.positionals.length !== 1) throw new UsageError(a.positionals.length === 0 ? 'missing container name' : `unexpected argument "${a.positionals[1]}"`);
+      if (a.positionals.length !== 1)
+        throw new UsageError(
+          a.positionals.length === 0 ? 'missing container name' : `unexpected argument "${a.positionals[1]}"`,
+        );
       const r = await io.sdk.exec(a.positionals[0]!, a.rest ?? [], {
         detach: flag(a.options, 'detach'),
         env: list(a.options, 'env'),
@@ -199,7 +284,8 @@ export const COMMANDS: Record<string, Command> = {
       const [name] = need(a, 1, 'container or image name');
       // As docker inspect: a container by that name first, then an image.
       const info = await io.sdk.inspect(name!).catch(async (e: unknown) => {
-        if (sdk.isConductorError(e, 'CONTAINER_NOT_FOUND') && (await io.sdk.images()).some((i) => i.name === name)) return io.sdk.inspectImage(name!);
+        if (sdk.isConductorError(e, 'CONTAINER_NOT_FOUND') && (await io.sdk.images()).some((i) => i.name === name))
+          return io.sdk.inspectImage(name!);
         throw e;
       });
       printInspect(info, a, io);

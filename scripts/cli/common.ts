@@ -32,7 +32,13 @@ export function need(a: ParsedArgs, n: number, what: string): string[] {
 }
 
 export const JSON_OPT: OptionSpec = { long: 'json', help: 'print JSON' };
-export const FORMAT_OPT: OptionSpec = { long: 'format', short: 'f', value: true, metavar: 'KEY', help: 'print one field bare (a.b for a nested one, e.g. config.cmd)' };
+export const FORMAT_OPT: OptionSpec = {
+  long: 'format',
+  short: 'f',
+  value: true,
+  metavar: 'KEY',
+  help: 'print one field bare (a.b for a nested one, e.g. config.cmd)',
+};
 
 /** inspect's output: one field (`--format config.cmd`), JSON, or `key: value` lines. */
 export function printInspect(info: object, a: ParsedArgs, io: Io): void {
@@ -40,10 +46,13 @@ export function printInspect(info: object, a: ParsedArgs, io: Io): void {
   if (key !== undefined) {
     let v: unknown = info;
     for (const part of key.split('.')) {
-      if (v === null || typeof v !== 'object' || !(part in v)) throw new UsageError(`unknown field "${key}" (fields: ${Object.keys(info).join(', ')})`);
+      if (v === null || typeof v !== 'object' || !(part in v))
+        throw new UsageError(`unknown field "${key}" (fields: ${Object.keys(info).join(', ')})`);
       v = (v as Record<string, unknown>)[part];
     }
     io.out(`${v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
   } else if (flag(a.options, 'json')) io.out(JSON.stringify(info, null, 2) + '\n');
-  else for (const [k, v] of Object.entries(info)) io.out(`${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}\n`);
+  else
+    for (const [k, v] of Object.entries(info))
+      io.out(`${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}\n`);
 }

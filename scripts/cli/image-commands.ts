@@ -7,30 +7,50 @@ import { TLS_OPT, tlsVerify } from './oci-commands.ts';
 
 export const IMAGE_COMMANDS: Record<string, Command> = {
   build: {
-    usage: 'build <image> [conductorfile] [--pull] [--tls-verify=false] [--context DIR] [--build-arg K=V]... [--target STAGE] [--no-cache] [--network host] [-q]',
+    usage:
+      'build <image> [conductorfile] [--pull] [--tls-verify=false] [--context DIR] [--build-arg K=V]... [--target STAGE] [--no-cache] [--network host] [-q]',
     summary: 'build an image from a Conductorfile (default ./Conductorfile)',
     options: [
       { long: 'context', value: true, metavar: 'DIR', help: 'build context (default: the current directory)' },
-      { long: 'build-arg', value: true, repeat: true, metavar: 'K=V', help: 'a value for an ARG (an undeclared one is a warning)' },
-      { long: 'target', value: true, metavar: 'STAGE', help: 'build up to this stage (FROM ... AS STAGE) and make it the image' },
+      {
+        long: 'build-arg',
+        value: true,
+        repeat: true,
+        metavar: 'K=V',
+        help: 'a value for an ARG (an undeclared one is a warning)',
+      },
+      {
+        long: 'target',
+        value: true,
+        metavar: 'STAGE',
+        help: 'build up to this stage (FROM ... AS STAGE) and make it the image',
+      },
       { long: 'no-cache', help: 'rebuild every layer' },
-      { long: 'network', value: true, metavar: 'MODE', help: "'host': RUN steps use the host's network (default: their own, NAT to the internet)" },
+      {
+        long: 'network',
+        value: true,
+        metavar: 'MODE',
+        help: "'host': RUN steps use the host's network (default: their own, NAT to the internet)",
+      },
       { long: 'pull', help: 'FROM a registry image: pull it again even if it was pulled before' },
       TLS_OPT,
       { long: 'quiet', short: 'q', help: "print only the image's id (on stdout), and errors" },
     ],
     async handler(a, io) {
-      if (a.positionals.length < 1 || a.positionals.length > 2) throw new UsageError('expected <image> [conductorfile]');
+      if (a.positionals.length < 1 || a.positionals.length > 2)
+        throw new UsageError('expected <image> [conductorfile]');
       const [name, file] = a.positionals;
       const netOpt = str(a.options, 'network');
-      if (netOpt !== undefined && netOpt !== 'host' && netOpt !== 'nat') throw new UsageError(`invalid --network "${netOpt}" (use host, or nat: the default)`);
+      if (netOpt !== undefined && netOpt !== 'host' && netOpt !== 'nat')
+        throw new UsageError(`invalid --network "${netOpt}" (use host, or nat: the default)`);
       const buildArgs: Record<string, string> = {};
       for (const kv of list(a.options, 'build-arg')) {
         const i = kv.indexOf('=');
         // docker build --build-arg K (no value) takes K from the caller's environment.
         const value = i < 0 ? process.env[kv] : kv.slice(i + 1);
         const key = i < 0 ? kv : kv.slice(0, i);
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new UsageError(`invalid --build-arg "${kv}" (want NAME=VALUE)`);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+          throw new UsageError(`invalid --build-arg "${kv}" (want NAME=VALUE)`);
         if (value !== undefined) buildArgs[key] = value;
       }
       const quiet = flag(a.options, 'quiet');
@@ -62,7 +82,8 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
   },
   image: {
     usage: 'image inspect <image> [--json] [--format KEY]',
-    summary: "show an image: config (env, cmd, entrypoint, workdir, user, ports, labels, stopSignal), layers, history, base",
+    summary:
+      'show an image: config (env, cmd, entrypoint, workdir, user, ports, labels, stopSignal), layers, history, base',
     options: [JSON_OPT, FORMAT_OPT],
     async handler(a, io) {
       const [sub, name] = need(a, 2, 'subcommand and image name (image inspect <image>)');
@@ -79,7 +100,19 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
       need(a, 0, '');
       const imgs = await io.sdk.images();
       if (flag(a.options, 'json')) io.out(JSON.stringify(imgs, null, 2) + '\n');
-      else io.out(table(['NAME', 'BASE', 'LAYERS', 'SIZE', 'CREATED'], imgs.map((i) => [i.name, `${i.base.distro}:${i.base.suite}`, String(i.layers.length), bytes(i.size), ago(i.createdAt)])));
+      else
+        io.out(
+          table(
+            ['NAME', 'BASE', 'LAYERS', 'SIZE', 'CREATED'],
+            imgs.map((i) => [
+              i.name,
+              `${i.base.distro}:${i.base.suite}`,
+              String(i.layers.length),
+              bytes(i.size),
+              ago(i.createdAt),
+            ]),
+          ),
+        );
       return 0;
     },
   },
@@ -103,7 +136,9 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
     async handler(a, io) {
       need(a, 0, '');
       const r = await io.sdk.removeCache({ all: flag(a.options, 'all') });
-      io.log.info(`removed ${r.removedLayers} unused layers, ${r.removedBases.length} bases${r.removedBases.length ? ` (${r.removedBases.join(', ')})` : ''}`);
+      io.log.info(
+        `removed ${r.removedLayers} unused layers, ${r.removedBases.length} bases${r.removedBases.length ? ` (${r.removedBases.join(', ')})` : ''}`,
+      );
       for (const k of r.kept) io.log.info(`kept ${k}`);
       return 0;
     },

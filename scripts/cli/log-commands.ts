@@ -16,14 +16,24 @@ export const LOG_COMMANDS: Record<string, Command> = {
     options: [
       { long: 'follow', short: 'f', help: 'keep printing until the container stops' },
       { long: 'tail', short: 'n', value: true, metavar: 'N', help: 'only the last N lines' },
-      { long: 'since', value: true, metavar: 'WHEN', help: 'only lines since a duration ago (10s, 5m, 1h) or an RFC 3339 time' },
+      {
+        long: 'since',
+        value: true,
+        metavar: 'WHEN',
+        help: 'only lines since a duration ago (10s, 5m, 1h) or an RFC 3339 time',
+      },
       { long: 'timestamps', short: 't', help: 'prefix each line with the time it was written' },
     ],
     async handler(a, io) {
       const name = one(a.positionals);
       const tailArg = str(a.options, 'tail');
-      if (tailArg !== undefined && !/^\d+$/.test(tailArg)) throw new UsageError(`invalid --tail "${tailArg}" (a whole number of lines)`);
-      const opts: sdk.LogsOptions = { follow: flag(a.options, 'follow'), timestamps: flag(a.options, 'timestamps'), since: str(a.options, 'since') };
+      if (tailArg !== undefined && !/^\d+$/.test(tailArg))
+        throw new UsageError(`invalid --tail "${tailArg}" (a whole number of lines)`);
+      const opts: sdk.LogsOptions = {
+        follow: flag(a.options, 'follow'),
+        timestamps: flag(a.options, 'timestamps'),
+        since: str(a.options, 'since'),
+      };
       if (tailArg !== undefined) opts.tail = Number(tailArg);
       if (!opts.follow && !opts.timestamps && opts.since === undefined && opts.tail === undefined) {
         await io.pipeOut(sdk.logStream(name)); // the bytes as written, partial last line included

@@ -9,8 +9,21 @@ export const networkCommands: Record<string, Command> = {
     summary: 'give a running container a network (NAT to the internet, published ports)',
     options: [
       { long: 'internet', short: 'i', help: 'route to the internet through NAT' },
-      { long: 'expose', short: 'e', value: true, repeat: true, metavar: 'IN-OUT', help: 'publish container port IN on host port OUT (e.g. 8080-3000)' },
-      { long: 'allow-host', value: true, repeat: true, metavar: 'PORT', help: 'let the container reach host TCP port PORT (host services are closed to containers by default)' },
+      {
+        long: 'expose',
+        short: 'e',
+        value: true,
+        repeat: true,
+        metavar: 'IN-OUT',
+        help: 'publish container port IN on host port OUT (e.g. 8080-3000)',
+      },
+      {
+        long: 'allow-host',
+        value: true,
+        repeat: true,
+        metavar: 'PORT',
+        help: 'let the container reach host TCP port PORT (host services are closed to containers by default)',
+      },
       { long: 'dry-run', help: 'print the exact ip/iptables commands instead of running them' },
       { long: 'plan', help: 'same as --dry-run' },
     ],
@@ -19,7 +32,13 @@ export const networkCommands: Record<string, Command> = {
       const dryRun = flag(a.options, 'dry-run') || flag(a.options, 'plan');
       const expose = list(a.options, 'expose').map(sdk.parseExposeSpec);
       const allowHost = sdk.validateHostPorts(list(a.options, 'allow-host'));
-      const r = await io.sdk.addNetwork(name!, { internet: flag(a.options, 'internet'), expose, allowHost, dryRun, log: io.log });
+      const r = await io.sdk.addNetwork(name!, {
+        internet: flag(a.options, 'internet'),
+        expose,
+        allowHost,
+        dryRun,
+        log: io.log,
+      });
       if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
       else io.out(`${r.ip}\n`);
       return 0;

@@ -3,7 +3,12 @@ import * as sdk from '../../sdk/index.ts';
 import { str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
 import type { Command } from './commands.ts';
 
-export const TLS_OPT: OptionSpec = { long: 'tls-verify', value: true, metavar: 'BOOL', help: 'false: plain HTTP or an unverified certificate (default true)' };
+export const TLS_OPT: OptionSpec = {
+  long: 'tls-verify',
+  value: true,
+  metavar: 'BOOL',
+  help: 'false: plain HTTP or an unverified certificate (default true)',
+};
 
 export function tlsVerify(a: ParsedArgs): boolean | undefined {
   const v = str(a.options, 'tls-verify');
@@ -13,7 +18,8 @@ export function tlsVerify(a: ParsedArgs): boolean | undefined {
 }
 
 function exactly(a: ParsedArgs, n: number, what: string): string[] {
-  if (a.positionals.length !== n) throw new UsageError(a.positionals.length < n ? `missing ${what}` : `unexpected argument "${a.positionals[n]}"`);
+  if (a.positionals.length !== n)
+    throw new UsageError(a.positionals.length < n ? `missing ${what}` : `unexpected argument "${a.positionals[n]}"`);
   return a.positionals;
 }
 
@@ -31,8 +37,13 @@ export const OCI_COMMANDS: Record<string, Command> = {
       const out = str(a.options, 'output');
       if (!out) throw new UsageError('missing -o FILE.tar');
       const c = str(a.options, 'compress');
-      if (c !== undefined && c !== 'gzip' && c !== 'none') throw new UsageError(`invalid --compress "${c}" (gzip or none)`);
-      const r = await sdk.exportImage(image!, out, { tag: str(a.options, 'tag'), compress: c as 'gzip' | 'none' | undefined, log: io.log });
+      if (c !== undefined && c !== 'gzip' && c !== 'none')
+        throw new UsageError(`invalid --compress "${c}" (gzip or none)`);
+      const r = await sdk.exportImage(image!, out, {
+        tag: str(a.options, 'tag'),
+        compress: c as 'gzip' | 'none' | undefined,
+        log: io.log,
+      });
       io.log.info(`exported "${image}" as ${r.name} (${r.layers} layers, ${r.digest.slice(0, 19)})`);
       io.out(`${r.file}\n`);
       return 0;

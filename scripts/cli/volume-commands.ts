@@ -5,15 +5,38 @@ import { ago, table } from './format.ts';
 import type { Command } from './commands.ts';
 
 export const MOUNT_OPTIONS: OptionSpec[] = [
-  { long: 'volume', short: 'v', value: true, repeat: true, metavar: 'SRC:DST[:ro]', help: 'bind a host path (absolute) or mount a named volume (created on first use)' },
-  { long: 'mount', value: true, repeat: true, metavar: 'SPEC', help: 'type=bind|volume|tmpfs,source=...,target=...[,readonly]' },
-  { long: 'tmpfs', value: true, repeat: true, metavar: 'DST[:OPTS]', help: 'mount a tmpfs (default size=64m; e.g. /run:size=8m,mode=1777)' },
+  {
+    long: 'volume',
+    short: 'v',
+    value: true,
+    repeat: true,
+    metavar: 'SRC:DST[:ro]',
+    help: 'bind a host path (absolute) or mount a named volume (created on first use)',
+  },
+  {
+    long: 'mount',
+    value: true,
+    repeat: true,
+    metavar: 'SPEC',
+    help: 'type=bind|volume|tmpfs,source=...,target=...[,readonly]',
+  },
+  {
+    long: 'tmpfs',
+    value: true,
+    repeat: true,
+    metavar: 'DST[:OPTS]',
+    help: 'mount a tmpfs (default size=64m; e.g. /run:size=8m,mode=1777)',
+  },
   { long: 'read-only', help: 'mount the root filesystem read-only (mounts keep their own mode)' },
 ];
 
 /** Run's mounts, in the order given per kind (the helper mounts parents first). */
 export function mountsOf(o: ParsedArgs['options']): sdk.Mount[] {
-  return [...list(o, 'volume').map(sdk.parseVolumeFlag), ...list(o, 'mount').map(sdk.parseMountFlag), ...list(o, 'tmpfs').map(sdk.parseTmpfsFlag)];
+  return [
+    ...list(o, 'volume').map(sdk.parseVolumeFlag),
+    ...list(o, 'mount').map(sdk.parseMountFlag),
+    ...list(o, 'tmpfs').map(sdk.parseTmpfsFlag),
+  ];
 }
 
 const JSON_OPT: OptionSpec = { long: 'json', help: 'print JSON' };
@@ -39,7 +62,13 @@ export const VOLUME_COMMAND: Command = {
         const vs = await sdk.volumes();
         if (json) io.out(JSON.stringify(vs, null, 2) + '\n');
         else if (flag(a.options, 'quiet')) io.out(vs.map((v) => `${v.name}\n`).join(''));
-        else io.out(table(['NAME', 'USED BY', 'CREATED', 'MOUNTPOINT'], vs.map((v) => [v.name, v.usedBy.join(',') || '-', ago(v.createdAt), v.mountpoint])));
+        else
+          io.out(
+            table(
+              ['NAME', 'USED BY', 'CREATED', 'MOUNTPOINT'],
+              vs.map((v) => [v.name, v.usedBy.join(',') || '-', ago(v.createdAt), v.mountpoint]),
+            ),
+          );
         return 0;
       }
       case 'inspect': {
@@ -63,7 +92,11 @@ export const VOLUME_COMMAND: Command = {
         return 0;
       }
       default:
-        throw new UsageError(sub === undefined ? 'missing subcommand (create, ls, inspect, rm, prune)' : `unknown subcommand "${sub}" (create, ls, inspect, rm, prune)`);
+        throw new UsageError(
+          sub === undefined
+            ? 'missing subcommand (create, ls, inspect, rm, prune)'
+            : `unknown subcommand "${sub}" (create, ls, inspect, rm, prune)`,
+        );
     }
   },
 };

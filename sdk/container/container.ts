@@ -10,7 +10,17 @@ import { parseStopSignal } from '../image/stop-signal.ts';
 import { runContainer, type RunOptions } from './run.ts';
 import { containerPaths, infoOf, listRecords, requireRecord } from '../state/containers.ts';
 import { logs, logStream, type LogLines, type LogsOptions } from '../logs/logs.ts';
-import { waitFor, waitForHttp, waitForLog, waitForPort, type HttpWaitOptions, type LogWaitOptions, type PortWaitOptions, type WaitOptions, type WaitStrategy } from './wait/index.ts';
+import {
+  waitFor,
+  waitForHttp,
+  waitForLog,
+  waitForPort,
+  type HttpWaitOptions,
+  type LogWaitOptions,
+  type PortWaitOptions,
+  type WaitOptions,
+  type WaitStrategy,
+} from './wait/index.ts';
 import { containerExists, removeContainer, type StopResult } from './stop.ts';
 import type { ContainerInfo, ContainerRecord, ExecResult, Mount } from '../types.ts';
 import { copyFrom, copyTo, type CopyOptions } from '../volume/copy.ts';
@@ -64,7 +74,8 @@ function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<C
     stop: (opts) => stop(rec.name, { ...common, ...opts }),
     logs: (opts) => logs(rec.name, { ...opts, ...common }),
     logStream: () => logStream(rec.name, common),
-    waitForLog: (pattern, opts) => waitForLog(rec.name, pattern, { ...(typeof opts === 'number' ? { timeoutMs: opts } : opts), ...common }),
+    waitForLog: (pattern, opts) =>
+      waitForLog(rec.name, pattern, { ...(typeof opts === 'number' ? { timeoutMs: opts } : opts), ...common }),
     waitForPort: (port, opts) => waitForPort(rec.name, port, { ...opts, ...common }),
     waitForHttp: (opts) => waitForHttp(rec.name, { ...opts, ...common }),
     waitFor: (strategy, opts) => waitFor(rec.name, strategy, { ...opts, ...common }),
@@ -99,7 +110,12 @@ export async function run(image: string, name: string, opts: ContainerRunOptions
       throw e;
     }
   }
-  return handle(r.record, opts.root, { exitCode: r.exitCode ?? null, oomKilled: Boolean(r.oomKilled), stdout: r.stdout, stderr: r.stderr });
+  return handle(r.record, opts.root, {
+    exitCode: r.exitCode ?? null,
+    oomKilled: Boolean(r.oomKilled),
+    stdout: r.stdout,
+    stderr: r.stderr,
+  });
 }
 
 /**
@@ -152,13 +168,22 @@ export async function stop(name: string, opts: StopOptions = {}): Promise<StopRe
   const paths = resolvePaths(opts.root);
   if (!containerExists(paths, name)) {
     if (opts.ignoreMissing) return { name, exitCode: null, signal: null, killed: false, oomKilled: false };
-    throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, { hint: 'see `conductor ps -a`' });
+    throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, {
+      hint: 'see `conductor ps -a`',
+    });
   }
   if (opts.signal !== undefined) parseStopSignal(opts.signal);
   const how = { timeoutSeconds: opts.timeoutSeconds ?? 10, leaveCreating: opts.leaveCreating, signal: opts.signal };
   if (opts.dryRun) {
     const plan = planRemoval(paths, name, how);
-    return { name, exitCode: null, signal: null, killed: false, oomKilled: false, ...(plan ? { plan } : { skipped: 'creating' }) };
+    return {
+      name,
+      exitCode: null,
+      signal: null,
+      killed: false,
+      oomKilled: false,
+      ...(plan ? { plan } : { skipped: 'creating' }),
+    };
   }
   return removeContainer(paths, name, how);
 }
@@ -207,7 +232,9 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
     oomKilled: oomKilled(rec.cgroups),
     finishedAt: rec.finishedAt ?? null,
     logPath: containerPaths(paths, name).log,
-    mounts: (rec.mounts ?? []).map((m) => (m.type === 'tmpfs' ? m : { ...m, hostPath: m.type === 'volume' ? volumeData(paths, m.source!) : m.source! })),
+    mounts: (rec.mounts ?? []).map((m) =>
+      m.type === 'tmpfs' ? m : { ...m, hostPath: m.type === 'volume' ? volumeData(paths, m.source!) : m.source! },
+    ),
     readOnly: Boolean(rec.readOnly),
   };
 }

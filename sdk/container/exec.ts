@@ -9,7 +9,15 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { connectTerminal } from '../launch/attach.ts';
-import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
+import {
+  INIT_HELPER,
+  LOG_MAX_BYTES,
+  MONITOR,
+  TTY_RELAY,
+  resolvePaths,
+  type CommonOptions,
+  type Paths,
+} from '../config.ts';
 import { closeFds, openProcsFds } from '../limits/cgroupfs.ts';
 import { ConductorError } from '../errors.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
@@ -63,13 +71,19 @@ export function detachedExecArgv(planned: string[], log: string): string[] {
 export async function execInContainer(name: string, command: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   validateName('container', name);
   if (opts.detach && opts.tty) {
-    throw new ConductorError('INVALID_ARGUMENT', 'exec: -t needs an attached exec (a detached one has no terminal to join)', { hint: 'drop -d or -t' });
+    throw new ConductorError(
+      'INVALID_ARGUMENT',
+      'exec: -t needs an attached exec (a detached one has no terminal to join)',
+      { hint: 'drop -d or -t' },
+    );
   }
   requireRoot();
   requireInitHelper(Boolean(opts.tty));
   const paths = resolvePaths(opts.root);
   if (opts.user !== undefined && !/^[^:\s]+(?::[^:\s]+)?$/.test(opts.user)) {
-    throw new ConductorError('INVALID_ARGUMENT', `invalid user ${JSON.stringify(opts.user)}`, { hint: 'use name, uid, name:group or uid:gid' });
+    throw new ConductorError('INVALID_ARGUMENT', `invalid user ${JSON.stringify(opts.user)}`, {
+      hint: 'use name, uid, name:group or uid:gid',
+    });
   }
   const rec = requireRunning(paths, name);
   const cmd = command.length > 0 ? command : ['/bin/bash'];
@@ -82,14 +96,30 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   // fds in the child: 3 the helper, 4.. the cgroups, then the filter; the relay adds the console socket after them.
   const seccompFd = filterFd === null ? undefined : 4 + procs.length;
   const consoleFd = opts.tty ? 4 + procs.length + (filterFd === null ? 0 : 1) : undefined;
-  const nsenter = planExec(rec, rec.init!.pid, cmd, { ...opts, env: withCallerValues(opts.env ?? [], process.env) }, procs.map((_, i) => 4 + i), existsSync('/proc/self/ns/cgroup'), { consoleFd, seccompFd });
+  const nsenter = planExec(
+    rec,
+    rec.init!.pid,
+    cmd,
+    { ...opts, env: withCallerValues(opts.env ?? [], process.env) },
+    procs.map((_, i) => 4 + i),
+    existsSync('/proc/self/ns/cgroup'),
+    { consoleFd, seccompFd },
+  );
   const relayStdin = mode === 'inherit' || opts.input !== undefined;
   // Detached output goes through the monitor's capped copier (a pipe), never an fd of the host's
   // log file: with that fd the command could write past the cap, or fchmod/fchown the file.
   const argv =
-    mode === 'detach' ? detachedExecArgv(nsenter, containerPaths(paths, name).log) : consoleFd === undefined ? nsenter : planTtyRelay(TTY_RELAY, consoleFd, relayStdin, nsenter);
+    mode === 'detach'
+      ? detachedExecArgv(nsenter, containerPaths(paths, name).log)
+      : consoleFd === undefined
+        ? nsenter
+        : planTtyRelay(TTY_RELAY, consoleFd, relayStdin, nsenter);
   const plan = mode === 'inherit' ? planStdio('inherit', false, consoleFd !== undefined, isatty) : null;
-  const stdio: StdioOptions = plan ? [...plan.stdio, ...fds] : mode === 'detach' ? ['ignore', 'ignore', 'ignore', ...fds] : ['pipe', 'pipe', 'pipe', ...fds];
+  const stdio: StdioOptions = plan
+    ? [...plan.stdio, ...fds]
+    : mode === 'detach'
+      ? ['ignore', 'ignore', 'ignore', ...fds]
+      : ['pipe', 'pipe', 'pipe', ...fds];
   try {
     // No environment: nothing of the caller's may reach the container (see launcher.ts). As in run,
     // the command never shares the caller's session; the relay makes its own.
@@ -117,7 +147,9 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     }
     // The command leads a session of its own, so the terminal's signals no longer reach it, and
     // nsenter passes none on: signal the command itself.
-    const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig));
+    const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) =>
+      signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig),
+    );
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code, sig) => resolve(exitCodeOf(code, sig)));

@@ -25,7 +25,15 @@ import { openFilter, pinFilter, seccompChoice, seccompFilter } from '../security
 import { defaultImageConfig, mergeEnv, resolveCommand } from '../image/image-config.ts';
 import { parseStopSignal } from '../image/stop-signal.ts';
 import { RECORD_VERSION } from '../types.ts';
-import type { ContainerRecord, ImageConfig, ImageInfo, Mount, PortMapping, ResourceLimits, SecurityOptions } from '../types.ts';
+import type {
+  ContainerRecord,
+  ImageConfig,
+  ImageInfo,
+  Mount,
+  PortMapping,
+  ResourceLimits,
+  SecurityOptions,
+} from '../types.ts';
 import { planMounts, resolveMounts } from '../volume/resolve-mounts.ts';
 import { ensureVolumes } from '../volume/volumes.ts';
 import { mountArgs } from '../launch/mount-plan.ts';
@@ -80,7 +88,10 @@ type StartFields = 'command' | 'env' | 'workdir' | 'user' | 'stopSignal';
 const USER_SPEC = /^[^:\s]+(?::[^:\s]+)?$/;
 
 function checkUser(user: string): void {
-  if (!USER_SPEC.test(user)) throw new ConductorError('INVALID_ARGUMENT', `invalid user ${JSON.stringify(user)}`, { hint: 'use name, uid, name:group or uid:gid' });
+  if (!USER_SPEC.test(user))
+    throw new ConductorError('INVALID_ARGUMENT', `invalid user ${JSON.stringify(user)}`, {
+      hint: 'use name, uid, name:group or uid:gid',
+    });
 }
 
 /**
@@ -88,9 +99,17 @@ function checkUser(user: string): void {
  * then the image's ENV, then `env` (a bare K takes the caller's value, or unsets K when the caller
  * has none, as `docker run -e K`); WORKDIR and USER unless overridden.
  */
-function startFields(config: ImageConfig, opts: RunOptions, hostname: string, tty: boolean): Pick<ContainerRecord, StartFields> {
+function startFields(
+  config: ImageConfig,
+  opts: RunOptions,
+  hostname: string,
+  tty: boolean,
+): Pick<ContainerRecord, StartFields> {
   const user = opts.user ?? config.user;
-  const env = mergeEnv(mergeEnv(containerEnv(hostname, tty, user === undefined), config.env), withCallerValues(opts.env ?? [], process.env));
+  const env = mergeEnv(
+    mergeEnv(containerEnv(hostname, tty, user === undefined), config.env),
+    withCallerValues(opts.env ?? [], process.env),
+  );
   const out: Pick<ContainerRecord, StartFields> = {
     command: resolveCommand(config, { command: opts.command, entrypoint: opts.entrypoint }),
     env,
@@ -122,9 +141,15 @@ async function createRecord(
     }
     const img = requireImage(paths, image);
     const base = baseRootfs(paths, img.base);
-    if (!existsSync(base)) throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${image}" is missing from the cache`, { hint: `rebuild it: conductor build ${image}` });
+    if (!existsSync(base))
+      throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${image}" is missing from the cache`, {
+        hint: `rebuild it: conductor build ${image}`,
+      });
     const missing = img.layers.find((id) => !existsSync(layerDir(paths, id)));
-    if (missing) throw new ConductorError('IMAGE_NOT_FOUND', `layer ${missing.slice(0, 12)} of image "${image}" is missing`, { hint: `rebuild it: conductor build ${image}` });
+    if (missing)
+      throw new ConductorError('IMAGE_NOT_FOUND', `layer ${missing.slice(0, 12)} of image "${image}" is missing`, {
+        hint: `rebuild it: conductor build ${image}`,
+      });
     const record: ContainerRecord = { ...draft, ...fromImage(img), layers: img.layers, base: img.base };
     ensureVolumes(paths, record.mounts ?? []);
     createRecordDir(paths, record);
@@ -145,7 +170,8 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   const launchTag = randomBytes(16).toString('hex');
   if (opts.user !== undefined) checkUser(opts.user);
   if (opts.stopSignal !== undefined) parseStopSignal(opts.stopSignal);
-  if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `workdir "${opts.workdir}" must be an absolute path`);
+  if (opts.workdir !== undefined && !opts.workdir.startsWith('/'))
+    throw new ConductorError('INVALID_ARGUMENT', `workdir "${opts.workdir}" must be an absolute path`);
   const draft: Omit<ContainerRecord, 'layers' | 'base' | StartFields> = {
     version: RECORD_VERSION,
     name,
@@ -165,7 +191,13 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   draft.security.seccomp = seccompChoice(draft.security);
   // Before the record: a bad profile must leave nothing behind.
   const filter = await seccompFilter(paths, draft.security);
-  const { record: rec, img, base } = await createRecord(paths, image, draft, (i) => startFields(i.config ?? defaultImageConfig(), opts, hostname, tty));
+  const {
+    record: rec,
+    img,
+    base,
+  } = await createRecord(paths, image, draft, (i) =>
+    startFields(i.config ?? defaultImageConfig(), opts, hostname, tty),
+  );
   const cp = containerPaths(paths, name);
   let fds: number[] = [];
   try {
@@ -211,7 +243,9 @@ export async function runContainer(image: string, name: string, opts: RunOptions
       : undefined;
     const childFds = fds;
     fds = []; // the launcher closes them once the child holds its copies
-    return opts.detach ? await startDetached(paths, name, spec, childFds, tty, beforeStart) : await startAttached(paths, name, spec, childFds, opts, beforeStart);
+    return opts.detach
+      ? await startDetached(paths, name, spec, childFds, tty, beforeStart)
+      : await startAttached(paths, name, spec, childFds, opts, beforeStart);
   } catch (e) {
     closeFds(fds); // only those not yet handed to the launcher
     await removeContainer(paths, name, { timeoutSeconds: 0, asCreator: true }).catch(() => {});
@@ -225,11 +259,27 @@ function complete(rec: ContainerRecord): ContainerRecord {
   return rest;
 }
 
-async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: number[], tty: boolean, beforeStart?: BeforeStart): Promise<RunResult> {
+async function startDetached(
+  paths: Paths,
+  name: string,
+  spec: LaunchSpec,
+  fds: number[],
+  tty: boolean,
+  beforeStart?: BeforeStart,
+): Promise<RunResult> {
   const cp = containerPaths(paths, name);
   try {
-    const started = await launchDetached(spec, { log: cp.log, exitFile: cp.exitCode, logMaxBytes: LOG_MAX_BYTES, extraFds: fds, tty, beforeStart });
-    const record = await updateRecord(paths, name, (r) => complete({ ...r, monitor: started.monitor, init: started.init ?? r.init }));
+    const started = await launchDetached(spec, {
+      log: cp.log,
+      exitFile: cp.exitCode,
+      logMaxBytes: LOG_MAX_BYTES,
+      extraFds: fds,
+      tty,
+      beforeStart,
+    });
+    const record = await updateRecord(paths, name, (r) =>
+      complete({ ...r, monitor: started.monitor, init: started.init ?? r.init }),
+    );
     return { record };
   } catch (e) {
     if (e instanceof LaunchError) {
@@ -240,7 +290,14 @@ async function startDetached(paths: Paths, name: string, spec: LaunchSpec, fds: 
   }
 }
 
-async function startAttached(paths: Paths, name: string, spec: LaunchSpec, fds: number[], opts: RunOptions, beforeStart?: BeforeStart): Promise<RunResult> {
+async function startAttached(
+  paths: Paths,
+  name: string,
+  spec: LaunchSpec,
+  fds: number[],
+  opts: RunOptions,
+  beforeStart?: BeforeStart,
+): Promise<RunResult> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const collect = opts.output === 'collect';

@@ -15,10 +15,23 @@ export function planRemoval(paths: Paths, name: string, opts: RemoveOptions): st
   if (rec && !opts.asCreator && beingCreated(rec) && opts.leaveCreating) return null;
   if (opts.onlyIfExited && rec && statusOf(paths, rec) !== 'exited') return null;
   const init = rec?.init ?? initFromPidFile(`${cp.rootfs}.pid`);
-  const complete = rec !== null && !rec.creating && rec.init !== undefined && (rec.monitor !== undefined || rec.exitCode !== undefined);
-  const peerHosts = (rec?.network?.peers ?? []).filter((p) => loadRecord(paths, p) !== null).map((p) => ({ name: p, file: containerPaths(paths, p).hosts }));
+  const complete =
+    rec !== null &&
+    !rec.creating &&
+    rec.init !== undefined &&
+    (rec.monitor !== undefined || rec.exitCode !== undefined);
+  const peerHosts = (rec?.network?.peers ?? [])
+    .filter((p) => loadRecord(paths, p) !== null)
+    .map((p) => ({ name: p, file: containerPaths(paths, p).hosts }));
   return planStop({
-    name, rec: rec && init && !rec.init ? { ...rec, init } : rec, dir: cp.dir, initAlive: isAlive(init), monitorAlive: isAlive(rec?.monitor),
-    timeoutSeconds: opts.timeoutSeconds, signal: opts.signal ?? rec?.stopSignal ?? 'SIGTERM', peerHosts, strayCgroups: complete ? [] : unrecordedCgroups(paths, name, rec?.cgroups ?? []),
+    name,
+    rec: rec && init && !rec.init ? { ...rec, init } : rec,
+    dir: cp.dir,
+    initAlive: isAlive(init),
+    monitorAlive: isAlive(rec?.monitor),
+    timeoutSeconds: opts.timeoutSeconds,
+    signal: opts.signal ?? rec?.stopSignal ?? 'SIGTERM',
+    peerHosts,
+    strayCgroups: complete ? [] : unrecordedCgroups(paths, name, rec?.cgroups ?? []),
   });
 }

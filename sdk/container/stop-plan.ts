@@ -37,9 +37,11 @@ export function planStop(p: StopPlanInput): string[] {
         : `kill -KILL ${rec.init.pid}   # its init`,
     );
   }
-  if (rec?.monitor && p.monitorAlive) out.push(`kill -KILL -- -${rec.monitor.pid}   # the monitor's process group, if it outlives the init`);
+  if (rec?.monitor && p.monitorAlive)
+    out.push(`kill -KILL -- -${rec.monitor.pid}   # the monitor's process group, if it outlives the init`);
   const cgroups = [...(rec?.cgroups ?? []), ...p.strayCgroups];
-  for (const cg of cgroups) out.push(`echo 1 > ${cg}/cgroup.kill   # any process left in its cgroup (v1: SIGKILL each pid in cgroup.procs)`);
+  for (const cg of cgroups)
+    out.push(`echo 1 > ${cg}/cgroup.kill   # any process left in its cgroup (v1: SIGKILL each pid in cgroup.procs)`);
   for (const u of [...(rec?.undo ?? [])].reverse()) out.push(`# ${u.about}`, ...describeCommand(u.op));
   if (rec?.network) {
     for (const peer of p.peerHosts) {
@@ -48,6 +50,8 @@ export function planStop(p: StopPlanInput): string[] {
     }
   }
   for (const cg of cgroups) out.push(`rmdir ${cg}   # and any child cgroups, deepest first`);
-  out.push(`${describeCommand({ kind: 'exec', argv: ['rm', '-rf', p.dir] })[0]}   # refused while anything is mounted under it`);
+  out.push(
+    `${describeCommand({ kind: 'exec', argv: ['rm', '-rf', p.dir] })[0]}   # refused while anything is mounted under it`,
+  );
   return out;
 }

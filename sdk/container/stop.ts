@@ -16,7 +16,15 @@ import { withLock } from '../state/lock.ts';
 import { undoAll } from '../network/undo-all.ts';
 import { isAlive, readStat, refOf, signalRef } from '../host/proc.ts';
 import { pollUntil } from '../host/poll.ts';
-import { beingCreated, containerLock, containerPaths, loadRecord, recordedExitCode, saveRecord, statusOf } from '../state/containers.ts';
+import {
+  beingCreated,
+  containerLock,
+  containerPaths,
+  loadRecord,
+  recordedExitCode,
+  saveRecord,
+  statusOf,
+} from '../state/containers.ts';
 import type { ContainerRecord, ProcessRef } from '../types.ts';
 
 export interface StopResult {
@@ -53,7 +61,13 @@ function signalName(n: number): NodeJS.Signals | null {
   return (Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
 }
 
-async function terminate(rec: ContainerRecord | null, init: ProcessRef | undefined, monitor: ProcessRef | undefined, timeoutSeconds: number, stopSignal?: string) {
+async function terminate(
+  rec: ContainerRecord | null,
+  init: ProcessRef | undefined,
+  monitor: ProcessRef | undefined,
+  timeoutSeconds: number,
+  stopSignal?: string,
+) {
   let killed = false;
   let signal: NodeJS.Signals | null = null;
   if (init && isAlive(init)) {
@@ -184,7 +198,9 @@ export interface RemoveOptions {
 async function waitCreated(paths: Paths, name: string, timeoutMs = 120_000): Promise<void> {
   if (!(await pollUntil(() => !beingCreated(loadRecord(paths, name)), { timeoutMs, maxDelayMs: 50 }))) {
     const by = loadRecord(paths, name)?.creating?.by.pid;
-    throw new ConductorError('TIMEOUT', `container "${name}" is still being created (by PID ${by})`, { hint: 'try again once its run returns' });
+    throw new ConductorError('TIMEOUT', `container "${name}" is still being created (by PID ${by})`, {
+      hint: 'try again once its run returns',
+    });
   }
 }
 
@@ -202,7 +218,8 @@ export async function removeContainer(paths: Paths, name: string, opts: RemoveOp
     // the rest needs no lock. One acquisition: locks cost a process spawn each.
     const claim = await withLock(paths.locks, containerLock(name), async () => {
       const rec = loadRecord(paths, name);
-      if (rec && !opts.asCreator && beingCreated(rec)) return opts.leaveCreating ? ('creating' as const) : ('again' as const);
+      if (rec && !opts.asCreator && beingCreated(rec))
+        return opts.leaveCreating ? ('creating' as const) : ('again' as const);
       if (opts.onlyIfExited && rec && statusOf(paths, rec) !== 'exited') return 'running' as const;
       // Another stop at work (here or in another process): let it finish. A mark left by a stop
       // that died or failed is taken over.
@@ -215,7 +232,8 @@ export async function removeContainer(paths: Paths, name: string, opts: RemoveOp
       return { rec };
     });
     if (claim === 'again') continue; // a new container took the name after we waited: wait for it
-    if (claim === 'creating' || claim === 'running') return { name, exitCode: null, signal: null, killed: false, oomKilled: false, skipped: claim };
+    if (claim === 'creating' || claim === 'running')
+      return { name, exitCode: null, signal: null, killed: false, oomKilled: false, skipped: claim };
     if (claim.busy) {
       await waitStopped(paths, name, claim.busy);
       continue;
@@ -237,17 +255,34 @@ const stopsInProgress = new Set<string>();
 /** Until the other stop has removed the container or died (bounded by its own work). */
 async function waitStopped(paths: Paths, name: string, stopper: ProcessRef): Promise<void> {
   const dir = containerPaths(paths, name).dir;
-  const working = (): boolean => existsSync(dir) && isAlive(stopper) && loadRecord(paths, name)?.stopping?.startTime === stopper.startTime;
+  const working = (): boolean =>
+    existsSync(dir) && isAlive(stopper) && loadRecord(paths, name)?.stopping?.startTime === stopper.startTime;
   await pollUntil(() => !working(), { timeoutMs: Infinity, maxDelayMs: 50 });
 }
 
-async function teardown(paths: Paths, name: string, rec: ContainerRecord | null, timeoutSeconds: number, signalOverride?: string): Promise<StopResult> {
+async function teardown(
+  paths: Paths,
+  name: string,
+  rec: ContainerRecord | null,
+  timeoutSeconds: number,
+  signalOverride?: string,
+): Promise<StopResult> {
   const cp = containerPaths(paths, name);
   const init = rec?.init ?? initFromPidFile(`${cp.rootfs}.pid`);
-  const { killed, signal } = await terminate(rec, init, rec?.monitor, timeoutSeconds, signalOverride ?? rec?.stopSignal);
+  const { killed, signal } = await terminate(
+    rec,
+    init,
+    rec?.monitor,
+    timeoutSeconds,
+    signalOverride ?? rec?.stopSignal,
+  );
   // A record without a creation mark that names both its monitor (or its attached exit) and its
   // init was saved after the launch completed, and terminate() has ended all of it.
-  const complete = rec !== null && !rec.creating && rec.init !== undefined && (rec.monitor !== undefined || rec.exitCode !== undefined);
+  const complete =
+    rec !== null &&
+    !rec.creating &&
+    rec.init !== undefined &&
+    (rec.monitor !== undefined || rec.exitCode !== undefined);
   if (!complete && rec?.creating) await killStrayLaunch(name, rec.creating.launchTag, init ? 1000 : 0);
   const oom = rec ? oomKilled(rec.cgroups) : false;
   let exitCode = rec ? recordedExitCode(paths, rec) : null;
@@ -270,12 +305,16 @@ function removeContainerDir(paths: Paths, name: string): void {
   const left = mountsUnder(cp.dir);
   if (left.length > 0) {
     // Never delete through a mount: refuse and say what is still mounted.
-    throw new ConductorError('CLEANUP_FAILED', `container "${name}" still has mounts on the host: ${left.join(', ')}`, { hint: 'umount them, then stop again' });
+    throw new ConductorError('CLEANUP_FAILED', `container "${name}" still has mounts on the host: ${left.join(', ')}`, {
+      hint: 'umount them, then stop again',
+    });
   }
   try {
     rmSync(cp.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
   } catch (e) {
-    throw new ConductorError('CLEANUP_FAILED', `cannot remove container "${name}": ${(e as Error).message}`, { cause: e });
+    throw new ConductorError('CLEANUP_FAILED', `cannot remove container "${name}": ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 

@@ -24,7 +24,8 @@ export async function wait(name: string, opts: WaitExitOptions = {}): Promise<nu
   for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
     signal.throwIfAborted();
     const rec = loadRecord(paths, name);
-    if (!rec) throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" was removed while waiting for it to exit`);
+    if (!rec)
+      throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" was removed while waiting for it to exit`);
     if (statusOf(paths, rec) === 'exited') {
       // The monitor writes the exit file right after reaping init: while it lives, it may be due.
       const code = recordedExitCode(paths, rec);

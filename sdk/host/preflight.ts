@@ -5,7 +5,9 @@ import { ConductorError } from '../errors.ts';
 
 export function requireRoot(): void {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new ConductorError('NOT_ROOT', 'conductor needs root (namespaces, mounts, iptables)', { hint: 'run it with sudo' });
+    throw new ConductorError('NOT_ROOT', 'conductor needs root (namespaces, mounts, iptables)', {
+      hint: 'run it with sudo',
+    });
   }
 }
 
@@ -18,5 +20,6 @@ export function requireInitHelper(tty = false): void {
     });
   }
   const tool = Object.values(LAUNCH_TOOLS).find((f) => !existsSync(f));
-  if (tool) throw new ConductorError('MISSING_TOOL', `"${tool}" is not installed`, { hint: 'apt-get install util-linux' });
+  if (tool)
+    throw new ConductorError('MISSING_TOOL', `"${tool}" is not installed`, { hint: 'apt-get install util-linux' });
 }

@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { isIP, isIPv4 } from 'node:net';
 import { ConductorError } from '../errors.ts';
 
-
 const STUBS = new Set(['127.0.0.53', '127.0.0.54']);
 
-interface ResolvFile { nameservers: string[]; other: string[] }
+interface ResolvFile {
+  nameservers: string[];
+  other: string[];
+}
 
 function parseResolv(text: string | null): ResolvFile {
   const nameservers: string[] = [];
@@ -27,12 +29,17 @@ function parseResolv(text: string | null): ResolvFile {
  * Null when nothing usable is left.
  * @example deriveResolvConf({ etc: 'nameserver 127.0.0.53\n', systemd: 'nameserver 10.0.0.2\n' })
  */
-export function deriveResolvConf(src: { etc: string | null; systemd: string | null }, env: NodeJS.ProcessEnv = process.env): string | null {
+export function deriveResolvConf(
+  src: { etc: string | null; systemd: string | null },
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
   const etc = parseResolv(src.etc);
   let chosen = etc;
   let servers: string[];
   if (env.CONDUCTOR_DNS && env.CONDUCTOR_DNS.trim()) {
-    servers = env.CONDUCTOR_DNS.split(',').map((s) => s.trim()).filter(Boolean);
+    servers = env.CONDUCTOR_DNS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const s of servers) {
       if (!isIP(s)) throw new ConductorError('INVALID_ARGUMENT', `CONDUCTOR_DNS entry "${s}" is not an IP address`);
     }
@@ -41,7 +48,13 @@ export function deriveResolvConf(src: { etc: string | null; systemd: string | nu
     servers = chosen.nameservers.filter((n) => isIPv4(n) && !n.startsWith('127.'));
   }
   if (servers.length === 0) return null;
-  return ['# written by conductor from the host\'s resolvers', ...servers.map((s) => `nameserver ${s}`), ...chosen.other].join('\n') + '\n';
+  return (
+    [
+      "# written by conductor from the host's resolvers",
+      ...servers.map((s) => `nameserver ${s}`),
+      ...chosen.other,
+    ].join('\n') + '\n'
+  );
 }
 
 function readOrNull(file: string): string | null {
@@ -54,5 +67,8 @@ function readOrNull(file: string): string | null {
 
 /** resolv.conf text from the host's configuration (null: no usable resolver; set CONDUCTOR_DNS). */
 export function hostResolvConf(env: NodeJS.ProcessEnv = process.env): string | null {
-  return deriveResolvConf({ etc: readOrNull('/etc/resolv.conf'), systemd: readOrNull('/run/systemd/resolve/resolv.conf') }, env);
+  return deriveResolvConf(
+    { etc: readOrNull('/etc/resolv.conf'), systemd: readOrNull('/run/systemd/resolve/resolv.conf') },
+    env,
+  );
 }

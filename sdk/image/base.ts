@@ -48,7 +48,9 @@ export async function ensureBase(paths: Paths, base: BaseRef, log: Logger): Prom
     if (isBaseComplete(paths, base)) return baseRootfs(paths, base);
     removeStaleTemps(paths, base);
     if (!existsSync('/usr/sbin/debootstrap')) {
-      throw new ConductorError('MISSING_TOOL', '"debootstrap" is not installed', { hint: 'apt-get install debootstrap' });
+      throw new ConductorError('MISSING_TOOL', '"debootstrap" is not installed', {
+        hint: 'apt-get install debootstrap',
+      });
     }
     if (base.distro === 'ubuntu' && !existsSync('/usr/share/keyrings/ubuntu-archive-keyring.gpg')) {
       throw new ConductorError('MISSING_TOOL', `the Ubuntu archive keyring is missing for "ubuntu:${base.suite}"`, {
@@ -73,7 +75,9 @@ export async function ensureBase(paths: Paths, base: BaseRef, log: Logger): Prom
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });
       const msg = e instanceof Error ? e.message : String(e);
-      throw new ConductorError('BUILD_FAILED', `debootstrap of "${base.distro}:${base.suite}" failed: ${msg}`, { cause: e });
+      throw new ConductorError('BUILD_FAILED', `debootstrap of "${base.distro}:${base.suite}" failed: ${msg}`, {
+        cause: e,
+      });
     } finally {
       progress();
     }

@@ -55,7 +55,13 @@ function readJournal(file: string): UndoStep[] {
  * the build's own work dir (`build-<pid>-<ms>`), `resolvPath` the resolv.conf lent to the step.
  * @example const net = await openBuildNetwork(paths, init.pid, work, resolv, log); try { ... } finally { await net.close(); }
  */
-export async function openBuildNetwork(paths: Paths, pid: number, workDir: string, resolvPath: string, log: Logger): Promise<BuildNetwork> {
+export async function openBuildNetwork(
+  paths: Paths,
+  pid: number,
+  workDir: string,
+  resolvPath: string,
+  log: Logger,
+): Promise<BuildNetwork> {
   const pool = poolFromEnv(process.env);
   const [routes, save] = await Promise.all([hostRoutes(), iptablesSave()]);
   checkRouteOverlap(pool, routes);
@@ -75,8 +81,19 @@ export async function openBuildNetwork(paths: Paths, pid: number, workDir: strin
     const records = listRecords(paths).flatMap((r) => (r.network ? [r.network.ip] : []));
     const ip = allocateAddress(pool, [...records, ...routedAddresses(pool, await hostRoutes())]);
     const steps = planAddNetwork({
-      rootId: rootIdOf(paths.root), name, pid, hostInterface: hostInterfaceName(paths.root, name), ip, gateway: pool.gateway,
-      subnet: pool.cidr, internet: true, ports: [], outInterfaces, resolvPath, resolvContent: resolv, resolvBefore: resolv,
+      rootId: rootIdOf(paths.root),
+      name,
+      pid,
+      hostInterface: hostInterfaceName(paths.root, name),
+      ip,
+      gateway: pool.gateway,
+      subnet: pool.cidr,
+      internet: true,
+      ports: [],
+      outInterfaces,
+      resolvPath,
+      resolvContent: resolv,
+      resolvBefore: resolv,
     });
     await apply(steps, {
       log,

@@ -14,11 +14,34 @@
 import { cloneConfig, defaultImageConfig, envMap } from './image-config.ts';
 import type { ParsedFile, StageNode } from './conductorfile-syntax.ts';
 import { expandWord, SubstitutionError } from './substitution.ts';
-import { PROXY_ARGS, unusedBuildArgs, type BuildPlan, type BuildStage, type BuildStep, type PlanOptions, type StageBase } from './plan-steps.ts';
-import { expand, fail, lookupIn, refText, resolveImage, withPath, type Ctx, type StagePlanner, type StageState } from './stage-resolve.ts';
+import {
+  PROXY_ARGS,
+  unusedBuildArgs,
+  type BuildPlan,
+  type BuildStage,
+  type BuildStep,
+  type PlanOptions,
+  type StageBase,
+} from './plan-steps.ts';
+import {
+  expand,
+  fail,
+  lookupIn,
+  refText,
+  resolveImage,
+  withPath,
+  type Ctx,
+  type StagePlanner,
+  type StageState,
+} from './stage-resolve.ts';
 import { applyMeta, planCopy } from './instruction-plan.ts';
 
-function startState(p: StagePlanner, ctx: Ctx, node: StageNode, index: number): { base: StageBase; text: string; st: StageState } {
+function startState(
+  p: StagePlanner,
+  ctx: Ctx,
+  node: StageNode,
+  index: number,
+): { base: StageBase; text: string; st: StageState } {
   let image: string;
   try {
     image = expandWord(node.image, lookupIn(p.meta));
@@ -26,7 +49,8 @@ function startState(p: StagePlanner, ctx: Ctx, node: StageNode, index: number): 
     if (e instanceof SubstitutionError) throw fail(ctx, `FROM: ${e.message}`);
     throw e;
   }
-  if (image === '') throw fail(ctx, `FROM ${node.image} expands to an empty image name (pass --build-arg or give the ARG a default)`);
+  if (image === '')
+    throw fail(ctx, `FROM ${node.image} expands to an empty image name (pass --build-arg or give the ARG a default)`);
   const as = node.name !== undefined ? ` AS ${node.name}` : '';
   const stageIndex = p.names.get(image.toLowerCase());
   if (stageIndex !== undefined && stageIndex < index) {
@@ -76,7 +100,15 @@ function planStage(p: StagePlanner, node: StageNode, index: number): void {
       steps.push({ kind: 'META', instruction: n.kind, line: n.line, text: stepText, config: cloneConfig(st.config) });
     }
   }
-  const stage: BuildStage = { index, line: node.line, text, base, steps, config: cloneConfig(st.config), dependsOn: [...deps].sort((a, b) => a - b) };
+  const stage: BuildStage = {
+    index,
+    line: node.line,
+    text,
+    base,
+    steps,
+    config: cloneConfig(st.config),
+    dependsOn: [...deps].sort((a, b) => a - b),
+  };
   if (node.name !== undefined) stage.name = node.name;
   p.stages.push(stage);
   p.finals.push(st);
@@ -97,7 +129,16 @@ function planStage(p: StagePlanner, node: StageNode, index: number): void {
  */
 export function planBuild(file: ParsedFile, opts: PlanOptions = {}): BuildPlan {
   const buildArgs = opts.buildArgs ?? {};
-  const p: StagePlanner = { file, opts, buildArgs, meta: new Map(), stages: [], finals: [], names: new Map(), warnings: [] };
+  const p: StagePlanner = {
+    file,
+    opts,
+    buildArgs,
+    meta: new Map(),
+    stages: [],
+    finals: [],
+    names: new Map(),
+    warnings: [],
+  };
   file.stages.forEach((s, i) => {
     if (s.name !== undefined) p.names.set(s.name, i);
   });

@@ -17,7 +17,16 @@ import { ensureScratch } from './oci/scratch.ts';
 import type { BuildStage, BuildStep, ImageRef } from './plan-steps.ts';
 import { buildSpec, copyFromStep, copyStep, runStep, type Stack, type StepContext } from './build-steps.ts';
 import { stageCopy } from './copy-stage.ts';
-import { commitLayer, discardLayer, hashTree, layerDir, layerKey, readLayer, resolveLayer, startLayer } from './layers.ts';
+import {
+  commitLayer,
+  discardLayer,
+  hashTree,
+  layerDir,
+  layerKey,
+  readLayer,
+  resolveLayer,
+  startLayer,
+} from './layers.ts';
 import type { BaseRef, ImageConfig, ImageHistoryEntry } from '../types.ts';
 
 export interface StageResult {
@@ -46,13 +55,26 @@ function baseKey(paths: Paths, base: BaseRef): string {
 }
 
 /** A debootstrap base, a local image or a registry image, as something to build on or copy from. */
-export async function resolveRef(ctx: StepContext, ref: ImageRef, where: string): Promise<Omit<StageResult, 'config'> & { config?: ImageConfig }> {
+export async function resolveRef(
+  ctx: StepContext,
+  ref: ImageRef,
+  where: string,
+): Promise<Omit<StageResult, 'config'> & { config?: ImageConfig }> {
   if (ref.kind === 'registry') {
     // Pulled once (skopeo, then the checked import) into layers over the empty scratch base.
     const r = await registryBase(ctx.paths, ref.ref, { pull: ctx.pull, tlsVerify: ctx.tlsVerify, log: ctx.log });
     const key = layerKey(`registry:${r.layers.at(-1) ?? 'scratch'}`, JSON.stringify(r.config));
-    const history = r.layers.map((id) => ({ instruction: readLayer(ctx.paths, id)?.instruction ?? `FROM ${r.ref}`, layer: id }));
-    return { base: SCRATCH_BASE, stack: { baseRootfs: ensureScratch(ctx.paths), layers: [...r.layers] }, key, history, config: r.config };
+    const history = r.layers.map((id) => ({
+      instruction: readLayer(ctx.paths, id)?.instruction ?? `FROM ${r.ref}`,
+      layer: id,
+    }));
+    return {
+      base: SCRATCH_BASE,
+      stack: { baseRootfs: ensureScratch(ctx.paths), layers: [...r.layers] },
+      key,
+      history,
+      config: r.config,
+    };
   }
   if (ref.kind === 'base') {
     const baseRootfs = await ensureBase(ctx.paths, ref.base, ctx.log);
@@ -61,20 +83,43 @@ export async function resolveRef(ctx: StepContext, ref: ImageRef, where: string)
   const img = readImage(ctx.paths, ref.name);
   if (!img) throw new ConductorError('IMAGE_NOT_FOUND', `${where}: image "${ref.name}" not found (build it first)`);
   const missing = img.layers.find((id) => !existsSync(layerDir(ctx.paths, id)));
-  if (missing) throw new ConductorError('IMAGE_NOT_FOUND', `${where}: layer ${missing.slice(0, 12)} of image "${ref.name}" is missing (rebuild it: conductor build ${ref.name})`);
+  if (missing)
+    throw new ConductorError(
+      'IMAGE_NOT_FOUND',
+      `${where}: layer ${missing.slice(0, 12)} of image "${ref.name}" is missing (rebuild it: conductor build ${ref.name})`,
+    );
   const baseRootfs = await ensureBase(ctx.paths, img.base, ctx.log);
   // Its layers' ids name its files exactly; its config (ENV, USER...) shapes every RUN above.
-  const key = layerKey(`image:${img.layers.at(-1) ?? baseKey(ctx.paths, img.base)}`, JSON.stringify(img.config ?? null));
-  const history = img.history ?? img.layers.map((id) => ({ instruction: readLayer(ctx.paths, id)?.instruction ?? '', layer: id }));
-  return { base: img.base, stack: { baseRootfs, layers: [...img.layers] }, key, history: [...history], config: img.config, parent: ref.name };
+  const key = layerKey(
+    `image:${img.layers.at(-1) ?? baseKey(ctx.paths, img.base)}`,
+    JSON.stringify(img.config ?? null),
+  );
+  const history =
+    img.history ?? img.layers.map((id) => ({ instruction: readLayer(ctx.paths, id)?.instruction ?? '', layer: id }));
+  return {
+    base: img.base,
+    stack: { baseRootfs, layers: [...img.layers] },
+    key,
+    history: [...history],
+    config: img.config,
+    parent: ref.name,
+  };
 }
 
 const seconds = (t0: number): string => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
-export async function buildStage(ctx: StepContext, stage: BuildStage, done: ReadonlyMap<number, StageResult>, progress: Progress): Promise<StageResult> {
+export async function buildStage(
+  ctx: StepContext,
+  stage: BuildStage,
+  done: ReadonlyMap<number, StageResult>,
+  progress: Progress,
+): Promise<StageResult> {
   const t0 = performance.now();
   ctx.log.step(`Step ${++progress.n}/${progress.total} : ${stage.text}`);
-  const start = stage.base.kind === 'stage' ? done.get(stage.base.index)! : await resolveRef(ctx, stage.base, `${ctx.file}:${stage.line}`);
+  const start =
+    stage.base.kind === 'stage'
+      ? done.get(stage.base.index)!
+      : await resolveRef(ctx, stage.base, `${ctx.file}:${stage.line}`);
   ctx.log.info(` ---> ${seconds(t0)}`);
   const layers = [...start.stack.layers];
   const history = [...start.history];
@@ -97,13 +142,23 @@ export async function buildStage(ctx: StepContext, stage: BuildStage, done: Read
     history.push({ instruction: step.text, layer: id });
     key = id;
   }
-  const result: StageResult = { base: start.base, stack: { baseRootfs: start.stack.baseRootfs, layers }, key, history, config: stage.config };
+  const result: StageResult = {
+    base: start.base,
+    stack: { baseRootfs: start.stack.baseRootfs, layers },
+    key,
+    history,
+    config: stage.config,
+  };
   if (start.parent !== undefined) result.parent = start.parent;
   return result;
 }
 
 /** The stack a COPY --from reads, and the key part that names its content. */
-async function copySource(ctx: StepContext, step: Extract<BuildStep, { kind: 'COPY' }>, done: ReadonlyMap<number, StageResult>): Promise<{ stack: Stack; id: string }> {
+async function copySource(
+  ctx: StepContext,
+  step: Extract<BuildStep, { kind: 'COPY' }>,
+  done: ReadonlyMap<number, StageResult>,
+): Promise<{ stack: Stack; id: string }> {
   const from = step.from;
   if (from.kind === 'context') throw new Error('unreachable');
   const src = from.kind === 'stage' ? done.get(from.index)! : await resolveRef(ctx, from, `${ctx.file}:${step.line}`);
@@ -122,7 +177,13 @@ async function applyLayerStep(
   let source: { stack: Stack; id: string } | undefined;
   let key: string;
   if (step.kind === 'COPY' && step.from.kind === 'context') {
-    staged = await stageCopy(ctx.context, step.sources, step.dest, { file: ctx.file, line: step.line }, path.join(ctx.work, `copy-${step.line}`));
+    staged = await stageCopy(
+      ctx.context,
+      step.sources,
+      step.dest,
+      { file: ctx.file, line: step.line },
+      path.join(ctx.work, `copy-${step.line}`),
+    );
     key = layerKey(parent, step.text, `${staged.mode}\n${hashTree(staged.dir)}`);
   } else if (step.kind === 'COPY') {
     source = await copySource(ctx, step, done);
@@ -150,7 +211,12 @@ async function applyLayerStep(
     if (exitCode !== 0) {
       throw new BuildError(`${ctx.file}:${step.line}: "${step.text}" failed with exit code ${exitCode}`, exitCode);
     }
-    const { id } = commitLayer(ctx.paths, layer, { key, parent, instruction: step.text, createdAt: new Date().toISOString() });
+    const { id } = commitLayer(ctx.paths, layer, {
+      key,
+      parent,
+      instruction: step.text,
+      createdAt: new Date().toISOString(),
+    });
     return { id, cached: false };
   } catch (e) {
     discardLayer(layer);

@@ -89,9 +89,19 @@ type Output = (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
 
 // No await between spawning COPY's tar and piping it in: node drains (discards) the output of a
 // child that exits while nobody reads it. Hence the filter is resolved by the caller beforehand.
-async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | Readable, filter: string | null, beforeStart?: BeforeStart, onOutput?: Output): Promise<number> {
+async function runInBuild(
+  ctx: StepContext,
+  spec: LaunchSpec,
+  stdin: 'ignore' | Readable,
+  filter: string | null,
+  beforeStart?: BeforeStart,
+  onOutput?: Output,
+): Promise<number> {
   const extraFds = filter ? [openFilter(filter)] : [];
-  const started = await launchAttached({ ...spec, seccompFd: filter ? 4 : undefined }, { stdin, onOutput: onOutput ?? ((c) => ctx.log.raw(c)), extraFds, beforeStart });
+  const started = await launchAttached(
+    { ...spec, seccompFd: filter ? 4 : undefined },
+    { stdin, onOutput: onOutput ?? ((c) => ctx.log.raw(c)), extraFds, beforeStart },
+  );
   const kill = () => started.child.kill('SIGKILL');
   ctx.signal?.addEventListener('abort', kill, { once: true });
   try {
@@ -102,8 +112,15 @@ async function runInBuild(ctx: StepContext, spec: LaunchSpec, stdin: 'ignore' | 
 }
 
 /** A RUN step: its environment (ENV, ARGs, proxy args over conductor's defaults), WORKDIR and USER. */
-export async function runStep(ctx: StepContext, spec: LaunchSpec, step: Extract<BuildStep, { kind: 'RUN' }>): Promise<number> {
-  const env = mergeEnv([...containerEnv('conductor-build', false, step.user === undefined), 'DEBIAN_FRONTEND=noninteractive'], [...step.env, ...step.proxyEnv]);
+export async function runStep(
+  ctx: StepContext,
+  spec: LaunchSpec,
+  step: Extract<BuildStep, { kind: 'RUN' }>,
+): Promise<number> {
+  const env = mergeEnv(
+    [...containerEnv('conductor-build', false, step.user === undefined), 'DEBIAN_FRONTEND=noninteractive'],
+    [...step.env, ...step.proxyEnv],
+  );
   const run: LaunchSpec = { ...spec, command: step.argv, env, workdir: step.workdir, user: step.user };
   const filter = await buildFilter(ctx, spec);
   if (ctx.network === 'host') return runInBuild(ctx, { ...run, network: 'host' }, 'ignore', filter);
@@ -162,11 +179,26 @@ function copyArgs(dest: string, mode: string, name: string, chown: string | unde
   return ['/bin/sh', '-c', COPY_SCRIPT, 'conductor-copy', absDest, mode, name, chown ?? ''];
 }
 
-export async function copyStep(ctx: StepContext, spec: LaunchSpec, staged: StagedCopy, dest: string, chown?: string): Promise<number> {
+export async function copyStep(
+  ctx: StepContext,
+  spec: LaunchSpec,
+  staged: StagedCopy,
+  dest: string,
+  chown?: string,
+): Promise<number> {
   const filter = await buildFilter(ctx, spec);
-  const tar = spawn('tar', ['-C', staged.dir, '-cf', '-', '--', ...staged.entries], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const code = await runInBuild(ctx, { ...spec, command: copyArgs(dest, staged.mode, staged.entries[0] ?? '', chown) }, tar.stdout!, filter);
-  const tarCode = await new Promise<number>((r) => (tar.exitCode !== null ? r(tar.exitCode) : tar.on('close', (c) => r(c ?? 1))));
+  const tar = spawn('tar', ['-C', staged.dir, '-cf', '-', '--', ...staged.entries], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const code = await runInBuild(
+    ctx,
+    { ...spec, command: copyArgs(dest, staged.mode, staged.entries[0] ?? '', chown) },
+    tar.stdout!,
+    filter,
+  );
+  const tarCode = await new Promise<number>((r) =>
+    tar.exitCode !== null ? r(tar.exitCode) : tar.on('close', (c) => r(c ?? 1)),
+  );
   return code !== 0 ? code : tarCode;
 }
 
@@ -188,16 +220,31 @@ tar -cf - -C "$T" mode name data
 `;
 
 /** COPY --from: a container of the source stack tars the sources; this step's container unpacks them. */
-export async function copyFromStep(ctx: StepContext, spec: LaunchSpec, source: LaunchSpec, step: Extract<BuildStep, { kind: 'COPY' }>): Promise<number> {
+export async function copyFromStep(
+  ctx: StepContext,
+  spec: LaunchSpec,
+  source: LaunchSpec,
+  step: Extract<BuildStep, { kind: 'COPY' }>,
+): Promise<number> {
   const filter = await buildFilter(ctx, spec);
   const pipe = new PassThrough();
   const errors: Buffer[] = [];
   const into = step.dest.endsWith('/') ? 'dir' : 'path';
-  const src = runInBuild(ctx, { ...source, command: ['/bin/sh', '-c', FROM_SCRIPT, 'conductor-from', into, ...step.sources] }, 'ignore', filter, undefined, (c, s) => {
-    if (s === 'stdout') pipe.write(c);
-    else errors.push(c);
-  }).finally(() => pipe.end());
-  const [srcCode, code] = await Promise.all([src, runInBuild(ctx, { ...spec, command: copyArgs(step.dest, 'auto', '', step.chown) }, pipe, filter)]);
+  const src = runInBuild(
+    ctx,
+    { ...source, command: ['/bin/sh', '-c', FROM_SCRIPT, 'conductor-from', into, ...step.sources] },
+    'ignore',
+    filter,
+    undefined,
+    (c, s) => {
+      if (s === 'stdout') pipe.write(c);
+      else errors.push(c);
+    },
+  ).finally(() => pipe.end());
+  const [srcCode, code] = await Promise.all([
+    src,
+    runInBuild(ctx, { ...spec, command: copyArgs(step.dest, 'auto', '', step.chown) }, pipe, filter),
+  ]);
   if (srcCode !== 0) {
     ctx.log.raw(Buffer.concat(errors));
     return srcCode;

@@ -7,7 +7,11 @@ import type { BuildPlan } from './plan-steps.ts';
  * selectTarget(plan, 'build', 'Conductorfile'); // { target: 0, order: [0] }
  * selectTarget(plan, undefined, 'Conductorfile'); // the last stage and what it needs
  */
-export function selectTarget(plan: BuildPlan, target: string | undefined, fileName: string): { target: number; order: number[] } {
+export function selectTarget(
+  plan: BuildPlan,
+  target: string | undefined,
+  fileName: string,
+): { target: number; order: number[] } {
   if (target === undefined) return { target: plan.target, order: plan.order };
   const index = plan.stages.findIndex((s) => s.name === target.toLowerCase());
   if (index < 0) {

@@ -62,17 +62,24 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
   const context = path.resolve(opts.context ?? '.');
   const shownFile = path.relative(process.cwd(), file) || file;
   if (!existsSync(file)) {
-    throw new ConductorError('INVALID_ARGUMENT', `Conductorfile "${shownFile}" not found`, { hint: 'pass its path: conductor build NAME FILE' });
+    throw new ConductorError('INVALID_ARGUMENT', `Conductorfile "${shownFile}" not found`, {
+      hint: 'pass its path: conductor build NAME FILE',
+    });
   }
   if (!existsSync(context) || !statSync(context).isDirectory()) {
     throw new ConductorError('INVALID_ARGUMENT', `build context "${context}" is not a directory`);
   }
   const network = opts.network ?? 'nat';
   if (network !== 'nat' && network !== 'host') {
-    throw new ConductorError('INVALID_ARGUMENT', `invalid build network ${JSON.stringify(network)}`, { hint: "use 'nat' (default) or 'host'" });
+    throw new ConductorError('INVALID_ARGUMENT', `invalid build network ${JSON.stringify(network)}`, {
+      hint: "use 'nat' (default) or 'host'",
+    });
   }
   const source = readFileSync(file, 'utf8');
-  const plan = planBuild(parseDockerfile(source, shownFile), { buildArgs: opts.buildArgs, lookupImage: (n) => readImage(paths, n) ?? undefined });
+  const plan = planBuild(parseDockerfile(source, shownFile), {
+    buildArgs: opts.buildArgs,
+    lookupImage: (n) => readImage(paths, n) ?? undefined,
+  });
   const { target, order } = selectTarget(plan, opts.target, shownFile);
   requireInitHelper();
   for (const w of plan.warnings) log.warn(w);
@@ -83,13 +90,31 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
   mkdirSync(work, { recursive: true });
   const t0 = performance.now();
   try {
-    const ctx: StepContext = { paths, log, work, context, file: shownFile, noCache: Boolean(opts.noCache), signal: opts.signal, network, pull: opts.pull, tlsVerify: opts.tlsVerify };
-    const progress: Progress = { n: 0, total: order.reduce((n, i) => n + 1 + plan.stages[i]!.steps.length, 0), cached: 0, layerSteps: 0 };
+    const ctx: StepContext = {
+      paths,
+      log,
+      work,
+      context,
+      file: shownFile,
+      noCache: Boolean(opts.noCache),
+      signal: opts.signal,
+      network,
+      pull: opts.pull,
+      tlsVerify: opts.tlsVerify,
+    };
+    const progress: Progress = {
+      n: 0,
+      total: order.reduce((n, i) => n + 1 + plan.stages[i]!.steps.length, 0),
+      cached: 0,
+      layerSteps: 0,
+    };
     const done = new Map<number, StageResult>();
     for (const i of order) done.set(i, await buildStage(ctx, plan.stages[i]!, done, progress));
     const img = writeImageRecord(paths, name, done.get(target)!, source, log);
     const secs = ((performance.now() - t0) / 1000).toFixed(2);
-    log.info(`Built "${name}" in ${secs} s: ${progress.cached} of ${progress.layerSteps} RUN/COPY steps from cache, ${progress.n - progress.layerSteps} FROM/metadata steps`);
+    log.info(
+      `Built "${name}" in ${secs} s: ${progress.cached} of ${progress.layerSteps} RUN/COPY steps from cache, ${progress.n - progress.layerSteps} FROM/metadata steps`,
+    );
     return img;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -103,14 +128,24 @@ function removeStaleBuildDirs(paths: Paths): void {
 
 /** The image's identity: what a container of it is made of and how it starts. */
 export function imageId(img: Pick<ImageInfo, 'base' | 'layers' | 'config'>): string {
-  return `sha256:${createHash('sha256').update(JSON.stringify({ base: img.base, layers: img.layers, config: img.config ?? null })).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify({ base: img.base, layers: img.layers, config: img.config ?? null }))
+    .digest('hex')}`;
 }
 
 function writeImageRecord(paths: Paths, name: string, stage: StageResult, source: string, log: Logger): ImageInfo {
   const layers = stage.stack.layers;
   const size = layers.reduce((n, k) => n + (readLayer(paths, k)?.size ?? 0), 0);
   const prev = readImage(paths, name);
-  const img: ImageInfo = { name, base: stage.base, layers, createdAt: new Date().toISOString(), size, source, config: stage.config };
+  const img: ImageInfo = {
+    name,
+    base: stage.base,
+    layers,
+    createdAt: new Date().toISOString(),
+    size,
+    source,
+    config: stage.config,
+  };
   img.id = imageId(img);
   if (stage.parent !== undefined) img.parent = stage.parent;
   img.history = stage.history;

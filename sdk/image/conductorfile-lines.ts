@@ -12,7 +12,10 @@ export interface LogicalLine {
 }
 
 export function parseError(fileName: string, line: number | null, message: string): ConductorError {
-  return new ConductorError('PARSE_ERROR', line === null ? `${fileName}: ${message}` : `${fileName}:${line}: ${message}`);
+  return new ConductorError(
+    'PARSE_ERROR',
+    line === null ? `${fileName}: ${message}` : `${fileName}:${line}: ${message}`,
+  );
 }
 
 const isSkippable = (raw: string): boolean => raw.trim() === '' || /^\s*#/.test(raw);
@@ -30,7 +33,11 @@ function checkDirectives(physical: string[], fileName: string): void {
     const m = DIRECTIVE.exec(raw.trim());
     if (!m) return;
     if (m[1]!.toLowerCase() === 'escape' && m[2] !== '\\') {
-      throw parseError(fileName, index + 1, `not supported: escape directive ${JSON.stringify(m[2])} (conductor reads "\\" as the escape character; remove the line)`);
+      throw parseError(
+        fileName,
+        index + 1,
+        `not supported: escape directive ${JSON.stringify(m[2])} (conductor reads "\\" as the escape character; remove the line)`,
+      );
     }
   }
 }

@@ -82,7 +82,10 @@ function checkFlags(ctx: Ctx, { flags }: Flags): Map<string, string> {
     if (DOCKER_FLAGS[ctx.keyword]?.includes(name)) throw fail(ctx, `not supported: ${ctx.keyword} --${name}`);
     const allowed = SUPPORTED_FLAGS[ctx.keyword] ?? [];
     if (!allowed.includes(name)) {
-      const hint = allowed.length > 0 ? ` (${ctx.keyword} takes ${allowed.map((f) => `--${f}`).join(' and ')})` : ` (${ctx.keyword} takes no flags)`;
+      const hint =
+        allowed.length > 0
+          ? ` (${ctx.keyword} takes ${allowed.map((f) => `--${f}`).join(' and ')})`
+          : ` (${ctx.keyword} takes no flags)`;
       throw fail(ctx, `unknown flag "--${name}" for ${ctx.keyword}${hint}`);
     }
     if (out.has(name)) throw fail(ctx, `${ctx.keyword} --${name} given twice`);
@@ -103,7 +106,8 @@ function nameValues(ctx: Ctx, args: string): { pairs: KeyValue[]; legacy: boolea
   }
   const pairs = words.map((w) => {
     const eq = w.indexOf('=');
-    if (eq < 0) throw fail(ctx, `${ctx.keyword} ${JSON.stringify(w)} has no "=" (write NAME=VALUE; quote values with blanks)`);
+    if (eq < 0)
+      throw fail(ctx, `${ctx.keyword} ${JSON.stringify(w)} has no "=" (write NAME=VALUE; quote values with blanks)`);
     if (eq === 0) throw fail(ctx, `${ctx.keyword} names must not be empty`);
     return { key: w.slice(0, eq), value: w.slice(eq + 1) };
   });
@@ -117,7 +121,12 @@ function commandLine(ctx: Ctx, args: string, allowEmptyJson: boolean): CommandLi
     return { argv };
   }
   if (args === '') {
-    throw fail(ctx, allowEmptyJson ? `${ctx.keyword} needs a command (write ${ctx.keyword} [] to clear it)` : `${ctx.keyword} needs a command`);
+    throw fail(
+      ctx,
+      allowEmptyJson
+        ? `${ctx.keyword} needs a command (write ${ctx.keyword} [] to clear it)`
+        : `${ctx.keyword} needs a command`,
+    );
   }
   return { shell: args };
 }
@@ -191,7 +200,21 @@ function parseInstruction(ctx: Ctx, args: string): InstructionNode {
   throw new Error(`unreachable: ${ctx.keyword}`);
 }
 
-const KNOWN = new Set(['ARG', 'ENV', 'LABEL', 'RUN', 'CMD', 'ENTRYPOINT', 'SHELL', 'WORKDIR', 'USER', 'STOPSIGNAL', 'EXPOSE', 'VOLUME', 'COPY']);
+const KNOWN = new Set([
+  'ARG',
+  'ENV',
+  'LABEL',
+  'RUN',
+  'CMD',
+  'ENTRYPOINT',
+  'SHELL',
+  'WORKDIR',
+  'USER',
+  'STOPSIGNAL',
+  'EXPOSE',
+  'VOLUME',
+  'COPY',
+]);
 
 function parseFromLine(ctx: Ctx, args: string): StageNode {
   const flagged = extractFlags(args);
@@ -204,7 +227,10 @@ function parseFromLine(ctx: Ctx, args: string): StageNode {
   }
   const name = words[2]!.toLowerCase();
   if (!STAGE_NAME.test(name)) {
-    throw fail(ctx, `invalid stage name ${JSON.stringify(words[2])} (start with a letter; then letters, digits, "-", "_", ".")`);
+    throw fail(
+      ctx,
+      `invalid stage name ${JSON.stringify(words[2])} (start with a letter; then letters, digits, "-", "_", ".")`,
+    );
   }
   return { line: ctx.line, image: words[0]!, name, instructions: [] };
 }

@@ -18,7 +18,10 @@ import { ConductorError } from '../errors.ts';
  */
 export function checkSourceInContext(_context: string, source: string, fileName: string, line: number): string {
   const outside = (): ConductorError =>
-    new ConductorError('PARSE_ERROR', `${fileName}:${line}: COPY source ${JSON.stringify(source)} is outside the build context`);
+    new ConductorError(
+      'PARSE_ERROR',
+      `${fileName}:${line}: COPY source ${JSON.stringify(source)} is outside the build context`,
+    );
   if (source === '') {
     throw new ConductorError('PARSE_ERROR', `${fileName}:${line}: COPY source must not be empty`);
   }

@@ -49,10 +49,24 @@ export async function stageCopy(
     const rel = checkSourceInContext(context, raw, where.file, where.line);
     // globby costs ~90 ms to load: only for wildcards (and ignore patterns, below).
     const found = MAGIC.test(rel)
-      ? await (await import('globby')).globby(rel, { cwd: context, dot: true, onlyFiles: false, ignore, followSymbolicLinks: false, expandDirectories: false })
-      : existsSync(path.join(context, rel)) || isLink(path.join(context, rel)) ? [rel] : [];
+      ? await (
+          await import('globby')
+        ).globby(rel, {
+          cwd: context,
+          dot: true,
+          onlyFiles: false,
+          ignore,
+          followSymbolicLinks: false,
+          expandDirectories: false,
+        })
+      : existsSync(path.join(context, rel)) || isLink(path.join(context, rel))
+        ? [rel]
+        : [];
     if (found.length === 0) {
-      throw new ConductorError('PARSE_ERROR', `${at}: COPY source "${raw}" not found in the build context "${context}"`);
+      throw new ConductorError(
+        'PARSE_ERROR',
+        `${at}: COPY source "${raw}" not found in the build context "${context}"`,
+      );
     }
     for (const f of found.sort()) {
       const abs = path.join(context, f);
@@ -66,7 +80,8 @@ export async function stageCopy(
     }
   }
   mkdirSync(stageDir, { recursive: true });
-  const single = matched.length === 1 && !lstatSync(path.join(context, matched[0]!)).isDirectory() && !dest.endsWith('/');
+  const single =
+    matched.length === 1 && !lstatSync(path.join(context, matched[0]!)).isDirectory() && !dest.endsWith('/');
   const entries = new Set<string>();
   for (const f of matched) {
     const abs = path.join(context, f);
@@ -92,12 +107,13 @@ function isLink(p: string): boolean {
   }
 }
 
-
 /** A matcher for .conductorignore patterns, relative to the context. */
 async function ignoredMatcher(context: string, patterns: string[]): Promise<{ isIgnored: (rel: string) => boolean }> {
   if (patterns.length === 0) return { isIgnored: () => false };
   const { globby } = await import('globby');
-  const ignored = new Set(await globby(patterns, { cwd: context, dot: true, onlyFiles: false, followSymbolicLinks: false }));
+  const ignored = new Set(
+    await globby(patterns, { cwd: context, dot: true, onlyFiles: false, followSymbolicLinks: false }),
+  );
   return {
     isIgnored: (rel) => {
       if (ignored.has(rel)) return true;

@@ -115,7 +115,10 @@ export interface CommandOverrides {
  * resolveCommand({ ...defaultImageConfig(), entrypoint: ['/app'], cmd: ['--port', '80'] }, { command: ['-v'] });
  * // ['/app', '-v']
  */
-export function resolveCommand(config: Pick<ImageConfig, 'cmd' | 'entrypoint'>, overrides: CommandOverrides = {}): string[] {
+export function resolveCommand(
+  config: Pick<ImageConfig, 'cmd' | 'entrypoint'>,
+  overrides: CommandOverrides = {},
+): string[] {
   const args = overrides.command && overrides.command.length > 0 ? [...overrides.command] : undefined;
   let entrypoint: string[];
   let cmd: string[];

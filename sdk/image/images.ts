@@ -41,7 +41,9 @@ export async function removeImage(name: string, opts: RemoveImageOptions = {}): 
   const paths = resolvePaths(opts.root);
   requireImage(paths, name);
   const refuseInUse = () => {
-    const users = listRecords(paths).filter((r) => r.image === name).map((r) => r.name);
+    const users = listRecords(paths)
+      .filter((r) => r.image === name)
+      .map((r) => r.name);
     if (users.length > 0) {
       throw new ConductorError('IMAGE_IN_USE', `image "${name}" is used by container "${users[0]}"`, {
         hint: `stop ${users.map((u) => `"${u}"`).join(', ')} first`,
@@ -51,7 +53,9 @@ export async function removeImage(name: string, opts: RemoveImageOptions = {}): 
   if (opts.dryRun) {
     refuseInUse();
     const r = removeUnusedLayers(paths, listRecords(paths), { dryRun: true, withoutImage: name });
-    const plan = [path.join(paths.images, name), ...r.removed.map((id) => layerDir(paths, id))].map((d) => `rm -rf ${d}`);
+    const plan = [path.join(paths.images, name), ...r.removed.map((id) => layerDir(paths, id))].map(
+      (d) => `rm -rf ${d}`,
+    );
     return { removedLayers: r.removed.length, kept: r.kept, plan };
   }
   // Under `names`, as run creates records: a run either recorded its layers before we look, or
@@ -77,10 +81,19 @@ function containerLayers(paths: Paths, rec: ContainerRecord): string[] {
  * its layers for as long as it runs, whatever happened to its image since: removing one would
  * make files vanish under it.
  */
-function removeUnusedLayers(paths: Paths, containers: ContainerRecord[], opts: { dryRun?: boolean; withoutImage?: string } = {}): { removed: string[]; kept: string[] } {
-  const byImage = new Set(listImages(paths).filter((i) => i.name !== opts.withoutImage).flatMap((i) => i.layers));
+function removeUnusedLayers(
+  paths: Paths,
+  containers: ContainerRecord[],
+  opts: { dryRun?: boolean; withoutImage?: string } = {},
+): { removed: string[]; kept: string[] } {
+  const byImage = new Set(
+    listImages(paths)
+      .filter((i) => i.name !== opts.withoutImage)
+      .flatMap((i) => i.layers),
+  );
   const byContainer = new Map<string, string[]>();
-  for (const c of containers) for (const id of containerLayers(paths, c)) byContainer.set(id, [...(byContainer.get(id) ?? []), c.name]);
+  for (const c of containers)
+    for (const id of containerLayers(paths, c)) byContainer.set(id, [...(byContainer.get(id) ?? []), c.name]);
   const removed: string[] = [];
   const kept: string[] = [];
   for (const id of listLayerIds(paths)) {
@@ -155,14 +168,26 @@ function removeCacheLocked(paths: Paths, all: boolean): RemoveCacheResult {
     if (shared) {
       kept.push(`base ${b}: the cache ${paths.cache} is shared (CONDUCTOR_CACHE); other state roots may use it`);
     } else if (usedBases.has(b)) {
-      kept.push(`base ${b}: used by image ${imgs.filter((i) => baseName(i.base) === b).map((i) => `"${i.name}"`).join(', ')}`);
+      kept.push(
+        `base ${b}: used by image ${imgs
+          .filter((i) => baseName(i.base) === b)
+          .map((i) => `"${i.name}"`)
+          .join(', ')}`,
+      );
     } else if (baseUsers.has(b)) {
-      kept.push(`base ${b}: used by container ${baseUsers.get(b)!.map((n) => `"${n}"`).join(', ')}`);
+      kept.push(
+        `base ${b}: used by container ${baseUsers
+          .get(b)!
+          .map((n) => `"${n}"`)
+          .join(', ')}`,
+      );
     } else {
       rmSync(path.join(paths.base, b), { recursive: true, force: true });
       removedBases.push(b);
     }
   }
-  if (!all) for (const img of imgs) kept.push(`image "${img.name}": ${img.layers.length} layers kept (use --all to remove images)`);
+  if (!all)
+    for (const img of imgs)
+      kept.push(`image "${img.name}": ${img.layers.length} layers kept (use --all to remove images)`);
   return { removedLayers, removedBases, kept };
 }

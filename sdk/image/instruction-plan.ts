@@ -23,7 +23,14 @@ import {
   type StageState,
 } from './stage-resolve.ts';
 
-export function planCopy(p: StagePlanner, ctx: Ctx, node: Extract<InstructionNode, { kind: 'COPY' }>, st: StageState, current: number, deps: Set<number>): BuildStep {
+export function planCopy(
+  p: StagePlanner,
+  ctx: Ctx,
+  node: Extract<InstructionNode, { kind: 'COPY' }>,
+  st: StageState,
+  current: number,
+  deps: Set<number>,
+): BuildStep {
   const lookup = lookupIn(st.vars);
   const from: CopyFrom = node.from === undefined ? { kind: 'context' } : copyFrom(p, ctx, node.from, current);
   if (from.kind === 'stage') deps.add(from.index);
@@ -38,7 +45,8 @@ export function planCopy(p: StagePlanner, ctx: Ctx, node: Extract<InstructionNod
   let chown: string | undefined;
   if (node.chown !== undefined) {
     chown = expand(ctx, node.chown, lookup);
-    if (!CHOWN_SPEC.test(chown)) throw fail(ctx, `COPY --chown=${JSON.stringify(chown)} is not user[:group] (names or ids)`);
+    if (!CHOWN_SPEC.test(chown))
+      throw fail(ctx, `COPY --chown=${JSON.stringify(chown)} is not user[:group] (names or ids)`);
   }
   const flags: string[] = [];
   if (from.kind === 'stage') flags.push(`--from=${from.index}`);
@@ -51,7 +59,10 @@ export function planCopy(p: StagePlanner, ctx: Ctx, node: Extract<InstructionNod
     text: ['COPY', ...flags, body].join(' '),
     config: cloneConfig(st.config),
     from,
-    sources: from.kind === 'context' ? sources : sources.map((s) => path.posix.join('/', s) + (s.endsWith('/') && s !== '/' ? '/' : '')),
+    sources:
+      from.kind === 'context'
+        ? sources
+        : sources.map((s) => path.posix.join('/', s) + (s.endsWith('/') && s !== '/' ? '/' : '')),
     dest: resolveDest(st.config.workdir, dest),
   };
   if (chown !== undefined) step.chown = chown;
@@ -59,7 +70,13 @@ export function planCopy(p: StagePlanner, ctx: Ctx, node: Extract<InstructionNod
 }
 
 /** Applies one metadata instruction to the stage state; returns the step's canonical text. */
-export function applyMeta(p: StagePlanner, ctx: Ctx, node: Exclude<InstructionNode, { kind: 'RUN' | 'COPY' }>, st: StageState, seen: Map<string, number>): string {
+export function applyMeta(
+  p: StagePlanner,
+  ctx: Ctx,
+  node: Exclude<InstructionNode, { kind: 'RUN' | 'COPY' }>,
+  st: StageState,
+  seen: Map<string, number>,
+): string {
   const lookup = lookupIn(st.vars);
   const c = st.config;
   const withShell = (n: { argv?: string[]; shell?: string }): string[] => n.argv ?? [...c.shell, n.shell!];
@@ -78,9 +95,15 @@ export function applyMeta(p: StagePlanner, ctx: Ctx, node: Exclude<InstructionNo
     }
     case 'ENV':
     case 'LABEL': {
-      if (node.legacy) p.warnings.push(`${ctx.file.fileName}:${ctx.line}: "${node.kind} key value" is the legacy form; write ${node.kind} key=value`);
+      if (node.legacy)
+        p.warnings.push(
+          `${ctx.file.fileName}:${ctx.line}: "${node.kind} key value" is the legacy form; write ${node.kind} key=value`,
+        );
       // Every pair sees the variables as they were before the instruction, as in Docker.
-      const pairs = node.pairs.map(({ key, value }) => ({ key: expand(ctx, key, lookup), value: expand(ctx, value, lookup) }));
+      const pairs = node.pairs.map(({ key, value }) => ({
+        key: expand(ctx, key, lookup),
+        value: expand(ctx, value, lookup),
+      }));
       for (const { key, value } of pairs) {
         if (key === '') throw fail(ctx, `${node.kind} names must not be empty`);
         if (node.kind === 'ENV') {
@@ -108,7 +131,10 @@ export function applyMeta(p: StagePlanner, ctx: Ctx, node: Exclude<InstructionNo
     case 'CMD':
     case 'ENTRYPOINT': {
       const first = seen.get(node.kind);
-      if (first !== undefined) p.warnings.push(`${ctx.file.fileName}:${ctx.line}: ${node.kind} replaces the one on line ${first}; only the last in a stage takes effect`);
+      if (first !== undefined)
+        p.warnings.push(
+          `${ctx.file.fileName}:${ctx.line}: ${node.kind} replaces the one on line ${first}; only the last in a stage takes effect`,
+        );
       seen.set(node.kind, ctx.line);
       const argv = withShell(node);
       if (node.kind === 'CMD') {
@@ -145,7 +171,10 @@ export function applyMeta(p: StagePlanner, ctx: Ctx, node: Exclude<InstructionNo
       try {
         parseStopSignal(signal);
       } catch {
-        throw fail(ctx, `STOPSIGNAL ${JSON.stringify(signal)} is not a signal (use a name such as SIGTERM or SIGRTMIN+3, or a number 1-64)`);
+        throw fail(
+          ctx,
+          `STOPSIGNAL ${JSON.stringify(signal)} is not a signal (use a name such as SIGTERM or SIGRTMIN+3, or a number 1-64)`,
+        );
       }
       c.stopSignal = signal;
       return `STOPSIGNAL ${signal}`;

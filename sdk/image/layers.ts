@@ -9,7 +9,17 @@
  * Layers made before ids existed have id = key and no index entry; they are still found.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Paths } from '../config.ts';
 import { readJson, removeDeadOwners, writeJson } from '../state/files.ts';
@@ -91,7 +101,10 @@ export function layerKey(parent: string, instruction: string, contentHash = ''):
 
 /** overlayfs lowerdir list for layers given bottom-first: top first, base last. */
 export function lowerdirs(paths: Paths, baseRootfs: string, layers: string[]): string[] {
-  return [...layers].reverse().map((k) => layerDiff(paths, k)).concat(baseRootfs);
+  return [...layers]
+    .reverse()
+    .map((k) => layerDiff(paths, k))
+    .concat(baseRootfs);
 }
 
 /**
@@ -154,7 +167,11 @@ function newLayerId(key: string): string {
  * layer under the same key (a `--no-cache` rebuild, or a concurrent build of the same step) keeps
  * its directory: images and containers that name it go on using it until it is unused.
  */
-export function commitLayer(paths: Paths, p: PendingLayer, info: Omit<LayerInfo, 'size' | 'id'>): LayerInfo & { id: string } {
+export function commitLayer(
+  paths: Paths,
+  p: PendingLayer,
+  info: Omit<LayerInfo, 'size' | 'id'>,
+): LayerInfo & { id: string } {
   rmSync(p.work, { recursive: true, force: true });
   rmSync(p.merged, { recursive: true, force: true });
   rmSync(`${p.merged}.pid`, { force: true });

@@ -6,13 +6,15 @@ import type { BaseRef, ImageConfig } from '../types.ts';
 import type { ParsedFile } from './conductorfile-syntax.ts';
 
 /** Something a stage can start from, or COPY --from can read: a debootstrap base or a local image. */
-export type ImageRef = { kind: 'base'; base: BaseRef } | { kind: 'image'; name: string } | { kind: 'registry'; ref: string };
+export type ImageRef =
+  { kind: 'base'; base: BaseRef } | { kind: 'image'; name: string } | { kind: 'registry'; ref: string };
 
 export type StageBase = ImageRef | { kind: 'stage'; index: number };
 
 export type CopyFrom = { kind: 'context' } | ImageRef | { kind: 'stage'; index: number };
 
-export type MetaInstruction = 'ARG' | 'ENV' | 'LABEL' | 'CMD' | 'ENTRYPOINT' | 'SHELL' | 'WORKDIR' | 'USER' | 'EXPOSE' | 'STOPSIGNAL' | 'VOLUME';
+export type MetaInstruction =
+  'ARG' | 'ENV' | 'LABEL' | 'CMD' | 'ENTRYPOINT' | 'SHELL' | 'WORKDIR' | 'USER' | 'EXPOSE' | 'STOPSIGNAL' | 'VOLUME';
 
 interface StepBase {
   line: number;
@@ -89,7 +91,11 @@ export const makesLayer = (step: BuildStep): boolean => step.kind !== 'META';
  * @example
  * chainKeys('base:debian-bookworm:1', stage.steps, (parent, step) => layerKey(parent, step.text));
  */
-export function chainKeys(baseKey: string, steps: readonly BuildStep[], keyOf: (parent: string, step: BuildStep) => string): string[] {
+export function chainKeys(
+  baseKey: string,
+  steps: readonly BuildStep[],
+  keyOf: (parent: string, step: BuildStep) => string,
+): string[] {
   const keys: string[] = [];
   let parent = baseKey;
   for (const step of steps) {

@@ -43,7 +43,9 @@ export const lookupIn =
   (name) =>
     vars.get(name);
 
-const SUPPORTED_LIST = (Object.keys(SUPPORTED_BASES) as Distro[]).flatMap((d) => SUPPORTED_BASES[d].map((s) => `${d}:${s}`)).join(', ');
+const SUPPORTED_LIST = (Object.keys(SUPPORTED_BASES) as Distro[])
+  .flatMap((d) => SUPPORTED_BASES[d].map((s) => `${d}:${s}`))
+  .join(', ');
 
 export function resolveImage(ctx: Ctx, ref: string, opts: PlanOptions): { ref: ImageRef; config?: ImageConfig } {
   // The rule that tells a registry image from a base or a local image: sdk/image/oci/reference.ts.
@@ -57,19 +59,24 @@ export function resolveImage(ctx: Ctx, ref: string, opts: PlanOptions): { ref: I
   }
   if (ref === 'scratch') throw fail(ctx, 'not supported: FROM scratch (start from a debootstrap base)');
   const m = /^(debian|ubuntu):([a-z0-9]+)$/.exec(ref);
-  if (m && SUPPORTED_BASES[m[1] as Distro].includes(m[2]!)) return { ref: { kind: 'base', base: { distro: m[1] as Distro, suite: m[2]! } } };
+  if (m && SUPPORTED_BASES[m[1] as Distro].includes(m[2]!))
+    return { ref: { kind: 'base', base: { distro: m[1] as Distro, suite: m[2]! } } };
   // Bare "debian" would be debian:latest in Docker; guessing a suite would build something else.
   if (m || ref === 'debian' || ref === 'ubuntu' || !isValidName(ref)) {
     throw fail(ctx, `unsupported base ${JSON.stringify(ref)} (supported: ${SUPPORTED_LIST}, or a local image)`);
   }
   const found = opts.lookupImage?.(ref);
   if (!found) {
-    throw new ConductorError('IMAGE_NOT_FOUND', `${ctx.file.fileName}:${ctx.line}: image "${ref}" not found (build it first, or use one of ${SUPPORTED_LIST})`);
+    throw new ConductorError(
+      'IMAGE_NOT_FOUND',
+      `${ctx.file.fileName}:${ctx.line}: image "${ref}" not found (build it first, or use one of ${SUPPORTED_LIST})`,
+    );
   }
   return { ref: { kind: 'image', name: ref }, config: found.config };
 }
 
-export const refText = (ref: ImageRef): string => (ref.kind === 'base' ? `${ref.base.distro}:${ref.base.suite}` : ref.kind === 'registry' ? ref.ref : ref.name);
+export const refText = (ref: ImageRef): string =>
+  ref.kind === 'base' ? `${ref.base.distro}:${ref.base.suite}` : ref.kind === 'registry' ? ref.ref : ref.name;
 
 export function withPath(config: ImageConfig): ImageConfig {
   // BuildKit makes sure PATH is always set, so `$PATH` expands and RUN finds its tools.
@@ -78,7 +85,9 @@ export function withPath(config: ImageConfig): ImageConfig {
 
 /** Absolute, normalised; relative paths resolve against the current one; no trailing slash. */
 export function resolveWorkdir(current: string | undefined, p: string): string {
-  return path.posix.normalize(path.posix.join('/', p.startsWith('/') ? '' : (current ?? '/'), p)).replace(/(?<=.)\/+$/, '');
+  return path.posix
+    .normalize(path.posix.join('/', p.startsWith('/') ? '' : (current ?? '/'), p))
+    .replace(/(?<=.)\/+$/, '');
 }
 
 export function resolveDest(workdir: string | undefined, dest: string): string {
@@ -97,7 +106,10 @@ export function parsePorts(ctx: Ctx, spec: string): string[] {
   const lo = Number(m?.[1]);
   const hi = m?.[2] === undefined ? lo : Number(m[2]);
   if (!m || !['tcp', 'udp', 'sctp'].includes(proto) || lo < 1 || hi > 65535 || hi < lo) {
-    throw fail(ctx, `EXPOSE ${JSON.stringify(spec)} is not a port (write 8080, 53/udp or 8000-8010/tcp; ports 1-65535)`);
+    throw fail(
+      ctx,
+      `EXPOSE ${JSON.stringify(spec)} is not a port (write 8080, 53/udp or 8000-8010/tcp; ports 1-65535)`,
+    );
   }
   return Array.from({ length: hi - lo + 1 }, (_, i) => `${lo + i}/${proto}`);
 }
@@ -119,16 +131,24 @@ export interface StagePlanner {
 
 export function copyFrom(p: StagePlanner, ctx: Ctx, raw: string, current: number): CopyFrom {
   if (expand(ctx, raw, () => undefined) !== raw) {
-    throw fail(ctx, 'variable expansion is not supported in COPY --from (define a stage with FROM $ARG and copy from it)');
+    throw fail(
+      ctx,
+      'variable expansion is not supported in COPY --from (define a stage with FROM $ARG and copy from it)',
+    );
   }
   if (/^[0-9]+$/.test(raw)) {
     const index = Number(raw);
-    if (index >= current) throw fail(ctx, `COPY --from=${raw}: stage ${index} is not before this one (stages are numbered from 0)`);
+    if (index >= current)
+      throw fail(ctx, `COPY --from=${raw}: stage ${index} is not before this one (stages are numbered from 0)`);
     return { kind: 'stage', index };
   }
   const named = p.names.get(raw.toLowerCase());
   if (named !== undefined) {
-    if (named >= current) throw fail(ctx, `COPY --from=${raw}: stage "${raw.toLowerCase()}" must be defined before the stage that copies from it`);
+    if (named >= current)
+      throw fail(
+        ctx,
+        `COPY --from=${raw}: stage "${raw.toLowerCase()}" must be defined before the stage that copies from it`,
+      );
     return { kind: 'stage', index: named };
   }
   return resolveImage(ctx, raw, p.opts).ref;

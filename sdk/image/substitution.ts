@@ -189,7 +189,9 @@ class Lexer {
     if (emptyIsUnset) op = this.next();
     if (op !== '-' && op !== '+' && op !== '?') {
       const shown = `${emptyIsUnset ? ':' : ''}${op ?? ''}`;
-      throw new SubstitutionError(`unsupported modifier "${shown}" in \${${name}${shown}...} (use :-, -, :+, +, :? or ?)`);
+      throw new SubstitutionError(
+        `unsupported modifier "${shown}" in \${${name}${shown}...} (use :-, -, :+, +, :? or ?)`,
+      );
     }
     const word = this.run('}').text;
     const value = this.lookup(name);
@@ -197,7 +199,8 @@ class Lexer {
     if (op === '-') return unset ? word : value!;
     if (op === '+') return unset ? '' : word;
     if (unset) {
-      const why = word !== '' ? word : value === undefined ? 'is not allowed to be unset' : 'is not allowed to be empty';
+      const why =
+        word !== '' ? word : value === undefined ? 'is not allowed to be unset' : 'is not allowed to be empty';
       throw new SubstitutionError(`${name}: ${why}`);
     }
     return value!;

@@ -16,12 +16,23 @@ import { containerEnv, securityArgs } from './launch-plan.ts';
  * planExec(rec, 4121, ['ls'], {}, [4], true);
  * // ['/usr/bin/nsenter', '-t', '4121', '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w', '/proc/self/fd/3', '--cgroup-fd', '4', ..., '--', 'ls']
  */
-export function planExec(rec: ContainerRecord, initPid: number, command: string[], opts: { env?: string[]; workdir?: string; user?: string; tty?: boolean }, cgroupFds: number[], hasCgroupNs: boolean, fds: { consoleFd?: number; seccompFd?: number } = {}): string[] {
+export function planExec(
+  rec: ContainerRecord,
+  initPid: number,
+  command: string[],
+  opts: { env?: string[]; workdir?: string; user?: string; tty?: boolean },
+  cgroupFds: number[],
+  hasCgroupNs: boolean,
+  fds: { consoleFd?: number; seccompFd?: number } = {},
+): string[] {
   const ns = ['-m', '-u', '-i', '-n', '-p', ...(hasCgroupNs ? ['-C'] : []), '-r', '-w'];
   const user = opts.user ?? rec.user;
   // A user other than root gets HOME from the image's passwd (the helper), unless the env names one.
   // `opts.env` comes with the caller's values filled in (withCallerValues); a bare K unsets K.
-  const env = mergeEnv(mergeEnv(containerEnv(rec.hostname, Boolean(opts.tty), user === undefined), rec.env), opts.env ?? []);
+  const env = mergeEnv(
+    mergeEnv(containerEnv(rec.hostname, Boolean(opts.tty), user === undefined), rec.env),
+    opts.env ?? [],
+  );
   const helper = ['/proc/self/fd/3', ...cgroupFds.flatMap((fd) => ['--cgroup-fd', String(fd)])];
   helper.push('--workdir', opts.workdir ?? rec.workdir);
   for (const e of env) helper.push('--env', e);

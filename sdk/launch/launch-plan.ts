@@ -57,7 +57,6 @@ export interface LaunchSpec {
   launchTag?: string;
 }
 
-
 export function lowerdirOption(lowerdirs: string[]): string {
   return lowerdirs.join(':');
 }
@@ -68,8 +67,19 @@ export function initArgs(spec: LaunchSpec, mode: 'run' | 'exec'): string[] {
   for (const fd of spec.cgroupFds) a.push('--cgroup-fd', String(fd));
   if (mode === 'run') {
     a.push('--hostname', spec.hostname, '--rootfs', spec.rootfs, '--mount-proc', '--mkdir-workdir');
-    a.push('--overlay-lower', lowerdirOption(spec.lowerdirs), '--overlay-upper', spec.upper, '--overlay-work', spec.work);
-    const binds: Array<[string, string]> = [[spec.hosts, 'etc/hosts'], [spec.hostnameFile, 'etc/hostname'], [spec.resolv, 'etc/resolv.conf']];
+    a.push(
+      '--overlay-lower',
+      lowerdirOption(spec.lowerdirs),
+      '--overlay-upper',
+      spec.upper,
+      '--overlay-work',
+      spec.work,
+    );
+    const binds: Array<[string, string]> = [
+      [spec.hosts, 'etc/hosts'],
+      [spec.hostnameFile, 'etc/hostname'],
+      [spec.resolv, 'etc/resolv.conf'],
+    ];
     for (const [src, dst] of binds) if (src) a.push('--bind-file', `${src}:${dst}`);
     a.push(...(spec.mounts ?? []));
   }

@@ -30,7 +30,12 @@ export type BeforeStart = (init: ProcessRef) => Promise<void>;
  * sends "R" right before it execs the command. Resolves on "R"; rejects with LaunchError if the
  * process exits first (setup or the helper failed, having said why on stderr).
  */
-function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, kill = () => child.kill('SIGKILL')): Promise<ProcessRef | null> {
+function handshake(
+  child: ChildProcess,
+  fd: number,
+  beforeStart?: BeforeStart,
+  kill = () => child.kill('SIGKILL'),
+): Promise<ProcessRef | null> {
   return new Promise((resolve, reject) => {
     const stream = child.stdio[fd] as Duplex;
     let buf = '';
@@ -45,8 +50,7 @@ function handshake(child: ChildProcess, fd: number, beforeStart?: BeforeStart, k
       if (err) reject(err);
       else resolve(init);
     };
-    const onExit = (code: number | null, sig: NodeJS.Signals | null) =>
-      finish(new LaunchError(exitCodeOf(code, sig)));
+    const onExit = (code: number | null, sig: NodeJS.Signals | null) => finish(new LaunchError(exitCodeOf(code, sig)));
     stream.on('error', () => {});
     stream.on('data', (c: Buffer) => {
       buf += c.toString();
@@ -103,7 +107,13 @@ export interface AttachedRun extends Started {
  * command with the container's own environment, so stop can find them even if nobody recorded
  * their PIDs.
  */
-function spawnAndRelease(argv: string[], stdio: StdioOptions, detached: boolean, handed: number[] = [], launchTag?: string): ChildProcess {
+function spawnAndRelease(
+  argv: string[],
+  stdio: StdioOptions,
+  detached: boolean,
+  handed: number[] = [],
+  launchTag?: string,
+): ChildProcess {
   const env = launchTag ? { CONDUCTOR_LAUNCH: launchTag } : {};
   try {
     return spawn(argv[0]!, argv.slice(1), { stdio, detached, env });
@@ -118,7 +128,12 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
   const consoleFd = opts.tty ? 4 + extra.length : undefined;
   const launch = planLaunch({ ...spec, diesWithCaller: true, consoleSocket: consoleFd });
   const argv = consoleFd === undefined ? launch : planTtyRelay(TTY_RELAY, consoleFd, opts.stdin !== 'ignore', launch);
-  const plan = planStdio(typeof opts.stdin === 'string' ? opts.stdin : 'stream', Boolean(opts.onOutput), consoleFd !== undefined, isatty);
+  const plan = planStdio(
+    typeof opts.stdin === 'string' ? opts.stdin : 'stream',
+    Boolean(opts.onOutput),
+    consoleFd !== undefined,
+    isatty,
+  );
   const stdio: StdioOptions = [...plan.stdio, 'pipe', ...extra];
   // A session of its own: nothing in the container may have the caller's terminal as its
   // controlling terminal (open("/dev/tty"), TIOCSTI). The relay instead stays in the caller's
@@ -175,8 +190,19 @@ export interface DetachedRun extends Started {
  */
 export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): Promise<DetachedRun> {
   const consoleSocket = opts.tty ? 4 + (opts.extraFds?.length ?? 0) : undefined;
-  const argv = planLaunch({ ...spec, exitFile: opts.exitFile, log: { file: opts.log, maxBytes: opts.logMaxBytes }, consoleSocket });
-  const child = spawnAndRelease(argv, ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])], true, opts.extraFds, spec.launchTag);
+  const argv = planLaunch({
+    ...spec,
+    exitFile: opts.exitFile,
+    log: { file: opts.log, maxBytes: opts.logMaxBytes },
+    consoleSocket,
+  });
+  const child = spawnAndRelease(
+    argv,
+    ['ignore', 'ignore', 'ignore', 'pipe', ...(opts.extraFds ?? [])],
+    true,
+    opts.extraFds,
+    spec.launchTag,
+  );
   const monitor = refOf(child.pid!);
   if (!monitor) throw new ConductorError('START_FAILED', 'the container exited at once');
   try {

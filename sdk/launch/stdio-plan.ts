@@ -25,7 +25,12 @@ export interface StdioPlan {
  * @param relay the process spawned is the -t relay (trusted host code that holds the terminal)
  * @example planStdio('inherit', false, false, (fd) => fd === 0).stdio  // ['pipe', 'inherit', 'inherit']
  */
-export function planStdio(stdin: StdinSource, collect: boolean, relay: boolean, isTerminal: (fd: number) => boolean): StdioPlan {
+export function planStdio(
+  stdin: StdinSource,
+  collect: boolean,
+  relay: boolean,
+  isTerminal: (fd: number) => boolean,
+): StdioPlan {
   const pass = (fd: number) => relay || !isTerminal(fd);
   const copyStdin = stdin === 'inherit' && !pass(0);
   const copyStdout = !collect && !pass(1);

@@ -15,7 +15,6 @@ import { detectLayoutFrom, findCgroup2Mount, type CgroupLayout } from './layout.
 import { planCgroups, type CgroupWrite, type DevicePlan } from './plan.ts';
 import { errno, fsError, readOrNull } from './cgroup-io.ts';
 
-
 /**
  * Finds the host's cgroup layout from /proc/self/mountinfo and the cgroup2 root's controllers.
  *
@@ -86,9 +85,13 @@ export interface CreatedCgroups {
 function checkDevicesList(list: string, expect: string[]): void {
   const got = parseDevicesList(readOrNull(list) ?? '');
   if (got.join('\n') !== expect.join('\n')) {
-    throw new ConductorError('CGROUP_UNAVAILABLE', `the devices cgroup "${path.dirname(list)}" does not hold the planned rules`, {
-      hint: `it lists ${JSON.stringify(got.join(', '))}; is something else managing it?`,
-    });
+    throw new ConductorError(
+      'CGROUP_UNAVAILABLE',
+      `the devices cgroup "${path.dirname(list)}" does not hold the planned rules`,
+      {
+        hint: `it lists ${JSON.stringify(got.join(', '))}; is something else managing it?`,
+      },
+    );
   }
 }
 

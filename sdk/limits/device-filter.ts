@@ -23,9 +23,14 @@ export function attachDeviceFilter(cgroup: string, rules: readonly string[], hel
   }
   const r = spawnSync(helper, [cgroup, ...rules], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) {
-    const why = (r.stderr ?? '').trim().split('\n').pop() || (r.error ? String(r.error) : `exit ${r.status ?? r.signal}`);
-    throw new ConductorError('CGROUP_UNAVAILABLE', `cannot restrict the devices of cgroup "${cgroup}": ${why.replace(/^conductor-devices: /, '')}`, {
-      hint: 'the kernel needs CONFIG_CGROUP_BPF and conductor needs root',
-    });
+    const why =
+      (r.stderr ?? '').trim().split('\n').pop() || (r.error ? String(r.error) : `exit ${r.status ?? r.signal}`);
+    throw new ConductorError(
+      'CGROUP_UNAVAILABLE',
+      `cannot restrict the devices of cgroup "${cgroup}": ${why.replace(/^conductor-devices: /, '')}`,
+      {
+        hint: 'the kernel needs CONFIG_CGROUP_BPF and conductor needs root',
+      },
+    );
   }
 }

@@ -12,8 +12,7 @@ export type Controller = (typeof CONTROLLERS)[number];
 /** Where the host's cgroup hierarchies are mounted. */
 export type CgroupLayout =
   /** `controllers`: what the cgroup2 root offers (its cgroup.controllers). */
-  | { version: 2; root: string; controllers: string[] }
-  | { version: 1; controllers: V1Mounts };
+  { version: 2; root: string; controllers: string[] } | { version: 1; controllers: V1Mounts };
 
 /** v1 hierarchies by controller. `devices` limits no resource, so it is not in CONTROLLERS. */
 export type V1Mounts = { [C in Controller | 'devices']?: string };
@@ -25,7 +24,8 @@ interface Mount {
 }
 
 // mountinfo escapes space, tab, newline and backslash in paths as octal (\040 ...).
-const unescape = (p: string): string => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+const unescape = (p: string): string =>
+  p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** The cgroup mounts of /proc/self/mountinfo (proc(5)) still visible: not over-mounted later on or above them. */
 function parseMountinfo(text: string): Mount[] {
@@ -39,13 +39,15 @@ function parseMountinfo(text: string): Mount[] {
   const covers = (outer: string, inner: string): boolean =>
     outer === inner || outer === '/' || inner.startsWith(`${outer}/`);
   return all.filter(
-    (m, i) => m.fsType.startsWith('cgroup') && !all.slice(i + 1).some((later) => covers(later.mountPoint, m.mountPoint)),
+    (m, i) =>
+      m.fsType.startsWith('cgroup') && !all.slice(i + 1).some((later) => covers(later.mountPoint, m.mountPoint)),
   );
 }
 
 /** Mounts under /sys/fs/cgroup first, then in mountinfo order. */
 function preferred(mounts: Mount[]): Mount[] {
-  const std = (m: Mount): number => (m.mountPoint === '/sys/fs/cgroup' || m.mountPoint.startsWith('/sys/fs/cgroup/') ? 0 : 1);
+  const std = (m: Mount): number =>
+    m.mountPoint === '/sys/fs/cgroup' || m.mountPoint.startsWith('/sys/fs/cgroup/') ? 0 : 1;
   return [...mounts].sort((a, b) => std(a) - std(b));
 }
 
@@ -82,6 +84,7 @@ export function detectLayoutFrom(mountinfo: string, controllers: string | null):
     for (const c of [...CONTROLLERS, 'devices'] as const) if (m.superOptions.includes(c)) v1[c] ??= m.mountPoint;
   }
   const v1Any = CONTROLLERS.some((c) => v1[c] !== undefined);
-  if (root !== null && (CONTROLLERS.every((c) => v2.includes(c)) || !v1Any)) return { version: 2, root, controllers: v2 };
+  if (root !== null && (CONTROLLERS.every((c) => v2.includes(c)) || !v1Any))
+    return { version: 2, root, controllers: v2 };
   return { version: 1, controllers: v1 };
 }

@@ -51,7 +51,8 @@ export function parseCpus(s: string): number {
   const hint = 'use a number of CPUs from 0.01 up, e.g. 0.5 or 2';
   if (!/^(\d+(\.\d*)?|\.\d+)$/.test(t)) throw invalid('--cpus', s, hint);
   const cpus = Number(t);
-  if (!Number.isFinite(cpus) || Math.round(cpus * CPU_PERIOD) < MIN_CPU_QUOTA || cpus > 1e6) throw invalid('--cpus', s, hint);
+  if (!Number.isFinite(cpus) || Math.round(cpus * CPU_PERIOD) < MIN_CPU_QUOTA || cpus > 1e6)
+    throw invalid('--cpus', s, hint);
   return cpus;
 }
 

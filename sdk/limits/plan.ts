@@ -90,7 +90,12 @@ function needed(limits: ResourceLimits): Controller[] {
  * //   procs: ['/sys/fs/cgroup/conductor/a1b2c3/cgroup.procs'],
  * //   devices: { kind: 'bpf', cgroup: '/sys/fs/cgroup/conductor/a1b2c3', rules: ['c *:* m', 'b *:* m', 'c 1:3 rwm', ...] } }
  */
-export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLimits, opts: CgroupPlanOptions = {}): CgroupPlan {
+export function planCgroups(
+  layout: CgroupLayout,
+  id: string,
+  limits: ResourceLimits,
+  opts: CgroupPlanOptions = {},
+): CgroupPlan {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(id)) {
     throw new ConductorError('INTERNAL', `invalid cgroup id ${JSON.stringify(id)}`);
   }
@@ -110,14 +115,18 @@ export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLi
     // v2's no-internal-process rule: processes only ever go in the leaf, never in conductor/.
     const enabled = CONTROLLERS.filter((c) => layout.controllers.includes(c));
     const value = enabled.map((c) => `+${c}`).join(' ');
-    const enable = enabled.length ? [`${layout.root}`, parent].map((p) => ({ file: `${p}/cgroup.subtree_control`, value })) : [];
+    const enable = enabled.length
+      ? [`${layout.root}`, parent].map((p) => ({ file: `${p}/cgroup.subtree_control`, value }))
+      : [];
     if (limits.memory !== undefined) {
       w(`${dir}/memory.max`, limits.memory);
       w(`${dir}/memory.swap.max`, 0, true);
     }
     if (limits.cpus !== undefined) w(`${dir}/cpu.max`, `${quota} ${CPU_PERIOD}`);
     if (limits.pids !== undefined) w(`${dir}/pids.max`, limits.pids);
-    const devices: DevicePlan = opts.allDevices ? { kind: 'none', reason: 'privileged' } : { kind: 'bpf', cgroup: dir, rules };
+    const devices: DevicePlan = opts.allDevices
+      ? { kind: 'none', reason: 'privileged' }
+      : { kind: 'bpf', cgroup: dir, rules };
     return { dirs: [dir], writes, procs: [`${dir}/cgroup.procs`], enable, devices };
   }
 
@@ -159,6 +168,8 @@ export function planCgroups(layout: CgroupLayout, id: string, limits: ResourceLi
  */
 export function cgroupDirsFor(layout: CgroupLayout, id: string): string[] {
   if (layout.version === 2) return [`${layout.root}/${PARENT}/${id}`];
-  const mounts = ([...CONTROLLERS, 'devices'] as const).map((c) => layout.controllers[c]).filter((m): m is string => m !== undefined);
+  const mounts = ([...CONTROLLERS, 'devices'] as const)
+    .map((c) => layout.controllers[c])
+    .filter((m): m is string => m !== undefined);
   return [...new Set(mounts.map((m) => `${m}/${PARENT}/${id}`))];
 }

@@ -67,7 +67,11 @@ async function* lines(paths: Paths, name: string, opts: LogsOptions): AsyncGener
   const dated = opts.timestamps || since !== null;
   let fd = openLog(file);
   // A container still starting has no log yet: a follower waits for it.
-  for (let delay = 5; fd === null && opts.follow && !opts.signal?.aborted && writing(paths, name); delay = Math.min(delay * 2, 100)) {
+  for (
+    let delay = 5;
+    fd === null && opts.follow && !opts.signal?.aborted && writing(paths, name);
+    delay = Math.min(delay * 2, 100)
+  ) {
     await sleep(delay, opts.signal);
     fd = openLog(file);
   }
@@ -80,7 +84,7 @@ async function* lines(paths: Paths, name: string, opts: LogsOptions): AsyncGener
       if (since !== null && t !== null && t < since) return null;
       return opts.timestamps ? `${t === null ? '-' : new Date(t).toISOString()} ${l.text}` : l.text;
     };
-    for (let delay = 5; ; ) {
+    for (let delay = 5; ;) {
       if (opts.signal?.aborted) return;
       const l = reader.next();
       if (l) {
@@ -125,14 +129,19 @@ export function logs(name: string, opts: LogsOptions = {}): LogLines {
   const paths = resolvePaths(opts.root);
   requireRecord(paths, name);
   if (opts.tail !== undefined && !(Number.isInteger(opts.tail) && opts.tail >= 0)) {
-    throw new ConductorError('INVALID_ARGUMENT', `invalid tail "${opts.tail}"`, { hint: 'a whole number of lines, 0 or more' });
+    throw new ConductorError('INVALID_ARGUMENT', `invalid tail "${opts.tail}"`, {
+      hint: 'a whole number of lines, 0 or more',
+    });
   }
   const iterate = () => lines(paths, name, opts);
   return {
     [Symbol.asyncIterator]: iterate,
-    stream: () => Readable.from((async function* () {
-      for await (const l of iterate()) yield `${l}\n`;
-    })()),
+    stream: () =>
+      Readable.from(
+        (async function* () {
+          for await (const l of iterate()) yield `${l}\n`;
+        })(),
+      ),
     then(onFulfilled, onRejected) {
       return text(paths, name).then(onFulfilled, onRejected);
     },
@@ -145,7 +154,7 @@ async function text(paths: Paths, name: string): Promise<string> {
   if (fd === null) return '';
   try {
     const chunks: Buffer[] = [];
-    for (let total = 0; total < LOG_MAX_BYTES; ) {
+    for (let total = 0; total < LOG_MAX_BYTES;) {
       const buf = Buffer.allocUnsafe(Math.min(1 << 20, LOG_MAX_BYTES - total));
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;

@@ -35,5 +35,7 @@ export function parseSince(value: string | number | Date, now: number): number {
 }
 
 function invalid(v: string): ConductorError {
-  return new ConductorError('INVALID_ARGUMENT', `invalid --since "${v}"`, { hint: 'use a duration such as 10s, 5m, 1h30m or an RFC 3339 time such as 2025-01-01T12:00:00Z' });
+  return new ConductorError('INVALID_ARGUMENT', `invalid --since "${v}"`, {
+    hint: 'use a duration such as 10s, 5m, 1h30m or an RFC 3339 time such as 2025-01-01T12:00:00Z',
+  });
 }

@@ -68,7 +68,8 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
 
   /** Checks and facts, from the record as loaded (once) by the caller. */
   const prepare = async (rec: ContainerRecord) => {
-    if (statusOf(paths, rec) !== 'running') throw new ConductorError('CONTAINER_NOT_RUNNING', `container "${name}" is not running`);
+    if (statusOf(paths, rec) !== 'running')
+      throw new ConductorError('CONTAINER_NOT_RUNNING', `container "${name}" is not running`);
     if (rec.network) throw new ConductorError('NETWORK_EXISTS', `container "${name}" already has a network`);
     const [routes, save] = await Promise.all([hostRoutes(), iptablesSave()]);
     checkRouteOverlap(pool, routes);
@@ -78,14 +79,30 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
     }
     const resolvContent = internet ? hostResolvConf() : null;
     if (internet && resolvContent === null) log.warn(`no usable host resolver for "${name}"; set CONDUCTOR_DNS`);
-    const plan = (ip: string) => planAddNetwork({
-      rootId: rootIdOf(paths.root), name, pid: rec.init!.pid, hostInterface, ip, gateway: pool.gateway, subnet: pool.cidr, internet, ports,
-      outInterfaces, resolvPath: cp.resolv, resolvContent, resolvBefore: readOr(cp.resolv, '')!, allowHost,
-    });
+    const plan = (ip: string) =>
+      planAddNetwork({
+        rootId: rootIdOf(paths.root),
+        name,
+        pid: rec.init!.pid,
+        hostInterface,
+        ip,
+        gateway: pool.gateway,
+        subnet: pool.cidr,
+        internet,
+        ports,
+        outInterfaces,
+        resolvPath: cp.resolv,
+        resolvContent,
+        resolvBefore: readOr(cp.resolv, '')!,
+        allowHost,
+      });
     /** An address no other container (of any root, or a build step) has; routes re-read under the network lock. */
     const allocate = (others: ContainerRecord[], now: RouteEntry[]) => {
       checkPorts(paths, name, ports, others, save);
-      return allocateAddress(pool, [...others.flatMap((r) => (r.network ? [r.network.ip] : [])), ...routedAddresses(pool, now)]);
+      return allocateAddress(pool, [
+        ...others.flatMap((r) => (r.network ? [r.network.ip] : [])),
+        ...routedAddresses(pool, now),
+      ]);
     };
     return { routes, save, plan, allocate };
   };
@@ -94,7 +111,14 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
     const { routes, save, plan, allocate } = await prepare(requireRecord(paths, name));
     const ip = allocate(otherRecords(paths, name), routes);
     const setup = chainSetupText(save);
-    const chains: Step[] = setup ? [{ op: { kind: 'exec', argv: ['iptables-restore', '-w', '--noflush'], input: setup }, about: 'create conductor chains and hooks (once per host)' }] : [];
+    const chains: Step[] = setup
+      ? [
+          {
+            op: { kind: 'exec', argv: ['iptables-restore', '-w', '--noflush'], input: setup },
+            about: 'create conductor chains and hooks (once per host)',
+          },
+        ]
+      : [];
     return { ...info(ip), plan: describePlan([...chains, ...plan(ip)]) };
   }
 
@@ -105,7 +129,16 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
       // Routes re-read under the lock: a build step's address is reserved by its route (build-network.ts).
       const ip = allocate(otherRecords(paths, name), await hostRoutes());
       await ensureChains(save, log);
-      const network: NetworkRecord = { ip, prefixLength: 32, gateway: pool.gateway, hostInterface, internet, ports, peers: [], ...(allowHost.length ? { allowHost } : {}) };
+      const network: NetworkRecord = {
+        ip,
+        prefixLength: 32,
+        gateway: pool.gateway,
+        hostInterface,
+        internet,
+        ports,
+        peers: [],
+        ...(allowHost.length ? { allowHost } : {}),
+      };
       held.update(name, (r) => ({ ...r, network })); // reserves the address
       return ip;
     });
@@ -118,5 +151,7 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
 
 /** Every other container's record (this one's is already loaded). */
 function otherRecords(paths: Paths, name: string): ContainerRecord[] {
-  return listContainerNames(paths).filter((n) => n !== name).flatMap((n) => loadRecord(paths, n) ?? []);
+  return listContainerNames(paths)
+    .filter((n) => n !== name)
+    .flatMap((n) => loadRecord(paths, n) ?? []);
 }

@@ -74,21 +74,31 @@ function hasHook(lines: string[], parent: string, chain: string): boolean {
 }
 
 export const GUARD_COMMENT = 'conductor-loopback-guard';
-const GUARD = ['-s', '-d'].map((dir) => ({ dir, spec: `-i cnd+ ${dir} 127.0.0.0/8 -m comment --comment ${GUARD_COMMENT} -j DROP` }));
+const GUARD = ['-s', '-d'].map((dir) => ({
+  dir,
+  spec: `-i cnd+ ${dir} 127.0.0.0/8 -m comment --comment ${GUARD_COMMENT} -j DROP`,
+}));
 
 function hasGuard(lines: string[], dir: string): boolean {
-  return lines.some((l) => l.startsWith('-A CONDUCTOR-PREROUTING ') && l.includes(GUARD_COMMENT) && l.includes(`${dir} 127.0.0.0/8`));
+  return lines.some(
+    (l) => l.startsWith('-A CONDUCTOR-PREROUTING ') && l.includes(GUARD_COMMENT) && l.includes(`${dir} 127.0.0.0/8`),
+  );
 }
 
 export const INPUT_GUARD_COMMENT = 'conductor-input-guard';
 // The ACCEPT goes first and the DROP last whatever the chain holds, so either can be put back alone.
 const INPUT_GUARD = [
-  { kind: 'ACCEPT', line: `-I CONDUCTOR-INPUT 1 -i cnd+ -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY -m comment --comment ${INPUT_GUARD_COMMENT} -j ACCEPT` },
+  {
+    kind: 'ACCEPT',
+    line: `-I CONDUCTOR-INPUT 1 -i cnd+ -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY -m comment --comment ${INPUT_GUARD_COMMENT} -j ACCEPT`,
+  },
   { kind: 'DROP', line: `-A CONDUCTOR-INPUT -i cnd+ -m comment --comment ${INPUT_GUARD_COMMENT} -j DROP` },
 ];
 
 function hasInputGuard(lines: string[], kind: string): boolean {
-  return lines.some((l) => l.startsWith('-A CONDUCTOR-INPUT ') && l.includes(INPUT_GUARD_COMMENT) && l.endsWith(`-j ${kind}`));
+  return lines.some(
+    (l) => l.startsWith('-A CONDUCTOR-INPUT ') && l.includes(INPUT_GUARD_COMMENT) && l.endsWith(`-j ${kind}`),
+  );
 }
 
 export const FORWARD_GUARD_COMMENT = 'conductor-forward-guard';
@@ -96,7 +106,9 @@ const FORWARD_GUARD_SPEC = `CONDUCTOR-FORWARD ! -i cnd+ ! -o cnd+ -m comment --c
 
 /** Whether iptables-save text holds the forward guard. */
 export function hasForwardGuard(save: string): boolean {
-  return (parseSave(save).get('filter') ?? []).some((l) => l.startsWith('-A CONDUCTOR-FORWARD ') && l.includes(FORWARD_GUARD_COMMENT));
+  return (parseSave(save).get('filter') ?? []).some(
+    (l) => l.startsWith('-A CONDUCTOR-FORWARD ') && l.includes(FORWARD_GUARD_COMMENT),
+  );
 }
 
 /** Restore text adding or deleting the forward guard (the chain exists: ensureChains ran first). */

@@ -21,9 +21,13 @@ export function describeCommand(op: HostOp): string[] {
     case 'forwarding-hold':
       return ['true   # placeholder: its undo releases ip_forward after the rules are deleted'];
     case 'forwarding-on':
-      return ['sysctl -qw net.ipv4.ip_forward=1   # only if 0; remembered so conductor can restore it (and guarded, see chains.ts)'];
+      return [
+        'sysctl -qw net.ipv4.ip_forward=1   # only if 0; remembered so conductor can restore it (and guarded, see chains.ts)',
+      ];
     case 'forwarding-release':
-      return [`sysctl -qw net.ipv4.ip_forward=0   # only if conductor set it, no rule but ${op.tag}'s needs it and no other tool routes`];
+      return [
+        `sysctl -qw net.ipv4.ip_forward=0   # only if conductor set it, no rule but ${op.tag}'s needs it and no other tool routes`,
+      ];
     case 'write-in-place':
       return heredoc(`cat > ${quote(op.file)}`, op.content).map((l, i) => (i === 0 ? `${l}   # in place` : l));
     case 'hosts': {

@@ -24,12 +24,18 @@ const GONE = /does not exist|cannot find device|no such|bad rule|no chain|not fo
 
 async function runInProcess(op: Exclude<HostOp, { kind: 'exec' }>, log: Logger): Promise<void> {
   switch (op.kind) {
-    case 'sysctl': return sysctlWrite(op.key, op.value);
-    case 'write-in-place': return writeFileSync(op.file, op.content); // truncates the same inode (bind mount)
-    case 'hosts': return editHosts(op.action, op.file, op.ip, op.name);
-    case 'forwarding-hold': return;
-    case 'forwarding-on': return forwardingOn(log);
-    case 'forwarding-release': return forwardingRelease(op.tag, log);
+    case 'sysctl':
+      return sysctlWrite(op.key, op.value);
+    case 'write-in-place':
+      return writeFileSync(op.file, op.content); // truncates the same inode (bind mount)
+    case 'hosts':
+      return editHosts(op.action, op.file, op.ip, op.name);
+    case 'forwarding-hold':
+      return;
+    case 'forwarding-on':
+      return forwardingOn(log);
+    case 'forwarding-release':
+      return forwardingRelease(op.tag, log);
   }
 }
 
@@ -51,7 +57,8 @@ export function hostExecutor(log: Logger): Executor {
         try {
           await runInProcess(op, log);
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn(`undo "${describeCommand(op)[0]}": ${(e as Error).message}`);
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+            log.warn(`undo "${describeCommand(op)[0]}": ${(e as Error).message}`);
         }
         return;
       }

@@ -22,14 +22,26 @@ function listeningPorts(): Set<number> {
   return listeningTcpPorts(`${readOr('/proc/net/tcp', '')}\n${readOr('/proc/net/tcp6', '')}`);
 }
 
-export function checkPorts(paths: Paths, name: string, ports: PortMapping[], records: ContainerRecord[], save: string): void {
+export function checkPorts(
+  paths: Paths,
+  name: string,
+  ports: PortMapping[],
+  records: ContainerRecord[],
+  save: string,
+): void {
   const byConductor = publishedHostPorts(save);
   const listening = ports.length ? listeningPorts() : new Set<number>();
   for (const p of ports) {
-    const owner = records.find((r) => r.name !== name && r.network?.ports.some((q) => q.host === p.host) && statusOf(paths, r) !== 'exited');
-    const why = owner ? `is already published by container "${owner.name}"`
-      : byConductor.has(p.host) ? 'is already published by another conductor state root'
-        : listening.has(p.host) ? 'already has a listening socket on the host' : null;
+    const owner = records.find(
+      (r) => r.name !== name && r.network?.ports.some((q) => q.host === p.host) && statusOf(paths, r) !== 'exited',
+    );
+    const why = owner
+      ? `is already published by container "${owner.name}"`
+      : byConductor.has(p.host)
+        ? 'is already published by another conductor state root'
+        : listening.has(p.host)
+          ? 'already has a listening socket on the host'
+          : null;
     if (why) throw new ConductorError('PORT_IN_USE', `host port ${p.host} ${why}`);
   }
 }

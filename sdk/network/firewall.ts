@@ -58,7 +58,10 @@ export interface ContainerRuleInput {
 export function containerRules(c: ContainerRuleInput): Rule[] {
   const v = c.hostInterface;
   const fwd = (insert: boolean, spec: string[], target: string): Rule => ({
-    table: 'filter', chain: 'CONDUCTOR-FORWARD', insert, spec: tagged(spec, c.tag, [target]),
+    table: 'filter',
+    chain: 'CONDUCTOR-FORWARD',
+    insert,
+    spec: tagged(spec, c.tag, [target]),
   });
   const rules: Rule[] = [];
   // Replies only (--ctdir REPLY): a packet conntrack picked up mid-stream (tcp_loose) is ORIGINAL.
@@ -66,8 +69,28 @@ export function containerRules(c: ContainerRuleInput): Rule[] {
   rules.push(fwd(true, ['-i', v, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '--ctdir', 'REPLY'], 'ACCEPT'));
   for (const p of c.ports) {
     // Only connections that came through a published port's DNAT, not routed straight to the address.
-    rules.push(fwd(true, ['-o', v, '-d', `${c.ip}/32`, '-p', 'tcp', '-m', 'tcp', '--dport', String(p.container),
-      '-m', 'conntrack', '--ctstate', 'DNAT'], 'ACCEPT'));
+    rules.push(
+      fwd(
+        true,
+        [
+          '-o',
+          v,
+          '-d',
+          `${c.ip}/32`,
+          '-p',
+          'tcp',
+          '-m',
+          'tcp',
+          '--dport',
+          String(p.container),
+          '-m',
+          'conntrack',
+          '--ctstate',
+          'DNAT',
+        ],
+        'ACCEPT',
+      ),
+    );
   }
   if (c.internet) {
     // -s: only its own address leaves (rp_filter on the veth backs this up): no forged sources.
@@ -77,11 +100,15 @@ export function containerRules(c: ContainerRuleInput): Rule[] {
   rules.push(fwd(false, ['-o', v], 'DROP'));
 
   const input = (spec: string[]): Rule => ({
-    table: 'filter', chain: 'CONDUCTOR-INPUT', insert: true, spec: tagged(['-i', v, '-s', `${c.ip}/32`, ...spec], c.tag, ['ACCEPT']),
+    table: 'filter',
+    chain: 'CONDUCTOR-INPUT',
+    insert: true,
+    spec: tagged(['-i', v, '-s', `${c.ip}/32`, ...spec], c.tag, ['ACCEPT']),
   });
   // INPUT only sees packets for the host's own addresses: a resolver elsewhere never matches here.
   for (const ns of c.dnsServers ?? []) {
-    for (const proto of ['udp', 'tcp']) rules.push(input(['-d', `${ns}/32`, '-p', proto, '-m', proto, '--dport', '53']));
+    for (const proto of ['udp', 'tcp'])
+      rules.push(input(['-d', `${ns}/32`, '-p', proto, '-m', proto, '--dport', '53']));
   }
   for (const port of c.allowHost ?? []) rules.push(input(['-p', 'tcp', '-m', 'tcp', '--dport', String(port)]));
 
@@ -96,11 +123,21 @@ export function containerRules(c: ContainerRuleInput): Rule[] {
     // --internet the container has no route back to arbitrary clients, so every published
     // connection is rewritten; with it, remote client addresses are preserved.
     const who = c.internet ? ['-s', '127.0.0.0/8', '-o', v] : ['-o', v, '-m', 'conntrack', '--ctstate', 'DNAT'];
-    rules.push({ table: 'nat', chain: 'CONDUCTOR-POSTROUTING', insert: false, spec: tagged(who, c.tag, ['SNAT', '--to-source', c.gateway]) });
+    rules.push({
+      table: 'nat',
+      chain: 'CONDUCTOR-POSTROUTING',
+      insert: false,
+      spec: tagged(who, c.tag, ['SNAT', '--to-source', c.gateway]),
+    });
   }
   if (c.internet) {
     for (const out of c.outInterfaces) {
-      rules.push({ table: 'nat', chain: 'CONDUCTOR-POSTROUTING', insert: false, spec: tagged(['-s', `${c.ip}/32`, '-o', out], c.tag, ['MASQUERADE']) });
+      rules.push({
+        table: 'nat',
+        chain: 'CONDUCTOR-POSTROUTING',
+        insert: false,
+        spec: tagged(['-s', `${c.ip}/32`, '-o', out], c.tag, ['MASQUERADE']),
+      });
     }
   }
   return rules;
@@ -118,7 +155,9 @@ export interface PeerRuleEnd {
  */
 export function peerRules(a: PeerRuleEnd, b: PeerRuleEnd): Rule[] {
   const one = (from: PeerRuleEnd, to: PeerRuleEnd): Rule => ({
-    table: 'filter', chain: 'CONDUCTOR-FORWARD', insert: true,
+    table: 'filter',
+    chain: 'CONDUCTOR-FORWARD',
+    insert: true,
     spec: tagged(['-i', from.hostInterface, '-s', `${from.ip}/32`, '-o', to.hostInterface], from.tag, ['ACCEPT']),
   });
   return [one(a, b), one(b, a)];

@@ -27,7 +27,12 @@ export function sysctlWrite(key: string, value: string): void {
     writeFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, value);
   } catch (e) {
     // A kernel without IPv6 (ipv6.disable=1) has nothing to switch off.
-    if (key.startsWith('net.ipv6.') && (e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync('/proc/sys/net/ipv6')) return;
+    if (
+      key.startsWith('net.ipv6.') &&
+      (e as NodeJS.ErrnoException).code === 'ENOENT' &&
+      !existsSync('/proc/sys/net/ipv6')
+    )
+      return;
     throw e;
   }
 }

@@ -9,5 +9,8 @@ export function addHostsLine(text: string, ip: string, name: string): string {
 
 export function removeHostsLine(text: string, ip: string, name: string): string {
   const line = `${ip} ${name}`;
-  return text.split('\n').filter((l) => l.trim() !== line).join('\n');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== line)
+    .join('\n');
 }

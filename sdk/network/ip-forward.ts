@@ -73,12 +73,18 @@ export async function forwardingRelease(tag: string, log: Logger): Promise<void>
       writeFileSync(IP_FORWARD, '0');
       // Writing ip_forward resets every device's forwarding; the remaining veths still need theirs.
       for (const dev of readdirSync('/proc/sys/net/ipv4/conf').filter(isConductorInterface)) {
-        try { sysctlWrite(`net.ipv4.conf.${dev}.forwarding`, '1'); } catch { /* went away meanwhile */ }
+        try {
+          sysctlWrite(`net.ipv4.conf.${dev}.forwarding`, '1');
+        } catch {
+          /* went away meanwhile */
+        }
       }
       await setForwardGuard('delete', log);
       rmSync(FORWARD_MARKER, { force: true });
     } else {
-      log.info(`leaving net.ipv4.ip_forward on: ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''} may rely on it`);
+      log.info(
+        `leaving net.ipv4.ip_forward on: ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''} may rely on it`,
+      );
       await setForwardGuard('delete', log);
     }
   });

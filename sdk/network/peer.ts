@@ -13,8 +13,16 @@ import { containerPaths, requireRecord, requireRunning, statusOf } from '../stat
 import type { ContainerRecord, NetworkRecord } from '../types.ts';
 
 function peerEnd(paths: Paths, rec: ContainerRecord): PeerEnd {
-  if (!rec.network) throw new ConductorError('NO_NETWORK', `container "${rec.name}" has no network`, { hint: `run \`conductor addnetwork ${rec.name}\`` });
-  return { name: rec.name, ip: rec.network.ip, hostInterface: rec.network.hostInterface, hostsPath: containerPaths(paths, rec.name).hosts };
+  if (!rec.network)
+    throw new ConductorError('NO_NETWORK', `container "${rec.name}" has no network`, {
+      hint: `run \`conductor addnetwork ${rec.name}\``,
+    });
+  return {
+    name: rec.name,
+    ip: rec.network.ip,
+    hostInterface: rec.network.hostInterface,
+    hostsPath: containerPaths(paths, rec.name).hosts,
+  };
 }
 
 export function withPeer(n: NetworkRecord | undefined, other: string, on: boolean): NetworkRecord | undefined {
@@ -61,7 +69,8 @@ export async function peer(a: string, b: string, opts: PeerOptions = {}): Promis
   return withRecords(paths, [a, b], async (held) => {
     const [ra, rb] = [held.get(a), held.get(b)];
     for (const r of [ra, rb]) {
-      if (statusOf(paths, r) !== 'running') throw new ConductorError('CONTAINER_NOT_RUNNING', `container "${r.name}" is not running`);
+      if (statusOf(paths, r) !== 'running')
+        throw new ConductorError('CONTAINER_NOT_RUNNING', `container "${r.name}" is not running`);
     }
     const ea = peerEnd(paths, ra);
     const eb = peerEnd(paths, rb);
@@ -96,8 +105,15 @@ export async function unpeer(a: string, b: string, opts: PeerOptions = {}): Prom
     for (const s of planUnpeer(rootId, ea, eb)) await executor.undo(s.op);
     const undos = planPeer(rootId, ea, eb).map((s) => s.undo!);
     const keys = new Set(undos.map((u) => opKey(u.op)));
-    for (const [name, other] of [[a, b], [b, a]] as const) {
-      held.update(name, (r) => ({ ...r, undo: r.undo.filter((u) => !keys.has(opKey(u.op))), network: withPeer(r.network, other, false) }));
+    for (const [name, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      held.update(name, (r) => ({
+        ...r,
+        undo: r.undo.filter((u) => !keys.has(opKey(u.op))),
+        network: withPeer(r.network, other, false),
+      }));
     }
     return { changed: true };
   });

@@ -35,7 +35,8 @@ export interface Step {
   about: string;
 }
 
-const exec = (argv: string[], input?: string): HostOp => (input === undefined ? { kind: 'exec', argv } : { kind: 'exec', argv, input });
+const exec = (argv: string[], input?: string): HostOp =>
+  input === undefined ? { kind: 'exec', argv } : { kind: 'exec', argv, input };
 const RESTORE = ['iptables-restore', '-w', '--noflush'];
 
 export interface AddNetworkInput {
@@ -77,7 +78,11 @@ function tagOf(rootId: string, name: string): string {
 }
 
 function sysctlStep(key: string, value: string, about: string): Step {
-  return { op: { kind: 'sysctl', key, value }, about, undo: { op: { kind: 'sysctl', key, value: '0' }, about: `reset ${key}` } };
+  return {
+    op: { kind: 'sysctl', key, value },
+    about,
+    undo: { op: { kind: 'sysctl', key, value: '0' }, about: `reset ${key}` },
+  };
 }
 
 /** A setting of the veth itself: it goes with the device, so there is nothing to undo. */
@@ -88,9 +93,17 @@ function deviceSysctlStep(key: string, value: string, about: string): Step {
 /** Per-veth settings made before its host end is up (see the header). */
 function hardenVethSteps(v: string): Step[] {
   return [
-    deviceSysctlStep(`net.ipv6.conf.${v}.disable_ipv6`, '1', `no IPv6 on ${v} (router advertisements, link-local paths to the host)`),
+    deviceSysctlStep(
+      `net.ipv6.conf.${v}.disable_ipv6`,
+      '1',
+      `no IPv6 on ${v} (router advertisements, link-local paths to the host)`,
+    ),
     deviceSysctlStep(`net.ipv6.conf.${v}.accept_ra`, '0', `ignore router advertisements on ${v}`),
-    deviceSysctlStep(`net.ipv4.conf.${v}.rp_filter`, '1', `drop packets on ${v} whose source is not routed back through it`),
+    deviceSysctlStep(
+      `net.ipv4.conf.${v}.rp_filter`,
+      '1',
+      `drop packets on ${v} whose source is not routed back through it`,
+    ),
   ];
 }
 
@@ -121,38 +134,60 @@ export function planAddNetwork(p: AddNetworkInput): Step[] {
   steps.push(...hardenVethSteps(v));
   // -e: a kernel without IPv6 has no such keys, and nothing to switch off.
   steps.push({
-    op: exec(['nsenter', netns, 'sysctl', '-q', '-e', '-w', 'net.ipv6.conf.eth0.disable_ipv6=1', 'net.ipv6.conf.eth0.accept_ra=0']),
+    op: exec([
+      'nsenter',
+      netns,
+      'sysctl',
+      '-q',
+      '-e',
+      '-w',
+      'net.ipv6.conf.eth0.disable_ipv6=1',
+      'net.ipv6.conf.eth0.accept_ra=0',
+    ]),
     about: `no IPv6 on eth0 of "${p.name}"`,
   });
   steps.push({
-    op: exec(['ip', '-b', '-'], [
-      `addr add ${p.gateway}/32 dev ${v}`,
-      `link set ${v} up`,
-      `route add ${p.ip}/32 dev ${v} src ${p.gateway}`,
-    ].join('\n') + '\n'),
+    op: exec(
+      ['ip', '-b', '-'],
+      [`addr add ${p.gateway}/32 dev ${v}`, `link set ${v} up`, `route add ${p.ip}/32 dev ${v} src ${p.gateway}`].join(
+        '\n',
+      ) + '\n',
+    ),
     about: `bring up ${v}, route ${p.ip} via it`,
   });
   steps.push({
-    op: exec(['nsenter', netns, 'ip', '-b', '-'], [
-      'link set lo up',
-      `addr add ${p.ip}/32 dev eth0`,
-      'link set eth0 up',
-      `route add ${p.gateway}/32 dev eth0 src ${p.ip}`,
-      `route add ${p.subnet} via ${p.gateway} dev eth0 src ${p.ip}`,
-      ...(p.internet ? [`route add default via ${p.gateway} dev eth0`] : []),
-    ].join('\n') + '\n'),
+    op: exec(
+      ['nsenter', netns, 'ip', '-b', '-'],
+      [
+        'link set lo up',
+        `addr add ${p.ip}/32 dev eth0`,
+        'link set eth0 up',
+        `route add ${p.gateway}/32 dev eth0 src ${p.ip}`,
+        `route add ${p.subnet} via ${p.gateway} dev eth0 src ${p.ip}`,
+        ...(p.internet ? [`route add default via ${p.gateway} dev eth0`] : []),
+      ].join('\n') + '\n',
+    ),
     about: `configure eth0 ${p.ip} in "${p.name}"${p.internet ? ' with a default route' : ''}`,
   });
   // IPv4 forwarding is decided by the ingress device: peers and the container's own outbound
   // traffic need it only on this veth.
   steps.push(sysctlStep(`net.ipv4.conf.${v}.forwarding`, '1', `forward packets arriving on ${v}`));
   if (p.ports.length > 0) {
-    steps.push(sysctlStep(`net.ipv4.conf.${v}.route_localnet`, '1', `let 127.0.0.1 publishing leave through ${v} only`));
+    steps.push(
+      sysctlStep(`net.ipv4.conf.${v}.route_localnet`, '1', `let 127.0.0.1 publishing leave through ${v} only`),
+    );
   }
   const allowHost = p.allowHost ?? [];
   const rules = containerRules({
-    tag, hostInterface: v, ip: p.ip, gateway: p.gateway, ports: p.ports, internet: p.internet, outInterfaces: p.outInterfaces,
-    allowHost, dnsServers: p.internet ? nameserversOf(p.resolvContent) : [],
+    tag,
+    hostInterface: v,
+    ip: p.ip,
+    gateway: p.gateway,
+    ports: p.ports,
+    internet: p.internet,
+    outInterfaces: p.outInterfaces,
+    allowHost,
+    dnsServers: p.internet ? nameserversOf(p.resolvContent) : [],
   });
   const forwards = p.internet || p.ports.length > 0;
   if (forwards) {
@@ -163,18 +198,32 @@ export function planAddNetwork(p: AddNetworkInput): Step[] {
     steps.push({
       op: { kind: 'forwarding-hold' },
       about: 'ip_forward: nothing yet (the undo releases it once the rules below are gone)',
-      undo: { op: { kind: 'forwarding-release', tag }, about: 'restore net.ipv4.ip_forward=0 if conductor enabled it and no conductor NAT rule is left' },
+      undo: {
+        op: { kind: 'forwarding-release', tag },
+        about: 'restore net.ipv4.ip_forward=0 if conductor enabled it and no conductor NAT rule is left',
+      },
     });
   }
-  steps.push(iptablesStep(rules, `isolate "${p.name}"${p.ports.length ? `, publish ${p.ports.map((x) => `${x.host}->${x.container}`).join(' ')}` : ''}${p.internet ? ', masquerade' : ''}${allowHost.length ? `, host ports ${allowHost.join(' ')}` : ''}`));
+  steps.push(
+    iptablesStep(
+      rules,
+      `isolate "${p.name}"${p.ports.length ? `, publish ${p.ports.map((x) => `${x.host}->${x.container}`).join(' ')}` : ''}${p.internet ? ', masquerade' : ''}${allowHost.length ? `, host ports ${allowHost.join(' ')}` : ''}`,
+    ),
+  );
   if (forwards) {
-    steps.push({ op: { kind: 'forwarding-on' }, about: 'enable net.ipv4.ip_forward (replies from outside arrive on the host\'s interfaces)' });
+    steps.push({
+      op: { kind: 'forwarding-on' },
+      about: "enable net.ipv4.ip_forward (replies from outside arrive on the host's interfaces)",
+    });
   }
   if (p.internet && p.resolvContent !== null) {
     steps.push({
       op: { kind: 'write-in-place', file: p.resolvPath, content: p.resolvContent },
       about: `resolv.conf of "${p.name}" from the host's resolvers`,
-      undo: { op: { kind: 'write-in-place', file: p.resolvPath, content: p.resolvBefore }, about: `restore resolv.conf of "${p.name}"` },
+      undo: {
+        op: { kind: 'write-in-place', file: p.resolvPath, content: p.resolvBefore },
+        about: `restore resolv.conf of "${p.name}"`,
+      },
     });
   }
   return steps;
@@ -199,16 +248,24 @@ function orderPair(a: PeerEnd, b: PeerEnd): [PeerEnd, PeerEnd] {
 export function planPeer(rootId: string, x: PeerEnd, y: PeerEnd): Step[] {
   const [a, b] = orderPair(x, y);
   if (a.name === b.name) throw new ConductorError('INVALID_ARGUMENT', `cannot peer container "${a.name}" with itself`);
-  const rules = peerRules({ tag: tagOf(rootId, a.name), hostInterface: a.hostInterface, ip: a.ip }, { tag: tagOf(rootId, b.name), hostInterface: b.hostInterface, ip: b.ip });
+  const rules = peerRules(
+    { tag: tagOf(rootId, a.name), hostInterface: a.hostInterface, ip: a.ip },
+    { tag: tagOf(rootId, b.name), hostInterface: b.hostInterface, ip: b.ip },
+  );
   const hostsStep = (into: PeerEnd, other: PeerEnd): Step => ({
     op: { kind: 'hosts', action: 'add', file: into.hostsPath, ip: other.ip, name: other.name },
     about: `"${other.name}" resolves in "${into.name}"`,
-    undo: { op: { kind: 'hosts', action: 'remove', file: into.hostsPath, ip: other.ip, name: other.name }, about: `forget "${other.name}" in "${into.name}"` },
+    undo: {
+      op: { kind: 'hosts', action: 'remove', file: into.hostsPath, ip: other.ip, name: other.name },
+      about: `forget "${other.name}" in "${into.name}"`,
+    },
   });
   return [iptablesStep(rules, `peer "${a.name}" <-> "${b.name}"`), hostsStep(a, b), hostsStep(b, a)];
 }
 
 /** The undo of planPeer, as steps, newest first. */
 export function planUnpeer(rootId: string, x: PeerEnd, y: PeerEnd): Step[] {
-  return planPeer(rootId, x, y).reverse().map((s) => ({ op: s.undo!.op, about: s.undo!.about }));
+  return planPeer(rootId, x, y)
+    .reverse()
+    .map((s) => ({ op: s.undo!.op, about: s.undo!.about }));
 }

@@ -59,7 +59,11 @@ export function inPool(pool: Pool, ip: number): boolean {
 export function allocateAddress(pool: Pool, used: Iterable<string>): string {
   const taken = new Set<number>();
   for (const u of used) {
-    try { taken.add(ipToInt(u)); } catch { /* not an address of ours */ }
+    try {
+      taken.add(ipToInt(u));
+    } catch {
+      /* not an address of ours */
+    }
   }
   const last = pool.base + 2 ** (32 - pool.prefix) - 1; // broadcast
   for (let n = pool.base + 2; n < last; n++) {

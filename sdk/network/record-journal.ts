@@ -23,7 +23,10 @@ export interface HeldRecords {
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v);
 }
@@ -55,7 +58,8 @@ export async function withRecords<T>(paths: Paths, names: string[], fn: (held: H
         for (const n of order) held.update(n, (r) => ({ ...r, undo: [...r.undo, u] }));
       },
       forget(undone) {
-        for (const n of order) held.update(n, (r) => ({ ...r, undo: without(r.undo, undone), network: onRollback(r.network) }));
+        for (const n of order)
+          held.update(n, (r) => ({ ...r, undo: without(r.undo, undone), network: onRollback(r.network) }));
       },
     }),
   };
@@ -76,7 +80,12 @@ export async function withRecords<T>(paths: Paths, names: string[], fn: (held: H
  * Drop undo steps from a record that is not held (a peer's, at stop time), patching its network;
  * a record already gone is fine.
  */
-export async function dropUndos(paths: Paths, name: string, undos: UndoStep[], patch: (n: NetworkRecord | undefined) => NetworkRecord | undefined): Promise<void> {
+export async function dropUndos(
+  paths: Paths,
+  name: string,
+  undos: UndoStep[],
+  patch: (n: NetworkRecord | undefined) => NetworkRecord | undefined,
+): Promise<void> {
   try {
     await updateRecord(paths, name, (r) => ({ ...r, undo: without(r.undo, undos), network: patch(r.network) }));
   } catch (e) {

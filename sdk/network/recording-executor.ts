@@ -24,7 +24,8 @@ export function recordingExecutor(opts: { failAt?: number } = {}): RecordingExec
     calls,
     async run(op) {
       calls.push({ mode: 'run', op });
-      if (runs++ === opts.failAt) throw new ConductorError('COMMAND_FAILED', `recorded step ${opts.failAt} failed (as asked)`);
+      if (runs++ === opts.failAt)
+        throw new ConductorError('COMMAND_FAILED', `recorded step ${opts.failAt} failed (as asked)`);
     },
     async undo(op) {
       calls.push({ mode: 'undo', op });

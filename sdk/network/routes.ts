@@ -27,12 +27,20 @@ export function checkRouteOverlap(pool: Pool, routes: RouteEntry[]): void {
   for (const r of routes) {
     if (r.dst === 'default' || isContainerRoute(r)) continue;
     let dst: { base: number; prefix: number };
-    try { dst = parseCidr(r.dst); } catch { continue; }
+    try {
+      dst = parseCidr(r.dst);
+    } catch {
+      continue;
+    }
     const dstSize = 2 ** (32 - dst.prefix);
     if (dst.base < pool.base + size && pool.base < dst.base + dstSize) {
-      throw new ConductorError('SUBNET_OVERLAP', `conductor subnet "${pool.cidr}" overlaps host route "${r.dst}"${r.dev ? ` on "${r.dev}"` : ''}`, {
-        hint: 'set CONDUCTOR_SUBNET to an unused private subnet',
-      });
+      throw new ConductorError(
+        'SUBNET_OVERLAP',
+        `conductor subnet "${pool.cidr}" overlaps host route "${r.dst}"${r.dev ? ` on "${r.dev}"` : ''}`,
+        {
+          hint: 'set CONDUCTOR_SUBNET to an unused private subnet',
+        },
+      );
     }
   }
 }
@@ -61,7 +69,20 @@ export interface LinkEntry {
 
 // Link kinds another tool would route through: Docker/Podman/libvirt/LXC bridges, veths of other
 // runtimes, VPN and overlay tunnels.
-const ROUTED_KINDS = new Set(['bridge', 'veth', 'vxlan', 'wireguard', 'tun', 'macvlan', 'ipvlan', 'geneve', 'gre', 'ipip', 'sit', 'vrf']);
+const ROUTED_KINDS = new Set([
+  'bridge',
+  'veth',
+  'vxlan',
+  'wireguard',
+  'tun',
+  'macvlan',
+  'ipvlan',
+  'geneve',
+  'gre',
+  'ipip',
+  'sit',
+  'vrf',
+]);
 const BUILTIN_CHAINS = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
 
 /**
@@ -80,7 +101,8 @@ export function otherRoutingTools(links: LinkEntry[], save: string): string[] {
   for (const line of save.split('\n')) {
     if (line.startsWith('*')) table = line.slice(1).trim();
     const m = /^:(\S+) /.exec(line);
-    if (m && !BUILTIN_CHAINS.has(m[1]!) && !m[1]!.startsWith('CONDUCTOR-')) out.push(`iptables chain "${m[1]}" (${table})`);
+    if (m && !BUILTIN_CHAINS.has(m[1]!) && !m[1]!.startsWith('CONDUCTOR-'))
+      out.push(`iptables chain "${m[1]}" (${table})`);
   }
   return out;
 }

@@ -24,7 +24,13 @@ export async function undoAll(paths: Paths, rec: ContainerRecord, opts: { log?: 
   for (const p of net.peers) {
     const other = loadRecord(paths, p);
     if (!other) continue;
-    await executor.undo({ kind: 'hosts', action: 'remove', file: containerPaths(paths, p).hosts, ip: net.ip, name: rec.name });
+    await executor.undo({
+      kind: 'hosts',
+      action: 'remove',
+      file: containerPaths(paths, p).hosts,
+      ip: net.ip,
+      name: rec.name,
+    });
     await dropUndos(paths, p, rec.undo, (n) => withPeer(n, rec.name, false));
   }
 }

@@ -8,14 +8,47 @@ import type { SecurityOptions } from '../types.ts';
 
 /** Index = capability number (linux/capability.h), as the init helper's table. */
 export const CAP_NAMES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
-  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',
-  'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER',
-  'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT',
-  'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
-  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL',
-  'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM',
-  'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
 ] as const;
 
 /**
@@ -23,8 +56,17 @@ export const CAP_NAMES = [
  * podman's, Docker's without NET_RAW (spoofed packets, router advertisements), MKNOD and AUDIT_WRITE.
  */
 export const DEFAULT_CAPS: readonly string[] = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
 ];
 
 /** "chown", "CAP_CHOWN", "Cap_Chown" → "CAP_CHOWN"; "all" → "ALL". */
@@ -33,7 +75,9 @@ export function capName(name: string): string {
   if (n === 'ALL') return 'ALL';
   const full = `CAP_${n}`;
   if (!(CAP_NAMES as readonly string[]).includes(full)) {
-    throw new ConductorError('INVALID_ARGUMENT', `unknown capability "${name}"`, { hint: 'use a name from capabilities(7), e.g. NET_ADMIN, or ALL' });
+    throw new ConductorError('INVALID_ARGUMENT', `unknown capability "${name}"`, {
+      hint: 'use a name from capabilities(7), e.g. NET_ADMIN, or ALL',
+    });
   }
   return full;
 }
@@ -44,7 +88,10 @@ export function capName(name: string): string {
  * bounding set): the helper cannot raise a capability it does not hold.
  * @example effectiveCaps({ privileged: false, capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'] }).has('CAP_NET_ADMIN') // true
  */
-export function effectiveCaps(sec: Pick<SecurityOptions, 'capAdd' | 'capDrop'>, grantable: readonly string[] = CAP_NAMES): Set<string> {
+export function effectiveCaps(
+  sec: Pick<SecurityOptions, 'capAdd' | 'capDrop'>,
+  grantable: readonly string[] = CAP_NAMES,
+): Set<string> {
   const add = new Set(sec.capAdd.map(capName));
   const drop = new Set(sec.capDrop.map(capName));
   let caps: string[];

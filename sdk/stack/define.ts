@@ -29,7 +29,8 @@ const MOUNT_TYPES = new Set(['volume', 'bind', 'tmpfs']);
  */
 export function defineStack(def: StackDefinition): Stack {
   const stack = def?.name;
-  if (typeof stack !== 'string' || !isValidName(stack)) fail(String(stack), `invalid stack name ${JSON.stringify(stack)}`, NAME_HINT);
+  if (typeof stack !== 'string' || !isValidName(stack))
+    fail(String(stack), `invalid stack name ${JSON.stringify(stack)}`, NAME_HINT);
   const entries = Object.entries(def.services ?? {});
   if (!entries.length) fail(stack, 'defines no services', 'add at least one entry under services');
   const known = new Set(entries.map(([n]) => n));
@@ -45,7 +46,10 @@ export function defineStack(def: StackDefinition): Stack {
   for (const [name, svc] of entries) services[name] = service(stack, name, svc, known, peers.get(name)!);
   checkAcrossServices(stack, Object.values(services));
   // A service whose env names a peer starts after it: the env carries the peer's address.
-  const deps = Object.values(services).map((s) => [s.name, [...new Set([...Object.keys(s.dependsOn), ...Object.values(s.env).flatMap(envReferences)])]]);
+  const deps = Object.values(services).map((s) => [
+    s.name,
+    [...new Set([...Object.keys(s.dependsOn), ...Object.values(s.env).flatMap(envReferences)])],
+  ]);
   const levels = startLevels(stack, Object.fromEntries(deps));
   return { name: stack, services, levels };
 }
@@ -53,22 +57,27 @@ export function defineStack(def: StackDefinition): Stack {
 const NAME_HINT = 'use 1-63 characters from [a-zA-Z0-9_.-], starting with a letter or digit';
 
 function fail(stack: string, what: string, hint: string, service?: string): never {
-  throw new ConductorError('INVALID_ARGUMENT', `stack ${stack}: ${service ? `service ${service}: ` : ''}${what}`, { hint });
+  throw new ConductorError('INVALID_ARGUMENT', `stack ${stack}: ${service ? `service ${service}: ` : ''}${what}`, {
+    hint,
+  });
 }
 
 function refer(stack: string, from: string, field: string, to: string, known: Set<string>): void {
   if (to === from) fail(stack, `${field} names the service itself`, `remove "${to}" from ${field}`, from);
-  if (!known.has(to)) fail(stack, `${field} names unknown service "${to}"`, `known services: ${[...known].sort().join(', ')}`, from);
+  if (!known.has(to))
+    fail(stack, `${field} names unknown service "${to}"`, `known services: ${[...known].sort().join(', ')}`, from);
 }
 
 function port(stack: string, svc: string, what: string, p: unknown): number {
-  if (!Number.isInteger(p) || (p as number) < 1 || (p as number) > 65535) fail(stack, `${what} ${String(p)} is not a port`, 'use an integer from 1 to 65535', svc);
+  if (!Number.isInteger(p) || (p as number) < 1 || (p as number) > 65535)
+    fail(stack, `${what} ${String(p)} is not a port`, 'use an integer from 1 to 65535', svc);
   return p as number;
 }
 
 function service(stack: string, name: string, d: ServiceDefinition, known: Set<string>, peers: Set<string>): Service {
   if (!isValidName(name)) fail(stack, `invalid service name ${JSON.stringify(name)}`, NAME_HINT);
-  if (!d.image && !d.build) fail(stack, 'has neither image nor build', 'set image: "<name>" or build: { file, context }', name);
+  if (!d.image && !d.build)
+    fail(stack, 'has neither image nor build', 'set image: "<name>" or build: { file, context }', name);
   const image = d.image ?? `${stack}-${name}`;
   if (!isValidName(image)) fail(stack, `invalid image name ${JSON.stringify(image)}`, NAME_HINT, name);
   const dependsOn = { ...(d.dependsOn ?? {}) };
@@ -81,22 +90,28 @@ function service(stack: string, name: string, d: ServiceDefinition, known: Set<s
     if (typeof v !== 'string') fail(stack, `env ${k} is not a string`, 'quote the value', name);
     for (const ref of envReferences(v)) {
       refer(stack, name, `env ${k}`, ref, known);
-      if (!peers.has(ref)) fail(stack, `env ${k} refers to "${ref}", which is not a peer`, `add "${ref}" to peers`, name);
+      if (!peers.has(ref))
+        fail(stack, `env ${k} refers to "${ref}", which is not a peer`, `add "${ref}" to peers`, name);
     }
   }
   const replicas = d.replicas ?? 1;
-  if (!Number.isInteger(replicas) || replicas < 1) fail(stack, `replicas ${String(d.replicas)}`, 'use an integer of 1 or more', name);
+  if (!Number.isInteger(replicas) || replicas < 1)
+    fail(stack, `replicas ${String(d.replicas)}`, 'use an integer of 1 or more', name);
   const restart = d.restart ?? 'no';
-  if (!RESTARTS.has(restart)) fail(stack, `restart "${String(restart)}"`, 'use no, on-failure, always or unless-stopped', name);
+  if (!RESTARTS.has(restart))
+    fail(stack, `restart "${String(restart)}"`, 'use no, on-failure, always or unless-stopped', name);
   const mounts = (d.mounts ?? []).map((m) => {
     if (!MOUNT_TYPES.has(m.type)) fail(stack, `mount type "${String(m.type)}"`, 'use volume, bind or tmpfs', name);
-    if (!m.target?.startsWith('/')) fail(stack, `mount target ${JSON.stringify(m.target)} is not absolute`, 'use a path starting with /', name);
-    if (m.type !== 'tmpfs' && !m.source) fail(stack, `${m.type} mount on ${m.target} has no source`, 'set source', name);
+    if (!m.target?.startsWith('/'))
+      fail(stack, `mount target ${JSON.stringify(m.target)} is not absolute`, 'use a path starting with /', name);
+    if (m.type !== 'tmpfs' && !m.source)
+      fail(stack, `${m.type} mount on ${m.target} has no source`, 'set source', name);
     return { ...m };
   });
   const base = d.containerName ?? `${stack}-${name}`;
   const containerNames = replicas === 1 ? [base] : Array.from({ length: replicas }, (_, i) => `${base}-${i + 1}`);
-  for (const c of containerNames) if (!isValidName(c)) fail(stack, `container name ${JSON.stringify(c)} is invalid`, NAME_HINT, name);
+  for (const c of containerNames)
+    if (!isValidName(c)) fail(stack, `container name ${JSON.stringify(c)} is invalid`, NAME_HINT, name);
   const svc: Service = {
     name,
     image,
@@ -104,7 +119,10 @@ function service(stack: string, name: string, d: ServiceDefinition, known: Set<s
     ...(d.command ? { command: [...d.command] } : {}),
     ...(d.entrypoint ? { entrypoint: [...d.entrypoint] } : {}),
     env,
-    ports: (d.ports ?? []).map((p) => ({ container: port(stack, name, 'container port', p.container), host: port(stack, name, 'host port', p.host) })),
+    ports: (d.ports ?? []).map((p) => ({
+      container: port(stack, name, 'container port', p.container),
+      host: port(stack, name, 'host port', p.host),
+    })),
     expose: [...new Set((d.expose ?? []).map((p) => port(stack, name, 'exposed port', p)))].sort((a, b) => a - b),
     internet: Boolean(d.internet),
     peers: [...peers].sort(),
@@ -116,7 +134,13 @@ function service(stack: string, name: string, d: ServiceDefinition, known: Set<s
     replicas,
     containerNames,
   };
-  if (replicas > 1 && svc.ports.length) fail(stack, `${replicas} replicas cannot share host port ${svc.ports[0]!.host}`, 'publish from one replica, or drop replicas', name);
+  if (replicas > 1 && svc.ports.length)
+    fail(
+      stack,
+      `${replicas} replicas cannot share host port ${svc.ports[0]!.host}`,
+      'publish from one replica, or drop replicas',
+      name,
+    );
   return svc;
 }
 
@@ -128,7 +152,8 @@ function limits(stack: string, name: string, l: ServiceDefinition['limits']): Re
     out.cpus = l.cpus;
   }
   if (l?.pids !== undefined) {
-    if (!Number.isInteger(l.pids) || l.pids < 1) fail(stack, `limits.pids ${String(l.pids)}`, 'use an integer of 1 or more', name);
+    if (!Number.isInteger(l.pids) || l.pids < 1)
+      fail(stack, `limits.pids ${String(l.pids)}`, 'use an integer of 1 or more', name);
     out.pids = l.pids;
   }
   return out;
@@ -139,12 +164,22 @@ function checkAcrossServices(stack: string, services: Service[]): void {
   for (const s of services) {
     for (const p of s.ports) {
       const other = owner.get(p.host);
-      if (other) fail(stack, `host port ${p.host} is published by both ${other} and ${s.name}`, 'give each service its own host port');
+      if (other)
+        fail(
+          stack,
+          `host port ${p.host} is published by both ${other} and ${s.name}`,
+          'give each service its own host port',
+        );
       owner.set(p.host, s.name);
     }
     for (const [dep, cond] of Object.entries(s.dependsOn)) {
       if (cond === 'healthy' && !services.find((x) => x.name === dep)?.healthcheck) {
-        fail(stack, `waits for ${dep} to be healthy, but ${dep} has no healthcheck`, `add a healthcheck to ${dep}, or depend on "started"`, s.name);
+        fail(
+          stack,
+          `waits for ${dep} to be healthy, but ${dep} has no healthcheck`,
+          `add a healthcheck to ${dep}, or depend on "started"`,
+          s.name,
+        );
       }
     }
   }

@@ -37,7 +37,11 @@ export function probeOf(h: Healthcheck): V1Probe {
 
 /** Bytes as a Kubernetes quantity: Gi or Mi or Ki when exact, else plain bytes. */
 export function quantity(bytes: number): string {
-  for (const [unit, size] of [['Gi', 1024 ** 3], ['Mi', 1024 ** 2], ['Ki', 1024]] as const) {
+  for (const [unit, size] of [
+    ['Gi', 1024 ** 3],
+    ['Mi', 1024 ** 2],
+    ['Ki', 1024],
+  ] as const) {
     if (bytes % size === 0) return `${bytes / size}${unit}`;
   }
   return String(bytes);
@@ -64,7 +68,10 @@ export function containerOf(svc: Service, image: string, hostOf: (s: string) => 
 }
 
 /** Pod volumes and mounts: named volumes as claims, tmpfs as memory-backed emptyDirs, binds as hostPaths. */
-export function volumesOf(stack: Stack, svc: Service): { volumes: V1Volume[]; mounts: V1VolumeMount[]; claims: KubeDocument[] } {
+export function volumesOf(
+  stack: Stack,
+  svc: Service,
+): { volumes: V1Volume[]; mounts: V1VolumeMount[]; claims: KubeDocument[] } {
   const volumes: V1Volume[] = [];
   const mounts: V1VolumeMount[] = [];
   const claims: KubeDocument[] = [];

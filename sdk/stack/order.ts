@@ -8,7 +8,10 @@ export function startLevels(stack: string, deps: Record<string, string[]>): stri
   const left = new Map(Object.entries(deps).map(([s, d]) => [s, new Set(d)]));
   const levels: string[][] = [];
   while (left.size) {
-    const ready = [...left].filter(([, d]) => d.size === 0).map(([s]) => s).sort();
+    const ready = [...left]
+      .filter(([, d]) => d.size === 0)
+      .map(([s]) => s)
+      .sort();
     if (!ready.length) {
       const cycle = findCycle(left);
       throw new ConductorError('INVALID_ARGUMENT', `stack ${stack}: dependency cycle ${cycle.join(' → ')}`, {

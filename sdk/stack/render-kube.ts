@@ -82,7 +82,12 @@ function serviceOf(stack: Stack, svc: Service): KubeDocument | null {
       ports: ports.map((p) => {
         const host = published.get(p);
         const port = type === 'LoadBalancer' && host !== undefined ? host : p;
-        return { name: `tcp-${p}`, port, targetPort: p, ...(type === 'NodePort' && host !== undefined ? { nodePort: host } : {}) };
+        return {
+          name: `tcp-${p}`,
+          port,
+          targetPort: p,
+          ...(type === 'NodePort' && host !== undefined ? { nodePort: host } : {}),
+        };
       }),
     },
   };
@@ -94,7 +99,9 @@ function serviceOf(stack: Stack, svc: Service): KubeDocument | null {
 
 // The client's model names the field `_from` (its serializer maps it); the manifest's key is `from`.
 type IngressRule = Omit<V1NetworkPolicyIngressRule, '_from'> & { from?: V1NetworkPolicyPeer[] };
-type NetworkPolicy = Omit<V1NetworkPolicy, 'spec'> & { spec: Omit<V1NetworkPolicySpec, 'ingress'> & { ingress: IngressRule[] } };
+type NetworkPolicy = Omit<V1NetworkPolicy, 'spec'> & {
+  spec: Omit<V1NetworkPolicySpec, 'ingress'> & { ingress: IngressRule[] };
+};
 
 function networkPolicy(stack: Stack, svc: Service): NetworkPolicy {
   const ingress: IngressRule[] = [];

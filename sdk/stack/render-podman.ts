@@ -27,22 +27,36 @@ export function renderPodmanKube(stack: Stack): string {
     const svc = withPorts(stack.services[name]!, moves);
     const c = containerOf(svc, `localhost/${svc.image}:latest`, () => 'localhost');
     const hostPorts = new Map(svc.ports.map((p) => [p.container, p.host]));
-    if (c.ports) c.ports = c.ports.map((p) => ({ ...p, ...(hostPorts.has(p.containerPort) ? { hostPort: hostPorts.get(p.containerPort)! } : {}) }));
+    if (c.ports)
+      c.ports = c.ports.map((p) => ({
+        ...p,
+        ...(hostPorts.has(p.containerPort) ? { hostPort: hostPorts.get(p.containerPort)! } : {}),
+      }));
     const v = volumesOf(stack, svc);
     if (v.mounts.length) c.volumeMounts = v.mounts;
     for (const vol of v.volumes) volumes.set(vol.name, vol);
     containers.push(c);
   }
   const restarts = new Set(Object.values(stack.services).map((s) => s.restart));
-  const restartPolicy = restarts.has('always') || restarts.has('unless-stopped') ? 'Always' : restarts.has('on-failure') ? 'OnFailure' : 'Never';
+  const restartPolicy =
+    restarts.has('always') || restarts.has('unless-stopped')
+      ? 'Always'
+      : restarts.has('on-failure')
+        ? 'OnFailure'
+        : 'Never';
   const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: stack.name, labels: { 'app.kubernetes.io/part-of': stack.name } },
     spec: { restartPolicy, containers, ...(volumes.size ? { volumes: [...volumes.values()] } : {}) },
   };
-  const notes = [...moves].flatMap(([svc, m]) => [...m].map(([from, to]) => `${svc} listens on ${to} instead of ${from} (the pod's containers share one network)`));
-  if (restarts.size > 1) notes.push(`one restart policy for the pod (${restartPolicy}): the services ask for ${[...restarts].sort().join(', ')}`);
+  const notes = [...moves].flatMap(([svc, m]) =>
+    [...m].map(([from, to]) => `${svc} listens on ${to} instead of ${from} (the pod's containers share one network)`),
+  );
+  if (restarts.size > 1)
+    notes.push(
+      `one restart policy for the pod (${restartPolicy}): the services ask for ${[...restarts].sort().join(', ')}`,
+    );
   return yamlDocuments([{ object: pod, ...(notes.length ? { comment: notes.join('\n ') } : {}) }]);
 }
 
@@ -88,5 +102,7 @@ function withPorts(svc: Service, moves: Map<string, Map<number, number>>): Servi
 }
 
 function fail(stack: string, what: string): never {
-  throw new ConductorError('INVALID_ARGUMENT', `stack ${stack}: ${what}`, { hint: 'change the stack definition, or render for Kubernetes' });
+  throw new ConductorError('INVALID_ARGUMENT', `stack ${stack}: ${what}`, {
+    hint: 'change the stack definition, or render for Kubernetes',
+  });
 }

@@ -55,19 +55,25 @@ export async function up(stack: Stack, opts: UpOptions = {}): Promise<UpResult> 
         level.map(async (name) => {
           const svc = stack.services[name]!;
           const hash = serviceHash(svc, imgs.get(svc.image)!);
-          const live = svc.containerNames.map((c) => running.get(c)).filter((c): c is ContainerInfo => c?.status === 'running');
+          const live = svc.containerNames
+            .map((c) => running.get(c))
+            .filter((c): c is ContainerInfo => c?.status === 'running');
           if (prev?.services[name]?.hash === hash && live.length === svc.containerNames.length) {
             unchanged.push(name);
             if (live[0]?.ip) addresses.set(name, live[0].ip);
           } else {
-            await step(name, 'replace', () => Promise.all(svc.containerNames.map((c) => stop(c, { ...common, ignoreMissing: true }))));
+            await step(name, 'replace', () =>
+              Promise.all(svc.containerNames.map((c) => stop(c, { ...common, ignoreMissing: true }))),
+            );
             for (const c of svc.containerNames) {
               const env = resolveEnv(svc.env, (peer) => addresses.get(peer)!);
               const h = await step(name, `run ${c}`, () =>
                 run(svc.image, c, {
                   ...common,
                   detach: true,
-                  ...(svc.command || svc.entrypoint ? { command: [...(svc.entrypoint ?? []), ...(svc.command ?? [])] } : {}),
+                  ...(svc.command || svc.entrypoint
+                    ? { command: [...(svc.entrypoint ?? []), ...(svc.command ?? [])] }
+                    : {}),
                   env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
                   network: { internet: svc.internet, expose: svc.ports },
                   limits: svc.limits,
@@ -84,17 +90,20 @@ export async function up(stack: Stack, opts: UpOptions = {}): Promise<UpResult> 
       // Peer each pair once both ends run, then wait for what later levels depend on.
       for (const name of level) {
         for (const other of stack.services[name]!.peers) {
-          if (!record.services[other] || other > name && level.includes(other)) continue;
+          if (!record.services[other] || (other > name && level.includes(other))) continue;
           if (unchanged.includes(name) && unchanged.includes(other)) continue;
           for (const a of stack.services[name]!.containerNames)
-            for (const b of stack.services[other]!.containerNames) await step(name, `peer with ${other}`, () => peer(a, b, common));
+            for (const b of stack.services[other]!.containerNames)
+              await step(name, `peer with ${other}`, () => peer(a, b, common));
         }
       }
       await Promise.all(level.map((name) => awaitCondition(stack, stack.services[name]!, opts)));
     }
   } catch (e) {
     log.error(`up ${stack.name} failed: ${(e as Error).message}; stopping what it started`);
-    await Promise.all(started.map((c) => stop(c, { root: opts.root, ignoreMissing: true, timeoutSeconds: 2 }).catch(() => {})));
+    await Promise.all(
+      started.map((c) => stop(c, { root: opts.root, ignoreMissing: true, timeoutSeconds: 2 }).catch(() => {})),
+    );
     throw e;
   }
   saveStackRecord(paths, record);
@@ -106,21 +115,40 @@ async function awaitCondition(stack: Stack, svc: Service, opts: UpOptions): Prom
   const wanted = Object.values(stack.services).some((s) => s.dependsOn[svc.name] === 'healthy');
   if (!wanted || !svc.healthcheck) return;
   for (const c of svc.containerNames) {
-    await step(svc.name, 'wait until healthy', () => waitHealthy(c, svc.healthcheck!, { root: opts.root, signal: opts.signal }));
+    await step(svc.name, 'wait until healthy', () =>
+      waitHealthy(c, svc.healthcheck!, { root: opts.root, signal: opts.signal }),
+    );
   }
 }
 
 async function imagesFor(stack: Stack, opts: UpOptions, log: Logger): Promise<Map<string, ImageInfo>> {
   const have = new Map((await images({ root: opts.root })).map((i) => [i.name, i]));
   const builds = new Map<string, Service>();
-  for (const s of Object.values(stack.services)) if (s.build && (opts.build || !have.has(s.image))) builds.set(s.image, s);
+  for (const s of Object.values(stack.services))
+    if (s.build && (opts.build || !have.has(s.image))) builds.set(s.image, s);
   for (const [image, s] of builds) {
     const cwd = opts.cwd ?? process.cwd();
     const abs = (p: string) => (p.startsWith('/') ? p : `${cwd}/${p}`);
-    have.set(image, await step(s.name, `build ${image}`, () => buildImage(image, { root: opts.root, log, file: abs(s.build!.file), context: abs(s.build!.context), signal: opts.signal })));
+    have.set(
+      image,
+      await step(s.name, `build ${image}`, () =>
+        buildImage(image, {
+          root: opts.root,
+          log,
+          file: abs(s.build!.file),
+          context: abs(s.build!.context),
+          signal: opts.signal,
+        }),
+      ),
+    );
   }
   for (const s of Object.values(stack.services)) {
-    if (!have.has(s.image)) throw new ConductorError('IMAGE_NOT_FOUND', `stack ${stack.name}: service ${s.name}: image ${s.image} not found`, { hint: `build it, or give the service a build: { file, context }` });
+    if (!have.has(s.image))
+      throw new ConductorError(
+        'IMAGE_NOT_FOUND',
+        `stack ${stack.name}: service ${s.name}: image ${s.image} not found`,
+        { hint: `build it, or give the service a build: { file, context }` },
+      );
   }
   return have;
 }
@@ -145,7 +173,11 @@ export interface DownOptions {
 /** Stops every container of the stack in parallel; named volumes stay. */
 export async function down(stack: Stack, opts: DownOptions = {}): Promise<string[]> {
   const names = Object.values(stack.services).flatMap((s) => s.containerNames);
-  const results = await Promise.all(names.map((c) => stop(c, { root: opts.root, log: opts.log, ignoreMissing: true, timeoutSeconds: opts.timeoutSeconds ?? 10 })));
+  const results = await Promise.all(
+    names.map((c) =>
+      stop(c, { root: opts.root, log: opts.log, ignoreMissing: true, timeoutSeconds: opts.timeoutSeconds ?? 10 }),
+    ),
+  );
   removeStackRecord(resolvePaths(opts.root), stack.name);
   return results.filter((r) => r.exitCode !== null || r.killed).map((r) => r.name);
 }
@@ -164,7 +196,13 @@ export async function status(stack: Stack, opts: { root?: string } = {}): Promis
   return Object.values(stack.services).flatMap((s) =>
     s.containerNames.map((c) => {
       const i = all.get(c);
-      return { service: s.name, container: c, status: i?.status ?? 'missing', ip: i?.ip ?? null, ports: i?.ports ?? [] };
+      return {
+        service: s.name,
+        container: c,
+        status: i?.status ?? 'missing',
+        ip: i?.ip ?? null,
+        ports: i?.ports ?? [],
+      };
     }),
   );
 }

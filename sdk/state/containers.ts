@@ -48,7 +48,10 @@ export function loadRecord(paths: Paths, name: string): ContainerRecord | null {
 
 export function requireRecord(paths: Paths, name: string): ContainerRecord {
   const rec = loadRecord(paths, name);
-  if (!rec) throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, { hint: 'see `conductor ps -a`' });
+  if (!rec)
+    throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, {
+      hint: 'see `conductor ps -a`',
+    });
   return rec;
 }
 
@@ -84,7 +87,9 @@ export function beingCreated(rec: ContainerRecord | null): boolean {
 /** Names of every container directory, including half-created ones without a record. */
 export function listContainerNames(paths: Paths): string[] {
   try {
-    return readdirSync(paths.containers).filter((n) => !n.startsWith('.')).sort();
+    return readdirSync(paths.containers)
+      .filter((n) => !n.startsWith('.'))
+      .sort();
   } catch {
     return [];
   }

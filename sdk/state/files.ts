@@ -3,7 +3,6 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import path from 'node:path';
 import { startTimeOf } from '../host/proc.ts';
 
-
 export interface WriteOptions {
   /**
    * Create missing parent directories (default true). Off for files inside a directory that may

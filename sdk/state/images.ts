@@ -16,7 +16,8 @@ export function readImage(paths: Paths, name: string): ImageInfo | null {
 
 export function requireImage(paths: Paths, name: string): ImageInfo {
   const img = readImage(paths, name);
-  if (!img) throw new ConductorError('IMAGE_NOT_FOUND', `image "${name}" does not exist`, { hint: 'see `conductor images`' });
+  if (!img)
+    throw new ConductorError('IMAGE_NOT_FOUND', `image "${name}" does not exist`, { hint: 'see `conductor images`' });
   return img;
 }
 

@@ -14,7 +14,17 @@
  * One short-lived child per acquisition (~1.5 ms); the wait happens in the kernel, never a poll.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { CommandError, ConductorError } from '../errors.ts';
 import { startTimeOf } from '../host/proc.ts';
@@ -33,7 +43,13 @@ function takeFlock(fd: number, timeoutMs: number): Promise<'ok' | 'timeout'> {
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c));
     child.on('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'ENOENT' ? new ConductorError('MISSING_TOOL', 'flock (util-linux) is not installed', { hint: 'apt-get install util-linux' }) : e),
+      reject(
+        e.code === 'ENOENT'
+          ? new ConductorError('MISSING_TOOL', 'flock (util-linux) is not installed', {
+              hint: 'apt-get install util-linux',
+            })
+          : e,
+      ),
     );
     child.on('close', (code) => {
       if (code === 0) resolve('ok');
@@ -63,7 +79,12 @@ export interface HeldLock {
  * across processes; a holder that dies releases it at once.
  * @example await withLock(paths.locks, 'names', async () => createRecord());
  */
-export async function withLock<T>(lockDir: string, name: string, fn: (held: HeldLock) => Promise<T>, timeoutMs = 120_000): Promise<T> {
+export async function withLock<T>(
+  lockDir: string,
+  name: string,
+  fn: (held: HeldLock) => Promise<T>,
+  timeoutMs = 120_000,
+): Promise<T> {
   mkdirSync(lockDir, { recursive: true, mode: 0o700 });
   const file = path.join(lockDir, `${name}.lock`);
   const deadline = Date.now() + timeoutMs;
@@ -79,9 +100,13 @@ export async function withLock<T>(lockDir: string, name: string, fn: (held: Held
     }
     if (got === 'timeout') {
       closeSync(fd);
-      throw new ConductorError('TIMEOUT', `timed out after ${Math.round(timeoutMs / 1000)} s waiting for lock "${name}"`, {
-        hint: `another conductor holds it (fuser -v ${file})`,
-      });
+      throw new ConductorError(
+        'TIMEOUT',
+        `timed out after ${Math.round(timeoutMs / 1000)} s waiting for lock "${name}"`,
+        {
+          hint: `another conductor holds it (fuser -v ${file})`,
+        },
+      );
     }
     // Locked an inode that has since been unlinked: nobody else can see it, so it excludes nothing.
     if (stillNamed(fd, file)) break;

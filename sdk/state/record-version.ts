@@ -15,9 +15,14 @@ interface LegacyUndo {
 
 function legacyOp(u: LegacyUndo, where: string): HostOp {
   const [op, a, b, c, d] = u.argv;
-  const bad = () => new ConductorError('UNSUPPORTED_RECORD', `${where} has an undo step "${u.argv.join(' ')}" this conductor cannot read`, {
-    hint: 'undo it by hand, then remove the container directory',
-  });
+  const bad = () =>
+    new ConductorError(
+      'UNSUPPORTED_RECORD',
+      `${where} has an undo step "${u.argv.join(' ')}" this conductor cannot read`,
+      {
+        hint: 'undo it by hand, then remove the container directory',
+      },
+    );
   switch (op) {
     case '@sysctl':
       if (a === undefined || b === undefined) throw bad();
@@ -65,9 +70,13 @@ export function upgradeRecord(raw: unknown, where: string): ContainerRecord {
   const version = rec?.version;
   if (version === RECORD_VERSION) return rec;
   if (version !== undefined && version !== 1) {
-    throw new ConductorError('UNSUPPORTED_RECORD', `${where} has a record of version ${JSON.stringify(version)}; this conductor reads versions 1 to ${RECORD_VERSION}`, {
-      hint: 'use the conductor that created it (a newer one?), or stop it with that one',
-    });
+    throw new ConductorError(
+      'UNSUPPORTED_RECORD',
+      `${where} has a record of version ${JSON.stringify(version)}; this conductor reads versions 1 to ${RECORD_VERSION}`,
+      {
+        hint: 'use the conductor that created it (a newer one?), or stop it with that one',
+      },
+    );
   }
   const undo = Array.isArray(rec.undo) ? rec.undo.map((u) => upgradeUndo(u, where)) : [];
   return { ...rec, version: RECORD_VERSION, undo };

@@ -76,12 +76,20 @@ export function listVolumes(paths: Paths): VolumeInfo[] {
     .sort()
     .map((n) => ({ n, rec: readJson<VolumeRecord>(path.join(volumeDir(paths, n), 'volume.json')) }))
     .filter((v): v is { n: string; rec: VolumeRecord } => v.rec !== null)
-    .map(({ n, rec }) => ({ name: n, mountpoint: volumeData(paths, n), createdAt: rec.createdAt, usedBy: users.get(n) ?? [] }));
+    .map(({ n, rec }) => ({
+      name: n,
+      mountpoint: volumeData(paths, n),
+      createdAt: rec.createdAt,
+      usedBy: users.get(n) ?? [],
+    }));
 }
 
 export function requireVolume(paths: Paths, name: string): VolumeInfo {
   const v = listVolumes(paths).find((x) => x.name === name);
-  if (!v) throw new ConductorError('VOLUME_NOT_FOUND', `volume "${name}" does not exist`, { hint: 'see `conductor volume ls`' });
+  if (!v)
+    throw new ConductorError('VOLUME_NOT_FOUND', `volume "${name}" does not exist`, {
+      hint: 'see `conductor volume ls`',
+    });
   return v;
 }
 

@@ -25,7 +25,8 @@ export interface CopyOptions extends CommonOptions {
 
 /** Container paths are relative to the container's root, as in docker cp. Pure. */
 export function containerPath(p: string): string {
-  if (p === '' || p.includes('\0')) throw new ConductorError('INVALID_ARGUMENT', `invalid container path ${JSON.stringify(p)}`);
+  if (p === '' || p.includes('\0'))
+    throw new ConductorError('INVALID_ARGUMENT', `invalid container path ${JSON.stringify(p)}`);
   return path.posix.join('/', p) + (p.endsWith('/') && p !== '/' ? '/' : '');
 }
 
@@ -36,9 +37,20 @@ function failed(what: string, name: string, stderr: string): ConductorError {
 
 /** 'dir' | 'file' | 'none', asked of the container itself (its sh resolves the path in its root). */
 async function containerKind(name: string, p: string, opts: CommonOptions): Promise<'dir' | 'file' | 'none'> {
-  const r = await execInContainer(name, ['/bin/sh', '-c', 'if [ -d "$1" ]; then echo dir; elif [ -e "$1" ] || [ -L "$1" ]; then echo file; else echo none; fi', 'sh', p], { root: opts.root, workdir: '/' });
+  const r = await execInContainer(
+    name,
+    [
+      '/bin/sh',
+      '-c',
+      'if [ -d "$1" ]; then echo dir; elif [ -e "$1" ] || [ -L "$1" ]; then echo file; else echo none; fi',
+      'sh',
+      p,
+    ],
+    { root: opts.root, workdir: '/' },
+  );
   const kind = r.stdout.trim();
-  if (r.exitCode !== 0 || !['dir', 'file', 'none'].includes(kind)) throw failed('into', name, r.stderr || 'cannot run /bin/sh in the container');
+  if (r.exitCode !== 0 || !['dir', 'file', 'none'].includes(kind))
+    throw failed('into', name, r.stderr || 'cannot run /bin/sh in the container');
   return kind as 'dir' | 'file' | 'none';
 }
 
@@ -52,7 +64,11 @@ export async function copyTo(name: string, src: string | Readable, dst: string, 
   let stream: Readable;
   if (typeof src !== 'string') {
     // A tar stream (`cp - c:/dir`): unpacked as is into an existing directory, by the container's tar.
-    if ((await containerKind(name, to, opts)) !== 'dir') throw new ConductorError('INVALID_ARGUMENT', `destination "${dst}" in container "${name}" must be an existing directory for a tar stream`);
+    if ((await containerKind(name, to, opts)) !== 'dir')
+      throw new ConductorError(
+        'INVALID_ARGUMENT',
+        `destination "${dst}" in container "${name}" must be an existing directory for a tar stream`,
+      );
     dir = to;
     stream = src;
   } else {
@@ -64,18 +80,32 @@ export async function copyTo(name: string, src: string | Readable, dst: string, 
       throw new ConductorError('INVALID_ARGUMENT', `source "${src}" does not exist`);
     }
     const kind = await containerKind(name, to, opts);
-    if (to.endsWith('/') && kind !== 'dir') throw new ConductorError('INVALID_ARGUMENT', `destination directory "${dst}" does not exist in container "${name}"`);
-    if (st.isDirectory() && kind === 'file') throw new ConductorError('INVALID_ARGUMENT', `cannot copy directory "${src}" over file "${dst}" in container "${name}"`);
+    if (to.endsWith('/') && kind !== 'dir')
+      throw new ConductorError(
+        'INVALID_ARGUMENT',
+        `destination directory "${dst}" does not exist in container "${name}"`,
+      );
+    if (st.isDirectory() && kind === 'file')
+      throw new ConductorError(
+        'INVALID_ARGUMENT',
+        `cannot copy directory "${src}" over file "${dst}" in container "${name}"`,
+      );
     const intoDir = kind === 'dir';
     dir = intoDir ? to : path.posix.dirname(to);
     // `src/.`: the directory's contents; otherwise the entry itself, named as docker cp would.
     const contents = /\/\.$/.test(src) && intoDir;
     const top = intoDir ? path.basename(host) || '.' : path.posix.basename(to);
-    stream = contents ? packHostPath(host.replace(/\/\.$/, ''), '.', { keepOwners: opts.archive }) : packHostPath(host, top, { keepOwners: opts.archive });
+    stream = contents
+      ? packHostPath(host.replace(/\/\.$/, ''), '.', { keepOwners: opts.archive })
+      : packHostPath(host, top, { keepOwners: opts.archive });
   }
   // The container's tar runs as the container's root: --same-owner keeps the archive's owners
   // (root's unless -a), --no-overwrite-dir keeps an existing directory's own mode.
-  const r = await execInContainer(name, ['tar', '-x', '-f', '-', '--same-owner', '--same-permissions', '--no-overwrite-dir', '-C', dir], { root: opts.root, workdir: '/', input: stream });
+  const r = await execInContainer(
+    name,
+    ['tar', '-x', '-f', '-', '--same-owner', '--same-permissions', '--no-overwrite-dir', '-C', dir],
+    { root: opts.root, workdir: '/', input: stream },
+  );
   if (r.exitCode !== 0) throw failed('into', name, r.stderr || `tar exited with ${r.exitCode}`);
 }
 
@@ -83,7 +113,12 @@ export async function copyTo(name: string, src: string | Readable, dst: string, 
  * Copy a file or directory out of a running container onto the host, or as a tar stream (`dst` a Writable).
  * @example await copyFrom('db1', '/var/lib/app', './backup'); // → ./backup (a new directory) or ./backup/app
  */
-export async function copyFrom(name: string, src: string, dst: string | Writable, opts: CopyOptions = {}): Promise<void> {
+export async function copyFrom(
+  name: string,
+  src: string,
+  dst: string | Writable,
+  opts: CopyOptions = {},
+): Promise<void> {
   const from = containerPath(src);
   const contents = /\/\.$/.test(src) || from === '/';
   const clean = from.replace(/\/\.?$/, '') || '/';
@@ -109,17 +144,27 @@ export async function copyFrom(name: string, src: string, dst: string | Writable
     destDir = host;
     as = top;
   } else {
-    if (dst.endsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `destination directory "${dst}" does not exist`);
+    if (dst.endsWith('/'))
+      throw new ConductorError('INVALID_ARGUMENT', `destination directory "${dst}" does not exist`);
     destDir = path.dirname(host);
     as = path.basename(host);
-    if (!statSync(destDir, { throwIfNoEntry: false })?.isDirectory()) throw new ConductorError('INVALID_ARGUMENT', `destination "${dst}": its directory does not exist`);
+    if (!statSync(destDir, { throwIfNoEntry: false })?.isDirectory())
+      throw new ConductorError('INVALID_ARGUMENT', `destination "${dst}": its directory does not exist`);
   }
   const pipe = new PassThrough();
-  const unpacked = unpackToHost(pipe, destDir, { top, as, keepOwners: opts.archive, warn: (m) => opts.log?.warn(m) }).catch((e: unknown) => {
+  const unpacked = unpackToHost(pipe, destDir, {
+    top,
+    as,
+    keepOwners: opts.archive,
+    warn: (m) => opts.log?.warn(m),
+  }).catch((e: unknown) => {
     pipe.resume(); // drain, so the container's tar can finish and exec return
     throw e;
   });
-  const [r, u] = await Promise.allSettled([execInContainer(name, tarArgv, { root: opts.root, workdir: '/', stdout: pipe }), unpacked]);
+  const [r, u] = await Promise.allSettled([
+    execInContainer(name, tarArgv, { root: opts.root, workdir: '/', stdout: pipe }),
+    unpacked,
+  ]);
   if (r.status === 'rejected') throw r.reason;
   if (r.value.exitCode !== 0) throw failed('from', name, r.value.stderr || `tar exited with ${r.value.exitCode}`);
   if (u.status === 'rejected') throw u.reason;

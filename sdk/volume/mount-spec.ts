@@ -83,17 +83,29 @@ export function parseMountFlag(spec: string): Mount {
     else if (k === 'source' || k === 'src') source = need();
     else if (k === 'target' || k === 'dst' || k === 'destination') target = need();
     else if (k === 'readonly' || k === 'ro') {
-      if (v !== undefined && !['true', 'false', '1', '0'].includes(v)) throw bad(`--mount "${spec}": readonly must be true or false`);
+      if (v !== undefined && !['true', 'false', '1', '0'].includes(v))
+        throw bad(`--mount "${spec}": readonly must be true or false`);
       readonly = v === undefined || v === 'true' || v === '1';
     } else if (k === 'tmpfs-size') options.push(`size=${need()}`);
     else if (k === 'tmpfs-mode') options.push(`mode=${need()}`);
     else if (k === 'volume-nocopy' && (v === undefined || v === 'true')) options.push('nocopy');
     else if (k === 'noexec' && v === undefined) options.push('noexec');
-    else throw bad(`--mount "${spec}": unknown field "${field}"`, 'use type, source, target, readonly, tmpfs-size, tmpfs-mode, volume-nocopy, noexec');
+    else
+      throw bad(
+        `--mount "${spec}": unknown field "${field}"`,
+        'use type, source, target, readonly, tmpfs-size, tmpfs-mode, volume-nocopy, noexec',
+      );
   }
-  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw bad(`--mount "${spec}": type must be bind, volume or tmpfs`);
+  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs')
+    throw bad(`--mount "${spec}": type must be bind, volume or tmpfs`);
   if (target === undefined) throw bad(`--mount "${spec}": missing target`);
-  return validateMount({ type, ...(source === undefined ? {} : { source }), target, readonly, ...(options.length ? { options } : {}) });
+  return validateMount({
+    type,
+    ...(source === undefined ? {} : { source }),
+    target,
+    readonly,
+    ...(options.length ? { options } : {}),
+  });
 }
 
 /** Absolute, normalised, and not one of the paths conductor sets up itself. */
@@ -102,7 +114,8 @@ export function validateTarget(target: string): string {
   if (target.split('/').includes('..')) throw bad(`mount target "${target}" must not contain ".."`);
   if (/[\0\n]/.test(target)) throw bad(`mount target ${JSON.stringify(target)} contains a NUL or newline`);
   const t = path.posix.normalize(target).replace(/(.)\/$/, '$1');
-  if (t === '/') throw bad('mount target "/" is refused: it would hide the whole image', 'use --read-only for a read-only root');
+  if (t === '/')
+    throw bad('mount target "/" is refused: it would hide the whole image', 'use --read-only for a read-only root');
   const reserved = RESERVED_TARGETS.find((r) => t === r || t.startsWith(`${r}/`));
   if (reserved) throw bad(`mount target "${t}" is refused: ${reserved} is set up by conductor`);
   return t;
@@ -119,23 +132,39 @@ export function validateMount(m: Mount): Mount {
   for (const o of options) {
     if (flags.includes(o)) continue;
     if (m.type === 'tmpfs' && TMPFS_OPTION.test(o)) continue;
-    throw bad(`invalid ${m.type} mount option "${o}" for "${target}"`, m.type === 'tmpfs' ? 'use size=N[kmg%], mode=OCTAL, nr_inodes=N or noexec' : `use ${flags.join(' or ')}`);
+    throw bad(
+      `invalid ${m.type} mount option "${o}" for "${target}"`,
+      m.type === 'tmpfs' ? 'use size=N[kmg%], mode=OCTAL, nr_inodes=N or noexec' : `use ${flags.join(' or ')}`,
+    );
   }
   if (m.type === 'tmpfs') {
-    if (m.source !== undefined && m.source !== '') throw bad(`a tmpfs mount takes no source (got "${m.source}" for "${target}")`);
+    if (m.source !== undefined && m.source !== '')
+      throw bad(`a tmpfs mount takes no source (got "${m.source}" for "${target}")`);
     if (!options.some((o) => o.startsWith('size='))) options.unshift(DEFAULT_TMPFS_SIZE);
     return { type: 'tmpfs', target, readonly: Boolean(m.readonly), options };
   }
   const source = m.source ?? '';
   if (m.type === 'bind') {
-    if (!source.startsWith('/')) throw bad(`bind source "${source}" must be an absolute host path`, 'relative host paths are refused; write it out in full');
+    if (!source.startsWith('/'))
+      throw bad(
+        `bind source "${source}" must be an absolute host path`,
+        'relative host paths are refused; write it out in full',
+      );
     if (/[\0\n]/.test(source)) throw bad(`bind source ${JSON.stringify(source)} contains a NUL or newline`);
   } else if (source.includes('/') || source === '.' || source === '..') {
     throw bad(`relative host path "${source}" is refused`, 'write the bind source as an absolute path');
   } else if (!isValidName(source)) {
-    throw new ConductorError('INVALID_NAME', `invalid volume name ${JSON.stringify(source)}`, { hint: 'use 1-63 characters from [a-zA-Z0-9_.-], starting with a letter or digit' });
+    throw new ConductorError('INVALID_NAME', `invalid volume name ${JSON.stringify(source)}`, {
+      hint: 'use 1-63 characters from [a-zA-Z0-9_.-], starting with a letter or digit',
+    });
   }
-  return { type: m.type, source: m.type === 'bind' ? path.posix.normalize(source).replace(/(.)\/$/, '$1') : source, target, readonly: Boolean(m.readonly), ...(options.length ? { options } : {}) };
+  return {
+    type: m.type,
+    source: m.type === 'bind' ? path.posix.normalize(source).replace(/(.)\/$/, '$1') : source,
+    target,
+    readonly: Boolean(m.readonly),
+    ...(options.length ? { options } : {}),
+  };
 }
 
 /** Every mount valid, and no two on the same target (Docker: "Duplicate mount point"). */

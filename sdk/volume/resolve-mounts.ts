@@ -17,7 +17,7 @@ const within = (p: string, dir: string) => p === dir || p.startsWith(dir.endsWit
 
 /** Pure: is `source` (real, absolute) one of the host paths no container may have? Returns why, or null. */
 export function forbiddenSource(source: string, protectedDirs: readonly string[]): string | null {
-  if (source === '/') return 'the host\'s root';
+  if (source === '/') return "the host's root";
   for (const d of protectedDirs) {
     if (within(source, d)) return `conductor's own files (${d})`;
     if (within(d, source)) return `a directory holding conductor's own files (${d})`;
@@ -52,10 +52,15 @@ export function resolveMounts(paths: Paths, mounts: readonly Mount[]): Mount[] {
       real = realpathSync(m.source!);
       statSync(real);
     } catch {
-      throw new ConductorError('INVALID_ARGUMENT', `bind source "${m.source}" does not exist`, { hint: 'create it first; conductor never creates a bind source' });
+      throw new ConductorError('INVALID_ARGUMENT', `bind source "${m.source}" does not exist`, {
+        hint: 'create it first; conductor never creates a bind source',
+      });
     }
     const why = forbiddenSource(real, guard);
-    if (why) throw new ConductorError('INVALID_ARGUMENT', `bind source "${m.source}" is refused: it is ${why}`, { hint: 'bind a directory of its own instead' });
+    if (why)
+      throw new ConductorError('INVALID_ARGUMENT', `bind source "${m.source}" is refused: it is ${why}`, {
+        hint: 'bind a directory of its own instead',
+      });
     return { ...m, source: real };
   });
 }
@@ -65,5 +70,9 @@ export function planMounts(paths: Paths, mounts: readonly Mount[]): PlannedMount
   const depth = (t: string) => t.split('/').length;
   return [...mounts]
     .sort((a, b) => depth(a.target) - depth(b.target))
-    .map((m) => (m.type === 'tmpfs' ? { mount: m } : { mount: m, hostPath: m.type === 'volume' ? volumeData(paths, m.source!) : m.source! }));
+    .map((m) =>
+      m.type === 'tmpfs'
+        ? { mount: m }
+        : { mount: m, hostPath: m.type === 'volume' ? volumeData(paths, m.source!) : m.source! },
+    );
 }

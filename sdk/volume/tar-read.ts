@@ -7,7 +7,23 @@
  * set-user/group-id bits are dropped (a container must not plant a set-id binary on the host).
  * Directory modes are applied last (a 0555 directory must not stop its own entries).
  */
-import { chmodSync, closeSync, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, mkdirSync, openSync, symlinkSync, unlinkSync, utimesSync, writeSync, constants } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+  constants,
+} from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConductorError } from '../errors.ts';
@@ -117,7 +133,10 @@ function parentDir(dest: string, parts: string[]): string {
     dir = path.join(dir, p);
     const st = lst(dir);
     if (!st) mkdirSync(dir, { mode: 0o755 });
-    else if (!st.isDirectory()) throw refuse(`"${path.relative(dest, dir)}" is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}: nothing is written through it`);
+    else if (!st.isDirectory())
+      throw refuse(
+        `"${path.relative(dest, dir)}" is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}: nothing is written through it`,
+      );
   }
   return dir;
 }
@@ -135,7 +154,7 @@ export async function unpackToHost(stream: Readable, dest: string, opts: UnpackO
   let longLink: string | undefined;
   let count = 0;
   const skipData = async (size: number) => {
-    for (let left = size + ((512 - (size % 512)) % 512); left > 0; ) left -= (await r.some(left)).length;
+    for (let left = size + ((512 - (size % 512)) % 512); left > 0;) left -= (await r.some(left)).length;
   };
   for (;;) {
     const h = await r.take(512);
@@ -157,7 +176,12 @@ export async function unpackToHost(stream: Readable, dest: string, opts: UnpackO
     const prefix = h.subarray(257, 263).toString('latin1') === 'ustar\0' ? str(h, 345, 155) : '';
     const name = pax.path ?? longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
     const linkname = pax.linkpath ?? longLink ?? str(h, 157, 100);
-    const meta = { mode: num(h, 100, 8) & 0o1777, uid: pax.uid ? Number(pax.uid) : num(h, 108, 8), gid: pax.gid ? Number(pax.gid) : num(h, 116, 8), mtime: pax.mtime ? Number(pax.mtime) : num(h, 136, 12) };
+    const meta = {
+      mode: num(h, 100, 8) & 0o1777,
+      uid: pax.uid ? Number(pax.uid) : num(h, 108, 8),
+      gid: pax.gid ? Number(pax.gid) : num(h, 116, 8),
+      mtime: pax.mtime ? Number(pax.mtime) : num(h, 136, 12),
+    };
     pax = {};
     longName = longLink = undefined;
     const parts = mapEntryName(name, opts.top, opts.as);
@@ -177,9 +201,13 @@ export async function unpackToHost(stream: Readable, dest: string, opts: UnpackO
       await skipData(size);
     } else if (type === '0' || type === '\0' || type === '7') {
       clear();
-      const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      const fd = openSync(
+        target,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o600,
+      );
       try {
-        for (let left = size; left > 0; ) {
+        for (let left = size; left > 0;) {
           const chunk = await r.some(left);
           writeSync(fd, chunk);
           left -= chunk.length;
@@ -201,7 +229,8 @@ export async function unpackToHost(stream: Readable, dest: string, opts: UnpackO
       await skipData(size);
     } else if (type === '1') {
       const from = path.join(dest, ...mapEntryName(linkname, opts.top, opts.as));
-      if (!written.has(from)) throw refuse(`hard link "${name}" points at "${linkname}", which this copy did not write`);
+      if (!written.has(from))
+        throw refuse(`hard link "${name}" points at "${linkname}", which this copy did not write`);
       const st = lst(from);
       if (!st || !st.isFile()) throw refuse(`hard link "${name}" points at a non-file`);
       clear();

@@ -33,7 +33,10 @@ function paxRecord(key: string, value: string): string {
 
 const TYPEFLAG: Record<TarEntry['type'], string> = { file: '0', hardlink: '1', symlink: '2', dir: '5' };
 
-function header(name: string, e: { type: string; mode: number; uid: number; gid: number; mtime: number; size: number; linkname?: string }): Buffer {
+function header(
+  name: string,
+  e: { type: string; mode: number; uid: number; gid: number; mtime: number; size: number; linkname?: string },
+): Buffer {
   const h = Buffer.alloc(512);
   h.write(name, 0, 100, 'utf8');
   h.write(octal(e.mode & 0o7777, 8), 100, 'ascii');
@@ -57,7 +60,15 @@ const pad = (n: number) => Buffer.alloc((512 - (n % 512)) % 512);
 export function entryHeader(e: TarEntry): Buffer {
   const long = (s: string | undefined) => s !== undefined && (Buffer.byteLength(s) > 99 || /[^\x20-\x7e]/.test(s));
   const big = e.size > 0o77777777777 || e.uid > 0o7777777 || e.gid > 0o7777777;
-  const fields = { type: TYPEFLAG[e.type], mode: e.mode, uid: Math.min(e.uid, 0o7777777), gid: Math.min(e.gid, 0o7777777), mtime: e.mtime, size: Math.min(e.size, 0o77777777777), linkname: e.linkname };
+  const fields = {
+    type: TYPEFLAG[e.type],
+    mode: e.mode,
+    uid: Math.min(e.uid, 0o7777777),
+    gid: Math.min(e.gid, 0o7777777),
+    mtime: e.mtime,
+    size: Math.min(e.size, 0o77777777777),
+    linkname: e.linkname,
+  };
   if (!long(e.name) && !long(e.linkname) && !big) return header(e.name, fields);
   let pax = '';
   if (long(e.name)) pax += paxRecord('path', e.name);
@@ -65,7 +76,12 @@ export function entryHeader(e: TarEntry): Buffer {
   if (big) pax += paxRecord('size', String(e.size)) + paxRecord('uid', String(e.uid)) + paxRecord('gid', String(e.gid));
   const body = Buffer.from(pax, 'utf8');
   const ph = header('PaxHeader', { type: 'x', mode: 0o644, uid: 0, gid: 0, mtime: e.mtime, size: body.length });
-  return Buffer.concat([ph, body, pad(body.length), header(e.name.slice(0, 99), { ...fields, linkname: e.linkname?.slice(0, 99) })]);
+  return Buffer.concat([
+    ph,
+    body,
+    pad(body.length),
+    header(e.name.slice(0, 99), { ...fields, linkname: e.linkname?.slice(0, 99) }),
+  ]);
 }
 
 export interface PackOptions {

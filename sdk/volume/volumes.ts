@@ -52,9 +52,13 @@ export async function removeVolume(name: string, opts: CommonOptions = {}): Prom
     requireVolume(paths, name);
     const users = volumeUsers(paths).get(name) ?? [];
     if (users.length > 0) {
-      throw new ConductorError('VOLUME_IN_USE', `volume "${name}" is in use by container${users.length > 1 ? 's' : ''} ${users.map((u) => `"${u}"`).join(', ')}`, {
-        hint: `stop ${users.length > 1 ? 'them' : 'it'} first: conductor stop ${users.join(' ')}`,
-      });
+      throw new ConductorError(
+        'VOLUME_IN_USE',
+        `volume "${name}" is in use by container${users.length > 1 ? 's' : ''} ${users.map((u) => `"${u}"`).join(', ')}`,
+        {
+          hint: `stop ${users.length > 1 ? 'them' : 'it'} first: conductor stop ${users.join(' ')}`,
+        },
+      );
     }
     deleteVolume(paths, name);
   });

@@ -51,7 +51,11 @@ export interface OutsideHostOptions {
 }
 
 function run(argv: string[], opts: { input?: string; timeoutMs?: number } = {}): CmdResult {
-  const r = spawnSync(argv[0]!, argv.slice(1), { input: opts.input, encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 });
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    input: opts.input,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 30_000,
+  });
   return { code: r.status ?? 1, out: r.stdout ?? '', err: r.stderr ?? (r.error ? String(r.error) : '') };
 }
 
@@ -78,16 +82,28 @@ const overlaps = (a: Range, b: Range) => a.base < b.base + b.size && b.base < a.
 /** Every IPv4 destination and address the host knows about, in any routing table. */
 function hostRanges(): Range[] {
   const out: Range[] = [];
-  const routes = JSON.parse(must(['ip', '-j', '-4', 'route', 'show', 'table', 'all']) || '[]') as Array<{ dst?: string }>;
+  const routes = JSON.parse(must(['ip', '-j', '-4', 'route', 'show', 'table', 'all']) || '[]') as Array<{
+    dst?: string;
+  }>;
   for (const r of routes) {
     if (!r.dst || r.dst === 'default') continue;
-    try { out.push(parseRange(r.dst)); } catch { /* not IPv4 */ }
+    try {
+      out.push(parseRange(r.dst));
+    } catch {
+      /* not IPv4 */
+    }
   }
-  const links = JSON.parse(must(['ip', '-j', '-4', 'addr']) || '[]') as Array<{ addr_info?: Array<{ local?: string; prefixlen?: number }> }>;
+  const links = JSON.parse(must(['ip', '-j', '-4', 'addr']) || '[]') as Array<{
+    addr_info?: Array<{ local?: string; prefixlen?: number }>;
+  }>;
   for (const l of links) {
     for (const a of l.addr_info ?? []) {
       if (a.local && a.prefixlen !== undefined) {
-        try { out.push(parseRange(`${a.local}/${a.prefixlen}`)); } catch { /* ignore */ }
+        try {
+          out.push(parseRange(`${a.local}/${a.prefixlen}`));
+        } catch {
+          /* ignore */
+        }
       }
     }
   }
@@ -139,22 +155,47 @@ export function createOutsideHost(opts: OutsideHostOptions = {}): OutsideHost {
     must(['ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     linkCreated = true;
     must(['ip', '-b', '-'], [`addr add ${hostAddr}/30 dev ${hostIf}`, `link set ${hostIf} up`].join('\n') + '\n');
-    must(['ip', '-n', ns, '-b', '-'], [
-      'link set lo up', `addr add ${addr}/30 dev eth0`, 'link set eth0 up', `route add default via ${hostAddr}`,
-    ].join('\n') + '\n');
+    must(
+      ['ip', '-n', ns, '-b', '-'],
+      ['link set lo up', `addr add ${addr}/30 dev eth0`, 'link set eth0 up', `route add default via ${hostAddr}`].join(
+        '\n',
+      ) + '\n',
+    );
   } catch (e) {
     cleanup();
     throw e;
   }
 
-  const exec = (argv: string[], o: { input?: string; timeoutMs?: number } = {}) => run(['ip', 'netns', 'exec', ns, ...argv], o);
+  const exec = (argv: string[], o: { input?: string; timeoutMs?: number } = {}) =>
+    run(['ip', 'netns', 'exec', ns, ...argv], o);
   return {
-    ns, hostIf, hostAddr, addr, cidr, exec, cleanup,
+    ns,
+    hostIf,
+    hostAddr,
+    addr,
+    cidr,
+    exec,
+    cleanup,
     curl(url, o = {}) {
       const max = o.maxTimeSeconds ?? 5;
       const t0 = Date.now();
       // -w appends the status on its own line; --noproxy: never leave for a proxy from the env.
-      const r = exec(['curl', '-s', '--noproxy', '*', '--connect-timeout', String(max), '--max-time', String(max), '-w', '\n%{http_code}', url], { timeoutMs: (max + 5) * 1000 });
+      const r = exec(
+        [
+          'curl',
+          '-s',
+          '--noproxy',
+          '*',
+          '--connect-timeout',
+          String(max),
+          '--max-time',
+          String(max),
+          '-w',
+          '\n%{http_code}',
+          url,
+        ],
+        { timeoutMs: (max + 5) * 1000 },
+      );
       const ms = Date.now() - t0;
       const nl = r.out.lastIndexOf('\n');
       const status = nl >= 0 ? Number(r.out.slice(nl + 1)) || 0 : 0;

@@ -41,7 +41,12 @@ export async function makeFixture(prefix: string): Promise<Fixture> {
   const t0 = Date.now();
   try {
     writeFileSync(path.join(ctx, 'Conductorfile'), CONDUCTORFILE);
-    await buildImage(image, { file: path.join(ctx, 'Conductorfile'), context: ctx, root: tr.root, log: silentLogger() });
+    await buildImage(image, {
+      file: path.join(ctx, 'Conductorfile'),
+      context: ctx,
+      root: tr.root,
+      log: silentLogger(),
+    });
   } catch (e) {
     await tr.cleanup();
     throw e;
@@ -56,7 +61,12 @@ export async function makeFixture(prefix: string): Promise<Fixture> {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Poll `fn` until truthy; throws with `what` after `timeoutMs`. */
-export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000, intervalMs = 20): Promise<NonNullable<T>> {
+export async function until<T>(
+  what: string,
+  fn: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  intervalMs = 20,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -72,7 +82,9 @@ export async function rejectsWith(p: Promise<unknown>, code: ErrorCode, what = '
     await p;
   } catch (e) {
     if (isConductorError(e, code)) return e;
-    throw new Error(`${what} expected ConductorError ${code}, got ${e instanceof Error ? `${e.name} ${(e as { code?: string }).code ?? ''}: ${e.message}` : String(e)}`);
+    throw new Error(
+      `${what} expected ConductorError ${code}, got ${e instanceof Error ? `${e.name} ${(e as { code?: string }).code ?? ''}: ${e.message}` : String(e)}`,
+    );
   }
   throw new Error(`${what} expected ConductorError ${code}, but it resolved`);
 }
@@ -91,7 +103,11 @@ export interface CliResult {
 }
 
 /** Run `node dist/conductor.mjs ...args` with CONDUCTOR_ROOT set; never throws on a non-zero exit. */
-export function cli(env: NodeJS.ProcessEnv, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function cli(
+  env: NodeJS.ProcessEnv,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -134,7 +150,8 @@ export function killOwned(child: ChildProcess | undefined): void {
 
 /** Wait for a child to exit; resolves its code/signal. */
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
 }
 
@@ -210,7 +227,10 @@ export interface Leftovers {
 export function leftovers(root: string): Leftovers {
   return {
     mounts: mountLinesMentioning(root).map((l) => l.split(' ').slice(4).join(' ')),
-    processes: [...processesMentioning(root).map((p) => `${p.pid} ${p.cmdline}`), ...descendantsOf(process.pid).map((p) => `${p} ${cmdlineOf(p)}`)],
+    processes: [
+      ...processesMentioning(root).map((p) => `${p.pid} ${p.cmdline}`),
+      ...descendantsOf(process.pid).map((p) => `${p} ${cmdlineOf(p)}`),
+    ],
     containerFiles: filesUnder(statePaths(root).containers),
   };
 }

@@ -63,7 +63,8 @@ async function cleanupRoot(root: string): Promise<void> {
   // Safety net, not a pass: tests assert "no mounts under root" themselves before cleanup.
   const left = mountsUnder(root);
   for (const m of left.reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
-  if (left.length > 0) process.stderr.write(`temp-root: had to unmount ${left.length} leftover mount(s) under ${root}\n`);
+  if (left.length > 0)
+    process.stderr.write(`temp-root: had to unmount ${left.length} leftover mount(s) under ${root}\n`);
   if (mountsUnder(root).length > 0) {
     process.stderr.write(`temp-root: mounts remain under ${root}; not deleting it\n`);
     return;
@@ -74,7 +75,10 @@ async function cleanupRoot(root: string): Promise<void> {
 
 /** `t-<prefix>-<6 base36 chars>`: unique per call, valid as an image, container or network name. */
 export function uniqueName(prefix: string): string {
-  const r = BigInt('0x' + randomBytes(5).toString('hex')).toString(36).padStart(6, '0').slice(-6);
+  const r = BigInt('0x' + randomBytes(5).toString('hex'))
+    .toString(36)
+    .padStart(6, '0')
+    .slice(-6);
   return `t-${prefix}-${r}`;
 }
 
@@ -86,7 +90,9 @@ export function mountsUnder(dir: string): string[] {
 
 /** Every line of /proc/self/mountinfo whose text mentions `text` (mount point, source or options). */
 export function mountLinesMentioning(text: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(text));
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(text));
 }
 
 function mountPoints(): string[] {
@@ -115,7 +121,11 @@ export function snapshotHost(): HostSnapshot {
   if (ip.status === 0) {
     links = (JSON.parse(ip.stdout || '[]') as Array<{ ifname: string }>).map((l) => l.ifname).sort();
   }
-  const processes = new Set(readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number));
+  const processes = new Set(
+    readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number),
+  );
   return { mounts, links, processes };
 }
 

@@ -29,8 +29,16 @@ export interface Terminal {
   kill(): void;
 }
 
-export function openTerminal(argv: string[], env: NodeJS.ProcessEnv, size = { rows: 30, cols: 100 }, timeoutMs = 90_000): Terminal {
-  const child = spawn('python3', [DRIVER, String(size.rows), String(size.cols), '--', ...argv], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+export function openTerminal(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  size = { rows: 30, cols: 100 },
+  timeoutMs = 90_000,
+): Terminal {
+  const child = spawn('python3', [DRIVER, String(size.rows), String(size.cols), '--', ...argv], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let screen = '';
   const waiters = new Set<() => void>();
   child.stdout!.on('data', (d: Buffer) => {
@@ -58,7 +66,8 @@ export function openTerminal(argv: string[], env: NodeJS.ProcessEnv, size = { ro
     child.on('close', (code, sig) => {
       clearTimeout(timer);
       for (const w of [...waiters]) w();
-      for (const r of replies.splice(0)) r.reject(new Error(`terminal closed before a termios reply; screen:\n${screen}`));
+      for (const r of replies.splice(0))
+        r.reject(new Error(`terminal closed before a termios reply; screen:\n${screen}`));
       resolve(code ?? 128 + (sig === 'SIGKILL' ? 9 : 15));
     });
   });
@@ -72,9 +81,13 @@ export function openTerminal(argv: string[], env: NodeJS.ProcessEnv, size = { ro
         const check = () => {
           const m = new RegExp(re.source, re.flags.replace('g', '')).exec(screen.slice(opts.from ?? 0));
           if (m) return done(() => resolve(m));
-          if (child.exitCode !== null || child.signalCode !== null) return done(() => reject(new Error(`terminal closed before ${re}; screen:\n${screen}`)));
+          if (child.exitCode !== null || child.signalCode !== null)
+            return done(() => reject(new Error(`terminal closed before ${re}; screen:\n${screen}`)));
         };
-        const t = setTimeout(() => done(() => reject(new Error(`timed out waiting for ${re}; screen:\n${screen}`))), opts.timeoutMs ?? 30_000);
+        const t = setTimeout(
+          () => done(() => reject(new Error(`timed out waiting for ${re}; screen:\n${screen}`))),
+          opts.timeoutMs ?? 30_000,
+        );
         const done = (f: () => void) => {
           clearTimeout(t);
           waiters.delete(check);

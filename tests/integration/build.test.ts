@@ -5,13 +5,45 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync,
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureLog } from '../helpers/capture-log.ts';
-import { cmdlineOf, diffHost, findProcesses, makeTempRoot, snapshotHost, mountLinesMentioning, uniqueName, useSharedCache, waitFor, type TempRoot } from '../helpers/temp-root.ts';
-import { buildImage, BuildError, ConductorError, isConductorError, type ErrorCode, images, removeCache, removeImage, type ImageInfo } from '../../sdk/index.ts';
+import {
+  cmdlineOf,
+  diffHost,
+  findProcesses,
+  makeTempRoot,
+  snapshotHost,
+  mountLinesMentioning,
+  uniqueName,
+  useSharedCache,
+  waitFor,
+  type TempRoot,
+} from '../helpers/temp-root.ts';
+import {
+  buildImage,
+  BuildError,
+  ConductorError,
+  isConductorError,
+  type ErrorCode,
+  images,
+  removeCache,
+  removeImage,
+  type ImageInfo,
+} from '../../sdk/index.ts';
 import { statePaths } from '../helpers/state-paths.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -130,7 +162,10 @@ test('FROM/COPY/RUN builds; COPYed files and RUN results are in the layers', asy
   assert.not.ok(existsSync(diff(root, copyHello, 'opt/app')), 'a layer holds only its own changes');
   assert.is(readFileSync(diff(root, run, 'run-result'), 'utf8'), 'main ran in 12\nhello v1\n');
   const listed = await images({ root });
-  assert.equal(listed.map((i) => i.name), ['app']);
+  assert.equal(
+    listed.map((i) => i.name),
+    ['app'],
+  );
   assert.equal(listed[0]!.layers, img.layers);
   assert.ok(img.size > 0);
   assert.equal(tmpLayers(root), []);
@@ -172,7 +207,10 @@ test('changing a COPYed file rebuilds from that step on', async () => {
 });
 
 test('a 1 KB COPY image adds well under 1 MB on disk', async () => {
-  const ctx = makeContext({ Conductorfile: 'FROM debian:bookworm\nCOPY blob.bin /blob.bin\n', 'blob.bin': randomBytes(512).toString('hex') });
+  const ctx = makeContext({
+    Conductorfile: 'FROM debian:bookworm\nCOPY blob.bin /blob.bin\n',
+    'blob.bin': randomBytes(512).toString('hex'),
+  });
   const { img } = await build('small', ctx);
   const dirs = img.layers.map((k) => path.join(statePaths(root).layers, k));
   const du = spawnSync('du', ['-sk', '--total', ...dirs], { encoding: 'utf8' });
@@ -200,7 +238,10 @@ test('.conductorignore excludes files and directories', async () => {
   });
   const { img } = await build('ignored', ctx);
   const [all, txt] = img.layers as [string, string];
-  const found = spawnSync('find', ['.', '-mindepth', '1'], { cwd: diff(root, all, 'app'), encoding: 'utf8' }).stdout.split('\n').filter(Boolean).sort();
+  const found = spawnSync('find', ['.', '-mindepth', '1'], { cwd: diff(root, all, 'app'), encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean)
+    .sort();
   assert.ok(found.includes('./keep.txt'), found.join(' '));
   assert.ok(found.includes('./sub/ok.md'), found.join(' '));
   // As in .dockerignore, '*.env' matches at the top of the context only; '**/' reaches down.
@@ -214,7 +255,11 @@ test('.conductorignore excludes files and directories', async () => {
 
 test('COPY naming an ignored file fails and says why', async () => {
   const before = await stateOf(root);
-  const ctx = makeContext({ Conductorfile: 'FROM debian:bookworm\nCOPY secret.env /x\n', '.conductorignore': '*.env\n', 'secret.env': 'TOKEN=1\n' });
+  const ctx = makeContext({
+    Conductorfile: 'FROM debian:bookworm\nCOPY secret.env /x\n',
+    '.conductorignore': '*.env\n',
+    'secret.env': 'TOKEN=1\n',
+  });
   const e = await buildFails(uniqueName('ign'), ctx);
   assert.is(e.code, 'PARSE_ERROR', e.message);
   assert.match(e.message, /Conductorfile:2: COPY source "secret.env" is excluded by \.conductorignore/);
@@ -238,7 +283,13 @@ test('COPY with a glob and several sources into a directory', async () => {
 
 test('COPY one file to a new file path, into an existing dir, and onto a dir path without slash', async () => {
   const ctx = makeContext({
-    Conductorfile: ['FROM debian:bookworm', 'COPY one.txt /new/dir/renamed.txt', 'COPY one.txt /opt/', 'COPY two.txt /srv', ''].join('\n'),
+    Conductorfile: [
+      'FROM debian:bookworm',
+      'COPY one.txt /new/dir/renamed.txt',
+      'COPY one.txt /opt/',
+      'COPY two.txt /srv',
+      '',
+    ].join('\n'),
     'one.txt': 'one\n',
     'two.txt': 'two\n',
   });
@@ -248,7 +299,11 @@ test('COPY one file to a new file path, into an existing dir, and onto a dir pat
   assert.not.ok(existsSync(diff(root, renamed, 'new/dir/one.txt')));
   assert.ok(lstatSync(diff(root, renamed, 'new/dir/renamed.txt')).isFile());
   assert.is(readFileSync(diff(root, intoOpt, 'opt/one.txt'), 'utf8'), 'one\n');
-  assert.is(readFileSync(diff(root, intoSrv, 'srv/two.txt'), 'utf8'), 'two\n', '/srv exists in the base: copied into it');
+  assert.is(
+    readFileSync(diff(root, intoSrv, 'srv/two.txt'), 'utf8'),
+    'two\n',
+    '/srv exists in the base: copied into it',
+  );
   assert.equal(readdirSync(statePaths(root).layerDiff(renamed, 'new/dir')), ['renamed.txt'], 'no temp dir left behind');
 });
 
@@ -291,18 +346,57 @@ test('a failing RUN: BuildError with its exit code, no image, no layer, no temp,
   assert.match(e.message, /Conductorfile:2: "RUN echo partial > \/p && exit 3" failed with exit code 3/);
   assert.is(await stateOf(root), before);
   assert.equal(tmpLayers(root), []);
-  assert.equal(existsSync(path.join(root, '.tmp')) ? readdirSync(path.join(root, '.tmp')) : [], [], 'build work dir removed');
+  assert.equal(
+    existsSync(path.join(root, '.tmp')) ? readdirSync(path.join(root, '.tmp')) : [],
+    [],
+    'build work dir removed',
+  );
   assertNoMounts(root);
 });
 
 const BAD: Array<{ about: string; files: Record<string, Entry>; code: ErrorCode; message: RegExp }> = [
-  { about: 'unknown instruction', files: { Conductorfile: 'FROM debian:bookworm\nFOO bar\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: unknown instruction "FOO"/ },
-  { about: 'FROM not first', files: { Conductorfile: '# c\nRUN true\nFROM debian:bookworm\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: RUN before FROM \(only ARG may come before the first FROM\)/ },
-  { about: 'unsupported base', files: { Conductorfile: 'FROM alpine:3\nRUN true\n' }, code: 'PARSE_ERROR', message: /Conductorfile:1: unsupported base "alpine:3" \(supported: .*debian:bookworm/ },
-  { about: 'COPY source missing', files: { Conductorfile: 'FROM debian:bookworm\nCOPY nope.txt /x\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: COPY source "nope.txt" not found/ },
-  { about: 'COPY glob matching nothing', files: { Conductorfile: 'FROM debian:bookworm\nCOPY *.nothing /x/\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: COPY source "\*.nothing" not found/ },
-  { about: 'COPY ../x', files: { Conductorfile: 'FROM debian:bookworm\nCOPY ../x /x\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: COPY source "..\/x" is outside the build context/ },
-  { about: 'COPY absolute source', files: { Conductorfile: 'FROM debian:bookworm\nCOPY /etc/passwd /x\n' }, code: 'PARSE_ERROR', message: /Conductorfile:2: COPY source "\/etc\/passwd" is outside the build context/ },
+  {
+    about: 'unknown instruction',
+    files: { Conductorfile: 'FROM debian:bookworm\nFOO bar\n' },
+    code: 'PARSE_ERROR',
+    message: /Conductorfile:2: unknown instruction "FOO"/,
+  },
+  {
+    about: 'FROM not first',
+    files: { Conductorfile: '# c\nRUN true\nFROM debian:bookworm\n' },
+    code: 'PARSE_ERROR',
+    message: /Conductorfile:2: RUN before FROM \(only ARG may come before the first FROM\)/,
+  },
+  {
+    about: 'unsupported base',
+    files: { Conductorfile: 'FROM alpine:3\nRUN true\n' },
+    code: 'PARSE_ERROR',
+    message: /Conductorfile:1: unsupported base "alpine:3" \(supported: .*debian:bookworm/,
+  },
+  {
+    about: 'COPY source missing',
+    files: { Conductorfile: 'FROM debian:bookworm\nCOPY nope.txt /x\n' },
+    code: 'PARSE_ERROR',
+    message: /Conductorfile:2: COPY source "nope.txt" not found/,
+  },
+  {
+    about: 'COPY glob matching nothing',
+    files: { Conductorfile: 'FROM debian:bookworm\nCOPY *.nothing /x/\n' },
+    code: 'PARSE_ERROR',
+    message: /Conductorfile:2: COPY source "\*.nothing" not found/,
+  },
+  {
+    about: 'COPY ../x',
+    files: { Conductorfile: 'FROM debian:bookworm\nCOPY ../x /x\n' },
+    code: 'PARSE_ERROR',
+    message: /Conductorfile:2: COPY source "..\/x" is outside the build context/,
+  },
+  {
+    about: 'COPY absolute source',
+    files: { Conductorfile: 'FROM debian:bookworm\nCOPY /etc/passwd /x\n' },
+    code: 'PARSE_ERROR',
+    message: /Conductorfile:2: COPY source "\/etc\/passwd" is outside the build context/,
+  },
   {
     about: 'COPY a context symlink to /etc',
     files: { Conductorfile: 'FROM debian:bookworm\nCOPY secret /x\n', secret: { symlink: '/etc' } },
@@ -322,8 +416,18 @@ const BAD: Array<{ about: string; files: Record<string, Entry>; code: ErrorCode;
     message: /Conductorfile:2: COPY source "secret" resolves outside the build context/,
   },
   { about: 'empty file', files: { Conductorfile: '' }, code: 'PARSE_ERROR', message: /Conductorfile: file is empty/ },
-  { about: 'comments only', files: { Conductorfile: '# nothing\n\n' }, code: 'PARSE_ERROR', message: /Conductorfile: no FROM instruction/ },
-  { about: 'instruction out of scope', files: { Conductorfile: 'FROM debian:bookworm\nCMD ["x"]\nHEALTHCHECK CMD true\n' }, code: 'PARSE_ERROR', message: /Conductorfile:3: not supported: HEALTHCHECK/ },
+  {
+    about: 'comments only',
+    files: { Conductorfile: '# nothing\n\n' },
+    code: 'PARSE_ERROR',
+    message: /Conductorfile: no FROM instruction/,
+  },
+  {
+    about: 'instruction out of scope',
+    files: { Conductorfile: 'FROM debian:bookworm\nCMD ["x"]\nHEALTHCHECK CMD true\n' },
+    code: 'PARSE_ERROR',
+    message: /Conductorfile:3: not supported: HEALTHCHECK/,
+  },
 ];
 
 for (const bad of BAD) {
@@ -356,9 +460,19 @@ test('invalid image names are refused before anything happens', async () => {
 });
 
 test('a missing Conductorfile or context is INVALID_ARGUMENT', async () => {
-  const e1 = await buildImage('x', { root, file: path.join(ctxParent, 'none', 'Conductorfile'), context: ctxParent, log: captureLog().log }).catch((e: unknown) => e);
+  const e1 = await buildImage('x', {
+    root,
+    file: path.join(ctxParent, 'none', 'Conductorfile'),
+    context: ctxParent,
+    log: captureLog().log,
+  }).catch((e: unknown) => e);
   assert.ok(isConductorError(e1, 'INVALID_ARGUMENT'), String(e1));
-  const e2 = await buildImage('x', { root, file: path.join(appCtx, 'Conductorfile'), context: path.join(ctxParent, 'none'), log: captureLog().log }).catch((e: unknown) => e);
+  const e2 = await buildImage('x', {
+    root,
+    file: path.join(appCtx, 'Conductorfile'),
+    context: path.join(ctxParent, 'none'),
+    log: captureLog().log,
+  }).catch((e: unknown) => e);
   assert.ok(isConductorError(e2, 'INVALID_ARGUMENT'), String(e2));
 });
 
@@ -370,10 +484,14 @@ test('a build SIGKILLed mid-RUN leaves no image, process or mount; the next buil
   killedRoot = r;
   const sleepArg = `29.${randomBytes(3).readUIntBE(0, 3)}`;
   const ctx = makeContext({ Conductorfile: `FROM debian:bookworm\nRUN echo started && sleep ${sleepArg}\n` });
-  const child = spawn(process.execPath, ['--import', 'tsx', BUILD_CHILD, 'killed', path.join(ctx, 'Conductorfile'), ctx, r], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: process.env,
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', BUILD_CHILD, 'killed', path.join(ctx, 'Conductorfile'), ctx, r],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: process.env,
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c));
   const exited = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_c, s) => res(s)));
@@ -387,12 +505,21 @@ test('a build SIGKILLed mid-RUN leaves no image, process or mount; the next buil
     assert.is(await exited, 'SIGKILL');
     const gone = await waitFor(() => findProcesses(isSleep).length === 0, 5_000);
     console.log(`  RUN processes gone ${ms(performance.now() - t0)} after SIGKILL`);
-    assert.ok(gone, `still running: ${findProcesses(isSleep).map((p) => `${p} ${cmdlineOf(p)}`).join('; ')}`);
+    assert.ok(
+      gone,
+      `still running: ${findProcesses(isSleep)
+        .map((p) => `${p} ${cmdlineOf(p)}`)
+        .join('; ')}`,
+    );
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
   assert.equal(await images({ root: r }), []);
-  assert.equal(layerNames(r).filter((n) => !n.startsWith('.')), [], 'no committed layer');
+  assert.equal(
+    layerNames(r).filter((n) => !n.startsWith('.')),
+    [],
+    'no committed layer',
+  );
   assert.is(tmpLayers(r).length, 1, 'the killed build left its temp layer (cleaned by the next build)');
   assertNoMounts(r);
 
@@ -415,13 +542,20 @@ const SHARED_PREFIX = 'FROM debian:bookworm\nCOPY shared.txt /shared.txt\n';
 
 test('removeImage removes the record and its own layers, keeps layers shared with another image', async () => {
   const r = newRoot();
-  const a = (await build('img-a', makeContext({ Conductorfile: SHARED_PREFIX + 'RUN echo a > /a\n', 'shared.txt': 's\n' }), r)).img;
-  const b = (await build('img-b', makeContext({ Conductorfile: SHARED_PREFIX + 'RUN echo b > /b\n', 'shared.txt': 's\n' }), r)).img;
+  const a = (
+    await build('img-a', makeContext({ Conductorfile: SHARED_PREFIX + 'RUN echo a > /a\n', 'shared.txt': 's\n' }), r)
+  ).img;
+  const b = (
+    await build('img-b', makeContext({ Conductorfile: SHARED_PREFIX + 'RUN echo b > /b\n', 'shared.txt': 's\n' }), r)
+  ).img;
   assert.is(a.layers[0], b.layers[0], 'same COPY → same layer');
   assert.is.not(a.layers[1], b.layers[1]);
   const res = await removeImage('img-a', { root: r });
   assert.is(res.removedLayers, 1);
-  assert.equal((await images({ root: r })).map((i) => i.name), ['img-b']);
+  assert.equal(
+    (await images({ root: r })).map((i) => i.name),
+    ['img-b'],
+  );
   assert.not.ok(existsSync(path.join(statePaths(r).layers, a.layers[1]!)), 'unique layer removed');
   assert.ok(existsSync(path.join(statePaths(r).layers, a.layers[0]!)), 'shared layer kept');
   assert.ok(existsSync(path.join(statePaths(r).layers, b.layers[1]!)));
@@ -430,7 +564,11 @@ test('removeImage removes the record and its own layers, keeps layers shared wit
   const e2 = await removeImage('../x', { root: r }).catch((x: unknown) => x);
   assert.ok(isConductorError(e2, 'INVALID_NAME'), String(e2));
   await removeImage('img-b', { root: r });
-  assert.equal(layerNames(r).filter((n) => !n.startsWith('.')), [], 'last image gone: no layers left');
+  assert.equal(
+    layerNames(r).filter((n) => !n.startsWith('.')),
+    [],
+    'last image gone: no layers left',
+  );
 });
 
 /**
@@ -470,13 +608,22 @@ test('removeCache removes unused layers and bases, keeps what images use and say
     assert.is(res.removedLayers, 2);
     assert.equal(res.removedBases, ['debian-trixie']);
     assert.not.ok(res.removedBases.includes('debian-bookworm'));
-    assert.ok(res.kept.some((k) => k.includes('debian-bookworm') && k.includes('"keeper"')), res.kept.join('; '));
-    assert.ok(res.kept.some((k) => k.includes('image "keeper"')), res.kept.join('; '));
+    assert.ok(
+      res.kept.some((k) => k.includes('debian-bookworm') && k.includes('"keeper"')),
+      res.kept.join('; '),
+    );
+    assert.ok(
+      res.kept.some((k) => k.includes('image "keeper"')),
+      res.kept.join('; '),
+    );
     for (const k of old.layers) assert.not.ok(existsSync(path.join(statePaths(r).layers, k)));
     for (const k of cur.layers) assert.ok(existsSync(path.join(statePaths(r).layers, k)));
     assert.not.ok(existsSync(path.join(cache, 'base', 'debian-trixie')));
     assert.ok(existsSync(path.join(cache, 'base', 'debian-bookworm')));
-    assert.equal((await images({ root: r })).map((i) => i.name), ['keeper']);
+    assert.equal(
+      (await images({ root: r })).map((i) => i.name),
+      ['keeper'],
+    );
 
     const again = await removeCache({ root: r });
     assert.is(again.removedLayers, 0);
@@ -492,7 +639,10 @@ test('removeCache never removes bases from a shared cache (CONDUCTOR_CACHE) and 
   const r = newRoot();
   const res = await removeCache({ root: r });
   assert.equal(res.removedBases, []);
-  assert.ok(res.kept.some((k) => k.includes('debian-bookworm') && k.includes('shared')), res.kept.join('; '));
+  assert.ok(
+    res.kept.some((k) => k.includes('debian-bookworm') && k.includes('shared')),
+    res.kept.join('; '),
+  );
   assert.ok(existsSync(path.join(SHARED_CACHE, 'base', 'debian-bookworm', 'complete')));
 });
 
@@ -500,7 +650,11 @@ test('nothing leaked on the host: mounts, links, processes', () => {
   for (const r of roots) assertNoMounts(r.root);
   assert.equal(mountLinesMentioning(ctxParent), []);
   const d = diffHost(hostBefore);
-  assert.equal(d.newMounts.filter((m) => m.includes('conductor')), [], 'new mounts');
+  assert.equal(
+    d.newMounts.filter((m) => m.includes('conductor')),
+    [],
+    'new mounts',
+  );
   assert.equal(d.newLinks, [], 'builds use the host network: no new links');
   // Ours: the RUN sleepers of this file, or anything naming one of its state roots or contexts (other
   // conductor processes on the machine, e.g. another test tier running beside this one, are not ours).

@@ -8,7 +8,19 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isConductorError } from '../../sdk/index.ts';
-import { cgroupId, cgroupPids, closeFds, createCgroups, detectLayout, killCgroup, oomKilled, openProcsFds, readLimits, removeCgroups, findCgroup2Mount } from '../helpers/internals.ts';
+import {
+  cgroupId,
+  cgroupPids,
+  closeFds,
+  createCgroups,
+  detectLayout,
+  killCgroup,
+  oomKilled,
+  openProcsFds,
+  readLimits,
+  removeCgroups,
+  findCgroup2Mount,
+} from '../helpers/internals.ts';
 
 const MiB = 1024 * 1024;
 const PYTHON = '/usr/bin/python3';
@@ -105,15 +117,21 @@ if (!isRoot) {
       const cg = await createCgroups(id('limits'), { memory: 64 * MiB, cpus: 0.5, pids: 32 });
       dirs = cg.dirs;
       for (const d of dirs) assert.ok(fs.statSync(d).isDirectory(), d);
-      assert.equal(cg.procs, dirs.map((d) => `${d}/cgroup.procs`));
+      assert.equal(
+        cg.procs,
+        dirs.map((d) => `${d}/cgroup.procs`),
+      );
       assert.equal(readLimits(dirs), { memory: 64 * MiB, cpus: 0.5, pids: 32 });
       if (layout.version === 1) {
-        const [m, c, p] = (['memory', 'cpu', 'pids'] as const).map((x) => `${layout.controllers[x]}/conductor/${id('limits')}`);
+        const [m, c, p] = (['memory', 'cpu', 'pids'] as const).map(
+          (x) => `${layout.controllers[x]}/conductor/${id('limits')}`,
+        );
         // The devices cgroup (tests/integration/devices.test.ts) comes last, where the host has one.
         const dv = layout.controllers.devices ? [`${layout.controllers.devices}/conductor/${id('limits')}`] : [];
         assert.equal(dirs, [m, c, p, ...dv]);
         assert.is(read(`${m}/memory.limit_in_bytes`), String(64 * MiB));
-        if (fs.existsSync(`${m}/memory.memsw.limit_in_bytes`)) assert.is(read(`${m}/memory.memsw.limit_in_bytes`), String(64 * MiB));
+        if (fs.existsSync(`${m}/memory.memsw.limit_in_bytes`))
+          assert.is(read(`${m}/memory.memsw.limit_in_bytes`), String(64 * MiB));
         else assert.equal(cg.skipped, [`${m}/memory.memsw.limit_in_bytes`]);
         assert.is(read(`${c}/cpu.cfs_period_us`), '100000');
         assert.is(read(`${c}/cpu.cfs_quota_us`), '50000');
@@ -205,7 +223,11 @@ if (!isRoot) {
       child = startJoined(cg.procs, 'sleep 30 & sleep 30 & wait');
       const pid = child.pid;
       await waitFor('three members', () => cgroupPids(dirs).length === 3 && cgroupPids(dirs).includes(pid));
-      assert.ok(read(`/proc/${pid}/cgroup`).split('\n').includes(`0::/conductor/${id('v2')}`));
+      assert.ok(
+        read(`/proc/${pid}/cgroup`)
+          .split('\n')
+          .includes(`0::/conductor/${id('v2')}`),
+      );
       // A sub-cgroup made by the container is walked, emptied and removed too.
       fs.mkdirSync(`${dirs[0]}/inner`);
       assert.ok(await killCgroup(dirs));
@@ -262,7 +284,12 @@ if (!isRoot) {
       assert.ok(ok <= 31, `${ok} forks succeeded`);
       assert.is(ok + fails, 100);
       assert.is(cgroupPids(dirs).length, ok, 'the sleepers are tracked');
-      assert.is(execFileSync('/bin/sh', ['-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true & done; wait; echo ok']).toString().trim(), 'ok');
+      assert.is(
+        execFileSync('/bin/sh', ['-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true & done; wait; echo ok'])
+          .toString()
+          .trim(),
+        'ok',
+      );
       assert.ok(await killCgroup(dirs));
       assert.equal(cgroupPids(dirs), []);
     } finally {
@@ -279,7 +306,12 @@ if (!isRoot) {
       dirs = cg.dirs;
       child = startJoined(cg.procs, 'while :; do :; done');
       const pid = child.pid;
-      await waitFor('the loop to join', () => cgroupPids(dirs).includes(pid) && dirs.every((d) => read(`${d}/cgroup.procs`).split('\n').includes(String(pid))));
+      await waitFor(
+        'the loop to join',
+        () =>
+          cgroupPids(dirs).includes(pid) &&
+          dirs.every((d) => read(`${d}/cgroup.procs`).split('\n').includes(String(pid))),
+      );
       await sleep(200); // settle into the CFS periods
       const t0 = process.hrtime.bigint();
       const c0 = cpuSeconds(pid, hz);

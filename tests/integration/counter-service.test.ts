@@ -191,7 +191,9 @@ test('SIGTERM exits 0 and logs shutting down', () =>
   withServer(async (server) => {
     assert.is((await get(server.port, '/health')).status, 200);
     process.kill(server.proc.pid!, 'SIGTERM');
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit within 5s')), 5000).unref());
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('no exit within 5s')), 5000).unref(),
+    );
     const { code, signal } = await Promise.race([server.exited, timeout]);
     assert.is(signal, null);
     assert.is(code, 0);

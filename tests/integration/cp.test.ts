@@ -4,7 +4,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { exec, run, copyFrom, copyTo, isConductorError } from '../../sdk/index.ts';
 import { entryHeader } from '../helpers/internals.ts';
@@ -41,7 +54,9 @@ test('cp in and out: files and directories, modes, owners with -a, renames as do
   assert.is(await inC('stat -c "%u:%g %a" /opt/d/a; readlink /opt/d/link; cat /opt/d/a'), '1000:1001 640\na\nalpha\n');
   await copyTo(name, path.join(d, 'a'), '/opt/renamed', { root });
   assert.is(await inC('stat -c "%u:%g %a" /opt/renamed'), '0:0 640\n');
-  await inC('mkdir -p /srv/out/deep && echo data > /srv/out/deep/f && chown 42:43 /srv/out/deep/f && chmod 604 /srv/out/deep/f');
+  await inC(
+    'mkdir -p /srv/out/deep && echo data > /srv/out/deep/f && chown 42:43 /srv/out/deep/f && chmod 604 /srv/out/deep/f',
+  );
   await copyFrom(name, '/srv/out', host, { root, archive: true });
   const out = path.join(host, 'out', 'deep', 'f');
   assert.is(readFileSync(out, 'utf8'), 'data\n');
@@ -73,8 +88,14 @@ test('attack: a destination through a container symlink to a host path stays in 
   // Out: a container symlink to a host file yields the container's file, never the host's.
   writeFileSync(path.join(host, 'secret'), 'HOST SECRET\n');
   await inC(`ln -sfn ${host} /leakdir`);
-  const err = await copyFrom(name, '/leakdir/secret', path.join(host, 'got'), { root }).then(() => null, (e: unknown) => e);
-  assert.ok(isConductorError(err, 'COMMAND_FAILED'), `the host's file was read through the container's symlink: ${String(err)}`);
+  const err = await copyFrom(name, '/leakdir/secret', path.join(host, 'got'), { root }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  assert.ok(
+    isConductorError(err, 'COMMAND_FAILED'),
+    `the host's file was read through the container's symlink: ${String(err)}`,
+  );
   assert.not.ok(existsSync(path.join(host, 'got')));
   await inC(`echo container > ${host}/secret`);
   await copyFrom(name, '/leakdir/secret', path.join(host, 'got'), { root });
@@ -85,7 +106,9 @@ test('attack: a symlink swapped during the copy never redirects it to the host',
   const target = path.join(host, 'race-dir');
   mkdirSync(target);
   writeFileSync(path.join(host, 'race-secret'), 'HOST SECRET\n');
-  await inC(`mkdir -p /race; echo container > /race/f; (while :; do ln -sfn ${target} /swap.l; mv -T /swap.l /swap; rm -f /swap; ln -sfn /race /swap; ln -sfn ${host}/race-secret /swapf; rm -f /swapf; echo c > /swapf; done) >/dev/null 2>&1 & echo $! > /race.pid`);
+  await inC(
+    `mkdir -p /race; echo container > /race/f; (while :; do ln -sfn ${target} /swap.l; mv -T /swap.l /swap; rm -f /swap; ln -sfn /race /swap; ln -sfn ${host}/race-secret /swapf; rm -f /swapf; echo c > /swapf; done) >/dev/null 2>&1 & echo $! > /race.pid`,
+  );
   for (let i = 0; i < 20; i++) {
     await copyTo(name, path.join(host, 'd', 'a'), `/swap/f${i}`, { root }).catch(() => {});
     await copyFrom(name, '/swapf', path.join(host, `pulled${i}`), { root }).catch(() => {});
@@ -109,9 +132,14 @@ test('attack: a hostile tar in the image runs confined, and what it sends is ref
   ]);
   writeFileSync(path.join(host, 'evil.tar'), evil);
   await copyTo(name, path.join(host, 'evil.tar'), '/evil.tar', { root });
-  await inC(`mv /usr/bin/tar /usr/bin/tar.real && printf '#!/bin/sh\\ngrep -E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status > /tar-status\\nls /proc/1/root/ > /tar-saw 2>&1\\ncat /evil.tar\\n' > /usr/bin/tar && chmod 755 /usr/bin/tar`);
+  await inC(
+    `mv /usr/bin/tar /usr/bin/tar.real && printf '#!/bin/sh\\ngrep -E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status > /tar-status\\nls /proc/1/root/ > /tar-saw 2>&1\\ncat /evil.tar\\n' > /usr/bin/tar && chmod 755 /usr/bin/tar`,
+  );
   try {
-    const err = await copyFrom(name, '/x', host, { root }).then(() => null, (e: unknown) => e);
+    const err = await copyFrom(name, '/x', host, { root }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(isConductorError(err, 'INVALID_ARGUMENT'), String(err));
     assert.equal(readdirSync(outside), [], 'the hostile archive wrote through its symlink');
     const status = await inC('cat /tar-status');

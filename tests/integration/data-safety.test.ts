@@ -7,7 +7,18 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLI, buildCli, cli, exited, killOwned, makeFixture, processesMentioning, rejectsWith, stopQuiet, until } from '../helpers/runtime-fixture.ts';
+import {
+  CLI,
+  buildCli,
+  cli,
+  exited,
+  killOwned,
+  makeFixture,
+  processesMentioning,
+  rejectsWith,
+  stopQuiet,
+  until,
+} from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
 import { buildImage, exec, ps, run, stop, removeCache, removeImage, silentLogger } from '../../sdk/index.ts';
 import { withLock, type ContainerRecord } from '../helpers/internals.ts';
@@ -86,21 +97,41 @@ test('build --no-cache commits its new layer; later cached builds use it; a cont
 
 // ── 8: exec -d and the log cap ───────────────────────────────────────────────────────────────
 
-test('exec -d: 40 MB of output and the container\'s own 8 MB stay within the 10 MiB cap; the command never holds the host log file', async () => {
+test("exec -d: 40 MB of output and the container's own 8 MB stay within the 10 MiB cap; the command never holds the host log file", async () => {
   const name = uniqueName('cap');
   try {
-    await run(f.image, name, { root, detach: true, command: ['sh', '-c', 'head -c 8388608 /dev/zero; exec sleep infinity'] });
+    await run(f.image, name, {
+      root,
+      detach: true,
+      command: ['sh', '-c', 'head -c 8388608 /dev/zero; exec sleep infinity'],
+    });
     const log = path.join(dirOf(name), 'log');
-    await until('the container\'s 8 MiB', () => statSync(log).size === 8 * 1024 * 1024, 10_000);
+    await until("the container's 8 MiB", () => statSync(log).size === 8 * 1024 * 1024, 10_000);
     const mode = statSync(log).mode & 0o7777;
     // The attack: write far past the cap, and chmod whatever fd 1 is (the host file, if handed over).
-    const r = await cli(f.env, ['exec', '-d', name, '--', 'sh', '-c', 'chmod 666 /proc/self/fd/1 2>/dev/null; head -c 40000000 /dev/zero; touch /done']);
+    const r = await cli(f.env, [
+      'exec',
+      '-d',
+      name,
+      '--',
+      'sh',
+      '-c',
+      'chmod 666 /proc/self/fd/1 2>/dev/null; head -c 40000000 /dev/zero; touch /done',
+    ]);
     assert.is(r.code, 0, r.stderr);
-    await until('the exec to finish', async () => (await exec(name, ['test', '-e', '/done'], { root })).exitCode === 0, 30_000);
+    await until(
+      'the exec to finish',
+      async () => (await exec(name, ['test', '-e', '/done'], { root })).exitCode === 0,
+      30_000,
+    );
     // The copier drains to EOF before it exits; wait for it (reparented, so found by its argv).
-    await until('the copier to exit', () => processesMentioning(log).filter((p) => p.cmdline.includes('nsenter')).length === 0, 10_000);
+    await until(
+      'the copier to exit',
+      () => processesMentioning(log).filter((p) => p.cmdline.includes('nsenter')).length === 0,
+      10_000,
+    );
     assert.is(statSync(log).size, 10 * 1024 * 1024, 'the whole file is capped');
-    assert.is(statSync(log).mode & 0o7777, mode, 'the host file\'s mode is unchanged');
+    assert.is(statSync(log).mode & 0o7777, mode, "the host file's mode is unchanged");
     const out = await cli(f.env, ['logs', name]);
     assert.is(out.stdout.length, 10 * 1024 * 1024, 'logs streams the whole capped file');
   } finally {
@@ -136,7 +167,10 @@ test('prune, stop --all and stop during a `run -d` held mid-creation: the first 
     assert.is(stopped.code, 0, stopped.stderr);
     assert.not.ok(existsSync(dirOf(name)), 'stop removed it once it was complete');
     await until('no process of it', () => processesMentioning(dirOf(name)).length === 0, 5000);
-    assert.equal((await ps({ root, all: true })).filter((c) => c.name === name), []);
+    assert.equal(
+      (await ps({ root, all: true })).filter((c) => c.name === name),
+      [],
+    );
   } finally {
     lock.release();
     killOwned(starting.child);
@@ -173,9 +207,16 @@ test('stop of a half-made container kills its launch but not a host process that
     bystander = spawn('sh', ['-c', 'sleep 1000; :', rootfs], { stdio: 'ignore', detached: true });
     await until('the bystander', () => processesMentioning(rootfs).some((p) => p.pid === bystander!.pid), 5000);
     await stop(name, { root, timeoutSeconds: 0 });
-    assert.ok(bystander.exitCode === null && bystander.signalCode === null, `the host process survived (${bystander.exitCode} ${bystander.signalCode})`);
+    assert.ok(
+      bystander.exitCode === null && bystander.signalCode === null,
+      `the host process survived (${bystander.exitCode} ${bystander.signalCode})`,
+    );
     assert.ok(existsSync(`/proc/${bystander.pid}`));
-    await until('the init and the monitor to be gone', () => !existsSync(`/proc/${init}`) && !existsSync(`/proc/${monitor}`), 5000);
+    await until(
+      'the init and the monitor to be gone',
+      () => !existsSync(`/proc/${init}`) && !existsSync(`/proc/${monitor}`),
+      5000,
+    );
     assert.not.ok(existsSync(dirOf(name)));
   } finally {
     lock.release();
@@ -215,8 +256,14 @@ test('rmcache after a rebuild keeps the layers a running container stacks (and s
     // rmi refuses an image in use; rmcache --all keeps it and the container's layers.
     await rejectsWith(removeImage(image, { root }), 'IMAGE_IN_USE');
     const all = await removeCache({ root, all: true });
-    assert.ok(all.kept.some((k) => k.includes(`image "${image}": used by container "${name}"`)), all.kept.join('; '));
-    assert.ok(all.kept.some((k) => k.includes(v1.layers[0]!.slice(0, 12)) && k.includes(`"${name}"`)), all.kept.join('; '));
+    assert.ok(
+      all.kept.some((k) => k.includes(`image "${image}": used by container "${name}"`)),
+      all.kept.join('; '),
+    );
+    assert.ok(
+      all.kept.some((k) => k.includes(v1.layers[0]!.slice(0, 12)) && k.includes(`"${name}"`)),
+      all.kept.join('; '),
+    );
     assert.is(await cat(name, '/data.txt'), 'one\n');
 
     await stop(name, { root, timeoutSeconds: 0 });
@@ -229,7 +276,10 @@ test('rmcache after a rebuild keeps the layers a running container stacks (and s
 });
 
 test('the state root is clean at the end', async () => {
-  assert.equal((await ps({ root, all: true })).map((c) => c.name), []);
+  assert.equal(
+    (await ps({ root, all: true })).map((c) => c.name),
+    [],
+  );
 });
 
 test.run();

@@ -57,7 +57,12 @@ interface Result {
 function sh(argv: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Result {
   const t0 = Date.now();
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: opts.env, timeout: opts.timeoutMs ?? 30_000 });
-  return { code: r.status ?? 1, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : ''), ms: Date.now() - t0 };
+  return {
+    code: r.status ?? 1,
+    out: r.stdout ?? '',
+    err: (r.stderr ?? '') + (r.error ? String(r.error) : ''),
+    ms: Date.now() - t0,
+  };
 }
 
 function must(argv: string[]): string {
@@ -70,16 +75,29 @@ function must(argv: string[]): string {
 const budget = (cap: number) => Math.max(1000, Math.min(cap, DEADLINE - Date.now()));
 
 const orchestratorEnv: NodeJS.ProcessEnv = {
-  ...process.env, CONDUCTOR_ROOT: ROOT, HOST_PORT: String(PORT), ES_NAME: ES, CS_NAME: CS, NO_COLOR: '1', FORCE_COLOR: '0',
+  ...process.env,
+  CONDUCTOR_ROOT: ROOT,
+  HOST_PORT: String(PORT),
+  ES_NAME: ES,
+  CS_NAME: CS,
+  NO_COLOR: '1',
+  FORCE_COLOR: '0',
 };
 let child: ChildProcess | null = null;
 
 /** `node --import tsx scripts/service-orchestrator.ts [args]` (or another script), in its own process group, killed (group) on timeout. */
-function orchestrator(args: string[], timeoutMs: number, script = ORCHESTRATOR): Promise<Result & { timedOut: boolean }> {
+function orchestrator(
+  args: string[],
+  timeoutMs: number,
+  script = ORCHESTRATOR,
+): Promise<Result & { timedOut: boolean }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     const c = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-      cwd: REPO, env: orchestratorEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+      cwd: REPO,
+      env: orchestratorEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     child = c;
     let out = '';
@@ -123,7 +141,9 @@ function explain(what: string, r: Result & { timedOut: boolean }): string {
 
 /** GET from the host with curl (never through a proxy). */
 function hostGet(url: string, maxTime = 5): { status: number; body: string | null } {
-  const r = sh(['curl', '-s', '--noproxy', '*', '--max-time', String(maxTime), '-w', '\n%{http_code}', url], { timeoutMs: (maxTime + 5) * 1000 });
+  const r = sh(['curl', '-s', '--noproxy', '*', '--max-time', String(maxTime), '-w', '\n%{http_code}', url], {
+    timeoutMs: (maxTime + 5) * 1000,
+  });
   const nl = r.out.lastIndexOf('\n');
   const status = nl >= 0 ? Number(r.out.slice(nl + 1)) || 0 : 0;
   return { status, body: r.code === 0 && status >= 200 && status < 300 ? r.out.slice(0, nl) : null };
@@ -139,7 +159,11 @@ function listensOn(port: number): boolean {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   return ['/proc/net/tcp', '/proc/net/tcp6'].some((f) => {
     let text = '';
-    try { text = readFileSync(f, 'utf8'); } catch { /* no IPv6 */ }
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      /* no IPv6 */
+    }
     return text.split('\n').some((l) => {
       const cols = l.trim().split(/\s+/);
       return cols[1]?.endsWith(hex) && cols[3] === '0A';
@@ -150,14 +174,17 @@ function listensOn(port: number): boolean {
 /** Any conductor state root already publishing the port (a running demo, another test). */
 function conductorPublishes(port: number): string | null {
   const nat = sh(['iptables-save', '-t', 'nat']).out.split('\n');
-  return nat.find((l) => l.includes('CONDUCTOR-PREROUTING') && l.includes(`--dport ${port} `) && l.includes('DNAT')) ?? null;
+  return (
+    nat.find((l) => l.includes('CONDUCTOR-PREROUTING') && l.includes(`--dport ${port} `) && l.includes('DNAT')) ?? null
+  );
 }
 
 // ------------------------------------------------------------------ host snapshots
 
 /** iptables rules that are the host's own: conductor's chains, hooks, rules and guard dropped, counters stripped. */
 function hostRules(): string[] {
-  return ['filter', 'nat', 'raw'].flatMap((t) => sh(['iptables-save', '-t', t]).out.split('\n'))
+  return ['filter', 'nat', 'raw']
+    .flatMap((t) => sh(['iptables-save', '-t', t]).out.split('\n'))
     .filter((l) => l !== '' && !l.startsWith('#'))
     .map((l) => l.replace(/\s+\[\d+:\d+\]$/, ''))
     .filter((l) => !/CONDUCTOR-|conductor[:-]/.test(l));
@@ -165,18 +192,30 @@ function hostRules(): string[] {
 
 /** Every rule (any table) owned by this state root. */
 function conductorRules(): string[] {
-  return must(['iptables-save']).split('\n').filter((l) => l.includes(`conductor:${RID}:`));
+  return must(['iptables-save'])
+    .split('\n')
+    .filter((l) => l.includes(`conductor:${RID}:`));
 }
 
 /** DNAT/MASQUERADE rules of *other* state roots: those keep ip_forward on by design (sdk/network/ip-forward.ts). */
 function otherForwardingUsers(): string[] {
-  return sh(['iptables-save', '-t', 'nat']).out.split('\n')
-    .filter((l) => l.includes('conductor:') && !l.includes(`conductor:${RID}:`) && /CONDUCTOR-(PRE|POST)ROUTING/.test(l) && /-j (DNAT|MASQUERADE)/.test(l));
+  return sh(['iptables-save', '-t', 'nat'])
+    .out.split('\n')
+    .filter(
+      (l) =>
+        l.includes('conductor:') &&
+        !l.includes(`conductor:${RID}:`) &&
+        /CONDUCTOR-(PRE|POST)ROUTING/.test(l) &&
+        /-j (DNAT|MASQUERADE)/.test(l),
+    );
 }
 
 function conductorLinks(): string[] {
   const links = JSON.parse(must(['ip', '-j', 'link', 'show']) || '[]') as Array<{ ifname: string }>;
-  return links.map((l) => l.ifname).filter((n) => n.startsWith(HOST_IF_PREFIX)).sort();
+  return links
+    .map((l) => l.ifname)
+    .filter((n) => n.startsWith(HOST_IF_PREFIX))
+    .sort();
 }
 
 const ipForward = () => readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
@@ -187,7 +226,9 @@ const rootProcesses = () => findProcesses((cmd) => cmd.includes(ROOT)).sort();
 function processesInNetnsOf(pid: number): ProcessRef[] {
   const netns = readlinkSync(`/proc/${pid}/ns/net`);
   const out: ProcessRef[] = [];
-  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number)) {
+  for (const p of readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)) {
     try {
       if (readlinkSync(`/proc/${p}/ns/net`) !== netns) continue;
     } catch {
@@ -229,7 +270,9 @@ function inTime(): void {
 }
 
 function cliIp(name: string): string {
-  const r = sh([process.execPath, CLI, 'inspect', name, '--format', 'ip'], { env: { ...process.env, CONDUCTOR_ROOT: ROOT } });
+  const r = sh([process.execPath, CLI, 'inspect', name, '--format', 'ip'], {
+    env: { ...process.env, CONDUCTOR_ROOT: ROOT },
+  });
   assert.is(r.code, 0, `conductor inspect ${name}: ${r.err}`);
   return r.out.trim();
 }
@@ -240,9 +283,11 @@ test(`up: host port ${PORT} is free, both images build in a fresh root, the demo
   const listener = listensOn(PORT);
   const published = conductorPublishes(PORT);
   if (listener || published) {
-    assert.unreachable(`host port ${PORT} is already in use (${listener ? 'a socket listens on it' : `conductor publishes it: ${published}`}); ` +
-      'the demo test needs exactly this port (the spec\'s), so it does not pick another one. Stop whatever holds it ' +
-      '(a running demo: `npx just down`) and run the test again.');
+    assert.unreachable(
+      `host port ${PORT} is already in use (${listener ? 'a socket listens on it' : `conductor publishes it: ${published}`}); ` +
+        "the demo test needs exactly this port (the spec's), so it does not pick another one. Stop whatever holds it " +
+        '(a running demo: `npx just down`) and run the test again.',
+    );
   }
   // Baseline, with a sentinel host rule that must survive everything.
   must(['iptables', '-w', '-A', ...SENTINEL_RULE]);
@@ -322,7 +367,12 @@ test('the counter service: reachable from the host and from es-cont by name; not
 
   // A third container from the counter image (no curl; perl-base's IO::Socket::INET), on the
   // internet (so it has a default route and the packets really reach the host), not peered.
-  const connect = (ip: string) => ['perl', '-MIO::Socket::INET', '-e', `exit(IO::Socket::INET->new(PeerAddr=>"${ip}:8080",Timeout=>2)?0:1)`];
+  const connect = (ip: string) => [
+    'perl',
+    '-MIO::Socket::INET',
+    '-e',
+    `exit(IO::Socket::INET->new(PeerAddr=>"${ip}:8080",Timeout=>2)?0:1)`,
+  ];
   const control = await exec(ES, connect(csIp), { root: ROOT });
   assert.is(control.exitCode, 0, `control: the same probe from the peer es-cont connects: ${control.stderr}`);
   await run('counter-service', THIRD, { root: ROOT, detach: true, command: HOLDER });
@@ -335,8 +385,11 @@ test('the counter service: reachable from the host and from es-cont by name; not
   } finally {
     await stop(THIRD, { root: ROOT, timeoutSeconds: 2, ignoreMissing: true });
   }
-  assert.not.ok(conductorLinks().includes(hostInterfaceName(ROOT, THIRD)), 'third container\'s veth removed');
-  assert.not.ok(conductorRules().some((l) => l.includes(`:${THIRD}"`)), 'third container\'s rules removed');
+  assert.not.ok(conductorLinks().includes(hostInterfaceName(ROOT, THIRD)), "third container's veth removed");
+  assert.not.ok(
+    conductorRules().some((l) => l.includes(`:${THIRD}"`)),
+    "third container's rules removed",
+  );
 });
 
 test('re-running up replaces the old containers safely', async () => {
@@ -378,8 +431,16 @@ test('down stops both; mounts, links, rules, processes and ip_forward are back t
   for (const n of [ES, CS, THIRD]) assert.not.ok(conductorLinks().includes(hostInterfaceName(ROOT, n)));
   assert.equal(conductorRules(), [], 'conductor rules of this root');
   assert.equal(rootProcesses(), base.processes, 'processes mentioning the root');
-  assert.equal(inContainers.filter(isAlive).map((p) => p.pid), [], 'processes of the containers');
-  assert.equal((await ps({ root: ROOT, all: true })).map((c) => c.name), [], 'no containers left');
+  assert.equal(
+    inContainers.filter(isAlive).map((p) => p.pid),
+    [],
+    'processes of the containers',
+  );
+  assert.equal(
+    (await ps({ root: ROOT, all: true })).map((c) => c.name),
+    [],
+    'no containers left',
+  );
 
   // The host's own rules, byte for byte (counters aside); the sentinel among them.
   const after = hostRules();
@@ -406,19 +467,26 @@ test(`the demo as a stack (stacks/demo.ts): up serves on ${PORT} to the host and
   assert.is(r.code, 0, explain('stack up', r));
   assert.match(r.out, /^demo: started demo-counter-service, demo-external-service\n$/);
   const a = counterOf(hostGet(`http://127.0.0.1:${PORT}/`).body, 'the host, through the stack');
-  const b = counterOf(outside.curl(`http://${outside.hostAddr}:${PORT}/`, { maxTimeSeconds: 5 }).body, 'another host, through the stack');
+  const b = counterOf(
+    outside.curl(`http://${outside.hostAddr}:${PORT}/`, { maxTimeSeconds: 5 }).body,
+    'another host, through the stack',
+  );
   assert.ok(b > a, `${b} after ${a}`);
   const counter = await inspect('demo-counter-service', { root: ROOT });
   assert.equal(counter.peers, ['demo-external-service']);
   const direct = outside.curl(`http://${counter.ip}:8080/health`, { maxTimeSeconds: 3 });
   assert.is(direct.status, 0, 'another host gets no answer from the unpublished counter');
-  const pids = await Promise.all(['demo-counter-service', 'demo-external-service'].map(async (n) => (await inspect(n, { root: ROOT })).pid));
+  const pids = await Promise.all(
+    ['demo-counter-service', 'demo-external-service'].map(async (n) => (await inspect(n, { root: ROOT })).pid),
+  );
 
   const again = await orchestrator(['up', 'stacks/demo.ts'], budget(30_000), STACK);
   timings.push(`stack up again (no-op) ${secs(again.ms)}`);
   assert.is(again.code, 0, explain('second stack up', again));
   assert.match(again.out, /started nothing; unchanged counter-service, external-service/);
-  const pidsAfter = await Promise.all(['demo-counter-service', 'demo-external-service'].map(async (n) => (await inspect(n, { root: ROOT })).pid));
+  const pidsAfter = await Promise.all(
+    ['demo-counter-service', 'demo-external-service'].map(async (n) => (await inspect(n, { root: ROOT })).pid),
+  );
   assert.equal(pidsAfter, pids, 'the same containers');
 
   outside.cleanup();
@@ -426,10 +494,18 @@ test(`the demo as a stack (stacks/demo.ts): up serves on ${PORT} to the host and
   const d = await orchestrator(['down', 'stacks/demo.ts'], budget(30_000), STACK);
   assert.is(d.code, 0, explain('stack down', d));
   assert.equal(mountLinesMentioning(ROOT), base.mounts, 'mounts');
-  assert.equal(conductorLinks().filter((l) => !base.links.includes(l)), [], 'conductor links');
+  assert.equal(
+    conductorLinks().filter((l) => !base.links.includes(l)),
+    [],
+    'conductor links',
+  );
   assert.equal(conductorRules(), [], 'conductor rules of this root');
   assert.equal(rootProcesses(), base.processes, 'processes mentioning the root');
-  assert.equal((await ps({ root: ROOT, all: true })).map((c) => c.name), [], 'no containers left');
+  assert.equal(
+    (await ps({ root: ROOT, all: true })).map((c) => c.name),
+    [],
+    'no containers left',
+  );
   assert.equal(hostRules(), base.rules, 'host iptables rules');
 });
 

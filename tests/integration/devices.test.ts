@@ -17,7 +17,21 @@ import { makeFixture, stopQuiet } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
 import { statePaths } from '../helpers/state-paths.ts';
 import { exec, run } from '../../sdk/index.ts';
-import { cgroupId, closeFds, createCgroups, detectLayout, killCgroup, openProcsFds, removeCgroups, findCgroup2Mount, type CgroupLayout, DEVICES_HELPER, DEFAULT_DEVICE_RULES, deviceRuleString, type ContainerRecord } from '../helpers/internals.ts';
+import {
+  cgroupId,
+  closeFds,
+  createCgroups,
+  detectLayout,
+  killCgroup,
+  openProcsFds,
+  removeCgroups,
+  findCgroup2Mount,
+  type CgroupLayout,
+  DEVICES_HELPER,
+  DEFAULT_DEVICE_RULES,
+  deviceRuleString,
+  type ContainerRecord,
+} from '../helpers/internals.ts';
 
 const STATE_ROOT = `/tmp/conductor-devices-test-${randomBytes(4).toString('hex')}`;
 const RULES = DEFAULT_DEVICE_RULES.map(deviceRuleString);
@@ -36,7 +50,13 @@ interface Target {
  */
 function targetDisk(): Target {
   const dev = fs.statSync('/').dev;
-  const candidates = [`${(dev >>> 8) & 0xfff}:${(dev & 0xff) | ((dev >>> 12) & 0xfff00)}`, '8:0', '253:0', '259:0', '7:0'];
+  const candidates = [
+    `${(dev >>> 8) & 0xfff}:${(dev & 0xff) | ((dev >>> 12) & 0xfff00)}`,
+    '8:0',
+    '253:0',
+    '259:0',
+    '7:0',
+  ];
   for (const mm of candidates) {
     let name: string | undefined;
     try {
@@ -84,11 +104,15 @@ function attackAsMember(procs: string[]): Record<string, string> {
       `mknod "$0/null" c 1 3 && echo "$0/null MKNOD_OK"`,
       `exec python3 -c "$1" "$0/disk" "$0/null" /dev/null /dev/zero /dev/urandom`,
     ].join('; ');
-    const r = spawnSync('/bin/sh', ['-c', `${join}; exec ${close} unshare -m --propagation private sh -c '${inner}' "${dir}" "$0"`, OPENER], {
-      stdio: ['ignore', 'pipe', 'pipe', ...fds],
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const r = spawnSync(
+      '/bin/sh',
+      ['-c', `${join}; exec ${close} unshare -m --propagation private sh -c '${inner}' "${dir}" "$0"`, OPENER],
+      {
+        stdio: ['ignore', 'pipe', 'pipe', ...fds],
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
     assert.is(r.status, 0, r.stderr);
     const out: Record<string, string> = {};
     for (const line of r.stdout.trim().split('\n')) {
@@ -116,7 +140,11 @@ async function checkCgroupLevel(layout: CgroupLayout, label: string): Promise<vo
 
     const open = attackAsMember(ctl.procs);
     assert.is(open['$T'], 'MOUNT_ALLOWS_DEV', `${label} control: the test mount is not nodev`);
-    assert.match(open['$T/disk'] ?? '', /^MKNOD_OK OPENED /, `${label} control: ${DISK.host} opens without the devices cgroup`);
+    assert.match(
+      open['$T/disk'] ?? '',
+      /^MKNOD_OK OPENED /,
+      `${label} control: ${DISK.host} opens without the devices cgroup`,
+    );
 
     const shut = attackAsMember(cg.procs);
     assert.is(shut['$T'], 'MOUNT_ALLOWS_DEV');
@@ -157,7 +185,7 @@ test('the helper refuses bad rules with one line, and attaches nothing', () => {
   assert.is(r.stderr, 'conductor-devices: open "/nonexistent/conductor/x": No such file or directory\n');
 });
 
-test('v1 devices cgroup: deny all, then exactly Docker\'s allow list; a member cannot open a mknod\'d host block device', async () => {
+test("v1 devices cgroup: deny all, then exactly Docker's allow list; a member cannot open a mknod'd host block device", async () => {
   const layout = detectLayout();
   if (layout.version !== 1 || !layout.controllers.devices) {
     assert.is(layout.version, 2, 'a v1 host without the devices controller');
@@ -175,7 +203,7 @@ test('v1 devices cgroup: deny all, then exactly Docker\'s allow list; a member c
   await checkCgroupLevel(layout, 'v1');
 });
 
-test('v2 BPF device filter: on a temporary cgroup under the host\'s cgroup2 mount, the same attack is refused', async () => {
+test("v2 BPF device filter: on a temporary cgroup under the host's cgroup2 mount, the same attack is refused", async () => {
   const root = findCgroup2Mount(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
   assert.ok(root, 'this host has a cgroup2 mount');
   // No limits: no controller needed, so even a hybrid host's empty cgroup2 mount takes the filter.
@@ -193,7 +221,8 @@ test.after(async () => {
   await f.cleanup();
 });
 
-const readState = (name: string) => JSON.parse(fs.readFileSync(statePaths(f.root).record(name), 'utf8')) as ContainerRecord;
+const readState = (name: string) =>
+  JSON.parse(fs.readFileSync(statePaths(f.root).record(name), 'utf8')) as ContainerRecord;
 
 /**
  * Test-only: a tmpfs that allows device nodes, on /mnt of the running container, mounted from the
@@ -201,7 +230,11 @@ const readState = (name: string) => JSON.parse(fs.readFileSync(statePaths(f.root
  * host's namespace, and the mount dies with the container). No conductor option can do this.
  */
 function mountDevTmpfs(initPid: number): void {
-  const r = spawnSync('nsenter', ['-t', String(initPid), '-m', '--', 'mount', '-t', 'tmpfs', '-o', 'size=64k', 'devtest', '/mnt'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'nsenter',
+    ['-t', String(initPid), '-m', '--', 'mount', '-t', 'tmpfs', '-o', 'size=64k', 'devtest', '/mnt'],
+    { encoding: 'utf8' },
+  );
   assert.is(r.status, 0, r.stderr);
 }
 
@@ -228,14 +261,24 @@ if (sysopen(my $m, "/dev/ptmx", O_RDWR | O_NOCTTY)) {
 `;
 
 function parse(out: string): Record<string, string> {
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
-test('container: a mknod\'d host block device on a mount without nodev cannot be opened; /dev/null, zero, urandom, pts work; stop removes the devices cgroup', async () => {
+test("container: a mknod'd host block device on a mount without nodev cannot be opened; /dev/null, zero, urandom, pts work; stop removes the devices cgroup", async () => {
   const name = uniqueName('devc');
   try {
     // MKNOD is not in the default set: give it back, so only the devices cgroup stands in the way.
-    const c = await run(f.image, name, { root: f.root, detach: true, command: ['sleep', 'infinity'], security: { capAdd: ['MKNOD'] } });
+    const c = await run(f.image, name, {
+      root: f.root,
+      detach: true,
+      command: ['sleep', 'infinity'],
+      security: { capAdd: ['MKNOD'] },
+    });
     const layout = detectLayout();
     const dirs = readState(name).cgroups;
     const devDir = layout.version === 1 ? dirs.find((d) => d.startsWith(`${layout.controllers.devices}/`)) : dirs[0];
@@ -243,7 +286,9 @@ test('container: a mknod\'d host block device on a mount without nodev cannot be
     if (layout.version === 1) {
       assert.equal(fs.readFileSync(`${devDir}/devices.list`, 'utf8').trim().split('\n'), RULES);
       // The container's PID 1 is in it, not only exec'd processes.
-      assert.ok(fs.readFileSync(`/proc/${c.pid}/cgroup`, 'utf8').includes(`:devices:/conductor/${path.basename(devDir!)}\n`));
+      assert.ok(
+        fs.readFileSync(`/proc/${c.pid}/cgroup`, 'utf8').includes(`:devices:/conductor/${path.basename(devDir!)}\n`),
+      );
     }
     mountDevTmpfs(c.pid!);
     const r = await exec(name, ['perl', '-e', PROBE, String(DISK.major), String(DISK.minor)], { root: f.root });
@@ -252,7 +297,11 @@ test('container: a mknod\'d host block device on a mount without nodev cannot be
     assert.match(p.mnt ?? '', /^rw,relatime$/, `the test mount allows device nodes: ${p.mnt}`);
     assert.is(p.mknod_disk, 'ok', 'CAP_MKNOD and the "b *:* m" rule let mknod through');
     assert.is(p.disk, 'EPERM', 'the devices cgroup refuses the host block device');
-    assert.is(p.mnt_null, 'OPENED', 'a node of an allowed device opens on the same mount: the refusal is the cgroup, not the mount');
+    assert.is(
+      p.mnt_null,
+      'OPENED',
+      'a node of an allowed device opens on the same mount: the refusal is the cgroup, not the mount',
+    );
     for (const k of ['null', 'zero', 'urandom', 'full', 'pts']) assert.is(p[k], 'OPENED', `${k}: ${p[k]}`);
     assert.is(p.zero_read, '4');
     await stopQuiet(f.root, name);
@@ -265,7 +314,12 @@ test('container: a mknod\'d host block device on a mount without nodev cannot be
 test('container: --privileged allows every device, as Docker (the same attack opens the disk)', async () => {
   const name = uniqueName('devp');
   try {
-    const c = await run(f.image, name, { root: f.root, detach: true, command: ['sleep', 'infinity'], security: { privileged: true } });
+    const c = await run(f.image, name, {
+      root: f.root,
+      detach: true,
+      command: ['sleep', 'infinity'],
+      security: { privileged: true },
+    });
     mountDevTmpfs(c.pid!);
     const r = await exec(name, ['perl', '-e', PROBE, String(DISK.major), String(DISK.minor)], { root: f.root });
     assert.is(r.exitCode, 0, r.stderr);
@@ -293,7 +347,8 @@ const EXPECTED: Record<string, [string, string[], string[]]> = {
   '/proc': ['proc', ['rw', 'nosuid', 'nodev', 'noexec'], []],
 };
 // Masked /proc and /sys paths: read-only, on this kernel or not.
-const MASKED = /^\/(proc\/(kcore|keys|timer_list|timer_stats|sched_debug|latency_stats|scsi|acpi|asound|sys|bus|fs|irq|sysrq-trigger)|sys\/firmware|sys\/devices\/virtual\/powercap)$/;
+const MASKED =
+  /^\/(proc\/(kcore|keys|timer_list|timer_stats|sched_debug|latency_stats|scsi|acpi|asound|sys|bus|fs|irq|sysrq-trigger)|sys\/firmware|sys\/devices\/virtual\/powercap)$/;
 
 function checkMounts(mountinfo: string, how: string): void {
   const seen = new Set<string>();
@@ -311,12 +366,16 @@ function checkMounts(mountinfo: string, how: string): void {
       for (const o of exp[2]) assert.not.ok(opts.includes(o), `${ctx} has ${o}`);
     } else {
       assert.match(point, MASKED, `${ctx}: a mount nobody planned`);
-      assert.ok(opts.includes('ro') && opts.includes('nosuid') && opts.includes('noexec'), `${ctx} must be ro,nosuid,noexec`);
+      assert.ok(
+        opts.includes('ro') && opts.includes('nosuid') && opts.includes('noexec'),
+        `${ctx} must be ro,nosuid,noexec`,
+      );
       // /dev/null bound over a masked file must stay a device; a masked dir is an empty tmpfs.
       if (fstype !== 'tmpfs' || fields[3] !== '/null') assert.ok(opts.includes('nodev'), `${ctx} lacks nodev`);
     }
     // The rule the table encodes: every writable mount is nodev, except devpts (its nodes are the ptys).
-    if (opts.includes('rw') && point !== '/dev/pts') assert.ok(opts.includes('nodev'), `${ctx}: writable without nodev`);
+    if (opts.includes('rw') && point !== '/dev/pts')
+      assert.ok(opts.includes('nodev'), `${ctx}: writable without nodev`);
   }
   for (const p of Object.keys(EXPECTED)) assert.ok(seen.has(p), `${how}: ${p} is mounted`);
 }

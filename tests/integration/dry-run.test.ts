@@ -40,13 +40,29 @@ function snapshot() {
   const paths = internalPaths(f.root);
   const rid = rootIdOf(paths.root);
   const veths = [A, B, C].map((n) => hostInterfaceName(paths.root, n));
-  const links = (JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as { ifname: string; operstate: string }[])
-    .filter((l) => veths.includes(l.ifname)).map((l) => `${l.ifname} ${l.operstate}`).sort();
-  const rules = spawnSync('iptables-save', { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('-A ') && l.includes(`conductor:${rid}:`));
+  const links = (
+    JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as {
+      ifname: string;
+      operstate: string;
+    }[]
+  )
+    .filter((l) => veths.includes(l.ifname))
+    .map((l) => `${l.ifname} ${l.operstate}`)
+    .sort();
+  const rules = spawnSync('iptables-save', { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((l) => l.startsWith('-A ') && l.includes(`conductor:${rid}:`));
   const mounts = mountLinesMentioning(f.root).map((l) => l.split(' ').slice(4).join(' '));
-  const cgroups = [A, B, C].flatMap((n) => loadRecord(paths, n)?.cgroups ?? [])
-    .map((d) => `${d} ${existsSync(d) ? readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim().split('\n').sort().join(',') : 'gone'}`);
-  const pids = [A, B, C].map((n) => { const r = loadRecord(paths, n); return r?.init ? `${n} ${existsSync(`/proc/${r.init.pid}`)}` : `${n} -`; });
+  const cgroups = [A, B, C]
+    .flatMap((n) => loadRecord(paths, n)?.cgroups ?? [])
+    .map(
+      (d) =>
+        `${d} ${existsSync(d) ? readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim().split('\n').sort().join(',') : 'gone'}`,
+    );
+  const pids = [A, B, C].map((n) => {
+    const r = loadRecord(paths, n);
+    return r?.init ? `${n} ${existsSync(`/proc/${r.init.pid}`)}` : `${n} -`;
+  });
   const files = tree(f.root, new Set(mounts.map((m) => m.split(' ')[0]!)));
   return { links, rules, mounts, cgroups, pids, files };
 }
@@ -62,7 +78,10 @@ test.before(async () => {
   // C exits (its init killed): what prune would clean up.
   const init = loadRecord(internalPaths(f.root), C)!.init!;
   process.kill(init.pid, 'SIGKILL');
-  await until('C to exit', () => !existsSync(`/proc/${init.pid}`) || readFileSync(`/proc/${init.pid}/stat`, 'utf8').includes(') Z'));
+  await until(
+    'C to exit',
+    () => !existsSync(`/proc/${init.pid}`) || readFileSync(`/proc/${init.pid}/stat`, 'utf8').includes(') Z'),
+  );
 });
 
 test.after(async () => {
@@ -75,7 +94,10 @@ test('stop, prune and rmi with --dry-run print their host changes and change not
   const before = snapshot();
   // C's veth went with its network namespace; its rules and files are still there for prune.
   assert.equal(before.links.length, 2, before.links.join(', '));
-  assert.ok(before.rules.length > 0 && before.cgroups.length > 0, `something to change: ${JSON.stringify(before.cgroups)}`);
+  assert.ok(
+    before.rules.length > 0 && before.cgroups.length > 0,
+    `something to change: ${JSON.stringify(before.cgroups)}`,
+  );
 
   const stopA = must(await cli(f.env, ['stop', '--dry-run', '-t', '3', A]), 'stop --dry-run');
   const prune = must(await cli(f.env, ['prune', '--dry-run']), 'prune --dry-run');
@@ -87,10 +109,19 @@ test('stop, prune and rmi with --dry-run print their host changes and change not
 
   const veth = recA.network!.hostInterface;
   const lines = stopA.split('\n');
-  assert.ok(lines.includes(`kill -TERM ${recA.init!.pid}   # its init; still alive after 3 s: kill -KILL ${recA.init!.pid}`), stopA);
+  assert.ok(
+    lines.includes(`kill -TERM ${recA.init!.pid}   # its init; still alive after 3 s: kill -KILL ${recA.init!.pid}`),
+    stopA,
+  );
   assert.ok(lines.includes(`ip link del ${veth}`), stopA);
-  assert.ok(lines.some((l) => l.startsWith('-D CONDUCTOR-FORWARD') && l.includes(veth)), 'its rules, deleted');
-  assert.ok(lines.some((l) => l.includes(`'${recA.network!.ip} ${A}'`) && l.includes(`/${B}/hosts`)), 'forgotten by its peer');
+  assert.ok(
+    lines.some((l) => l.startsWith('-D CONDUCTOR-FORWARD') && l.includes(veth)),
+    'its rules, deleted',
+  );
+  assert.ok(
+    lines.some((l) => l.includes(`'${recA.network!.ip} ${A}'`) && l.includes(`/${B}/hosts`)),
+    'forgotten by its peer',
+  );
   for (const cg of recA.cgroups) assert.ok(lines.includes(`rmdir ${cg}   # and any child cgroups, deepest first`), cg);
   assert.ok(lines.at(-2)!.startsWith(`rm -rf ${path.join(paths.containers, A)}`), stopA);
   // The undo steps come newest first: the veth, made first, is deleted last.

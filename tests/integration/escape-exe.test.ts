@@ -92,10 +92,22 @@ test('CVE-2019-5736: a container cannot overwrite the helper on the host through
   const before = HOST_FILES.map(sha256);
   try {
     assert.is((await c('run', '-d', f.image, name, '--', 'sleep', 'infinity')).code, 0);
-    const prep = await c('exec', name, '--', 'sh', '-c', 'cp /bin/bash /bin/bash.real && printf "#!/proc/self/exe\\n" > /bin/bash');
+    const prep = await c(
+      'exec',
+      name,
+      '--',
+      'sh',
+      '-c',
+      'cp /bin/bash /bin/bash.real && printf "#!/proc/self/exe\\n" > /bin/bash',
+    );
     assert.is(prep.code, 0, prep.stderr);
-    assert.is((await c('exec', '-d', name, '--', 'perl', '-e', WATCHER, '/tmp/watch.report', '/tmp/watch.stop')).code, 0);
-    await until('the watcher', async () => (await c('exec', name, '--', 'cat', '/tmp/watch.report')).stdout.includes('ready'));
+    assert.is(
+      (await c('exec', '-d', name, '--', 'perl', '-e', WATCHER, '/tmp/watch.report', '/tmp/watch.stop')).code,
+      0,
+    );
+    await until('the watcher', async () =>
+      (await c('exec', name, '--', 'cat', '/tmp/watch.report')).stdout.includes('ready'),
+    );
     // At least 10 rounds, and on until the watcher has caught helpers in the act (else the race
     // was never run and the test would prove nothing).
     const codes: number[] = [];
@@ -114,23 +126,27 @@ test('CVE-2019-5736: a container cannot overwrite the helper on the host through
       if ((report.match(/^opath /gm) ?? []).length >= 3) break;
     }
     assert.is((await c('exec', name, '--', 'touch', '/tmp/watch.stop')).code, 0);
-    report = await until('the watcher\'s summary', async () => {
+    report = await until("the watcher's summary", async () => {
       const out = (await c('exec', name, '--', 'cat', '/tmp/watch.report')).stdout;
       return out.includes('summary') ? out : '';
     });
     assert.is(overwrittenAt, -1, `the container overwrote the host's helper in round ${overwrittenAt + 1}:\n${report}`);
     process.stdout.write(`  ${codes.length} rounds; watcher: ${/summary (.*)/.exec(report)![1]}\n`);
     // The helper ran as "/bin/bash"'s interpreter and refused the call (usage error, 125).
-    assert.ok(codes.every((code) => code === 125), `exit codes of the host's exec: ${codes.join(' ')}`);
+    assert.ok(
+      codes.every((code) => code === 125),
+      `exit codes of the host's exec: ${codes.join(' ')}`,
+    );
     const opened = report.match(/^opath .*$/gm) ?? [];
     assert.ok(opened.length >= 1, `the watcher never caught a helper running: the attack did not run\n${report}`);
-    for (const line of opened) assert.match(line, /^opath \d+ \/memfd:conductor-init/, `a helper ran from a file, not its sealed copy: ${line}`);
+    for (const line of opened)
+      assert.match(line, /^opath \d+ \/memfd:conductor-init/, `a helper ran from a file, not its sealed copy: ${line}`);
     assert.not.match(report, /^(WRITABLE|WROTE) /m, `the container opened the helper for writing:\n${report}`);
     assert.match(report, /writable=0 wrote=0/);
   } finally {
     await stopQuiet(f.root, name);
   }
-  assert.equal(HOST_FILES.map(sha256), before, 'the host\'s helper binaries are unchanged');
+  assert.equal(HOST_FILES.map(sha256), before, "the host's helper binaries are unchanged");
 });
 
 test.run();

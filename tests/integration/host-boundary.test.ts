@@ -34,7 +34,11 @@ interface Run {
 function underTerminal(line: string, env: NodeJS.ProcessEnv = f.env): Promise<Run> {
   return new Promise((resolve, reject) => {
     // Its own process group, so a kill(0) that escapes the container can only hit script's tree.
-    const child = spawn('script', ['-qec', line, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn('script', ['-qec', line, '/dev/null'], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d));
     child.stderr!.on('data', (d: Buffer) => (out += d));
@@ -81,9 +85,14 @@ test('setsid: kill(0, SIGKILL) from PID 1 of an attached run reaches only its ow
   // PID 1 itself cannot be killed from inside its namespace; its child dies, proving the signal
   // went out, and PID 1 exits with what it saw. Before, the group was the CLI's: the CLI (and the
   // shell that reports its exit code) died with it.
-  const probe = 'my $c = fork // die; if (!$c) { sleep 30; exit 0 } kill "KILL", 0; waitpid($c, 0); exit(($? & 127) == 9 ? 137 : 1)';
+  const probe =
+    'my $c = fork // die; if (!$c) { sleep 30; exit 0 } kill "KILL", 0; waitpid($c, 0); exit(($? & 127) == 9 ? 137 : 1)';
   const r = await underTerminal(`node ${CLI} run --rm ${f.image} ${name} -- perl -e ${q(probe)}; echo cli-exit=$?`);
-  assert.is(kv(r.out, 'cli-exit'), '137', `the CLI survived and reported the container's exit code: ${JSON.stringify(r.out)}`);
+  assert.is(
+    kv(r.out, 'cli-exit'),
+    '137',
+    `the CLI survived and reported the container's exit code: ${JSON.stringify(r.out)}`,
+  );
   assert.not.ok(existsSync(statePaths(f.root).container(name)), 'the CLI lived on to remove the container (--rm)');
 });
 
@@ -106,36 +115,72 @@ print "summary reads=$reads leaks=", scalar(keys %leak), "\n";
 sleep 3600; # PID 1 here: the container lives on for the report to be read
 `;
 
-test('the caller\'s environment reaches no process of the container, nor the chain that starts it', async () => {
+test("the caller's environment reaches no process of the container, nor the chain that starts it", async () => {
   const name = uniqueName('env');
   const secret = `conductor-secret-${randomBytes(12).toString('hex')}`;
-  const env = { ...f.env, CONDUCTOR_TEST_TOKEN: secret, SSH_AUTH_SOCK: `/tmp/${secret}.sock`, NODE_OPTIONS: '--no-deprecation' };
+  const env = {
+    ...f.env,
+    CONDUCTOR_TEST_TOKEN: secret,
+    SSH_AUTH_SOCK: `/tmp/${secret}.sock`,
+    NODE_OPTIONS: '--no-deprecation',
+  };
   const withSecret = (...args: string[]) => cli(env, args);
   try {
     // PID 1 is the watcher, started by a CLI holding the secret; then execs from such CLIs.
-    const r = await withSecret('run', '-d', f.image, name, '--', 'perl', '-e', ENV_WATCHER, secret, '/tmp/env.report', '/tmp/env.stop');
+    const r = await withSecret(
+      'run',
+      '-d',
+      f.image,
+      name,
+      '--',
+      'perl',
+      '-e',
+      ENV_WATCHER,
+      secret,
+      '/tmp/env.report',
+      '/tmp/env.stop',
+    );
     assert.is(r.code, 0, r.stderr);
     const rec = JSON.parse(readFileSync(statePaths(f.root).record(name), 'utf8')) as ContainerRecord;
     // On the host: the monitor that outlives the CLI holds nothing of its environment.
     // (Only conductor's own launch tag, which stop's sweep looks for.)
     const monitorEnv = readFileSync(`/proc/${rec.monitor!.pid}/environ`, 'utf8');
-    assert.match(monitorEnv, /^(CONDUCTOR_LAUNCH=[0-9a-f]{32}\0)?$/, 'the monitor\'s environment');
-    await until('the watcher', async () => (await c('exec', name, '--', 'cat', '/tmp/env.report')).stdout.includes('ready'));
+    assert.match(monitorEnv, /^(CONDUCTOR_LAUNCH=[0-9a-f]{32}\0)?$/, "the monitor's environment");
+    await until('the watcher', async () =>
+      (await c('exec', name, '--', 'cat', '/tmp/env.report')).stdout.includes('ready'),
+    );
     for (let i = 0; i < 20; i++) {
       const e = await withSecret('exec', name, '--', 'sh', '-c', 'cat /proc/self/environ >/dev/null');
       assert.is(e.code, 0, e.stderr);
     }
     const mine = await withSecret('exec', '-e', 'EXTRA=1', name, '--', 'cat', '/proc/self/environ');
-    assert.equal(mine.stdout.split('\0').filter(Boolean).sort(), [`HOME=/root`, `HOSTNAME=${name}`, 'EXTRA=1', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'].sort());
+    assert.equal(
+      mine.stdout.split('\0').filter(Boolean).sort(),
+      [
+        `HOME=/root`,
+        `HOSTNAME=${name}`,
+        'EXTRA=1',
+        'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      ].sort(),
+    );
     assert.is((await c('exec', name, '--', 'touch', '/tmp/env.stop')).code, 0);
-    const report = await until('the watcher\'s summary', async () => {
+    const report = await until("the watcher's summary", async () => {
       const out = (await c('exec', name, '--', 'cat', '/tmp/env.report')).stdout;
       return out.includes('summary') ? out : '';
     });
     process.stdout.write(`  environ watcher: ${/summary (.*)/.exec(report)![1]}\n`);
     assert.not.match(report, /^LEAK /m, `the caller's environment was visible inside:\n${report}`);
     assert.match(report, /reads=[1-9]/, 'the watcher did read environments');
-    const attached = await cli(env, ['run', '--rm', f.image, uniqueName('env1'), '--', 'cat', '/proc/self/environ', '/proc/1/environ']);
+    const attached = await cli(env, [
+      'run',
+      '--rm',
+      f.image,
+      uniqueName('env1'),
+      '--',
+      'cat',
+      '/proc/self/environ',
+      '/proc/1/environ',
+    ]);
     assert.is(attached.code, 0, attached.stderr);
     assert.not.ok(attached.stdout.includes(secret), attached.stdout);
   } finally {
@@ -155,7 +200,7 @@ if ($id > 0) { my $buf = "\0" x 256; my $n = syscall(250, 11, $id, $buf, 256); p
 else { print "key=", $! + 0, "\n" }
 `;
 
-test('a fresh session keyring: the caller\'s keys cannot be found or read from run or exec', async () => {
+test("a fresh session keyring: the caller's keys cannot be found or read from run or exec", async () => {
   const name = uniqueName('key');
   const keyName = `conductor-test-${randomBytes(6).toString('hex')}`;
   const secret = randomBytes(12).toString('hex');
@@ -174,7 +219,10 @@ test('a fresh session keyring: the caller\'s keys cannot be found or read from r
       `node ${CLI} exec ${name} -- perl -e ${q(KEY_PROBE)} ${keyName} | sed s/^/exec-/`,
     ].join(' && ');
     const r = await new Promise<Run>((resolve, reject) => {
-      const child = spawn('keyctl', ['session', '-', 'sh', '-c', line], { env: f.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('keyctl', ['session', '-', 'sh', '-c', line], {
+        env: f.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d));
       child.stderr!.on('data', (d: Buffer) => (out += d));
@@ -215,7 +263,10 @@ function checkCaps(out: string, how: string): void {
   assert.is(kv(out, 'raw'), EPERM, `${how}: a raw socket needs NET_RAW`);
   // Every hierarchy, v1 and v2, rooted at the container's own cgroup: no path out to the host's.
   const lines = (kv(out, 'cgroup') ?? '').split(' ');
-  assert.ok(lines.length >= 1 && lines.every((l) => /^\d+:[^:]*:\/$/.test(l)), `${how}: /proc/self/cgroup ${lines.join(' ')}`);
+  assert.ok(
+    lines.length >= 1 && lines.every((l) => /^\d+:[^:]*:\/$/.test(l)),
+    `${how}: /proc/self/cgroup ${lines.join(' ')}`,
+  );
 }
 
 test('podman\'s default capabilities, nothing inheritable or ambient; ping without NET_RAW; cgroups seen as "/"', async () => {
@@ -234,12 +285,25 @@ test('podman\'s default capabilities, nothing inheritable or ambient; ping witho
     // A build step runs on the host's network: it must leave the host's ping_group_range alone.
     const ctx = mkdtempSync('/tmp/conductor-ping-');
     try {
-      writeFileSync(path.join(ctx, 'Conductorfile'), 'FROM debian:bookworm\nRUN cat /proc/sys/net/ipv4/ping_group_range > /ping-range\n');
-      await buildImage(uniqueName('pingimg'), { file: path.join(ctx, 'Conductorfile'), context: ctx, root: f.root, log: silentLogger(), noCache: true });
+      writeFileSync(
+        path.join(ctx, 'Conductorfile'),
+        'FROM debian:bookworm\nRUN cat /proc/sys/net/ipv4/ping_group_range > /ping-range\n',
+      );
+      await buildImage(uniqueName('pingimg'), {
+        file: path.join(ctx, 'Conductorfile'),
+        context: ctx,
+        root: f.root,
+        log: silentLogger(),
+        noCache: true,
+      });
     } finally {
       rmSync(ctx, { recursive: true, force: true });
     }
-    assert.is(readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8'), hostRange, 'the host\'s ping_group_range is unchanged');
+    assert.is(
+      readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8'),
+      hostRange,
+      "the host's ping_group_range is unchanged",
+    );
   } finally {
     await stopQuiet(f.root, name, `${name}-r`, `${name}-a`);
   }

@@ -7,7 +7,17 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildImage, exec, images, inspectImage, isConductorError, run, stop, type BuildOptions, type ImageInfo } from '../../sdk/index.ts';
+import {
+  buildImage,
+  exec,
+  images,
+  inspectImage,
+  isConductorError,
+  run,
+  stop,
+  type BuildOptions,
+  type ImageInfo,
+} from '../../sdk/index.ts';
 import { PACKAGE_ROOT } from '../helpers/internals.ts';
 import { captureLog } from '../helpers/capture-log.ts';
 import { makeTempRoot, uniqueName } from '../helpers/temp-root.ts';
@@ -54,11 +64,21 @@ function context(files: Record<string, string>): string {
   return dir;
 }
 
-async function build(name: string, dir: string, opts: BuildOptions = {}): Promise<{ img: ImageInfo; log: string; ms: number }> {
+async function build(
+  name: string,
+  dir: string,
+  opts: BuildOptions = {},
+): Promise<{ img: ImageInfo; log: string; ms: number }> {
   const cap = captureLog();
   const t0 = performance.now();
   try {
-    const img = await buildImage(name, { root: ROOT, file: path.join(dir, 'Conductorfile'), context: dir, log: cap.log, ...opts });
+    const img = await buildImage(name, {
+      root: ROOT,
+      file: path.join(dir, 'Conductorfile'),
+      context: dir,
+      log: cap.log,
+      ...opts,
+    });
     return { img, log: cap.text(), ms: performance.now() - t0 };
   } catch (e) {
     if (e instanceof Error) e.message += `\n--- build log ---\n${cap.text()}`;
@@ -67,7 +87,10 @@ async function build(name: string, dir: string, opts: BuildOptions = {}): Promis
 }
 
 /** Attached run, output collected, container removed. */
-async function runOut(image: string, opts: Parameters<typeof run>[2] = {}): Promise<{ code: number | null; out: string; err: string }> {
+async function runOut(
+  image: string,
+  opts: Parameters<typeof run>[2] = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   const c = await run(image, uniqueName('r'), { root: ROOT, rm: true, output: 'collect', ...opts });
   return { code: c.exitCode, out: (c.stdout ?? '').trim(), err: (c.stderr ?? '').trim() };
 }
@@ -79,7 +102,11 @@ test('an image built with every instruction records its config', async () => {
   const b = await build('full', FULL_CTX);
   full = b.img;
   const c = full.config!;
-  assert.equal(c.env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'APP_HOME=/srv/app', 'MODE=prod mode']);
+  assert.equal(c.env, [
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    'APP_HOME=/srv/app',
+    'MODE=prod mode',
+  ]);
   assert.is(c.workdir, '/srv/app');
   assert.is(c.user, 'app');
   assert.equal(c.exposedPorts, ['8080/tcp', '53/udp']);
@@ -100,7 +127,10 @@ test('an image built with every instruction records its config', async () => {
 });
 
 test('RUN steps saw ENV, ARG, WORKDIR, SHELL and USER; COPY --chown and COPY --from landed', async () => {
-  const r = await runOut('full', { entrypoint: [], command: ['sh', '-c', 'cat built.txt /tmp/run-as; stat -c %U:%G data.txt; cat /opt/tools/greeting'] });
+  const r = await runOut('full', {
+    entrypoint: [],
+    command: ['sh', '-c', 'cat built.txt /tmp/run-as; stat -c %U:%G data.txt; cat /opt/tools/greeting'],
+  });
   assert.is(r.out, 'version=1 mode=prod mode pwd=/srv/app\napp\napp:app\nhello', r.err);
 });
 
@@ -110,22 +140,43 @@ test('run with no command: ENTRYPOINT + CMD; a run command replaces CMD only', a
 });
 
 test('run: ENV, WORKDIR and USER from the image, HOME from its passwd, groups from its /etc/group', async () => {
-  const r = await runOut('full', { entrypoint: [], command: ['sh', '-c', 'echo "$MODE|$APP_HOME|$HOME"; pwd; id -un; id -G'] });
+  const r = await runOut('full', {
+    entrypoint: [],
+    command: ['sh', '-c', 'echo "$MODE|$APP_HOME|$HOME"; pwd; id -un; id -G'],
+  });
   assert.is(r.out, 'prod mode|/srv/app|/home/app\n/srv/app\napp\n1234 2345', r.err);
 });
 
 test('run overrides: -e adds and replaces, -w, -u name, -u uid:gid (no passwd entry), --entrypoint', async () => {
-  const r = await runOut('full', { entrypoint: [], env: ['MODE=dev', 'EXTRA=1'], workdir: '/tmp', user: 'root', command: ['sh', '-c', 'echo "$MODE|$EXTRA|$APP_HOME|$HOME"; pwd; id -un'] });
+  const r = await runOut('full', {
+    entrypoint: [],
+    env: ['MODE=dev', 'EXTRA=1'],
+    workdir: '/tmp',
+    user: 'root',
+    command: ['sh', '-c', 'echo "$MODE|$EXTRA|$APP_HOME|$HOME"; pwd; id -un'],
+  });
   assert.is(r.out, 'dev|1|/srv/app|/root\n/tmp\nroot', r.err);
-  const n = await runOut('full', { entrypoint: [], user: '4321:4322', command: ['sh', '-c', 'id -u; id -g; id -G; echo "$HOME"'] });
+  const n = await runOut('full', {
+    entrypoint: [],
+    user: '4321:4322',
+    command: ['sh', '-c', 'id -u; id -g; id -G; echo "$HOME"'],
+  });
   assert.is(n.out, '4321\n4322\n4322\n/', n.err);
   assert.is((await runOut('full', { entrypoint: ['/bin/echo'], command: ['from', 'echo'] })).out, 'from echo');
 });
 
 test('USER drops every capability and keeps no_new_privs: setuid does not raise it; root in the image keeps its set', async () => {
-  const probe = ['sh', '-c', 'grep -E "^(CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs)" /proc/self/status | tr -s "\\t" " "; suid-id -u; cat /root-only 2>&1 || true'];
+  const probe = [
+    'sh',
+    '-c',
+    'grep -E "^(CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs)" /proc/self/status | tr -s "\\t" " "; suid-id -u; cat /root-only 2>&1 || true',
+  ];
   const user = await runOut('full', { entrypoint: [], command: probe });
-  assert.is(user.out, 'CapInh: 0000000000000000\nCapPrm: 0000000000000000\nCapEff: 0000000000000000\nCapAmb: 0000000000000000\nNoNewPrivs: 1\n1234\ncat: /root-only: Permission denied', user.err);
+  assert.is(
+    user.out,
+    'CapInh: 0000000000000000\nCapPrm: 0000000000000000\nCapEff: 0000000000000000\nCapAmb: 0000000000000000\nNoNewPrivs: 1\n1234\ncat: /root-only: Permission denied',
+    user.err,
+  );
   const root = await runOut('full', { entrypoint: [], user: '0', command: probe });
   const lines = root.out.split('\n');
   // Root keeps the default set (not all, not none); the setuid bit is moot; root reads its file.
@@ -141,21 +192,32 @@ test('an unknown user is a clear error and leaves no container', async () => {
     assert.unreachable('run should fail');
   } catch (e) {
     assert.ok(isConductorError(e), String(e));
-    assert.match((e as Error).message, /unable to find user "nobody-here": no matching entry in the image's \/etc\/passwd/);
+    assert.match(
+      (e as Error).message,
+      /unable to find user "nobody-here": no matching entry in the image's \/etc\/passwd/,
+    );
   }
-  assert.equal(readdirSync(path.join(ROOT, '.containers')).filter((n) => n === name), []);
+  assert.equal(
+    readdirSync(path.join(ROOT, '.containers')).filter((n) => n === name),
+    [],
+  );
   const g = await runOut('full', { entrypoint: [], user: 'app:nogroup-here', command: ['true'] });
   assert.is(g.code, 125);
   assert.match(g.err, /unable to find group "nogroup-here"/);
 });
 
-test('exec inherits the container\'s ENV, USER and WORKDIR; each is overridable', async () => {
+test("exec inherits the container's ENV, USER and WORKDIR; each is overridable", async () => {
   const name = uniqueName('ex');
   started.push(name);
   await run('full', name, { root: ROOT, detach: true, entrypoint: [], command: ['sleep', 'infinity'] });
   const a = await exec(name, ['sh', '-c', 'echo "$MODE"; pwd; id -un'], { root: ROOT });
   assert.is(a.stdout.trim(), 'prod mode\n/srv/app\napp', a.stderr);
-  const b = await exec(name, ['sh', '-c', 'echo "$MODE"; pwd; id -un'], { root: ROOT, env: ['MODE=x'], workdir: '/', user: 'root' });
+  const b = await exec(name, ['sh', '-c', 'echo "$MODE"; pwd; id -un'], {
+    root: ROOT,
+    env: ['MODE=x'],
+    workdir: '/',
+    user: 'root',
+  });
   assert.is(b.stdout.trim(), 'x\n/\nroot', b.stderr);
   await stop(name, { root: ROOT, timeoutSeconds: 1 });
 });
@@ -194,7 +256,10 @@ test('FROM a local image builds on its layers (shared on disk, not copied) and i
   const layersDir = path.join(ROOT, '.layers');
   const before = readdirSync(layersDir).filter((n) => !n.startsWith('.'));
   const sizeBefore = du(layersDir);
-  const b = await build('child', context({ Conductorfile: 'FROM full\nUSER root\nRUN echo child > /child\nUSER app\nCMD ["child-arg"]\n' }));
+  const b = await build(
+    'child',
+    context({ Conductorfile: 'FROM full\nUSER root\nRUN echo child > /child\nUSER app\nCMD ["child-arg"]\n' }),
+  );
   const after = readdirSync(layersDir).filter((n) => !n.startsWith('.'));
   assert.equal(b.img.layers.slice(0, full.layers.length), full.layers);
   assert.is(b.img.layers.length, full.layers.length + 1);
@@ -225,7 +290,10 @@ test('bad instructions fail with file:line and leave no image', async () => {
     ['FROM debian:bookworm\nEXPOSE 99999\n', /Conductorfile:2: EXPOSE "99999" is not a port/],
     ['FROM debian:bookworm\nSTOPSIGNAL SIGNOPE\n', /Conductorfile:2: STOPSIGNAL "SIGNOPE" is not a signal/],
     ['FROM no-such-image\n', /Conductorfile:1: image "no-such-image" not found/],
-    ['FROM debian:bookworm\nCOPY --from=later /a /b\nFROM debian:bookworm AS later\n', /Conductorfile:2: COPY --from=later/],
+    [
+      'FROM debian:bookworm\nCOPY --from=later /a /b\nFROM debian:bookworm AS later\n',
+      /Conductorfile:2: COPY --from=later/,
+    ],
     ['FROM debian:bookworm\nUSER ghost\nRUN true\n', /Conductorfile:3: "RUN true" failed with exit code 125/],
   ];
   for (const [text, message] of cases) {
@@ -238,14 +306,21 @@ test('bad instructions fail with file:line and leave no image', async () => {
       assert.ok(isConductorError(e), String(e));
       assert.match((e as Error).message, message);
     }
-    assert.not.ok((await images({ root: ROOT })).some((i) => i.name === name), text);
+    assert.not.ok(
+      (await images({ root: ROOT })).some((i) => i.name === name),
+      text,
+    );
   }
 });
 
 test('CLI: build -q prints only the image id; image inspect --format reads the config', async () => {
   const cli = path.join(PACKAGE_ROOT, 'dist', 'conductor.mjs');
   const env = { ...process.env, CONDUCTOR_ROOT: ROOT };
-  const q = spawnSync('node', [cli, 'build', '-q', 'full-q', path.join(FULL_CTX, 'Conductorfile'), '--context', FULL_CTX], { encoding: 'utf8', env });
+  const q = spawnSync(
+    'node',
+    [cli, 'build', '-q', 'full-q', path.join(FULL_CTX, 'Conductorfile'), '--context', FULL_CTX],
+    { encoding: 'utf8', env },
+  );
   assert.is(q.status, 0, q.stderr);
   assert.is(q.stdout, `${full.id}\n`);
   const f = spawnSync('node', [cli, 'image', 'inspect', 'full', '--format', 'config.cmd'], { encoding: 'utf8', env });

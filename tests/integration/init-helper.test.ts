@@ -18,12 +18,22 @@ const DEFAULT_CAPS = '00000000800405fb';
 const O_PATH = 0o10000000; // not in fs.constants; open(2) takes it as is
 const PATH_DEFAULT = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 const tempDirs: string[] = [];
 const cleanups: Array<() => void> = [];
 
-function exec(cmd: string, args: string[], stdio: StdioOptions = ['ignore', 'pipe', 'pipe'], cwd = '/'): Promise<Result> {
+function exec(
+  cmd: string,
+  args: string[],
+  stdio: StdioOptions = ['ignore', 'pipe', 'pipe'],
+  cwd = '/',
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio, cwd });
     let stdout = '';
@@ -86,9 +96,26 @@ function newRootDir(): string {
 function containerArgs(helperArgs: string[], cmd: string[]): string[] {
   const root = newRootDir();
   return [
-    '--mount', '--pid', '--uts', '--ipc', '--net', '--fork', '--kill-child', '--propagation', 'private',
-    'sh', '-c', setupScript(), 'setup', root,
-    HELPER, '--rootfs', root, ...helperArgs, '--', ...cmd,
+    '--mount',
+    '--pid',
+    '--uts',
+    '--ipc',
+    '--net',
+    '--fork',
+    '--kill-child',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    setupScript(),
+    'setup',
+    root,
+    HELPER,
+    '--rootfs',
+    root,
+    ...helperArgs,
+    '--',
+    ...cmd,
   ];
 }
 
@@ -106,7 +133,11 @@ function hostStatus(field: string): string | undefined {
   return statusField(fs.readFileSync('/proc/self/status', 'utf8'), field);
 }
 
-interface Cgroup { dir: string; procs: string; inside: RegExp }
+interface Cgroup {
+  dir: string;
+  procs: string;
+  inside: RegExp;
+}
 
 function makeCgroup(): Cgroup {
   const name = `conductor-test-${randomBytes(4).toString('hex')}`;
@@ -193,7 +224,10 @@ if (!isRoot) {
     assert.is(statusField(add.stdout, 'CapInh'), '0000000000000000');
 
     // What podman leaves out of the default can be added back.
-    const raw = await runContainer(['--cap-add', 'NET_RAW', '--cap-add', 'MKNOD', '--cap-add', 'AUDIT_WRITE'], ['cat', '/proc/self/status']);
+    const raw = await runContainer(
+      ['--cap-add', 'NET_RAW', '--cap-add', 'MKNOD', '--cap-add', 'AUDIT_WRITE'],
+      ['cat', '/proc/self/status'],
+    );
     assert.is(raw.code, 0, raw.stderr);
     assert.is(statusField(raw.stdout, 'CapEff'), '00000000a80425fb'); // = Docker's default
 
@@ -211,7 +245,12 @@ if (!isRoot) {
     try {
       // fd 5 from node, fd 7 from the setup shell (exec 7</etc/hostname).
       const r = await runContainer([], sh('ls /proc/self/fd; echo ---; readlink /proc/self/fd/3 || true'), [
-        'ignore', 'pipe', 'pipe', 'ignore', 'ignore', hostFile,
+        'ignore',
+        'pipe',
+        'pipe',
+        'ignore',
+        'ignore',
+        hostFile,
       ]);
       assert.is(r.code, 0, r.stderr);
       const [fds, link] = r.stdout.split('---\n');
@@ -271,7 +310,10 @@ if (!isRoot) {
     assert.match(r.stdout, new RegExp(`^${roCount}$`, 'm'));
 
     // --privileged skips masking and read-only binds.
-    const priv = await runContainer(['--privileged'], sh('if echo ctr > /proc/sys/kernel/hostname; then echo sys=rw; fi'));
+    const priv = await runContainer(
+      ['--privileged'],
+      sh('if echo ctr > /proc/sys/kernel/hostname; then echo sys=rw; fi'),
+    );
     assert.is(priv.code, 0, priv.stderr);
     assert.match(priv.stdout, /^sys=rw$/m);
   });
@@ -300,7 +342,10 @@ if (!isRoot) {
     const fd = fs.openSync(cg.procs, fs.constants.O_WRONLY);
     try {
       const r = await runContainer(['--cgroup-fd', '3'], sh('cat /proc/self/cgroup; ls /proc/self/fd'), [
-        'ignore', 'pipe', 'pipe', fd,
+        'ignore',
+        'pipe',
+        'pipe',
+        fd,
       ]);
       assert.is(r.code, 0, r.stderr);
       assert.match(r.stdout, cg.inside);
@@ -311,7 +356,9 @@ if (!isRoot) {
 
   test('run mode: the helper runs from a sealed memfd copy of itself, which even host root cannot write', async () => {
     // Held at --wait-fd, the helper is what PID 1 is: look at its exe from the host.
-    const child = spawn('unshare', containerArgs(['--wait-fd', '3'], sh('readlink /proc/self/exe; echo go')), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const child = spawn('unshare', containerArgs(['--wait-fd', '3'], sh('readlink /proc/self/exe; echo go')), {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d));
@@ -356,10 +403,18 @@ if (!isRoot) {
         }
       };
       try {
-        assert.is(code(() => fs.closeSync(fs.openSync(`/proc/self/fd/${held}`, 'w'))), 'EPERM', 'O_TRUNC on the sealed copy');
+        assert.is(
+          code(() => fs.closeSync(fs.openSync(`/proc/self/fd/${held}`, 'w'))),
+          'EPERM',
+          'O_TRUNC on the sealed copy',
+        );
         const w = fs.openSync(`/proc/self/fd/${held}`, 'r+');
         try {
-          assert.is(code(() => fs.writeSync(w, 'x')), 'EPERM', 'write to the sealed copy');
+          assert.is(
+            code(() => fs.writeSync(w, 'x')),
+            'EPERM',
+            'write to the sealed copy',
+          );
         } finally {
           fs.closeSync(w);
         }
@@ -379,11 +434,9 @@ if (!isRoot) {
   test('exec mode via nsenter + /proc/self/fd/3', async () => {
     const cg = makeCgroup();
     const cgFd = fs.openSync(cg.procs, fs.constants.O_WRONLY);
-    const unshare = spawn(
-      'unshare',
-      containerArgs(['--hostname', 'ctr-exec', '--cgroup-fd', '3'], ['sleep', '30']),
-      { stdio: ['ignore', 'ignore', 'pipe', cgFd] },
-    );
+    const unshare = spawn('unshare', containerArgs(['--hostname', 'ctr-exec', '--cgroup-fd', '3'], ['sleep', '30']), {
+      stdio: ['ignore', 'ignore', 'pipe', cgFd],
+    });
     let unshareErr = '';
     unshare.stderr?.on('data', (d: Buffer) => (unshareErr += d));
     const exited = new Promise<void>((resolve) => unshare.on('close', () => resolve()));
@@ -398,15 +451,24 @@ if (!isRoot) {
       }
       assert.ok(initPid > 0, `container init started ${unshareErr}`);
 
-      const script = 'hostname; echo pid=$$; pwd; ls /proc/$$/fd | tr "\\n" " "; echo; readlink /proc/self/ns/pid; cat /proc/self/cgroup /proc/self/status';
+      const script =
+        'hostname; echo pid=$$; pwd; ls /proc/$$/fd | tr "\\n" " "; echo; readlink /proc/self/ns/pid; cat /proc/self/cgroup /proc/self/status';
       const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', helperFd, cgFd];
       // cwd=/tmp on the host: without --workdir the helper must not leave us
       // in a directory outside the container root (falls back to /).
-      const r = await exec('nsenter', ['-t', String(initPid), '--all', '/proc/self/fd/3', '--cgroup-fd', '4', '--', ...sh(script)], stdio, os.tmpdir());
+      const r = await exec(
+        'nsenter',
+        ['-t', String(initPid), '--all', '/proc/self/fd/3', '--cgroup-fd', '4', '--', ...sh(script)],
+        stdio,
+        os.tmpdir(),
+      );
       assert.is(r.code, 0, r.stderr);
       const lines = r.stdout.split('\n');
       assert.is(lines[0], 'ctr-exec');
-      assert.ok(Number(lines[1].slice(4)) > 1 && Number(lines[1].slice(4)) < 100, `small pid in container ns: ${lines[1]}`);
+      assert.ok(
+        Number(lines[1].slice(4)) > 1 && Number(lines[1].slice(4)) < 100,
+        `small pid in container ns: ${lines[1]}`,
+      );
       assert.is(lines[2], '/');
       assert.is(lines[3].trim(), '0 1 2', 'helper fd 3 and cgroup fd 4 closed');
       assert.is(lines[4], fs.readlinkSync(`/proc/${initPid}/ns/pid`));
@@ -415,11 +477,19 @@ if (!isRoot) {
       assert.is(statusField(r.stdout, 'CapBnd'), DEFAULT_CAPS);
       assert.is(statusField(r.stdout, 'NoNewPrivs'), '1');
 
-      const wd = await exec('nsenter', ['-t', String(initPid), '--all', '/proc/self/fd/3', '--workdir', '/tmp', '--', 'pwd'], ['ignore', 'pipe', 'pipe', helperFd]);
+      const wd = await exec(
+        'nsenter',
+        ['-t', String(initPid), '--all', '/proc/self/fd/3', '--workdir', '/tmp', '--', 'pwd'],
+        ['ignore', 'pipe', 'pipe', helperFd],
+      );
       assert.is(wd.code, 0, wd.stderr);
       assert.is(wd.stdout, '/tmp\n');
 
-      const missing = await exec('nsenter', ['-t', String(initPid), '--all', '/proc/self/fd/3', '--', 'nope'], ['ignore', 'pipe', 'pipe', helperFd]);
+      const missing = await exec(
+        'nsenter',
+        ['-t', String(initPid), '--all', '/proc/self/fd/3', '--', 'nope'],
+        ['ignore', 'pipe', 'pipe', helperFd],
+      );
       assert.is(missing.code, 127);
     } finally {
       fs.closeSync(helperFd);

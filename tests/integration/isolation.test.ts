@@ -8,7 +8,16 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CAPBND, makeFixture, processesMentioning, rejectsWith, sleep, statusField, stopQuiet, until } from '../helpers/runtime-fixture.ts';
+import {
+  DEFAULT_CAPBND,
+  makeFixture,
+  processesMentioning,
+  rejectsWith,
+  sleep,
+  statusField,
+  stopQuiet,
+  until,
+} from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
 import { exec, inspect, ps, run, stop, type RunOptions } from '../../sdk/index.ts';
 import { type ContainerRecord } from '../helpers/internals.ts';
@@ -61,7 +70,8 @@ const DEVICES = hostOpenableDevices();
 
 // The probe: perl (perl-base is in every Debian minbase), argv = marker path, then devices.
 // Prints key=value lines. Everything it tries is contained to its own namespaces if it works.
-const PROBE = String.raw`
+const PROBE =
+  String.raw`
 use Fcntl;
 my ($m, @devs) = @ARGV;
 $| = 1;
@@ -81,7 +91,9 @@ if ($pid == 0) {
   kv("chroot_escape", slurp($m) . " chroot=$c found=" . names("/")); exit 0;
 }
 waitpid($pid, 0);
-my $found = ` + '`find / -xdev -name "HOST_MARKER*" 2>/dev/null`' + String.raw`; kv("find", $found);
+my $found = ` +
+  '`find / -xdev -name "HOST_MARKER*" 2>/dev/null`' +
+  String.raw`; kv("find", $found);
 kv("hostdevs", join(",", grep { -e $_ } map { glob $_ } qw(/dev/vd* /dev/sd* /dev/hd* /dev/xvd* /dev/nvme* /dev/loop* /dev/mem /dev/kmem /dev/port /dev/kmsg /dev/kvm /dev/console)));
 opendir(my $dd, "/dev"); kv("dev", join(",", sort grep { !/^\.\.?$/ } readdir $dd)); closedir $dd;
 for my $d (@devs) {
@@ -152,7 +164,11 @@ function checkProbe(p: Probe, how: string, cwd: string): void {
   assert.is(p.marker_direct, 'no', ctx('marker_direct'));
   assert.is(p.marker_proc1root, 'no', ctx('marker_proc1root'));
   assert.is(p.marker_procselfroot, 'no', ctx('marker_procselfroot'));
-  assert.match(p.chroot_escape ?? '', /^no chroot=1 found=$/, ctx('chroot_escape (chroot itself must work: CAP_SYS_CHROOT)'));
+  assert.match(
+    p.chroot_escape ?? '',
+    /^no chroot=1 found=$/,
+    ctx('chroot_escape (chroot itself must work: CAP_SYS_CHROOT)'),
+  );
   assert.is(p.find, '', ctx('find'));
   assert.is(p.hostdevs, '', ctx('hostdevs'));
   assert.is(p.dev, 'fd,full,mqueue,null,ptmx,pts,random,shm,stderr,stdin,stdout,tty,urandom,zero', ctx('dev'));
@@ -162,7 +178,8 @@ function checkProbe(p: Probe, how: string, cwd: string): void {
       assert.ok(v === 'denied' || v === 'nomknod', `${how}: mknod ${d} in ${dir} → ${v}: a host device is reachable`);
     }
   }
-  for (const t of ['tmpfs', 'cgroup', 'cgroup2', 'proc', 'bind', 'remount_sys', 'umount_hosts', 'umount_proc_sys']) assert.is(p[`mount_${t}`], 'refused', ctx(`mount_${t}`));
+  for (const t of ['tmpfs', 'cgroup', 'cgroup2', 'proc', 'bind', 'remount_sys', 'umount_hosts', 'umount_proc_sys'])
+    assert.is(p[`mount_${t}`], 'refused', ctx(`mount_${t}`));
   assert.is(p.mnt_in_mountinfo, '0', ctx('mnt_in_mountinfo'));
   assert.match(p.sys_mount ?? '', /^ro(,|$)/, ctx('sys_mount'));
   assert.ok(p.sysrq === 'absent' || p.sysrq === 'refused', ctx('sysrq'));
@@ -209,7 +226,10 @@ test('exec: the same probe, from a process entering a running container', async 
     // A workdir that would point back at the host through a leaked fd (CVE-2024-21626) is refused.
     for (const wd of ['/proc/self/fd/3', '/proc/self/fd/4', '/proc/self/fd/5']) {
       const x = await exec(name, ['readlink', '/proc/self/cwd'], { root, workdir: wd });
-      assert.ok(x.exitCode !== 0 || !x.stdout.startsWith(root) && !x.stdout.startsWith('/work'), `workdir ${wd} → ${x.stdout}`);
+      assert.ok(
+        x.exitCode !== 0 || (!x.stdout.startsWith(root) && !x.stdout.startsWith('/work')),
+        `workdir ${wd} → ${x.stdout}`,
+      );
       assert.not.ok(x.stdout.includes(root) || x.stdout.includes(f.image), `workdir ${wd} → ${x.stdout}`);
     }
   } finally {
@@ -235,7 +255,13 @@ test('--memory 64m: allocating 200 MB is OOM-killed (137, oomKilled)', async () 
     const s = await stop(name, { root });
     assert.is(s.oomKilled, true);
     // Under the limit, the same kind of allocation is fine.
-    const ok = await run(f.image, uniqueName('oomok'), { root, output: 'collect', rm: true, limits: { memory: 64 * 1024 * 1024 }, command: ['perl', '-e', 'my $x = "x" x (16*1024*1024); print "ok\\n"'] });
+    const ok = await run(f.image, uniqueName('oomok'), {
+      root,
+      output: 'collect',
+      rm: true,
+      limits: { memory: 64 * 1024 * 1024 },
+      command: ['perl', '-e', 'my $x = "x" x (16*1024*1024); print "ok\\n"'],
+    });
     assert.is(ok.exitCode, 0);
     assert.is(ok.oomKilled, false);
   } finally {
@@ -245,7 +271,8 @@ test('--memory 64m: allocating 200 MB is OOM-killed (137, oomKilled)', async () 
 
 test('--pids-limit 32: forks fail inside, the host can still fork', async () => {
   const name = uniqueName('pids');
-  const script = 'my ($f, @k) = (0); for (1..100) { my $p = fork; if (!defined $p) { $f++ } elsif ($p == 0) { sleep 30; exit 0 } else { push @k, $p } } print "failed=$f ok=", scalar(@k), "\\n"; kill 9, @k; waitpid($_, 0) for @k;';
+  const script =
+    'my ($f, @k) = (0); for (1..100) { my $p = fork; if (!defined $p) { $f++ } elsif ($p == 0) { sleep 30; exit 0 } else { push @k, $p } } print "failed=$f ok=", scalar(@k), "\\n"; kill 9, @k; waitpid($_, 0) for @k;';
   try {
     await run(f.image, name, { root, detach: true, limits: { pids: 32 }, command: ['sleep', 'infinity'] });
     const r = await exec(name, ['perl', '-e', script], { root });
@@ -298,12 +325,21 @@ test("exec'd processes join the container's cgroups; the cgroups are removed on 
   const name = uniqueName('cgj');
   const token = String(700_000 + Math.floor(Math.random() * 99_999));
   try {
-    await run(f.image, name, { root, detach: true, limits: { memory: 128 * 1024 * 1024, pids: 50 }, command: ['sleep', 'infinity'] });
+    await run(f.image, name, {
+      root,
+      detach: true,
+      limits: { memory: 128 * 1024 * 1024, pids: 50 },
+      command: ['sleep', 'infinity'],
+    });
     const dirs = readState(name).cgroups;
     assert.ok(dirs.length >= 1, 'the container has cgroups');
     for (const d of dirs) assert.ok(existsSync(d), d);
     await exec(name, ['sleep', token], { root, detach: true });
-    const found = await until('the exec\'d sleep on the host', () => processesMentioning(`sleep ${token}`).find((p) => p.cmdline === `sleep ${token}`), 5000);
+    const found = await until(
+      "the exec'd sleep on the host",
+      () => processesMentioning(`sleep ${token}`).find((p) => p.cmdline === `sleep ${token}`),
+      5000,
+    );
     const cg = readFileSync(`/proc/${found.pid}/cgroup`, 'utf8');
     for (const d of dirs) {
       const procs = readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n');
@@ -311,7 +347,10 @@ test("exec'd processes join the container's cgroups; the cgroups are removed on 
       assert.ok(cg.includes(`/conductor/${path.basename(d)}`), `/proc/${found.pid}/cgroup names ${d}:\n${cg}`);
     }
     await stop(name, { root, timeoutSeconds: 0 });
-    assert.not.ok(existsSync(`/proc/${found.pid}`) && readFileSync(`/proc/${found.pid}/cmdline`, 'utf8').includes(token), 'the exec\'d process died with the container');
+    assert.not.ok(
+      existsSync(`/proc/${found.pid}`) && readFileSync(`/proc/${found.pid}/cmdline`, 'utf8').includes(token),
+      "the exec'd process died with the container",
+    );
     for (const d of dirs) assert.not.ok(existsSync(d), `cgroup ${d} removed`);
   } finally {
     await stopQuiet(root, name);
@@ -342,7 +381,12 @@ test('--cap-add / --cap-drop / --privileged change the bounding set, in run and 
     const cases: Array<[string, Partial<RunOptions>, string, string]> = [
       ['default', {}, DEFAULT_CAPBND, '1'],
       ['add', { security: { privileged: false, capAdd: ['NET_ADMIN'], capDrop: [] } }, hex(dflt | (1n << 12n)), '1'],
-      ['drop', { security: { privileged: false, capAdd: [], capDrop: ['CAP_CHOWN', 'mknod'] } }, hex(dflt & ~1n & ~(1n << 27n)), '1'],
+      [
+        'drop',
+        { security: { privileged: false, capAdd: [], capDrop: ['CAP_CHOWN', 'mknod'] } },
+        hex(dflt & ~1n & ~(1n << 27n)),
+        '1',
+      ],
       ['dropall', { security: { privileged: false, capAdd: [], capDrop: ['ALL'] } }, '0000000000000000', '1'],
       ['priv', { security: { privileged: true, capAdd: [], capDrop: [] } }, hostBnd, '0'],
     ];
@@ -355,7 +399,8 @@ test('--cap-add / --cap-drop / --privileged change the bounding set, in run and 
       }
     }
     // The capabilities act: NET_ADMIN lets an ioctl through that the default set refuses; a dropped CHOWN refuses chown.
-    const netadmin = 'socket(my $s, 2, 2, 0); my $i = pack("a16 s x22", "lo", 0); ioctl($s, 0x8913, $i) or die; print ioctl($s, 0x8914, $i) ? "ALLOWED" : "denied"';
+    const netadmin =
+      'socket(my $s, 2, 2, 0); my $i = pack("a16 s x22", "lo", 0); ioctl($s, 0x8913, $i) or die; print ioctl($s, 0x8914, $i) ? "ALLOWED" : "denied"';
     const add = await exec(names[2]!, ['perl', '-e', netadmin], { root });
     assert.is(add.stdout, 'ALLOWED', add.stderr);
     const dflt2 = await exec(names[0]!, ['perl', '-e', netadmin], { root });
@@ -373,10 +418,20 @@ test('an unknown capability never starts the command', async () => {
   const name = uniqueName('capbad');
   const marker = `/tmp/capbad-${randomBytes(4).toString('hex')}`;
   try {
-    const c = await run(f.image, name, { root, output: 'collect', security: { privileged: false, capAdd: ['NOT_A_CAP'], capDrop: [] }, command: ['touch', marker] }).catch((e: Error) => e);
+    const c = await run(f.image, name, {
+      root,
+      output: 'collect',
+      security: { privileged: false, capAdd: ['NOT_A_CAP'], capDrop: [] },
+      command: ['touch', marker],
+    }).catch((e: Error) => e);
     if (c instanceof Error) assert.ok((c as { code?: string }).code, String(c));
     else assert.is(c.exitCode, 125, 'setup failure');
-    const check = await run(f.image, uniqueName('capchk'), { root, output: 'collect', rm: true, command: ['sh', '-c', `test -e ${marker} && echo RAN || echo no`] });
+    const check = await run(f.image, uniqueName('capchk'), {
+      root,
+      output: 'collect',
+      rm: true,
+      command: ['sh', '-c', `test -e ${marker} && echo RAN || echo no`],
+    });
     assert.is(check.stdout, 'no\n');
   } finally {
     await stopQuiet(root, name);
@@ -385,7 +440,10 @@ test('an unknown capability never starts the command', async () => {
 
 test('nothing of the probes is left on the host', async () => {
   assert.is(readFileSync(MARKER, 'utf8'), `${SECRET}\n`);
-  assert.equal((await ps({ root, all: true })).map((c) => c.name), []);
+  assert.equal(
+    (await ps({ root, all: true })).map((c) => c.name),
+    [],
+  );
   await rejectsWith(stop(uniqueName('gone'), { root }), 'CONTAINER_NOT_FOUND');
 });
 

@@ -34,7 +34,6 @@ const servers: Array<Server | Socket> = [];
 const outs: OutsideHost[] = [];
 const names: string[] = [];
 
-
 const sysctl = (key: string) => readFileSync(`/proc/sys/${key.replace(/\./g, '/')}`, 'utf8').trim();
 const MARKER = '/run/conductor/ip_forward.enabled';
 const bootId = () => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
@@ -73,7 +72,11 @@ async function perl(name: string, script: string, ...args: string[]): Promise<st
   return r.stdout.trim();
 }
 
-async function container(prefix: string, network: { internet?: boolean; allowHost?: number[] }, capAdd: string[] = []): Promise<{ name: string; ip: string; hostIf: string; pid: number }> {
+async function container(
+  prefix: string,
+  network: { internet?: boolean; allowHost?: number[] },
+  capAdd: string[] = [],
+): Promise<{ name: string; ip: string; hostIf: string; pid: number }> {
   const name = uniqueName(prefix);
   names.push(name);
   await run(f.image, name, { root, detach: true, command: ['sleep', 'infinity'], network, security: { capAdd } });
@@ -101,7 +104,9 @@ async function responders(addr: string, port: number): Promise<void> {
 async function hostHttpServer(): Promise<number> {
   const dir = mkdtempSync('/tmp/cnd-nsafe-www-');
   writeFileSync(path.join(dir, 'index.html'), 'host-service\n');
-  const child = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '0.0.0.0', '--directory', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '0.0.0.0', '--directory', dir], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   owned.push(child);
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c));
@@ -139,15 +144,30 @@ test.after(async () => {
 });
 
 test('host services: closed to containers via the gateway and the host address, open with allowHost; DNS to a host resolver works', async () => {
-  assert.is(must(['curl', '-sS', '-m', '3', `http://127.0.0.1:${HTTP_PORT}/`]), 'host-service\n', 'the host serves on 0.0.0.0');
+  assert.is(
+    must(['curl', '-sS', '-m', '3', `http://127.0.0.1:${HTTP_PORT}/`]),
+    'host-service\n',
+    'the host serves on 0.0.0.0',
+  );
   const gw = loadRecord(internalPaths(root), A.name)!.network!.gateway;
   assert.is(await perl(A.name, TCP, gw, String(HTTP_PORT)), 'closed', 'container -> gateway:port');
-  assert.is(await perl(A.name, TCP, hostAddr, String(HTTP_PORT)), 'closed', 'container -> host address:port (--internet)');
+  assert.is(
+    await perl(A.name, TCP, hostAddr, String(HTTP_PORT)),
+    'closed',
+    'container -> host address:port (--internet)',
+  );
   assert.is(await perl(A.name, TCP, sink.hostAddr, String(HTTP_PORT)), 'closed', 'container -> another host address');
   assert.is(await perl(B.name, TCP, gw, String(HTTP_PORT)), 'open', 'allowHost opens it via the gateway');
   assert.is(await perl(B.name, TCP, hostAddr, String(HTTP_PORT)), 'open', 'and via the host address');
-  assert.match(readFileSync(path.join(statePaths(root).container(A.name), 'resolv.conf'), 'utf8'), new RegExp(`^nameserver ${sink.hostAddr.replace(/\./g, '\\.')}$`, 'm'));
-  assert.is(await perl(A.name, UDP, sink.hostAddr, '53'), 'answered', 'DNS over UDP to the resolver its resolv.conf names');
+  assert.match(
+    readFileSync(path.join(statePaths(root).container(A.name), 'resolv.conf'), 'utf8'),
+    new RegExp(`^nameserver ${sink.hostAddr.replace(/\./g, '\\.')}$`, 'm'),
+  );
+  assert.is(
+    await perl(A.name, UDP, sink.hostAddr, '53'),
+    'answered',
+    'DNS over UDP to the resolver its resolv.conf names',
+  );
   assert.is(await perl(A.name, TCP, sink.hostAddr, '53'), 'open', 'DNS over TCP');
   assert.is(await perl(A.name, UDP, sink.hostAddr, '5353'), 'silent', 'only port 53 of the resolver');
   assert.is(await perl(B.name, UDP, sink.hostAddr, '53'), 'silent', "not another container's resolver");
@@ -166,15 +186,21 @@ test('IPv6: a router advertisement from inside plants nothing on the host; IPv6 
   assert.not.match(must(['ip', '-6', 'addr', 'show', 'dev', A.hostIf]), /inet6/);
   for (const key of ['disable_ipv6', 'accept_ra']) {
     assert.is(sysctl(`net.ipv6.conf.${A.hostIf}.${key}`), key === 'disable_ipv6' ? '1' : '0', `host end ${key}`);
-    assert.is(must(['nsenter', `--net=/proc/${A.pid}/ns/net`, 'cat', `/proc/sys/net/ipv6/conf/eth0/${key}`]).trim(), key === 'disable_ipv6' ? '1' : '0', `container end ${key}`);
+    assert.is(
+      must(['nsenter', `--net=/proc/${A.pid}/ns/net`, 'cat', `/proc/sys/net/ipv6/conf/eth0/${key}`]).trim(),
+      key === 'disable_ipv6' ? '1' : '0',
+      `container end ${key}`,
+    );
   }
   assert.is(sysctl(`net.ipv4.conf.${A.hostIf}.rp_filter`), '1');
 });
 
-test('spoofed sources: a forged or another container\'s source address never leaves; the real one does', async () => {
+test("spoofed sources: a forged or another container's source address never leaves; the real one does", async () => {
   const got: string[] = [];
   const js = `const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>process.stdout.write(r.address+' '+m+'\\n'));s.bind(9999,'0.0.0.0',()=>process.stdout.write('ready\\n'))`;
-  const rx = spawn('ip', ['netns', 'exec', sink.ns, process.execPath, '-e', js], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const rx = spawn('ip', ['netns', 'exec', sink.ns, process.execPath, '-e', js], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   owned.push(rx);
   rx.stdout!.on('data', (c: Buffer) => got.push(...c.toString().split('\n').filter(Boolean)));
   await until('sink receiver', () => got.includes('ready'));
@@ -184,7 +210,10 @@ test('spoofed sources: a forged or another container\'s source address never lea
   assert.is(await perl(A.name, SPOOF, A.ip, sink.addr, '9999', 'legit'), 'sent');
   await until('the legitimate packet', () => got.some((l) => l.endsWith(' legit')));
   assert.ok(got.includes(`${sink.hostAddr} legit`), `masqueraded to the host's address: ${got.join(', ')}`);
-  assert.not.ok(got.some((l) => l.endsWith('forged') || l.endsWith('other-container')), got.join(', '));
+  assert.not.ok(
+    got.some((l) => l.endsWith('forged') || l.endsWith('other-container')),
+    got.join(', '),
+  );
   killOwned(rx);
 });
 
@@ -208,11 +237,27 @@ test('ip_forward: the host does not route between its other networks because of 
     assert.ok(conductorOwnsForwarding());
     assert.ok(save().includes('conductor-forward-guard'));
     // Control: let exactly x <-> y past the guard and the same request goes through.
-    const pass = (i: string, o: string) => ['CONDUCTOR-FORWARD', '-i', i, '-o', o, '-m', 'comment', '--comment', `nsafe-${RAND}`, '-j', 'ACCEPT'];
+    const pass = (i: string, o: string) => [
+      'CONDUCTOR-FORWARD',
+      '-i',
+      i,
+      '-o',
+      o,
+      '-m',
+      'comment',
+      '--comment',
+      `nsafe-${RAND}`,
+      '-j',
+      'ACCEPT',
+    ];
     must(['iptables', '-w', '-I', ...pass(x.hostIf, y.hostIf).slice(0, 1), '1', ...pass(x.hostIf, y.hostIf).slice(1)]);
     must(['iptables', '-w', '-I', ...pass(y.hostIf, x.hostIf).slice(0, 1), '1', ...pass(y.hostIf, x.hostIf).slice(1)]);
     try {
-      assert.is(x.curl(`http://${y.addr}:8080/`, { maxTimeSeconds: 3 }).body, 'y', 'control: the guard is what stops it');
+      assert.is(
+        x.curl(`http://${y.addr}:8080/`, { maxTimeSeconds: 3 }).body,
+        'y',
+        'control: the guard is what stops it',
+      );
     } finally {
       must(['iptables', '-w', '-D', ...pass(x.hostIf, y.hostIf)]);
       must(['iptables', '-w', '-D', ...pass(y.hostIf, x.hostIf)]);
@@ -223,7 +268,9 @@ test('ip_forward: the host does not route between its other networks because of 
 });
 
 test('build RUN steps: own network namespace (no host MACs, abstract sockets or 127.0.0.1), apt works; --network host opts out', async () => {
-  const hostMacs = readdirSync('/sys/class/net').map((d) => readFileSync(`/sys/class/net/${d}/address`, 'utf8').trim()).filter((m) => m !== '00:00:00:00:00:00');
+  const hostMacs = readdirSync('/sys/class/net')
+    .map((d) => readFileSync(`/sys/class/net/${d}/address`, 'utf8').trim())
+    .filter((m) => m !== '00:00:00:00:00:00');
   assert.ok(hostMacs.length > 0);
   const abstract = `cnd-nsafe-${RAND}`;
   const unix = createServer((c) => c.on('error', () => {}).end('x'));
@@ -234,16 +281,22 @@ test('build RUN steps: own network namespace (no host MACs, abstract sockets or 
   const loPort = (lo.address() as { port: number }).port;
   const ctx = mkdtempSync('/tmp/cnd-nsafe-ctx-');
   try {
-    writeFileSync(path.join(ctx, 'probe.pl'), `use Socket; use IO::Socket::INET;
+    writeFileSync(
+      path.join(ctx, 'probe.pl'),
+      `use Socket; use IO::Socket::INET;
 opendir my $d, '/sys/class/net'; my @macs;
 for my $i (grep { !/^\\./ } readdir $d) { open my $f, '<', "/sys/class/net/$i/address" or next; my $m = <$f>; chomp $m; push @macs, $m }
 print "MACS @macs\\n";
 # An abstract address is its exact bytes, and Node (the listener here) pads its name with NULs to 108.
 socket(my $u, PF_UNIX, SOCK_STREAM, 0) or die; print 'ABSTRACT ', (connect($u, pack('S a108', AF_UNIX, "\\0$ARGV[0]")) ? 'open' : 'closed'), "\\n";
 print 'LOOPBACK ', (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ARGV[1], Timeout => 2) ? 'open' : 'closed'), "\\n";
-`);
+`,
+    );
     const probe = `RUN perl /probe.pl ${abstract} ${loPort}`;
-    writeFileSync(path.join(ctx, 'nat.Conductorfile'), `FROM debian:bookworm\nCOPY probe.pl /probe.pl\n${probe}\nRUN apt-get update -q && echo APT-OK\n`);
+    writeFileSync(
+      path.join(ctx, 'nat.Conductorfile'),
+      `FROM debian:bookworm\nCOPY probe.pl /probe.pl\n${probe}\nRUN apt-get update -q && echo APT-OK\n`,
+    );
     writeFileSync(path.join(ctx, 'host.Conductorfile'), `FROM debian:bookworm\nCOPY probe.pl /probe.pl\n${probe}\n`);
     const results = (text: string) => ({
       macs: /^MACS (.*)$/m.exec(text)?.[1]?.split(' ').filter(Boolean) ?? null,
@@ -251,20 +304,46 @@ print 'LOOPBACK ', (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $
       loopback: /^LOOPBACK (\w+)$/m.exec(text)?.[1],
     });
     const nat = captureLog();
-    await buildImage(uniqueName('nsnat'), { file: path.join(ctx, 'nat.Conductorfile'), context: ctx, root, noCache: true, log: nat.log });
+    await buildImage(uniqueName('nsnat'), {
+      file: path.join(ctx, 'nat.Conductorfile'),
+      context: ctx,
+      root,
+      noCache: true,
+      log: nat.log,
+    });
     const r = results(nat.text());
     assert.ok(r.macs && r.macs.length > 0, nat.text());
-    assert.equal(r.macs!.filter((m) => hostMacs.includes(m)), [], `host MACs seen by RUN: ${r.macs}`);
+    assert.equal(
+      r.macs!.filter((m) => hostMacs.includes(m)),
+      [],
+      `host MACs seen by RUN: ${r.macs}`,
+    );
     assert.is(r.abstract, 'closed', 'host abstract unix socket');
     assert.is(r.loopback, 'closed', 'host 127.0.0.1 listener');
     assert.match(nat.text(), /^APT-OK$/m, 'apt-get update in RUN');
     const rid = rootIdOf(resolvePaths(root).root);
-    assert.equal(must(['iptables-save']).split('\n').filter((l) => l.includes(`conductor:${rid}:build-`)), [], 'the build network is gone');
+    assert.equal(
+      must(['iptables-save'])
+        .split('\n')
+        .filter((l) => l.includes(`conductor:${rid}:build-`)),
+      [],
+      'the build network is gone',
+    );
 
     const host = captureLog();
-    await buildImage(uniqueName('nshost'), { file: path.join(ctx, 'host.Conductorfile'), context: ctx, root, noCache: true, network: 'host', log: host.log });
+    await buildImage(uniqueName('nshost'), {
+      file: path.join(ctx, 'host.Conductorfile'),
+      context: ctx,
+      root,
+      noCache: true,
+      network: 'host',
+      log: host.log,
+    });
     const h = results(host.text());
-    assert.ok(h.macs!.some((m) => hostMacs.includes(m)), `control: --network host sees the host: ${h.macs}`);
+    assert.ok(
+      h.macs!.some((m) => hostMacs.includes(m)),
+      `control: --network host sees the host: ${h.macs}`,
+    );
     assert.is(h.abstract, 'open', 'control: abstract socket');
     assert.is(h.loopback, 'open', 'control: loopback');
   } finally {

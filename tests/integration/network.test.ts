@@ -15,7 +15,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostMust as must, hostRun as run } from '../helpers/host-cmd.ts';
 import { isConductorError, type ErrorCode, addNetwork, peer, unpeer, type NetworkInfo } from '../../sdk/index.ts';
-import { otherRoutingTools, rootIdOf, undoAll, childrenOf, refOf, containerPaths, loadRecord, saveRecord, type ContainerRecord, type UndoStep, internalPaths } from '../helpers/internals.ts';
+import {
+  otherRoutingTools,
+  rootIdOf,
+  undoAll,
+  childrenOf,
+  refOf,
+  containerPaths,
+  loadRecord,
+  saveRecord,
+  type ContainerRecord,
+  type UndoStep,
+  internalPaths,
+} from '../helpers/internals.ts';
 
 const RAND = randomBytes(3).toString('hex');
 const root = mkdtempSync('/tmp/cnd-net-');
@@ -32,7 +44,6 @@ const LOCAL_ONLY_PORT = HOST_PORT + 1;
 
 const started: ChildProcess[] = [];
 const standIns = new Map<string, number>();
-
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,7 +67,9 @@ async function standIn(name: string): Promise<number> {
   writeFileSync(cp.hosts, `127.0.0.1 localhost\n127.0.1.1 ${name}\n`);
   writeFileSync(cp.resolv, '');
   const script = `mount --bind ${cp.hosts} /etc/hosts && mount --bind ${cp.resolv} /etc/resolv.conf && exec sleep 600`;
-  const child = spawn('unshare', ['--net', '--pid', '--mount', '--uts', '--fork', 'sh', '-c', script], { stdio: 'ignore' });
+  const child = spawn('unshare', ['--net', '--pid', '--mount', '--uts', '--fork', 'sh', '-c', script], {
+    stdio: 'ignore',
+  });
   started.push(child);
   let inner = 0;
   await until(`stand-in ${name}`, () => {
@@ -64,9 +77,20 @@ async function standIn(name: string): Promise<number> {
     return inner > 0 && readFileSync(`/proc/${inner}/cmdline`, 'utf8').startsWith('sleep');
   });
   const rec: ContainerRecord = {
-    name, image: 'stand-in', command: ['sleep', '600'], env: [], workdir: '/', hostname: name,
-    createdAt: new Date().toISOString(), init: refOf(inner)!, detached: true, autoRemove: false,
-    limits: {}, cgroups: [], undo: [], security: { privileged: false, capAdd: [], capDrop: [] },
+    name,
+    image: 'stand-in',
+    command: ['sleep', '600'],
+    env: [],
+    workdir: '/',
+    hostname: name,
+    createdAt: new Date().toISOString(),
+    init: refOf(inner)!,
+    detached: true,
+    autoRemove: false,
+    limits: {},
+    cgroups: [],
+    undo: [],
+    security: { privileged: false, capAdd: [], capDrop: [] },
   };
   saveRecord(paths, rec);
   standIns.set(name, inner);
@@ -83,8 +107,12 @@ async function serve(name: string, port = 8080): Promise<void> {
 
 /** curl from the host, the outside namespace, or inside a stand-in (net + mount: its /etc/hosts). */
 function get(from: 'host' | 'outside' | string, url: string): string | null {
-  const prefix = from === 'host' ? [] : from === 'outside' ? ['ip', 'netns', 'exec', OUTSIDE_NS]
-    : ['nsenter', `--target=${standIns.get(from)}`, '--net', '--mount'];
+  const prefix =
+    from === 'host'
+      ? []
+      : from === 'outside'
+        ? ['ip', 'netns', 'exec', OUTSIDE_NS]
+        : ['nsenter', `--target=${standIns.get(from)}`, '--net', '--mount'];
   const r = run([...prefix, 'curl', '-sS', '--connect-timeout', '1', '-m', '3', url]);
   return r.code === 0 ? r.out : null;
 }
@@ -108,11 +136,15 @@ function forwardPolicy(): string {
 }
 
 function conductorRules(): string[] {
-  return must(['iptables-save']).split('\n').filter((l) => l.includes(`conductor:${RID}:`));
+  return must(['iptables-save'])
+    .split('\n')
+    .filter((l) => l.includes(`conductor:${RID}:`));
 }
 
 function otherConductorNat(): boolean {
-  return must(['iptables-save', '-t', 'nat']).split('\n').some((l) => l.includes('"conductor:') && !l.includes(`conductor:${RID}:`) && /DNAT|MASQUERADE/.test(l));
+  return must(['iptables-save', '-t', 'nat'])
+    .split('\n')
+    .some((l) => l.includes('"conductor:') && !l.includes(`conductor:${RID}:`) && /DNAT|MASQUERADE/.test(l));
 }
 
 function otherTools(): boolean {
@@ -133,14 +165,23 @@ test.before(async () => {
   must(['iptables', '-w', '-A', ...SENTINEL_RULE]);
   // "Another host": a namespace on its own link to this host.
   must(['ip', 'netns', 'add', OUTSIDE_NS]);
-  must(['ip', '-b', '-'], [
-    `link add ${OUTSIDE_IF} type veth peer name eth0 netns ${OUTSIDE_NS}`,
-    `addr add ${OUTSIDE_HOST_ADDR}/30 dev ${OUTSIDE_IF}`,
-    `link set ${OUTSIDE_IF} up`,
-  ].join('\n') + '\n');
-  must(['ip', '-n', OUTSIDE_NS, '-b', '-'], [
-    'link set lo up', `addr add 10.250.${OCTET}.2/30 dev eth0`, 'link set eth0 up', `route add default via ${OUTSIDE_HOST_ADDR}`,
-  ].join('\n') + '\n');
+  must(
+    ['ip', '-b', '-'],
+    [
+      `link add ${OUTSIDE_IF} type veth peer name eth0 netns ${OUTSIDE_NS}`,
+      `addr add ${OUTSIDE_HOST_ADDR}/30 dev ${OUTSIDE_IF}`,
+      `link set ${OUTSIDE_IF} up`,
+    ].join('\n') + '\n',
+  );
+  must(
+    ['ip', '-n', OUTSIDE_NS, '-b', '-'],
+    [
+      'link set lo up',
+      `addr add 10.250.${OCTET}.2/30 dev eth0`,
+      'link set eth0 up',
+      `route add default via ${OUTSIDE_HOST_ADDR}`,
+    ].join('\n') + '\n',
+  );
   const route = JSON.parse(must(['ip', '-j', 'route', 'get', '198.51.100.1']))[0];
   hostAddr = route.prefsrc;
   // A host service bound to loopback only: must never be reachable from elsewhere.
@@ -158,7 +199,11 @@ test.after(async () => {
   } finally {
     for (const c of started) if (c.pid && c.exitCode === null) c.kill('SIGKILL');
     for (const pid of standIns.values()) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
     run(['ip', 'link', 'del', OUTSIDE_IF]);
     run(['ip', 'netns', 'del', OUTSIDE_NS]);
@@ -199,7 +244,11 @@ test('addNetwork: address, veth, published port from everywhere, nothing else re
 
   const isolated = () => {
     assert.is(get('outside', `http://${nets.get('lone')!.ip}:8080/`), null, 'outside -> unexposed container');
-    assert.is(get('outside', `http://${pub.ip}:8080/`), null, 'outside -> published container, bypassing the published port');
+    assert.is(
+      get('outside', `http://${pub.ip}:8080/`),
+      null,
+      'outside -> published container, bypassing the published port',
+    );
     assert.is(get('lone', `http://${nets.get('other')!.ip}:8080/`), null, 'container -> unpeered container');
   };
   isolated();
@@ -207,7 +256,11 @@ test('addNetwork: address, veth, published port from everywhere, nothing else re
   try {
     must(['iptables', '-w', '-P', 'FORWARD', flipped]);
     isolated();
-    assert.is(get('outside', `http://${OUTSIDE_HOST_ADDR}:${HOST_PORT}/`), 'pub', `published port under FORWARD ${flipped}`);
+    assert.is(
+      get('outside', `http://${OUTSIDE_HOST_ADDR}:${HOST_PORT}/`),
+      'pub',
+      `published port under FORWARD ${flipped}`,
+    );
   } finally {
     must(['iptables', '-w', '-P', 'FORWARD', before.policy]);
   }
@@ -229,14 +282,44 @@ test('loopback-bound host services stay unreachable from containers and other ho
   // guard, which also stops it) makes the same attack work, so the check above is real. Opening
   // the input guard alone still fails: the loopback guard stands by itself. Only our container
   // is ever exempted.
-  const open = ['CONDUCTOR-INPUT', '-i', pub.hostInterface, '-p', 'tcp', '--dport', String(LOCAL_ONLY_PORT), '-m', 'comment', '--comment', `${SENTINEL}-open`, '-j', 'ACCEPT'];
-  const exempt = ['CONDUCTOR-PREROUTING', '-i', pub.hostInterface, '-d', '127.0.0.0/8', '-m', 'comment', '--comment', `${SENTINEL}-exempt`, '-j', 'ACCEPT'];
+  const open = [
+    'CONDUCTOR-INPUT',
+    '-i',
+    pub.hostInterface,
+    '-p',
+    'tcp',
+    '--dport',
+    String(LOCAL_ONLY_PORT),
+    '-m',
+    'comment',
+    '--comment',
+    `${SENTINEL}-open`,
+    '-j',
+    'ACCEPT',
+  ];
+  const exempt = [
+    'CONDUCTOR-PREROUTING',
+    '-i',
+    pub.hostInterface,
+    '-d',
+    '127.0.0.0/8',
+    '-m',
+    'comment',
+    '--comment',
+    `${SENTINEL}-exempt`,
+    '-j',
+    'ACCEPT',
+  ];
   must(['iptables', '-w', '-I', open[0]!, '1', ...open.slice(1)]);
   try {
     assert.is(get('pub', `http://127.0.0.1:${LOCAL_ONLY_PORT}/`), null, 'the loopback guard alone blocks it');
     must(['iptables', '-w', '-t', 'raw', '-I', exempt[0]!, '1', ...exempt.slice(1)]);
     try {
-      assert.is(get('pub', `http://127.0.0.1:${LOCAL_ONLY_PORT}/`), 'host-local', 'control: the guards are what block it');
+      assert.is(
+        get('pub', `http://127.0.0.1:${LOCAL_ONLY_PORT}/`),
+        'host-local',
+        'control: the guards are what block it',
+      );
     } finally {
       must(['iptables', '-w', '-t', 'raw', '-D', ...exempt]);
     }
@@ -269,7 +352,12 @@ test('errors: twice, ports in use, bad input, nothing changed', async () => {
   assert.is(rec.network, undefined);
   assert.equal(rec.undo, []);
   assert.not.ok(conductorRules().some((l) => l.includes(`conductor:${RID}:late"`)));
-  const dry = await addNetwork('late', { root, internet: true, expose: [{ container: 80, host: HOST_PORT + 2 }], dryRun: true });
+  const dry = await addNetwork('late', {
+    root,
+    internet: true,
+    expose: [{ container: 80, host: HOST_PORT + 2 }],
+    dryRun: true,
+  });
   assert.ok(dry.plan!.some((l) => l.includes('MASQUERADE')));
   assert.is(loadRecord(paths, 'late')!.network, undefined, 'dry run changes nothing');
   assert.not.ok(linkExists(dry.hostInterface));
@@ -284,7 +372,10 @@ test('peer / unpeer: both directions, by name, hosts edited in place, no duplica
   assert.is(get('lone', `http://${other.ip}:8080/`), 'other');
   assert.is(get('other', `http://${lone.ip}:8080/`), 'lone');
   assert.is(get('lone', 'http://other:8080/'), 'other', 'by name, through the bind-mounted hosts file');
-  assert.match(inside('other', ['getent', 'hosts', 'lone']).out, new RegExp(`^${lone.ip.replace(/\./g, '\\.')}\\s+lone`));
+  assert.match(
+    inside('other', ['getent', 'hosts', 'lone']).out,
+    new RegExp(`^${lone.ip.replace(/\./g, '\\.')}\\s+lone`),
+  );
   assert.is(get('pub', `http://${other.ip}:8080/`), null, 'a third container is still shut out');
   assert.equal(loadRecord(paths, 'lone')!.network!.peers, ['other']);
   assert.equal(loadRecord(paths, 'other')!.network!.peers, ['lone']);
@@ -295,7 +386,9 @@ test('peer / unpeer: both directions, by name, hosts edited in place, no duplica
   assert.not.ok(readFileSync(hostsLone, 'utf8').includes(' other'));
   assert.equal(loadRecord(paths, 'lone')!.network!.peers, []);
   await peer('lone', 'other', { root });
-  const lines = readFileSync(hostsLone, 'utf8').split('\n').filter((l) => l === `${other.ip} other`);
+  const lines = readFileSync(hostsLone, 'utf8')
+    .split('\n')
+    .filter((l) => l === `${other.ip} other`);
   assert.is(lines.length, 1);
   assert.is(statSync(hostsLone).ino, inode, 'same inode: the bind mount sees the edits');
 
@@ -322,7 +415,15 @@ test('--internet: NAT out of the default route, resolvers from the host', async 
   assert.not.match(resolv, /127\.0\.0\.53|8\.8\.8\.8/);
   assert.match(inside('net', ['ip', 'route']).out, /^default via 10\.177\.0\.1/m);
   assert.is(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), '1');
-  const r = inside('net', ['curl', '-sSf', '-m', '20', '-o', '/dev/null', 'http://deb.debian.org/debian/dists/bookworm/Release']);
+  const r = inside('net', [
+    'curl',
+    '-sSf',
+    '-m',
+    '20',
+    '-o',
+    '/dev/null',
+    'http://deb.debian.org/debian/dists/bookworm/Release',
+  ]);
   assert.is(r.code, 0, r.err);
   assert.is(get('net', `http://${nets.get('lone')!.ip}:8080/`), null, 'internet is not other containers');
   // The host's other subnets are not "the internet": only the default-route interface is.
@@ -356,13 +457,20 @@ test('20 parallel addNetwork calls get 20 distinct addresses', async () => {
 function legacyUndo(u: UndoStep): Record<string, unknown> {
   const op = u.op;
   switch (op.kind) {
-    case 'exec': return { argv: op.argv, ...(op.input !== undefined ? { input: op.input } : {}), about: u.about };
-    case 'sysctl': return { argv: ['@sysctl', op.key, op.value], about: u.about };
-    case 'write-in-place': return { argv: ['@write', op.file], input: op.content, about: u.about };
-    case 'hosts': return { argv: ['@hosts', op.action, op.file, op.ip, op.name], about: u.about };
-    case 'forwarding-hold': return { argv: ['@ip-forward', 'hold'], about: u.about };
-    case 'forwarding-on': return { argv: ['@ip-forward', 'on'], about: u.about };
-    case 'forwarding-release': return { argv: ['@ip-forward', 'release', op.tag], about: u.about };
+    case 'exec':
+      return { argv: op.argv, ...(op.input !== undefined ? { input: op.input } : {}), about: u.about };
+    case 'sysctl':
+      return { argv: ['@sysctl', op.key, op.value], about: u.about };
+    case 'write-in-place':
+      return { argv: ['@write', op.file], input: op.content, about: u.about };
+    case 'hosts':
+      return { argv: ['@hosts', op.action, op.file, op.ip, op.name], about: u.about };
+    case 'forwarding-hold':
+      return { argv: ['@ip-forward', 'hold'], about: u.about };
+    case 'forwarding-on':
+      return { argv: ['@ip-forward', 'on'], about: u.about };
+    case 'forwarding-release':
+      return { argv: ['@ip-forward', 'release', op.tag], about: u.about };
   }
 }
 
@@ -378,13 +486,17 @@ test('a version-1 record (argv-form undo steps, from before the upgrade) is stil
   assert.equal(read.undo, rec.undo, 'read back as the same typed steps');
   await undoAll(paths, read);
   assert.not.ok(linkExists(net.hostInterface), 'veth gone');
-  assert.equal(conductorRules().filter((l) => l.includes(`"${tag}"`) || l.includes(` ${tag} `)), [], 'rules gone');
+  assert.equal(
+    conductorRules().filter((l) => l.includes(`"${tag}"`) || l.includes(` ${tag} `)),
+    [],
+    'rules gone',
+  );
   rmSync(containerPaths(paths, 'old').dir, { recursive: true, force: true });
   process.kill(standIns.get('old')!, 'SIGKILL');
   standIns.delete('old');
 });
 
-test('undoAll removes exactly conductor\'s changes', async () => {
+test("undoAll removes exactly conductor's changes", async () => {
   // Our "other host" link is another routing tool's veth to conductor: gone, it cannot keep ip_forward on.
   run(['ip', 'link', 'del', OUTSIDE_IF]);
   const othersBefore = otherTools();
@@ -406,7 +518,11 @@ test('undoAll removes exactly conductor\'s changes', async () => {
   const others = othersBefore || otherTools();
   const fwd = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
   if (!otherConductorNat()) assert.is(fwd, others && before.ipForward === '0' ? fwd : before.ipForward);
-  if (fwd === '0') assert.not.ok(must(['iptables-save', '-t', 'filter']).includes('conductor-forward-guard'), 'the forward guard goes with forwarding');
+  if (fwd === '0')
+    assert.not.ok(
+      must(['iptables-save', '-t', 'filter']).includes('conductor-forward-guard'),
+      'the forward guard goes with forwarding',
+    );
   // Replaying the same undo lists again is harmless.
   for (const rec of recs) await undoAll(paths, rec);
   assert.ok(must(['iptables-save', '-t', 'filter']).includes(SENTINEL));

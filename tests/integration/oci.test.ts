@@ -7,7 +7,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildImage, exportImage, images, importImage, isConductorError, pullImage, pushImage, run, silentLogger } from '../../sdk/index.ts';
+import {
+  buildImage,
+  exportImage,
+  images,
+  importImage,
+  isConductorError,
+  pullImage,
+  pushImage,
+  run,
+  silentLogger,
+} from '../../sdk/index.ts';
 import { hostMust, hostRun } from '../helpers/host-cmd.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { captureLog } from '../helpers/capture-log.ts';
@@ -33,13 +43,16 @@ test.after(async () => {
 const IMG = uniqueName('oci');
 const ctx = path.join(work, 'ctx');
 mkdirSync(ctx);
-writeFileSync(path.join(ctx, 'Conductorfile'), [
-  'FROM debian:bookworm',
-  'RUN mkdir -p /data/old && echo x > /data/old/f && echo gone > /data/gone && echo hi > /data/keep && chown 42:42 /data/keep',
-  // a deleted file (whiteout), a deleted directory replaced by a new one (opaque), a symlink, a hard link
-  'RUN rm /data/gone && rm -rf /data/old && mkdir /data/old && echo new > /data/old/g && ln -s /data/keep /data/link && ln /data/keep /data/hard',
-  '',
-].join('\n'));
+writeFileSync(
+  path.join(ctx, 'Conductorfile'),
+  [
+    'FROM debian:bookworm',
+    'RUN mkdir -p /data/old && echo x > /data/old/f && echo gone > /data/gone && echo hi > /data/keep && chown 42:42 /data/keep',
+    // a deleted file (whiteout), a deleted directory replaced by a new one (opaque), a symlink, a hard link
+    'RUN rm /data/gone && rm -rf /data/old && mkdir /data/old && echo new > /data/old/g && ln -s /data/keep /data/link && ln /data/keep /data/hard',
+    '',
+  ].join('\n'),
+);
 
 // What both runtimes must print alike: the deletion, the opaque dir, links, owners, and a sorted
 // listing of the image's files (the runtimes' own /etc/hostname, hosts, resolv.conf left out, and
@@ -53,8 +66,19 @@ const PROBE = [
   'find /data /usr/bin /usr/lib/x86_64-linux-gnu /etc -xdev \\( -path /etc/hostname -o -path /etc/hosts -o -path /etc/resolv.conf -o -path /etc/mtab \\) -prune -o -printf "%y %m %U:%G %s %p -> %l\\n" 2>/dev/null | grep -v "^d" | LC_ALL=C sort | sha256sum',
 ].join('\n');
 
-async function conductorOut(image: string, extra: { env?: string[]; workdir?: string } = {}, script = PROBE): Promise<string> {
-  const r = await run(image, uniqueName('c'), { root, rm: true, output: 'collect', command: ['/bin/sh', '-c', script], log, ...extra });
+async function conductorOut(
+  image: string,
+  extra: { env?: string[]; workdir?: string } = {},
+  script = PROBE,
+): Promise<string> {
+  const r = await run(image, uniqueName('c'), {
+    root,
+    rm: true,
+    output: 'collect',
+    command: ['/bin/sh', '-c', script],
+    log,
+    ...extra,
+  });
   assert.is(r.exitCode, 0, `conductor run of ${image}: ${r.stderr}`);
   return r.stdout!;
 }
@@ -64,7 +88,11 @@ function podmanOut(ref: string, script = PROBE): string {
 }
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
-const storeState = () => JSON.stringify({ layers: existsSync(path.join(root, '.layers')) ? readdirSync(path.join(root, '.layers')).sort() : [], images: readdirSync(path.join(root, '.images')).sort() });
+const storeState = () =>
+  JSON.stringify({
+    layers: existsSync(path.join(root, '.layers')) ? readdirSync(path.join(root, '.layers')).sort() : [],
+    images: readdirSync(path.join(root, '.images')).sort(),
+  });
 
 let exported = '';
 test('export: deterministic (two exports byte-identical), skopeo inspects it, podman loads it as localhost/<image>:latest', async () => {
@@ -78,7 +106,10 @@ test('export: deterministic (two exports byte-identical), skopeo inspects it, po
   console.log(`  export: ${first.toFixed(0)} ms, again (cached digests) ${(performance.now() - t).toFixed(0)} ms`);
   assert.is(sha(exported), sha(path.join(work, 'b.tar')), 'two exports differ');
   assert.is(a.name, `localhost/${IMG}:latest`);
-  const inspect = JSON.parse(hostMust(['skopeo', 'inspect', `oci-archive:${exported}`])) as { Layers: string[]; Os: string };
+  const inspect = JSON.parse(hostMust(['skopeo', 'inspect', `oci-archive:${exported}`])) as {
+    Layers: string[];
+    Os: string;
+  };
   assert.is(inspect.Layers.length, 3);
   assert.is(inspect.Os, 'linux');
   const loaded = hostMust(['podman', 'load', '-i', exported]);
@@ -100,8 +131,13 @@ test('--compress gzip: gzip layers (digest ≠ diff_id), still deterministic; im
   await exportImage(IMG, path.join(work, 'gz2.tar'), { root, log, compress: 'gzip' });
   assert.is(sha(gz), sha(path.join(work, 'gz2.tar')));
   assert.is.not(r.digest, (await exportImage(IMG, path.join(work, 'plain.tar'), { root, log })).digest);
-  const raw = JSON.parse(hostMust(['skopeo', 'inspect', '--raw', `oci-archive:${gz}`])) as { layers: { mediaType: string }[] };
-  assert.ok(raw.layers.every((l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip'), JSON.stringify(raw.layers));
+  const raw = JSON.parse(hostMust(['skopeo', 'inspect', '--raw', `oci-archive:${gz}`])) as {
+    layers: { mediaType: string }[];
+  };
+  assert.ok(
+    raw.layers.every((l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip'),
+    JSON.stringify(raw.layers),
+  );
   const name = uniqueName('gz');
   await importImage(gz, name, { root, log });
   assert.is(await conductorOut(name), await conductorOut(IMG));
@@ -110,7 +146,19 @@ test('--compress gzip: gzip layers (digest ≠ diff_id), still deterministic; im
 test('a podman commit / podman save image with a deletion, ENV and WORKDIR imports and runs with them applied', async () => {
   const c = uniqueName('pc');
   const ref = `localhost/${uniqueName('saved')}:latest`;
-  hostMust(['podman', 'run', '--name', c, '--network', 'none', ...PODMAN, `localhost/${IMG}:latest`, '/bin/sh', '-c', 'rm /data/keep && mkdir /app && echo v > /app/v']);
+  hostMust([
+    'podman',
+    'run',
+    '--name',
+    c,
+    '--network',
+    'none',
+    ...PODMAN,
+    `localhost/${IMG}:latest`,
+    '/bin/sh',
+    '-c',
+    'rm /data/keep && mkdir /app && echo v > /app/v',
+  ]);
   hostMust(['podman', 'commit', '-q', '--change', 'ENV MODE=prod', '--change', 'WORKDIR /app', c, ref]);
   podmanImages.push(ref);
   hostRun(['podman', 'rm', '-f', c]);
@@ -145,13 +193,25 @@ test('a Conductorfile FROM 127.0.0.1:PORT/... builds on the pulled layers; a sec
   writeFileSync(path.join(dir, 'Conductorfile'), `FROM ${ref}\nRUN echo built > /data/built\n`);
   const name = uniqueName('fromreg');
   const cap = captureLog();
-  const img = await buildImage(name, { root, file: path.join(dir, 'Conductorfile'), context: dir, log: cap.log, tlsVerify: false });
+  const img = await buildImage(name, {
+    root,
+    file: path.join(dir, 'Conductorfile'),
+    context: dir,
+    log: cap.log,
+    tlsVerify: false,
+  });
   assert.is(img.base.distro, 'scratch');
   assert.is(await conductorOut(name, {}, 'cat /data/built /data/keep; readlink /data/link'), 'built\nhi\n/data/keep\n');
   await registry!.stop(); // nothing to pull from now: the second build must not need the network
   registry = undefined;
   const cap2 = captureLog();
-  const again = await buildImage(name, { root, file: path.join(dir, 'Conductorfile'), context: dir, log: cap2.log, tlsVerify: false });
+  const again = await buildImage(name, {
+    root,
+    file: path.join(dir, 'Conductorfile'),
+    context: dir,
+    log: cap2.log,
+    tlsVerify: false,
+  });
   assert.equal(again.layers, img.layers);
   assert.match(cap2.text(), `Using ${ref}`);
   assert.match(cap2.text(), 'Using cache');
@@ -171,8 +231,14 @@ for (const kind of ['dotdot', 'symlink-escape', 'device', 'digest-mismatch', 'du
       assert.not.match((e as Error).message, '\n');
     }
     assert.is(storeState(), before);
-    assert.equal((await images({ root })).map((i) => i.name), imgsBefore);
-    assert.not.ok(existsSync('/tmp/conductor-hostile-dotdot') || existsSync('/tmp/conductor-hostile-symlink'), 'a file was written outside the layer');
+    assert.equal(
+      (await images({ root })).map((i) => i.name),
+      imgsBefore,
+    );
+    assert.not.ok(
+      existsSync('/tmp/conductor-hostile-dotdot') || existsSync('/tmp/conductor-hostile-symlink'),
+      'a file was written outside the layer',
+    );
   });
 }
 

@@ -29,19 +29,42 @@ test('npm pack → npm install in a fresh project builds the helpers and ships w
   const packed = sh('npm', ['pack', '--pack-destination', work, '--json'], REPO);
   assert.is(packed.code, 0, packed.err);
   // The prepare scripts (build-cli, build-sdk) print on stdout too, before npm's JSON.
-  const [info] = JSON.parse(packed.out.slice(packed.out.search(/^\[/m))) as [{ filename: string; files: { path: string }[] }];
+  const [info] = JSON.parse(packed.out.slice(packed.out.search(/^\[/m))) as [
+    { filename: string; files: { path: string }[] },
+  ];
   const files = info.files.map((f) => f.path);
-  for (const f of ['lib/index.js', 'lib/index.d.ts', 'dist/conductor.mjs', 'native/Makefile', 'native/monitor.c', 'sdk/security/seccomp/default.json', 'scripts/build-native.mjs']) {
+  for (const f of [
+    'lib/index.js',
+    'lib/index.d.ts',
+    'dist/conductor.mjs',
+    'native/Makefile',
+    'native/monitor.c',
+    'sdk/security/seccomp/default.json',
+    'scripts/build-native.mjs',
+  ]) {
     assert.ok(files.includes(f), `the tarball ships ${f}`);
   }
-  assert.not.ok(files.some((f) => /^native\/[^.]+$/.test(f) && f !== 'native/Makefile'), 'no prebuilt helper binaries in the tarball');
-  assert.not.ok(files.some((f) => f.startsWith('tests/') || f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no tests or TypeScript sources');
+  assert.not.ok(
+    files.some((f) => /^native\/[^.]+$/.test(f) && f !== 'native/Makefile'),
+    'no prebuilt helper binaries in the tarball',
+  );
+  assert.not.ok(
+    files.some((f) => f.startsWith('tests/') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),
+    'no tests or TypeScript sources',
+  );
 
   rmSync(proj, { recursive: true, force: true });
   sh('mkdir', ['-p', proj], work);
-  writeFileSync(path.join(proj, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module', private: true }));
+  writeFileSync(
+    path.join(proj, 'package.json'),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module', private: true }),
+  );
   // --prefer-offline: zx, chalk and globby come from npm's cache when it has them.
-  const inst = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(work, info.filename)], proj);
+  const inst = sh(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(work, info.filename)],
+    proj,
+  );
   assert.is(inst.code, 0, inst.err);
   const native = path.join(proj, 'node_modules', 'conductor', 'native');
   for (const bin of ['conductor-init', 'conductor-monitor', 'conductor-tty', 'conductor-devices', 'seccomp-compile']) {
@@ -66,7 +89,14 @@ console.log(JSON.stringify(out));
   );
   const r = sh(process.execPath, ['use.mjs', fx!.image, name], proj, fx!.env);
   assert.is(r.code, 0, r.err);
-  const out = JSON.parse(r.out) as { root: string; images: string[]; pid: number; running: string[]; stopped: string; after: string[] };
+  const out = JSON.parse(r.out) as {
+    root: string;
+    images: string[];
+    pid: number;
+    running: string[];
+    stopped: string;
+    after: string[];
+  };
   assert.is(out.root, fx!.root, '$CONDUCTOR_ROOT wins');
   assert.equal(out.images, [fx!.image]);
   assert.ok(out.pid > 0);
@@ -77,7 +107,12 @@ console.log(JSON.stringify(out));
   // Installed as a dependency and run as root, without $CONDUCTOR_ROOT: /var/lib/conductor.
   const env = { ...process.env };
   delete env.CONDUCTOR_ROOT;
-  const def = sh(process.execPath, ['--input-type=module', '-e', "import { resolvePaths } from 'conductor'; console.log(resolvePaths().root)"], proj, env);
+  const def = sh(
+    process.execPath,
+    ['--input-type=module', '-e', "import { resolvePaths } from 'conductor'; console.log(resolvePaths().root)"],
+    proj,
+    env,
+  );
   assert.is(def.out.trim(), '/var/lib/conductor', def.err);
 
   const cli = sh(path.join(proj, 'node_modules', '.bin', 'conductor'), ['images'], proj, fx!.env);
@@ -90,7 +125,15 @@ test('TypeScript: tsc --noEmit accepts a typed script and rejects a mistyped one
   const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
   const config = (file: string) =>
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'], typeRoots: [path.join(REPO, 'node_modules', '@types')] },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        typeRoots: [path.join(REPO, 'node_modules', '@types')],
+      },
       files: [file],
     });
   writeFileSync(
@@ -103,14 +146,20 @@ const r: { exitCode: number; stdout: string } = await c.exec(['true']);
 try { await c.stop({ timeoutSeconds: 1 }); } catch (e) { if (isConductorError(e, 'CONTAINER_NOT_FOUND')) console.log(e.code, r.exitCode); }
 `,
   );
-  writeFileSync(path.join(proj, 'mistyped.ts'), `import { run } from 'conductor';\nawait run('img', 'x', { detach: 'yes' });\n`);
+  writeFileSync(
+    path.join(proj, 'mistyped.ts'),
+    `import { run } from 'conductor';\nawait run('img', 'x', { detach: 'yes' });\n`,
+  );
   writeFileSync(path.join(proj, 'tsconfig.json'), config('typed.ts'));
   const ok = sh(process.execPath, [tsc, '-p', '.'], proj);
   assert.is(ok.code, 0, ok.out + ok.err);
   writeFileSync(path.join(proj, 'tsconfig.json'), config('mistyped.ts'));
   const bad = sh(process.execPath, [tsc, '-p', '.'], proj);
   assert.is(bad.code, 2);
-  assert.match(bad.out, /mistyped\.ts\(2,\d+\): error TS2322: Type 'string' is not assignable to type 'boolean( \| undefined)?'/);
+  assert.match(
+    bad.out,
+    /mistyped\.ts\(2,\d+\): error TS2322: Type 'string' is not assignable to type 'boolean( \| undefined)?'/,
+  );
 });
 
 test.run();

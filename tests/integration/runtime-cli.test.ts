@@ -102,7 +102,22 @@ test('options anywhere before `--`: `run -d img c` and `run img c -d` alike', as
   }
 });
 
-const AWKWARD = ['a b', '"double"', "'single'", '$HOME', '*', '-x', '--rm', '', '  lead', 'tab\there', 'back\\slash', '--', '-d', 'ünï'];
+const AWKWARD = [
+  'a b',
+  '"double"',
+  "'single'",
+  '$HOME',
+  '*',
+  '-x',
+  '--rm',
+  '',
+  '  lead',
+  'tab\there',
+  'back\\slash',
+  '--',
+  '-d',
+  'ünï',
+];
 const echoed = AWKWARD.map((s) => `${s}\n`).join('');
 
 test('everything after `--` reaches the command untouched (run and exec)', async () => {
@@ -110,7 +125,7 @@ test('everything after `--` reaches the command untouched (run and exec)', async
   const r = await c('run', '--rm', img, name, '--', 'args', ...AWKWARD);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout, echoed);
-  assert.not.ok(existsSync(dirOf(name)), '--rm after -- was the command\'s, but --rm before -- was ours');
+  assert.not.ok(existsSync(dirOf(name)), "--rm after -- was the command's, but --rm before -- was ours");
   const e = uniqueName('eargs');
   try {
     await detached(e);
@@ -132,9 +147,18 @@ test('hostile names are refused (exit 125 or a usage error) and change nothing',
     const before = filesUnder(root);
     const cases: string[][] = [];
     for (const bad of ['..', '.', 'a/b', '../../etc', '', '-rf', 'x'.repeat(64), 'a b']) {
-      cases.push(['run', '-d', img, bad, '--', 'true'], ['stop', bad], ['exec', bad, 'true'], ['inspect', bad], ['logs', bad]);
+      cases.push(
+        ['run', '-d', img, bad, '--', 'true'],
+        ['stop', bad],
+        ['exec', bad, 'true'],
+        ['inspect', bad],
+        ['logs', bad],
+      );
     }
-    cases.push(['run', '-d', '../img', uniqueName('h'), '--', 'true'], ['run', '-d', img, uniqueName('h'), '--hostname', 'a/b', '--', 'true']);
+    cases.push(
+      ['run', '-d', '../img', uniqueName('h'), '--', 'true'],
+      ['run', '-d', img, uniqueName('h'), '--hostname', 'a/b', '--', 'true'],
+    );
     for (const args of cases) {
       const r = await c(...args);
       const usage = args.includes('-rf');
@@ -146,7 +170,10 @@ test('hostile names are refused (exit 125 or a usage error) and change nothing',
       assert.is(r.stdout, '', `${JSON.stringify(args)} printed ${r.stdout}`);
     }
     assert.equal(filesUnder(root), before, 'the state root is unchanged');
-    assert.ok((await ps({ root })).some((x) => x.name === good), 'the good container still runs');
+    assert.ok(
+      (await ps({ root })).some((x) => x.name === good),
+      'the good container still runs',
+    );
   } finally {
     await stopQuiet(root, good);
   }
@@ -239,7 +266,7 @@ test('exit codes propagate: run 7 / 126 / 127, exec 7 / 127; exec into a stopped
   }
 });
 
-test('logs prints a detached container\'s output', async () => {
+test("logs prints a detached container's output", async () => {
   const name = uniqueName('logs');
   try {
     await detached(name, 'sh', '-c', 'echo one; echo two >&2; sleep 30');

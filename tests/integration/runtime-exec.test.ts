@@ -14,11 +14,22 @@ const { root, runAttached, runDetached, assertClean } = await runtimeSuite('rt-e
 test('exec joins the namespaces with the container env, exec env, workdir and exit code', async () => {
   const name = uniqueName('exec');
   try {
-    const c = await runDetached(name, ['sleep', 'infinity'], { env: ['FOO=from-run', 'BOTH=run'], workdir: '/srv/work' });
-    const r = await exec(name, ['sh', '-c', 'hostname; tr "\\0" " " < /proc/1/cmdline; echo; echo "$FOO $BAR $BOTH"; pwd; readlink /proc/self/cwd'], {
-      root,
-      env: ['BAR=from-exec', 'BOTH=exec'],
+    const c = await runDetached(name, ['sleep', 'infinity'], {
+      env: ['FOO=from-run', 'BOTH=run'],
+      workdir: '/srv/work',
     });
+    const r = await exec(
+      name,
+      [
+        'sh',
+        '-c',
+        'hostname; tr "\\0" " " < /proc/1/cmdline; echo; echo "$FOO $BAR $BOTH"; pwd; readlink /proc/self/cwd',
+      ],
+      {
+        root,
+        env: ['BAR=from-exec', 'BOTH=exec'],
+      },
+    );
     assert.is(r.exitCode, 0, r.stderr);
     assert.is(r.stdout, `${name}\nsleep infinity \nfrom-run from-exec exec\n/srv/work\n/srv/work\n`);
     const w = await exec(name, ['pwd'], { root, workdir: '/tmp' });

@@ -42,7 +42,10 @@ test("conductor's own errors are ConductorErrors: IMAGE_NOT_FOUND, INVALID_NAME,
   await rejectsWith(run('../etc', name, { root, command: ['true'] }), 'INVALID_NAME', 'image name');
   await rejectsWith(run(f.image, name, { root, command: ['true'], hostname: 'a/b' }), 'INVALID_NAME', 'hostname');
   const before = readdirSync(containersDir).sort();
-  assert.not.ok(before.some((n) => n === '..' || n.includes('/')), 'no stray container dir');
+  assert.not.ok(
+    before.some((n) => n === '..' || n.includes('/')),
+    'no stray container dir',
+  );
   try {
     const c = await runDetached(name);
     await rejectsWith(runDetached(name), 'CONTAINER_EXISTS', 'duplicate');

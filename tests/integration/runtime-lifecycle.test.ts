@@ -17,7 +17,10 @@ test('detached run returns once running and the container outlives its caller', 
   const code = `import { run } from ${JSON.stringify(path.join(REPO, 'sdk', 'index.ts'))};
 const c = await run(${JSON.stringify(f.image)}, ${JSON.stringify(name)}, { root: ${JSON.stringify(root)}, detach: true, command: ['sleep', 'infinity'] });
 process.stdout.write(String(c.pid));`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
@@ -29,7 +32,10 @@ process.stdout.write(String(c.pid));`;
     assert.is(rc, 0, `caller exited by itself (stderr: ${err})`);
     const pid = Number(out);
     assert.ok(pid > 1, `caller printed the init pid: ${out}`);
-    assert.not.ok(pidAlive(child.pid!) && readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('--input-type'), 'caller gone');
+    assert.not.ok(
+      pidAlive(child.pid!) && readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').includes('--input-type'),
+      'caller gone',
+    );
     const running = (await ps({ root })).find((c) => c.name === name);
     assert.ok(running, 'ps lists it after its caller exited');
     assert.is(running!.status, 'running');
@@ -43,7 +49,7 @@ process.stdout.write(String(c.pid));`;
   }
 });
 
-test('logs() captures a detached container\'s output', async () => {
+test("logs() captures a detached container's output", async () => {
   const name = uniqueName('log');
   try {
     const c = await runDetached(name, ['sh', '-c', 'echo hello; echo oops >&2; sleep 30']);
@@ -58,9 +64,17 @@ test('logs() captures a detached container\'s output', async () => {
 
 test("the seed's habit: `conductor run img c -- sleep infinity &` (attached, in the background)", async () => {
   const name = uniqueName('seed');
-  const child = spawn(process.execPath, [CLI, 'run', f.image, name, '--', 'sleep', 'infinity'], { env: f.env, stdio: 'ignore', detached: true });
+  const child = spawn(process.execPath, [CLI, 'run', f.image, name, '--', 'sleep', 'infinity'], {
+    env: f.env,
+    stdio: 'ignore',
+    detached: true,
+  });
   try {
-    const info = await until('the background run to be running', async () => (await ps({ root })).find((c) => c.name === name && c.status === 'running'), 10_000);
+    const info = await until(
+      'the background run to be running',
+      async () => (await ps({ root })).find((c) => c.name === name && c.status === 'running'),
+      10_000,
+    );
     assert.ok(pidAlive(info.pid!));
     assert.is(child.exitCode, null, 'the attached CLI is still waiting for its container');
     const r = await stop(name, { root, timeoutSeconds: 1 });
@@ -95,7 +109,10 @@ test('--rm removes the container after an attached run; without it, exited until
     assert.is(listed?.status, 'exited');
     assert.is(listed?.exitCode, 3);
     assert.is(listed?.pid, null);
-    assert.not.ok((await ps({ root })).some((x) => x.name === b), 'ps without all: running only');
+    assert.not.ok(
+      (await ps({ root })).some((x) => x.name === b),
+      'ps without all: running only',
+    );
     const r = await stop(b, { root });
     assert.is(r.exitCode, 3);
     assert.is(r.killed, false);

@@ -10,7 +10,8 @@ import { uniqueName } from '../helpers/temp-root.ts';
 import { exec, inspect, ps, stop } from '../../sdk/index.ts';
 import { runtimeSuite } from '../helpers/runtime-suite.ts';
 
-const { root, dirOf, statePath, readState, runDetached, cgroupDirsOf, pidAlive, assertClean } = await runtimeSuite('rt-recovery');
+const { root, dirOf, statePath, readState, runDetached, cgroupDirsOf, pidAlive, assertClean } =
+  await runtimeSuite('rt-recovery');
 
 test('an init killed from outside shows as exited, not running', async () => {
   const name = uniqueName('kill');
@@ -18,10 +19,14 @@ test('an init killed from outside shows as exited, not running', async () => {
     const c = await runDetached(name);
     assert.ok(c.pid && pidAlive(c.pid));
     process.kill(c.pid!, 'SIGKILL'); // the init we started
-    const info = await until('status exited', async () => {
-      const i = (await ps({ root, all: true })).find((x) => x.name === name);
-      return i?.status === 'exited' ? i : null;
-    }, 5000);
+    const info = await until(
+      'status exited',
+      async () => {
+        const i = (await ps({ root, all: true })).find((x) => x.name === name);
+        return i?.status === 'exited' ? i : null;
+      },
+      5000,
+    );
     assert.is(info.pid, null);
     assert.is(info.exitCode, 137, 'SIGKILL is reported as 128+9, as Docker does');
     assert.not.ok((await ps({ root })).some((x) => x.name === name));
@@ -38,10 +43,14 @@ test("a detached container's own exit code is recorded and shown by ps and stop"
   const name = uniqueName('exit');
   try {
     await runDetached(name, ['sh', '-c', 'sleep 0.2; exit 4']);
-    const info = await until('status exited', async () => {
-      const i = (await ps({ root, all: true })).find((x) => x.name === name);
-      return i?.status === 'exited' ? i : null;
-    }, 5000);
+    const info = await until(
+      'status exited',
+      async () => {
+        const i = (await ps({ root, all: true })).find((x) => x.name === name);
+        return i?.status === 'exited' ? i : null;
+      },
+      5000,
+    );
     assert.is(info.exitCode, 4);
     const r = await stop(name, { root, timeoutSeconds: 0 });
     assert.is(r.exitCode, 4);
@@ -88,7 +97,10 @@ test('a record naming a dead PID is exited; stop and exec do not touch the host'
   try {
     const c = await runDetached(name);
     const rec = readState(name);
-    writeFileSync(statePath(name), JSON.stringify({ ...rec, init: { pid: gone, startTime: rec.init!.startTime } }, null, 2));
+    writeFileSync(
+      statePath(name),
+      JSON.stringify({ ...rec, init: { pid: gone, startTime: rec.init!.startTime } }, null, 2),
+    );
     assert.is((await inspect(name, { root })).status, 'exited');
     await rejectsWith(exec(name, ['touch', marker], { root }), 'CONTAINER_NOT_RUNNING');
     assert.not.ok(existsSync(marker), 'exec ran nothing on the host');
@@ -107,7 +119,10 @@ test('a run killed before it recorded its cgroups: stop still removes them and w
     assert.ok(rec.cgroups.length >= 1);
     assert.equal(cgroupDirsOf(name).sort(), [...rec.cgroups].sort());
     // As if `run` died between creating the cgroups and saving them (and before recording the init).
-    writeFileSync(statePath(name), JSON.stringify({ ...rec, cgroups: [], init: undefined, monitor: undefined }, null, 2));
+    writeFileSync(
+      statePath(name),
+      JSON.stringify({ ...rec, cgroups: [], init: undefined, monitor: undefined }, null, 2),
+    );
     await stop(name, { root, timeoutSeconds: 0 });
     assert.equal(cgroupDirsOf(name), [], 'cgroups removed');
     await until('the init to be gone', () => !pidAlive(c.pid!), 5000);

@@ -5,7 +5,17 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { CLI, exited, killOwned, leftovers, processesMentioning, rejectsWith, sleep, stopQuiet, until } from '../helpers/runtime-fixture.ts';
+import {
+  CLI,
+  exited,
+  killOwned,
+  leftovers,
+  processesMentioning,
+  rejectsWith,
+  sleep,
+  stopQuiet,
+  until,
+} from '../helpers/runtime-fixture.ts';
 import { mountLinesMentioning, uniqueName } from '../helpers/temp-root.ts';
 import { stop } from '../../sdk/index.ts';
 import { runtimeSuite } from '../helpers/runtime-suite.ts';
@@ -16,7 +26,10 @@ test('CLI `run -d` SIGKILLed at random points: stop leaves no process, mount, re
   // How long a whole `run -d` takes here, to spread the kills over all of it.
   const probe = uniqueName('probe');
   const t0 = Date.now();
-  const p = spawnSync(process.execPath, [CLI, 'run', '-d', f.image, probe, '--', 'sleep', 'infinity'], { env: f.env, encoding: 'utf8' });
+  const p = spawnSync(process.execPath, [CLI, 'run', '-d', f.image, probe, '--', 'sleep', 'infinity'], {
+    env: f.env,
+    encoding: 'utf8',
+  });
   const full = Date.now() - t0;
   assert.is(p.status, 0, p.stderr);
   await stop(probe, { root, timeoutSeconds: 0 });
@@ -27,7 +40,10 @@ test('CLI `run -d` SIGKILLed at random points: stop leaves no process, mount, re
     const name = uniqueName('kill');
     const token = String(900_000_000 + Math.floor(Math.random() * 99_999_999)); // unique `sleep` argument
     const delay = Math.floor((span * i) / rounds + Math.random() * (span / rounds));
-    const child = spawn(process.execPath, [CLI, 'run', '-d', f.image, name, '--', 'sleep', token], { env: f.env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'run', '-d', f.image, name, '--', 'sleep', token], {
+      env: f.env,
+      stdio: 'ignore',
+    });
     try {
       await sleep(delay);
       killOwned(child);
@@ -52,7 +68,11 @@ test('CLI `run -d` SIGKILLed at random points: stop leaves no process, mount, re
         },
         3000,
       ).catch(() => 'leaked');
-      assert.is(leaked, 'none', `processes left after a kill at ${delay} ms: ${JSON.stringify([...processesMentioning(dirOf(name)), ...processesMentioning(`sleep ${token}`)])}`);
+      assert.is(
+        leaked,
+        'none',
+        `processes left after a kill at ${delay} ms: ${JSON.stringify([...processesMentioning(dirOf(name)), ...processesMentioning(`sleep ${token}`)])}`,
+      );
       assert.equal(mountLinesMentioning(root), [], `mounts left after a kill at ${delay} ms`);
       assert.not.ok(existsSync(dirOf(name)), `container dir left after a kill at ${delay} ms`);
       assert.equal(cgroupDirsOf(name), [], `cgroups left after a kill at ${delay} ms`);
@@ -84,10 +104,14 @@ test('50 run/exec/stop cycles leave mounts, processes and files as they were', a
   }
   const ms = Date.now() - t0;
   process.stdout.write(`  50 cycles in ${ms} ms (${(ms / 50).toFixed(0)} ms each)\n`);
-  const after = await until('processes to settle', () => {
-    const l = leftovers(root);
-    return l.processes.length <= before.processes.length ? l : null;
-  }, 3000).catch(() => leftovers(root));
+  const after = await until(
+    'processes to settle',
+    () => {
+      const l = leftovers(root);
+      return l.processes.length <= before.processes.length ? l : null;
+    },
+    3000,
+  ).catch(() => leftovers(root));
   assert.equal(after.mounts, before.mounts, 'mounts');
   assert.equal(after.processes, before.processes, 'processes');
   assert.equal(after.containerFiles, before.containerFiles, 'files under .containers');

@@ -31,13 +31,16 @@ test('await using: the container is stopped and removed when the block ends, als
     })();
     assert.unreachable('the block threw');
   } catch (e) {
-    assert.is((e as Error).message, 'boom', 'the block\'s own error comes out');
+    assert.is((e as Error).message, 'boom', "the block's own error comes out");
   } finally {
     await stopQuiet(root, name).catch(() => {});
   }
   assert.ok(seen, 'it ran inside the block');
   assert.not.ok(existsSync(dirOf(name)), 'disposed: its state directory is gone');
-  assert.equal((await ps({ root, all: true })).map((i) => i.name).filter((n) => n === name), []);
+  assert.equal(
+    (await ps({ root, all: true })).map((i) => i.name).filter((n) => n === name),
+    [],
+  );
 });
 
 test('waitForHttp: a server that starts after 2 s is awaited, and not answered before', async () => {
@@ -63,7 +66,10 @@ test('waitForHttp: a server that never starts times out with WAIT_TIMEOUT naming
   try {
     const c = await run(f.image, name, { root, detach: true, command: holder('sleep infinity & wait'), network: {} });
     const t0 = Date.now();
-    const e = (await rejectsWith(waitForHttp(name, { root, port: 8080, path: '/health', timeoutMs: 1500 }), 'WAIT_TIMEOUT')) as ConductorError;
+    const e = (await rejectsWith(
+      waitForHttp(name, { root, port: 8080, path: '/health', timeoutMs: 1500 }),
+      'WAIT_TIMEOUT',
+    )) as ConductorError;
     const took = Date.now() - t0;
     assert.ok(took >= 1500 && took < 4000, `timed out on time (${took} ms)`);
     assert.ok(e.message.includes(`http://${c.ip}:8080/health`), e.message);
@@ -85,11 +91,24 @@ test('run({ wait }): resolves once the log matches (times: 2); a service that di
   const name = uniqueName('wlog');
   const dead = uniqueName('wdead');
   try {
-    const c = await run(f.image, name, { root, detach: true, command: holder('echo ready; sleep 1; echo ready; sleep infinity & wait'), wait: Wait.forLog('ready', { times: 2, timeoutMs: 10_000 }) });
+    const c = await run(f.image, name, {
+      root,
+      detach: true,
+      command: holder('echo ready; sleep 1; echo ready; sleep infinity & wait'),
+      wait: Wait.forLog('ready', { times: 2, timeoutMs: 10_000 }),
+    });
     assert.is(await logs(name, { root }), 'ready\nready\n', 'returned after the second match');
     await rejectsWith(c.waitForLog(/never/, { timeoutMs: 300 }), 'WAIT_TIMEOUT');
     const t0 = Date.now();
-    await rejectsWith(run(f.image, dead, { root, detach: true, command: ['sh', '-c', 'echo dying; exit 3'], wait: Wait.forPort(8080, { host: '127.0.0.1', timeoutMs: 20_000 }) }), 'CONTAINER_NOT_RUNNING');
+    await rejectsWith(
+      run(f.image, dead, {
+        root,
+        detach: true,
+        command: ['sh', '-c', 'echo dying; exit 3'],
+        wait: Wait.forPort(8080, { host: '127.0.0.1', timeoutMs: 20_000 }),
+      }),
+      'CONTAINER_NOT_RUNNING',
+    );
     assert.ok(Date.now() - t0 < 5000, 'did not wait for the timeout');
     assert.not.ok(existsSync(dirOf(dead)), 'the failed run left nothing');
     await rejectsWith(waitForLog(name, 'x', { root, times: 0 }), 'INVALID_ARGUMENT');
@@ -101,7 +120,11 @@ test('run({ wait }): resolves once the log matches (times: 2); a service that di
 test('logs: --tail 3, --timestamps, --since through the CLI', async () => {
   const name = uniqueName('tail');
   try {
-    await run(f.image, name, { root, detach: true, command: holder('for i in 1 2 3 4 5 6 7 8 9 10; do echo line$i; done; printf partial; sleep infinity & wait') });
+    await run(f.image, name, {
+      root,
+      detach: true,
+      command: holder('for i in 1 2 3 4 5 6 7 8 9 10; do echo line$i; done; printf partial; sleep infinity & wait'),
+    });
     // The last line has no newline yet: no line-based wait sees it, so poll the text.
     await until('the partial line', async () => (await logs(name, { root })).endsWith('partial'));
     const full = await cli(f.env, ['logs', name]);
@@ -113,8 +136,16 @@ test('logs: --tail 3, --timestamps, --since through the CLI', async () => {
     const m = /^(\S+) partial\n$/.exec(ts.stdout);
     assert.ok(m, ts.stdout);
     assert.ok(Math.abs(Date.parse(m![1]!) - Date.now()) < 60_000, 'a real, recent RFC 3339 time');
-    assert.is((await cli(f.env, ['logs', '--since', '1h', name])).stdout.split('\n').length, 12, 'line1..line10, partial, and the final newline');
-    assert.is((await cli(f.env, ['logs', '--since', new Date(Date.now() + 60_000).toISOString(), name])).stdout, '', 'nothing written in the future');
+    assert.is(
+      (await cli(f.env, ['logs', '--since', '1h', name])).stdout.split('\n').length,
+      12,
+      'line1..line10, partial, and the final newline',
+    );
+    assert.is(
+      (await cli(f.env, ['logs', '--since', new Date(Date.now() + 60_000).toISOString(), name])).stdout,
+      '',
+      'nothing written in the future',
+    );
     const bad = await cli(f.env, ['logs', '--since', 'yesterday', name]);
     assert.is.not(bad.code, 0);
     assert.is(bad.stdout, '');
@@ -130,7 +161,11 @@ test('logs({ follow }): lines arrive as written, an AbortSignal ends it, and it 
   const name = uniqueName('follow');
   const brief = uniqueName('brief');
   try {
-    await run(f.image, name, { root, detach: true, command: holder('i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.1; done') });
+    await run(f.image, name, {
+      root,
+      detach: true,
+      command: holder('i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.1; done'),
+    });
     const ac = new AbortController();
     const got: string[] = [];
     const t0 = Date.now();

@@ -24,8 +24,26 @@ test.after(async () => {
 
 // Raw syscall numbers (perl's syscall() is in every minbase; syscall.ph is not).
 const NR: Record<string, Record<string, number>> = {
-  x64: { add_key: 248, keyctl: 250, bpf: 321, userfaultfd: 323, perf_event_open: 298, io_uring_setup: 425, kexec_load: 246, open_by_handle_at: 304 },
-  arm64: { add_key: 217, keyctl: 219, bpf: 280, userfaultfd: 282, perf_event_open: 241, io_uring_setup: 425, kexec_load: 104, open_by_handle_at: 265 },
+  x64: {
+    add_key: 248,
+    keyctl: 250,
+    bpf: 321,
+    userfaultfd: 323,
+    perf_event_open: 298,
+    io_uring_setup: 425,
+    kexec_load: 246,
+    open_by_handle_at: 304,
+  },
+  arm64: {
+    add_key: 217,
+    keyctl: 219,
+    bpf: 280,
+    userfaultfd: 282,
+    perf_event_open: 241,
+    io_uring_setup: 425,
+    kexec_load: 104,
+    open_by_handle_at: 265,
+  },
 };
 const nr = NR[process.arch];
 if (!nr) throw new Error(`no syscall table for ${process.arch} in this test`);
@@ -35,7 +53,9 @@ if (!nr) throw new Error(`no syscall table for ${process.arch} in this test`);
 // userfaultfd(UFFD_USER_MODE_ONLY) just makes an fd. Prints name=ok or name=ERRNO.
 const PROBE = String.raw`
 use Errno;
-my %nr = (${Object.entries(nr).map(([k, v]) => `${k} => ${v}`).join(', ')});
+my %nr = (${Object.entries(nr)
+  .map(([k, v]) => `${k} => ${v}`)
+  .join(', ')});
 my %args = (add_key => [0, 0, 0, 0, 0], keyctl => [0, -3, 0], bpf => [9999, 0, 0], userfaultfd => [1],
             perf_event_open => [0, 0, -1, -1, 0], io_uring_setup => [1, 0], kexec_load => [0, 0, 0, 0], open_by_handle_at => [-1, 0, 0]);
 $| = 1;
@@ -46,14 +66,26 @@ print "unshare=", ($u == 0 ? "ok" : "failed: $err"), "\n";
 `;
 
 type Probe = Record<string, string>;
-const parse = (out: string): Probe => Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+const parse = (out: string): Probe =>
+  Object.fromEntries(
+    out
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 
 const readRecord = (name: string) => JSON.parse(readFileSync(statePaths(root).record(name), 'utf8')) as ContainerRecord;
 
 async function probeRunAndExec(label: string, opts: Partial<RunOptions>): Promise<{ run: Probe; exec: Probe }> {
   const name = uniqueName(label);
   try {
-    const r = await run(f.image, `${name}-r`, { root, rm: true, output: 'collect', command: ['perl', '-e', PROBE], ...opts });
+    const r = await run(f.image, `${name}-r`, {
+      root,
+      rm: true,
+      output: 'collect',
+      command: ['perl', '-e', PROBE],
+      ...opts,
+    });
     await run(f.image, name, { root, detach: true, command: ['sleep', 'infinity'], ...opts });
     const e = await exec(name, ['perl', '-e', PROBE], { root });
     return { run: parse(r.stdout ?? ''), exec: parse(e.stdout) };
@@ -74,13 +106,16 @@ test('the default filter is on in run and exec, and denies every probed syscall 
 });
 
 test('control: unconfined, the same probes reach the kernel (so the test above measures the filter)', async () => {
-  const p = await probeRunAndExec('scunc', { security: { privileged: false, capAdd: [], capDrop: [], seccomp: 'unconfined' } });
+  const p = await probeRunAndExec('scunc', {
+    security: { privileged: false, capAdd: [], capDrop: [], seccomp: 'unconfined' },
+  });
   for (const [how, r] of Object.entries(p)) {
     assert.is(r.Seccomp, '0', `${how}: Seccomp`);
     assert.is(r.unshare, 'ok', `${how}: unshare -Ur succeeds without a filter`);
     assert.is(r.keyctl, 'ok', `${how}: keyctl`);
     assert.is(r.userfaultfd, 'ok', `${how}: userfaultfd`);
-    for (const a of ['add_key', 'bpf', 'io_uring_setup', 'open_by_handle_at', 'perf_event_open']) assert.is.not(r[a], 'EPERM', `${how}: ${a} gets past seccomp`);
+    for (const a of ['add_key', 'bpf', 'io_uring_setup', 'open_by_handle_at', 'perf_event_open'])
+      assert.is.not(r[a], 'EPERM', `${how}: ${a} gets past seccomp`);
   }
 });
 
@@ -104,11 +139,20 @@ test('a build RUN step runs under the filter', async () => {
   const image = uniqueName('scbimg');
   const name = uniqueName('scb');
   mkdirSync(ctx);
-  writeFileSync(path.join(ctx, 'Conductorfile'), `FROM debian:bookworm\nCOPY probe.pl /probe.pl\nRUN perl /probe.pl > /build-probe\n`);
+  writeFileSync(
+    path.join(ctx, 'Conductorfile'),
+    `FROM debian:bookworm\nCOPY probe.pl /probe.pl\nRUN perl /probe.pl > /build-probe\n`,
+  );
   writeFileSync(path.join(ctx, 'probe.pl'), PROBE);
   await buildImage(image, { file: path.join(ctx, 'Conductorfile'), context: ctx, root, log: silentLogger() });
   try {
-    const r = await run(image, name, { root, rm: true, output: 'collect', command: ['cat', '/build-probe'], security: { privileged: false, capAdd: [], capDrop: [], seccomp: 'unconfined' } });
+    const r = await run(image, name, {
+      root,
+      rm: true,
+      output: 'collect',
+      command: ['cat', '/build-probe'],
+      security: { privileged: false, capAdd: [], capDrop: [], seccomp: 'unconfined' },
+    });
     const p = parse(r.stdout ?? '');
     assert.is(p.Seccomp, '2', `RUN: Seccomp (${r.stdout})`);
     for (const a of ATTACKS) assert.is(p[a], 'EPERM', `RUN: ${a}`);
@@ -131,9 +175,20 @@ test('a profile file is loaded, recorded, and the exec of that container gets th
   const dflt = uniqueName('scmk');
   const mk = ['sh', '-c', 'mkdir /tmp/d 2>&1; echo "rc=$?"'];
   try {
-    const r = await run(f.image, `${name}-r`, { root, rm: true, output: 'collect', command: mk, security: { privileged: false, capAdd: [], capDrop: [], seccomp: { profile: file } } });
+    const r = await run(f.image, `${name}-r`, {
+      root,
+      rm: true,
+      output: 'collect',
+      command: mk,
+      security: { privileged: false, capAdd: [], capDrop: [], seccomp: { profile: file } },
+    });
     assert.match(r.stdout ?? '', /Permission denied\nrc=1/, `run: ${r.stdout}`);
-    await run(f.image, name, { root, detach: true, command: ['sleep', 'infinity'], security: { privileged: false, capAdd: [], capDrop: [], seccomp: { profile: file } } });
+    await run(f.image, name, {
+      root,
+      detach: true,
+      command: ['sleep', 'infinity'],
+      security: { privileged: false, capAdd: [], capDrop: [], seccomp: { profile: file } },
+    });
     assert.equal(readRecord(name).security.seccomp, { profile: file });
     rmSync(file); // exec must not depend on the file any more
     const e = await exec(name, mk, { root });
@@ -149,9 +204,21 @@ test('a profile file is loaded, recorded, and the exec of that container gets th
 test('bad profiles are refused with one line naming the file, and nothing is created', async () => {
   const cases: Array<[string, string, RegExp]> = [
     ['badjson.json', '{"defaultAction": ', /not valid JSON/],
-    ['badname.json', '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdri"],"action":"SCMP_ACT_ERRNO"}]}', /unknown syscall "mkdri"/],
-    ['badaction.json', '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_DENY"}]}', /unknown action "SCMP_ACT_DENY"/],
-    ['badfield.json', '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"nmes":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}', /unknown field "nmes"/],
+    [
+      'badname.json',
+      '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdri"],"action":"SCMP_ACT_ERRNO"}]}',
+      /unknown syscall "mkdri"/,
+    ],
+    [
+      'badaction.json',
+      '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_DENY"}]}',
+      /unknown action "SCMP_ACT_DENY"/,
+    ],
+    [
+      'badfield.json',
+      '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"nmes":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}',
+      /unknown field "nmes"/,
+    ],
   ];
   const before = readdirSync(statePaths(root).containers);
   for (const [base, text, why] of cases) {
@@ -159,27 +226,75 @@ test('bad profiles are refused with one line naming the file, and nothing is cre
     writeFileSync(file, text);
     const name = uniqueName('scbad');
     const marker = path.join(scratch, `ran-${base}`);
-    const err = await rejectsWith(run(f.image, name, { root, output: 'collect', command: ['touch', marker], security: { privileged: false, capAdd: [], capDrop: [], seccomp: { profile: file } } }), 'PARSE_ERROR', base);
+    const err = await rejectsWith(
+      run(f.image, name, {
+        root,
+        output: 'collect',
+        command: ['touch', marker],
+        security: { privileged: false, capAdd: [], capDrop: [], seccomp: { profile: file } },
+      }),
+      'PARSE_ERROR',
+      base,
+    );
     assert.match(err.message, new RegExp(`^seccomp profile "${file.replace(/[.]/g, '\\.')}": `), err.message);
     assert.match(err.message, why);
     assert.not.match(err.message, /\n/);
     assert.not.ok(existsSync(marker), `${base}: the command never ran`);
     assert.not.ok(existsSync(statePaths(root).container(name)), `${base}: no container directory`);
     // The CLI: exit 125, one line on stderr.
-    const c = await cli(f.env, ['run', '--rm', '--security-opt', `seccomp=${file}`, f.image, uniqueName('scbadc'), '--', 'touch', marker]);
+    const c = await cli(f.env, [
+      'run',
+      '--rm',
+      '--security-opt',
+      `seccomp=${file}`,
+      f.image,
+      uniqueName('scbadc'),
+      '--',
+      'touch',
+      marker,
+    ]);
     assert.is(c.code, 125, c.stderr);
     assert.is(c.stderr.trim().split('\n').length, 1, c.stderr);
     assert.match(c.stderr, why);
   }
   assert.equal(readdirSync(statePaths(root).containers), before);
-  const c = await cli(f.env, ['run', '--rm', '--security-opt', 'apparmor=x', f.image, uniqueName('scopt'), '--', 'true']);
+  const c = await cli(f.env, [
+    'run',
+    '--rm',
+    '--security-opt',
+    'apparmor=x',
+    f.image,
+    uniqueName('scopt'),
+    '--',
+    'true',
+  ]);
   assert.is(c.code, 2, c.stderr);
   assert.match(c.stderr, /unsupported security option "apparmor=x"/);
 });
 
 test('CLI: --security-opt seccomp=unconfined turns the filter off', async () => {
-  const on = await cli(f.env, ['run', '--rm', f.image, uniqueName('sccli'), '--', 'grep', '^Seccomp:', '/proc/self/status']);
-  const off = await cli(f.env, ['run', '--rm', '--security-opt', 'seccomp=unconfined', f.image, uniqueName('sccli'), '--', 'grep', '^Seccomp:', '/proc/self/status']);
+  const on = await cli(f.env, [
+    'run',
+    '--rm',
+    f.image,
+    uniqueName('sccli'),
+    '--',
+    'grep',
+    '^Seccomp:',
+    '/proc/self/status',
+  ]);
+  const off = await cli(f.env, [
+    'run',
+    '--rm',
+    '--security-opt',
+    'seccomp=unconfined',
+    f.image,
+    uniqueName('sccli'),
+    '--',
+    'grep',
+    '^Seccomp:',
+    '/proc/self/status',
+  ]);
   assert.is(on.stdout, 'Seccomp:\t2\n', on.stderr);
   assert.is(off.stdout, 'Seccomp:\t0\n', off.stderr);
 });

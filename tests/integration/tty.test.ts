@@ -44,17 +44,23 @@ for my $fd (0, 1, 2) {
 print "PROBE @r\\n";`;
 // Run in the admin's shell after the container: what waits in its terminal's input, i.e. what the
 // admin's shell would read (and run) next. Non-canonical for the look, so a partial line counts too.
-const QUEUED = shLine(['perl', '-MPOSIX', '-e', `my $t = POSIX::Termios->new; $t->getattr(0) or die "tcgetattr: $!";
+const QUEUED = shLine([
+  'perl',
+  '-MPOSIX',
+  '-e',
+  `my $t = POSIX::Termios->new; $t->getattr(0) or die "tcgetattr: $!";
 my ($l, $min, $time) = ($t->getlflag, $t->getcc(VMIN), $t->getcc(VTIME));
 $t->setlflag($l & ~ICANON); $t->setcc(VMIN, 0); $t->setcc(VTIME, 0); $t->setattr(0, TCSANOW) or die;
 my $b = ""; defined sysread(STDIN, $b, 4096) or die "read: $!";
 $t->setlflag($l); $t->setcc(VMIN, $min); $t->setcc(VTIME, $time); $t->setattr(0, TCSANOW) or die;
-print "QUEUED=[", unpack("H*", $b), "]\n";`]);
+print "QUEUED=[", unpack("H*", $b), "]\n";`,
+]);
 // Inside, with -t: is the terminal on fd 0 a pts of the container's own devpts instance?
 const OWN_PTY = `t=$(tty) && [ "$(stat -c %d "$t")" = "$(stat -c %d /dev/pts/ptmx)" ] && echo "OWN-PTY $t"`;
 // 0: the kernel refuses TIOCSTI without CAP_SYS_ADMIN even on one's own terminal.
 const LEGACY_TIOCSTI = readFileSync('/proc/sys/dev/tty/legacy_tiocsti', 'utf8').trim() !== '0';
-const PROBE_REFUSED = 'PROBE sti0=refused sti1=refused sti2=refused devtty=refused winsz0=refused winsz1=refused winsz2=refused';
+const PROBE_REFUSED =
+  'PROBE sti0=refused sti1=refused sti2=refused devtty=refused winsz0=refused winsz1=refused winsz2=refused';
 
 async function detached(name: string, ...extra: string[]): Promise<void> {
   const r = await cli(env, ['run', '-d', ...extra, img, name, '--', 'sleep', 'infinity']);
@@ -66,7 +72,10 @@ test('without -t, run / exec / build RUN cannot reach the admin terminal: no TIO
   const built = uniqueName('ttyb');
   try {
     await detached(name);
-    writeFileSync(path.join(scratch, 'Conductorfile'), `FROM debian:bookworm\nRUN perl -e ${sq(PROBE.replace(/\n/g, ' '))} && echo ${uniqueName('nocache')}\n`);
+    writeFileSync(
+      path.join(scratch, 'Conductorfile'),
+      `FROM debian:bookworm\nRUN perl -e ${sq(PROBE.replace(/\n/g, ' '))} && echo ${uniqueName('nocache')}\n`,
+    );
     const script = [
       `${conductor('run', '--rm', img, uniqueName('nott'), '--', 'perl', '-e', PROBE)}; echo "RUN-RC=$?"`,
       `${conductor('exec', name, 'perl', '-e', PROBE)}; echo "EXEC-RC=$?"`,
@@ -87,8 +96,22 @@ test('without -t, run / exec / build RUN cannot reach the admin terminal: no TIO
   }
 });
 
-test('without -t, the terminal\'s input is still copied in, and its Ctrl-D ends it', async () => {
-  const t = openTerminal([process.execPath, CLI, 'run', '--rm', img, uniqueName('cat'), '--', 'sh', '-c', 'cat; echo "CAT-RC=$?"; [ -t 0 ] || echo NOT-A-TTY'], env);
+test("without -t, the terminal's input is still copied in, and its Ctrl-D ends it", async () => {
+  const t = openTerminal(
+    [
+      process.execPath,
+      CLI,
+      'run',
+      '--rm',
+      img,
+      uniqueName('cat'),
+      '--',
+      'sh',
+      '-c',
+      'cat; echo "CAT-RC=$?"; [ -t 0 ] || echo NOT-A-TTY',
+    ],
+    env,
+  );
   t.type('hello\r');
   await t.waitFor(/hello\r\nhello\r\n/);
   t.type('\x04');
@@ -96,9 +119,10 @@ test('without -t, the terminal\'s input is still copied in, and its Ctrl-D ends 
   assert.match(t.screen(), /CAT-RC=0\r\nNOT-A-TTY\r\n/);
 });
 
-test('run -t: a pty of the container\'s own; TIOCSTI lands there, never in the admin terminal', async () => {
+test("run -t: a pty of the container's own; TIOCSTI lands there, never in the admin terminal", async () => {
   // Types "MARK\n" and reads it back, then types "LEFT" and leaves it for whoever reads next.
-  const typeBack = 'ioctl(STDIN, 0x5412, $_) for split //, "MARK\\n"; my $l = <STDIN>; print "GOT:$l"; ioctl(STDIN, 0x5412, $_) for split //, "LEFT"';
+  const typeBack =
+    'ioctl(STDIN, 0x5412, $_) for split //, "MARK\\n"; my $l = <STDIN>; print "GOT:$l"; ioctl(STDIN, 0x5412, $_) for split //, "LEFT"';
   const cmd = `${OWN_PTY}; perl -e ${sq(typeBack)}; perl -e ${sq(PROBE)}`;
   const script = `${conductor('run', '-t', '--rm', img, uniqueName('tsti'), '--', 'sh', '-c', cmd)}; echo "RC=$?"\n${QUEUED}`;
   const t = openTerminal(['sh', '-c', script], env);
@@ -108,17 +132,24 @@ test('run -t: a pty of the container\'s own; TIOCSTI lands there, never in the a
   assert.match(s, /^OWN-PTY \/dev\/pts\/\d+\r?$/m, s);
   if (LEGACY_TIOCSTI) {
     // Its own controlling terminal: allowed, and harmless.
-    assert.match(s, /^GOT:MARK\r?$/m, 'what it typed went to its own terminal\'s input');
+    assert.match(s, /^GOT:MARK\r?$/m, "what it typed went to its own terminal's input");
     // (after the echo of what it typed)
-    assert.match(s, /PROBE sti0=INJECTED sti1=INJECTED sti2=INJECTED devtty=INJECTED winsz0=CHANGED winsz1=CHANGED winsz2=CHANGED\r?$/m, s);
+    assert.match(
+      s,
+      /PROBE sti0=INJECTED sti1=INJECTED sti2=INJECTED devtty=INJECTED winsz0=CHANGED winsz1=CHANGED winsz2=CHANGED\r?$/m,
+      s,
+    );
   }
   assert.match(s, /^RC=0\r?$/m, s);
-  assert.match(s, /^QUEUED=\[\]\r?$/m, 'the admin terminal\'s input queue is empty');
+  assert.match(s, /^QUEUED=\[\]\r?$/m, "the admin terminal's input queue is empty");
 });
 
-test('run -it: tty, the caller\'s size and its resizes, job control, Ctrl-C to the foreground job', async () => {
+test("run -it: tty, the caller's size and its resizes, job control, Ctrl-C to the foreground job", async () => {
   const name = uniqueName('tit');
-  const t = openTerminal([process.execPath, CLI, 'run', '-it', '--rm', img, name, '--', 'bash'], env, { rows: 30, cols: 100 });
+  const t = openTerminal([process.execPath, CLI, 'run', '-it', '--rm', img, name, '--', 'bash'], env, {
+    rows: 30,
+    cols: 100,
+  });
   try {
     await t.waitFor(new RegExp(`root@${name}:/# `));
     t.type(`${OWN_PTY}; stty size | sed 's/^/SIZE:/'; [[ $- == *m* ]] && echo "JOBS-$((6*7))"\r`);
@@ -148,7 +179,7 @@ test('run -it: tty, the caller\'s size and its resizes, job control, Ctrl-C to t
   }
 });
 
-test('the caller\'s terminal settings come back when an -it run is SIGKILLed by stop, its relay SIGTERMed, or the CLI SIGKILLed', async () => {
+test("the caller's terminal settings come back when an -it run is SIGKILLed by stop, its relay SIGTERMed, or the CLI SIGKILLed", async () => {
   for (const how of ['stop', 'relay', 'cli'] as const) {
     const name = uniqueName(`tk${how[0]}`);
     const before = path.join(scratch, `${name}.before`);
@@ -206,7 +237,7 @@ test('the caller\'s terminal settings come back when an -it run is SIGKILLed by 
   }
 });
 
-test('exec -t: a pty of the container\'s own, sized like the caller\'s', async () => {
+test("exec -t: a pty of the container's own, sized like the caller's", async () => {
   const name = uniqueName('texe');
   try {
     await detached(name);
@@ -222,7 +253,7 @@ test('exec -t: a pty of the container\'s own, sized like the caller\'s', async (
   }
 });
 
-test('run -d -t: the pty\'s output lands in logs', async () => {
+test("run -d -t: the pty's output lands in logs", async () => {
   const name = uniqueName('tdet');
   try {
     const r = await cli(env, ['run', '-d', '-t', img, name, '--', 'sh', '-c', `${OWN_PTY}; echo DONE; sleep infinity`]);
@@ -239,11 +270,17 @@ test('run -d -t: the pty\'s output lands in logs', async () => {
 
 // The kernel opens a ptmx node through the `pts` beside it, so the fake needs one: a privileged
 // container can make both, and the helper would then hand out a pty it did not choose.
-test('exec -t refuses a /dev/ptmx that is not a devpts\'s own (a ptmx node on a tmpfs)', async () => {
+test("exec -t refuses a /dev/ptmx that is not a devpts's own (a ptmx node on a tmpfs)", async () => {
   const name = uniqueName('tfak');
   try {
     await detached(name, '--privileged');
-    const fake = await cli(env, ['exec', name, 'sh', '-c', 'mount -t tmpfs tmpfs /dev/pts && mkdir /dev/pts/pts && mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts/pts && mknod /dev/pts/ptmx c 5 2 && echo FAKED']);
+    const fake = await cli(env, [
+      'exec',
+      name,
+      'sh',
+      '-c',
+      'mount -t tmpfs tmpfs /dev/pts && mkdir /dev/pts/pts && mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts/pts && mknod /dev/pts/ptmx c 5 2 && echo FAKED',
+    ]);
     assert.is(fake.stdout, 'FAKED\n', fake.stderr);
     const r = await cli(env, ['exec', '-t', name, 'tty']);
     assert.is(r.code, 125, r.stdout + r.stderr);

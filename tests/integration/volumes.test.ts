@@ -6,7 +6,21 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildImage, inspect, run, prune, images, removeCache, createVolume, pruneVolumes, removeVolume, volumes, parseTmpfsFlag, parseVolumeFlag, silentLogger } from '../../sdk/index.ts';
+import {
+  buildImage,
+  inspect,
+  run,
+  prune,
+  images,
+  removeCache,
+  createVolume,
+  pruneVolumes,
+  removeVolume,
+  volumes,
+  parseTmpfsFlag,
+  parseVolumeFlag,
+  silentLogger,
+} from '../../sdk/index.ts';
 import { PACKAGE_ROOT } from '../helpers/internals.ts';
 import { buildCli, cli, rejectsWith, stopQuiet } from '../helpers/runtime-fixture.ts';
 import { makeTempRoot, mountLinesMentioning, uniqueName } from '../helpers/temp-root.ts';
@@ -26,7 +40,13 @@ async function rebuild(): Promise<void> {
   if ((await images({ root })).some((i) => i.name === image)) return;
   const ctx = mkdtempSync('/tmp/conductor-test-ctx-');
   writeFileSync(path.join(ctx, 'Conductorfile'), CONDUCTORFILE);
-  await buildImage(image, { file: path.join(ctx, 'Conductorfile'), context: ctx, root, network: 'host', log: silentLogger() });
+  await buildImage(image, {
+    file: path.join(ctx, 'Conductorfile'),
+    context: ctx,
+    root,
+    network: 'host',
+    log: silentLogger(),
+  });
   rmSync(ctx, { recursive: true, force: true });
 }
 await rebuild();
@@ -39,7 +59,13 @@ test.after(async () => {
 });
 
 const sh = async (opts: Parameters<typeof run>[2], script: string) => {
-  const c = await run(image, uniqueName('v'), { root, rm: true, output: 'collect', ...opts, command: ['sh', '-c', script] });
+  const c = await run(image, uniqueName('v'), {
+    root,
+    rm: true,
+    output: 'collect',
+    ...opts,
+    command: ['sh', '-c', script],
+  });
   return { code: c.exitCode, out: c.stdout ?? '', err: c.stderr ?? '' };
 };
 const mountLine = (out: string, target: string) => out.split('\n').find((l) => l.split(' ')[1] === target) ?? '';
@@ -49,12 +75,18 @@ test('bind rw: the host sees the writes; :ro refuses them, also in a sub-mount o
   mkdirSync(path.join(src, 'sub'), { recursive: true });
   writeFileSync(path.join(src, 'h.txt'), 'from host\n');
   assert.is(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', path.join(src, 'sub')]).status, 0);
-  const rw = await sh({ mounts: [parseVolumeFlag(`${src}:/mnt/src`)] }, 'cat /mnt/src/h.txt && echo from container > /mnt/src/c.txt && echo sub > /mnt/src/sub/s.txt');
+  const rw = await sh(
+    { mounts: [parseVolumeFlag(`${src}:/mnt/src`)] },
+    'cat /mnt/src/h.txt && echo from container > /mnt/src/c.txt && echo sub > /mnt/src/sub/s.txt',
+  );
   assert.is(rw.code, 0, rw.err);
   assert.is(rw.out, 'from host\n');
   assert.is(readFileSync(path.join(src, 'c.txt'), 'utf8'), 'from container\n');
   assert.is(readFileSync(path.join(src, 'sub', 's.txt'), 'utf8'), 'sub\n');
-  const ro = await sh({ mounts: [parseVolumeFlag(`${src}:/mnt/src:ro`)] }, 'cat /mnt/src/h.txt; echo x > /mnt/src/new.txt; echo x > /mnt/src/sub/new.txt; cat /proc/mounts');
+  const ro = await sh(
+    { mounts: [parseVolumeFlag(`${src}:/mnt/src:ro`)] },
+    'cat /mnt/src/h.txt; echo x > /mnt/src/new.txt; echo x > /mnt/src/sub/new.txt; cat /proc/mounts',
+  );
   assert.match(ro.err, /\/mnt\/src\/new.txt: Read-only file system/);
   assert.match(ro.err, /\/mnt\/src\/sub\/new.txt: Read-only file system/);
   assert.not.ok(existsSync(path.join(src, 'new.txt')));
@@ -64,7 +96,10 @@ test('bind rw: the host sees the writes; :ro refuses them, also in a sub-mount o
 
 test('named volume: created on first use, filled from the image (owners and modes), survives stop, prune and rmcache', async () => {
   const vol = uniqueName('data');
-  const first = await sh({ mounts: [parseVolumeFlag(`${vol}:/var/lib/app`)] }, 'stat -c "%u:%g %a" /var/lib/app/seed.txt && echo kept > /var/lib/app/state');
+  const first = await sh(
+    { mounts: [parseVolumeFlag(`${vol}:/var/lib/app`)] },
+    'stat -c "%u:%g %a" /var/lib/app/seed.txt && echo kept > /var/lib/app/state',
+  );
   assert.is(first.code, 0, first.err);
   assert.is(first.out, '1234:4321 640\n');
   const data = path.join(root, '.volumes', vol, '_data');
@@ -90,7 +125,15 @@ test('volume rm is refused while a container record mounts it; prune removes onl
     assert.is(r.code, 125);
     assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
     const info = await inspect(name, { root });
-    assert.equal(info.mounts, [{ type: 'volume', source: used, target: '/data', readonly: false, hostPath: path.join(root, '.volumes', used, '_data') }]);
+    assert.equal(info.mounts, [
+      {
+        type: 'volume',
+        source: used,
+        target: '/data',
+        readonly: false,
+        hostPath: path.join(root, '.volumes', used, '_data'),
+      },
+    ]);
     const pruned = await pruneVolumes({ root });
     assert.ok(pruned.removed.includes(unused));
     assert.not.ok(pruned.removed.includes(used));
@@ -125,7 +168,10 @@ test('attack: a target through an image symlink climbing out never touches the h
   assert.is(r1.code, 125);
   assert.match(r1.err, /symlink to a missing path/);
   // Relative link climbing out: clamped to the container's root, where the directory exists.
-  const r2 = await sh({ mounts: [parseVolumeFlag(`${src}:/evil2/y`)] }, `cat ${inside}/y/h.txt && grep -c " ${inside}/y " /proc/mounts`);
+  const r2 = await sh(
+    { mounts: [parseVolumeFlag(`${src}:/evil2/y`)] },
+    `cat ${inside}/y/h.txt && grep -c " ${inside}/y " /proc/mounts`,
+  );
   assert.is(r2.code, 0, r2.err);
   assert.is(r2.out, 'from host\n1\n');
   assert.not.ok(existsSync(climb), `${climb} was created on the host`);

@@ -5,8 +5,38 @@ import { displayCommand } from '../../sdk/display.ts';
 import { CommandError } from '../../sdk/errors.ts';
 
 const NASTY = [
-  '', ' ', 'a b', "it's", '"dq"', '$HOME', '${x}', '$(reboot)', '`id`', 'a;b', 'a&&b', 'a|b', '>out', '<in', '*', '?', '[a]',
-  '~', '~root', '#comment', 'tab\there', 'new\nline', 'back\\slash', "'", "''", '!', '{a,b}', 'é', '-', '--', 'a=b', '%s\\n',
+  '',
+  ' ',
+  'a b',
+  "it's",
+  '"dq"',
+  '$HOME',
+  '${x}',
+  '$(reboot)',
+  '`id`',
+  'a;b',
+  'a&&b',
+  'a|b',
+  '>out',
+  '<in',
+  '*',
+  '?',
+  '[a]',
+  '~',
+  '~root',
+  '#comment',
+  'tab\there',
+  'new\nline',
+  'back\\slash',
+  "'",
+  "''",
+  '!',
+  '{a,b}',
+  'é',
+  '-',
+  '--',
+  'a=b',
+  '%s\\n',
 ];
 
 /** Runs the displayed command through a real shell; printf '%s\0' shows the argv the shell built. */
@@ -19,8 +49,23 @@ function throughShell(args: string[]): string[] {
 
 test('displayCommand: plain words stay as they are', () => {
   assert.is(displayCommand(['ip', 'link', 'set', 'veth0', 'up']), 'ip link set veth0 up');
-  assert.is(displayCommand(['iptables', '-w', '-t', 'nat', '-A', 'CONDUCTOR-abc', '--dport', '8080', '-j', 'DNAT', '--to', '10.0.0.2:80']),
-    'iptables -w -t nat -A CONDUCTOR-abc --dport 8080 -j DNAT --to 10.0.0.2:80');
+  assert.is(
+    displayCommand([
+      'iptables',
+      '-w',
+      '-t',
+      'nat',
+      '-A',
+      'CONDUCTOR-abc',
+      '--dport',
+      '8080',
+      '-j',
+      'DNAT',
+      '--to',
+      '10.0.0.2:80',
+    ]),
+    'iptables -w -t nat -A CONDUCTOR-abc --dport 8080 -j DNAT --to 10.0.0.2:80',
+  );
   assert.is(displayCommand(['env', 'A=1', 'x@y,z%+']), 'env A=1 x@y,z%+');
 });
 

@@ -5,8 +5,27 @@ import { isConductorError } from '../../sdk/errors.ts';
 
 const VALID = ['a', 'web', 'Web-2', 'my_app.v1', '0start', 'a..b', 'x'.repeat(63)];
 const INVALID: unknown[] = [
-  '', '.', '..', '.hidden', '-rf', '_x', 'a/b', '../etc', 'a b', 'tab\tname', 'new\nline',
-  'x'.repeat(64), 'café', 'semi;colon', '$(id)', 'a,b', 'a:b', undefined, null, 42, {},
+  '',
+  '.',
+  '..',
+  '.hidden',
+  '-rf',
+  '_x',
+  'a/b',
+  '../etc',
+  'a b',
+  'tab\tname',
+  'new\nline',
+  'x'.repeat(64),
+  'café',
+  'semi;colon',
+  '$(id)',
+  'a,b',
+  'a:b',
+  undefined,
+  null,
+  42,
+  {},
 ];
 
 test('valid names pass through unchanged', () => {

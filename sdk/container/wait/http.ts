@@ -22,10 +22,17 @@ export interface HttpWaitOptions {
  */
 export function forHttp(opts: HttpWaitOptions): WaitStrategy {
   const { port } = opts;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConductorError('INVALID_ARGUMENT', `invalid port "${port}"`, { hint: 'a TCP port, 1-65535' });
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ConductorError('INVALID_ARGUMENT', `invalid port "${port}"`, { hint: 'a TCP port, 1-65535' });
   const path = opts.path ?? '/';
-  if (!path.startsWith('/')) throw new ConductorError('INVALID_ARGUMENT', `invalid path "${path}"`, { hint: "an HTTP path starting with '/'" });
-  const ok = typeof opts.status === 'function' ? opts.status : opts.status === undefined ? (s: number) => s >= 200 && s < 300 : (s: number) => s === opts.status;
+  if (!path.startsWith('/'))
+    throw new ConductorError('INVALID_ARGUMENT', `invalid path "${path}"`, { hint: "an HTTP path starting with '/'" });
+  const ok =
+    typeof opts.status === 'function'
+      ? opts.status
+      : opts.status === undefined
+        ? (s: number) => s >= 200 && s < 300
+        : (s: number) => s === opts.status;
   const expect = typeof opts.status === 'number' ? String(opts.status) : opts.status ? 'the expected status' : '2xx';
   const url = (host: string) => `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`;
   return {

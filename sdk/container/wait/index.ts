@@ -33,6 +33,10 @@ export async function waitForHttp(name: string, opts: WaitOptions & HttpWaitOpti
  * Wait until `times` lines of the container's log match (a string matches literally), following the log.
  * @example await waitForLog('web1', /listening on/, { timeoutMs: 5000 });
  */
-export async function waitForLog(name: string, pattern: RegExp | string, opts: WaitOptions & LogWaitOptions = {}): Promise<void> {
+export async function waitForLog(
+  name: string,
+  pattern: RegExp | string,
+  opts: WaitOptions & LogWaitOptions = {},
+): Promise<void> {
   return waitFor(name, forLog(pattern, opts), opts);
 }

@@ -14,7 +14,9 @@ export interface LogWaitOptions {
 }
 
 function regexOf(pattern: RegExp | string): RegExp {
-  return typeof pattern === 'string' ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : new RegExp(pattern.source, pattern.flags.replace('g', ''));
+  return typeof pattern === 'string'
+    ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    : new RegExp(pattern.source, pattern.flags.replace('g', ''));
 }
 
 /**
@@ -24,7 +26,8 @@ function regexOf(pattern: RegExp | string): RegExp {
 export function forLog(pattern: RegExp | string, opts: LogWaitOptions = {}): WaitStrategy {
   const re = regexOf(pattern);
   const times = opts.times ?? 1;
-  if (!Number.isInteger(times) || times < 1) throw new ConductorError('INVALID_ARGUMENT', `invalid times "${times}"`, { hint: 'a whole number, 1 or more' });
+  if (!Number.isInteger(times) || times < 1)
+    throw new ConductorError('INVALID_ARGUMENT', `invalid times "${times}"`, { hint: 'a whole number, 1 or more' });
   const what = `log line ${re}${times > 1 ? ` ×${times}` : ''}`;
   return {
     timeoutMs: opts.timeoutMs,
@@ -42,7 +45,10 @@ export function forLog(pattern: RegExp | string, opts: LogWaitOptions = {}): Wai
       if (deadline.aborted) throw waitTimeout(ctx.name, what, ctx.timeoutMs, last);
       ctx.ensureRunning(last);
       // Still running but the follower ended: the container is being removed.
-      throw new ConductorError('CONTAINER_NOT_RUNNING', `container "${ctx.name}" ended while waiting for ${what} (last seen: ${last || 'nothing'})`);
+      throw new ConductorError(
+        'CONTAINER_NOT_RUNNING',
+        `container "${ctx.name}" ended while waiting for ${what} (last seen: ${last || 'nothing'})`,
+      );
     },
   };
 }

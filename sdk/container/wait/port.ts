@@ -39,13 +39,16 @@ function tryConnect(host: string, port: number, timeoutMs: number): Promise<stri
  * @example await run('web', 'web1', { detach: true, network: {}, wait: Wait.forPort(8080) });
  */
 export function forPort(port: number, opts: PortWaitOptions = {}): WaitStrategy {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConductorError('INVALID_ARGUMENT', `invalid port "${port}"`, { hint: 'a TCP port, 1-65535' });
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ConductorError('INVALID_ARGUMENT', `invalid port "${port}"`, { hint: 'a TCP port, 1-65535' });
   return {
     timeoutMs: opts.timeoutMs,
     describe: (rec) => `tcp ${targetHost(rec, opts.host)}:${port}`,
     wait: (ctx: WaitContext) => {
       const host = targetHost(ctx.record, opts.host);
-      return pollUntil(ctx, `tcp ${host}:${port}`, () => tryConnect(host, port, Math.max(1, Math.min(2000, ctx.deadline - Date.now()))));
+      return pollUntil(ctx, `tcp ${host}:${port}`, () =>
+        tryConnect(host, port, Math.max(1, Math.min(2000, ctx.deadline - Date.now()))),
+      );
     },
   };
 }

@@ -42,9 +42,13 @@ export const DEFAULT_WAIT_MS = 60_000;
 
 /** The error every strategy gives when its time runs out. */
 export function waitTimeout(name: string, what: string, ms: number, lastSeen: string): ConductorError {
-  return new ConductorError('WAIT_TIMEOUT', `container "${name}": ${what} not ready within ${ms} ms (last seen: ${lastSeen || 'nothing'})`, {
-    hint: `see \`conductor logs ${name}\`, or raise timeoutMs`,
-  });
+  return new ConductorError(
+    'WAIT_TIMEOUT',
+    `container "${name}": ${what} not ready within ${ms} ms (last seen: ${lastSeen || 'nothing'})`,
+    {
+      hint: `see \`conductor logs ${name}\`, or raise timeoutMs`,
+    },
+  );
 }
 
 export const sleep = (ms: number, signal: AbortSignal) =>
@@ -86,7 +90,10 @@ export async function pollUntil(ctx: WaitContext, what: string, probe: () => Pro
 export async function waitFor(name: string, strategy: WaitStrategy, opts: WaitOptions = {}): Promise<void> {
   const paths = resolvePaths(opts.root);
   const record = loadRecord(paths, name);
-  if (!record) throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, { hint: 'see `conductor ps -a`' });
+  if (!record)
+    throw new ConductorError('CONTAINER_NOT_FOUND', `container "${name}" does not exist`, {
+      hint: 'see `conductor ps -a`',
+    });
   const ms = opts.timeoutMs ?? strategy.timeoutMs ?? DEFAULT_WAIT_MS;
   const what = strategy.describe(record);
   // One signal for the caller's abort; the deadline is checked by the strategies themselves, so a
@@ -102,9 +109,13 @@ export async function waitFor(name: string, strategy: WaitStrategy, opts: WaitOp
     ensureRunning(lastSeen) {
       const rec = loadRecord(paths, name);
       if (!rec || statusOf(paths, rec) !== 'running') {
-        throw new ConductorError('CONTAINER_NOT_RUNNING', `container "${name}" ended while waiting for ${what} (last seen: ${lastSeen || 'nothing'})`, {
-          hint: `see \`conductor logs ${name}\``,
-        });
+        throw new ConductorError(
+          'CONTAINER_NOT_RUNNING',
+          `container "${name}" ended while waiting for ${what} (last seen: ${lastSeen || 'nothing'})`,
+          {
+            hint: `see \`conductor logs ${name}\``,
+          },
+        );
       }
     },
   };

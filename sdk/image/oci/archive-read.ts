@@ -25,11 +25,19 @@ export async function unpackArchive(file: string, dir: string): Promise<Unpacked
     entry(e, raw) {
       const rel = entryPath(raw, where);
       if (rel === '') return;
-      if (seen.has(rel)) throw new ConductorError('INVALID_ARCHIVE', `${where}: entry ${JSON.stringify(raw)} appears twice; nothing was imported`);
+      if (seen.has(rel))
+        throw new ConductorError(
+          'INVALID_ARCHIVE',
+          `${where}: entry ${JSON.stringify(raw)} appears twice; nothing was imported`,
+        );
       seen.add(rel);
       const parts = rel.split('/');
       for (let i = 1; i < parts.length; i++) {
-        if (aliases.has(parts.slice(0, i).join('/'))) throw new ConductorError('INVALID_ARCHIVE', `${where}: entry ${JSON.stringify(raw)} goes through a symbolic link; nothing was imported`);
+        if (aliases.has(parts.slice(0, i).join('/')))
+          throw new ConductorError(
+            'INVALID_ARCHIVE',
+            `${where}: entry ${JSON.stringify(raw)} goes through a symbolic link; nothing was imported`,
+          );
       }
       const abs = path.join(dir, ...parts);
       if (e.type === 'dir') mkdirSync(abs, { recursive: true, mode: 0o700 });
@@ -40,7 +48,10 @@ export async function unpackArchive(file: string, dir: string): Promise<Unpacked
         const target = e.type === 'hardlink' ? e.linkname! : path.posix.join(path.posix.dirname(rel), e.linkname!);
         aliases.set(rel, entryPath(path.posix.normalize(target), where));
       } else {
-        throw new ConductorError('INVALID_ARCHIVE', `${where}: entry ${JSON.stringify(raw)} is a ${e.type}, not a file; nothing was imported`);
+        throw new ConductorError(
+          'INVALID_ARCHIVE',
+          `${where}: entry ${JSON.stringify(raw)} is a ${e.type}, not a file; nothing was imported`,
+        );
       }
     },
     data(chunk) {
@@ -56,7 +67,8 @@ export async function unpackArchive(file: string, dir: string): Promise<Unpacked
     for await (const chunk of createReadStream(file)) parser.push(chunk as Buffer);
     parser.end();
   } catch (e) {
-    if (e instanceof TarFormatError) throw new ConductorError('INVALID_ARCHIVE', `${where} is not a valid tar: ${e.message}`);
+    if (e instanceof TarFormatError)
+      throw new ConductorError('INVALID_ARCHIVE', `${where} is not a valid tar: ${e.message}`);
     throw e;
   } finally {
     if (fd !== null) closeSync(fd);

@@ -34,7 +34,8 @@ export function entryPath(raw: string, where: string): string {
 function linkTarget(raw: string, where: string, entry: string): string {
   if (raw.startsWith('/')) throw refuse(where, entry, `is a hard link to an absolute path ${JSON.stringify(raw)}`);
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw refuse(where, entry, `is a hard link climbing out of the layer (${JSON.stringify(raw)})`);
+  if (parts.includes('..'))
+    throw refuse(where, entry, `is a hard link climbing out of the layer (${JSON.stringify(raw)})`);
   return parts.join('/');
 }
 
@@ -66,23 +67,36 @@ export function layerChecker(where: string): LayerChecker {
         named.add('');
         return rel;
       }
-      if (e.type === 'char' || e.type === 'block') throw refuse(where, raw, 'is a device node (not allowed in an imported layer)');
+      if (e.type === 'char' || e.type === 'block')
+        throw refuse(where, raw, 'is a device node (not allowed in an imported layer)');
       if (named.has(rel)) throw refuse(where, raw, 'appears twice');
-      if (kinds.has(rel) && e.type !== 'dir') throw refuse(where, raw, 'replaces a directory that earlier entries are in');
+      if (kinds.has(rel) && e.type !== 'dir')
+        throw refuse(where, raw, 'replaces a directory that earlier entries are in');
       // Every ancestor named by the archive must be a real directory: extracting through a symlink
       // (or a file) would write wherever it points.
       const parts = rel.split('/');
       for (let i = 1; i < parts.length; i++) {
         const anc = parts.slice(0, i).join('/');
         const k = kinds.get(anc);
-        if (k !== undefined && k !== 'dir') throw refuse(where, raw, `goes through "${anc}", which is a ${k === 'symlink' ? 'symbolic link' : k} in this layer`);
+        if (k !== undefined && k !== 'dir')
+          throw refuse(
+            where,
+            raw,
+            `goes through "${anc}", which is a ${k === 'symlink' ? 'symbolic link' : k} in this layer`,
+          );
         if (k === undefined) kinds.set(anc, 'dir'); // tar creates it as a directory
       }
       if (e.type === 'hardlink') {
         const target = linkTarget(e.linkname ?? '', where, raw);
-        if (kinds.get(target) !== 'file') throw refuse(where, raw, `is a hard link to ${JSON.stringify(e.linkname)}, which is not an earlier regular file of this layer`);
+        if (kinds.get(target) !== 'file')
+          throw refuse(
+            where,
+            raw,
+            `is a hard link to ${JSON.stringify(e.linkname)}, which is not an earlier regular file of this layer`,
+          );
       }
-      if (e.type === 'symlink' && (e.linkname ?? '') === '') throw refuse(where, raw, 'is a symbolic link with an empty target');
+      if (e.type === 'symlink' && (e.linkname ?? '') === '')
+        throw refuse(where, raw, 'is a symbolic link with an empty target');
       let marker: ReturnType<typeof layerMarker>;
       try {
         marker = layerMarker(rel);
@@ -92,7 +106,8 @@ export function layerChecker(where: string): LayerChecker {
       if (marker) {
         if (e.type !== 'file') throw refuse(where, raw, 'is a whiteout that is not a regular file');
         whiteouts = true;
-        if (marker.kind === 'whiteout' && kinds.has(marker.target)) throw refuse(where, raw, `deletes "${marker.target}", which the same layer adds`);
+        if (marker.kind === 'whiteout' && kinds.has(marker.target))
+          throw refuse(where, raw, `deletes "${marker.target}", which the same layer adds`);
       }
       kinds.set(rel, e.type === 'hardlink' ? 'file' : e.type);
       named.add(rel);

@@ -50,15 +50,28 @@ function parts(paths: ReturnType<typeof resolvePaths>, img: ImageInfo): Part[] {
   if (!isScratch(img.base)) {
     const dir = baseDir(paths, img.base);
     if (!existsSync(path.join(dir, 'complete'))) {
-      throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${img.name}" is missing from the cache`, { hint: `rebuild it: conductor build ${img.name}` });
+      throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${img.name}" is missing from the cache`, {
+        hint: `rebuild it: conductor build ${img.name}`,
+      });
     }
     const made = readFileSync(path.join(dir, 'complete'), 'utf8').trim();
-    out.push({ source: { dir: baseRootfs(paths, img.base), cacheDir: dir, base: true }, createdBy: `debootstrap ${img.base.distro}:${img.base.suite}`, created: new Date(made).toISOString() });
+    out.push({
+      source: { dir: baseRootfs(paths, img.base), cacheDir: dir, base: true },
+      createdBy: `debootstrap ${img.base.distro}:${img.base.suite}`,
+      created: new Date(made).toISOString(),
+    });
   }
   for (const id of img.layers) {
     const info = readLayer(paths, id);
-    if (!info) throw new ConductorError('IMAGE_NOT_FOUND', `layer ${id.slice(0, 12)} of image "${img.name}" is missing`, { hint: `rebuild it: conductor build ${img.name}` });
-    out.push({ source: { dir: layerDiff(paths, id), cacheDir: layerDir(paths, id), base: false }, createdBy: info.instruction, created: info.createdAt });
+    if (!info)
+      throw new ConductorError('IMAGE_NOT_FOUND', `layer ${id.slice(0, 12)} of image "${img.name}" is missing`, {
+        hint: `rebuild it: conductor build ${img.name}`,
+      });
+    out.push({
+      source: { dir: layerDiff(paths, id), cacheDir: layerDir(paths, id), base: false },
+      createdBy: info.instruction,
+      created: info.createdAt,
+    });
   }
   return out;
 }
@@ -74,20 +87,30 @@ export async function exportImage(image: string, output: string, opts: ExportOpt
   validateName('image', image);
   const name = exportName(image, opts.tag);
   const compress = opts.compress ?? 'none';
-  if (compress !== 'none' && compress !== 'gzip') throw new ConductorError('INVALID_ARGUMENT', `invalid compression "${String(compress)}"`, { hint: "use 'none' or 'gzip'" });
+  if (compress !== 'none' && compress !== 'gzip')
+    throw new ConductorError('INVALID_ARGUMENT', `invalid compression "${String(compress)}"`, {
+      hint: "use 'none' or 'gzip'",
+    });
   requireRoot();
   const paths = resolvePaths(opts.root);
   const log = opts.log ?? createLogger();
   const img = requireImage(paths, image);
   const file = path.resolve(output);
-  if (!existsSync(path.dirname(file))) throw new ConductorError('INVALID_ARGUMENT', `directory "${path.dirname(file)}" does not exist`, { hint: 'create it or choose another -o' });
+  if (!existsSync(path.dirname(file)))
+    throw new ConductorError('INVALID_ARGUMENT', `directory "${path.dirname(file)}" does not exist`, {
+      hint: 'create it or choose another -o',
+    });
   const list = parts(paths, img);
   const blobs: { part: Part; info: Awaited<ReturnType<typeof describeLayer>> }[] = [];
   for (const [i, part] of list.entries()) {
     log.debug(`layer ${i + 1}/${list.length}: ${part.createdBy}`);
     blobs.push({ part, info: await describeLayer(part.source, compress) });
   }
-  const layers: LayerBlob[] = blobs.map(({ part, info }) => ({ ...info, createdBy: part.createdBy, created: part.created }));
+  const layers: LayerBlob[] = blobs.map(({ part, info }) => ({
+    ...info,
+    createdBy: part.createdBy,
+    created: part.created,
+  }));
   const docs = imageDocs(img.config ?? defaultImageConfig(), layers, name, img.createdAt, ociArch(process.arch));
   const mtime = Math.floor(Date.parse(img.createdAt) / 1000) || 0;
   const tmp = `${file}.tmp-${process.pid}`;
@@ -97,18 +120,22 @@ export async function exportImage(image: string, output: string, opts: ExportOpt
     out.once('error', reject);
   });
   const hex = (d: string) => d.slice('sha256:'.length);
-  const fileEntry = (p: string, size: number) => encodeHeader({ path: p, type: 'file', mode: 0o644, uid: 0, gid: 0, size, mtime });
+  const fileEntry = (p: string, size: number) =>
+    encodeHeader({ path: p, type: 'file', mode: 0o644, uid: 0, gid: 0, size, mtime });
   const small = async (p: string, data: Buffer) => {
     await writeAll(out, fileEntry(p, data.length));
     await writeAll(out, data);
     await writeAll(out, Buffer.alloc(padding(data.length)));
   };
   try {
-    for (const d of ['blobs', 'blobs/sha256']) await writeAll(out, encodeHeader({ path: d, type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtime }));
+    for (const d of ['blobs', 'blobs/sha256'])
+      await writeAll(out, encodeHeader({ path: d, type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtime }));
     // Every blob once, by digest order: identical layers (two empty RUN diffs) share one.
     const byDigest = new Map<string, () => Promise<void>>();
     byDigest.set(hex(docs.configDesc.digest), () => small(`blobs/sha256/${hex(docs.configDesc.digest)}`, docs.config));
-    byDigest.set(hex(docs.manifestDesc.digest), () => small(`blobs/sha256/${hex(docs.manifestDesc.digest)}`, docs.manifest));
+    byDigest.set(hex(docs.manifestDesc.digest), () =>
+      small(`blobs/sha256/${hex(docs.manifestDesc.digest)}`, docs.manifest),
+    );
     for (const { part, info } of blobs) {
       if (byDigest.has(hex(info.digest))) continue;
       byDigest.set(hex(info.digest), async () => {

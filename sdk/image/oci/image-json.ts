@@ -43,7 +43,19 @@ export function sha256(b: Buffer | string): string {
 
 /** Node's process.arch as GOARCH, which OCI uses. */
 export function ociArch(arch: string): string {
-  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch;
+  return (
+    (
+      {
+        x64: 'amd64',
+        arm64: 'arm64',
+        arm: 'arm',
+        ia32: '386',
+        ppc64: 'ppc64le',
+        s390x: 's390x',
+        riscv64: 'riscv64',
+      } as Record<string, string>
+    )[arch] ?? arch
+  );
 }
 
 const set = (xs: readonly string[]): Record<string, Record<string, never>> | undefined =>
@@ -61,12 +73,18 @@ export function ociRuntimeConfig(c: ImageConfig): Record<string, unknown> {
   const vols = set(c.volumes);
   if (vols) out.Volumes = vols;
   if (c.workdir !== undefined) out.WorkingDir = c.workdir;
-  if (Object.keys(c.labels).length) out.Labels = Object.fromEntries(Object.keys(c.labels).sort().map((k) => [k, c.labels[k]!]));
+  if (Object.keys(c.labels).length)
+    out.Labels = Object.fromEntries(
+      Object.keys(c.labels)
+        .sort()
+        .map((k) => [k, c.labels[k]!]),
+    );
   if (c.stopSignal !== undefined) out.StopSignal = c.stopSignal;
   return out;
 }
 
-const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? [...v] : undefined);
+const strings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? [...v] : undefined;
 const keys = (v: unknown): string[] => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort() : []);
 
 /** OCI's (or docker's) `config` object as conductor's ImageConfig; what is missing takes the defaults. */
@@ -85,7 +103,8 @@ export function fromOciRuntimeConfig(o: unknown): ImageConfig {
   c.exposedPorts = keys(r.ExposedPorts);
   c.volumes = keys(r.Volumes);
   if (r.Labels && typeof r.Labels === 'object') {
-    for (const [k, v] of Object.entries(r.Labels as Record<string, unknown>)) if (typeof v === 'string') c.labels[k] = v;
+    for (const [k, v] of Object.entries(r.Labels as Record<string, unknown>))
+      if (typeof v === 'string') c.labels[k] = v;
   }
   if (typeof r.StopSignal === 'string' && r.StopSignal !== '') c.stopSignal = r.StopSignal;
   const shell = strings(r.Shell);
@@ -109,7 +128,13 @@ const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
  * Every document of an export, from the image's config, its layers bottom first, the reference it
  * is named by (`localhost/web:latest`) and the image's creation time.
  */
-export function imageDocs(cfg: ImageConfig, layers: readonly LayerBlob[], name: string, created: string, arch: string): ImageDocs {
+export function imageDocs(
+  cfg: ImageConfig,
+  layers: readonly LayerBlob[],
+  name: string,
+  created: string,
+  arch: string,
+): ImageDocs {
   const config = json({
     created,
     architecture: arch,
@@ -134,6 +159,16 @@ export function imageDocs(cfg: ImageConfig, layers: readonly LayerBlob[], name: 
   };
   const index = json({ schemaVersion: 2, mediaType: MEDIA.index, manifests: [manifestDesc] });
   const blob = (d: string) => `blobs/sha256/${d.slice('sha256:'.length)}`;
-  const dockerManifest = json([{ Config: blob(configDesc.digest), RepoTags: [name], Layers: layers.map((l) => blob(l.digest)) }]);
-  return { config, configDesc, manifest, manifestDesc, index, ociLayout: json({ imageLayoutVersion: '1.0.0' }), dockerManifest };
+  const dockerManifest = json([
+    { Config: blob(configDesc.digest), RepoTags: [name], Layers: layers.map((l) => blob(l.digest)) },
+  ]);
+  return {
+    config,
+    configDesc,
+    manifest,
+    manifestDesc,
+    index,
+    ociLayout: json({ imageLayoutVersion: '1.0.0' }),
+    dockerManifest,
+  };
 }

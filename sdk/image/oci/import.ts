@@ -15,7 +15,16 @@ import { validateName } from '../../names.ts';
 import { readImage, writeImage } from '../../state/images.ts';
 import { withLock } from '../../state/lock.ts';
 import type { ImageConfig, ImageInfo } from '../../types.ts';
-import { commitLayer, discardLayer, layerKey, readLayer, removeStaleLayerTemps, resolveLayer, startLayer, type PendingLayer } from '../layers.ts';
+import {
+  commitLayer,
+  discardLayer,
+  layerKey,
+  readLayer,
+  removeStaleLayerTemps,
+  resolveLayer,
+  startLayer,
+  type PendingLayer,
+} from '../layers.ts';
 import { memberFile, unpackArchive, type UnpackedArchive } from './archive-read.ts';
 import { fromOciRuntimeConfig, ociArch } from './image-json.ts';
 import { extractLayer } from './layer-extract.ts';
@@ -38,12 +47,22 @@ export async function importImage(file: string, name: string, opts: ImportOption
   validateName('image', name);
   requireRoot();
   const abs = path.resolve(file);
-  if (!existsSync(abs) || !statSync(abs).isFile()) throw new ConductorError('INVALID_ARGUMENT', `archive "${file}" not found`, { hint: 'pass the path of a tar from conductor export or podman save' });
+  if (!existsSync(abs) || !statSync(abs).isFile())
+    throw new ConductorError('INVALID_ARGUMENT', `archive "${file}" not found`, {
+      hint: 'pass the path of a tar from conductor export or podman save',
+    });
   const paths = resolvePaths(opts.root);
   const work = workDir(paths);
   try {
     const unpacked = await unpackArchive(abs, path.join(work, 'archive'));
-    return await importUnpacked(paths, unpacked, name, `archive "${path.basename(abs)}"`, opts.source ?? `import ${path.basename(abs)}`, opts.log ?? createLogger());
+    return await importUnpacked(
+      paths,
+      unpacked,
+      name,
+      `archive "${path.basename(abs)}"`,
+      opts.source ?? `import ${path.basename(abs)}`,
+      opts.log ?? createLogger(),
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -65,7 +84,14 @@ export interface StoredImage {
 }
 
 /** Import from an unpacked archive or an OCI layout directory (what skopeo writes for a pull). */
-export async function importUnpacked(paths: Paths, a: UnpackedArchive, name: string, where: string, source: string, log: Logger): Promise<ImageInfo> {
+export async function importUnpacked(
+  paths: Paths,
+  a: UnpackedArchive,
+  name: string,
+  where: string,
+  source: string,
+  log: Logger,
+): Promise<ImageInfo> {
   const stored = await storeUnpacked(paths, a, where, log);
   const img: ImageInfo = {
     name,
@@ -78,7 +104,11 @@ export async function importUnpacked(paths: Paths, a: UnpackedArchive, name: str
   };
   // Under `names`, as rmi and rmcache take it: they never see the record without its layers.
   await withLock(paths.locks, 'names', async () => {
-    for (const id of stored.layers) if (!readLayer(paths, id)) throw new ConductorError('COMMAND_FAILED', `layer ${id.slice(0, 12)} vanished during the import`, { hint: 'import again' });
+    for (const id of stored.layers)
+      if (!readLayer(paths, id))
+        throw new ConductorError('COMMAND_FAILED', `layer ${id.slice(0, 12)} vanished during the import`, {
+          hint: 'import again',
+        });
     if (readImage(paths, name)) log.debug(`replacing image "${name}"`);
     writeImage(paths, img);
   });
@@ -86,7 +116,12 @@ export async function importUnpacked(paths: Paths, a: UnpackedArchive, name: str
 }
 
 /** Verify everything, then store the layers that are new: what an import or a FROM pull needs. */
-export async function storeUnpacked(paths: Paths, a: UnpackedArchive, where: string, log: Logger): Promise<StoredImage> {
+export async function storeUnpacked(
+  paths: Paths,
+  a: UnpackedArchive,
+  where: string,
+  log: Logger,
+): Promise<StoredImage> {
   const read = (member: string): Buffer | null => {
     const f = memberFile(a, member, where);
     return existsSync(f) && statSync(f).isFile() ? readFileSync(f) : null;
@@ -95,7 +130,11 @@ export async function storeUnpacked(paths: Paths, a: UnpackedArchive, where: str
   const scanned: ScannedLayer[] = [];
   for (const [i, l] of plan.layers.entries()) {
     const f = memberFile(a, l.member, where);
-    if (!existsSync(f)) throw new ConductorError('INVALID_ARCHIVE', `${where}: layer ${i + 1} ("${l.member}") is missing; nothing was imported`);
+    if (!existsSync(f))
+      throw new ConductorError(
+        'INVALID_ARCHIVE',
+        `${where}: layer ${i + 1} ("${l.member}") is missing; nothing was imported`,
+      );
     log.debug(`checking layer ${i + 1}/${plan.layers.length} ${l.diffId.slice(0, 19)}`);
     scanned.push(await scanLayer(f, l, `layer ${i + 1} of ${where}`));
   }
@@ -103,7 +142,10 @@ export async function storeUnpacked(paths: Paths, a: UnpackedArchive, where: str
   const layers = await storeLayers(paths, a, plan, scanned, where, log);
   ensureScratch(paths);
   const cfg = plan.config;
-  const createdAt = typeof cfg.created === 'string' && !Number.isNaN(Date.parse(cfg.created)) ? new Date(cfg.created).toISOString() : new Date().toISOString();
+  const createdAt =
+    typeof cfg.created === 'string' && !Number.isNaN(Date.parse(cfg.created))
+      ? new Date(cfg.created).toISOString()
+      : new Date().toISOString();
   const out: StoredImage = { layers, config: fromOciRuntimeConfig(cfg.config), createdAt };
   if (plan.digest) out.digest = plan.digest;
   return out;
@@ -113,7 +155,14 @@ export async function storeUnpacked(paths: Paths, a: UnpackedArchive, where: str
  * Extract the layers that are not stored yet, each into its own pending dir, and commit them only
  * once all are extracted: a failure leaves no new layer behind.
  */
-async function storeLayers(paths: Paths, a: UnpackedArchive, plan: PlannedImport, scanned: ScannedLayer[], where: string, log: Logger): Promise<string[]> {
+async function storeLayers(
+  paths: Paths,
+  a: UnpackedArchive,
+  plan: PlannedImport,
+  scanned: ScannedLayer[],
+  where: string,
+  log: Logger,
+): Promise<string[]> {
   const pending: { p: PendingLayer; parent: string; instruction: string }[] = [];
   const ids: (string | null)[] = [];
   let parentKey = 'oci';
@@ -139,7 +188,15 @@ async function storeLayers(paths: Paths, a: UnpackedArchive, plan: PlannedImport
     for (const x of pending) discardLayer(x.p);
     throw e;
   }
-  const committed = pending.map((x) => commitLayer(paths, x.p, { key: x.p.key, parent: x.parent, instruction: x.instruction, createdAt: new Date().toISOString() }).id);
+  const committed = pending.map(
+    (x) =>
+      commitLayer(paths, x.p, {
+        key: x.p.key,
+        parent: x.parent,
+        instruction: x.instruction,
+        createdAt: new Date().toISOString(),
+      }).id,
+  );
   let next = 0;
   return ids.map((id) => id ?? committed[next++]!);
 }

@@ -30,21 +30,23 @@ export interface LayerSource {
   base: boolean;
 }
 
-const cacheFile = (s: LayerSource, c: Compression) => path.join(s.cacheDir, c === 'gzip' ? 'oci-gzip.json' : 'oci.json');
+const cacheFile = (s: LayerSource, c: Compression) =>
+  path.join(s.cacheDir, c === 'gzip' ? 'oci-gzip.json' : 'oci.json');
 
 /** Write `b` and wait while the stream's buffer is full. */
 export async function writeAll(out: Writable, b: Buffer): Promise<void> {
-  if (!out.write(b)) await new Promise<void>((resolve, reject) => {
-    const done = (e?: Error) => {
-      out.off('drain', ok);
-      out.off('error', done);
-      if (e) reject(e);
-      else resolve();
-    };
-    const ok = () => done();
-    out.once('drain', ok);
-    out.once('error', done);
-  });
+  if (!out.write(b))
+    await new Promise<void>((resolve, reject) => {
+      const done = (e?: Error) => {
+        out.off('drain', ok);
+        out.off('error', done);
+        if (e) reject(e);
+        else resolve();
+      };
+      const ok = () => done();
+      out.once('drain', ok);
+      out.once('error', done);
+    });
 }
 
 /**
@@ -83,7 +85,12 @@ async function produce(s: LayerSource, c: Compression, sink?: (b: Buffer) => Pro
     await drain();
   }
   const diffId = `sha256:${diff.digest('hex')}`;
-  return { diffId, digest: c === 'none' ? diffId : `sha256:${blob.digest('hex')}`, size, mediaType: c === 'none' ? MEDIA.layer : MEDIA.layerGzip };
+  return {
+    diffId,
+    digest: c === 'none' ? diffId : `sha256:${blob.digest('hex')}`,
+    size,
+    mediaType: c === 'none' ? MEDIA.layer : MEDIA.layerGzip,
+  };
 }
 
 /** The layer's descriptor: cached, or computed by one pass over the layer (then cached). */
@@ -100,8 +107,12 @@ export async function streamLayer(s: LayerSource, c: Compression, info: BlobInfo
   const got = await produce(s, c, (b) => writeAll(out, b));
   if (got.digest !== info.digest || got.size !== info.size) {
     writeJson(cacheFile(s, c), got);
-    throw new ConductorError('DIGEST_MISMATCH', `layer "${s.dir}" no longer matches its cached digest ${info.digest.slice(0, 19)}`, {
-      hint: 'export again (the cache was refreshed)',
-    });
+    throw new ConductorError(
+      'DIGEST_MISMATCH',
+      `layer "${s.dir}" no longer matches its cached digest ${info.digest.slice(0, 19)}`,
+      {
+        hint: 'export again (the cache was refreshed)',
+      },
+    );
   }
 }

@@ -14,9 +14,21 @@ import { OPAQUE_MARKER, whiteoutFor } from './whiteouts.ts';
 
 export async function extractLayer(file: string, scanned: ScannedLayer, diff: string): Promise<void> {
   await sh([
-    'tar', '-x', ...(scanned.gzip ? ['-z'] : []), '-f', file, '-C', diff,
-    '--numeric-owner', '--same-owner', '--same-permissions', '--no-overwrite-dir',
-    '--xattrs', '--xattrs-include=security.capability', '--xattrs-include=user.*', '--xattrs-exclude=user.overlay.*',
+    'tar',
+    '-x',
+    ...(scanned.gzip ? ['-z'] : []),
+    '-f',
+    file,
+    '-C',
+    diff,
+    '--numeric-owner',
+    '--same-owner',
+    '--same-permissions',
+    '--no-overwrite-dir',
+    '--xattrs',
+    '--xattrs-include=security.capability',
+    '--xattrs-include=user.*',
+    '--xattrs-exclude=user.overlay.*',
     '--warning=no-unknown-keyword',
   ]);
   for (const m of scanned.markers) {

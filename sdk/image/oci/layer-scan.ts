@@ -35,11 +35,17 @@ function magic(file: string): Buffer {
  * @example
  * await scanLayer('/tmp/x/blobs/sha256/ab…', { digest: 'sha256:ab…', diffId: 'sha256:cd…' }, 'layer 1 of "x.tar"');
  */
-export async function scanLayer(file: string, want: { digest?: string; size?: number; diffId: string }, where: string): Promise<ScannedLayer> {
+export async function scanLayer(
+  file: string,
+  want: { digest?: string; size?: number; diffId: string },
+  where: string,
+): Promise<ScannedLayer> {
   const m = magic(file);
   const gzip = m[0] === 0x1f && m[1] === 0x8b;
   if (m.readUInt32LE(0) === 0xfd2fb528) {
-    throw new ConductorError('INVALID_ARCHIVE', `${where} is zstd-compressed, which conductor cannot read`, { hint: 'convert it: skopeo copy --dest-decompress ...' });
+    throw new ConductorError('INVALID_ARCHIVE', `${where} is zstd-compressed, which conductor cannot read`, {
+      hint: 'convert it: skopeo copy --dest-decompress ...',
+    });
   }
   const blob = createHash('sha256');
   const diff = createHash('sha256');
@@ -78,13 +84,21 @@ export async function scanLayer(file: string, want: { digest?: string; size?: nu
     }
     parser.end();
   } catch (e) {
-    if (e instanceof TarFormatError) throw new ConductorError('INVALID_ARCHIVE', `${where} is not a valid tar: ${e.message}; nothing was imported`);
+    if (e instanceof TarFormatError)
+      throw new ConductorError('INVALID_ARCHIVE', `${where} is not a valid tar: ${e.message}; nothing was imported`);
     if (e instanceof ConductorError) throw e;
-    throw new ConductorError('INVALID_ARCHIVE', `${where} cannot be read: ${(e as Error).message}; nothing was imported`);
+    throw new ConductorError(
+      'INVALID_ARCHIVE',
+      `${where} cannot be read: ${(e as Error).message}; nothing was imported`,
+    );
   }
   const got = { digest: `sha256:${blob.digest('hex')}`, diffId: `sha256:${diff.digest('hex')}` };
   const mismatch = (what: string, w: string, g: string) =>
-    new ConductorError('DIGEST_MISMATCH', `${where}: ${what} is ${g.slice(0, 19)}, the image says ${w.slice(0, 19)}; nothing was imported`, { hint: 'the archive is damaged or was altered' });
+    new ConductorError(
+      'DIGEST_MISMATCH',
+      `${where}: ${what} is ${g.slice(0, 19)}, the image says ${w.slice(0, 19)}; nothing was imported`,
+      { hint: 'the archive is damaged or was altered' },
+    );
   if (want.digest && got.digest !== want.digest) throw mismatch('the blob digest', want.digest, got.digest);
   if (want.size !== undefined && size !== want.size) throw mismatch('the blob size', String(want.size), String(size));
   if (got.diffId !== want.diffId) throw mismatch('the diff_id', want.diffId, got.diffId);

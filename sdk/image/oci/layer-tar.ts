@@ -115,7 +115,8 @@ export function* layerTar(root: string, opts: LayerTarOptions): Generator<Buffer
         if (pad) yield* emit(Buffer.alloc(pad));
       }
       if (type === 'dir') {
-        if (kind === 'opaque-dir') yield* emit(encodeHeader({ path: `${r}/${OPAQUE_MARKER}`, type: 'file', size: 0, ...common, mode: 0o600 }));
+        if (kind === 'opaque-dir')
+          yield* emit(encodeHeader({ path: `${r}/${OPAQUE_MARKER}`, type: 'file', size: 0, ...common, mode: 0o600 }));
         yield* walk(r);
       }
     }

@@ -29,11 +29,14 @@ export interface PlannedImport {
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 function bad(where: string, why: string): ConductorError {
-  return new ConductorError('INVALID_ARCHIVE', `${where}: ${why}; nothing was imported`, { hint: 'export it again (podman save, conductor export)' });
+  return new ConductorError('INVALID_ARCHIVE', `${where}: ${why}; nothing was imported`, {
+    hint: 'export it again (podman save, conductor export)',
+  });
 }
 
 export function checkedDigest(where: string, d: unknown): string {
-  if (typeof d !== 'string' || !DIGEST.test(d)) throw bad(where, `unsupported digest ${JSON.stringify(d)} (sha256 only)`);
+  if (typeof d !== 'string' || !DIGEST.test(d))
+    throw bad(where, `unsupported digest ${JSON.stringify(d)} (sha256 only)`);
   return d;
 }
 
@@ -41,9 +44,14 @@ export function checkedDigest(where: string, d: unknown): string {
 export function verifyBlob(where: string, bytes: Buffer, digest: string, size?: number): void {
   const got = sha256(bytes);
   if (got !== digest) {
-    throw new ConductorError('DIGEST_MISMATCH', `${where}: blob ${digest.slice(0, 19)} hashes to ${got.slice(0, 19)}; nothing was imported`, { hint: 'the archive is damaged or was altered' });
+    throw new ConductorError(
+      'DIGEST_MISMATCH',
+      `${where}: blob ${digest.slice(0, 19)} hashes to ${got.slice(0, 19)}; nothing was imported`,
+      { hint: 'the archive is damaged or was altered' },
+    );
   }
-  if (size !== undefined && bytes.length !== size) throw bad(where, `blob ${digest.slice(0, 19)} is ${bytes.length} bytes, not ${size}`);
+  if (size !== undefined && bytes.length !== size)
+    throw bad(where, `blob ${digest.slice(0, 19)} is ${bytes.length} bytes, not ${size}`);
 }
 
 function parse(where: string, what: string, b: Buffer): Record<string, unknown> {
@@ -67,7 +75,12 @@ interface Desc {
 
 function descriptor(where: string, v: unknown): Desc {
   const d = (v ?? {}) as Record<string, unknown>;
-  return { mediaType: typeof d.mediaType === 'string' ? d.mediaType : undefined, digest: checkedDigest(where, d.digest), size: typeof d.size === 'number' ? d.size : undefined, platform: d.platform as Desc['platform'] };
+  return {
+    mediaType: typeof d.mediaType === 'string' ? d.mediaType : undefined,
+    digest: checkedDigest(where, d.digest),
+    size: typeof d.size === 'number' ? d.size : undefined,
+    platform: d.platform as Desc['platform'],
+  };
 }
 
 function diffIdsOf(where: string, config: Record<string, unknown>): string[] {
@@ -94,7 +107,11 @@ export function planImport(where: string, read: (member: string) => Buffer | nul
     let manifestBytes = readBlob(where, read, desc);
     let manifest = parse(where, 'the manifest', manifestBytes);
     // A multi-platform image: index.json names an index, which names the manifests.
-    for (let depth = 0; (manifest.mediaType === MEDIA.index || Array.isArray(manifest.manifests)) && depth < 4; depth++) {
+    for (
+      let depth = 0;
+      (manifest.mediaType === MEDIA.index || Array.isArray(manifest.manifests)) && depth < 4;
+      depth++
+    ) {
       desc = pickManifest(where, manifest, arch);
       manifestBytes = readBlob(where, read, desc);
       manifest = parse(where, 'the manifest', manifestBytes);
@@ -103,12 +120,18 @@ export function planImport(where: string, read: (member: string) => Buffer | nul
     const config = parse(where, 'the config', readBlob(where, read, configDesc));
     const diffIds = diffIdsOf(where, config);
     const layers = Array.isArray(manifest.layers) ? manifest.layers.map((l) => descriptor(where, l)) : [];
-    if (layers.length !== diffIds.length) throw bad(where, `the manifest has ${layers.length} layers, the config ${diffIds.length} diff_ids`);
+    if (layers.length !== diffIds.length)
+      throw bad(where, `the manifest has ${layers.length} layers, the config ${diffIds.length} diff_ids`);
     return {
       format: 'oci',
       digest: desc.digest,
       config,
-      layers: layers.map((l, i) => ({ member: blobMember(l.digest), digest: l.digest, size: l.size, diffId: diffIds[i]! })),
+      layers: layers.map((l, i) => ({
+        member: blobMember(l.digest),
+        digest: l.digest,
+        size: l.size,
+        diffId: diffIds[i]!,
+      })),
       history: historyOf(config),
     };
   }
@@ -123,7 +146,8 @@ export function planImport(where: string, read: (member: string) => Buffer | nul
   if (!Array.isArray(list) || list.length === 0) throw bad(where, 'manifest.json lists no image');
   if (list.length > 1) throw bad(where, `manifest.json lists ${list.length} images (import takes one)`);
   const m = list[0] as { Config?: unknown; Layers?: unknown };
-  if (typeof m.Config !== 'string' || !Array.isArray(m.Layers) || !m.Layers.every((l) => typeof l === 'string')) throw bad(where, 'manifest.json has no Config or Layers');
+  if (typeof m.Config !== 'string' || !Array.isArray(m.Layers) || !m.Layers.every((l) => typeof l === 'string'))
+    throw bad(where, 'manifest.json has no Config or Layers');
   const configBytes = read(m.Config);
   if (!configBytes) throw bad(where, `the config "${m.Config}" is missing`);
   // docker-archive names the config by its digest (`<hex>.json` or blobs/sha256/<hex>).
@@ -132,15 +156,25 @@ export function planImport(where: string, read: (member: string) => Buffer | nul
   const config = parse(where, 'the config', configBytes);
   const diffIds = diffIdsOf(where, config);
   const members = m.Layers as string[];
-  if (members.length !== diffIds.length) throw bad(where, `manifest.json has ${members.length} layers, the config ${diffIds.length} diff_ids`);
-  return { format: 'docker', config, layers: members.map((member, i) => ({ member, diffId: diffIds[i]! })), history: historyOf(config) };
+  if (members.length !== diffIds.length)
+    throw bad(where, `manifest.json has ${members.length} layers, the config ${diffIds.length} diff_ids`);
+  return {
+    format: 'docker',
+    config,
+    layers: members.map((member, i) => ({ member, diffId: diffIds[i]! })),
+    history: historyOf(config),
+  };
 }
 
 function pickManifest(where: string, index: Record<string, unknown>, arch: string): Desc {
   const ms = Array.isArray(index.manifests) ? index.manifests.map((d) => descriptor(where, d)) : [];
   if (ms.length === 0) throw bad(where, 'the index lists no manifest');
   const forUs = ms.filter((d) => !d.platform || (d.platform.os === 'linux' && d.platform.architecture === arch));
-  if (forUs.length === 0) throw bad(where, `no manifest for linux/${arch} (it has ${ms.map((d) => `${d.platform?.os}/${d.platform?.architecture}`).join(', ')})`);
+  if (forUs.length === 0)
+    throw bad(
+      where,
+      `no manifest for linux/${arch} (it has ${ms.map((d) => `${d.platform?.os}/${d.platform?.architecture}`).join(', ')})`,
+    );
   return forUs[0]!;
 }
 

@@ -21,7 +21,8 @@ export interface ImageReference {
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
-const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$/;
+const HOST =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$/;
 
 /** Docker's rule for "the first component is a registry". */
 export function looksLikeDomain(first: string): boolean {
@@ -101,9 +102,13 @@ export function exportName(image: string, tag?: string): string {
   let ref: ImageReference;
   if (tag === undefined) {
     if (!COMPONENT.test(image)) {
-      throw new ConductorError('INVALID_ARGUMENT', `image name "${image}" is not a valid reference (uppercase or "_" at an edge)`, {
-        hint: 'name the export: --tag localhost/NAME:TAG',
-      });
+      throw new ConductorError(
+        'INVALID_ARGUMENT',
+        `image name "${image}" is not a valid reference (uppercase or "_" at an edge)`,
+        {
+          hint: 'name the export: --tag localhost/NAME:TAG',
+        },
+      );
     }
     ref = { path: image };
   } else {

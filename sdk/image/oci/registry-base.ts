@@ -28,11 +28,19 @@ function refFile(paths: Paths, full: string): string {
  * @example
  * const { layers } = await registryBase(paths, '127.0.0.1:5000/team/base:1', { tlsVerify: false });
  */
-export async function registryBase(paths: Paths, ref: string, opts: FromRegistryOptions = {}): Promise<StoredImage & { ref: string }> {
+export async function registryBase(
+  paths: Paths,
+  ref: string,
+  opts: FromRegistryOptions = {},
+): Promise<StoredImage & { ref: string }> {
   const full = qualified(ref);
   const file = refFile(paths, full);
   const known = opts.pull ? null : readJson<StoredImage>(file);
-  if (known && Array.isArray(known.layers) && known.layers.every((id) => existsSync(path.join(layerDir(paths, id), 'layer.json')))) {
+  if (
+    known &&
+    Array.isArray(known.layers) &&
+    known.layers.every((id) => existsSync(path.join(layerDir(paths, id), 'layer.json')))
+  ) {
     opts.log?.info(` ---> Using ${full}${known.digest ? ` (${known.digest.slice(0, 19)})` : ''}`);
     return { ...known, ref: full };
   }

@@ -31,13 +31,17 @@ export interface PullOptions extends RegistryOptions {
 }
 
 function requireSkopeo(): void {
-  if (!existsSync(SKOPEO)) throw new ConductorError('MISSING_TOOL', '"skopeo" is not installed', { hint: 'apt-get install skopeo' });
+  if (!existsSync(SKOPEO))
+    throw new ConductorError('MISSING_TOOL', '"skopeo" is not installed', { hint: 'apt-get install skopeo' });
 }
 
 /** `docker.io/library/x` when the text names no registry, as docker and podman resolve it. */
 export function qualified(text: string): string {
   const r = parseReference(text);
-  if (!r.domain) throw new ConductorError('INVALID_ARGUMENT', `reference "${text}" names no registry`, { hint: `write it in full, e.g. docker.io/library/${r.path}:${r.tag ?? 'latest'}` });
+  if (!r.domain)
+    throw new ConductorError('INVALID_ARGUMENT', `reference "${text}" names no registry`, {
+      hint: `write it in full, e.g. docker.io/library/${r.path}:${r.tag ?? 'latest'}`,
+    });
   return formatReference({ ...r, tag: r.tag ?? (r.digest ? undefined : 'latest') });
 }
 
@@ -45,7 +49,10 @@ async function skopeo(args: string[], what: string): Promise<void> {
   const r = await sh([SKOPEO, ...args], { nothrow: true, timeoutMs: 30 * 60_000 });
   if (r.exitCode !== 0) {
     const last = r.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit code ${r.exitCode}`;
-    throw new ConductorError('COMMAND_FAILED', `${what} failed: ${last.replace(/^time="[^"]*" level=\w+ msg="?/, '').replace(/"$/, '')}`);
+    throw new ConductorError(
+      'COMMAND_FAILED',
+      `${what} failed: ${last.replace(/^time="[^"]*" level=\w+ msg="?/, '').replace(/"$/, '')}`,
+    );
   }
 }
 
@@ -66,8 +73,25 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Im
   try {
     const layout = path.join(work, 'layout');
     log.step(`Pulling ${full}`);
-    await skopeo(['copy', '--quiet', `--src-tls-verify=${opts.tlsVerify !== false}`, '--dest-decompress', `docker://${full}`, `oci:${layout}`], `pull of "${full}"`);
-    return await importUnpacked(paths, { dir: layout, aliases: new Map() }, name, `image "${full}"`, `pull ${full}`, log);
+    await skopeo(
+      [
+        'copy',
+        '--quiet',
+        `--src-tls-verify=${opts.tlsVerify !== false}`,
+        '--dest-decompress',
+        `docker://${full}`,
+        `oci:${layout}`,
+      ],
+      `pull of "${full}"`,
+    );
+    return await importUnpacked(
+      paths,
+      { dir: layout, aliases: new Map() },
+      name,
+      `image "${full}"`,
+      `pull ${full}`,
+      log,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -91,7 +115,10 @@ export async function pushImage(image: string, ref: string, opts: RegistryOption
     const file = path.join(work, 'image.tar');
     await exportImage(image, file, { root: opts.root, log, tag: full });
     log.step(`Pushing ${image} to ${full}`);
-    await skopeo(['copy', '--quiet', `--dest-tls-verify=${opts.tlsVerify !== false}`, `oci-archive:${file}`, `docker://${full}`], `push to "${full}"`);
+    await skopeo(
+      ['copy', '--quiet', `--dest-tls-verify=${opts.tlsVerify !== false}`, `oci-archive:${file}`, `docker://${full}`],
+      `push to "${full}"`,
+    );
     return { ref: full };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -110,7 +137,17 @@ export async function pullLayers(paths: Paths, ref: string, opts: RegistryOption
   try {
     const layout = path.join(work, 'layout');
     log.step(`Pulling ${full}`);
-    await skopeo(['copy', '--quiet', `--src-tls-verify=${opts.tlsVerify !== false}`, '--dest-decompress', `docker://${full}`, `oci:${layout}`], `pull of "${full}"`);
+    await skopeo(
+      [
+        'copy',
+        '--quiet',
+        `--src-tls-verify=${opts.tlsVerify !== false}`,
+        '--dest-decompress',
+        `docker://${full}`,
+        `oci:${layout}`,
+      ],
+      `pull of "${full}"`,
+    );
     return await storeUnpacked(paths, { dir: layout, aliases: new Map() }, `image "${full}"`, log);
   } finally {
     rmSync(work, { recursive: true, force: true });

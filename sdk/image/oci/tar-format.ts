@@ -27,7 +27,15 @@ export interface TarEntry {
 
 export const BLOCK = 512;
 
-const TYPE_FLAG: Record<TarType, string> = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
+const TYPE_FLAG: Record<TarType, string> = {
+  file: '0',
+  hardlink: '1',
+  symlink: '2',
+  char: '3',
+  block: '4',
+  dir: '5',
+  fifo: '6',
+};
 
 function octal(n: number, width: number): string {
   return n.toString(8).padStart(width - 1, '0') + '\0';
@@ -127,7 +135,8 @@ function parsePax(data: Buffer): Map<string, Buffer> {
   while (i < data.length) {
     const sp = data.indexOf(0x20, i);
     const len = Number(data.subarray(i, sp).toString());
-    if (sp < 0 || !Number.isInteger(len) || len <= 0 || i + len > data.length) throw new TarFormatError('bad pax record');
+    if (sp < 0 || !Number.isInteger(len) || len <= 0 || i + len > data.length)
+      throw new TarFormatError('bad pax record');
     const rec = data.subarray(sp + 1, i + len - 1);
     const eq = rec.indexOf(0x3d);
     if (eq < 0) throw new TarFormatError('bad pax record');
@@ -145,11 +154,22 @@ const PAX_KEYS = /^(path|linkpath|size|uid|gid|uname|gname|mtime|atime|ctime|SCH
 const GLOBAL_PAX_KEYS = /^comment$/;
 
 function checkedPax(m: Map<string, Buffer>, allowed: RegExp): Map<string, Buffer> {
-  for (const k of m.keys()) if (!allowed.test(k)) throw new TarFormatError(`unsupported pax header key ${JSON.stringify(k)}`);
+  for (const k of m.keys())
+    if (!allowed.test(k)) throw new TarFormatError(`unsupported pax header key ${JSON.stringify(k)}`);
   return m;
 }
 
-const TYPES: Record<string, TarType> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
+const TYPES: Record<string, TarType> = {
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '3': 'char',
+  '4': 'block',
+  '5': 'dir',
+  '6': 'fifo',
+};
 
 export interface TarParserHandlers {
   /** A complete header; `raw` is the name as stored (before normalisation). */
@@ -270,7 +290,8 @@ export function createTarParser(h: TarParserHandlers): { push(chunk: Buffer): vo
       pending = ended ? Buffer.alloc(0) : Buffer.from(buf.subarray(off));
     },
     end() {
-      if (!ended && (remaining > 0 || pad > 0 || pending.length > 0 || meta)) throw new TarFormatError('archive is truncated');
+      if (!ended && (remaining > 0 || pad > 0 || pending.length > 0 || meta))
+        throw new TarFormatError('archive is truncated');
       if (!ended && zeroBlocks === 0) throw new TarFormatError('archive is truncated (no end-of-archive blocks)');
     },
   };

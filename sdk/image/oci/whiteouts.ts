@@ -32,9 +32,13 @@ export interface UpperStat {
 export function upperKind(rel: string, st: UpperStat, xattrs: Record<string, Buffer>): UpperKind {
   for (const k of Object.keys(xattrs)) {
     if (UNEXPORTABLE.test(k)) {
-      throw new ConductorError('INVALID_ARGUMENT', `layer entry "/${rel}" has ${k} (made by an overlay with redirect_dir or metacopy on)`, {
-        hint: 'rebuild the image: conductor now mounts overlays with redirect_dir=off,metacopy=off',
-      });
+      throw new ConductorError(
+        'INVALID_ARGUMENT',
+        `layer entry "/${rel}" has ${k} (made by an overlay with redirect_dir or metacopy on)`,
+        {
+          hint: 'rebuild the image: conductor now mounts overlays with redirect_dir=off,metacopy=off',
+        },
+      );
     }
   }
   if (st.type === 'char' && st.rdevMajor === 0 && st.rdevMinor === 0) return 'whiteout';

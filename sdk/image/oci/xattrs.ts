@@ -10,7 +10,10 @@ const GETFATTR = '/usr/bin/getfattr';
 const SETFATTR = '/usr/bin/setfattr';
 
 function requireAttr(tool: string): void {
-  if (!existsSync(tool)) throw new ConductorError('MISSING_TOOL', `"${tool.split('/').pop()}" is not installed`, { hint: 'apt-get install attr' });
+  if (!existsSync(tool))
+    throw new ConductorError('MISSING_TOOL', `"${tool.split('/').pop()}" is not installed`, {
+      hint: 'apt-get install attr',
+    });
 }
 
 /** getfattr quotes a name's backslash, control and non-ASCII bytes as \ooo. */
@@ -35,7 +38,8 @@ function unquote(s: string): string {
 export async function treeXattrs(root: string): Promise<Map<string, Record<string, Buffer>>> {
   requireAttr(GETFATTR);
   const r = await sh([GETFATTR, '-R', '-P', '-h', '-d', '-m', '-', '-e', 'hex', '.'], { cwd: root, nothrow: true });
-  if (r.exitCode !== 0 && r.stdout === '') throw new ConductorError('COMMAND_FAILED', `getfattr of "${root}" failed: ${r.stderr.trim().split('\n').pop()}`);
+  if (r.exitCode !== 0 && r.stdout === '')
+    throw new ConductorError('COMMAND_FAILED', `getfattr of "${root}" failed: ${r.stderr.trim().split('\n').pop()}`);
   const out = new Map<string, Record<string, Buffer>>();
   let cur: Record<string, Buffer> | null = null;
   for (const line of r.stdout.split('\n')) {
@@ -46,7 +50,9 @@ export async function treeXattrs(root: string): Promise<Map<string, Record<strin
     } else if (cur && line.includes('=')) {
       const eq = line.indexOf('=');
       const v = line.slice(eq + 1);
-      cur[line.slice(0, eq)] = v.startsWith('0x') ? Buffer.from(v.slice(2), 'hex') : Buffer.from(v.replace(/^"|"$/g, ''));
+      cur[line.slice(0, eq)] = v.startsWith('0x')
+        ? Buffer.from(v.slice(2), 'hex')
+        : Buffer.from(v.replace(/^"|"$/g, ''));
     }
   }
   return out;

@@ -7,6 +7,12 @@ import { parseSeccompProfile } from './profile.ts';
  */
 export function builtinProfileText(distroText: string): string {
   const p = withDockerGates(parseSeccompProfile(distroText, 'the distribution profile'));
-  const ordered = { defaultAction: p.defaultAction, defaultErrnoRet: p.defaultErrnoRet, architectures: p.architectures, archMap: p.archMap, syscalls: p.syscalls };
+  const ordered = {
+    defaultAction: p.defaultAction,
+    defaultErrnoRet: p.defaultErrnoRet,
+    architectures: p.architectures,
+    archMap: p.archMap,
+    syscalls: p.syscalls,
+  };
   return JSON.stringify(ordered, null, '\t') + '\n';
 }

@@ -17,15 +17,55 @@ const CLONE_NAMESPACE_FLAGS = 2114060288;
 
 /** Syscalls that are allowed only through the rules below (or not at all: keyctl, add_key, request_key, pivot_root). */
 export const DOCKER_GATED = [
-  'add_key', 'clone', 'clone3', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'get_mempolicy', 'keyctl', 'mbind',
-  'mount', 'mount_setattr', 'move_mount', 'open_tree', 'pidfd_getfd', 'pivot_root', 'quotactl_fd', 'reboot',
-  'request_key', 'set_mempolicy', 'set_mempolicy_home_node', 'setns', 'syslog', 'umount', 'umount2', 'unshare',
+  'add_key',
+  'clone',
+  'clone3',
+  'fsconfig',
+  'fsmount',
+  'fsopen',
+  'fspick',
+  'get_mempolicy',
+  'keyctl',
+  'mbind',
+  'mount',
+  'mount_setattr',
+  'move_mount',
+  'open_tree',
+  'pidfd_getfd',
+  'pivot_root',
+  'quotactl_fd',
+  'reboot',
+  'request_key',
+  'set_mempolicy',
+  'set_mempolicy_home_node',
+  'setns',
+  'syslog',
+  'umount',
+  'umount2',
+  'unshare',
 ] as const;
 
 /** moby's conditional rules for the gated syscalls. */
 export const DOCKER_GATE_RULES: SeccompRule[] = [
   {
-    names: ['clone', 'clone3', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'mount', 'mount_setattr', 'move_mount', 'open_tree', 'quotactl_fd', 'setns', 'syslog', 'umount', 'umount2', 'unshare'],
+    names: [
+      'clone',
+      'clone3',
+      'fsconfig',
+      'fsmount',
+      'fsopen',
+      'fspick',
+      'mount',
+      'mount_setattr',
+      'move_mount',
+      'open_tree',
+      'quotactl_fd',
+      'setns',
+      'syslog',
+      'umount',
+      'umount2',
+      'unshare',
+    ],
     action: 'SCMP_ACT_ALLOW',
     includes: { caps: ['CAP_SYS_ADMIN'] },
     comment: 'conductor (Docker): namespaces and mounts need CAP_SYS_ADMIN',
@@ -54,8 +94,18 @@ export const DOCKER_GATE_RULES: SeccompRule[] = [
     comment: 'conductor (Docker): clone3 → ENOSYS so libc falls back to clone',
   },
   { names: ['reboot'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_BOOT'] }, comment: 'conductor (Docker)' },
-  { names: ['pidfd_getfd'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_PTRACE'] }, comment: 'conductor (Docker)' },
-  { names: ['get_mempolicy', 'mbind', 'set_mempolicy', 'set_mempolicy_home_node'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_NICE'] }, comment: 'conductor (Docker)' },
+  {
+    names: ['pidfd_getfd'],
+    action: 'SCMP_ACT_ALLOW',
+    includes: { caps: ['CAP_SYS_PTRACE'] },
+    comment: 'conductor (Docker)',
+  },
+  {
+    names: ['get_mempolicy', 'mbind', 'set_mempolicy', 'set_mempolicy_home_node'],
+    action: 'SCMP_ACT_ALLOW',
+    includes: { caps: ['CAP_SYS_NICE'] },
+    comment: 'conductor (Docker)',
+  },
   { names: ['syslog'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYSLOG'] }, comment: 'conductor (Docker)' },
 ];
 
@@ -68,7 +118,12 @@ export function withDockerGates(p: SeccompProfile): SeccompProfile {
   const gated = new Set<string>(DOCKER_GATED);
   const syscalls: SeccompRule[] = [];
   for (const rule of p.syscalls) {
-    const loose = rule.action !== 'SCMP_ACT_ERRNO' && rule.action !== 'SCMP_ACT_KILL' && rule.action !== 'SCMP_ACT_KILL_THREAD' && rule.action !== 'SCMP_ACT_KILL_PROCESS' && !rule.includes?.caps?.length;
+    const loose =
+      rule.action !== 'SCMP_ACT_ERRNO' &&
+      rule.action !== 'SCMP_ACT_KILL' &&
+      rule.action !== 'SCMP_ACT_KILL_THREAD' &&
+      rule.action !== 'SCMP_ACT_KILL_PROCESS' &&
+      !rule.includes?.caps?.length;
     if (!loose) {
       syscalls.push(rule);
       continue;
@@ -76,5 +131,9 @@ export function withDockerGates(p: SeccompProfile): SeccompProfile {
     const names = rule.names.filter((n) => !gated.has(n));
     if (names.length > 0) syscalls.push({ ...rule, names });
   }
-  return { ...p, defaultErrnoRet: p.defaultAction === 'SCMP_ACT_ERRNO' ? 1 : p.defaultErrnoRet, syscalls: [...syscalls, ...DOCKER_GATE_RULES] };
+  return {
+    ...p,
+    defaultErrnoRet: p.defaultAction === 'SCMP_ACT_ERRNO' ? 1 : p.defaultErrnoRet,
+    syscalls: [...syscalls, ...DOCKER_GATE_RULES],
+  };
 }

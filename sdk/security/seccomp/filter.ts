@@ -6,7 +6,16 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { capsOfMask, effectiveCaps } from '../capabilities.ts';
@@ -32,8 +41,11 @@ export function seccompChoice(sec: Pick<SecurityOptions, 'privileged' | 'seccomp
   const s = sec.seccomp ?? 'default';
   if (sec.privileged || s === 'unconfined') return 'unconfined';
   if (s === 'default') return 'default';
-  if (typeof s === 'object' && s !== null && typeof s.profile === 'string' && s.profile !== '') return { profile: path.resolve(s.profile) };
-  throw new ConductorError('INVALID_ARGUMENT', `seccomp option ${JSON.stringify(s)} is not valid`, { hint: "use 'default', 'unconfined' or { profile: FILE }" });
+  if (typeof s === 'object' && s !== null && typeof s.profile === 'string' && s.profile !== '')
+    return { profile: path.resolve(s.profile) };
+  throw new ConductorError('INVALID_ARGUMENT', `seccomp option ${JSON.stringify(s)} is not valid`, {
+    hint: "use 'default', 'unconfined' or { profile: FILE }",
+  });
 }
 
 /** The profile a choice names, checked; null when unconfined. */
@@ -49,9 +61,13 @@ export function loadSeccompProfile(choice: SeccompOption): { profile: SeccompPro
   try {
     text = readFileSync(choice.profile, 'utf8');
   } catch (e) {
-    throw new ConductorError('INVALID_ARGUMENT', `seccomp profile "${choice.profile}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
-      hint: "pass a JSON profile in Docker's format, or seccomp=unconfined",
-    });
+    throw new ConductorError(
+      'INVALID_ARGUMENT',
+      `seccomp profile "${choice.profile}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      {
+        hint: "pass a JSON profile in Docker's format, or seccomp=unconfined",
+      },
+    );
   }
   return { profile: parseSeccompProfile(text, choice.profile), source: choice.profile };
 }
@@ -71,7 +87,9 @@ function compilerId(): string {
     const st = statSync(SECCOMP_COMPILER);
     return `${st.size}:${st.mtimeMs}:${st.ino}`;
   } catch {
-    throw new ConductorError('MISSING_TOOL', `the helper "${SECCOMP_COMPILER}" is not built`, { hint: 'run `make -C native` (needs libseccomp-dev)' });
+    throw new ConductorError('MISSING_TOOL', `the helper "${SECCOMP_COMPILER}" is not built`, {
+      hint: 'run `make -C native` (needs libseccomp-dev)',
+    });
   }
 }
 
@@ -86,13 +104,27 @@ function compile(input: string, source: string): Promise<Buffer> {
     child.stdin.end(input);
     child.on('error', reject);
     child.on('close', (code) => {
-      const why = err.trim().split('\n').pop()?.replace(/^seccomp-compile: /, '') ?? '';
+      const why =
+        err
+          .trim()
+          .split('\n')
+          .pop()
+          ?.replace(/^seccomp-compile: /, '') ?? '';
       if (code === 0) resolve(Buffer.concat(out));
       else if (code === 2) {
-        const hint = why.startsWith('unknown syscall') ? 'libseccomp knows it on no architecture: fix the name or remove it' : why.startsWith('unknown architecture') ? 'libseccomp does not know it: fix or remove it' : undefined;
+        const hint = why.startsWith('unknown syscall')
+          ? 'libseccomp knows it on no architecture: fix the name or remove it'
+          : why.startsWith('unknown architecture')
+            ? 'libseccomp does not know it: fix or remove it'
+            : undefined;
         reject(new ConductorError('PARSE_ERROR', `seccomp profile "${source}": ${why}`, hint ? { hint } : {}));
-      }
-      else reject(new ConductorError('COMMAND_FAILED', `compiling seccomp profile "${source}" failed: ${why || `exit code ${code}`}`));
+      } else
+        reject(
+          new ConductorError(
+            'COMMAND_FAILED',
+            `compiling seccomp profile "${source}" failed: ${why || `exit code ${code}`}`,
+          ),
+        );
     });
   });
 }
@@ -105,7 +137,11 @@ function compile(input: string, source: string): Promise<Buffer> {
 export async function seccompFilter(paths: Paths, sec: SecurityOptions): Promise<string | null> {
   const loaded = loadSeccompProfile(seccompChoice(sec));
   if (!loaded) return null;
-  const input = planSeccomp(loaded.profile, { arch: nativeArch(), caps: effectiveCaps(sec, hostBounding()), kernel: kernelVersion(os.release()) });
+  const input = planSeccomp(loaded.profile, {
+    arch: nativeArch(),
+    caps: effectiveCaps(sec, hostBounding()),
+    kernel: kernelVersion(os.release()),
+  });
   const key = createHash('sha256').update(`${compilerId()}\n${input}`).digest('hex');
   const dir = path.join(paths.cache, 'seccomp');
   const file = path.join(dir, `${key}.bpf`);

@@ -19,16 +19,38 @@ export interface SeccompTarget {
 
 /** Docker's native arch name → the libseccomp architecture archMap entries are keyed by. */
 const SECCOMP_ARCH: Record<string, string> = {
-  x86: 'SCMP_ARCH_X86', amd64: 'SCMP_ARCH_X86_64', arm: 'SCMP_ARCH_ARM', arm64: 'SCMP_ARCH_AARCH64',
-  loong64: 'SCMP_ARCH_LOONGARCH64', mips64: 'SCMP_ARCH_MIPS64', mips64n32: 'SCMP_ARCH_MIPS64N32',
-  mipsel64: 'SCMP_ARCH_MIPSEL64', mips3l64n32: 'SCMP_ARCH_MIPSEL64N32', mipsle: 'SCMP_ARCH_MIPSEL',
-  ppc: 'SCMP_ARCH_PPC', ppc64: 'SCMP_ARCH_PPC64', ppc64le: 'SCMP_ARCH_PPC64LE', riscv64: 'SCMP_ARCH_RISCV64',
-  s390: 'SCMP_ARCH_S390', s390x: 'SCMP_ARCH_S390X',
+  x86: 'SCMP_ARCH_X86',
+  amd64: 'SCMP_ARCH_X86_64',
+  arm: 'SCMP_ARCH_ARM',
+  arm64: 'SCMP_ARCH_AARCH64',
+  loong64: 'SCMP_ARCH_LOONGARCH64',
+  mips64: 'SCMP_ARCH_MIPS64',
+  mips64n32: 'SCMP_ARCH_MIPS64N32',
+  mipsel64: 'SCMP_ARCH_MIPSEL64',
+  mips3l64n32: 'SCMP_ARCH_MIPSEL64N32',
+  mipsle: 'SCMP_ARCH_MIPSEL',
+  ppc: 'SCMP_ARCH_PPC',
+  ppc64: 'SCMP_ARCH_PPC64',
+  ppc64le: 'SCMP_ARCH_PPC64LE',
+  riscv64: 'SCMP_ARCH_RISCV64',
+  s390: 'SCMP_ARCH_S390',
+  s390x: 'SCMP_ARCH_S390X',
 };
 
 /** Node's process.arch → Docker's native arch name. */
 export function nativeArch(nodeArch: string = process.arch): string {
-  const m: Record<string, string> = { x64: 'amd64', ia32: 'x86', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64', mips64el: 'mipsel64', mipsel: 'mipsle' };
+  const m: Record<string, string> = {
+    x64: 'amd64',
+    ia32: 'x86',
+    arm64: 'arm64',
+    arm: 'arm',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+    loong64: 'loong64',
+    mips64el: 'mipsel64',
+    mipsel: 'mipsle',
+  };
   return m[nodeArch] ?? nodeArch;
 }
 
@@ -43,19 +65,32 @@ const archToken = (a: string) => a.replace(/^SCMP_ARCH_/, '').toLowerCase();
 
 function actionToken(action: SeccompAction, errnoRet: number | undefined): string {
   switch (action) {
-    case 'SCMP_ACT_ALLOW': return 'allow';
-    case 'SCMP_ACT_ERRNO': return `errno ${errnoRet ?? 1}`;
-    case 'SCMP_ACT_TRACE': return `trace ${errnoRet ?? 1}`;
-    case 'SCMP_ACT_TRAP': return 'trap';
-    case 'SCMP_ACT_LOG': return 'log';
+    case 'SCMP_ACT_ALLOW':
+      return 'allow';
+    case 'SCMP_ACT_ERRNO':
+      return `errno ${errnoRet ?? 1}`;
+    case 'SCMP_ACT_TRACE':
+      return `trace ${errnoRet ?? 1}`;
+    case 'SCMP_ACT_TRAP':
+      return 'trap';
+    case 'SCMP_ACT_LOG':
+      return 'log';
     case 'SCMP_ACT_KILL':
-    case 'SCMP_ACT_KILL_THREAD': return 'kill_thread';
-    case 'SCMP_ACT_KILL_PROCESS': return 'kill_process';
+    case 'SCMP_ACT_KILL_THREAD':
+      return 'kill_thread';
+    case 'SCMP_ACT_KILL_PROCESS':
+      return 'kill_process';
   }
 }
 
 const OP: Record<SeccompArg['op'], string> = {
-  SCMP_CMP_NE: 'ne', SCMP_CMP_LT: 'lt', SCMP_CMP_LE: 'le', SCMP_CMP_EQ: 'eq', SCMP_CMP_GE: 'ge', SCMP_CMP_GT: 'gt', SCMP_CMP_MASKED_EQ: 'masked_eq',
+  SCMP_CMP_NE: 'ne',
+  SCMP_CMP_LT: 'lt',
+  SCMP_CMP_LE: 'le',
+  SCMP_CMP_EQ: 'eq',
+  SCMP_CMP_GE: 'ge',
+  SCMP_CMP_GT: 'gt',
+  SCMP_CMP_MASKED_EQ: 'masked_eq',
 };
 
 const atLeast = (k: [number, number], min: string) => {

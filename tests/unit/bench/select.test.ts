@@ -10,11 +10,30 @@ import { needsOf, selectGroups } from '../../../bench/lib/select.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ids = (s: ReturnType<typeof selectGroups>) => (s.kind === 'run' ? s.groups.map((g) => g.id) : s.kind);
-const ALL = ['floors', 'run', 'disk', 'exec', 'memory', 'rebuild', 'build', 'concurrency', 'addnetwork', 'http', 'up', 'chain', 'profile'];
+const ALL = [
+  'floors',
+  'run',
+  'disk',
+  'exec',
+  'memory',
+  'rebuild',
+  'build',
+  'concurrency',
+  'addnetwork',
+  'http',
+  'up',
+  'chain',
+  'profile',
+];
 
 test('every group has its own file bench/groups/<id>.ts, and the order is the report order', () => {
-  assert.equal(GROUPS.map((g) => g.id), ALL);
-  const files = readdirSync(path.join(REPO, 'bench', 'groups')).filter((f) => f !== 'index.ts').map((f) => f.replace(/\.ts$/, ''));
+  assert.equal(
+    GROUPS.map((g) => g.id),
+    ALL,
+  );
+  const files = readdirSync(path.join(REPO, 'bench', 'groups'))
+    .filter((f) => f !== 'index.ts')
+    .map((f) => f.replace(/\.ts$/, ''));
   assert.equal(files.sort(), [...ALL].sort());
 });
 
@@ -64,15 +83,22 @@ test('the setup prepares only what the selected groups need, with what each need
 test('tsx bench/run.ts with an unknown group: exit 2, one line on stderr, no temporary directory made', () => {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-select-'));
   try {
-    const r = spawnSync(path.join(REPO, 'node_modules', '.bin', 'tsx'), [path.join(REPO, 'bench', 'run.ts'), 'floors', 'nope'], {
-      env: { ...process.env, TMPDIR: tmp },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      path.join(REPO, 'node_modules', '.bin', 'tsx'),
+      [path.join(REPO, 'bench', 'run.ts'), 'floors', 'nope'],
+      {
+        env: { ...process.env, TMPDIR: tmp },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     assert.is(r.status, 2, r.stderr);
     assert.is(r.stdout, '');
     assert.is(r.stderr, `bench: unknown group "nope"; valid groups: ${ALL.join(', ')}\n`);
-    assert.equal(readdirSync(tmp).filter((f) => f.startsWith('conductor-bench-')), []); // tsx keeps its own cache there
+    assert.equal(
+      readdirSync(tmp).filter((f) => f.startsWith('conductor-bench-')),
+      [],
+    ); // tsx keeps its own cache there
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

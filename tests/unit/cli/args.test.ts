@@ -39,7 +39,11 @@ test('bundled short flags, a value glued or separate, --long=value, repeats', ()
 
 test('unknown options, missing values and values on flags are usage errors', () => {
   for (const argv of [['--nope'], ['-z'], ['--workdir'], ['-w'], ['--detach=yes'], ['--workdir', '--']]) {
-    assert.throws(() => parseArgs(argv, RUN), (e: unknown) => e instanceof UsageError, argv.join(' '));
+    assert.throws(
+      () => parseArgs(argv, RUN),
+      (e: unknown) => e instanceof UsageError,
+      argv.join(' '),
+    );
   }
 });
 

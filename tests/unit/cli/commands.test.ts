@@ -18,12 +18,14 @@ function harness(impl: Partial<Record<keyof Sdk, (...args: never[]) => unknown>>
   const out: string[] = [];
   const calls: Harness['calls'] = [];
   const sdk = new Proxy({} as Sdk, {
-    get: (_, verb: string) => (...args: unknown[]) => {
-      calls.push([verb, ...args]);
-      const f = (impl as Record<string, (...a: unknown[]) => unknown>)[verb];
-      if (!f) throw new Error(`unexpected sdk.${verb}()`);
-      return f(...args);
-    },
+    get:
+      (_, verb: string) =>
+      (...args: unknown[]) => {
+        calls.push([verb, ...args]);
+        const f = (impl as Record<string, (...a: unknown[]) => unknown>)[verb];
+        if (!f) throw new Error(`unexpected sdk.${verb}()`);
+        return f(...args);
+      },
   });
   return { io: { sdk, out: (s) => out.push(s), pipeOut: async () => {}, log: silentLogger() }, out, calls };
 }
@@ -34,11 +36,27 @@ async function cli(h: Harness, name: string, argv: string[]): Promise<number> {
 }
 
 const web: ContainerInfo = {
-  name: 'web', image: 'img', status: 'running', pid: 4121, exitCode: null, ip: '10.200.0.2',
-  ports: [{ host: 3000, container: 8080 }], command: ['sh', '-c', "echo 'hi' && sleep 9"],
-  createdAt: new Date(Date.now() - 5000).toISOString(), limits: {},
+  name: 'web',
+  image: 'img',
+  status: 'running',
+  pid: 4121,
+  exitCode: null,
+  ip: '10.200.0.2',
+  ports: [{ host: 3000, container: 8080 }],
+  command: ['sh', '-c', "echo 'hi' && sleep 9"],
+  createdAt: new Date(Date.now() - 5000).toISOString(),
+  limits: {},
 };
-const old: ContainerInfo = { ...web, name: 'old', status: 'exited', pid: null, exitCode: 3, ip: null, ports: [], command: ['true'] };
+const old: ContainerInfo = {
+  ...web,
+  name: 'old',
+  status: 'exited',
+  pid: null,
+  exitCode: 3,
+  ip: null,
+  ports: [],
+  command: ['true'],
+};
 
 test('ps: one SDK call; a table with the command quoted as a shell would need it', async () => {
   const h = harness({ ps: async () => [web, old] });
@@ -46,7 +64,10 @@ test('ps: one SDK call; a table with the command quoted as a shell would need it
   assert.equal(h.calls, [['ps', { all: true }]]);
   const [header, row1, row2] = h.out.join('').split('\n');
   assert.match(header!, /^NAME\s+IMAGE\s+STATUS\s+PID\s+IP\s+PORTS\s+COMMAND\s+CREATED$/);
-  assert.match(row1!, /^web\s+img\s+running\s+4121\s+10\.200\.0\.2\s+3000->8080\/tcp\s+sh -c 'echo '\\''hi'\\'' && sleep 9'\s+5 seconds ago$/);
+  assert.match(
+    row1!,
+    /^web\s+img\s+running\s+4121\s+10\.200\.0\.2\s+3000->8080\/tcp\s+sh -c 'echo '\\''hi'\\'' && sleep 9'\s+5 seconds ago$/,
+  );
   assert.match(row2!, /^old\s+img\s+exited \(3\)\s+-\s+-\s+-\s+true\s+/);
 });
 
@@ -58,7 +79,14 @@ test('ps --json: the SDK records as they are', async () => {
 });
 
 test('images: sizes and ages formatted; an extra argument is a usage error before any SDK call', async () => {
-  const img: ImageInfo = { name: 'app', base: { distro: 'debian', suite: 'bookworm' }, layers: ['a', 'b'], createdAt: new Date().toISOString(), size: 12_345, source: 'Conductorfile' };
+  const img: ImageInfo = {
+    name: 'app',
+    base: { distro: 'debian', suite: 'bookworm' },
+    layers: ['a', 'b'],
+    createdAt: new Date().toISOString(),
+    size: 12_345,
+    source: 'Conductorfile',
+  };
   const h = harness({ images: async () => [img] });
   assert.is(await cli(h, 'images', []), 0);
   assert.match(h.out.join(''), /\napp\s+debian:bookworm\s+2\s+12\.3kB\s+0 seconds ago\n$/);
@@ -80,7 +108,14 @@ test('stop: each name in order with the timeout; killed, stopped and left-alone 
   };
   const h = harness({ stop: async (name: never) => results[name as string] });
   assert.is(await cli(h, 'stop', ['a', 'b', 'c', '-t', '3']), 0);
-  assert.equal(h.calls.map((c) => c.slice(0, 2)), [['stop', 'a'], ['stop', 'b'], ['stop', 'c']]);
+  assert.equal(
+    h.calls.map((c) => c.slice(0, 2)),
+    [
+      ['stop', 'a'],
+      ['stop', 'b'],
+      ['stop', 'c'],
+    ],
+  );
   assert.equal(h.calls[0]![2], { timeoutSeconds: 3, ignoreMissing: false, leaveCreating: false, signal: undefined });
   assert.is(h.out.join(''), 'a stopped: exit 0\nb killed after 3 s (137)\nc stopped: not running\n');
 });
@@ -88,10 +123,20 @@ test('stop: each name in order with the timeout; killed, stopped and left-alone 
 test('stop --all: asks ps for every name, and leaves containers being created alone', async () => {
   const h = harness({
     ps: async () => [web, old],
-    stop: async (name: never) => ({ name, exitCode: null, signal: null, killed: false, oomKilled: false, skipped: name === 'web' ? 'creating' : undefined }),
+    stop: async (name: never) => ({
+      name,
+      exitCode: null,
+      signal: null,
+      killed: false,
+      oomKilled: false,
+      skipped: name === 'web' ? 'creating' : undefined,
+    }),
   });
   assert.is(await cli(h, 'stop', ['--all']), 0);
-  assert.equal(h.calls.map((c) => c[0]), ['ps', 'stop', 'stop']);
+  assert.equal(
+    h.calls.map((c) => c[0]),
+    ['ps', 'stop', 'stop'],
+  );
   assert.equal(h.calls[1]![2], { timeoutSeconds: 10, ignoreMissing: false, leaveCreating: true, signal: undefined });
   assert.is(h.out.join(''), 'old stopped: not running\n');
 });
@@ -109,12 +154,15 @@ test('stop: a bad -t or no name is a usage error and stops nothing', async () =>
   }
 });
 
-test('exec: the command after -- untouched, options mapped; the exit code is the command\'s', async () => {
+test("exec: the command after -- untouched, options mapped; the exit code is the command's", async () => {
   const h = harness({ exec: async () => ({ exitCode: 7, stdout: '', stderr: '' }) });
   assert.is(await cli(h, 'exec', ['web', '-e', 'A=1', '-w', '/srv', '--', 'sh', '-c', 'exit 7', '-d']), 7);
   const [verb, name, command, opts] = h.calls[0]!;
   assert.equal([verb, name, command], ['exec', 'web', ['sh', '-c', 'exit 7', '-d']]);
-  assert.equal({ ...(opts as object), log: undefined }, { detach: false, env: ['A=1'], workdir: '/srv', user: undefined, tty: false, stdio: 'inherit', log: undefined });
+  assert.equal(
+    { ...(opts as object), log: undefined },
+    { detach: false, env: ['A=1'], workdir: '/srv', user: undefined, tty: false, stdio: 'inherit', log: undefined },
+  );
 });
 
 test('inspect --format: one field bare (null as empty, objects as JSON); an unknown field is a usage error', async () => {

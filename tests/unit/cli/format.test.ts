@@ -4,7 +4,13 @@ import { ago, bytes, table } from '../../../scripts/cli/format.ts';
 
 test('table: columns padded to the widest cell, three spaces apart, the last column unpadded', () => {
   assert.is(
-    table(['NAME', 'STATUS', 'PID'], [['web', 'running', '4121'], ['database', 'exited (0)', '-']]),
+    table(
+      ['NAME', 'STATUS', 'PID'],
+      [
+        ['web', 'running', '4121'],
+        ['database', 'exited (0)', '-'],
+      ],
+    ),
     'NAME       STATUS       PID\nweb        running      4121\ndatabase   exited (0)   -\n',
   );
 });

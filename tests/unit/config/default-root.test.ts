@@ -13,8 +13,14 @@ test('installed (under node_modules, locally or globally): /var/lib/conductor fo
 });
 
 test('installed, not root: the XDG data directory', () => {
-  assert.is(defaultStateRoot('/app/node_modules/conductor', { HOME: '/home/me' }, 1000), '/home/me/.local/share/conductor');
-  assert.is(defaultStateRoot('/app/node_modules/conductor', { HOME: '/home/me', XDG_DATA_HOME: '/data' }, 1000), '/data/conductor');
+  assert.is(
+    defaultStateRoot('/app/node_modules/conductor', { HOME: '/home/me' }, 1000),
+    '/home/me/.local/share/conductor',
+  );
+  assert.is(
+    defaultStateRoot('/app/node_modules/conductor', { HOME: '/home/me', XDG_DATA_HOME: '/data' }, 1000),
+    '/data/conductor',
+  );
 });
 
 test.run();

@@ -34,7 +34,10 @@ test('pollUntil: never sleeps past the deadline, checks once more at it, then re
   const clock = fakeClock();
   const at: number[] = [];
   const start = clock.now();
-  assert.is(await pollUntil(() => (at.push(clock.now() - start), false), { timeoutMs: 20, maxDelayMs: 8, clock }), false);
+  assert.is(
+    await pollUntil(() => (at.push(clock.now() - start), false), { timeoutMs: 20, maxDelayMs: 8, clock }),
+    false,
+  );
   assert.equal(clock.sleeps, [1, 2, 4, 8, 5]);
   assert.equal(at, [0, 1, 3, 7, 15, 20]);
 });
@@ -54,9 +57,12 @@ test('pollUntil: async checks are awaited; an exception from the check propagate
   let n = 0;
   assert.is(await pollUntil(async () => ++n === 3, { timeoutMs: 100, maxDelayMs: 5, clock }), true);
   try {
-    await pollUntil(() => {
-      throw new Error('boom');
-    }, { timeoutMs: 100, maxDelayMs: 5, clock });
+    await pollUntil(
+      () => {
+        throw new Error('boom');
+      },
+      { timeoutMs: 100, maxDelayMs: 5, clock },
+    );
     assert.unreachable('no throw');
   } catch (e) {
     assert.is((e as Error).message, 'boom');

@@ -12,7 +12,14 @@ const statLine = (pid: number, comm: string, start = '123456') =>
   `${pid} (${comm}) S 1 ${pid} ${pid} 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 ${start} 10000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n`;
 
 test('parseStat: the fields after comm, found after the last ")"', () => {
-  assert.equal(parseStat(statLine(42, 'sleep')), { pid: 42, comm: 'sleep', state: 'S', ppid: 1, pgrp: 42, startTime: '123456' });
+  assert.equal(parseStat(statLine(42, 'sleep')), {
+    pid: 42,
+    comm: 'sleep',
+    state: 'S',
+    ppid: 1,
+    pgrp: 42,
+    startTime: '123456',
+  });
 });
 
 test('parseStat: a hostile comm of "a) (b" (or with spaces, digits and parens) cannot shift the fields', () => {
@@ -39,7 +46,7 @@ test('readStat: a real process named "a) (b" reads right; a gone PID is null', a
   const child = spawn(path.join(dir, 'a) (b'), ['30']);
   try {
     const pid = child.pid!;
-    assert.ok(await pollUntil(() => readStat(pid)?.comm === 'a) (b', { timeoutMs: 5000, maxDelayMs: 10 }), 'exec\'d');
+    assert.ok(await pollUntil(() => readStat(pid)?.comm === 'a) (b', { timeoutMs: 5000, maxDelayMs: 10 }), "exec'd");
     const s = readStat(pid)!;
     assert.is(s.comm, 'a) (b');
     assert.is(s.ppid, process.pid);
@@ -59,20 +66,31 @@ test('isAlive: the same process is alive; a reused PID (other start time), a dea
   const child = spawn('/bin/sleep', ['30']);
   const ref = refOf(child.pid!)!;
   assert.ok(isAlive(ref));
-  assert.not.ok(isAlive({ pid: ref.pid, startTime: String(Number(ref.startTime) + 1) }), 'a reused PID is not the recorded process');
+  assert.not.ok(
+    isAlive({ pid: ref.pid, startTime: String(Number(ref.startTime) + 1) }),
+    'a reused PID is not the recorded process',
+  );
   assert.not.ok(isAlive(undefined));
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   assert.not.ok(isAlive(ref));
   // A zombie: once the shell has become sleep (which never reaps), its killed child stays a zombie.
-  const parent = spawn('/bin/sh', ['-c', '/bin/sleep 30 & echo $!; exec /bin/sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const parent = spawn('/bin/sh', ['-c', '/bin/sleep 30 & echo $!; exec /bin/sleep 30'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   try {
     const pid = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d: Buffer) => r(d.toString()))));
     const zref = refOf(pid)!;
     assert.ok(isAlive(zref));
-    assert.ok(await pollUntil(() => readStat(parent.pid!)?.comm === 'sleep', { timeoutMs: 5000, maxDelayMs: 10 }), 'the shell exec\'d sleep');
+    assert.ok(
+      await pollUntil(() => readStat(parent.pid!)?.comm === 'sleep', { timeoutMs: 5000, maxDelayMs: 10 }),
+      "the shell exec'd sleep",
+    );
     process.kill(pid, 'SIGKILL');
-    assert.ok(await pollUntil(() => stateOf(pid) === 'Z', { timeoutMs: 5000, maxDelayMs: 10 }), 'the child is a zombie');
+    assert.ok(
+      await pollUntil(() => stateOf(pid) === 'Z', { timeoutMs: 5000, maxDelayMs: 10 }),
+      'the child is a zombie',
+    );
     assert.is(startTimeOf(pid), zref.startTime, 'same process, still in the table');
     assert.not.ok(isAlive(zref), 'a zombie is not alive');
   } finally {

@@ -13,7 +13,15 @@ async function rejects(p: Promise<unknown>): Promise<unknown> {
 }
 
 test('sh guard: an empty argv, or undefined / null / an object / an array among the args, is refused before anything runs', async () => {
-  const bad: unknown[][] = [[], ['echo', undefined], ['echo', 'ok', null], [undefined], ['echo', {}], ['echo', ['nested']], ['echo', true]];
+  const bad: unknown[][] = [
+    [],
+    ['echo', undefined],
+    ['echo', 'ok', null],
+    [undefined],
+    ['echo', {}],
+    ['echo', ['nested']],
+    ['echo', true],
+  ];
   for (const argv of bad) {
     const e = await rejects(sh(argv as string[]));
     assert.ok(isConductorError(e, 'INTERNAL'), `${JSON.stringify(argv)}: ${String(e)}`);

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { planBuild } from '../../../sdk/image/build-plan.ts';
-import { chainKeys, makesLayer, unusedBuildArgs, type BuildPlan, type BuildStep, type PlanOptions } from '../../../sdk/image/plan-steps.ts';
+import {
+  chainKeys,
+  makesLayer,
+  unusedBuildArgs,
+  type BuildPlan,
+  type BuildStep,
+  type PlanOptions,
+} from '../../../sdk/image/plan-steps.ts';
 import { parseDockerfile } from '../../../sdk/image/conductorfile-syntax.ts';
 import { defaultImageConfig, DEFAULT_PATH } from '../../../sdk/image/image-config.ts';
 import { isConductorError, type ErrorCode } from '../../../sdk/errors.ts';
@@ -13,9 +20,13 @@ const plan = (source: string, opts?: PlanOptions): BuildPlan => planBuild(parseD
 const last = (source: string, opts?: PlanOptions): ImageConfig => plan(source, opts).stages.at(-1)!.config;
 const steps = (source: string, opts?: PlanOptions): BuildStep[] => plan(source, opts).stages.at(-1)!.steps;
 const run = (source: string, opts?: PlanOptions): Extract<BuildStep, { kind: 'RUN' }> =>
-  steps(source, opts).filter((s) => s.kind === 'RUN').at(-1) as Extract<BuildStep, { kind: 'RUN' }>;
+  steps(source, opts)
+    .filter((s) => s.kind === 'RUN')
+    .at(-1) as Extract<BuildStep, { kind: 'RUN' }>;
 const copy = (source: string, opts?: PlanOptions): Extract<BuildStep, { kind: 'COPY' }> =>
-  steps(source, opts).filter((s) => s.kind === 'COPY').at(-1) as Extract<BuildStep, { kind: 'COPY' }>;
+  steps(source, opts)
+    .filter((s) => s.kind === 'COPY')
+    .at(-1) as Extract<BuildStep, { kind: 'COPY' }>;
 
 function failure(source: string, opts?: PlanOptions, code: ErrorCode = 'PARSE_ERROR'): string {
   try {
@@ -32,7 +43,13 @@ const F = 'FROM debian:bookworm\n';
 test('a debootstrap base starts from the default config: PATH, /bin/sh -c, nothing else', () => {
   const p = plan('FROM debian:bookworm');
   assert.equal(p.stages[0]!.base, { kind: 'base', base: { distro: 'debian', suite: 'bookworm' } });
-  assert.equal(p.stages[0]!.config, { env: [PATH], exposedPorts: [], labels: {}, shell: ['/bin/sh', '-c'], volumes: [] });
+  assert.equal(p.stages[0]!.config, {
+    env: [PATH],
+    exposedPorts: [],
+    labels: {},
+    shell: ['/bin/sh', '-c'],
+    volumes: [],
+  });
   assert.equal(p.stages[0]!.steps, []);
   assert.equal(p.warnings, []);
 });
@@ -120,9 +137,17 @@ test('a second CMD or ENTRYPOINT in a stage warns; the last wins', () => {
 });
 
 test('SHELL applies to later shell-form RUN, CMD and ENTRYPOINT, not earlier ones', () => {
-  const s = steps(`${F}RUN echo one\nSHELL ["/bin/bash", "-eo", "pipefail", "-c"]\nRUN echo two | cat\nCMD start\nENTRYPOINT run\nRUN ["exec", "form"]`);
+  const s = steps(
+    `${F}RUN echo one\nSHELL ["/bin/bash", "-eo", "pipefail", "-c"]\nRUN echo two | cat\nCMD start\nENTRYPOINT run\nRUN ["exec", "form"]`,
+  );
   assert.equal((s[0] as Extract<BuildStep, { kind: 'RUN' }>).argv, ['/bin/sh', '-c', 'echo one']);
-  assert.equal((s[2] as Extract<BuildStep, { kind: 'RUN' }>).argv, ['/bin/bash', '-eo', 'pipefail', '-c', 'echo two | cat']);
+  assert.equal((s[2] as Extract<BuildStep, { kind: 'RUN' }>).argv, [
+    '/bin/bash',
+    '-eo',
+    'pipefail',
+    '-c',
+    'echo two | cat',
+  ]);
   assert.equal(s[3]!.config.cmd, ['/bin/bash', '-eo', 'pipefail', '-c', 'start']);
   assert.equal(s[4]!.config.entrypoint, ['/bin/bash', '-eo', 'pipefail', '-c', 'run']);
   assert.equal((s[5] as Extract<BuildStep, { kind: 'RUN' }>).argv, ['exec', 'form']);
@@ -131,7 +156,13 @@ test('SHELL applies to later shell-form RUN, CMD and ENTRYPOINT, not earlier one
 
 test('EXPOSE: default tcp, protocols lower-cased, ranges expanded, variables may hold several ports, no duplicates', () => {
   assert.equal(last(`${F}EXPOSE 80 53/UDP 9000-9002/tcp\nENV P="8080 8443/sctp"\nEXPOSE $P 80/tcp`).exposedPorts, [
-    '80/tcp', '53/udp', '9000/tcp', '9001/tcp', '9002/tcp', '8080/tcp', '8443/sctp',
+    '80/tcp',
+    '53/udp',
+    '9000/tcp',
+    '9001/tcp',
+    '9002/tcp',
+    '8080/tcp',
+    '8443/sctp',
   ]);
 });
 
@@ -171,20 +202,34 @@ test('ENV and ARG share one namespace: the later one wins for expansion and RUN,
   assert.equal(r.env, [PATH, 'V=arg2']);
   assert.equal(r.config.env, [PATH, 'V=env']);
   // Docker's documented example: ENV after ARG overrides the build arg.
-  assert.equal(run(`${F}ARG CONT_IMG_VER\nENV CONT_IMG_VER=v1.0.0\nRUN echo $CONT_IMG_VER`, { buildArgs: { CONT_IMG_VER: 'v2' } }).env, [PATH, 'CONT_IMG_VER=v1.0.0']);
-  assert.equal(last(`${F}ARG CONT_IMG_VER\nENV CONT_IMG_VER=\${CONT_IMG_VER:-v1.0.0}`, { buildArgs: { CONT_IMG_VER: 'v2' } }).env, [PATH, 'CONT_IMG_VER=v2']);
-  assert.equal(last(`${F}ARG CONT_IMG_VER\nENV CONT_IMG_VER=\${CONT_IMG_VER:-v1.0.0}`).env, [PATH, 'CONT_IMG_VER=v1.0.0']);
+  assert.equal(
+    run(`${F}ARG CONT_IMG_VER\nENV CONT_IMG_VER=v1.0.0\nRUN echo $CONT_IMG_VER`, { buildArgs: { CONT_IMG_VER: 'v2' } })
+      .env,
+    [PATH, 'CONT_IMG_VER=v1.0.0'],
+  );
+  assert.equal(
+    last(`${F}ARG CONT_IMG_VER\nENV CONT_IMG_VER=\${CONT_IMG_VER:-v1.0.0}`, { buildArgs: { CONT_IMG_VER: 'v2' } }).env,
+    [PATH, 'CONT_IMG_VER=v2'],
+  );
+  assert.equal(last(`${F}ARG CONT_IMG_VER\nENV CONT_IMG_VER=\${CONT_IMG_VER:-v1.0.0}`).env, [
+    PATH,
+    'CONT_IMG_VER=v1.0.0',
+  ]);
 });
 
 test('ARG: build arg beats default; default expands; ARG without value and without build arg is unset', () => {
   const s = steps(`${F}ARG A=1 B=$A C\nARG D=\${C:-none}\nENV OUT="$A $B [$C] $D"`, { buildArgs: { B: 'given' } });
-  assert.equal(s.map((x) => x.text), ['ARG ["A=1","B=given","C"]', 'ARG ["D=none"]', 'ENV ["OUT=1 given [] none"]']);
+  assert.equal(
+    s.map((x) => x.text),
+    ['ARG ["A=1","B=given","C"]', 'ARG ["D=none"]', 'ENV ["OUT=1 given [] none"]'],
+  );
   // Within one ARG, a later name sees an earlier one (unlike ENV).
   assert.equal(last(`${F}ARG A=1 B=$A\nENV B=$B`).env.at(-1), 'B=1');
 });
 
 test('ARG before FROM: seen by FROM only, unless redeclared (without a value) in the stage', () => {
-  const src = 'ARG SUITE=trixie\nARG TAG=$SUITE-x\nFROM debian:$SUITE\nENV S=[$SUITE]\nARG SUITE\nARG TAG\nENV S2=$SUITE T=$TAG';
+  const src =
+    'ARG SUITE=trixie\nARG TAG=$SUITE-x\nFROM debian:$SUITE\nENV S=[$SUITE]\nARG SUITE\nARG TAG\nENV S2=$SUITE T=$TAG';
   const p = plan(src);
   assert.equal(p.stages[0]!.base, { kind: 'base', base: { distro: 'debian', suite: 'trixie' } });
   assert.is(p.stages[0]!.text, 'FROM debian:trixie');
@@ -226,7 +271,9 @@ test('COPY: destination against WORKDIR, trailing "/" and "." meaning a director
 });
 
 test('COPY --chown expands and lands in the text; --from of a stage reads absolute paths in its root', () => {
-  const p = plan('FROM debian:bookworm AS build\nRUN make\nFROM debian:bookworm\nARG U=app\nCOPY --from=build --chown=$U:$U out/bin ../../etc/x /opt/');
+  const p = plan(
+    'FROM debian:bookworm AS build\nRUN make\nFROM debian:bookworm\nARG U=app\nCOPY --from=build --chown=$U:$U out/bin ../../etc/x /opt/',
+  );
   const c = p.stages[1]!.steps[1] as Extract<BuildStep, { kind: 'COPY' }>;
   assert.equal(c.from, { kind: 'stage', index: 0 });
   assert.is(c.chown, 'app:app');
@@ -242,22 +289,35 @@ test('COPY --from: stage by name (any case) or index, a debootstrap base, or a l
     'FROM debian:bookworm AS Build\nFROM debian:bookworm\nCOPY --from=BUILD /a /a\nCOPY --from=0 /b /b\nCOPY --from=ubuntu:noble /etc/os-release /u\nCOPY --from=tools /bin/t /t',
     { lookupImage },
   );
-  assert.equal(p.stages[1]!.steps.map((s) => (s as Extract<BuildStep, { kind: 'COPY' }>).from), [
-    { kind: 'stage', index: 0 },
-    { kind: 'stage', index: 0 },
-    { kind: 'base', base: { distro: 'ubuntu', suite: 'noble' } },
-    { kind: 'image', name: 'tools' },
-  ]);
-  assert.equal(p.stages[1]!.steps.map((s) => s.text), [
-    'COPY --from=0 /a /a',
-    'COPY --from=0 /b /b',
-    'COPY --from=ubuntu:noble /etc/os-release /u',
-    'COPY --from=tools /bin/t /t',
-  ]);
+  assert.equal(
+    p.stages[1]!.steps.map((s) => (s as Extract<BuildStep, { kind: 'COPY' }>).from),
+    [
+      { kind: 'stage', index: 0 },
+      { kind: 'stage', index: 0 },
+      { kind: 'base', base: { distro: 'ubuntu', suite: 'noble' } },
+      { kind: 'image', name: 'tools' },
+    ],
+  );
+  assert.equal(
+    p.stages[1]!.steps.map((s) => s.text),
+    [
+      'COPY --from=0 /a /a',
+      'COPY --from=0 /b /b',
+      'COPY --from=ubuntu:noble /etc/os-release /u',
+      'COPY --from=tools /bin/t /t',
+    ],
+  );
 });
 
 test('a local image base brings its config; images that predate config get the default; PATH is always set', () => {
-  const config: ImageConfig = { ...defaultImageConfig(), env: ['LANG=C.UTF-8'], workdir: '/app', user: 'app', cmd: ['serve'], shell: ['/bin/bash', '-c'] };
+  const config: ImageConfig = {
+    ...defaultImageConfig(),
+    env: ['LANG=C.UTF-8'],
+    workdir: '/app',
+    user: 'app',
+    cmd: ['serve'],
+    shell: ['/bin/bash', '-c'],
+  };
   const lookupImage = (n: string) => (n === 'web-base' ? { config } : n === 'old' ? {} : undefined);
   const p = plan('FROM web-base\nWORKDIR sub\nRUN x', { lookupImage });
   assert.equal(p.stages[0]!.base, { kind: 'image', name: 'web-base' });
@@ -279,20 +339,27 @@ test('stages: a stage name shadows an image of the same name; later stages are n
     'FROM debian:bookworm AS base\nFROM base AS a\nFROM later AS b\nFROM debian:bookworm AS unused\nFROM debian:bookworm AS later\nCOPY --from=a /x /x',
     { lookupImage },
   );
-  assert.equal(p.stages.map((s) => s.base), [
-    { kind: 'base', base: { distro: 'debian', suite: 'bookworm' } },
-    { kind: 'stage', index: 0 },
-    { kind: 'image', name: 'later' },
-    { kind: 'base', base: { distro: 'debian', suite: 'bookworm' } },
-    { kind: 'base', base: { distro: 'debian', suite: 'bookworm' } },
-  ]);
-  assert.equal(p.stages.map((s) => s.name), ['base', 'a', 'b', 'unused', 'later']);
+  assert.equal(
+    p.stages.map((s) => s.base),
+    [
+      { kind: 'base', base: { distro: 'debian', suite: 'bookworm' } },
+      { kind: 'stage', index: 0 },
+      { kind: 'image', name: 'later' },
+      { kind: 'base', base: { distro: 'debian', suite: 'bookworm' } },
+      { kind: 'base', base: { distro: 'debian', suite: 'bookworm' } },
+    ],
+  );
+  assert.equal(
+    p.stages.map((s) => s.name),
+    ['base', 'a', 'b', 'unused', 'later'],
+  );
   assert.is(p.target, 4);
   assert.equal(p.order, [0, 1, 4]);
 });
 
 test('cache keys chain over every step: a CMD after the last RUN changes no layer key, an ENV before it does', () => {
-  const hash = (parent: string, step: BuildStep): string => createHash('sha256').update(`${parent}\n${step.text}`).digest('hex');
+  const hash = (parent: string, step: BuildStep): string =>
+    createHash('sha256').update(`${parent}\n${step.text}`).digest('hex');
   const layerKeys = (src: string): string[] => {
     const s = steps(src);
     return chainKeys('base', s, hash).filter((_, i) => makesLayer(s[i]!));
@@ -312,7 +379,10 @@ test('cache keys chain over every step: a CMD after the last RUN changes no laye
   assert.is(k1[0], k2[0]);
   assert.is.not(k1[1], k2[1]);
   // With only FROM, RUN and COPY the chain is today's: keys of existing caches are unchanged.
-  assert.equal(steps(`${F}RUN a\nCOPY b /c`).map((s) => s.text), ['RUN a', 'COPY b /c']);
+  assert.equal(
+    steps(`${F}RUN a\nCOPY b /c`).map((s) => s.text),
+    ['RUN a', 'COPY b /c'],
+  );
 });
 
 test('golden plan: a two-stage build', () => {
@@ -350,8 +420,25 @@ test('golden plan: a two-stage build', () => {
         base: bookworm,
         steps: [
           { kind: 'META', instruction: 'WORKDIR', line: 4, text: 'WORKDIR /src', config: cfg({ workdir: '/src' }) },
-          { kind: 'COPY', line: 5, text: 'COPY . .', config: cfg({ workdir: '/src' }), from: { kind: 'context' }, sources: ['.'], dest: '/src/' },
-          { kind: 'RUN', line: 6, text: 'RUN make', config: cfg({ workdir: '/src' }), argv: ['/bin/sh', '-c', 'make'], env: [PATH], proxyEnv: [], workdir: '/src' },
+          {
+            kind: 'COPY',
+            line: 5,
+            text: 'COPY . .',
+            config: cfg({ workdir: '/src' }),
+            from: { kind: 'context' },
+            sources: ['.'],
+            dest: '/src/',
+          },
+          {
+            kind: 'RUN',
+            line: 6,
+            text: 'RUN make',
+            config: cfg({ workdir: '/src' }),
+            argv: ['/bin/sh', '-c', 'make'],
+            env: [PATH],
+            proxyEnv: [],
+            workdir: '/src',
+          },
         ],
         config: cfg({ workdir: '/src' }),
         dependsOn: [],
@@ -363,8 +450,20 @@ test('golden plan: a two-stage build', () => {
         base: bookworm,
         steps: [
           { kind: 'META', instruction: 'ARG', line: 9, text: 'ARG ["SUITE=bookworm"]', config: runtime0 },
-          { kind: 'META', instruction: 'LABEL', line: 10, text: 'LABEL ["org.opencontainers.image.title=counter","suite=bookworm"]', config: cfg({ labels }) },
-          { kind: 'META', instruction: 'ENV', line: 11, text: 'ENV ["PORT=8080"]', config: cfg({ labels, env: runtimeEnv }) },
+          {
+            kind: 'META',
+            instruction: 'LABEL',
+            line: 10,
+            text: 'LABEL ["org.opencontainers.image.title=counter","suite=bookworm"]',
+            config: cfg({ labels }),
+          },
+          {
+            kind: 'META',
+            instruction: 'ENV',
+            line: 11,
+            text: 'ENV ["PORT=8080"]',
+            config: cfg({ labels, env: runtimeEnv }),
+          },
           {
             kind: 'COPY',
             line: 12,
@@ -374,31 +473,72 @@ test('golden plan: a two-stage build', () => {
             sources: ['/src/bin/counter'],
             dest: '/usr/local/bin/',
           },
-          { kind: 'META', instruction: 'USER', line: 13, text: 'USER 1000:1000', config: cfg({ labels, env: runtimeEnv, user: '1000:1000' }) },
-          { kind: 'META', instruction: 'EXPOSE', line: 14, text: 'EXPOSE ["8080/tcp"]', config: cfg({ labels, env: runtimeEnv, user: '1000:1000', exposedPorts: ['8080/tcp'] }) },
+          {
+            kind: 'META',
+            instruction: 'USER',
+            line: 13,
+            text: 'USER 1000:1000',
+            config: cfg({ labels, env: runtimeEnv, user: '1000:1000' }),
+          },
+          {
+            kind: 'META',
+            instruction: 'EXPOSE',
+            line: 14,
+            text: 'EXPOSE ["8080/tcp"]',
+            config: cfg({ labels, env: runtimeEnv, user: '1000:1000', exposedPorts: ['8080/tcp'] }),
+          },
           {
             kind: 'META',
             instruction: 'STOPSIGNAL',
             line: 15,
             text: 'STOPSIGNAL SIGINT',
-            config: cfg({ labels, env: runtimeEnv, user: '1000:1000', exposedPorts: ['8080/tcp'], stopSignal: 'SIGINT' }),
+            config: cfg({
+              labels,
+              env: runtimeEnv,
+              user: '1000:1000',
+              exposedPorts: ['8080/tcp'],
+              stopSignal: 'SIGINT',
+            }),
           },
           {
             kind: 'META',
             instruction: 'ENTRYPOINT',
             line: 16,
             text: 'ENTRYPOINT ["counter"]',
-            config: cfg({ labels, env: runtimeEnv, user: '1000:1000', exposedPorts: ['8080/tcp'], stopSignal: 'SIGINT', entrypoint: ['counter'] }),
+            config: cfg({
+              labels,
+              env: runtimeEnv,
+              user: '1000:1000',
+              exposedPorts: ['8080/tcp'],
+              stopSignal: 'SIGINT',
+              entrypoint: ['counter'],
+            }),
           },
           {
             kind: 'META',
             instruction: 'CMD',
             line: 17,
             text: 'CMD ["--port","8080"]',
-            config: cfg({ labels, env: runtimeEnv, user: '1000:1000', exposedPorts: ['8080/tcp'], stopSignal: 'SIGINT', entrypoint: ['counter'], cmd: ['--port', '8080'] }),
+            config: cfg({
+              labels,
+              env: runtimeEnv,
+              user: '1000:1000',
+              exposedPorts: ['8080/tcp'],
+              stopSignal: 'SIGINT',
+              entrypoint: ['counter'],
+              cmd: ['--port', '8080'],
+            }),
           },
         ],
-        config: cfg({ labels, env: runtimeEnv, user: '1000:1000', exposedPorts: ['8080/tcp'], stopSignal: 'SIGINT', entrypoint: ['counter'], cmd: ['--port', '8080'] }),
+        config: cfg({
+          labels,
+          env: runtimeEnv,
+          user: '1000:1000',
+          exposedPorts: ['8080/tcp'],
+          stopSignal: 'SIGINT',
+          entrypoint: ['counter'],
+          cmd: ['--port', '8080'],
+        }),
         dependsOn: [0],
       },
     ],
@@ -415,14 +555,25 @@ test('unusedBuildArgs: Docker warns about build args no ARG declares (proxies ex
     'build arg "TYPO" is not declared by any ARG in Conductorfile; it was ignored',
     'build arg "ALSO" is not declared by any ARG in Conductorfile; it was ignored',
   ]);
-  assert.equal(plan(`${F}RUN x`, { buildArgs: { X: '1' } }).warnings, ['build arg "X" is not declared by any ARG in Conductorfile; it was ignored']);
+  assert.equal(plan(`${F}RUN x`, { buildArgs: { X: '1' } }).warnings, [
+    'build arg "X" is not declared by any ARG in Conductorfile; it was ignored',
+  ]);
 });
 
 test('plan errors name file and line', () => {
   const cases: Array<[string, string]> = [
-    ['ARG B=\nFROM $B', 'Conductorfile:2: FROM $B expands to an empty image name (pass --build-arg or give the ARG a default)'],
-    ['ARG B=\nFROM debian:$B', 'Conductorfile:2: unsupported base "debian:" (supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)'],
-    ['FROM $NOPE', 'Conductorfile:1: FROM $NOPE expands to an empty image name (pass --build-arg or give the ARG a default)'],
+    [
+      'ARG B=\nFROM $B',
+      'Conductorfile:2: FROM $B expands to an empty image name (pass --build-arg or give the ARG a default)',
+    ],
+    [
+      'ARG B=\nFROM debian:$B',
+      'Conductorfile:2: unsupported base "debian:" (supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)',
+    ],
+    [
+      'FROM $NOPE',
+      'Conductorfile:1: FROM $NOPE expands to an empty image name (pass --build-arg or give the ARG a default)',
+    ],
     ['FROM debian:${X', "Conductorfile:1: FROM: missing '}' in substitution"],
     ['FROM scratch', 'Conductorfile:1: not supported: FROM scratch (start from a debootstrap base)'],
     [`${F}ENV A="\${B:?B is required}"`, 'Conductorfile:2: ENV: B: B is required'],
@@ -438,27 +589,58 @@ test('plan errors name file and line', () => {
     [`${F}USER app:`, 'Conductorfile:2: USER "app:" is not name|uid[:group|gid]'],
     [`${F}USER a:b:c`, 'Conductorfile:2: USER "a:b:c" is not name|uid[:group|gid]'],
     [`${F}EXPOSE 0`, 'Conductorfile:2: EXPOSE "0" is not a port (write 8080, 53/udp or 8000-8010/tcp; ports 1-65535)'],
-    [`${F}EXPOSE 65536`, 'Conductorfile:2: EXPOSE "65536" is not a port (write 8080, 53/udp or 8000-8010/tcp; ports 1-65535)'],
-    [`${F}EXPOSE 80/icmp`, 'Conductorfile:2: EXPOSE "80/icmp" is not a port (write 8080, 53/udp or 8000-8010/tcp; ports 1-65535)'],
-    [`${F}EXPOSE 90-80`, 'Conductorfile:2: EXPOSE "90-80" is not a port (write 8080, 53/udp or 8000-8010/tcp; ports 1-65535)'],
-    [`${F}EXPOSE 127.0.0.1:80:80`, 'Conductorfile:2: EXPOSE "127.0.0.1:80:80" is not a port (write 8080, 53/udp or 8000-8010/tcp; ports 1-65535)'],
-    [`${F}STOPSIGNAL SIGFOO`, 'Conductorfile:2: STOPSIGNAL "SIGFOO" is not a signal (use a name such as SIGTERM or SIGRTMIN+3, or a number 1-64)'],
-    [`${F}STOPSIGNAL 0`, 'Conductorfile:2: STOPSIGNAL "0" is not a signal (use a name such as SIGTERM or SIGRTMIN+3, or a number 1-64)'],
+    [
+      `${F}EXPOSE 65536`,
+      'Conductorfile:2: EXPOSE "65536" is not a port (write 8080, 53/udp or 8000-8010/tcp; ports 1-65535)',
+    ],
+    [
+      `${F}EXPOSE 80/icmp`,
+      'Conductorfile:2: EXPOSE "80/icmp" is not a port (write 8080, 53/udp or 8000-8010/tcp; ports 1-65535)',
+    ],
+    [
+      `${F}EXPOSE 90-80`,
+      'Conductorfile:2: EXPOSE "90-80" is not a port (write 8080, 53/udp or 8000-8010/tcp; ports 1-65535)',
+    ],
+    [
+      `${F}EXPOSE 127.0.0.1:80:80`,
+      'Conductorfile:2: EXPOSE "127.0.0.1:80:80" is not a port (write 8080, 53/udp or 8000-8010/tcp; ports 1-65535)',
+    ],
+    [
+      `${F}STOPSIGNAL SIGFOO`,
+      'Conductorfile:2: STOPSIGNAL "SIGFOO" is not a signal (use a name such as SIGTERM or SIGRTMIN+3, or a number 1-64)',
+    ],
+    [
+      `${F}STOPSIGNAL 0`,
+      'Conductorfile:2: STOPSIGNAL "0" is not a signal (use a name such as SIGTERM or SIGRTMIN+3, or a number 1-64)',
+    ],
     [`${F}VOLUME ["/a", ""]`, 'Conductorfile:2: VOLUME path must not be empty'],
     [`${F}COPY $NOPE /d`, 'Conductorfile:2: COPY source must not be empty'],
     [`${F}COPY a $NOPE`, 'Conductorfile:2: COPY destination must not be empty'],
     [`${F}ENV UP=..\nCOPY $UP/etc /e`, 'Conductorfile:3: COPY source "../etc" is outside the build context'],
     [`${F}ARG O="a b"\nCOPY --chown=$O x /y`, 'Conductorfile:3: COPY --chown="a b" is not user[:group] (names or ids)'],
-    [`${F}ARG S=build\nCOPY --from=$S /a /b`, 'Conductorfile:3: variable expansion is not supported in COPY --from (define a stage with FROM $ARG and copy from it)'],
-    [`${F}COPY --from=0 /a /b`, 'Conductorfile:2: COPY --from=0: stage 0 is not before this one (stages are numbered from 0)'],
-    [`${F}COPY --from=later /a /b\nFROM debian:bookworm AS later`, 'Conductorfile:2: COPY --from=later: stage "later" must be defined before the stage that copies from it'],
-    [`${F}COPY --from=alpine:3 /a /b`, 'Conductorfile:2: unsupported base "alpine:3" (supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)'],
+    [
+      `${F}ARG S=build\nCOPY --from=$S /a /b`,
+      'Conductorfile:3: variable expansion is not supported in COPY --from (define a stage with FROM $ARG and copy from it)',
+    ],
+    [
+      `${F}COPY --from=0 /a /b`,
+      'Conductorfile:2: COPY --from=0: stage 0 is not before this one (stages are numbered from 0)',
+    ],
+    [
+      `${F}COPY --from=later /a /b\nFROM debian:bookworm AS later`,
+      'Conductorfile:2: COPY --from=later: stage "later" must be defined before the stage that copies from it',
+    ],
+    [
+      `${F}COPY --from=alpine:3 /a /b`,
+      'Conductorfile:2: unsupported base "alpine:3" (supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)',
+    ],
   ];
   for (const [source, message] of cases) assert.is(failure(source), message, source);
 });
 
 test('a missing local image is IMAGE_NOT_FOUND with file:line', () => {
-  const msg = 'Conductorfile:2: image "web-base" not found (build it first, or use one of debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal)';
+  const msg =
+    'Conductorfile:2: image "web-base" not found (build it first, or use one of debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal)';
   assert.is(failure('# base\nFROM web-base', {}, 'IMAGE_NOT_FOUND'), msg);
   assert.is(failure(`${F}COPY --from=web-base /a /b`, { lookupImage: () => undefined }, 'IMAGE_NOT_FOUND'), msg);
 });

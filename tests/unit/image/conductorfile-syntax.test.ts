@@ -26,7 +26,13 @@ test('splitWords: blanks outside quotes split; quotes and backslashes are kept f
 });
 
 test('extractFlags: leading --name[=value] words; a lone -- ends them; later ones are arguments', () => {
-  assert.equal(extractFlags('--from=build --chown=a:b src dst'), { flags: [{ name: 'from', value: 'build' }, { name: 'chown', value: 'a:b' }], rest: 'src dst' });
+  assert.equal(extractFlags('--from=build --chown=a:b src dst'), {
+    flags: [
+      { name: 'from', value: 'build' },
+      { name: 'chown', value: 'a:b' },
+    ],
+    rest: 'src dst',
+  });
   assert.equal(extractFlags('--link a'), { flags: [{ name: 'link', value: null }], rest: 'a' });
   assert.equal(extractFlags('-- --not-a-flag x'), { flags: [], rest: '--not-a-flag x' });
   assert.equal(extractFlags('a --x b'), { flags: [], rest: 'a --x b' });
@@ -43,10 +49,36 @@ test('ARG before and after FROM; multiple names; defaults raw', () => {
 });
 
 test('ENV and LABEL: name=value words, or the legacy "name rest of line"', () => {
-  assert.equal(node('ENV A=1 B="v w"'), { kind: 'ENV', line: 2, pairs: [{ key: 'A', value: '1' }, { key: 'B', value: '"v w"' }], legacy: false });
-  assert.equal(node('ENV PATH /opt/bin:$PATH'), { kind: 'ENV', line: 2, pairs: [{ key: 'PATH', value: '/opt/bin:$PATH' }], legacy: true });
-  assert.equal(node('ENV MSG  hello   world'), { kind: 'ENV', line: 2, pairs: [{ key: 'MSG', value: 'hello   world' }], legacy: true });
-  assert.equal(node('LABEL "a b"=c d='), { kind: 'LABEL', line: 2, pairs: [{ key: '"a b"', value: 'c' }, { key: 'd', value: '' }], legacy: false });
+  assert.equal(node('ENV A=1 B="v w"'), {
+    kind: 'ENV',
+    line: 2,
+    pairs: [
+      { key: 'A', value: '1' },
+      { key: 'B', value: '"v w"' },
+    ],
+    legacy: false,
+  });
+  assert.equal(node('ENV PATH /opt/bin:$PATH'), {
+    kind: 'ENV',
+    line: 2,
+    pairs: [{ key: 'PATH', value: '/opt/bin:$PATH' }],
+    legacy: true,
+  });
+  assert.equal(node('ENV MSG  hello   world'), {
+    kind: 'ENV',
+    line: 2,
+    pairs: [{ key: 'MSG', value: 'hello   world' }],
+    legacy: true,
+  });
+  assert.equal(node('LABEL "a b"=c d='), {
+    kind: 'LABEL',
+    line: 2,
+    pairs: [
+      { key: '"a b"', value: 'c' },
+      { key: 'd', value: '' },
+    ],
+    legacy: false,
+  });
 });
 
 test('RUN, CMD, ENTRYPOINT: exec form when JSON, shell form otherwise', () => {
@@ -70,23 +102,40 @@ test('SHELL, WORKDIR, USER, STOPSIGNAL, EXPOSE, VOLUME', () => {
 
 test('COPY: --from and --chown flags, plain and JSON paths', () => {
   assert.equal(node('COPY --from=build --chown=1000:1000 /out /app/'), {
-    kind: 'COPY', line: 2, paths: ['/out', '/app/'], json: false, from: 'build', chown: '1000:1000',
+    kind: 'COPY',
+    line: 2,
+    paths: ['/out', '/app/'],
+    json: false,
+    from: 'build',
+    chown: '1000:1000',
   });
   assert.equal(node('COPY ["a b", "/c"]'), { kind: 'COPY', line: 2, paths: ['a b', '/c'], json: true });
 });
 
 test('FROM: image, AS name (any case, lower-cased), stages in order', () => {
   const file = parseDockerfile('FROM debian:bookworm AS Build\nRUN a\nfrom build as final\nCMD ["x"]');
-  assert.equal(file.stages.map(({ line, image, name }) => ({ line, image, name })), [
-    { line: 1, image: 'debian:bookworm', name: 'build' },
-    { line: 3, image: 'build', name: 'final' },
-  ]);
-  assert.equal(file.stages.map((s) => s.instructions.length), [1, 1]);
+  assert.equal(
+    file.stages.map(({ line, image, name }) => ({ line, image, name })),
+    [
+      { line: 1, image: 'debian:bookworm', name: 'build' },
+      { line: 3, image: 'build', name: 'final' },
+    ],
+  );
+  assert.equal(
+    file.stages.map((s) => s.instructions.length),
+    [1, 1],
+  );
 });
 
 test('parser directives: syntax and check are ignored; only the default escape is accepted', () => {
-  assert.is(parseDockerfile('# syntax=docker/dockerfile:1\n# check=skip=all\n# escape=\\\nFROM debian:bookworm').stages.length, 1);
-  assert.is(failure('# escape=`\nFROM debian:bookworm'), 'Conductorfile:1: not supported: escape directive "`" (conductor reads "\\" as the escape character; remove the line)');
+  assert.is(
+    parseDockerfile('# syntax=docker/dockerfile:1\n# check=skip=all\n# escape=\\\nFROM debian:bookworm').stages.length,
+    1,
+  );
+  assert.is(
+    failure('# escape=`\nFROM debian:bookworm'),
+    'Conductorfile:1: not supported: escape directive "`" (conductor reads "\\" as the escape character; remove the line)',
+  );
   // After the first other line it is only a comment.
   assert.is(parseDockerfile('FROM debian:bookworm\n# escape=`').stages.length, 1);
 });
@@ -99,8 +148,14 @@ test('errors: every malformed instruction names file and line', () => {
     ['FROM', 'Conductorfile:1: FROM needs a base image'],
     ['FROM a b', 'Conductorfile:1: FROM takes an image and an optional stage name: FROM a [AS name]'],
     ['FROM a AS b c', 'Conductorfile:1: FROM takes an image and an optional stage name: FROM a [AS name]'],
-    ['FROM a AS 1st', 'Conductorfile:1: invalid stage name "1st" (start with a letter; then letters, digits, "-", "_", ".")'],
-    ['FROM a AS b/c', 'Conductorfile:1: invalid stage name "b/c" (start with a letter; then letters, digits, "-", "_", ".")'],
+    [
+      'FROM a AS 1st',
+      'Conductorfile:1: invalid stage name "1st" (start with a letter; then letters, digits, "-", "_", ".")',
+    ],
+    [
+      'FROM a AS b/c',
+      'Conductorfile:1: invalid stage name "b/c" (start with a letter; then letters, digits, "-", "_", ".")',
+    ],
     ['FROM a AS x\nFROM b AS X', 'Conductorfile:2: stage name "x" is already used on line 1'],
     ['FROM --platform=linux/arm64 debian:bookworm', 'Conductorfile:1: not supported: FROM --platform'],
     [`${F}ARG`, 'Conductorfile:2: ARG needs a name, e.g. ARG VERSION or ARG VERSION=1.0'],
@@ -132,14 +187,23 @@ test('errors: every malformed instruction names file and line', () => {
     [`${F}COPY --from=a --from=b a b`, 'Conductorfile:2: COPY --from given twice'],
     [`${F}RUN --mount=type=cache,target=/root/.cache make`, 'Conductorfile:2: not supported: RUN --mount'],
     [`${F}RUN --network=none make`, 'Conductorfile:2: not supported: RUN --network'],
-    [`${F}ADD https://example.com/x /x`, 'Conductorfile:2: not supported: ADD (use COPY; conductor neither fetches URLs nor unpacks archives)'],
+    [
+      `${F}ADD https://example.com/x /x`,
+      'Conductorfile:2: not supported: ADD (use COPY; conductor neither fetches URLs nor unpacks archives)',
+    ],
     [`${F}ONBUILD RUN x`, 'Conductorfile:2: not supported: ONBUILD'],
     [`${F}HEALTHCHECK CMD curl -f http://localhost/`, 'Conductorfile:2: not supported: HEALTHCHECK'],
-    [`${F}MAINTAINER me`, 'Conductorfile:2: not supported: MAINTAINER (deprecated in Docker too; use LABEL maintainer="...")'],
+    [
+      `${F}MAINTAINER me`,
+      'Conductorfile:2: not supported: MAINTAINER (deprecated in Docker too; use LABEL maintainer="...")',
+    ],
     [`${F}\nFROBNICATE`, 'Conductorfile:3: unknown instruction "FROBNICATE"'],
   ];
   for (const [source, message] of cases) assert.is(failure(source), message, source);
-  assert.is(failure(`${F}CMD`, 'web/Conductorfile'), 'web/Conductorfile:2: CMD needs a command (write CMD [] to clear it)');
+  assert.is(
+    failure(`${F}CMD`, 'web/Conductorfile'),
+    'web/Conductorfile:2: CMD needs a command (write CMD [] to clear it)',
+  );
 });
 
 test.run();

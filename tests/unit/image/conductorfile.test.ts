@@ -21,8 +21,14 @@ function parseConductorfile(source: string, fileName = 'Conductorfile'): Instruc
   const out: Instruction[] = [{ kind: 'FROM', line: stage.line, text: stage.text, base: stage.base.base }];
   stage.steps.forEach((step, i) => {
     const n = file.stages[0]!.instructions[i]!;
-    if (step.kind === 'RUN' && n.kind === 'RUN') out.push(n.argv ? { kind: 'RUN', line: step.line, text: step.text, argv: n.argv } : { kind: 'RUN', line: step.line, text: step.text, shell: n.shell! });
-    else if (step.kind === 'COPY') out.push({ kind: 'COPY', line: step.line, text: step.text, sources: step.sources, dest: step.dest });
+    if (step.kind === 'RUN' && n.kind === 'RUN')
+      out.push(
+        n.argv
+          ? { kind: 'RUN', line: step.line, text: step.text, argv: n.argv }
+          : { kind: 'RUN', line: step.line, text: step.text, shell: n.shell! },
+      );
+    else if (step.kind === 'COPY')
+      out.push({ kind: 'COPY', line: step.line, text: step.text, sources: step.sources, dest: step.dest });
   });
   return out;
 }
@@ -62,7 +68,13 @@ const REALISTIC_GOLDEN: Instruction[] = [
     text: 'RUN apt-get update &&     apt-get install -y --no-install-recommends curl ca-certificates',
     shell: 'apt-get update &&     apt-get install -y --no-install-recommends curl ca-certificates',
   },
-  { kind: 'COPY', line: 7, text: 'COPY app/ package.json /opt/app/', sources: ['app/', 'package.json'], dest: '/opt/app/' },
+  {
+    kind: 'COPY',
+    line: 7,
+    text: 'COPY app/ package.json /opt/app/',
+    sources: ['app/', 'package.json'],
+    dest: '/opt/app/',
+  },
   {
     kind: 'RUN',
     line: 8,
@@ -110,8 +122,14 @@ test('cosmetic changes keep every text identical', () => {
     '',
   ].join('\r\n');
   const parsed = parseConductorfile(cosmetic);
-  assert.equal(parsed.map((i) => i.text), REALISTIC_GOLDEN.map((i) => i.text));
-  assert.equal(parsed.map((i) => i.line), [2, 5, 10, 11, 12, 14]);
+  assert.equal(
+    parsed.map((i) => i.text),
+    REALISTIC_GOLDEN.map((i) => i.text),
+  );
+  assert.equal(
+    parsed.map((i) => i.line),
+    [2, 5, 10, 11, 12, 14],
+  );
   // Same data, not just same text.
   assert.equal(
     parsed.map(({ line: _line, ...rest }) => rest),
@@ -200,7 +218,12 @@ test('continuations join like Docker: backslash removed, next line appended as i
 test('comment and blank lines inside a continuation are skipped; line is where it starts', () => {
   const src = 'FROM debian:bookworm\n\nRUN set -e; \\\n  # not shell\n\n  echo one; \\\n  echo two\nRUN three';
   const parsed = parseConductorfile(src);
-  assert.equal(parsed[1], { kind: 'RUN', line: 3, text: 'RUN set -e;   echo one;   echo two', shell: 'set -e;   echo one;   echo two' });
+  assert.equal(parsed[1], {
+    kind: 'RUN',
+    line: 3,
+    text: 'RUN set -e;   echo one;   echo two',
+    shell: 'set -e;   echo one;   echo two',
+  });
   assert.is(parsed[2]!.line, 8);
 });
 
@@ -214,7 +237,12 @@ test('a continuation may span the keyword and the arguments, and run into end of
 
 test('continued JSON exec form', () => {
   const [, run] = parseConductorfile('FROM debian:bookworm\nRUN ["apt-get", \\\n     "install", "-y", \\\n     "x"]');
-  assert.equal(run, { kind: 'RUN', line: 2, text: 'RUN ["apt-get","install","-y","x"]', argv: ['apt-get', 'install', '-y', 'x'] });
+  assert.equal(run, {
+    kind: 'RUN',
+    line: 2,
+    text: 'RUN ["apt-get","install","-y","x"]',
+    argv: ['apt-get', 'install', '-y', 'x'],
+  });
 });
 
 test('CRLF, BOM and trailing whitespace are ignored', () => {
@@ -228,28 +256,61 @@ test('CRLF, BOM and trailing whitespace are ignored', () => {
 test('RUN exec form needs a JSON array of strings; otherwise it is shell form like Docker', () => {
   const run = (args: string): Instruction => parseConductorfile(`FROM debian:bookworm\nRUN ${args}`)[1]!;
   assert.equal(run('["apt-get", "install", "-y", "x"]'), {
-    kind: 'RUN', line: 2, text: 'RUN ["apt-get","install","-y","x"]', argv: ['apt-get', 'install', '-y', 'x'],
+    kind: 'RUN',
+    line: 2,
+    text: 'RUN ["apt-get","install","-y","x"]',
+    argv: ['apt-get', 'install', '-y', 'x'],
   });
   assert.equal(run('["sh", "-c", "echo \\"q\\" \\u00e9"]'), {
-    kind: 'RUN', line: 2, text: 'RUN ["sh","-c","echo \\"q\\" é"]', argv: ['sh', '-c', 'echo "q" é'],
+    kind: 'RUN',
+    line: 2,
+    text: 'RUN ["sh","-c","echo \\"q\\" é"]',
+    argv: ['sh', '-c', 'echo "q" é'],
   });
-  for (const notJson of ["['single', 'quotes']", '[echo, hi]', '["a"] && b', '[ -f /x ] && echo y', '["unterminated"']) {
+  for (const notJson of [
+    "['single', 'quotes']",
+    '[echo, hi]',
+    '["a"] && b',
+    '[ -f /x ] && echo y',
+    '["unterminated"',
+  ]) {
     assert.equal(run(notJson), { kind: 'RUN', line: 2, text: `RUN ${notJson}`, shell: notJson }, notJson);
   }
   // Valid JSON that is not all strings is an error in Docker, not a shell command.
-  assert.is(parseError('FROM debian:bookworm\nRUN ["echo", 1]'), 'Conductorfile:2: RUN: the JSON form must be an array of strings only, e.g. ["echo", "hi"]');
+  assert.is(
+    parseError('FROM debian:bookworm\nRUN ["echo", 1]'),
+    'Conductorfile:2: RUN: the JSON form must be an array of strings only, e.g. ["echo", "hi"]',
+  );
 });
 
 test('COPY plain and JSON forms', () => {
   const copy = (args: string): Instruction => parseConductorfile(`FROM debian:bookworm\nCOPY ${args}`)[1]!;
-  assert.equal(copy('a b c /dest/'), { kind: 'COPY', line: 2, text: 'COPY a b c /dest/', sources: ['a', 'b', 'c'], dest: '/dest/' });
+  assert.equal(copy('a b c /dest/'), {
+    kind: 'COPY',
+    line: 2,
+    text: 'COPY a b c /dest/',
+    sources: ['a', 'b', 'c'],
+    dest: '/dest/',
+  });
   // A relative destination is resolved against WORKDIR ("/" here), keeping a trailing "/".
-  assert.equal(copy('["a b", "dest"]'), { kind: 'COPY', line: 2, text: 'COPY ["a b","dest"]', sources: ['a b'], dest: '/dest' });
+  assert.equal(copy('["a b", "dest"]'), {
+    kind: 'COPY',
+    line: 2,
+    text: 'COPY ["a b","dest"]',
+    sources: ['a b'],
+    dest: '/dest',
+  });
   // A plain-form path that merely looks like JSON is still written unambiguously.
   assert.equal(copy('["a","b"]'), { kind: 'COPY', line: 2, text: 'COPY a b', sources: ['a'], dest: '/b' });
   assert.equal(copy('[x] /d'), { kind: 'COPY', line: 2, text: 'COPY ["[x]","/d"]', sources: ['[x]'], dest: '/d' });
   assert.equal(copy('. /app'), { kind: 'COPY', line: 2, text: 'COPY . /app', sources: ['.'], dest: '/app' });
-  assert.equal(copy('src/**/*.ts /app/'), { kind: 'COPY', line: 2, text: 'COPY src/**/*.ts /app/', sources: ['src/**/*.ts'], dest: '/app/' });
+  assert.equal(copy('src/**/*.ts /app/'), {
+    kind: 'COPY',
+    line: 2,
+    text: 'COPY src/**/*.ts /app/',
+    sources: ['src/**/*.ts'],
+    dest: '/app/',
+  });
 });
 
 test('error: file is empty', () => {
@@ -262,7 +323,10 @@ test('error: no FROM instruction (comments only)', () => {
 });
 
 test('error: only ARG may come before the first FROM', () => {
-  assert.is(parseError('# c\nRUN echo\nFROM debian:bookworm'), 'Conductorfile:2: RUN before FROM (only ARG may come before the first FROM)');
+  assert.is(
+    parseError('# c\nRUN echo\nFROM debian:bookworm'),
+    'Conductorfile:2: RUN before FROM (only ARG may come before the first FROM)',
+  );
   assert.is(parseError('COPY a b'), 'Conductorfile:1: COPY before FROM (only ARG may come before the first FROM)');
 });
 
@@ -274,14 +338,22 @@ test('error: unknown instruction (keyword shown upper-case)', () => {
 });
 
 test('error: instructions out of scope are named as not supported', () => {
-  assert.is(parseError('FROM debian:bookworm\nadd x y'), 'Conductorfile:2: not supported: ADD (use COPY; conductor neither fetches URLs nor unpacks archives)');
+  assert.is(
+    parseError('FROM debian:bookworm\nadd x y'),
+    'Conductorfile:2: not supported: ADD (use COPY; conductor neither fetches URLs nor unpacks archives)',
+  );
 });
 
 test('error: unsupported base', () => {
-  const supported = 'supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image';
+  const supported =
+    'supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image';
   assert.is(parseError('FROM alpine:3.19'), `Conductorfile:1: unsupported base "alpine:3.19" (${supported})`);
   for (const bad of ['debian', 'debian:buster', 'debian:latest', 'Debian:bookworm', 'ubuntu:bookworm']) {
-    assert.is(parseError(`# x\nFROM ${bad}`), `Conductorfile:2: unsupported base ${JSON.stringify(bad)} (${supported})`, bad);
+    assert.is(
+      parseError(`# x\nFROM ${bad}`),
+      `Conductorfile:2: unsupported base ${JSON.stringify(bad)} (${supported})`,
+      bad,
+    );
   }
   // docker.io/library/debian:bookworm names a registry (issue 14): tests/unit/image/oci/reference.test.ts.
   assert.is(parseError('FROM'), 'Conductorfile:1: FROM needs a base image');
@@ -310,7 +382,11 @@ test('error: COPY flags Docker has and conductor does not', () => {
   assert.is(parseError('FROM debian:bookworm\nCOPY --link ["a", "b"]'), 'Conductorfile:2: not supported: COPY --link');
   // Only leading arguments are flags; a later "--x" is a path.
   assert.equal(parseConductorfile('FROM debian:bookworm\nCOPY a --x /b')[1], {
-    kind: 'COPY', line: 2, text: 'COPY a --x /b', sources: ['a', '--x'], dest: '/b',
+    kind: 'COPY',
+    line: 2,
+    text: 'COPY a --x /b',
+    sources: ['a', '--x'],
+    dest: '/b',
   });
 });
 
@@ -319,14 +395,23 @@ test('error: COPY source outside the build context', () => {
     parseError('FROM debian:bookworm\nRUN x\nCOPY ../etc/passwd /etc/'),
     'Conductorfile:3: COPY source "../etc/passwd" is outside the build context',
   );
-  assert.is(parseError('FROM debian:bookworm\nCOPY ok /etc/passwd /x'), 'Conductorfile:2: COPY source "/etc/passwd" is outside the build context');
-  assert.is(parseError('FROM debian:bookworm\nCOPY ["a/../../b", "/x"]'), 'Conductorfile:2: COPY source "a/../../b" is outside the build context');
+  assert.is(
+    parseError('FROM debian:bookworm\nCOPY ok /etc/passwd /x'),
+    'Conductorfile:2: COPY source "/etc/passwd" is outside the build context',
+  );
+  assert.is(
+    parseError('FROM debian:bookworm\nCOPY ["a/../../b", "/x"]'),
+    'Conductorfile:2: COPY source "a/../../b" is outside the build context',
+  );
   // The destination is inside the container and may be anything.
   assert.is(parseConductorfile('FROM debian:bookworm\nCOPY a ../../x')[1]!.kind, 'COPY');
 });
 
 test('errors name the given file; the first error in file order wins', () => {
-  assert.is(parseError('FROM debian:sid', 'app/Conductorfile.dev'), 'app/Conductorfile.dev:1: unsupported base "debian:sid" (supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)');
+  assert.is(
+    parseError('FROM debian:sid', 'app/Conductorfile.dev'),
+    'app/Conductorfile.dev:1: unsupported base "debian:sid" (supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)',
+  );
   assert.is(parseError('', 'x/Conductorfile'), 'x/Conductorfile: file is empty');
   assert.is(parseError('FROM debian:bookworm\nRUN\nBOGUS'), 'Conductorfile:2: RUN needs a command');
 });
@@ -335,12 +420,17 @@ test('debootstrapArgs: debian:bookworm with default and custom mirrors', () => {
   const base = { distro: 'debian', suite: 'bookworm' } as const;
   const noFiles = (): boolean => false;
   assert.equal(debootstrapArgs(base, '/cache/base/debian-bookworm', {}, noFiles), [
-    'debootstrap', '--variant=minbase', 'bookworm', '/cache/base/debian-bookworm', 'http://deb.debian.org/debian',
+    'debootstrap',
+    '--variant=minbase',
+    'bookworm',
+    '/cache/base/debian-bookworm',
+    'http://deb.debian.org/debian',
   ]);
   const env = { CONDUCTOR_DEBIAN_MIRROR: 'http://mirror.local/debian', CONDUCTOR_UBUNTU_MIRROR: 'http://other/ubuntu' };
-  assert.equal(debootstrapArgs(base, '/t', env, () => true), [
-    'debootstrap', '--variant=minbase', 'bookworm', '/t', 'http://mirror.local/debian',
-  ]);
+  assert.equal(
+    debootstrapArgs(base, '/t', env, () => true),
+    ['debootstrap', '--variant=minbase', 'bookworm', '/t', 'http://mirror.local/debian'],
+  );
 });
 
 test('debootstrapArgs: ubuntu:jammy adds universe and the keyring only when present', () => {
@@ -349,20 +439,41 @@ test('debootstrapArgs: ubuntu:jammy adds universe and the keyring only when pres
   const seen: string[] = [];
   const withKeyring = (p: string): boolean => (seen.push(p), p === UBUNTU_KEYRING);
   assert.equal(debootstrapArgs(base, '/cache/base/ubuntu-jammy', env, withKeyring), [
-    'debootstrap', '--variant=minbase', '--components=main,universe',
+    'debootstrap',
+    '--variant=minbase',
+    '--components=main,universe',
     '--keyring=/usr/share/keyrings/ubuntu-archive-keyring.gpg',
-    'jammy', '/cache/base/ubuntu-jammy', 'http://mirror.local/ubuntu',
+    'jammy',
+    '/cache/base/ubuntu-jammy',
+    'http://mirror.local/ubuntu',
   ]);
   assert.equal(seen, ['/usr/share/keyrings/ubuntu-archive-keyring.gpg']);
-  assert.equal(debootstrapArgs(base, '/t', {}, () => false), [
-    'debootstrap', '--variant=minbase', '--components=main,universe', 'jammy', '/t', 'http://archive.ubuntu.com/ubuntu',
-  ]);
+  assert.equal(
+    debootstrapArgs(base, '/t', {}, () => false),
+    [
+      'debootstrap',
+      '--variant=minbase',
+      '--components=main,universe',
+      'jammy',
+      '/t',
+      'http://archive.ubuntu.com/ubuntu',
+    ],
+  );
 });
 
 test('debootstrapArgs: empty mirror variable falls back; unsupported base or empty target throws', () => {
-  assert.is(debootstrapArgs({ distro: 'debian', suite: 'trixie' }, '/t', { CONDUCTOR_DEBIAN_MIRROR: '' }, () => false).at(-1), 'http://deb.debian.org/debian');
-  assert.throws(() => debootstrapArgs({ distro: 'debian', suite: 'sid' }, '/t', {}, () => false), (e: unknown) => isConductorError(e, 'INVALID_ARGUMENT'));
-  assert.throws(() => debootstrapArgs({ distro: 'debian', suite: 'bookworm' }, '', {}, () => false), (e: unknown) => isConductorError(e, 'INTERNAL'));
+  assert.is(
+    debootstrapArgs({ distro: 'debian', suite: 'trixie' }, '/t', { CONDUCTOR_DEBIAN_MIRROR: '' }, () => false).at(-1),
+    'http://deb.debian.org/debian',
+  );
+  assert.throws(
+    () => debootstrapArgs({ distro: 'debian', suite: 'sid' }, '/t', {}, () => false),
+    (e: unknown) => isConductorError(e, 'INVALID_ARGUMENT'),
+  );
+  assert.throws(
+    () => debootstrapArgs({ distro: 'debian', suite: 'bookworm' }, '', {}, () => false),
+    (e: unknown) => isConductorError(e, 'INTERNAL'),
+  );
 });
 
 test.run();

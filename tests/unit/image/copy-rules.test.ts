@@ -36,10 +36,17 @@ test('checkSourceInContext: normalises sources inside the context', () => {
 test('checkSourceInContext: rejects absolute and escaping sources with file and line', () => {
   assert.is(sourceError('../etc/passwd'), 'Conductorfile:3: COPY source "../etc/passwd" is outside the build context');
   for (const bad of ['..', '../', '/etc/passwd', '/', 'a/../..', 'a/../../b', './../x', 'a/b/../../../c']) {
-    assert.is(sourceError(bad, 7), `Conductorfile:7: COPY source ${JSON.stringify(bad)} is outside the build context`, bad);
+    assert.is(
+      sourceError(bad, 7),
+      `Conductorfile:7: COPY source ${JSON.stringify(bad)} is outside the build context`,
+      bad,
+    );
   }
   // Resolving against a context at "/" must not clamp the escape away.
-  assert.throws(() => checkSourceInContext('/', 'a/../../b', 'Conductorfile', 1), (e: unknown) => isConductorError(e, 'PARSE_ERROR'));
+  assert.throws(
+    () => checkSourceInContext('/', 'a/../../b', 'Conductorfile', 1),
+    (e: unknown) => isConductorError(e, 'PARSE_ERROR'),
+  );
   assert.is(sourceError(''), 'Conductorfile:3: COPY source must not be empty');
   try {
     checkSourceInContext('.', '../x', 'sub/Conductorfile.dev', 12);

@@ -8,7 +8,8 @@ import { isConductorError } from '../../../sdk/errors.ts';
 import type { ImageConfig } from '../../../sdk/types.ts';
 
 /** The config a Conductorfile's ENTRYPOINT/CMD lines produce, through the real parser and planner. */
-const configOf = (lines: string): ImageConfig => planBuild(parseDockerfile(`FROM debian:bookworm\n${lines}`)).stages[0]!.config;
+const configOf = (lines: string): ImageConfig =>
+  planBuild(parseDockerfile(`FROM debian:bookworm\n${lines}`)).stages[0]!.config;
 
 // Docker's "Understand how CMD and ENTRYPOINT interact" table, row by row. The shell-form
 // ENTRYPOINT column is "/bin/sh -c exec_entry p1_entry" in the docs: the CMD words still follow
@@ -48,7 +49,12 @@ test('resolveCommand: run arguments replace CMD and follow an exec-form ENTRYPOI
   assert.equal(resolveCommand(both, { command: ['-v'] }), ['/app', '-v']);
   assert.equal(resolveCommand(configOf('CMD ["serve"]'), { command: ['sh'] }), ['sh']);
   // After a shell-form ENTRYPOINT they are only $0...: the shell text runs unchanged.
-  assert.equal(resolveCommand(configOf('ENTRYPOINT exec top -b'), { command: ['-H'] }), ['/bin/sh', '-c', 'exec top -b', '-H']);
+  assert.equal(resolveCommand(configOf('ENTRYPOINT exec top -b'), { command: ['-H'] }), [
+    '/bin/sh',
+    '-c',
+    'exec top -b',
+    '-H',
+  ]);
   // An empty argument list means "none given".
   assert.equal(resolveCommand(both, { command: [] }), ['/app', '--port', '80']);
 });
@@ -97,19 +103,59 @@ test('defaultImageConfig is fresh each time', () => {
 
 test('parseStopSignal: names with or without SIG in any case, numbers, real-time signals', () => {
   const cases: Array<[string, number]> = [
-    ['SIGTERM', 15], ['TERM', 15], ['term', 15], ['SigInt', 2], ['SIGQUIT', 3], ['KILL', 9], ['SIGUSR1', 10],
-    ['SIGUSR2', 12], ['SIGHUP', 1], ['SIGWINCH', 28], ['SIGCHLD', 17], ['CLD', 17], ['IOT', 6], ['SIGPWR', 30],
-    ['15', 15], ['9', 9], ['1', 1], ['64', 64], ['037', 37],
-    ['SIGRTMIN', 34], ['RTMIN+1', 35], ['SIGRTMIN+3', 37], ['SIGRTMIN+30', 64], ['RTMAX', 64], ['SIGRTMAX-1', 63], ['RTMAX-30', 34],
+    ['SIGTERM', 15],
+    ['TERM', 15],
+    ['term', 15],
+    ['SigInt', 2],
+    ['SIGQUIT', 3],
+    ['KILL', 9],
+    ['SIGUSR1', 10],
+    ['SIGUSR2', 12],
+    ['SIGHUP', 1],
+    ['SIGWINCH', 28],
+    ['SIGCHLD', 17],
+    ['CLD', 17],
+    ['IOT', 6],
+    ['SIGPWR', 30],
+    ['15', 15],
+    ['9', 9],
+    ['1', 1],
+    ['64', 64],
+    ['037', 37],
+    ['SIGRTMIN', 34],
+    ['RTMIN+1', 35],
+    ['SIGRTMIN+3', 37],
+    ['SIGRTMIN+30', 64],
+    ['RTMAX', 64],
+    ['SIGRTMAX-1', 63],
+    ['RTMAX-30', 34],
   ];
   for (const [raw, n] of cases) assert.is(parseStopSignal(raw), n, raw);
 });
 
 test('parseStopSignal: anything else is INVALID_ARGUMENT naming the value', () => {
-  for (const raw of ['', '0', '65', '-1', '+2', '1.5', 'SIG', 'SIGFOO', 'SIG15', 'RTMIN+31', 'RTMAX-31', 'RTMIN-1', 'RTMAX+1', 'RTMIN+', ' TERM', 'TERM ']) {
+  for (const raw of [
+    '',
+    '0',
+    '65',
+    '-1',
+    '+2',
+    '1.5',
+    'SIG',
+    'SIGFOO',
+    'SIG15',
+    'RTMIN+31',
+    'RTMAX-31',
+    'RTMIN-1',
+    'RTMAX+1',
+    'RTMIN+',
+    ' TERM',
+    'TERM ',
+  ]) {
     assert.throws(
       () => parseStopSignal(raw),
-      (e: unknown) => isConductorError(e, 'INVALID_ARGUMENT') && e.message.startsWith(`invalid stop signal ${JSON.stringify(raw)}`),
+      (e: unknown) =>
+        isConductorError(e, 'INVALID_ARGUMENT') && e.message.startsWith(`invalid stop signal ${JSON.stringify(raw)}`),
       raw,
     );
   }

@@ -1,12 +1,34 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolvePaths } from '../../../sdk/config.ts';
 import {
-  commitLayer, discardLayer, hashTree, layerDiff, layerKey, listLayerIds, lowerdirs, readLayer, resolveLayer,
-  removeStaleLayerTemps, startLayer, treeSize,
+  commitLayer,
+  discardLayer,
+  hashTree,
+  layerDiff,
+  layerKey,
+  listLayerIds,
+  lowerdirs,
+  readLayer,
+  resolveLayer,
+  removeStaleLayerTemps,
+  startLayer,
+  treeSize,
 } from '../../../sdk/image/layers.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'conductor-unit-layers-'));
@@ -32,7 +54,12 @@ test('layerKey is a deterministic sha256 hex', () => {
 
 test('layerKey changes with parent, instruction and content hash', () => {
   const k = layerKey('p', 'COPY a /a', 'h1');
-  const others = [layerKey('q', 'COPY a /a', 'h1'), layerKey('p', 'COPY a /b', 'h1'), layerKey('p', 'COPY a /a', 'h2'), layerKey('p', 'COPY a /a')];
+  const others = [
+    layerKey('q', 'COPY a /a', 'h1'),
+    layerKey('p', 'COPY a /b', 'h1'),
+    layerKey('p', 'COPY a /a', 'h2'),
+    layerKey('p', 'COPY a /a'),
+  ];
   assert.is(new Set([k, ...others]).size, 5);
   // Fields are joined by '\n': unambiguous because keys and normalised instruction texts never contain one.
 });
@@ -155,7 +182,10 @@ test('a layer made before ids existed (directory named by its key, no index entr
   const paths = resolvePaths(path.join(tmp, 'root-legacy'), { CONDUCTOR_CACHE: path.join(tmp, 'cache') });
   const key = layerKey('p', 'RUN old');
   mkdirSync(path.join(paths.layers, key, 'diff'), { recursive: true });
-  writeFileSync(path.join(paths.layers, key, 'layer.json'), JSON.stringify({ key, parent: 'p', instruction: 'RUN old', createdAt: 't', size: 0 }));
+  writeFileSync(
+    path.join(paths.layers, key, 'layer.json'),
+    JSON.stringify({ key, parent: 'p', instruction: 'RUN old', createdAt: 't', size: 0 }),
+  );
   assert.is(resolveLayer(paths, key), key);
   assert.is(resolveLayer(paths, layerKey('p', 'RUN other')), null);
 });

@@ -6,11 +6,24 @@ import { defaultImageConfig } from '../../../sdk/image/image-config.ts';
 
 const config = defaultImageConfig();
 const meta = (text: string): BuildStep => ({ kind: 'META', instruction: 'ENV', line: 2, text, config });
-const run = (text: string): BuildStep => ({ kind: 'RUN', line: 3, text, config, argv: ['/bin/sh', '-c', text], env: [], proxyEnv: [], workdir: '/' });
+const run = (text: string): BuildStep => ({
+  kind: 'RUN',
+  line: 3,
+  text,
+  config,
+  argv: ['/bin/sh', '-c', text],
+  env: [],
+  proxyEnv: [],
+  workdir: '/',
+});
 
 test('chainKeys: each key is keyOf(previous key, step), starting from the base key', () => {
   const keyOf = (parent: string, step: BuildStep): string => `${parent}>${step.text}`;
-  assert.equal(chainKeys('base', [meta('ENV A=1'), run('make'), meta('CMD x')], keyOf), ['base>ENV A=1', 'base>ENV A=1>make', 'base>ENV A=1>make>CMD x']);
+  assert.equal(chainKeys('base', [meta('ENV A=1'), run('make'), meta('CMD x')], keyOf), [
+    'base>ENV A=1',
+    'base>ENV A=1>make',
+    'base>ENV A=1>make>CMD x',
+  ]);
   assert.equal(chainKeys('base', [], keyOf), []);
 });
 
@@ -19,7 +32,7 @@ test('makesLayer: RUN and COPY make layers, metadata does not', () => {
   assert.not.ok(makesLayer(meta('ENV A=1')));
 });
 
-test('unusedBuildArgs: one warning per build arg no ARG declares; Docker\'s proxy args are exempt in both cases', () => {
+test("unusedBuildArgs: one warning per build arg no ARG declares; Docker's proxy args are exempt in both cases", () => {
   const file = parseDockerfile('ARG G\nFROM debian:bookworm\nARG S=1');
   assert.equal(unusedBuildArgs(file, { G: '1', S: '2', HTTP_PROXY: 'p', no_proxy: 'q', X: '3' }), [
     'build arg "X" is not declared by any ARG in Conductorfile; it was ignored',

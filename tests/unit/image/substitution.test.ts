@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { expandWord, expandWords, SubstitutionError } from '../../../sdk/image/substitution.ts';
 
-const VARS: Record<string, string> = { HOME: '/root', EMPTY: '', APP: 'web', PORTS: '80  443/udp', 'é': 'accent' };
+const VARS: Record<string, string> = { HOME: '/root', EMPTY: '', APP: 'web', PORTS: '80  443/udp', é: 'accent' };
 const lookup = (name: string): string | undefined => VARS[name];
 const w = (s: string): string => expandWord(s, lookup);
 

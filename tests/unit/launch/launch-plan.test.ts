@@ -2,7 +2,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { planExec } from '../../../sdk/launch/exec-plan.ts';
 import type { ContainerRecord } from '../../../sdk/types.ts';
-import { containerEnv, hostsFile, initArgs, lowerdirOption, planLaunch, securityArgs, withCallerValues, type LaunchSpec } from '../../../sdk/launch/launch-plan.ts';
+import {
+  containerEnv,
+  hostsFile,
+  initArgs,
+  lowerdirOption,
+  planLaunch,
+  securityArgs,
+  withCallerValues,
+  type LaunchSpec,
+} from '../../../sdk/launch/launch-plan.ts';
 import { mergeEnv } from '../../../sdk/image/image-config.ts';
 
 function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
@@ -31,31 +40,75 @@ function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
 }
 
 test('planLaunch golden argv', () => {
-  assert.equal(planLaunch(spec({ cgroupFds: [4, 5], security: { privileged: false, capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'] } })), [
-    '/usr/bin/unshare', '--uts', '--ipc', '--pid', '--net', '--',
-    '/pkg/native/conductor-monitor', '--ready-fd', '3', '--pid-file', '/r/.containers/web/rootfs.pid', '--',
-    '/pkg/native/conductor-init',
-    '--cgroup-fd', '4', '--cgroup-fd', '5',
-    '--hostname', 'web', '--rootfs', '/r/.containers/web/rootfs', '--mount-proc', '--mkdir-workdir',
-    '--overlay-lower', '/r/.layers/k2/diff:/r/.layers/k1/diff:/c/base/debian-bookworm/rootfs',
-    '--overlay-upper', '/r/.containers/web/upper', '--overlay-work', '/r/.containers/web/work',
-    '--bind-file', '/r/.containers/web/hosts:etc/hosts',
-    '--bind-file', '/r/.containers/web/hostname:etc/hostname',
-    '--bind-file', '/r/.containers/web/resolv.conf:etc/resolv.conf',
-    '--cgroupns', '--unprivileged-ping',
-    '--workdir', '/', '--ready-fd', '3',
-    '--env', 'PATH=/usr/bin:/bin', '--env', 'HOSTNAME=web',
-    '--cap-add', 'NET_ADMIN', '--cap-drop', 'CHOWN',
-    '--', '/bin/sh', '-c', 'echo hi',
-  ]);
+  assert.equal(
+    planLaunch(spec({ cgroupFds: [4, 5], security: { privileged: false, capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'] } })),
+    [
+      '/usr/bin/unshare',
+      '--uts',
+      '--ipc',
+      '--pid',
+      '--net',
+      '--',
+      '/pkg/native/conductor-monitor',
+      '--ready-fd',
+      '3',
+      '--pid-file',
+      '/r/.containers/web/rootfs.pid',
+      '--',
+      '/pkg/native/conductor-init',
+      '--cgroup-fd',
+      '4',
+      '--cgroup-fd',
+      '5',
+      '--hostname',
+      'web',
+      '--rootfs',
+      '/r/.containers/web/rootfs',
+      '--mount-proc',
+      '--mkdir-workdir',
+      '--overlay-lower',
+      '/r/.layers/k2/diff:/r/.layers/k1/diff:/c/base/debian-bookworm/rootfs',
+      '--overlay-upper',
+      '/r/.containers/web/upper',
+      '--overlay-work',
+      '/r/.containers/web/work',
+      '--bind-file',
+      '/r/.containers/web/hosts:etc/hosts',
+      '--bind-file',
+      '/r/.containers/web/hostname:etc/hostname',
+      '--bind-file',
+      '/r/.containers/web/resolv.conf:etc/resolv.conf',
+      '--cgroupns',
+      '--unprivileged-ping',
+      '--workdir',
+      '/',
+      '--ready-fd',
+      '3',
+      '--env',
+      'PATH=/usr/bin:/bin',
+      '--env',
+      'HOSTNAME=web',
+      '--cap-add',
+      'NET_ADMIN',
+      '--cap-drop',
+      'CHOWN',
+      '--',
+      '/bin/sh',
+      '-c',
+      'echo hi',
+    ],
+  );
 });
 
 test('builds lend only resolv.conf: empty bind sources are left out', () => {
   const a = initArgs(spec({ hosts: '', hostnameFile: '' }), 'run');
-  assert.equal(a.filter((_, i) => a[i - 1] === '--bind-file'), ['/r/.containers/web/resolv.conf:etc/resolv.conf']);
+  assert.equal(
+    a.filter((_, i) => a[i - 1] === '--bind-file'),
+    ['/r/.containers/web/resolv.conf:etc/resolv.conf'],
+  );
 });
 
-test('host network: no --net, and never ping_group_range (it would be the host\'s)', () => {
+test("host network: no --net, and never ping_group_range (it would be the host's)", () => {
   const argv = planLaunch(spec({ network: 'host' }));
   const ns = argv.slice(0, argv.indexOf('--'));
   assert.equal(ns, ['/usr/bin/unshare', '--uts', '--ipc', '--pid']);
@@ -63,21 +116,27 @@ test('host network: no --net, and never ping_group_range (it would be the host\'
   assert.ok(planLaunch(spec()).includes('--unprivileged-ping'));
 });
 
-test('the cgroup namespace is the helper\'s (after joining the cgroups), never unshare\'s', () => {
+test("the cgroup namespace is the helper's (after joining the cgroups), never unshare's", () => {
   assert.not.ok(planLaunch(spec()).includes('--cgroup'));
   assert.ok(initArgs(spec(), 'run').includes('--cgroupns'));
   assert.not.ok(initArgs(spec({ cgroupNamespace: false }), 'run').includes('--cgroupns'));
-  assert.not.ok(initArgs(spec(), 'exec').includes('--cgroupns'), 'exec enters the container\'s (nsenter -C)');
+  assert.not.ok(initArgs(spec(), 'exec').includes('--cgroupns'), "exec enters the container's (nsenter -C)");
 });
 
 test('every tool of a launch or an exec is an absolute path: they run with no environment, so no PATH', () => {
   const argv = planLaunch(spec({ diesWithCaller: true }));
   assert.is(argv[0], '/usr/bin/setpriv');
   assert.ok(argv.includes('/usr/bin/unshare'));
-  const rec = { name: 'web', hostname: 'web', env: ['A=1'], workdir: '/', security: { privileged: false, capAdd: [], capDrop: [] } } as unknown as ContainerRecord;
+  const rec = {
+    name: 'web',
+    hostname: 'web',
+    env: ['A=1'],
+    workdir: '/',
+    security: { privileged: false, capAdd: [], capDrop: [] },
+  } as unknown as ContainerRecord;
   const e = planExec(rec, 42, ['ls'], {}, [4], true);
   assert.equal(e.slice(0, 3), ['/usr/bin/nsenter', '-t', '42']);
-  assert.ok(e.includes('-C'), 'exec joins the container\'s cgroup namespace');
+  assert.ok(e.includes('-C'), "exec joins the container's cgroup namespace");
 });
 
 test('attached: the whole chain dies with its caller (setpriv on the monitor, --pdeathsig on the init)', () => {
@@ -88,11 +147,23 @@ test('attached: the whole chain dies with its caller (setpriv on the monitor, --
 });
 
 test('detached: the monitor records the exit code and writes the capped log', () => {
-  const a = planLaunch(spec({ exitFile: '/r/.containers/web/exitcode', log: { file: '/r/.containers/web/log', maxBytes: 1024 } }));
+  const a = planLaunch(
+    spec({ exitFile: '/r/.containers/web/exitcode', log: { file: '/r/.containers/web/log', maxBytes: 1024 } }),
+  );
   const m = a.slice(a.indexOf('/pkg/native/conductor-monitor'), a.indexOf('/pkg/native/conductor-init'));
   assert.equal(m, [
-    '/pkg/native/conductor-monitor', '--ready-fd', '3', '--pid-file', '/r/.containers/web/rootfs.pid',
-    '--exit-file', '/r/.containers/web/exitcode', '--log', '/r/.containers/web/log', '--log-max', '1024', '--',
+    '/pkg/native/conductor-monitor',
+    '--ready-fd',
+    '3',
+    '--pid-file',
+    '/r/.containers/web/rootfs.pid',
+    '--exit-file',
+    '/r/.containers/web/exitcode',
+    '--log',
+    '/r/.containers/web/log',
+    '--log-max',
+    '1024',
+    '--',
   ]);
 });
 
@@ -104,7 +175,18 @@ test('no shell anywhere in the launch: odd paths and names stay single arguments
 });
 
 test('the user command is passed byte for byte, after the last --', () => {
-  const tricky = ['sh', '-c', `echo "$(id -u)" 'single quote' ; rm -rf / && \`x\``, '  spaced  arg ', '', '--', '$HOME', 'tab\there', 'nl\nx', 'ü✓'];
+  const tricky = [
+    'sh',
+    '-c',
+    `echo "$(id -u)" 'single quote' ; rm -rf / && \`x\``,
+    '  spaced  arg ',
+    '',
+    '--',
+    '$HOME',
+    'tab\there',
+    'nl\nx',
+    'ü✓',
+  ];
   const argv = planLaunch(spec({ command: tricky }));
   assert.equal(argv.slice(argv.length - tricky.length), tricky);
   assert.is(argv[argv.length - tricky.length - 1], '--');
@@ -151,14 +233,25 @@ test("withCallerValues: a bare NAME takes the caller's value; without one it sta
   const caller = { CONDUCTOR_UNIT_X: 'from host', HOME: '/caller' };
   const env = withCallerValues(['CONDUCTOR_UNIT_X', 'CONDUCTOR_UNIT_MISSING', 'HOME', 'A=1'], caller);
   assert.equal(env, ['CONDUCTOR_UNIT_X=from host', 'CONDUCTOR_UNIT_MISSING', 'HOME=/caller', 'A=1']);
-  assert.equal(mergeEnv(['CONDUCTOR_UNIT_MISSING=image', 'B=2'], env), ['CONDUCTOR_UNIT_MISSING=image', 'B=2', 'CONDUCTOR_UNIT_X=from host', 'HOME=/caller', 'A=1'].filter((kv) => !kv.startsWith('CONDUCTOR_UNIT_MISSING')));
+  assert.equal(
+    mergeEnv(['CONDUCTOR_UNIT_MISSING=image', 'B=2'], env),
+    ['CONDUCTOR_UNIT_MISSING=image', 'B=2', 'CONDUCTOR_UNIT_X=from host', 'HOME=/caller', 'A=1'].filter(
+      (kv) => !kv.startsWith('CONDUCTOR_UNIT_MISSING'),
+    ),
+  );
 });
 
 test('the seccomp fd goes to the helper last before the command, in run and exec', () => {
   const a = initArgs(spec({ cgroupFds: [4], seccompFd: 5 }), 'run');
   assert.equal(a.slice(a.indexOf('--seccomp-fd'), a.indexOf('--seccomp-fd') + 3), ['--seccomp-fd', '5', '--']);
   assert.not.ok(initArgs(spec(), 'run').includes('--seccomp-fd'));
-  const rec = { name: 'web', hostname: 'web', env: [], workdir: '/', security: { privileged: false, capAdd: [], capDrop: [] } } as unknown as ContainerRecord;
+  const rec = {
+    name: 'web',
+    hostname: 'web',
+    env: [],
+    workdir: '/',
+    security: { privileged: false, capAdd: [], capDrop: [] },
+  } as unknown as ContainerRecord;
   const e = planExec(rec, 42, ['ls'], {}, [4], true, { seccompFd: 5 });
   assert.equal(e.slice(-4), ['--seccomp-fd', '5', '--', 'ls']);
   assert.not.ok(planExec(rec, 42, ['ls'], {}, [4], true).includes('--seccomp-fd'));
@@ -177,7 +270,14 @@ test('USER: --user goes to the init helper (run and exec); a user means no HOME 
   assert.equal(a.slice(a.indexOf('--user'), a.indexOf('--user') + 2), ['--user', 'app:staff']);
   // After the environment, before the security flags and the command.
   assert.ok(a.indexOf('--user') < a.indexOf('--'));
-  const rec = { name: 'web', hostname: 'web', env: ['A=1'], workdir: '/srv', user: 'app', security: { privileged: false, capAdd: [], capDrop: [] } } as unknown as ContainerRecord;
+  const rec = {
+    name: 'web',
+    hostname: 'web',
+    env: ['A=1'],
+    workdir: '/srv',
+    user: 'app',
+    security: { privileged: false, capAdd: [], capDrop: [] },
+  } as unknown as ContainerRecord;
   const e = planExec(rec, 42, ['id'], {}, [], true);
   assert.equal(e.slice(e.indexOf('--user'), e.indexOf('--user') + 2), ['--user', 'app']);
   assert.not.ok(e.includes('HOME=/root'));

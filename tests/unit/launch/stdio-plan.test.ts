@@ -7,9 +7,25 @@ import { planStdio } from '../../../sdk/launch/stdio-plan.ts';
 
 function spec(over: Partial<LaunchSpec> = {}): LaunchSpec {
   return {
-    lowerdirs: ['/l'], upper: '/c/upper', work: '/c/work', rootfs: '/c/rootfs', hosts: '', hostnameFile: '', resolv: '',
-    hostname: 'web', network: 'none', env: [], workdir: '/', command: ['bash'], initHelper: '/pkg/init', monitor: '/pkg/monitor',
-    security: { privileged: false, capAdd: [], capDrop: [] }, cgroupFds: [4, 5], readyFd: 3, cgroupNamespace: false, waitForGo: false,
+    lowerdirs: ['/l'],
+    upper: '/c/upper',
+    work: '/c/work',
+    rootfs: '/c/rootfs',
+    hosts: '',
+    hostnameFile: '',
+    resolv: '',
+    hostname: 'web',
+    network: 'none',
+    env: [],
+    workdir: '/',
+    command: ['bash'],
+    initHelper: '/pkg/init',
+    monitor: '/pkg/monitor',
+    security: { privileged: false, capAdd: [], capDrop: [] },
+    cgroupFds: [4, 5],
+    readyFd: 3,
+    cgroupNamespace: false,
+    waitForGo: false,
     ...over,
   };
 }
@@ -18,7 +34,12 @@ const monitorPart = (a: string[]) => a.slice(a.indexOf('/pkg/monitor'), a.indexO
 
 test('attached -t: the helper gets --console-socket, the monitor does not (the relay owns the pair)', () => {
   const a = planLaunch(spec({ consoleSocket: 6, diesWithCaller: true }));
-  assert.equal(initArgs(spec({ consoleSocket: 6 }), 'run').filter((x, i, all) => x === '--console-socket' || all[i - 1] === '--console-socket'), ['--console-socket', '6']);
+  assert.equal(
+    initArgs(spec({ consoleSocket: 6 }), 'run').filter(
+      (x, i, all) => x === '--console-socket' || all[i - 1] === '--console-socket',
+    ),
+    ['--console-socket', '6'],
+  );
   assert.not.ok(monitorPart(a).includes('--console-socket'));
   assert.ok(a.slice(a.indexOf('/pkg/init')).includes('--console-socket'));
 });
@@ -35,7 +56,14 @@ test('no -t: no console anywhere', () => {
 
 test('planTtyRelay wraps the launch argv untouched', () => {
   const launch = ['setpriv', '--pdeathsig', 'KILL', 'unshare', '--', 'x y', '--stdin'];
-  assert.equal(planTtyRelay('/pkg/tty', 6, true, launch), ['/pkg/tty', '--console-fd', '6', '--stdin', '--', ...launch]);
+  assert.equal(planTtyRelay('/pkg/tty', 6, true, launch), [
+    '/pkg/tty',
+    '--console-fd',
+    '6',
+    '--stdin',
+    '--',
+    ...launch,
+  ]);
   assert.equal(planTtyRelay('/pkg/tty', 4, false, launch), ['/pkg/tty', '--console-fd', '4', '--', ...launch]);
 });
 
@@ -51,15 +79,30 @@ test('planStdio: a terminal is never handed over without -t: pipes, copied', () 
 
 test('planStdio: files and pipes pass as they are; ignore stays ignore', () => {
   assert.equal(planStdio('inherit', false, false, noTerminals).stdio, ['inherit', 'inherit', 'inherit']);
-  assert.equal(planStdio('ignore', false, false, allTerminals), { stdio: ['ignore', 'pipe', 'pipe'], copyStdin: false, copyStdout: true, copyStderr: true });
+  assert.equal(planStdio('ignore', false, false, allTerminals), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    copyStdin: false,
+    copyStdout: true,
+    copyStderr: true,
+  });
 });
 
 test('planStdio: the relay (trusted, host side) gets the terminal itself', () => {
-  assert.equal(planStdio('inherit', false, true, allTerminals), { stdio: ['inherit', 'inherit', 'inherit'], copyStdin: false, copyStdout: false, copyStderr: false });
+  assert.equal(planStdio('inherit', false, true, allTerminals), {
+    stdio: ['inherit', 'inherit', 'inherit'],
+    copyStdin: false,
+    copyStdout: false,
+    copyStderr: false,
+  });
 });
 
 test('planStdio: collected output and streamed input are pipes the SDK owns, never copied to the terminal', () => {
-  assert.equal(planStdio('stream', true, false, allTerminals), { stdio: ['pipe', 'pipe', 'pipe'], copyStdin: false, copyStdout: false, copyStderr: false });
+  assert.equal(planStdio('stream', true, false, allTerminals), {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    copyStdin: false,
+    copyStdout: false,
+    copyStderr: false,
+  });
 });
 
 test.run();

@@ -5,7 +5,14 @@ import { oomKilled, readLimits } from '../../../sdk/limits/cgroup-read.ts';
 import { isConductorError } from '../../../sdk/errors.ts';
 
 test('killCgroup / removeCgroups: refuse anything but <hierarchy>/conductor/<id>; missing ones are fine', async () => {
-  for (const bad of ['/nonexistent', '/nonexistent/x', 'conductor/x', '/nonexistent/conductor/../x', '/nonexistent/conductor/x/', '/nonexistent/conductor//x']) {
+  for (const bad of [
+    '/nonexistent',
+    '/nonexistent/x',
+    'conductor/x',
+    '/nonexistent/conductor/../x',
+    '/nonexistent/conductor/x/',
+    '/nonexistent/conductor//x',
+  ]) {
     for (const fn of [killCgroup, removeCgroups]) {
       try {
         await fn([bad]);

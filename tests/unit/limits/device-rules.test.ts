@@ -12,9 +12,18 @@ test('deviceRuleString: the syntax of devices.allow and devices.list', () => {
 
 test('DEFAULT_DEVICE_RULES: opens only what a container needs; never the host console or a block device', () => {
   const open = DEFAULT_DEVICE_RULES.filter((r) => /[rw]/.test(r.access));
-  assert.ok(open.every((r) => r.type === 'c' && r.major !== '*'), 'no wildcard major and no block device is ever readable or writable');
-  assert.not.ok(open.some((r) => r.major === 5 && r.minor === 1), 'no /dev/console (runc dropped it)');
-  assert.ok(open.some((r) => r.major === 136 && r.minor === '*'), 'the pty slaves');
+  assert.ok(
+    open.every((r) => r.type === 'c' && r.major !== '*'),
+    'no wildcard major and no block device is ever readable or writable',
+  );
+  assert.not.ok(
+    open.some((r) => r.major === 5 && r.minor === 1),
+    'no /dev/console (runc dropped it)',
+  );
+  assert.ok(
+    open.some((r) => r.major === 136 && r.minor === '*'),
+    'the pty slaves',
+  );
   for (const r of DEFAULT_DEVICE_RULES) assert.match(r.access, /^r?w?m?$/);
 });
 
@@ -24,8 +33,14 @@ test('parseDevicesList: one rule a line, in order', () => {
 });
 
 test('attachDeviceFilter: a missing helper is MISSING_TOOL, and says how to build it', () => {
-  const msg = failure(() => attachDeviceFilter('/sys/fs/cgroup/conductor/x', ['c 1:3 rwm'], '/nonexistent/conductor-devices'), 'MISSING_TOOL');
-  assert.is(msg, 'the helper "/nonexistent/conductor-devices" is not built (run `npm ci` (or `make -C native`; needs gcc and libc6-dev))');
+  const msg = failure(
+    () => attachDeviceFilter('/sys/fs/cgroup/conductor/x', ['c 1:3 rwm'], '/nonexistent/conductor-devices'),
+    'MISSING_TOOL',
+  );
+  assert.is(
+    msg,
+    'the helper "/nonexistent/conductor-devices" is not built (run `npm ci` (or `make -C native`; needs gcc and libc6-dev))',
+  );
 });
 
 test.run();

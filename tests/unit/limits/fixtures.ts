@@ -46,11 +46,20 @@ export const V1_NO_PIDS = `25 18 0:21 / /sys/fs/cgroup ro,nosuid,nodev,noexec sh
 
 export const V1_HYBRID: CgroupLayout = {
   version: 1,
-  controllers: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu', pids: '/sys/fs/cgroup/pids', devices: '/sys/fs/cgroup/devices' },
+  controllers: {
+    memory: '/sys/fs/cgroup/memory',
+    cpu: '/sys/fs/cgroup/cpu',
+    pids: '/sys/fs/cgroup/pids',
+    devices: '/sys/fs/cgroup/devices',
+  },
 };
 /** The same without the devices hierarchy. */
 export const V1_NO_DEVICES: CgroupLayout = {
   version: 1,
   controllers: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu', pids: '/sys/fs/cgroup/pids' },
 };
-export const V2: CgroupLayout = { version: 2, root: '/sys/fs/cgroup', controllers: ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma', 'misc'] };
+export const V2: CgroupLayout = {
+  version: 2,
+  root: '/sys/fs/cgroup',
+  controllers: ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma', 'misc'],
+};

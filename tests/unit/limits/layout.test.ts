@@ -28,7 +28,11 @@ test('detectLayoutFrom: v1 with cpu,cpuacct combined (cpuset and cpuacct alone a
 });
 
 test('detectLayoutFrom: v2 with missing controllers still wins when no v1 hierarchy has them', () => {
-  assert.equal(detectLayoutFrom(PURE_V2, 'cpuset io memory\n'), { version: 2, root: '/sys/fs/cgroup', controllers: ['cpuset', 'io', 'memory'] });
+  assert.equal(detectLayoutFrom(PURE_V2, 'cpuset io memory\n'), {
+    version: 2,
+    root: '/sys/fs/cgroup',
+    controllers: ['cpuset', 'io', 'memory'],
+  });
   assert.equal(detectLayoutFrom(PURE_V2, ''), { version: 2, root: '/sys/fs/cgroup', controllers: [] });
   // Nothing mounted at all.
   assert.equal(detectLayoutFrom('22 1 8:1 / / rw - ext4 /dev/sda1 rw\n', null), { version: 1, controllers: {} });
@@ -36,7 +40,11 @@ test('detectLayoutFrom: v2 with missing controllers still wins when no v1 hierar
 });
 
 test('detectLayoutFrom: v2 with all three controllers beats v1 mounts; over-mounted ones are hidden', () => {
-  assert.equal(detectLayoutFrom(HYBRID, 'cpu memory pids'), { version: 2, root: '/sys/fs/cgroup/unified', controllers: ['cpu', 'memory', 'pids'] });
+  assert.equal(detectLayoutFrom(HYBRID, 'cpu memory pids'), {
+    version: 2,
+    root: '/sys/fs/cgroup/unified',
+    controllers: ['cpu', 'memory', 'pids'],
+  });
   // A cgroup2 mounted over /sys/fs/cgroup later hides the v1 mounts beneath it.
   const over = `${HYBRID}50 23 0:40 / /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n`;
   assert.is(findCgroup2Mount(over), '/sys/fs/cgroup');

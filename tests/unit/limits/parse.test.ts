@@ -26,18 +26,43 @@ test('parseMemory: docker-style sizes', () => {
 });
 
 test('parseMemory: rejects junk and tiny values with one clear line', () => {
-  assert.is(failure(() => parseMemory('abc'), 'INVALID_ARGUMENT'), 'invalid --memory "abc" (use e.g. 256m or 1g)');
+  assert.is(
+    failure(() => parseMemory('abc'), 'INVALID_ARGUMENT'),
+    'invalid --memory "abc" (use e.g. 256m or 1g)',
+  );
   for (const bad of ['', 'm', '-1m', '1x', '1t', '256 mm', '0x10', '1e9', '12,5m', 'NaN', '1..5g']) {
-    assert.is(failure(() => parseMemory(bad), 'INVALID_ARGUMENT'), `invalid --memory ${JSON.stringify(bad)} (use e.g. 256m or 1g)`, bad);
+    assert.is(
+      failure(() => parseMemory(bad), 'INVALID_ARGUMENT'),
+      `invalid --memory ${JSON.stringify(bad)} (use e.g. 256m or 1g)`,
+      bad,
+    );
   }
-  assert.is(failure(() => parseMemory('512k'), 'INVALID_ARGUMENT'), 'invalid --memory "512k" (the minimum is 6m)');
-  assert.is(failure(() => parseMemory('1048576'), 'INVALID_ARGUMENT'), 'invalid --memory "1048576" (the minimum is 6m)');
-  assert.is(failure(() => parseMemory('0'), 'INVALID_ARGUMENT'), 'invalid --memory "0" (the minimum is 6m)');
-  assert.ok(failure(() => parseMemory('99999999999999g'), 'INVALID_ARGUMENT').startsWith('invalid --memory "99999999999999g"'));
+  assert.is(
+    failure(() => parseMemory('512k'), 'INVALID_ARGUMENT'),
+    'invalid --memory "512k" (the minimum is 6m)',
+  );
+  assert.is(
+    failure(() => parseMemory('1048576'), 'INVALID_ARGUMENT'),
+    'invalid --memory "1048576" (the minimum is 6m)',
+  );
+  assert.is(
+    failure(() => parseMemory('0'), 'INVALID_ARGUMENT'),
+    'invalid --memory "0" (the minimum is 6m)',
+  );
+  assert.ok(
+    failure(() => parseMemory('99999999999999g'), 'INVALID_ARGUMENT').startsWith('invalid --memory "99999999999999g"'),
+  );
 });
 
 test('parseCpus: positive decimals from 0.01', () => {
-  const cases: Array<[string, number]> = [['0.5', 0.5], ['2', 2], ['1.25', 1.25], ['.5', 0.5], ['3.', 3], ['0.01', 0.01]];
+  const cases: Array<[string, number]> = [
+    ['0.5', 0.5],
+    ['2', 2],
+    ['1.25', 1.25],
+    ['.5', 0.5],
+    ['3.', 3],
+    ['0.01', 0.01],
+  ];
   for (const [s, n] of cases) assert.is(parseCpus(s), n, s);
   for (const bad of ['0', '0.0', '0.001', '-1', '', 'abc', '1e2', 'Infinity', '0x1', '1/2', '50%']) {
     assert.is(
@@ -52,7 +77,11 @@ test('parsePids: positive whole numbers', () => {
   assert.is(parsePids('100'), 100);
   assert.is(parsePids('1'), 1);
   for (const bad of ['0', '-1', '1.5', '', 'ten', '1e3', '99999999999999999999']) {
-    assert.is(failure(() => parsePids(bad), 'INVALID_ARGUMENT'), `invalid --pids-limit ${JSON.stringify(bad)} (use a positive whole number, e.g. 100)`, bad);
+    assert.is(
+      failure(() => parsePids(bad), 'INVALID_ARGUMENT'),
+      `invalid --pids-limit ${JSON.stringify(bad)} (use a positive whole number, e.g. 100)`,
+      bad,
+    );
   }
 });
 

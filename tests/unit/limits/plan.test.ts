@@ -7,10 +7,25 @@ import { HYBRID, MiB, V1_CPUACCT, V1_HYBRID, V1_NO_DEVICES, V1_NO_PIDS, V2 } fro
 
 const ALL = { memory: 256 * MiB, cpus: 0.5, pids: 100 };
 /** Docker's default device allow list (runc specconv.AllowedDevices), spelled out. */
-const RULES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:8 rwm', 'c 1:7 rwm', 'c 5:0 rwm', 'c 1:5 rwm', 'c 1:9 rwm', 'c 136:* rwm', 'c 5:2 rwm', 'c 10:200 rwm'];
+const RULES = [
+  'c *:* m',
+  'b *:* m',
+  'c 1:3 rwm',
+  'c 1:8 rwm',
+  'c 1:7 rwm',
+  'c 5:0 rwm',
+  'c 1:5 rwm',
+  'c 1:9 rwm',
+  'c 136:* rwm',
+  'c 5:2 rwm',
+  'c 10:200 rwm',
+];
 const bpf = (cgroup: string) => ({ kind: 'bpf' as const, cgroup, rules: RULES });
 /** The v1 writes that empty a devices cgroup and allow RULES. */
-const deviceWrites = (dir: string) => [{ file: `${dir}/devices.deny`, value: 'a' }, ...RULES.map((value) => ({ file: `${dir}/devices.allow`, value }))];
+const deviceWrites = (dir: string) => [
+  { file: `${dir}/devices.deny`, value: 'a' },
+  ...RULES.map((value) => ({ file: `${dir}/devices.allow`, value })),
+];
 const UNAVAILABLE = { kind: 'none' as const, reason: 'unavailable' as const };
 
 test('planCgroups: v2 golden plan', () => {
@@ -45,7 +60,13 @@ test('planCgroups: v2 without limits still makes the tracking cgroup; only offer
     devices: bpf(d),
   });
   const bare: CgroupLayout = { version: 2, root: '/sys/fs/cgroup', controllers: ['io'] };
-  assert.equal(planCgroups(bare, 'x', {}), { dirs: [d], writes: [], procs: [`${d}/cgroup.procs`], enable: [], devices: bpf(d) });
+  assert.equal(planCgroups(bare, 'x', {}), {
+    dirs: [d],
+    writes: [],
+    procs: [`${d}/cgroup.procs`],
+    enable: [],
+    devices: bpf(d),
+  });
   const partial: CgroupLayout = { version: 2, root: '/sys/fs/cgroup/unified', controllers: ['pids', 'memory'] };
   assert.equal(planCgroups(partial, 'x', { pids: 5 }), {
     dirs: ['/sys/fs/cgroup/unified/conductor/x'],
@@ -98,7 +119,13 @@ test('planCgroups: devices — v1 without limits still gets its devices cgroup; 
   assert.is(files.lastIndexOf('devices.deny'), files.indexOf('devices.deny'));
   // Docker's --privileged allows every device: no devices cgroup, no filter.
   const priv = { kind: 'none', reason: 'privileged' };
-  assert.equal(planCgroups(V1_HYBRID, 'x', {}, { allDevices: true }), { dirs: [p], writes: [], procs: [`${p}/cgroup.procs`], enable: [], devices: priv });
+  assert.equal(planCgroups(V1_HYBRID, 'x', {}, { allDevices: true }), {
+    dirs: [p],
+    writes: [],
+    procs: [`${p}/cgroup.procs`],
+    enable: [],
+    devices: priv,
+  });
   assert.equal(planCgroups(V2, 'x', {}, { allDevices: true }).devices, priv);
   // No v1 devices hierarchy: nodev mounts are the only wall, and the plan says so.
   assert.equal(planCgroups(V1_NO_DEVICES, 'x', {}).devices, UNAVAILABLE);
@@ -118,7 +145,9 @@ test('cgroupDirsFor: every dir a plan with any limits could make, for stop to fi
   const all = { memory: 64 * MiB, cpus: 1, pids: 5 };
   for (const layout of [V1_HYBRID, V1_NO_DEVICES, V2]) {
     const possible = cgroupDirsFor(layout, id);
-    for (const limits of [{}, all]) for (const allDevices of [false, true]) for (const d of planCgroups(layout, id, limits, { allDevices }).dirs) assert.ok(possible.includes(d), d);
+    for (const limits of [{}, all])
+      for (const allDevices of [false, true])
+        for (const d of planCgroups(layout, id, limits, { allDevices }).dirs) assert.ok(possible.includes(d), d);
   }
   assert.ok(cgroupDirsFor(V1_HYBRID, id).includes(`/sys/fs/cgroup/devices/conductor/${id}`));
   assert.equal(cgroupDirsFor(V2, id), [`/sys/fs/cgroup/conductor/${id}`]);
@@ -126,7 +155,13 @@ test('cgroupDirsFor: every dir a plan with any limits could make, for stop to fi
 
 test('planCgroups: v1 creates only the hierarchies it needs, pids always', () => {
   const p = '/sys/fs/cgroup/pids/conductor/x';
-  assert.equal(planCgroups(V1_NO_DEVICES, 'x', {}), { dirs: [p], writes: [], procs: [`${p}/cgroup.procs`], enable: [], devices: UNAVAILABLE });
+  assert.equal(planCgroups(V1_NO_DEVICES, 'x', {}), {
+    dirs: [p],
+    writes: [],
+    procs: [`${p}/cgroup.procs`],
+    enable: [],
+    devices: UNAVAILABLE,
+  });
   const c = '/sys/fs/cgroup/cpu/conductor/x';
   assert.equal(planCgroups(V1_NO_DEVICES, 'x', { cpus: 1.234567 }), {
     dirs: [c, p],
@@ -171,7 +206,10 @@ test('planCgroups: rejects bad ids and limits that bypassed the parsers', () => 
   for (const id of ['', '.', '..', '../x', 'a/b', '-x', 'a b']) {
     failure(() => planCgroups(V2, id, {}), 'INTERNAL');
   }
-  assert.is(failure(() => planCgroups(V2, 'x', { memory: 1000 }), 'INVALID_ARGUMENT'), 'invalid --memory "1000" (use a whole number of bytes from 6 MiB up)');
+  assert.is(
+    failure(() => planCgroups(V2, 'x', { memory: 1000 }), 'INVALID_ARGUMENT'),
+    'invalid --memory "1000" (use a whole number of bytes from 6 MiB up)',
+  );
   failure(() => planCgroups(V2, 'x', { memory: 7.5 * MiB + 0.5 }), 'INVALID_ARGUMENT');
   failure(() => planCgroups(V1_HYBRID, 'x', { cpus: 0 }), 'INVALID_ARGUMENT');
   failure(() => planCgroups(V1_HYBRID, 'x', { cpus: NaN }), 'INVALID_ARGUMENT');

@@ -12,11 +12,20 @@ test('limitsFromFiles: v2 and v1 files, unlimited values left out', () => {
   });
   assert.equal(limitsFromFiles({ 'memory.max': 'max\n', 'cpu.max': 'max 100000\n', 'pids.max': 'max\n' }), {});
   assert.equal(
-    limitsFromFiles({ 'memory.limit_in_bytes': '67108864\n', 'cpu.cfs_quota_us': '150000\n', 'cpu.cfs_period_us': '100000\n', 'pids.max': '32\n' }),
+    limitsFromFiles({
+      'memory.limit_in_bytes': '67108864\n',
+      'cpu.cfs_quota_us': '150000\n',
+      'cpu.cfs_period_us': '100000\n',
+      'pids.max': '32\n',
+    }),
     { memory: 64 * MiB, cpus: 1.5, pids: 32 },
   );
   assert.equal(
-    limitsFromFiles({ 'memory.limit_in_bytes': '9223372036854771712\n', 'cpu.cfs_quota_us': '-1\n', 'cpu.cfs_period_us': '100000\n' }),
+    limitsFromFiles({
+      'memory.limit_in_bytes': '9223372036854771712\n',
+      'cpu.cfs_quota_us': '-1\n',
+      'cpu.cfs_period_us': '100000\n',
+    }),
     {},
   );
   assert.equal(limitsFromFiles({}), {});

@@ -50,7 +50,10 @@ test('a file that grows: next() picks up where it stopped (following)', () => {
 test('a line longer than MAX_LINE comes out in pieces, never whole', () => {
   withFile(`${'x'.repeat(MAX_LINE * 2 + 10)}\nend\n`, (fd) => {
     const got = all(new LineReader(fd));
-    assert.equal(got.map((l) => l.length), [MAX_LINE, MAX_LINE, 10, 3]);
+    assert.equal(
+      got.map((l) => l.length),
+      [MAX_LINE, MAX_LINE, 10, 3],
+    );
   });
 });
 
@@ -66,7 +69,9 @@ test('tailOffset: the last N lines, a trailing newline not counted as a line, ac
     assert.is(r.rest()?.text, 'partial');
   });
   const big = Array.from({ length: 20_000 }, (_, i) => `line${i}`).join('\n') + '\n'; // > 64 KiB
-  withFile(big, (fd) => assert.equal(all(new LineReader(fd, tailOffset(fd, 3))), ['line19997', 'line19998', 'line19999']));
+  withFile(big, (fd) =>
+    assert.equal(all(new LineReader(fd, tailOffset(fd, 3))), ['line19997', 'line19998', 'line19999']),
+  );
   withFile('', (fd) => assert.is(tailOffset(fd, 3), 0));
 });
 

@@ -1,7 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describePlan } from '../../../sdk/network/describe.ts';
-import { nameserversOf, planAddNetwork, planPeer, planUnpeer, type AddNetworkInput, type PeerEnd } from '../../../sdk/network/plan.ts';
+import {
+  nameserversOf,
+  planAddNetwork,
+  planPeer,
+  planUnpeer,
+  type AddNetworkInput,
+  type PeerEnd,
+} from '../../../sdk/network/plan.ts';
 import { failure } from '../../helpers/expect-error.ts';
 import type { HostOp } from '../../../sdk/types.ts';
 
@@ -11,11 +18,16 @@ const input = (s: { op: HostOp }): string | undefined => (s.op.kind === 'exec' ?
 /** A step in one short line: the tool and its first argument, or the kind of in-process operation and its target. */
 const label = (op: HostOp): string => {
   switch (op.kind) {
-    case 'exec': return op.argv.slice(0, 2).join(' ');
-    case 'sysctl': return `sysctl ${op.key}`;
-    case 'write-in-place': return `write-in-place ${op.file}`;
-    case 'hosts': return `hosts ${op.action} ${op.file}`;
-    default: return op.kind;
+    case 'exec':
+      return op.argv.slice(0, 2).join(' ');
+    case 'sysctl':
+      return `sysctl ${op.key}`;
+    case 'write-in-place':
+      return `write-in-place ${op.file}`;
+    case 'hosts':
+      return `hosts ${op.action} ${op.file}`;
+    default:
+      return op.kind;
   }
 };
 
@@ -76,55 +88,87 @@ test('addnetwork plan without internet or ports (golden)', () => {
 });
 
 test('addnetwork plan with internet and two published ports (golden)', () => {
-  const steps = planAddNetwork({ ...base, internet: true, ports: [{ container: 8080, host: 3000 }, { container: 22, host: 2222 }] }).slice(5);
-  assert.equal(steps.map((s) => label(s.op)), ['ip -b', 'nsenter --net=/proc/4242/ns/net', 'sysctl net.ipv4.conf.cnd0badf00d.forwarding',
-    'sysctl net.ipv4.conf.cnd0badf00d.route_localnet', 'forwarding-hold', 'iptables-restore -w', 'forwarding-on', 'write-in-place /r/.containers/web/resolv.conf']);
+  const steps = planAddNetwork({
+    ...base,
+    internet: true,
+    ports: [
+      { container: 8080, host: 3000 },
+      { container: 22, host: 2222 },
+    ],
+  }).slice(5);
+  assert.equal(
+    steps.map((s) => label(s.op)),
+    [
+      'ip -b',
+      'nsenter --net=/proc/4242/ns/net',
+      'sysctl net.ipv4.conf.cnd0badf00d.forwarding',
+      'sysctl net.ipv4.conf.cnd0badf00d.route_localnet',
+      'forwarding-hold',
+      'iptables-restore -w',
+      'forwarding-on',
+      'write-in-place /r/.containers/web/resolv.conf',
+    ],
+  );
   assert.ok(input(steps[1]!)!.includes('route add default via 10.177.0.1 dev eth0\n'));
   assert.equal(steps[3]!.op, { kind: 'sysctl', key: 'net.ipv4.conf.cnd0badf00d.route_localnet', value: '1' });
   const T = '-m comment --comment conductor:abcd1234:web';
-  assert.is(input(steps[5]!), [
-    '*nat',
-    `-A CONDUCTOR-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
-    `-A CONDUCTOR-OUTPUT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
-    `-A CONDUCTOR-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 2222 ${T} -j DNAT --to-destination 10.177.0.2:22`,
-    `-A CONDUCTOR-OUTPUT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 2222 ${T} -j DNAT --to-destination 10.177.0.2:22`,
-    `-A CONDUCTOR-POSTROUTING -s 127.0.0.0/8 -o cnd0badf00d ${T} -j SNAT --to-source 10.177.0.1`,
-    `-A CONDUCTOR-POSTROUTING -s 10.177.0.2/32 -o eth0 ${T} -j MASQUERADE`,
-    'COMMIT',
-    '*filter',
-    `-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY ${T} -j ACCEPT`,
-    `-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY ${T} -j ACCEPT`,
-    `-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -d 10.177.0.2/32 -p tcp -m tcp --dport 8080 -m conntrack --ctstate DNAT ${T} -j ACCEPT`,
-    `-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -d 10.177.0.2/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate DNAT ${T} -j ACCEPT`,
-    `-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -s 10.177.0.2/32 -o eth0 ${T} -j ACCEPT`,
-    `-A CONDUCTOR-FORWARD -i cnd0badf00d ${T} -j DROP`,
-    `-A CONDUCTOR-FORWARD -o cnd0badf00d ${T} -j DROP`,
-    `-I CONDUCTOR-INPUT 1 -i cnd0badf00d -s 10.177.0.2/32 -d 192.0.2.53/32 -p udp -m udp --dport 53 ${T} -j ACCEPT`,
-    `-I CONDUCTOR-INPUT 1 -i cnd0badf00d -s 10.177.0.2/32 -d 192.0.2.53/32 -p tcp -m tcp --dport 53 ${T} -j ACCEPT`,
-    'COMMIT',
-    '',
-  ].join('\n'));
+  assert.is(
+    input(steps[5]!),
+    [
+      '*nat',
+      `-A CONDUCTOR-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
+      `-A CONDUCTOR-OUTPUT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
+      `-A CONDUCTOR-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 2222 ${T} -j DNAT --to-destination 10.177.0.2:22`,
+      `-A CONDUCTOR-OUTPUT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 2222 ${T} -j DNAT --to-destination 10.177.0.2:22`,
+      `-A CONDUCTOR-POSTROUTING -s 127.0.0.0/8 -o cnd0badf00d ${T} -j SNAT --to-source 10.177.0.1`,
+      `-A CONDUCTOR-POSTROUTING -s 10.177.0.2/32 -o eth0 ${T} -j MASQUERADE`,
+      'COMMIT',
+      '*filter',
+      `-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY ${T} -j ACCEPT`,
+      `-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY ${T} -j ACCEPT`,
+      `-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -d 10.177.0.2/32 -p tcp -m tcp --dport 8080 -m conntrack --ctstate DNAT ${T} -j ACCEPT`,
+      `-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -d 10.177.0.2/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate DNAT ${T} -j ACCEPT`,
+      `-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -s 10.177.0.2/32 -o eth0 ${T} -j ACCEPT`,
+      `-A CONDUCTOR-FORWARD -i cnd0badf00d ${T} -j DROP`,
+      `-A CONDUCTOR-FORWARD -o cnd0badf00d ${T} -j DROP`,
+      `-I CONDUCTOR-INPUT 1 -i cnd0badf00d -s 10.177.0.2/32 -d 192.0.2.53/32 -p udp -m udp --dport 53 ${T} -j ACCEPT`,
+      `-I CONDUCTOR-INPUT 1 -i cnd0badf00d -s 10.177.0.2/32 -d 192.0.2.53/32 -p tcp -m tcp --dport 53 ${T} -j ACCEPT`,
+      'COMMIT',
+      '',
+    ].join('\n'),
+  );
   // The undo deletes exactly the same specs.
   assert.is(input(steps[5]!.undo!), input(steps[5]!)!.replace(/^-[AI] (\S+)( 1)? /gm, '-D $1 '));
   // Undone in reverse: the release runs after the rules are deleted; switching on comes after adding them.
   assert.equal(steps[4]!.undo!.op, { kind: 'forwarding-release', tag: 'conductor:abcd1234:web' });
   assert.is(steps[6]!.undo, undefined);
   assert.equal(steps[7]!.op, { kind: 'write-in-place', file: base.resolvPath, content: base.resolvContent! });
-  assert.equal(steps[7]!.undo, { op: { kind: 'write-in-place', file: base.resolvPath, content: '' }, about: 'restore resolv.conf of "web"' });
+  assert.equal(steps[7]!.undo, {
+    op: { kind: 'write-in-place', file: base.resolvPath, content: '' },
+    about: 'restore resolv.conf of "web"',
+  });
 });
 
 test('published ports without internet rewrite every published connection to the gateway', () => {
-  const text = input(planAddNetwork({ ...base, ports: [{ container: 80, host: 8080 }] }).find((s) => argv(s)[0] === 'iptables-restore')!)!;
-  assert.ok(text.includes('-A CONDUCTOR-POSTROUTING -o cnd0badf00d -m conntrack --ctstate DNAT -m comment --comment conductor:abcd1234:web -j SNAT --to-source 10.177.0.1'));
+  const text = input(
+    planAddNetwork({ ...base, ports: [{ container: 80, host: 8080 }] }).find((s) => argv(s)[0] === 'iptables-restore')!,
+  )!;
+  assert.ok(
+    text.includes(
+      '-A CONDUCTOR-POSTROUTING -o cnd0badf00d -m conntrack --ctstate DNAT -m comment --comment conductor:abcd1234:web -j SNAT --to-source 10.177.0.1',
+    ),
+  );
   assert.not.ok(text.includes('MASQUERADE'));
 });
 
 test('every host-side add step has an undo, except settings of the veth itself, which die with it', () => {
   const steps = planAddNetwork({ ...base, internet: true, ports: [{ container: 8080, host: 3000 }] });
-  const ofVeth = (s: (typeof steps)[number]) => argv(s)[0] === 'nsenter'
-    || (s.op.kind === 'sysctl' && /^net\.ipv[46]\.conf\.cnd0badf00d\.(disable_ipv6|accept_ra|rp_filter)$/.test(s.op.key))
-    || (argv(s)[0] === 'ip' && argv(s)[1] === '-b' && !input(s)!.includes('link add'))
-    || s.op.kind === 'forwarding-on'; // released by the undo of its 'hold' step
+  const ofVeth = (s: (typeof steps)[number]) =>
+    argv(s)[0] === 'nsenter' ||
+    (s.op.kind === 'sysctl' &&
+      /^net\.ipv[46]\.conf\.cnd0badf00d\.(disable_ipv6|accept_ra|rp_filter)$/.test(s.op.key)) ||
+    (argv(s)[0] === 'ip' && argv(s)[1] === '-b' && !input(s)!.includes('link add')) ||
+    s.op.kind === 'forwarding-on'; // released by the undo of its 'hold' step
   for (const s of steps) {
     if (ofVeth(s)) assert.is(s.undo, undefined, s.about);
     else assert.ok(s.undo && s.undo.about.length > 0, s.about);
@@ -168,13 +212,16 @@ test('unpeer plan is the peer undo, newest first (golden)', () => {
     { kind: 'hosts', action: 'remove', file: '/r/api/hosts', ip: '10.177.0.3', name: 'db' },
   ]);
   assert.equal(argv(steps[2]!), ['iptables-restore', '-w', '--noflush']);
-  assert.is(input(steps[2]!), [
-    '*filter',
-    '-D CONDUCTOR-FORWARD -i cndaaaaaaaa -s 10.177.0.2/32 -o cndbbbbbbbb -m comment --comment conductor:abcd1234:api -j ACCEPT',
-    '-D CONDUCTOR-FORWARD -i cndbbbbbbbb -s 10.177.0.3/32 -o cndaaaaaaaa -m comment --comment conductor:abcd1234:db -j ACCEPT',
-    'COMMIT',
-    '',
-  ].join('\n'));
+  assert.is(
+    input(steps[2]!),
+    [
+      '*filter',
+      '-D CONDUCTOR-FORWARD -i cndaaaaaaaa -s 10.177.0.2/32 -o cndbbbbbbbb -m comment --comment conductor:abcd1234:api -j ACCEPT',
+      '-D CONDUCTOR-FORWARD -i cndbbbbbbbb -s 10.177.0.3/32 -o cndaaaaaaaa -m comment --comment conductor:abcd1234:db -j ACCEPT',
+      'COMMIT',
+      '',
+    ].join('\n'),
+  );
   assert.ok(describePlan(steps)[1]!.includes('in place'));
 });
 
@@ -184,22 +231,37 @@ test('IPv6 is off and rp_filter on, on both ends, before either end is up', () =
   const hostUp = at((s) => argv(s)[0] === 'ip' && (input(s) ?? '').includes('link set cnd0badf00d up'));
   const innerUp = at((s) => argv(s)[0] === 'nsenter' && (input(s) ?? '').includes('link set eth0 up'));
   const created = at((s) => argv(s).includes('add') && argv(s).includes('veth'));
-  for (const key of ['net.ipv6.conf.cnd0badf00d.disable_ipv6', 'net.ipv6.conf.cnd0badf00d.accept_ra', 'net.ipv4.conf.cnd0badf00d.rp_filter']) {
+  for (const key of [
+    'net.ipv6.conf.cnd0badf00d.disable_ipv6',
+    'net.ipv6.conf.cnd0badf00d.accept_ra',
+    'net.ipv4.conf.cnd0badf00d.rp_filter',
+  ]) {
     const i = at((s) => s.op.kind === 'sysctl' && s.op.key === key);
     assert.ok(created < i && i < hostUp, key);
   }
-  const inner = at((s) => argv(s)[0] === 'nsenter' && argv(s).includes('net.ipv6.conf.eth0.disable_ipv6=1') && argv(s).includes('net.ipv6.conf.eth0.accept_ra=0'));
+  const inner = at(
+    (s) =>
+      argv(s)[0] === 'nsenter' &&
+      argv(s).includes('net.ipv6.conf.eth0.disable_ipv6=1') &&
+      argv(s).includes('net.ipv6.conf.eth0.accept_ra=0'),
+  );
   assert.ok(created < inner && inner < innerUp && inner < hostUp);
 });
 
-test('host ports: closed unless allowed, only from the container\'s own address; DNS only to its resolvers', () => {
-  const inputRules = (p: AddNetworkInput) => input(planAddNetwork(p).find((s) => argv(s)[0] === 'iptables-restore')!)!
-    .split('\n').filter((l) => l.includes('CONDUCTOR-INPUT'));
+test("host ports: closed unless allowed, only from the container's own address; DNS only to its resolvers", () => {
+  const inputRules = (p: AddNetworkInput) =>
+    input(planAddNetwork(p).find((s) => argv(s)[0] === 'iptables-restore')!)!
+      .split('\n')
+      .filter((l) => l.includes('CONDUCTOR-INPUT'));
   assert.equal(inputRules(base), [], 'no opt-in, no DNS without --internet: the shared DROP applies');
   assert.equal(inputRules({ ...base, allowHost: [5432] }), [
     '-I CONDUCTOR-INPUT 1 -i cnd0badf00d -s 10.177.0.2/32 -p tcp -m tcp --dport 5432 -m comment --comment conductor:abcd1234:web -j ACCEPT',
   ]);
-  const dns = inputRules({ ...base, internet: true, resolvContent: '# c\nnameserver 192.0.2.53\nnameserver 10.9.9.9\nnameserver ::1\nsearch x\n' });
+  const dns = inputRules({
+    ...base,
+    internet: true,
+    resolvContent: '# c\nnameserver 192.0.2.53\nnameserver 10.9.9.9\nnameserver ::1\nsearch x\n',
+  });
   assert.is(dns.length, 4);
   assert.ok(dns.every((l) => l.includes('-s 10.177.0.2/32') && l.includes('--dport 53')));
   assert.ok(dns.some((l) => l.includes('-d 10.9.9.9/32 -p tcp')));
@@ -207,11 +269,17 @@ test('host ports: closed unless allowed, only from the container\'s own address;
   assert.equal(nameserversOf(null), []);
 });
 
-test('peer and internet ACCEPTs carry the sender\'s own address', () => {
-  const fwd = input(planAddNetwork({ ...base, internet: true }).find((s) => argv(s)[0] === 'iptables-restore')!)!.split('\n');
-  const accepts = fwd.filter((l) => l.includes('-i cnd0badf00d') && l.endsWith('-j ACCEPT') && !l.includes('--ctdir REPLY'));
+test("peer and internet ACCEPTs carry the sender's own address", () => {
+  const fwd = input(planAddNetwork({ ...base, internet: true }).find((s) => argv(s)[0] === 'iptables-restore')!)!.split(
+    '\n',
+  );
+  const accepts = fwd.filter(
+    (l) => l.includes('-i cnd0badf00d') && l.endsWith('-j ACCEPT') && !l.includes('--ctdir REPLY'),
+  );
   assert.ok(accepts.length > 0 && accepts.every((l) => l.includes('-s 10.177.0.2/32')), accepts.join('\n'));
-  for (const l of input(planPeer('abcd1234', A, B)[0]!)!.split('\n').filter((x) => x.includes('ACCEPT'))) {
+  for (const l of input(planPeer('abcd1234', A, B)[0]!)!
+    .split('\n')
+    .filter((x) => x.includes('ACCEPT'))) {
     assert.match(l, /-i cndaaaaaaaa -s 10\.177\.0\.2\/32 -o|-i cndbbbbbbbb -s 10\.177\.0\.3\/32 -o/);
   }
 });

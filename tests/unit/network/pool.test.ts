@@ -14,7 +14,8 @@ test('allocateAddress skips network, gateway and used addresses, then exhausts',
   const msg = failure(() => allocateAddress(small, [...all, '10.9.9.6']), 'POOL_EXHAUSTED');
   assert.ok(msg.includes('10.9.9.0/29'));
   assert.is(parsePool('10.9.9.77/24').cidr, '10.9.9.0/24');
-  for (const bad of ['10.0.0.0/31', '10.0.0.0/7', 'nope', '10.0.0.256/16', '10.0.0.0/33']) failure(() => parsePool(bad), 'INVALID_ARGUMENT');
+  for (const bad of ['10.0.0.0/31', '10.0.0.0/7', 'nope', '10.0.0.256/16', '10.0.0.0/33'])
+    failure(() => parsePool(bad), 'INVALID_ARGUMENT');
 });
 
 test.run();

@@ -11,7 +11,20 @@ test('parseExposeSpec: container port, then host port', () => {
 });
 
 test('parseExposeSpec rejects malformed specs', () => {
-  for (const bad of ['80', 'abc-def', '0-8080', '80-70000', '80-8080-9090', '', '-80', '80-', '8080 -3000', '1e3-80', '+80-90', '123456-80']) {
+  for (const bad of [
+    '80',
+    'abc-def',
+    '0-8080',
+    '80-70000',
+    '80-8080-9090',
+    '',
+    '-80',
+    '80-',
+    '8080 -3000',
+    '1e3-80',
+    '+80-90',
+    '123456-80',
+  ]) {
     const msg = failure(() => parseExposeSpec(bad), 'INVALID_ARGUMENT');
     assert.ok(msg.includes(JSON.stringify(bad)), msg);
   }
@@ -21,7 +34,14 @@ test('validatePorts: range-checks data and refuses a host port twice', () => {
   assert.equal(validatePorts([{ container: 80, host: 8080 }]), [{ container: 80, host: 8080 }]);
   failure(() => validatePorts([{ container: 80, host: 0 }]), 'INVALID_ARGUMENT');
   failure(() => validatePorts([{ container: 80.5, host: 81 }]), 'INVALID_ARGUMENT');
-  failure(() => validatePorts([{ container: 80, host: 9000 }, { container: 81, host: 9000 }]), 'INVALID_ARGUMENT');
+  failure(
+    () =>
+      validatePorts([
+        { container: 80, host: 9000 },
+        { container: 81, host: 9000 },
+      ]),
+    'INVALID_ARGUMENT',
+  );
 });
 
 test('listeningTcpPorts reads LISTEN sockets of /proc/net/tcp and tcp6', () => {

@@ -35,7 +35,12 @@ test('independent services share a level; levels are sorted; replicas get number
       b: { image: 'x' },
       a: { image: 'x', replicas: 2 },
       c: { image: 'x', dependsOn: { a: 'started', b: 'started' } },
-      d: { image: 'x', dependsOn: { c: 'started' }, containerName: 'dee', limits: { memory: '64m', cpus: 0.5, pids: 10 } },
+      d: {
+        image: 'x',
+        dependsOn: { c: 'started' },
+        containerName: 'dee',
+        limits: { memory: '64m', cpus: 0.5, pids: 10 },
+      },
     },
   });
   assert.equal(s.levels, [['a', 'b'], ['c'], ['d']]);
@@ -43,32 +48,66 @@ test('independent services share a level; levels are sorted; replicas get number
   assert.equal(s.services.d!.containerNames, ['dee']);
   assert.equal(s.services.d!.limits, { memory: 64 * 1024 * 1024, cpus: 0.5, pids: 10 });
   assert.is(s.services.b!.image, 'x');
-  assert.is(defineStack({ name: 's', services: { web: { build: { file: 'F', context: '.' } } } }).services.web!.image, 's-web');
+  assert.is(
+    defineStack({ name: 's', services: { web: { build: { file: 'F', context: '.' } } } }).services.web!.image,
+    's-web',
+  );
 });
 
 test('a dependency cycle is refused, naming it', () => {
   refuses(
-    { name: 's', services: { a: { image: 'x', dependsOn: { b: 'started' } }, b: { image: 'x', dependsOn: { c: 'started' } }, c: { image: 'x', dependsOn: { a: 'started' } } } },
+    {
+      name: 's',
+      services: {
+        a: { image: 'x', dependsOn: { b: 'started' } },
+        b: { image: 'x', dependsOn: { c: 'started' } },
+        c: { image: 'x', dependsOn: { a: 'started' } },
+      },
+    },
     /^stack s: dependency cycle a → b → c → a \(remove one of these dependsOn entries\)$/,
   );
   assert.throws(() => startLevels('t', { x: ['x'] }), /dependency cycle x → x/);
 });
 
 test('unknown or self references in peers, dependsOn and env are refused with the known services', () => {
-  refuses({ name: 's', services: { a: { image: 'x', peers: ['nope'] } } }, /service a: peers names unknown service "nope" \(|known services/);
-  refuses({ name: 's', services: { a: { image: 'x', dependsOn: { zz: 'started' } }, b: { image: 'y' } } }, /service a: dependsOn names unknown service "zz"/);
+  refuses(
+    { name: 's', services: { a: { image: 'x', peers: ['nope'] } } },
+    /service a: peers names unknown service "nope" \(|known services/,
+  );
+  refuses(
+    { name: 's', services: { a: { image: 'x', dependsOn: { zz: 'started' } }, b: { image: 'y' } } },
+    /service a: dependsOn names unknown service "zz"/,
+  );
   refuses({ name: 's', services: { a: { image: 'x', peers: ['a'] } } }, /peers names the service itself/);
-  refuses({ name: 's', services: { a: { image: 'x', env: { U: 'http://{{b}}:1' } }, b: { image: 'y' } } }, /env U refers to "b", which is not a peer/);
-  refuses({ name: 's', services: { a: { image: 'x', dependsOn: { b: 'ready' as 'started' } }, b: { image: 'y' } } }, /dependsOn.b is "ready"/);
+  refuses(
+    { name: 's', services: { a: { image: 'x', env: { U: 'http://{{b}}:1' } }, b: { image: 'y' } } },
+    /env U refers to "b", which is not a peer/,
+  );
+  refuses(
+    { name: 's', services: { a: { image: 'x', dependsOn: { b: 'ready' as 'started' } }, b: { image: 'y' } } },
+    /dependsOn.b is "ready"/,
+  );
 });
 
 test('two services on one host port, replicas on a published port, bad ports are refused', () => {
   refuses(
-    { name: 's', services: { a: { image: 'x', ports: [{ container: 80, host: 8080 }] }, b: { image: 'y', ports: [{ container: 81, host: 8080 }] } } },
+    {
+      name: 's',
+      services: {
+        a: { image: 'x', ports: [{ container: 80, host: 8080 }] },
+        b: { image: 'y', ports: [{ container: 81, host: 8080 }] },
+      },
+    },
     /host port 8080 is published by both a and b/,
   );
-  refuses({ name: 's', services: { a: { image: 'x', replicas: 2, ports: [{ container: 80, host: 8080 }] } } }, /2 replicas cannot share host port 8080/);
-  refuses({ name: 's', services: { a: { image: 'x', ports: [{ container: 0, host: 8080 }] } } }, /container port 0 is not a port/);
+  refuses(
+    { name: 's', services: { a: { image: 'x', replicas: 2, ports: [{ container: 80, host: 8080 }] } } },
+    /2 replicas cannot share host port 8080/,
+  );
+  refuses(
+    { name: 's', services: { a: { image: 'x', ports: [{ container: 0, host: 8080 }] } } },
+    /container port 0 is not a port/,
+  );
   refuses({ name: 's', services: { a: { image: 'x', expose: [70000] } } }, /exposed port 70000 is not a port/);
 });
 
@@ -77,20 +116,35 @@ test('names, missing images, healthy without a healthcheck, bad mounts and limit
   refuses({ name: 's', services: {} }, /defines no services/);
   refuses({ name: 's', services: { 'a b': { image: 'x' } } }, /invalid service name "a b"/);
   refuses({ name: 's', services: { a: {} } }, /service a: has neither image nor build/);
-  refuses({ name: 's', services: { a: { image: 'x', dependsOn: { b: 'healthy' } }, b: { image: 'y' } } }, /waits for b to be healthy, but b has no healthcheck/);
-  refuses({ name: 's', services: { a: { image: 'x', mounts: [{ type: 'volume', target: 'rel' }] } } }, /mount target "rel" is not absolute/);
-  refuses({ name: 's', services: { a: { image: 'x', mounts: [{ type: 'bind', target: '/x' }] } } }, /bind mount on \/x has no source/);
+  refuses(
+    { name: 's', services: { a: { image: 'x', dependsOn: { b: 'healthy' } }, b: { image: 'y' } } },
+    /waits for b to be healthy, but b has no healthcheck/,
+  );
+  refuses(
+    { name: 's', services: { a: { image: 'x', mounts: [{ type: 'volume', target: 'rel' }] } } },
+    /mount target "rel" is not absolute/,
+  );
+  refuses(
+    { name: 's', services: { a: { image: 'x', mounts: [{ type: 'bind', target: '/x' }] } } },
+    /bind mount on \/x has no source/,
+  );
   refuses({ name: 's', services: { a: { image: 'x', limits: { cpus: 0 } } } }, /limits.cpus 0/);
   refuses({ name: 's', services: { a: { image: 'x', replicas: 0 } } }, /replicas 0/);
 });
 
 test('a service whose env names a peer starts after it', () => {
-  const s = defineStack({ name: 's', services: { web: { image: 'w', peers: ['db'], env: { DB: '{{db}}:5432' } }, db: { image: 'd' } } });
+  const s = defineStack({
+    name: 's',
+    services: { web: { image: 'w', peers: ['db'], env: { DB: '{{db}}:5432' } }, db: { image: 'd' } },
+  });
   assert.equal(s.levels, [['db'], ['web']]);
 });
 
 test('resolveEnv replaces each {{service}} and leaves the rest', () => {
-  assert.equal(resolveEnv({ A: 'http://{{db}}:5432/{{db}}', B: 'plain {{ not }}' }, (s) => `<${s}>`), { A: 'http://<db>:5432/<db>', B: 'plain {{ not }}' });
+  assert.equal(
+    resolveEnv({ A: 'http://{{db}}:5432/{{db}}', B: 'plain {{ not }}' }, (s) => `<${s}>`),
+    { A: 'http://<db>:5432/<db>', B: 'plain {{ not }}' },
+  );
 });
 
 test.run();

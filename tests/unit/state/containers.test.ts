@@ -14,8 +14,18 @@ const paths = resolvePaths(root, {});
 
 function record(over: Partial<ContainerRecord>): ContainerRecord {
   return {
-    name: 'web', image: 'img', command: ['sleep', '30'], env: [], workdir: '/', hostname: 'web',
-    createdAt: new Date(0).toISOString(), detached: true, autoRemove: false, limits: {}, cgroups: [], undo: [],
+    name: 'web',
+    image: 'img',
+    command: ['sleep', '30'],
+    env: [],
+    workdir: '/',
+    hostname: 'web',
+    createdAt: new Date(0).toISOString(),
+    detached: true,
+    autoRemove: false,
+    limits: {},
+    cgroups: [],
+    undo: [],
     ...over,
   } as ContainerRecord;
 }

@@ -20,7 +20,9 @@ function worker(name: string, counter: string, n: string, prefix: string[] = [])
 }
 
 const exitOf = (c: ChildProcess) =>
-  new Promise<number | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
+  new Promise<number | null>((r) =>
+    c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
+  );
 
 /** A process that takes the lock and never lets go; resolves once it holds it. */
 async function holder(name: string): Promise<ChildProcess> {
@@ -84,7 +86,10 @@ test('a waiter slowed down between seeing a dead holder and acting on it never l
   writeFileSync(log, '');
   const h = await holder('slow');
   const strace = ['strace', '-f', '-o', '/dev/null', '-e', 'inject=rename,renameat,renameat2:delay_enter=300000'];
-  const all = [...Array.from({ length: 3 }, () => worker('slow', log, 'once', strace)), ...Array.from({ length: 4 }, () => worker('slow', log, 'once'))];
+  const all = [
+    ...Array.from({ length: 3 }, () => worker('slow', log, 'once', strace)),
+    ...Array.from({ length: 4 }, () => worker('slow', log, 'once')),
+  ];
   await Promise.all(all.map((c) => said(c, 'trying')));
   h.kill('SIGKILL');
   await exitOf(h);
@@ -105,9 +110,14 @@ test('a holder killed with SIGKILL never blocks the next one', async () => {
   await exitOf(h);
   const t0 = Date.now();
   let ran = false;
-  await withLock(dir, 'k', async () => {
-    ran = true;
-  }, 5000);
+  await withLock(
+    dir,
+    'k',
+    async () => {
+      ran = true;
+    },
+    5000,
+  );
   assert.ok(ran);
   assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
 });

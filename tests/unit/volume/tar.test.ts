@@ -1,7 +1,19 @@
 /** The host side of cp: conductor's tar writer, and its unpacker fed hostile streams (no root needed). */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -18,7 +30,11 @@ function archive(...items: Array<[Partial<TarEntry> & { name: string }, string?]
   const parts: Buffer[] = [];
   for (const [e, body] of items) {
     const data = Buffer.from(body ?? '');
-    parts.push(entryHeader({ ...base, type: 'file', ...e, size: data.length }), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+    parts.push(
+      entryHeader({ ...base, type: 'file', ...e, size: data.length }),
+      data,
+      Buffer.alloc((512 - (data.length % 512)) % 512),
+    );
   }
   return Buffer.concat([...parts, Buffer.alloc(1024)]);
 }
@@ -50,7 +66,11 @@ test('entry names map under the destination, or are refused', () => {
   assert.equal(mapEntryName('./', '.', '.'), []);
   assert.equal(mapEntryName('./x/y', '.', 'out'), ['out', 'x', 'y']);
   for (const bad of ['/etc/passwd', 'd/../../x', '../d', 'other/x', 'dd/x', '']) {
-    assert.throws(() => mapEntryName(bad, 'd', 'd'), (e: unknown) => isConductorError(e, 'INVALID_ARGUMENT'), bad);
+    assert.throws(
+      () => mapEntryName(bad, 'd', 'd'),
+      (e: unknown) => isConductorError(e, 'INVALID_ARGUMENT'),
+      bad,
+    );
   }
 });
 
@@ -77,7 +97,10 @@ test('round trip: GNU tar reads what the writer packs; the unpacker restores mod
     assert.is(readFileSync(path.join(out, 'copy', 'sub', long, 'f'), 'utf8').length, 70_000);
     assert.is(readlinkSync(path.join(out, 'copy', 'sub', 'l')), '../a');
     assert.is(statSync(path.join(out, 'copy', 'hard')).ino, statSync(path.join(out, 'copy', 'a')).ino);
-    assert.is(statSync(path.join(out, 'copy', 'a')).mtimeMs, statSync(path.join(src, 'd', 'a')).mtimeMs - (statSync(path.join(src, 'd', 'a')).mtimeMs % 1000));
+    assert.is(
+      statSync(path.join(out, 'copy', 'a')).mtimeMs,
+      statSync(path.join(src, 'd', 'a')).mtimeMs - (statSync(path.join(src, 'd', 'a')).mtimeMs % 1000),
+    );
   } finally {
     rmSync(src, { recursive: true, force: true });
     rmSync(out, { recursive: true, force: true });
@@ -101,7 +124,16 @@ test('hostile streams: nothing is written through a symlink the stream made (or 
   const dest = tmp();
   const outside = tmp();
   try {
-    await refused(archive([{ name: 'd', type: 'dir' }], [{ name: 'd/l', type: 'symlink', linkname: outside }], [{ name: 'd/l/pwned' }, 'x']), dest, 'd', /symlink/);
+    await refused(
+      archive(
+        [{ name: 'd', type: 'dir' }],
+        [{ name: 'd/l', type: 'symlink', linkname: outside }],
+        [{ name: 'd/l/pwned' }, 'x'],
+      ),
+      dest,
+      'd',
+      /symlink/,
+    );
     assert.not.ok(existsSync(path.join(outside, 'pwned')));
     // A symlink entry over an existing file replaces the file; a file over a symlink replaces the link.
     writeFileSync(path.join(outside, 'victim'), 'host');
@@ -119,7 +151,11 @@ test('hostile streams: hard links only to files this copy wrote', async () => {
   const dest = tmp();
   try {
     writeFileSync(path.join(dest, 'host-secret'), 'secret');
-    await refused(archive([{ name: 'd', type: 'dir' }], [{ name: 'd/h', type: 'hardlink', linkname: 'd/../host-secret' }]), dest, 'd');
+    await refused(
+      archive([{ name: 'd', type: 'dir' }], [{ name: 'd/h', type: 'hardlink', linkname: 'd/../host-secret' }]),
+      dest,
+      'd',
+    );
     mkdirSync(path.join(dest, 'd'), { recursive: true });
     writeFileSync(path.join(dest, 'd', 'pre'), 'pre-existing');
     await refused(archive([{ name: 'd/h', type: 'hardlink', linkname: 'd/pre' }]), dest, 'd', /did not write/);
@@ -135,7 +171,12 @@ test('hostile streams: set-id bits dropped, device nodes and fifos skipped, bad 
     const dev = retype(entryHeader({ ...base, name: 'd/sda', type: 'file' }), '3');
     const fifo = retype(entryHeader({ ...base, name: 'd/fifo', type: 'file' }), '6');
     const warned: string[] = [];
-    const buf = Buffer.concat([archive([{ name: 'd', type: 'dir' }], [{ name: 'd/suid', mode: 0o6755 }, '#!/bin/sh']).subarray(0, -1024), dev, fifo, Buffer.alloc(1024)]);
+    const buf = Buffer.concat([
+      archive([{ name: 'd', type: 'dir' }], [{ name: 'd/suid', mode: 0o6755 }, '#!/bin/sh']).subarray(0, -1024),
+      dev,
+      fifo,
+      Buffer.alloc(1024),
+    ]);
     await unpackToHost(Readable.from([buf]), dest, { top: 'd', as: 'd', warn: (m) => warned.push(m) });
     assert.is(statSync(path.join(dest, 'd', 'suid')).mode & 0o7777, 0o755);
     assert.not.ok(existsSync(path.join(dest, 'd', 'sda')));

@@ -2,16 +2,26 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseDockerfile } from '../../../../sdk/image/conductorfile-syntax.ts';
 import { planBuild } from '../../../../sdk/image/build-plan.ts';
-import { defaultLocalName, exportName, isRegistryReference, parseReference } from '../../../../sdk/image/oci/reference.ts';
+import {
+  defaultLocalName,
+  exportName,
+  isRegistryReference,
+  parseReference,
+} from '../../../../sdk/image/oci/reference.ts';
 
 test('parseReference: host:port, nested paths, tags and digests', () => {
   assert.equal(parseReference('127.0.0.1:5000/bars/x:1'), { domain: '127.0.0.1:5000', path: 'bars/x', tag: '1' });
-  assert.equal(parseReference('docker.io/library/python:3.12-slim'), { domain: 'docker.io', path: 'library/python', tag: '3.12-slim' });
+  assert.equal(parseReference('docker.io/library/python:3.12-slim'), {
+    domain: 'docker.io',
+    path: 'library/python',
+    tag: '3.12-slim',
+  });
   assert.equal(parseReference('localhost/web'), { domain: 'localhost', path: 'web' });
   assert.equal(parseReference('team/web'), { path: 'team/web' });
   const d = `sha256:${'a'.repeat(64)}`;
   assert.equal(parseReference(`r.io/x@${d}`), { domain: 'r.io', path: 'x', digest: d });
-  for (const bad of ['', 'Web', 'a_', 'x:bad tag', 'r.io/x@sha256:zz', 'a//b']) assert.throws(() => parseReference(bad), /invalid image reference/, bad);
+  for (const bad of ['', 'Web', 'a_', 'x:bad tag', 'r.io/x@sha256:zz', 'a//b'])
+    assert.throws(() => parseReference(bad), /invalid image reference/, bad);
 });
 
 test('the FROM rule: a first component with "." or ":" or "localhost" names a registry; debian:bookworm does not', () => {
@@ -35,8 +45,14 @@ test('local names and export names', () => {
 
 test('FROM a registry reference plans a stage on that registry image; FROM debian:bookworm stays a base', () => {
   const plan = (text: string) => planBuild(parseDockerfile(text, 'Conductorfile'));
-  assert.equal(plan('FROM 127.0.0.1:5000/team/base:1\nRUN true\n').stages[0]!.base, { kind: 'registry', ref: '127.0.0.1:5000/team/base:1' });
-  assert.equal(plan('FROM debian:bookworm\n').stages[0]!.base, { kind: 'base', base: { distro: 'debian', suite: 'bookworm' } });
+  assert.equal(plan('FROM 127.0.0.1:5000/team/base:1\nRUN true\n').stages[0]!.base, {
+    kind: 'registry',
+    ref: '127.0.0.1:5000/team/base:1',
+  });
+  assert.equal(plan('FROM debian:bookworm\n').stages[0]!.base, {
+    kind: 'base',
+    base: { distro: 'debian', suite: 'bookworm' },
+  });
   assert.throws(() => plan('FROM r.io/Bad_Name\n'), /invalid image reference/);
 });
 

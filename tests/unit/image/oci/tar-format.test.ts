@@ -4,7 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createTarParser, encodeHeader, endOfArchive, padding, type TarEntry } from '../../../../sdk/image/oci/tar-format.ts';
+import {
+  createTarParser,
+  encodeHeader,
+  endOfArchive,
+  padding,
+  type TarEntry,
+} from '../../../../sdk/image/oci/tar-format.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'conductor-unit-tar-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -22,7 +28,10 @@ function archive(entries: { e: TarEntry; data?: string }[]): Buffer {
 function parse(b: Buffer, chunk = 7): { entries: TarEntry[]; data: string[] } {
   const entries: TarEntry[] = [];
   const data: string[] = [];
-  const p = createTarParser({ entry: (e) => (entries.push(e), data.push('')), data: (c) => (data[data.length - 1] += c.toString()) });
+  const p = createTarParser({
+    entry: (e) => (entries.push(e), data.push('')),
+    data: (c) => (data[data.length - 1] += c.toString()),
+  });
   for (let i = 0; i < b.length; i += chunk) p.push(b.subarray(i, i + chunk));
   p.end();
   return { entries, data };
@@ -38,11 +47,17 @@ test('encode → parse round-trips files, dirs, links, long names, big ids and x
     { e: { ...base, path: 'etc/motd', type: 'file', size: 3, uid: 42, gid: 42 }, data: 'hi\n' },
     { e: { ...base, path: 'etc/link', type: 'symlink', linkname: '/etc/motd' } },
     { e: { ...base, path: 'etc/hard', type: 'hardlink', linkname: 'etc/motd' } },
-    { e: { ...base, path: long, type: 'file', size: 1, uid: 3000000, xattrs: { 'security.capability': caps } }, data: 'x' },
+    {
+      e: { ...base, path: long, type: 'file', size: 1, uid: 3000000, xattrs: { 'security.capability': caps } },
+      data: 'x',
+    },
   ];
   for (const chunk of [1, 7, 512, 100000]) {
     const got = parse(archive(es), chunk);
-    assert.equal(got.entries.map((e) => e.path), ['etc', 'etc/motd', 'etc/link', 'etc/hard', long].map((p, i) => (i === 0 ? 'etc/' : p)));
+    assert.equal(
+      got.entries.map((e) => e.path),
+      ['etc', 'etc/motd', 'etc/link', 'etc/hard', long].map((p, i) => (i === 0 ? 'etc/' : p)),
+    );
     assert.is(got.entries[1]!.uid, 42);
     assert.is(got.entries[2]!.linkname, '/etc/motd');
     assert.is(got.entries[3]!.type, 'hardlink');
@@ -54,12 +69,15 @@ test('encode → parse round-trips files, dirs, links, long names, big ids and x
 
 test('GNU tar reads what the encoder writes (names, owners, link targets, the long name)', () => {
   const f = path.join(tmp, 'a.tar');
-  writeFileSync(f, archive([
-    { e: { ...base, path: 'a', type: 'dir', mode: 0o755 } },
-    { e: { ...base, path: 'a/f', type: 'file', size: 2, uid: 42, gid: 7 }, data: 'ok' },
-    { e: { ...base, path: 'a/l', type: 'symlink', linkname: 'f' } },
-    { e: { ...base, path: long, type: 'file', size: 1 }, data: 'x' },
-  ]));
+  writeFileSync(
+    f,
+    archive([
+      { e: { ...base, path: 'a', type: 'dir', mode: 0o755 } },
+      { e: { ...base, path: 'a/f', type: 'file', size: 2, uid: 42, gid: 7 }, data: 'ok' },
+      { e: { ...base, path: 'a/l', type: 'symlink', linkname: 'f' } },
+      { e: { ...base, path: long, type: 'file', size: 1 }, data: 'x' },
+    ]),
+  );
   const r = spawnSync('tar', ['-tvf', f, '--numeric-owner'], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /-rw-r--r-- 42\/7 +2 .* a\/f/);
@@ -102,7 +120,12 @@ test('a PAX key that GNU tar would honour differently (GNU.sparse.name) is refus
   let sum = 0;
   for (let i = 0; i < 512; i++) sum += head[i]!;
   head.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-  const b = Buffer.concat([head, pax, Buffer.alloc(padding(pax.length)), archive([{ e: { ...base, path: 'f', type: 'file', size: 0 } }])]);
+  const b = Buffer.concat([
+    head,
+    pax,
+    Buffer.alloc(padding(pax.length)),
+    archive([{ e: { ...base, path: 'f', type: 'file', size: 0 } }]),
+  ]);
   assert.throws(() => parse(b), /unsupported pax header key "GNU.sparse.name"/);
 });
 
