@@ -399,9 +399,9 @@ int main(int argc, char **argv) {
   if (ping) allow_unprivileged_ping();
   /* 10. Run mode: mask /proc and /sys while we still see them through DIR, then pivot. */
   if (rootfs) {
-    /* A mount namespace of the container's own. Not the waiter's: pivot_root moves the root of
-     * every process in the namespace, and the waiter (our parent, full privileges, recording the
-     * exit code on the host) must stay on the host's root. Private, so nothing propagates back. */
+    /* A mount namespace of the container's own. Not our parent's: pivot_root moves the root of
+     * every process in the namespace, and the parent (the monitor, or the attached CLI: full
+     * privileges, recording the exit code on the host) must stay on the host's root. Private, so nothing propagates back. */
     if (unshare(CLONE_NEWNS) < 0) die("unshare(CLONE_NEWNS)");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make / private");
     if (fs.lower) {

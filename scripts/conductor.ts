@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(c ? usageOf(c) : mainHelp());
     return rest[0] && !c ? 2 : 0;
   }
-  // The seed's form: `conductor <image> <container> -- cmd` means run.
+  // The original tool's form: `conductor <image> <container> -- cmd` means run.
   if (!COMMANDS[cmdName] && argv.length >= 2 && !cmdName.startsWith('-') && !COMMANDS[argv[1]!]) {
     rest = argv;
     cmdName = 'run';

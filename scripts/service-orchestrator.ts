@@ -1,5 +1,6 @@
 /**
- * Task 4, step for step as the seed's service-orchetrator.sh, one SDK call per step:
+ * The two-service demo, step for step as the original bash tool's service-orchestrator.sh, one SDK call
+ * per step:
  *   sudo npx tsx scripts/service-orchestrator.ts          (or: just up)
  *   sudo npx tsx scripts/service-orchestrator.ts down     (or: just down)
  * Names and the host port: --es-name/--cs-name/--port, or ES_NAME/CS_NAME/HOST_PORT.
@@ -31,8 +32,8 @@ const ES = option('--es-name', 'ES_NAME', 'es-cont');
 const CS = option('--cs-name', 'CS_NAME', 'cs-cont');
 const PORT = Number(option('--port', 'HOST_PORT', '3000'));
 const created: string[] = [];
-// The containers' PID 1 only holds the namespaces; the services are exec'd into them (as the seed
-// does), once their networks exist. It ends at once on SIGTERM, so stop never has to wait for its
+// The containers' PID 1 only holds the namespaces; the services are exec'd into them (as the
+// original script does), once their networks exist. It ends at once on SIGTERM, so stop never has to wait for its
 // SIGKILL timeout. (`conductor run -d counter-service c` alone would start the service instead.)
 const HOLDER = ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep infinity & wait'];
 

@@ -39,7 +39,7 @@ import { ensureVolumes } from '../volume/volumes.ts';
 import { mountArgs } from '../launch/mount-plan.ts';
 
 export interface RunOptions extends CommonOptions {
-  /** Replaces the image's CMD (appended to an exec-form ENTRYPOINT); with neither, /bin/bash as the seed. */
+  /** Replaces the image's CMD (appended to an exec-form ENTRYPOINT); with neither, /bin/bash. */
   command?: string[];
   /** `--entrypoint`: replaces the image's ENTRYPOINT and drops its CMD; `[]` clears it. */
   entrypoint?: string[];

@@ -46,7 +46,7 @@ function waitGone(ref: ProcessRef, ms: number): Promise<boolean> {
   return pollUntil(() => !isAlive(ref), { timeoutMs: ms, maxDelayMs: 25 });
 }
 
-/** The init recorded by the mount script itself, for a run killed before it saved the record. */
+/** The init as the helper's PID file names it, for a run killed before it saved the record. */
 export function initFromPidFile(file: string): ProcessRef | undefined {
   try {
     const [pid, startTime] = readFileSync(file, 'utf8').trim().split(' ');

@@ -33,7 +33,7 @@ export interface LaunchSpec {
   cgroupFds: number[];
   /** Fd (in the started process) on the compiled seccomp filter; absent = unconfined. */
   seccompFd?: number;
-  /** The fd on which the script reports the init's host PID and the helper reports readiness. */
+  /** The fd on which the helper reports the init's host PID, then its readiness. */
   readyFd: number;
   /** New cgroup namespace where the kernel has one (made by the helper, after joining the cgroups). */
   cgroupNamespace: boolean;

@@ -101,7 +101,7 @@ export function listRecords(paths: Paths): ContainerRecord[] {
     .filter((r): r is ContainerRecord => r !== null);
 }
 
-/** The exit code the waiter (or the attached CLI) recorded, if the container has ended. */
+/** The exit code the monitor (or the attached CLI) recorded, if the container has ended. */
 export function recordedExitCode(paths: Paths, rec: ContainerRecord): number | null {
   if (rec.exitCode !== undefined) return rec.exitCode;
   try {
