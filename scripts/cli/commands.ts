@@ -4,12 +4,15 @@ import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from '.
 import { ago, table } from './format.ts';
 import { CP_COMMAND, MOUNT_OPTIONS, mountsOf, VOLUME_COMMAND } from './volume-commands.ts';
 import { IMAGE_COMMANDS } from './image-commands.ts';
-import { DRY_RUN, FORMAT_OPT, JSON_OPT, need, printInspect, type Command, type Io } from './common.ts';
+import { DRY_RUN, eachInPool, FORMAT_OPT, JSON_OPT, need, printInspect, type Command, type Io } from './common.ts';
 import { LOG_COMMANDS } from './log-commands.ts';
 import { OCI_COMMANDS } from './oci-commands.ts';
 import { networkCommands } from './network-commands.ts';
 
 // Options that mean the same on run and exec, as in Docker.
+/** How many containers `stop` ends at once (each holds a few fds and spawns a few short tools). */
+const STOP_PARALLELISM = 32;
+
 const ENV_OPT: OptionSpec = {
   long: 'env',
   short: 'e',
@@ -227,7 +230,9 @@ export const COMMANDS: Record<string, Command> = {
       if (names.length === 0 && !flag(a.options, 'all')) throw new UsageError('missing container name');
       const timeoutSeconds = seconds(str(a.options, 'time'), 10);
       const dryRun = flag(a.options, 'dry-run');
-      for (const name of names) {
+      // In parallel, as docker and podman stop: N containers take one grace period, not N. Each is reported
+      // as it ends; a failure does not keep the others running, and the first one is the command's error.
+      const failures = await eachInPool(names, STOP_PARALLELISM, async (name) => {
         const r = await io.sdk.stop(name, {
           timeoutSeconds,
           signal: str(a.options, 'signal'),
@@ -238,11 +243,13 @@ export const COMMANDS: Record<string, Command> = {
         if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
         else if (r.skipped === 'creating') io.log.info(`${name}: still being created, left alone`);
         else if (r.killed) io.out(`${name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
-        else
-          io.out(
-            `${name} stopped: ${r.exitCode === null ? 'not running' : `exit ${r.exitCode}`}${r.oomKilled ? ' (out of memory)' : ''}\n`,
-          );
-      }
+        else {
+          const how = r.exitCode === null ? 'not running' : `exit ${r.exitCode}`;
+          io.out(`${name} stopped: ${how}${r.oomKilled ? ' (out of memory)' : ''}\n`);
+        }
+      });
+      for (const f of failures.slice(1)) io.log.error(`${f.item}: ${(f.error as Error).message ?? String(f.error)}`);
+      if (failures[0]) throw failures[0].error;
       return 0;
     },
   },

@@ -116,8 +116,33 @@ test('stop: each name in order with the timeout; killed, stopped and left-alone 
       ['stop', 'c'],
     ],
   );
-  assert.equal(h.calls[0]![2], { timeoutSeconds: 3, ignoreMissing: false, leaveCreating: false, signal: undefined });
+  assert.equal(h.calls[0]![2], {
+    timeoutSeconds: 3,
+    ignoreMissing: false,
+    leaveCreating: false,
+    signal: undefined,
+    dryRun: false,
+  });
   assert.is(h.out.join(''), 'a stopped: exit 0\nb killed after 3 s (137)\nc stopped: not running\n');
+});
+
+test('stop: the containers stop at once, not one after another; one failure stops none of the others', async () => {
+  let inFlight = 0;
+  let most = 0;
+  const h = harness({
+    stop: async (name: never) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setImmediate(r)); // a sequential loop would finish each call before the next
+      inFlight--;
+      if (name === 'b') throw new Error('b is stuck');
+      return { name, exitCode: 0, signal: null, killed: false, oomKilled: false };
+    },
+  });
+  let thrown: unknown;
+  await cli(h, 'stop', ['a', 'b', 'c']).catch((e: unknown) => (thrown = e));
+  assert.is(most, 3, 'all three were stopping at the same time');
+  assert.is((thrown as Error | undefined)?.message, 'b is stuck');
+  assert.is(h.out.join(''), 'a stopped: exit 0\nc stopped: exit 0\n');
 });
 
 test('stop --all: asks ps for every name, and leaves containers being created alone', async () => {
@@ -137,7 +162,13 @@ test('stop --all: asks ps for every name, and leaves containers being created al
     h.calls.map((c) => c[0]),
     ['ps', 'stop', 'stop'],
   );
-  assert.equal(h.calls[1]![2], { timeoutSeconds: 10, ignoreMissing: false, leaveCreating: true, signal: undefined });
+  assert.equal(h.calls[1]![2], {
+    timeoutSeconds: 10,
+    ignoreMissing: false,
+    leaveCreating: true,
+    signal: undefined,
+    dryRun: false,
+  });
   assert.is(h.out.join(''), 'old stopped: not running\n');
 });
 
