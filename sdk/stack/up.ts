@@ -25,6 +25,8 @@ export interface UpResult {
   started: string[];
   /** Services left as they were: definition and image unchanged, containers running. */
   unchanged: string[];
+  /** `await using s = await up(stack)`: the stack is taken down when the block ends, also on a throw. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -107,7 +109,13 @@ export async function up(stack: Stack, opts: UpOptions = {}): Promise<UpResult> 
     throw e;
   }
   saveStackRecord(paths, record);
-  return { started, unchanged };
+  return {
+    started,
+    unchanged,
+    [Symbol.asyncDispose]: async () => {
+      await down(stack, { root: opts.root, log });
+    },
+  };
 }
 
 /** The strongest condition any dependent waits for on this service. */
