@@ -1,6 +1,6 @@
 /**
  * Stacks from the command line, run through tsx:
- *   npx tsx scripts/stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [-f] [--registry R]
+ *   npx tsx scripts/stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [--wait] [-f] [--registry R]
  * The stack file's default export is a `defineStack(...)` result (see stacks/demo.ts).
  */
 import { existsSync } from 'node:fs';
@@ -18,7 +18,8 @@ import {
   type Stack,
 } from '../sdk/index.ts';
 
-const USAGE = 'usage: stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [-f] [--registry HOST[:PORT]]';
+const USAGE =
+  'usage: stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [--wait] [-f] [--registry HOST[:PORT]]';
 const [verb, file, ...rest] = process.argv.slice(2);
 const log = createLogger();
 
@@ -46,7 +47,7 @@ try {
   };
   switch (verb) {
     case 'up': {
-      const r = await up(stack, { log, build: rest.includes('--build') });
+      const r = await up(stack, { log, build: rest.includes('--build'), wait: rest.includes('--wait') });
       process.stdout.write(
         `${stack.name}: started ${r.started.join(', ') || 'nothing'}${r.unchanged.length ? `; unchanged ${r.unchanged.join(', ')}` : ''}\n`,
       );

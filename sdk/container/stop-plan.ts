@@ -33,7 +33,7 @@ export function planStop(p: StopPlanInput): string[] {
   if (rec?.init && p.initAlive) {
     out.push(
       p.timeoutSeconds > 0
-        ? `kill -s ${p.signal.replace(/^SIG/, '')} ${rec.init.pid}   # its init; still alive after ${p.timeoutSeconds} s: kill -KILL ${rec.init.pid}`
+        ? `kill -${p.signal.replace(/^SIG/, '')} ${rec.init.pid}   # its init; still alive after ${p.timeoutSeconds} s: kill -KILL ${rec.init.pid}`
         : `kill -KILL ${rec.init.pid}   # its init`,
     );
   }

@@ -211,6 +211,18 @@ async function waitCreated(paths: Paths, name: string, timeoutMs = 120_000): Pro
  */
 export async function removeContainer(paths: Paths, name: string, opts: RemoveOptions): Promise<StopResult> {
   const mine = `${paths.root}\0${name}`;
+  const skipped = (why: 'creating' | 'running'): StopResult => ({
+    name,
+    exitCode: null,
+    signal: null,
+    killed: false,
+    oomKilled: false,
+    skipped: why,
+  });
+  // A run still creating its container holds the container's lock while it wires it up (its network
+  // may wait for the network lock): leave it alone without queuing behind that lock. Checked again
+  // under the lock below, for a run that starts creating meanwhile.
+  if (opts.leaveCreating && !opts.asCreator && beingCreated(loadRecord(paths, name))) return skipped('creating');
   for (;;) {
     if (!opts.asCreator && !opts.leaveCreating) await waitCreated(paths, name);
     // Claim the record under the container's lock, as every writer holds it: once it is marked
@@ -232,8 +244,7 @@ export async function removeContainer(paths: Paths, name: string, opts: RemoveOp
       return { rec };
     });
     if (claim === 'again') continue; // a new container took the name after we waited: wait for it
-    if (claim === 'creating' || claim === 'running')
-      return { name, exitCode: null, signal: null, killed: false, oomKilled: false, skipped: claim };
+    if (claim === 'creating' || claim === 'running') return skipped(claim);
     if (claim.busy) {
       await waitStopped(paths, name, claim.busy);
       continue;

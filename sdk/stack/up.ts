@@ -17,6 +17,8 @@ export interface UpOptions {
   signal?: AbortSignal;
   /** Rebuild images of services with `build` (default: only those whose image is missing). */
   build?: boolean;
+  /** Also wait until every service with a healthcheck is healthy (compose's `up --wait`). */
+  wait?: boolean;
   /** Relative build files and contexts are taken from here (default: the current directory). */
   cwd?: string;
 }
@@ -118,9 +120,9 @@ export async function up(stack: Stack, opts: UpOptions = {}): Promise<UpResult> 
   };
 }
 
-/** The strongest condition any dependent waits for on this service. */
+/** Healthy, when a dependent (or `wait`) asks for it; started needs no wait: `run` returned. */
 async function awaitCondition(stack: Stack, svc: Service, opts: UpOptions): Promise<void> {
-  const wanted = Object.values(stack.services).some((s) => s.dependsOn[svc.name] === 'healthy');
+  const wanted = opts.wait || Object.values(stack.services).some((s) => s.dependsOn[svc.name] === 'healthy');
   if (!wanted || !svc.healthcheck) return;
   for (const c of svc.containerNames) {
     await step(svc.name, 'wait until healthy', () =>

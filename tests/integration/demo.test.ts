@@ -462,7 +462,7 @@ test(`the demo as a stack (stacks/demo.ts): up serves on ${PORT} to the host and
   inTime();
   outside = createOutsideHost();
   stackAttempted = true;
-  const r = await orchestrator(['up', 'stacks/demo.ts'], budget(90_000), STACK);
+  const r = await orchestrator(['up', 'stacks/demo.ts', '--wait'], budget(90_000), STACK);
   timings.push(`stack up (images cached) ${secs(r.ms)}`);
   assert.is(r.code, 0, explain('stack up', r));
   assert.match(r.out, /^demo: started demo-counter-service, demo-external-service\n$/);

@@ -52,7 +52,7 @@ test('stop plan (golden): signals, cgroup kill, undos newest first, peers, cgrou
     }),
     [
       '# stop container "web"',
-      'kill -s RTMIN+3 4242   # its init; still alive after 10 s: kill -KILL 4242',
+      'kill -RTMIN+3 4242   # its init; still alive after 10 s: kill -KILL 4242',
       "kill -KILL -- -4240   # the monitor's process group, if it outlives the init",
       'echo 1 > /sys/fs/cgroup/conductor/ab12/cgroup.kill   # any process left in its cgroup (v1: SIGKILL each pid in cgroup.procs)',
       '# reset forwarding',
