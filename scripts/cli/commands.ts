@@ -240,7 +240,8 @@ export const COMMANDS: Record<string, Command> = {
         else if (r.killed) io.out(`${name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
         else
           io.out(
-            `${name} stopped: ${r.exitCode === null ? 'not running' : `exit ${r.exitCode}`}${r.oomKilled ? ' (out of memory)' : ''}\n`,
+            `${name} stopped: ${r.exitCode === null ? 'not running' : `exit ${r.exitCode}`}` +
+              `${r.oomKilled ? ' (out of memory)' : ''}\n`,
           );
       }
       return 0;
