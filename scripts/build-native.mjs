@@ -44,7 +44,8 @@ if (!(existsSync('/usr/include/seccomp.h') && (!haveCc || libFile('libseccomp.a'
 if (missing.length) {
   const pkgs = [...new Set(missing.map(([, p]) => p))];
   console.error(
-    `conductor: cannot build the native helpers: missing ${missing.map(([w]) => w).join(', ')}; install them with: apt-get install ${pkgs.join(' ')} (then: npm rebuild conductor)`,
+    `conductor: cannot build the native helpers: missing ${missing.map(([w]) => w).join(', ')}; ` +
+      `install them with: apt-get install ${pkgs.join(' ')} (then: npm rebuild conductor)`,
   );
   process.exit(1);
 }

@@ -108,5 +108,6 @@ await step(7, `wait for http://localhost:${PORT}/`, async () => {
 });
 
 process.stdout.write(
-  `external service: http://localhost:${PORT}/  (also on this host's addresses)\ncounter service (host and ${ES} only): ${counterUrl}/get_and_increment_counter\n`,
+  `external service: http://localhost:${PORT}/  (also on this host's addresses)\n` +
+    `counter service (host and ${ES} only): ${counterUrl}/get_and_increment_counter\n`,
 );

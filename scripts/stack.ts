@@ -48,9 +48,8 @@ try {
   switch (verb) {
     case 'up': {
       const r = await up(stack, { log, build: rest.includes('--build'), wait: rest.includes('--wait') });
-      process.stdout.write(
-        `${stack.name}: started ${r.started.join(', ') || 'nothing'}${r.unchanged.length ? `; unchanged ${r.unchanged.join(', ')}` : ''}\n`,
-      );
+      const unchanged = r.unchanged.length ? `; unchanged ${r.unchanged.join(', ')}` : '';
+      process.stdout.write(`${stack.name}: started ${r.started.join(', ') || 'nothing'}${unchanged}\n`);
       break;
     }
     case 'down':
@@ -60,7 +59,8 @@ try {
       for (const s of await status(stack)) {
         const ports = s.ports.map((p) => `${p.host}->${p.container}`).join(',');
         process.stdout.write(
-          `${s.service.padEnd(20)} ${s.container.padEnd(28)} ${s.status.padEnd(8)} ${(s.ip ?? '-').padEnd(15)} ${ports}\n`,
+          `${s.service.padEnd(20)} ${s.container.padEnd(28)} ${s.status.padEnd(8)} ` +
+            `${(s.ip ?? '-').padEnd(15)} ${ports}\n`,
         );
       }
       break;

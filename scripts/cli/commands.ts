@@ -248,7 +248,7 @@ export const COMMANDS: Record<string, Command> = {
           io.out(`${name} stopped: ${how}${r.oomKilled ? ' (out of memory)' : ''}\n`);
         }
       });
-      for (const f of failures.slice(1)) io.log.error(`${f.item}: ${(f.error as Error).message ?? String(f.error)}`);
+      for (const f of failures.slice(1)) io.log.error(`${f.item}: ${(f.error as Error).message}`);
       if (failures[0]) throw failures[0].error;
       return 0;
     },

@@ -8,7 +8,8 @@ import { TLS_OPT, tlsVerify } from './oci-commands.ts';
 export const IMAGE_COMMANDS: Record<string, Command> = {
   build: {
     usage:
-      'build <image> [conductorfile] [--pull] [--tls-verify=false] [--context DIR] [--build-arg K=V]... [--target STAGE] [--no-cache] [--network host] [-q]',
+      'build <image> [conductorfile] [--pull] [--tls-verify=false] [--context DIR] [--build-arg K=V]... ' +
+      '[--target STAGE] [--no-cache] [--network host] [-q]',
     summary: 'build an image from a Conductorfile (default ./Conductorfile)',
     options: [
       { long: 'context', value: true, metavar: 'DIR', help: 'build context (default: the current directory)' },
@@ -136,9 +137,8 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
     async handler(a, io) {
       need(a, 0, '');
       const r = await io.sdk.removeCache({ all: flag(a.options, 'all') });
-      io.log.info(
-        `removed ${r.removedLayers} unused layers, ${r.removedBases.length} bases${r.removedBases.length ? ` (${r.removedBases.join(', ')})` : ''}`,
-      );
+      const bases = r.removedBases.length ? ` (${r.removedBases.join(', ')})` : '';
+      io.log.info(`removed ${r.removedLayers} unused layers, ${r.removedBases.length} bases${bases}`);
       for (const k of r.kept) io.log.info(`kept ${k}`);
       return 0;
     },

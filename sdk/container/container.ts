@@ -89,7 +89,10 @@ function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<C
 
 /** `run`'s options: those of the container, and what "started" means. */
 export interface ContainerRunOptions extends RunOptions {
-  /** Detached runs: resolve only once this holds (e.g. `Wait.forHttp({ port: 8080 })`); on failure the container is removed. */
+  /**
+   * Detached runs: resolve only once this holds (e.g. `Wait.forHttp({ port: 8080 })`); on failure
+   * the container is removed.
+   */
   wait?: WaitStrategy;
 }
 

@@ -59,7 +59,10 @@ async function execFilter(paths: Paths, rec: ContainerRecord): Promise<string | 
   return existsSync(pinned) ? pinned : seccompFilter(paths, rec.security);
 }
 
-/** `exec -d`: the planned argv (nsenter by absolute path) under the monitor, which copies its output into the capped log. */
+/**
+ * `exec -d`: the planned argv (nsenter by absolute path) under the monitor, which copies its
+ * output into the capped log.
+ */
 export function detachedExecArgv(planned: string[], log: string): string[] {
   return [MONITOR, '--log', log, '--log-max', String(LOG_MAX_BYTES), '--', ...planned];
 }

@@ -43,7 +43,10 @@ export interface RunOptions extends CommonOptions {
   command?: string[];
   /** `--entrypoint`: replaces the image's ENTRYPOINT and drops its CMD; `[]` clears it. */
   entrypoint?: string[];
-  /** `-u name|uid[:group|gid]`, resolved in the image's /etc/passwd and /etc/group at start (default: the image's USER, else root). */
+  /**
+   * `-u name|uid[:group|gid]`, resolved in the image's /etc/passwd and /etc/group at start
+   * (default: the image's USER, else root).
+   */
   user?: string;
   /** What stop sends first (default: the image's STOPSIGNAL, else SIGTERM). */
   stopSignal?: string;

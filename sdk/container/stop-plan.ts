@@ -25,7 +25,9 @@ export interface StopPlanInput {
 
 /**
  * Each host change, newest undo first, as a comment line and its shell equivalent.
- * @example planStop({ name: 'web', rec, dir, initAlive: true, monitorAlive: true, timeoutSeconds: 10, peerHosts: [], strayCgroups: [] })
+ * @example
+ * planStop({ name: 'web', rec, dir, initAlive: true, monitorAlive: true, timeoutSeconds: 10, peerHosts: [],
+ *   strayCgroups: [] })
  */
 export function planStop(p: StopPlanInput): string[] {
   const out: string[] = [`# stop container "${p.name}"`];
@@ -33,7 +35,8 @@ export function planStop(p: StopPlanInput): string[] {
   if (rec?.init && p.initAlive) {
     out.push(
       p.timeoutSeconds > 0
-        ? `kill -${p.signal.replace(/^SIG/, '')} ${rec.init.pid}   # its init; still alive after ${p.timeoutSeconds} s: kill -KILL ${rec.init.pid}`
+        ? `kill -${p.signal.replace(/^SIG/, '')} ${rec.init.pid}   # its init; ` +
+            `still alive after ${p.timeoutSeconds} s: kill -KILL ${rec.init.pid}`
         : `kill -KILL ${rec.init.pid}   # its init`,
     );
   }
@@ -51,7 +54,8 @@ export function planStop(p: StopPlanInput): string[] {
   }
   for (const cg of cgroups) out.push(`rmdir ${cg}   # and any child cgroups, deepest first`);
   out.push(
-    `${describeCommand({ kind: 'exec', argv: ['rm', '-rf', p.dir] })[0]}   # refused while anything is mounted under it`,
+    `${describeCommand({ kind: 'exec', argv: ['rm', '-rf', p.dir] })[0]}   ` +
+      '# refused while anything is mounted under it',
   );
   return out;
 }

@@ -20,7 +20,8 @@ export interface ProcStat {
  * fields after it are found after the last ")". Null when the text is not a stat line.
  *
  * @example
- * parseStat('42 (a) (b) S 1 42 42 0 -1 4194560 ...'); // { pid: 42, comm: 'a) (b', state: 'S', ppid: 1, pgrp: 42, startTime: ... }
+ * parseStat('42 (a) (b) S 1 42 42 0 -1 4194560 ...');
+ * // { pid: 42, comm: 'a) (b', state: 'S', ppid: 1, pgrp: 42, startTime: ... }
  */
 export function parseStat(text: string): ProcStat | null {
   const open = text.indexOf(' (');

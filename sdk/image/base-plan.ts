@@ -30,7 +30,8 @@ export const UBUNTU_KEYRING = '/usr/share/keyrings/ubuntu-archive-keyring.gpg';
  *
  * @example
  * debootstrapArgs({ distro: 'debian', suite: 'bookworm' }, '/var/cache/base/debian-bookworm', {}, () => false);
- * // ['debootstrap', '--variant=minbase', 'bookworm', '/var/cache/base/debian-bookworm', 'http://deb.debian.org/debian']
+ * // ['debootstrap', '--variant=minbase', 'bookworm', '/var/cache/base/debian-bookworm',
+ * //  'http://deb.debian.org/debian']
  */
 export function debootstrapArgs(
   base: BaseRef,

@@ -53,7 +53,9 @@ function readJournal(file: string): UndoStep[] {
 /**
  * Wire the network of the build step whose init is `pid` (held before its command). `workDir` is
  * the build's own work dir (`build-<pid>-<ms>`), `resolvPath` the resolv.conf lent to the step.
- * @example const net = await openBuildNetwork(paths, init.pid, work, resolv, log); try { ... } finally { await net.close(); }
+ * @example
+ * const net = await openBuildNetwork(paths, init.pid, work, resolv, log);
+ * try { ... } finally { await net.close(); }
  */
 export async function openBuildNetwork(
   paths: Paths,

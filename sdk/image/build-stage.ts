@@ -86,7 +86,8 @@ export async function resolveRef(
   if (missing)
     throw new ConductorError(
       'IMAGE_NOT_FOUND',
-      `${where}: layer ${missing.slice(0, 12)} of image "${ref.name}" is missing (rebuild it: conductor build ${ref.name})`,
+      `${where}: layer ${missing.slice(0, 12)} of image "${ref.name}" is missing ` +
+        `(rebuild it: conductor build ${ref.name})`,
     );
   const baseRootfs = await ensureBase(ctx.paths, img.base, ctx.log);
   // Its layers' ids name its files exactly; its config (ENV, USER...) shapes every RUN above.

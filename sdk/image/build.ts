@@ -50,7 +50,8 @@ export interface BuildOptions extends CommonOptions {
  * Build an image from a Conductorfile. RUN and COPY steps are cached layers; the other
  * instructions shape the image's config (and the cache keys of the steps after them).
  * @example
- * const img = await buildImage('web', { file: 'conductorfiles/web.Conductorfile', context: '.', buildArgs: { VERSION: '2' } });
+ * const opts = { file: 'conductorfiles/web.Conductorfile', context: '.', buildArgs: { VERSION: '2' } };
+ * const img = await buildImage('web', opts);
  * console.log(img.layers.length, img.config?.cmd);
  */
 export async function buildImage(name: string, opts: BuildOptions = {}): Promise<ImageInfo> {
@@ -113,7 +114,8 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
     const img = writeImageRecord(paths, name, done.get(target)!, source, log);
     const secs = ((performance.now() - t0) / 1000).toFixed(2);
     log.info(
-      `Built "${name}" in ${secs} s: ${progress.cached} of ${progress.layerSteps} RUN/COPY steps from cache, ${progress.n - progress.layerSteps} FROM/metadata steps`,
+      `Built "${name}" in ${secs} s: ${progress.cached} of ${progress.layerSteps} RUN/COPY steps from cache, ` +
+        `${progress.n - progress.layerSteps} FROM/metadata steps`,
     );
     return img;
   } finally {

@@ -36,7 +36,8 @@ function checkDirectives(physical: string[], fileName: string): void {
       throw parseError(
         fileName,
         index + 1,
-        `not supported: escape directive ${JSON.stringify(m[2])} (conductor reads "\\" as the escape character; remove the line)`,
+        `not supported: escape directive ${JSON.stringify(m[2])} ` +
+          '(conductor reads "\\" as the escape character; remove the line)',
       );
     }
   }

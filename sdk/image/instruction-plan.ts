@@ -133,7 +133,8 @@ export function applyMeta(
       const first = seen.get(node.kind);
       if (first !== undefined)
         p.warnings.push(
-          `${ctx.file.fileName}:${ctx.line}: ${node.kind} replaces the one on line ${first}; only the last in a stage takes effect`,
+          `${ctx.file.fileName}:${ctx.line}: ${node.kind} replaces the one on line ${first}; ` +
+            'only the last in a stage takes effect',
         );
       seen.set(node.kind, ctx.line);
       const argv = withShell(node);
@@ -173,7 +174,8 @@ export function applyMeta(
       } catch {
         throw fail(
           ctx,
-          `STOPSIGNAL ${JSON.stringify(signal)} is not a signal (use a name such as SIGTERM or SIGRTMIN+3, or a number 1-64)`,
+          `STOPSIGNAL ${JSON.stringify(signal)} is not a signal ` +
+            '(use a name such as SIGTERM or SIGRTMIN+3, or a number 1-64)',
         );
       }
       c.stopSignal = signal;

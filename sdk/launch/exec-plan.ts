@@ -14,7 +14,8 @@ import { containerEnv, securityArgs } from './launch-plan.ts';
  *
  * @example
  * planExec(rec, 4121, ['ls'], {}, [4], true);
- * // ['/usr/bin/nsenter', '-t', '4121', '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w', '/proc/self/fd/3', '--cgroup-fd', '4', ..., '--', 'ls']
+ * // ['/usr/bin/nsenter', '-t', '4121', '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w',
+ * //  '/proc/self/fd/3', '--cgroup-fd', '4', ..., '--', 'ls']
  */
 export function planExec(
   rec: ContainerRecord,

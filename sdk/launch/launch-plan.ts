@@ -15,7 +15,10 @@ export interface LaunchSpec {
   work: string;
   /** Empty directory the overlay is mounted on (inside the new mount namespace only). */
   rootfs: string;
-  /** Files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf (edited in place later); '' = leave the image's. */
+  /**
+   * Files bind-mounted over /etc/hosts, /etc/hostname, /etc/resolv.conf (edited in place later);
+   * '' = leave the image's.
+   */
   hosts: string;
   hostnameFile: string;
   resolv: string;

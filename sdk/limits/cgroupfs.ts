@@ -19,7 +19,9 @@ import { errno, fsError, readOrNull } from './cgroup-io.ts';
  * Finds the host's cgroup layout from /proc/self/mountinfo and the cgroup2 root's controllers.
  *
  * @example
- * detectLayout(); // { version: 1, controllers: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu', pids: '/sys/fs/cgroup/pids' } }
+ * detectLayout();
+ * // { version: 1, controllers: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu',
+ * //   pids: '/sys/fs/cgroup/pids' } }
  */
 export function detectLayout(): CgroupLayout {
   const mountinfo = readOrNull('/proc/self/mountinfo');

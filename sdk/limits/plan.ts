@@ -83,12 +83,15 @@ function needed(limits: ResourceLimits): Controller[] {
  * a BPF filter on the v2 cgroup; `opts.allDevices` (privileged) plans none.
  *
  * @example
- * planCgroups({ version: 2, root: '/sys/fs/cgroup', controllers: ['memory', 'cpu', 'pids'] }, 'a1b2c3', { memory: 268435456 });
+ * const layout = { version: 2, root: '/sys/fs/cgroup', controllers: ['memory', 'cpu', 'pids'] };
+ * planCgroups(layout, 'a1b2c3', { memory: 268435456 });
  * // { dirs: ['/sys/fs/cgroup/conductor/a1b2c3'],
  * //   enable: [{ file: '/sys/fs/cgroup/cgroup.subtree_control', value: '+memory +cpu +pids' }, ...conductor/],
- * //   writes: [{ file: '.../memory.max', value: '268435456' }, { file: '.../memory.swap.max', value: '0', optional: true }],
+ * //   writes: [{ file: '.../memory.max', value: '268435456' },
+ * //            { file: '.../memory.swap.max', value: '0', optional: true }],
  * //   procs: ['/sys/fs/cgroup/conductor/a1b2c3/cgroup.procs'],
- * //   devices: { kind: 'bpf', cgroup: '/sys/fs/cgroup/conductor/a1b2c3', rules: ['c *:* m', 'b *:* m', 'c 1:3 rwm', ...] } }
+ * //   devices: { kind: 'bpf', cgroup: '/sys/fs/cgroup/conductor/a1b2c3',
+ * //              rules: ['c *:* m', 'b *:* m', 'c 1:3 rwm', ...] } }
  */
 export function planCgroups(
   layout: CgroupLayout,
@@ -164,7 +167,8 @@ export function planCgroups(
 /**
  * Every directory a container's cgroups can have on this layout, whatever its limits were: what
  * `stop` checks for a run killed before it recorded the ones it made.
- * @example cgroupDirsFor({ version: 2, root: '/sys/fs/cgroup', controllers: [] }, 'a1b2') // ['/sys/fs/cgroup/conductor/a1b2']
+ * @example
+ * cgroupDirsFor({ version: 2, root: '/sys/fs/cgroup', controllers: [] }, 'a1b2') // ['/sys/fs/cgroup/conductor/a1b2']
  */
 export function cgroupDirsFor(layout: CgroupLayout, id: string): string[] {
   if (layout.version === 2) return [`${layout.root}/${PARENT}/${id}`];

@@ -120,7 +120,8 @@ async function* lines(paths: Paths, name: string, opts: LogsOptions): AsyncGener
  * for await (const line of logs('web1', { tail: 3 })) console.log(line);
  * @example
  * // follow until the container ends or 5 s pass
- * for await (const line of logs('web1', { follow: true, timestamps: true, signal: AbortSignal.timeout(5000) })) console.log(line);
+ * const opts = { follow: true, timestamps: true, signal: AbortSignal.timeout(5000) };
+ * for await (const line of logs('web1', opts)) console.log(line);
  * @example
  * const text = await logs('web1'); // the whole (capped, 10 MiB) log as one string
  */

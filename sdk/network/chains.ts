@@ -90,7 +90,9 @@ export const INPUT_GUARD_COMMENT = 'conductor-input-guard';
 const INPUT_GUARD = [
   {
     kind: 'ACCEPT',
-    line: `-I CONDUCTOR-INPUT 1 -i cnd+ -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY -m comment --comment ${INPUT_GUARD_COMMENT} -j ACCEPT`,
+    line:
+      '-I CONDUCTOR-INPUT 1 -i cnd+ -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY ' +
+      `-m comment --comment ${INPUT_GUARD_COMMENT} -j ACCEPT`,
   },
   { kind: 'DROP', line: `-A CONDUCTOR-INPUT -i cnd+ -m comment --comment ${INPUT_GUARD_COMMENT} -j DROP` },
 ];
@@ -102,7 +104,8 @@ function hasInputGuard(lines: string[], kind: string): boolean {
 }
 
 export const FORWARD_GUARD_COMMENT = 'conductor-forward-guard';
-const FORWARD_GUARD_SPEC = `CONDUCTOR-FORWARD ! -i cnd+ ! -o cnd+ -m comment --comment ${FORWARD_GUARD_COMMENT} -j DROP`;
+const FORWARD_GUARD_SPEC =
+  'CONDUCTOR-FORWARD ! -i cnd+ ! -o cnd+ ' + `-m comment --comment ${FORWARD_GUARD_COMMENT} -j DROP`;
 
 /** Whether iptables-save text holds the forward guard. */
 export function hasForwardGuard(save: string): boolean {

@@ -12,7 +12,9 @@ function heredoc(cmd: string, input: string): string[] {
 
 /**
  * One host operation as shell: in-process operations are shown as their shell equivalents.
- * @example describeCommand({ kind: 'sysctl', key: 'net.ipv4.conf.cnd1.forwarding', value: '1' }) // ['sysctl -qw net.ipv4.conf.cnd1.forwarding=1']
+ * @example
+ * describeCommand({ kind: 'sysctl', key: 'net.ipv4.conf.cnd1.forwarding', value: '1' })
+ * // ['sysctl -qw net.ipv4.conf.cnd1.forwarding=1']
  */
 export function describeCommand(op: HostOp): string[] {
   switch (op.kind) {
@@ -22,11 +24,13 @@ export function describeCommand(op: HostOp): string[] {
       return ['true   # placeholder: its undo releases ip_forward after the rules are deleted'];
     case 'forwarding-on':
       return [
-        'sysctl -qw net.ipv4.ip_forward=1   # only if 0; remembered so conductor can restore it (and guarded, see chains.ts)',
+        'sysctl -qw net.ipv4.ip_forward=1   # only if 0; remembered so conductor can restore it ' +
+          '(and guarded, see chains.ts)',
       ];
     case 'forwarding-release':
       return [
-        `sysctl -qw net.ipv4.ip_forward=0   # only if conductor set it, no rule but ${op.tag}'s needs it and no other tool routes`,
+        `sysctl -qw net.ipv4.ip_forward=0   # only if conductor set it, no rule but ${op.tag}'s needs it ` +
+          'and no other tool routes',
       ];
     case 'write-in-place':
       return heredoc(`cat > ${quote(op.file)}`, op.content).map((l, i) => (i === 0 ? `${l}   # in place` : l));

@@ -82,9 +82,8 @@ export async function forwardingRelease(tag: string, log: Logger): Promise<void>
       await setForwardGuard('delete', log);
       rmSync(FORWARD_MARKER, { force: true });
     } else {
-      log.info(
-        `leaving net.ipv4.ip_forward on: ${others.slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''} may rely on it`,
-      );
+      const shown = `${others.slice(0, 3).join(', ')}${others.length > 3 ? ', ...' : ''}`;
+      log.info(`leaving net.ipv4.ip_forward on: ${shown} may rely on it`);
       await setForwardGuard('delete', log);
     }
   });

@@ -204,12 +204,9 @@ export function planAddNetwork(p: AddNetworkInput): Step[] {
       },
     });
   }
-  steps.push(
-    iptablesStep(
-      rules,
-      `isolate "${p.name}"${p.ports.length ? `, publish ${p.ports.map((x) => `${x.host}->${x.container}`).join(' ')}` : ''}${p.internet ? ', masquerade' : ''}${allowHost.length ? `, host ports ${allowHost.join(' ')}` : ''}`,
-    ),
-  );
+  const publish = p.ports.length ? `, publish ${p.ports.map((x) => `${x.host}->${x.container}`).join(' ')}` : '';
+  const hostPorts = allowHost.length ? `, host ports ${allowHost.join(' ')}` : '';
+  steps.push(iptablesStep(rules, `isolate "${p.name}"${publish}${p.internet ? ', masquerade' : ''}${hostPorts}`));
   if (forwards) {
     steps.push({
       op: { kind: 'forwarding-on' },

@@ -1,4 +1,7 @@
-/** What the host's routes and links say: overlaps with the pool, addresses in use, default-route interfaces, other routers. */
+/**
+ * What the host's routes and links say: overlaps with the pool, addresses in use, default-route
+ * interfaces, other routers.
+ */
 import { isIPv4 } from 'node:net';
 import { ConductorError } from '../errors.ts';
 import { isConductorInterface } from './interfaces.ts';

@@ -24,7 +24,8 @@ export async function waitHealthy(container: string, h: Healthcheck, opts: Healt
     opts.signal?.throwIfAborted();
     const r = await exec(container, ['timeout', '-s', 'KILL', String(timeoutSec), ...argv], { root: opts.root });
     if (r.exitCode === 0) return;
-    last = `exit ${r.exitCode}${(r.stderr || r.stdout).trim() ? `: ${(r.stderr || r.stdout).trim().split('\n').pop()}` : ''}`;
+    const out = (r.stderr || r.stdout).trim();
+    last = `exit ${r.exitCode}${out ? `: ${out.split('\n').pop()}` : ''}`;
     if (Date.now() >= startEnds && ++failures >= retries) {
       throw new ConductorError('TIMEOUT', `${container} is unhealthy: ${retries} checks failed (last: ${last})`, {
         hint: `see \`conductor logs ${container}\`; the check is ${JSON.stringify(argv)}`,

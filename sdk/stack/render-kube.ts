@@ -92,7 +92,8 @@ function serviceOf(stack: Stack, svc: Service): KubeDocument | null {
     },
   };
   const comment = outside.length
-    ? `host port ${outside.join(', ')} is outside the NodePort range ${NODE_PORTS.min}-${NODE_PORTS.max}: a LoadBalancer serves it`
+    ? `host port ${outside.join(', ')} is outside the NodePort range ${NODE_PORTS.min}-${NODE_PORTS.max}: ` +
+      'a LoadBalancer serves it'
     : undefined;
   return { object, ...(comment ? { comment } : {}) };
 }

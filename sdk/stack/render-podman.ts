@@ -7,8 +7,8 @@ import type { Service, Stack } from './types.ts';
 /**
  * The stack as one Pod for `podman kube play`. Its containers share the pod's network, so a
  * `{{service}}` in env becomes localhost, published ports become hostPorts, and a port that a service
- * earlier in the start order already listens on moves to the next free one (see withPorts). Images are `localhost/<image>:latest`, the names `conductor export`
- * gives them and `podman load` keeps.
+ * earlier in the start order already listens on moves to the next free one (see withPorts). Images
+ * are `localhost/<image>:latest`, the names `conductor export` gives them and `podman load` keeps.
  *
  * @example
  * writeFileSync('demo.pod.yaml', renderPodmanKube(defineStack(demo)));

@@ -46,7 +46,9 @@ function legacyOp(u: LegacyUndo, where: string): HostOp {
 
 /**
  * One undo step as this conductor runs it: a current step as is, a version-1 one converted.
- * @example upgradeUndo({ argv: ['@sysctl', 'net.ipv4.conf.cnd1.forwarding', '0'] }, 'x') // { op: { kind: 'sysctl', ... }, about: ... }
+ * @example
+ * upgradeUndo({ argv: ['@sysctl', 'net.ipv4.conf.cnd1.forwarding', '0'] }, 'x')
+ * // { op: { kind: 'sysctl', ... }, about: ... }
  */
 export function upgradeUndo(u: unknown, where: string): UndoStep {
   const o = u as Partial<UndoStep> & Partial<LegacyUndo>;
@@ -72,7 +74,8 @@ export function upgradeRecord(raw: unknown, where: string): ContainerRecord {
   if (version !== undefined && version !== 1) {
     throw new ConductorError(
       'UNSUPPORTED_RECORD',
-      `${where} has a record of version ${JSON.stringify(version)}; this conductor reads versions 1 to ${RECORD_VERSION}`,
+      `${where} has a record of version ${JSON.stringify(version)}; ` +
+        `this conductor reads versions 1 to ${RECORD_VERSION}`,
       {
         hint: 'use the conductor that created it (a newer one?), or stop it with that one',
       },

@@ -22,7 +22,8 @@ export const DEFAULT_TMPFS_SIZE = 'size=64m';
 /**
  * `-v SOURCE:TARGET[:ro|:rw]`. SOURCE starting with `/` is a host path (bind), a valid name is a
  * named volume; anything else (`./data`, `data/x`) is a relative host path and refused.
- * @example parseVolumeFlag('data:/var/lib/app:ro') // {type:'volume', source:'data', target:'/var/lib/app', readonly:true}
+ * @example
+ * parseVolumeFlag('data:/var/lib/app:ro') // {type:'volume', source:'data', target:'/var/lib/app', readonly:true}
  */
 export function parseVolumeFlag(spec: string): Mount {
   const parts = spec.split(':');

@@ -135,7 +135,8 @@ function parentDir(dest: string, parts: string[]): string {
     if (!st) mkdirSync(dir, { mode: 0o755 });
     else if (!st.isDirectory())
       throw refuse(
-        `"${path.relative(dest, dir)}" is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}: nothing is written through it`,
+        `"${path.relative(dest, dir)}" is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'}: ` +
+          'nothing is written through it',
       );
   }
   return dir;

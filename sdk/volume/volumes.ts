@@ -54,7 +54,8 @@ export async function removeVolume(name: string, opts: CommonOptions = {}): Prom
     if (users.length > 0) {
       throw new ConductorError(
         'VOLUME_IN_USE',
-        `volume "${name}" is in use by container${users.length > 1 ? 's' : ''} ${users.map((u) => `"${u}"`).join(', ')}`,
+        `volume "${name}" is in use by container${users.length > 1 ? 's' : ''} ` +
+          users.map((u) => `"${u}"`).join(', '),
         {
           hint: `stop ${users.length > 1 ? 'them' : 'it'} first: conductor stop ${users.join(' ')}`,
         },

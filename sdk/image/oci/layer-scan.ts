@@ -33,7 +33,8 @@ function magic(file: string): Buffer {
  * Verify and check one layer blob. Throws DIGEST_MISMATCH or INVALID_ARCHIVE.
  *
  * @example
- * await scanLayer('/tmp/x/blobs/sha256/ab…', { digest: 'sha256:ab…', diffId: 'sha256:cd…' }, 'layer 1 of "x.tar"');
+ * const desc = { digest: 'sha256:ab…', diffId: 'sha256:cd…' };
+ * await scanLayer('/tmp/x/blobs/sha256/ab…', desc, 'layer 1 of "x.tar"');
  */
 export async function scanLayer(
   file: string,

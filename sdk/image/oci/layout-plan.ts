@@ -170,11 +170,10 @@ function pickManifest(where: string, index: Record<string, unknown>, arch: strin
   const ms = Array.isArray(index.manifests) ? index.manifests.map((d) => descriptor(where, d)) : [];
   if (ms.length === 0) throw bad(where, 'the index lists no manifest');
   const forUs = ms.filter((d) => !d.platform || (d.platform.os === 'linux' && d.platform.architecture === arch));
-  if (forUs.length === 0)
-    throw bad(
-      where,
-      `no manifest for linux/${arch} (it has ${ms.map((d) => `${d.platform?.os}/${d.platform?.architecture}`).join(', ')})`,
-    );
+  if (forUs.length === 0) {
+    const has = ms.map((d) => `${d.platform?.os}/${d.platform?.architecture}`).join(', ');
+    throw bad(where, `no manifest for linux/${arch} (it has ${has})`);
+  }
   return forUs[0]!;
 }
 

@@ -1,4 +1,7 @@
-/** The text of sdk/seccomp/default.json, derived from the distribution's profile (pure, for the generator and its test). */
+/**
+ * The text of sdk/seccomp/default.json, derived from the distribution's profile (pure, for the
+ * generator and its test).
+ */
 import { withDockerGates } from './docker-gates.ts';
 import { parseSeccompProfile } from './profile.ts';
 

@@ -112,7 +112,9 @@ export const DOCKER_GATE_RULES: SeccompRule[] = [
 /**
  * The profile with Docker's semantics: EPERM by default, the gated syscalls removed from every
  * rule that allows them without a capability condition, and Docker's conditional rules appended.
- * @example withDockerGates(parseSeccompProfile(readFileSync('/usr/share/containers/seccomp.json', 'utf8'), 'f')).defaultErrnoRet // 1
+ * @example
+ * const distro = parseSeccompProfile(readFileSync('/usr/share/containers/seccomp.json', 'utf8'), 'f');
+ * withDockerGates(distro).defaultErrnoRet // 1
  */
 export function withDockerGates(p: SeccompProfile): SeccompProfile {
   const gated = new Set<string>(DOCKER_GATED);

@@ -126,7 +126,8 @@ type Json = Record<string, unknown>;
 
 /**
  * Parse and check a profile's text. `source` names it in errors (a file path, or "the default profile").
- * @example parseSeccompProfile('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}', 'p.json').defaultAction // 'SCMP_ACT_ALLOW'
+ * @example
+ * parseSeccompProfile('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}', 'p.json').defaultAction // 'SCMP_ACT_ALLOW'
  */
 export function parseSeccompProfile(text: string, source: string): SeccompProfile {
   const fail = (what: string, hint?: string): never => {
