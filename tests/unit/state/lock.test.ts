@@ -49,10 +49,10 @@ test('holders in one process run one at a time', async () => {
   assert.is(most, 1);
 });
 
-test('8 processes x 200 non-atomic increments under the lock, holders SIGKILLed mid-hold meanwhile: the count is exact', async () => {
+test('8 processes x 60 non-atomic increments under the lock, holders SIGKILLed mid-hold meanwhile: the count is exact', async () => {
   const counter = path.join(dir, 'counter');
   writeFileSync(counter, '0');
-  const workers = Array.from({ length: 8 }, () => worker('hammer', counter, '200'));
+  const workers = Array.from({ length: 8 }, () => worker('hammer', counter, '60'));
   const done = Promise.all(workers.map(exitOf));
   let finished = false;
   void done.then(() => (finished = true));
@@ -68,7 +68,7 @@ test('8 processes x 200 non-atomic increments under the lock, holders SIGKILLed 
   const codes = await done;
   assert.equal(codes, Array(8).fill(0), 'every worker finished');
   assert.ok(kills > 0, 'holders were killed while the workers ran');
-  assert.is(readFileSync(counter, 'utf8'), '1600');
+  assert.is(readFileSync(counter, 'utf8'), '480');
 });
 
 const said = (c: ChildProcess, word: string) =>
