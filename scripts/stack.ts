@@ -1,6 +1,7 @@
 /**
  * Stacks from the command line, run through tsx:
- *   npx tsx scripts/stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [-f] [--registry R]
+ *   npx tsx scripts/stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [-f] [--registry R] [--no-publish]
+ * (--no-publish: podman-kube without ports, for `podman kube play --network none`)
  * The stack file's default export is a `defineStack(...)` result (see stacks/demo.ts).
  */
 import { existsSync } from 'node:fs';
@@ -18,7 +19,8 @@ import {
   type Stack,
 } from '../sdk/index.ts';
 
-const USAGE = 'usage: stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [-f] [--registry HOST[:PORT]]';
+const USAGE =
+  'usage: stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [-f] [--registry HOST[:PORT]] [--no-publish]';
 const [verb, file, ...rest] = process.argv.slice(2);
 const log = createLogger();
 
@@ -84,7 +86,7 @@ try {
       break;
     }
     case 'podman-kube':
-      process.stdout.write(renderPodmanKube(stack));
+      process.stdout.write(renderPodmanKube(stack, { publish: !rest.includes('--no-publish') }));
       break;
   }
 } catch (e) {
