@@ -1,7 +1,7 @@
 /**
  * Stacks from the command line, run through tsx:
- *   npx tsx scripts/stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [-f] [--registry R] [--no-publish]
- * (--no-publish: podman-kube without ports, for `podman kube play --network none`)
+ *   npx tsx scripts/stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [-f] [--registry R]
+ *   npx tsx scripts/stack.ts podman-kube <stack-file> --no-publish   (no ports: for podman kube play --network none)
  * The stack file's default export is a `defineStack(...)` result (see stacks/demo.ts).
  */
 import { existsSync } from 'node:fs';

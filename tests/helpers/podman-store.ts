@@ -113,8 +113,8 @@ export function defaultPodmanState(): Record<string, string[]> {
   };
   return {
     images: list(['images', '--all', '--noheading', '--no-trunc', '--format', '{{.ID}} {{.Repository}}:{{.Tag}}']),
-    containers: list(['ps', '--all', '--noheading', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.State}}']),
-    pods: list(['pod', 'ps', '--noheading', '--no-trunc', '--format', '{{.ID}} {{.Name}} {{.Status}}']),
+    containers: list(['ps', '--all', '--noheading', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.Image}}']),
+    pods: list(['pod', 'ps', '--noheading', '--no-trunc', '--format', '{{.ID}} {{.Name}}']),
     volumes: list(['volume', 'ls', '--noheading']),
     cgroups: cgroups('/sys/fs/cgroup/memory/libpod_parent').sort(),
   };

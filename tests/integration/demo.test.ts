@@ -541,14 +541,12 @@ test('the demo pod under podman (renderPodmanKube): export + podman load both im
   timings.push(`podman kube play ${secs(play.ms)}`);
   assert.is(play.code, 0, `podman kube play: ${play.err}`);
   played = yamlFile;
+  // kube play returns once the containers run: both of them, and the pod's infra container.
+  const running = p.must(['ps', '--filter', 'status=running', '--format', '{{.Names}}']).trim().split('\n').sort();
+  assert.is(running.length, 3, `running: ${running.join(', ')}`);
   assert.equal(
-    p
-      .must(['ps', '--format', '{{.Names}} {{.State}}'])
-      .trim()
-      .split('\n')
-      .filter((l) => !l.includes('-infra '))
-      .sort(),
-    ['demo-counter-service running', 'demo-external-service running'],
+    running.filter((n) => !n.endsWith('-infra')),
+    ['demo-counter-service', 'demo-external-service'],
   );
 
   // --network none for real: the pod has loopback only. The port the service really listens on is
