@@ -1,6 +1,7 @@
 /**
  * Stacks from the command line, run through tsx:
  *   npx tsx scripts/stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [--wait] [-f] [--registry R]
+ *   npx tsx scripts/stack.ts podman-kube <stack-file> --no-publish   (no ports: for podman kube play --network none)
  * The stack file's default export is a `defineStack(...)` result (see stacks/demo.ts).
  */
 import { existsSync } from 'node:fs';
@@ -19,7 +20,8 @@ import {
 } from '../sdk/index.ts';
 
 const USAGE =
-  'usage: stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [--wait] [-f] [--registry HOST[:PORT]]';
+  'usage: stack.ts <up|down|ps|logs|kube|podman-kube> <stack-file> [--build] [--wait] [-f] [--registry HOST[:PORT]]' +
+  ' [--no-publish]';
 const [verb, file, ...rest] = process.argv.slice(2);
 const log = createLogger();
 
@@ -85,7 +87,7 @@ try {
       break;
     }
     case 'podman-kube':
-      process.stdout.write(renderPodmanKube(stack));
+      process.stdout.write(renderPodmanKube(stack, { publish: !rest.includes('--no-publish') }));
       break;
   }
 } catch (e) {

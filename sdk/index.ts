@@ -106,7 +106,7 @@ export type {
 } from './types.ts';
 export { defineStack } from './stack/define.ts';
 export { renderKubernetes, type KubeRenderOptions } from './stack/render-kube.ts';
-export { renderPodmanKube } from './stack/render-podman.ts';
+export { renderPodmanKube, type PodmanKubeOptions } from './stack/render-podman.ts';
 export type {
   Stack,
   StackDefinition,

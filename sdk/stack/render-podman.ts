@@ -4,6 +4,15 @@ import { containerOf, volumesOf } from './kube-objects.ts';
 import { yamlDocuments } from './yaml.ts';
 import type { Service, Stack } from './types.ts';
 
+export interface PodmanKubeOptions {
+  /**
+   * false: no `ports` at all, for `podman kube play --network none`, which podman 4.3 refuses any
+   * port mapping under (a hostPort, and a bare containerPort alike). Default true: containerPorts,
+   * published ones with their hostPort.
+   */
+  publish?: boolean;
+}
+
 /**
  * The stack as one Pod for `podman kube play`. Its containers share the pod's network, so a
  * `{{service}}` in env becomes localhost, published ports become hostPorts, and a port that a service
@@ -13,8 +22,10 @@ import type { Service, Stack } from './types.ts';
  * @example
  * writeFileSync('demo.pod.yaml', renderPodmanKube(defineStack(demo)));
  * // conductor export counter-service -o c.tar && podman load -i c.tar && podman kube play demo.pod.yaml
+ * renderPodmanKube(stack, { publish: false }); // for podman kube play --network none
  */
-export function renderPodmanKube(stack: Stack): string {
+export function renderPodmanKube(stack: Stack, opts: PodmanKubeOptions = {}): string {
+  const publish = opts.publish ?? true;
   const order = stack.levels.flat();
   for (const name of order) {
     const n = stack.services[name]!.replicas;
@@ -23,11 +34,15 @@ export function renderPodmanKube(stack: Stack): string {
   const moves = podPorts(stack, order);
   const containers: V1Container[] = [];
   const volumes = new Map<string, V1Volume>();
+  let dropped = false;
   for (const name of order) {
     const svc = withPorts(stack.services[name]!, moves);
     const c = containerOf(svc, `localhost/${svc.image}:latest`, () => 'localhost');
     const hostPorts = new Map(svc.ports.map((p) => [p.container, p.host]));
-    if (c.ports)
+    if (!publish && c.ports) {
+      delete c.ports;
+      dropped = true;
+    } else if (c.ports)
       c.ports = c.ports.map((p) => ({
         ...p,
         ...(hostPorts.has(p.containerPort) ? { hostPort: hostPorts.get(p.containerPort)! } : {}),
@@ -53,6 +68,7 @@ export function renderPodmanKube(stack: Stack): string {
   const notes = [...moves].flatMap(([svc, m]) =>
     [...m].map(([from, to]) => `${svc} listens on ${to} instead of ${from} (the pod's containers share one network)`),
   );
+  if (dropped) notes.push('no ports (publish: false): for podman kube play --network none, which refuses any');
   if (restarts.size > 1)
     notes.push(
       `one restart policy for the pod (${restartPolicy}): the services ask for ${[...restarts].sort().join(', ')}`,

@@ -9,25 +9,31 @@
  * baseline, and the host's own iptables rules (filter, nat, raw; conductor's chains and hooks, which
  * are kept on purpose, and packet counters aside) are byte-identical, a sentinel rule included.
  *
+ * Then the same demo as a stack (stacks/demo.ts, scripts/stack.ts up/down), and as one pod under
+ * podman: both images exported and `podman load`ed into a throwaway podman store, the pod that
+ * renderPodmanKube renders played with `podman kube play --network none`, the greeting fetched inside
+ * it, `kube down`, `rmi`; the host's own podman store is left as it was (tests/helpers/podman-store.ts).
+ *
  * Traffic goes only to loopback, this host's own addresses and namespaces this test creates (plus
- * Debian's mirror, from the apt installs of the image builds). Bounded to ~4 minutes, cold builds
+ * Debian's mirror, from the apt installs of the image builds). Bounded to ~5 minutes, cold builds
  * included: every child process has a timeout taken from one deadline for the whole file.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOutsideHost, type OutsideHost } from '../helpers/outside-host.ts';
 import { findProcesses, makeTempRoot, mountLinesMentioning, uniqueName } from '../helpers/temp-root.ts';
-import { exec, inspect, ps, run, stop, addNetwork } from '../../sdk/index.ts';
+import { exec, exportImage, inspect, ps, run, silentLogger, stop, addNetwork } from '../../sdk/index.ts';
+import { createPodmanStore, defaultPodmanState, mountsUnder, type PodmanStore } from '../helpers/podman-store.ts';
 import { HOST_IF_PREFIX, hostInterfaceName, rootIdOf, isAlive, refOf, type ProcessRef } from '../helpers/internals.ts';
 
 const T0 = Date.now();
 // The whole file, cold image builds included: the tests stop at DEADLINE, cleanup adds ≤ ~30 s.
-const DEADLINE = T0 + 260_000;
+const DEADLINE = T0 + 320_000;
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ORCHESTRATOR = path.join(REPO, 'scripts', 'service-orchestrator.ts');
 const STACK = path.join(REPO, 'scripts', 'stack.ts');
@@ -259,6 +265,8 @@ let csIp = '';
 let esIp = '';
 let rulesAfterUp = 0;
 const timings: string[] = [];
+let pods: PodmanStore | null = null;
+let played = ''; // the pod YAML podman kube play ran, until kube down
 
 function requireUp(): void {
   if (!up) throw new Error('the demo is not up (an earlier test failed); nothing to check');
@@ -509,6 +517,95 @@ test(`the demo as a stack (stacks/demo.ts): up serves on ${PORT} to the host and
   assert.equal(hostRules(), base.rules, 'host iptables rules');
 });
 
+test('the demo pod under podman (renderPodmanKube): export + podman load both images, kube play --network none, "counter is at N" inside the pod, kube down, rmi; podman as found', async () => {
+  inTime();
+  const before = defaultPodmanState();
+  pods = createPodmanStore();
+  const p = pods;
+  const t0 = Date.now();
+  for (const image of ['counter-service', 'external-service']) {
+    const tar = path.join(p.dir, `${image}.tar`);
+    const x = await exportImage(image, tar, { root: ROOT, log: silentLogger() });
+    assert.is(x.name, `localhost/${image}:latest`);
+    assert.match(p.must(['load', '-i', tar], budget(60_000)), new RegExp(`Loaded image: localhost/${image}:latest`));
+  }
+  timings.push(`export + podman load of both images ${secs(Date.now() - t0)}`);
+
+  // The pod as a user renders it: scripts/stack.ts podman-kube --no-publish (podman 4.3 refuses any port under --network none).
+  const r = await orchestrator(['podman-kube', 'stacks/demo.ts', '--no-publish'], budget(30_000), STACK);
+  assert.is(r.code, 0, explain('stack podman-kube', r));
+  assert.not.match(r.out, /hostPort|containerPort/);
+  const yamlFile = path.join(p.dir, 'demo.pod.yaml');
+  writeFileSync(yamlFile, r.out);
+  const play = p.podman(['kube', 'play', '--network', 'none', yamlFile], budget(60_000));
+  timings.push(`podman kube play ${secs(play.ms)}`);
+  assert.is(play.code, 0, `podman kube play: ${play.err}`);
+  played = yamlFile;
+  // kube play returns once the containers run: both of them, and the pod's infra container.
+  const running = p.must(['ps', '--filter', 'status=running', '--format', '{{.Names}}']).trim().split('\n').sort();
+  assert.is(running.length, 3, `running: ${running.join(', ')}`);
+  assert.equal(
+    running.filter((n) => !n.endsWith('-infra')),
+    ['demo-counter-service', 'demo-external-service'],
+  );
+
+  // --network none for real: the pod has loopback only. The port the service really listens on is
+  // the one the renderer moved it to (the counter holds 8080): read it from the running container.
+  const inPod = (py: string) => p.podman(['exec', 'demo-external-service', 'python3', '-c', py], budget(30_000));
+  const ifs = inPod('import socket; print(" ".join(sorted(n for _, n in socket.if_nameindex())))');
+  assert.is(ifs.code, 0, ifs.err);
+  assert.is(ifs.out.trim(), 'lo', 'the pod has no interface but loopback');
+  const port = p.must(['exec', 'demo-external-service', 'printenv', 'PORT']).trim();
+  assert.is(port, '8081', "the counter keeps 8080; the external service moves to the pod's next free port");
+  // The containers start together (a pod has no dependsOn): poll until the counter answers, bounded.
+  const get = [
+    'import time, urllib.request',
+    'opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))',
+    'deadline, out = time.monotonic() + 20, []',
+    'while len(out) < 5:',
+    '    try:',
+    `        out.append(opener.open("http://127.0.0.1:${port}/", timeout=3).read().decode().strip())`,
+    '    except Exception as e:',
+    '        if out or time.monotonic() > deadline: raise',
+    '        time.sleep(0.2)',
+    'print("\\n".join(out))',
+  ].join('\n');
+  const got = inPod(get);
+  assert.is(got.code, 0, `GET inside the pod: ${got.err}`);
+  const counts = got.out
+    .trim()
+    .split('\n')
+    .map((l, i) => counterOf(l, `request ${i + 1} inside the pod`));
+  assert.is(counts.length, 5);
+  for (let i = 1; i < counts.length; i++)
+    assert.ok(counts[i]! > counts[i - 1]!, `counter ${counts[i]} after ${counts[i - 1]}`);
+
+  const down = p.podman(['kube', 'down', yamlFile], budget(60_000));
+  timings.push(`podman kube down ${secs(down.ms)}`);
+  assert.is(down.code, 0, `podman kube down: ${down.err}`);
+  played = '';
+  assert.equal(p.must(['pod', 'ps', '--noheading']).trim(), '', 'no pod left');
+  assert.equal(p.must(['ps', '--all', '--noheading']).trim(), '', 'no container left (the infra one included)');
+  // What this test put into podman: the two loaded images and the pause image kube play built (catatonit).
+  const loaded = p.must(['images', '--format', '{{.Repository}}:{{.Tag}}']).trim().split('\n').sort();
+  assert.equal(
+    loaded.filter((i) => !i.startsWith('localhost/podman-pause:')),
+    ['localhost/counter-service:latest', 'localhost/external-service:latest'],
+  );
+  p.must(['rmi', ...loaded]);
+  assert.equal(p.must(['images', '--all', '--noheading']).trim(), '', 'no image left');
+  const dir = p.dir;
+  assert.equal(p.cleanup(), []);
+  pods = null;
+  assert.equal(mountsUnder(dir), [], 'nothing mounted under the store');
+  assert.equal(
+    findProcesses((cmd) => cmd.includes(dir)),
+    [],
+    'no process of the store (conmon) left',
+  );
+  assert.equal(defaultPodmanState(), before, "the host's own podman images, containers, pods, volumes, cgroups");
+});
+
 test.after(async () => {
   const problems: string[] = [];
   const attempt = async (what: string, fn: () => unknown) => {
@@ -529,6 +626,14 @@ test.after(async () => {
     await attempt('stack down', async () => {
       const r = await orchestrator(['down', 'stacks/demo.ts'], 20_000, STACK);
       if (r.code !== 0) throw new Error(explain('stack down (cleanup)', r));
+    });
+  }
+  if (pods) {
+    const p = pods;
+    if (played) await attempt('podman kube down', () => p.must(['kube', 'down', played], 60_000));
+    await attempt('podman store', () => {
+      const left = p.cleanup();
+      if (left.length) throw new Error(left.join('; '));
     });
   }
   await attempt('stop third', () => stop(THIRD, { root: ROOT, timeoutSeconds: 2, ignoreMissing: true }));

@@ -138,6 +138,23 @@ test('podman: the demo renders to its golden pod', () => {
   golden('demo.pod.yaml', renderPodmanKube(demo));
 });
 
+test('podman: publish false (for --network none) renders the same pod without any ports, and says so', () => {
+  const text = renderPodmanKube(demo, { publish: false });
+  golden('demo.pod-unpublished.yaml', text);
+  const doc = parseAllDocuments(text)[0]!;
+  const pod = doc.toJS() as Record<string, any>;
+  assert.equal(
+    pod.spec.containers.map((c: Record<string, unknown>) => c.ports),
+    [undefined, undefined],
+  );
+  assert.match(doc.commentBefore ?? '', /no ports \(publish: false\): for podman kube play --network none/);
+  // Apart from the ports and the note, the very same pod (the moved port stays moved: 8081 in env and probes).
+  const full = parseAllDocuments(renderPodmanKube(demo))[0]!.toJS() as Record<string, any>;
+  for (const c of full.spec.containers) delete c.ports;
+  assert.equal(pod, full);
+  assert.not.match(text, /hostPort|containerPort/);
+});
+
 test('podman: peers at localhost; a second listener on 8080 moves to 8081 in env, ports and healthcheck', () => {
   const doc = parseAllDocuments(renderPodmanKube(demo))[0]!;
   const pod = doc.toJS() as Record<string, any>;
