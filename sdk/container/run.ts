@@ -3,23 +3,23 @@
  * createRecord (under the root lock) → cgroups → launch (network wired before the command runs).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
+import { existsSync } from 'node:fs';
+import { INIT_HELPER, MONITOR, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { baseRootfs } from '../image/base.ts';
 import { closeFds, cgroupId, createCgroups, openProcsFds } from '../limits/cgroupfs.ts';
-import { oomKilled } from '../limits/cgroup-read.ts';
 import { prepareContainerDir } from '../launch/container-files.ts';
-import { ConductorError, isConductorError } from '../errors.ts';
+import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
 import { requireImage } from '../state/images.ts';
 import { containerEnv, withCallerValues, type LaunchSpec } from '../launch/launch-plan.ts';
-import { launchAttached, launchDetached, LaunchError, type BeforeStart } from '../launch/launcher.ts';
+import type { BeforeStart } from '../launch/launcher.ts';
+import { startAttached, startDetached } from './run-start.ts';
 import { layerDir, lowerdirs } from '../image/layers.ts';
 import { validateName } from '../names.ts';
 import { addNetwork } from '../network/add-network.ts';
 import { containerPaths, createRecordDir, saveRecord, updateRecord } from '../state/containers.ts';
-import { forwardSignals, refOf, signalRef } from '../host/proc.ts';
+import { refOf } from '../host/proc.ts';
 import { removeContainer } from './stop.ts';
 import { openFilter, pinFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
 import { defaultImageConfig, mergeEnv, resolveCommand } from '../image/image-config.ts';
@@ -250,99 +250,5 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     closeFds(fds); // only those not yet handed to the launcher
     await removeContainer(paths, name, { timeoutSeconds: 0, asCreator: true }).catch(() => {});
     throw e;
-  }
-}
-
-/** The launch is recorded: from here on the container is stop's and prune's like any other. */
-function complete(rec: ContainerRecord): ContainerRecord {
-  const { creating: _, ...rest } = rec;
-  return rest;
-}
-
-async function startDetached(
-  paths: Paths,
-  name: string,
-  spec: LaunchSpec,
-  fds: number[],
-  tty: boolean,
-  beforeStart?: BeforeStart,
-): Promise<RunResult> {
-  const cp = containerPaths(paths, name);
-  try {
-    const started = await launchDetached(spec, {
-      log: cp.log,
-      exitFile: cp.exitCode,
-      logMaxBytes: LOG_MAX_BYTES,
-      extraFds: fds,
-      tty,
-      beforeStart,
-    });
-    const record = await updateRecord(paths, name, (r) =>
-      complete({ ...r, monitor: started.monitor, init: started.init ?? r.init }),
-    );
-    return { record };
-  } catch (e) {
-    if (e instanceof LaunchError) {
-      const why = tail(cp.log) || `exit code ${e.exitCode}`;
-      throw new ConductorError('START_FAILED', `container "${name}" failed to start: ${why}`);
-    }
-    throw e;
-  }
-}
-
-async function startAttached(
-  paths: Paths,
-  name: string,
-  spec: LaunchSpec,
-  fds: number[],
-  opts: RunOptions,
-  beforeStart?: BeforeStart,
-): Promise<RunResult> {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const collect = opts.output === 'collect';
-  const started = await launchAttached(spec, {
-    stdin: opts.interactive ? 'inherit' : 'ignore',
-    tty: Boolean(opts.tty),
-    onOutput: collect ? (c, s) => (s === 'stdout' ? out : err).push(c) : undefined,
-    extraFds: fds,
-    beforeStart,
-  });
-  const attachedRec = await updateRecord(paths, name, (r) => complete({ ...r, init: started.init ?? r.init }));
-  const { cgroups } = attachedRec;
-  const init = started.init;
-  const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => {
-    if (init) signalRef(init, sig);
-  });
-  let exitCode: number;
-  try {
-    exitCode = (await started.exit).exitCode;
-  } finally {
-    unforward();
-  }
-  const oom = oomKilled(cgroups);
-  const finished = (r: ContainerRecord): ContainerRecord => ({ ...r, exitCode, finishedAt: new Date().toISOString() });
-  // --rm: the record is removed next, so the result is not written first. Otherwise a `stop` that
-  // killed it may have removed the record already: the exit code is still the answer.
-  const record = opts.rm
-    ? finished(attachedRec)
-    : await updateRecord(paths, name, finished).catch((e: unknown) => {
-        if (isConductorError(e, 'CONTAINER_NOT_FOUND')) return finished(attachedRec);
-        throw e;
-      });
-  const result: RunResult = { record, exitCode, oomKilled: oom };
-  if (collect) {
-    result.stdout = Buffer.concat(out).toString();
-    result.stderr = Buffer.concat(err).toString();
-  }
-  if (opts.rm) await removeContainer(paths, name, { timeoutSeconds: 0, asCreator: true });
-  return result;
-}
-
-function tail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-3).join(' / ');
-  } catch {
-    return '';
   }
 }
