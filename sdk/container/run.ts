@@ -3,19 +3,17 @@
  * createRecord (under the root lock) → cgroups → launch (network wired before the command runs).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { INIT_HELPER, MONITOR, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
-import { baseRootfs } from '../image/base.ts';
+import { resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { closeFds, cgroupId, createCgroups, openProcsFds } from '../limits/cgroupfs.ts';
 import { prepareContainerDir } from '../launch/container-files.ts';
 import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
-import { requireImage } from '../state/images.ts';
-import { containerEnv, withCallerValues, type LaunchSpec } from '../launch/launch-plan.ts';
+import { containerEnv, withCallerValues } from '../launch/launch-plan.ts';
 import type { BeforeStart } from '../launch/launcher.ts';
 import { startAttached, startDetached } from './run-start.ts';
-import { layerDir, lowerdirs } from '../image/layers.ts';
+import { planRunDry } from './run-dry-run.ts';
+import { containerSpec, requireNameFree, requireRunnable } from './run-spec.ts';
 import { validateName } from '../names.ts';
 import { addNetwork } from '../network/add-network.ts';
 import { containerPaths, createRecordDir, saveRecord, updateRecord } from '../state/containers.ts';
@@ -34,9 +32,8 @@ import type {
   ResourceLimits,
   SecurityOptions,
 } from '../types.ts';
-import { planMounts, resolveMounts } from '../volume/resolve-mounts.ts';
+import { resolveMounts } from '../volume/resolve-mounts.ts';
 import { ensureVolumes } from '../volume/volumes.ts';
-import { mountArgs } from '../launch/mount-plan.ts';
 
 export interface RunOptions extends CommonOptions {
   /** Replaces the image's CMD (appended to an exec-form ENTRYPOINT); with neither, /bin/bash as the seed. */
@@ -69,6 +66,8 @@ export interface RunOptions extends CommonOptions {
   mounts?: Mount[];
   /** Mount the root filesystem read-only (`--read-only`); mounts keep their own mode. */
   readOnly?: boolean;
+  /** Check everything as run does, then return the record and `plan`, changing nothing. */
+  dryRun?: boolean;
 }
 
 export interface RunResult {
@@ -78,6 +77,8 @@ export interface RunResult {
   oomKilled?: boolean;
   stdout?: string;
   stderr?: string;
+  /** With dryRun: each host change run would make, as shell lines; nothing was changed. */
+  plan?: string[];
 }
 
 const DEFAULT_SECURITY: SecurityOptions = { privileged: false, capAdd: [], capDrop: [] };
@@ -131,29 +132,14 @@ async function createRecord(
   image: string,
   draft: Omit<ContainerRecord, 'layers' | 'base' | StartFields>,
   fromImage: (img: ImageInfo) => Pick<ContainerRecord, StartFields>,
-): Promise<{ record: ContainerRecord; img: ImageInfo; base: string }> {
+): Promise<{ record: ContainerRecord; base: string }> {
   return withLock(paths.locks, 'names', async () => {
-    const cp = containerPaths(paths, draft.name);
-    if (existsSync(cp.dir)) {
-      throw new ConductorError('CONTAINER_EXISTS', `container "${draft.name}" already exists`, {
-        hint: `stop it first: conductor stop ${draft.name}`,
-      });
-    }
-    const img = requireImage(paths, image);
-    const base = baseRootfs(paths, img.base);
-    if (!existsSync(base))
-      throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${image}" is missing from the cache`, {
-        hint: `rebuild it: conductor build ${image}`,
-      });
-    const missing = img.layers.find((id) => !existsSync(layerDir(paths, id)));
-    if (missing)
-      throw new ConductorError('IMAGE_NOT_FOUND', `layer ${missing.slice(0, 12)} of image "${image}" is missing`, {
-        hint: `rebuild it: conductor build ${image}`,
-      });
+    requireNameFree(containerPaths(paths, draft.name), draft.name);
+    const { img, base } = requireRunnable(paths, image);
     const record: ContainerRecord = { ...draft, ...fromImage(img), layers: img.layers, base: img.base };
     ensureVolumes(paths, record.mounts ?? []);
     createRecordDir(paths, record);
-    return { record, img, base };
+    return { record, base };
   });
 }
 
@@ -190,14 +176,10 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   };
   draft.security.seccomp = seccompChoice(draft.security);
   // Before the record: a bad profile must leave nothing behind.
-  const filter = await seccompFilter(paths, draft.security);
-  const {
-    record: rec,
-    img,
-    base,
-  } = await createRecord(paths, image, draft, (i) =>
-    startFields(i.config ?? defaultImageConfig(), opts, hostname, tty),
-  );
+  const filter = await seccompFilter(paths, draft.security, { dryRun: opts.dryRun });
+  const fromImage = (i: ImageInfo) => startFields(i.config ?? defaultImageConfig(), opts, hostname, tty);
+  if (opts.dryRun) return planRunDry(paths, image, draft, opts, filter, fromImage);
+  const { record: rec, base } = await createRecord(paths, image, draft, fromImage);
   const cp = containerPaths(paths, name);
   let fds: number[] = [];
   try {
@@ -210,31 +192,14 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     fds = openProcsFds(cg.procs);
     const ncg = fds.length;
     if (filter) fds.push(openFilter(pinFilter(filter, cp.dir)));
-    const spec: LaunchSpec = {
-      lowerdirs: lowerdirs(paths, base, img.layers),
-      upper: cp.upper,
-      work: cp.work,
-      rootfs: cp.rootfs,
-      hosts: cp.hosts,
-      hostnameFile: cp.hostname,
-      resolv: cp.resolv,
-      hostname,
-      network: 'none',
-      env: rec.env,
-      workdir: rec.workdir,
-      user: rec.user,
-      command: rec.command,
-      initHelper: INIT_HELPER,
-      monitor: MONITOR,
-      security: rec.security,
-      cgroupFds: fds.slice(0, ncg).map((_, i) => 4 + i),
-      seccompFd: filter ? 4 + ncg : undefined,
-      readyFd: 3,
-      cgroupNamespace: existsSync('/proc/self/ns/cgroup'),
-      waitForGo: Boolean(opts.network),
-      launchTag,
-      mounts: mountArgs(planMounts(paths, rec.mounts ?? []), Boolean(rec.readOnly)),
-    };
+    const spec = containerSpec(
+      paths,
+      cp,
+      rec,
+      base,
+      { cgroups: ncg, seccomp: Boolean(filter) },
+      { launchTag, waitForGo: Boolean(opts.network) },
+    );
     const beforeStart: BeforeStart | undefined = opts.network
       ? async (init) => {
           await updateRecord(paths, name, (r) => ({ ...r, init }));

@@ -116,7 +116,13 @@ test('stop: each name in order with the timeout; killed, stopped and left-alone 
       ['stop', 'c'],
     ],
   );
-  assert.equal(h.calls[0]![2], { timeoutSeconds: 3, ignoreMissing: false, leaveCreating: false, signal: undefined });
+  assert.equal(h.calls[0]![2], {
+    timeoutSeconds: 3,
+    ignoreMissing: false,
+    leaveCreating: false,
+    signal: undefined,
+    dryRun: false,
+  });
   assert.is(h.out.join(''), 'a stopped: exit 0\nb killed after 3 s (137)\nc stopped: not running\n');
 });
 
@@ -137,7 +143,13 @@ test('stop --all: asks ps for every name, and leaves containers being created al
     h.calls.map((c) => c[0]),
     ['ps', 'stop', 'stop'],
   );
-  assert.equal(h.calls[1]![2], { timeoutSeconds: 10, ignoreMissing: false, leaveCreating: true, signal: undefined });
+  assert.equal(h.calls[1]![2], {
+    timeoutSeconds: 10,
+    ignoreMissing: false,
+    leaveCreating: true,
+    signal: undefined,
+    dryRun: false,
+  });
   assert.is(h.out.join(''), 'old stopped: not running\n');
 });
 
@@ -161,7 +173,16 @@ test("exec: the command after -- untouched, options mapped; the exit code is the
   assert.equal([verb, name, command], ['exec', 'web', ['sh', '-c', 'exit 7', '-d']]);
   assert.equal(
     { ...(opts as object), log: undefined },
-    { detach: false, env: ['A=1'], workdir: '/srv', user: undefined, tty: false, stdio: 'inherit', log: undefined },
+    {
+      detach: false,
+      env: ['A=1'],
+      workdir: '/srv',
+      user: undefined,
+      tty: false,
+      stdio: 'inherit',
+      log: undefined,
+      dryRun: false,
+    },
   );
 });
 
