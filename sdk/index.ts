@@ -9,7 +9,7 @@
  * await exec('cs-cont', ['/opt/counter-service/counter-service', '8080'], { detach: true });
  * await stop('cs-cont');
  */
-export { buildImage, type BuildOptions } from './image/build.ts';
+export { buildImage, type BuildOptions, type BuildDryRunResult } from './image/build.ts';
 export {
   images,
   removeImage,

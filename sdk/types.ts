@@ -238,4 +238,6 @@ export interface ExecResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** With dryRun: what exec would start, as shell lines; nothing was started. */
+  plan?: string[];
 }

@@ -105,6 +105,7 @@ const RUN_OPTIONS: OptionSpec[] = [
     help: "seccomp=unconfined, seccomp=default, or seccomp=FILE.json (a profile in Docker's format)",
   },
   ...MOUNT_OPTIONS,
+  DRY_RUN,
 ];
 
 /** Docker's --security-opt, the seccomp part; the last one wins, as in Docker. */
@@ -154,7 +155,12 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
       seccomp: seccompOf(list(o, 'security-opt')),
     },
     log: io.log,
+    dryRun: flag(o, 'dry-run'),
   });
+  if (c.plan) {
+    io.out(c.plan.join('\n') + '\n');
+    return 0;
+  }
   if (detach) {
     io.out(`${c.name}\n`);
     return 0;
@@ -254,7 +260,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   exec: {
-    usage: 'exec <container> [-d] [-e K=V] [-w DIR] [-u USER] [-t] [-i] [--] [command args...]',
+    usage: 'exec <container> [-d] [-e K=V] [-w DIR] [-u USER] [-t] [-i] [--dry-run] [--] [command args...]',
     summary: 'run a command in a running container (default /bin/bash)',
     options: [
       { long: 'detach', short: 'd', help: 'start it and return' },
@@ -263,6 +269,7 @@ export const COMMANDS: Record<string, Command> = {
       USER_OPT,
       TTY_OPT,
       { long: 'interactive', short: 'i', help: 'keep stdin connected (always on)' },
+      DRY_RUN,
     ],
     commandAfter: 1,
     async handler(a, io) {
@@ -278,7 +285,9 @@ export const COMMANDS: Record<string, Command> = {
         tty: flag(a.options, 'tty'),
         stdio: 'inherit',
         log: io.log,
+        dryRun: flag(a.options, 'dry-run'),
       });
+      if (r.plan) io.out(r.plan.join('\n') + '\n');
       return r.exitCode;
     },
   },

@@ -9,7 +9,7 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
   build: {
     usage:
       'build <image> [conductorfile] [--pull] [--tls-verify=false] [--context DIR] [--build-arg K=V]... ' +
-      '[--target STAGE] [--no-cache] [--network host] [-q]',
+      '[--target STAGE] [--no-cache] [--network host] [-q] [--dry-run]',
     summary: 'build an image from a Conductorfile (default ./Conductorfile)',
     options: [
       { long: 'context', value: true, metavar: 'DIR', help: 'build context (default: the current directory)' },
@@ -36,6 +36,7 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
       { long: 'pull', help: 'FROM a registry image: pull it again even if it was pulled before' },
       TLS_OPT,
       { long: 'quiet', short: 'q', help: "print only the image's id (on stdout), and errors" },
+      DRY_RUN,
     ],
     async handler(a, io) {
       if (a.positionals.length < 1 || a.positionals.length > 2)
@@ -56,23 +57,28 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
       }
       const quiet = flag(a.options, 'quiet');
       const log = quiet ? sdk.createLogger({ quiet: true }) : io.log;
+      const common = {
+        file: file ?? 'Conductorfile',
+        context: str(a.options, 'context'),
+        noCache: flag(a.options, 'no-cache'),
+        network: netOpt as 'nat' | 'host' | undefined,
+        buildArgs,
+        target: str(a.options, 'target'),
+        pull: flag(a.options, 'pull'),
+        tlsVerify: tlsVerify(a),
+        log,
+      };
+      if (flag(a.options, 'dry-run')) {
+        const { plan } = await io.sdk.buildImage(name!, { ...common, dryRun: true });
+        io.out(plan.join('\n') + '\n');
+        return 0;
+      }
       const ac = new AbortController();
       const onSig = () => ac.abort();
       process.on('SIGINT', onSig);
       process.on('SIGTERM', onSig);
       try {
-        const img = await io.sdk.buildImage(name!, {
-          file: file ?? 'Conductorfile',
-          context: str(a.options, 'context'),
-          noCache: flag(a.options, 'no-cache'),
-          network: netOpt as 'nat' | 'host' | undefined,
-          buildArgs,
-          target: str(a.options, 'target'),
-          pull: flag(a.options, 'pull'),
-          tlsVerify: tlsVerify(a),
-          log,
-          signal: ac.signal,
-        });
+        const img = await io.sdk.buildImage(name!, { ...common, signal: ac.signal });
         if (quiet) io.out(`${img.id}\n`);
       } finally {
         process.off('SIGINT', onSig);

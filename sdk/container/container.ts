@@ -40,6 +40,8 @@ export interface Container {
   oomKilled: boolean;
   stdout?: string;
   stderr?: string;
+  /** `dryRun`: each host change run would make, as shell lines (the container was not made). */
+  plan?: string[];
   status(): Promise<ContainerInfo>;
   exec(command: string[], opts?: ExecOptions): Promise<ExecResult>;
   stop(opts?: StopOptions): Promise<StopResult>;
@@ -105,6 +107,7 @@ export interface ContainerRunOptions extends RunOptions {
 export async function run(image: string, name: string, opts: ContainerRunOptions = {}): Promise<Container> {
   const { wait, ...runOpts } = opts;
   const r = await runContainer(image, name, runOpts);
+  if (r.plan) return handle(r.record, opts.root, { plan: r.plan });
   if (wait) {
     try {
       await waitFor(name, wait, { root: opts.root });

@@ -23,6 +23,7 @@ import { ConductorError } from '../errors.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
 import { planTtyRelay, withCallerValues } from '../launch/launch-plan.ts';
 import { planExec } from '../launch/exec-plan.ts';
+import { planExecDry } from './exec-dry-plan.ts';
 import { validateName } from '../names.ts';
 import { childrenOf, forwardSignals, refOf, signalRef } from '../host/proc.ts';
 import { exitCodeOf } from '../host/signals.ts';
@@ -50,13 +51,15 @@ export interface ExecOptions extends CommonOptions {
   input?: string | Uint8Array | Readable;
   /** 'collect' mode: stream stdout here (ended with it) instead of returning it (binary output: `cp`). */
   stdout?: Writable;
+  /** Check everything as exec does, then return `plan` (the argv and what it joins), starting nothing. */
+  dryRun?: boolean;
 }
 
 /** The filter the container's init got (pinned by run); compiled anew only for containers made before pinning. */
-async function execFilter(paths: Paths, rec: ContainerRecord): Promise<string | null> {
+async function execFilter(paths: Paths, rec: ContainerRecord, dryRun: boolean): Promise<string | null> {
   if (seccompChoice(rec.security) === 'unconfined') return null;
   const pinned = containerFilterPath(containerPaths(paths, rec.name).dir);
-  return existsSync(pinned) ? pinned : seccompFilter(paths, rec.security);
+  return existsSync(pinned) ? pinned : seccompFilter(paths, rec.security, { dryRun });
 }
 
 /**
@@ -90,21 +93,18 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   }
   const rec = requireRunning(paths, name);
   const cmd = command.length > 0 ? command : ['/bin/bash'];
-  const filter = await execFilter(paths, rec);
-  const procs = openProcsFds(rec.cgroups.map((d) => `${d}/cgroup.procs`));
-  const helperFd = openSync(INIT_HELPER, 'r');
-  const filterFd = filter ? openFilter(filter) : null;
-  const fds = [helperFd, ...procs, ...(filterFd === null ? [] : [filterFd])];
+  const filter = await execFilter(paths, rec, Boolean(opts.dryRun));
+  const procFiles = rec.cgroups.map((d) => `${d}/cgroup.procs`);
   const mode = opts.detach ? 'detach' : (opts.stdio ?? 'collect');
   // fds in the child: 3 the helper, 4.. the cgroups, then the filter; the relay adds the console socket after them.
-  const seccompFd = filterFd === null ? undefined : 4 + procs.length;
-  const consoleFd = opts.tty ? 4 + procs.length + (filterFd === null ? 0 : 1) : undefined;
+  const seccompFd = filter === null ? undefined : 4 + procFiles.length;
+  const consoleFd = opts.tty ? 4 + procFiles.length + (filter === null ? 0 : 1) : undefined;
   const nsenter = planExec(
     rec,
     rec.init!.pid,
     cmd,
     { ...opts, env: withCallerValues(opts.env ?? [], process.env) },
-    procs.map((_, i) => 4 + i),
+    procFiles.map((_, i) => 4 + i),
     existsSync('/proc/self/ns/cgroup'),
     { consoleFd, seccompFd },
   );
@@ -117,6 +117,14 @@ export async function execInContainer(name: string, command: string[], opts: Exe
       : consoleFd === undefined
         ? nsenter
         : planTtyRelay(TTY_RELAY, consoleFd, relayStdin, nsenter);
+  if (opts.dryRun) {
+    const fds = [INIT_HELPER, ...procFiles, ...(filter === null ? [] : [filter])];
+    return { exitCode: 0, stdout: '', stderr: '', plan: planExecDry({ name, argv, fds, detach: mode === 'detach' }) };
+  }
+  const procs = openProcsFds(procFiles);
+  const helperFd = openSync(INIT_HELPER, 'r');
+  const filterFd = filter ? openFilter(filter) : null;
+  const fds = [helperFd, ...procs, ...(filterFd === null ? [] : [filterFd])];
   const plan = mode === 'inherit' ? planStdio('inherit', false, consoleFd !== undefined, isatty) : null;
   const stdio: StdioOptions = plan
     ? [...plan.stdio, ...fds]

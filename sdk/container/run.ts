@@ -3,23 +3,21 @@
  * createRecord (under the root lock) → cgroups → launch (network wired before the command runs).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { INIT_HELPER, LOG_MAX_BYTES, MONITOR, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
-import { baseRootfs } from '../image/base.ts';
+import { resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { closeFds, cgroupId, createCgroups, openProcsFds } from '../limits/cgroupfs.ts';
-import { oomKilled } from '../limits/cgroup-read.ts';
 import { prepareContainerDir } from '../launch/container-files.ts';
-import { ConductorError, isConductorError } from '../errors.ts';
+import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
-import { requireImage } from '../state/images.ts';
-import { containerEnv, withCallerValues, type LaunchSpec } from '../launch/launch-plan.ts';
-import { launchAttached, launchDetached, LaunchError, type BeforeStart } from '../launch/launcher.ts';
-import { layerDir, lowerdirs } from '../image/layers.ts';
+import { containerEnv, withCallerValues } from '../launch/launch-plan.ts';
+import type { BeforeStart } from '../launch/launcher.ts';
+import { startAttached, startDetached } from './run-start.ts';
+import { planRunDry } from './run-dry-run.ts';
+import { containerSpec, requireNameFree, requireRunnable } from './run-spec.ts';
 import { validateName } from '../names.ts';
 import { addNetwork } from '../network/add-network.ts';
 import { containerPaths, createRecordDir, saveRecord, updateRecord } from '../state/containers.ts';
-import { forwardSignals, refOf, signalRef } from '../host/proc.ts';
+import { refOf } from '../host/proc.ts';
 import { removeContainer } from './stop.ts';
 import { openFilter, pinFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
 import { defaultImageConfig, mergeEnv, resolveCommand } from '../image/image-config.ts';
@@ -34,9 +32,8 @@ import type {
   ResourceLimits,
   SecurityOptions,
 } from '../types.ts';
-import { planMounts, resolveMounts } from '../volume/resolve-mounts.ts';
+import { resolveMounts } from '../volume/resolve-mounts.ts';
 import { ensureVolumes } from '../volume/volumes.ts';
-import { mountArgs } from '../launch/mount-plan.ts';
 
 export interface RunOptions extends CommonOptions {
   /** Replaces the image's CMD (appended to an exec-form ENTRYPOINT); with neither, /bin/bash. */
@@ -72,6 +69,8 @@ export interface RunOptions extends CommonOptions {
   mounts?: Mount[];
   /** Mount the root filesystem read-only (`--read-only`); mounts keep their own mode. */
   readOnly?: boolean;
+  /** Check everything as run does, then return the record and `plan`, changing nothing. */
+  dryRun?: boolean;
 }
 
 export interface RunResult {
@@ -81,6 +80,8 @@ export interface RunResult {
   oomKilled?: boolean;
   stdout?: string;
   stderr?: string;
+  /** With dryRun: each host change run would make, as shell lines; nothing was changed. */
+  plan?: string[];
 }
 
 const DEFAULT_SECURITY: SecurityOptions = { privileged: false, capAdd: [], capDrop: [] };
@@ -134,29 +135,14 @@ async function createRecord(
   image: string,
   draft: Omit<ContainerRecord, 'layers' | 'base' | StartFields>,
   fromImage: (img: ImageInfo) => Pick<ContainerRecord, StartFields>,
-): Promise<{ record: ContainerRecord; img: ImageInfo; base: string }> {
+): Promise<{ record: ContainerRecord; base: string }> {
   return withLock(paths.locks, 'names', async () => {
-    const cp = containerPaths(paths, draft.name);
-    if (existsSync(cp.dir)) {
-      throw new ConductorError('CONTAINER_EXISTS', `container "${draft.name}" already exists`, {
-        hint: `stop it first: conductor stop ${draft.name}`,
-      });
-    }
-    const img = requireImage(paths, image);
-    const base = baseRootfs(paths, img.base);
-    if (!existsSync(base))
-      throw new ConductorError('IMAGE_NOT_FOUND', `the base of image "${image}" is missing from the cache`, {
-        hint: `rebuild it: conductor build ${image}`,
-      });
-    const missing = img.layers.find((id) => !existsSync(layerDir(paths, id)));
-    if (missing)
-      throw new ConductorError('IMAGE_NOT_FOUND', `layer ${missing.slice(0, 12)} of image "${image}" is missing`, {
-        hint: `rebuild it: conductor build ${image}`,
-      });
+    requireNameFree(containerPaths(paths, draft.name), draft.name);
+    const { img, base } = requireRunnable(paths, image);
     const record: ContainerRecord = { ...draft, ...fromImage(img), layers: img.layers, base: img.base };
     ensureVolumes(paths, record.mounts ?? []);
     createRecordDir(paths, record);
-    return { record, img, base };
+    return { record, base };
   });
 }
 
@@ -193,14 +179,10 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   };
   draft.security.seccomp = seccompChoice(draft.security);
   // Before the record: a bad profile must leave nothing behind.
-  const filter = await seccompFilter(paths, draft.security);
-  const {
-    record: rec,
-    img,
-    base,
-  } = await createRecord(paths, image, draft, (i) =>
-    startFields(i.config ?? defaultImageConfig(), opts, hostname, tty),
-  );
+  const filter = await seccompFilter(paths, draft.security, { dryRun: opts.dryRun });
+  const fromImage = (i: ImageInfo) => startFields(i.config ?? defaultImageConfig(), opts, hostname, tty);
+  if (opts.dryRun) return planRunDry(paths, image, draft, opts, filter, fromImage);
+  const { record: rec, base } = await createRecord(paths, image, draft, fromImage);
   const cp = containerPaths(paths, name);
   let fds: number[] = [];
   try {
@@ -213,31 +195,14 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     fds = openProcsFds(cg.procs);
     const ncg = fds.length;
     if (filter) fds.push(openFilter(pinFilter(filter, cp.dir)));
-    const spec: LaunchSpec = {
-      lowerdirs: lowerdirs(paths, base, img.layers),
-      upper: cp.upper,
-      work: cp.work,
-      rootfs: cp.rootfs,
-      hosts: cp.hosts,
-      hostnameFile: cp.hostname,
-      resolv: cp.resolv,
-      hostname,
-      network: 'none',
-      env: rec.env,
-      workdir: rec.workdir,
-      user: rec.user,
-      command: rec.command,
-      initHelper: INIT_HELPER,
-      monitor: MONITOR,
-      security: rec.security,
-      cgroupFds: fds.slice(0, ncg).map((_, i) => 4 + i),
-      seccompFd: filter ? 4 + ncg : undefined,
-      readyFd: 3,
-      cgroupNamespace: existsSync('/proc/self/ns/cgroup'),
-      waitForGo: Boolean(opts.network),
-      launchTag,
-      mounts: mountArgs(planMounts(paths, rec.mounts ?? []), Boolean(rec.readOnly)),
-    };
+    const spec = containerSpec(
+      paths,
+      cp,
+      rec,
+      base,
+      { cgroups: ncg, seccomp: Boolean(filter) },
+      { launchTag, waitForGo: Boolean(opts.network) },
+    );
     const beforeStart: BeforeStart | undefined = opts.network
       ? async (init) => {
           await updateRecord(paths, name, (r) => ({ ...r, init }));
@@ -253,99 +218,5 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     closeFds(fds); // only those not yet handed to the launcher
     await removeContainer(paths, name, { timeoutSeconds: 0, asCreator: true }).catch(() => {});
     throw e;
-  }
-}
-
-/** The launch is recorded: from here on the container is stop's and prune's like any other. */
-function complete(rec: ContainerRecord): ContainerRecord {
-  const { creating: _, ...rest } = rec;
-  return rest;
-}
-
-async function startDetached(
-  paths: Paths,
-  name: string,
-  spec: LaunchSpec,
-  fds: number[],
-  tty: boolean,
-  beforeStart?: BeforeStart,
-): Promise<RunResult> {
-  const cp = containerPaths(paths, name);
-  try {
-    const started = await launchDetached(spec, {
-      log: cp.log,
-      exitFile: cp.exitCode,
-      logMaxBytes: LOG_MAX_BYTES,
-      extraFds: fds,
-      tty,
-      beforeStart,
-    });
-    const record = await updateRecord(paths, name, (r) =>
-      complete({ ...r, monitor: started.monitor, init: started.init ?? r.init }),
-    );
-    return { record };
-  } catch (e) {
-    if (e instanceof LaunchError) {
-      const why = tail(cp.log) || `exit code ${e.exitCode}`;
-      throw new ConductorError('START_FAILED', `container "${name}" failed to start: ${why}`);
-    }
-    throw e;
-  }
-}
-
-async function startAttached(
-  paths: Paths,
-  name: string,
-  spec: LaunchSpec,
-  fds: number[],
-  opts: RunOptions,
-  beforeStart?: BeforeStart,
-): Promise<RunResult> {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const collect = opts.output === 'collect';
-  const started = await launchAttached(spec, {
-    stdin: opts.interactive ? 'inherit' : 'ignore',
-    tty: Boolean(opts.tty),
-    onOutput: collect ? (c, s) => (s === 'stdout' ? out : err).push(c) : undefined,
-    extraFds: fds,
-    beforeStart,
-  });
-  const attachedRec = await updateRecord(paths, name, (r) => complete({ ...r, init: started.init ?? r.init }));
-  const { cgroups } = attachedRec;
-  const init = started.init;
-  const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => {
-    if (init) signalRef(init, sig);
-  });
-  let exitCode: number;
-  try {
-    exitCode = (await started.exit).exitCode;
-  } finally {
-    unforward();
-  }
-  const oom = oomKilled(cgroups);
-  const finished = (r: ContainerRecord): ContainerRecord => ({ ...r, exitCode, finishedAt: new Date().toISOString() });
-  // --rm: the record is removed next, so the result is not written first. Otherwise a `stop` that
-  // killed it may have removed the record already: the exit code is still the answer.
-  const record = opts.rm
-    ? finished(attachedRec)
-    : await updateRecord(paths, name, finished).catch((e: unknown) => {
-        if (isConductorError(e, 'CONTAINER_NOT_FOUND')) return finished(attachedRec);
-        throw e;
-      });
-  const result: RunResult = { record, exitCode, oomKilled: oom };
-  if (collect) {
-    result.stdout = Buffer.concat(out).toString();
-    result.stderr = Buffer.concat(err).toString();
-  }
-  if (opts.rm) await removeContainer(paths, name, { timeoutSeconds: 0, asCreator: true });
-  return result;
-}
-
-function tail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-3).join(' / ');
-  } catch {
-    return '';
   }
 }

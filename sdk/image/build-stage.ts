@@ -17,16 +17,8 @@ import { ensureScratch } from './oci/scratch.ts';
 import type { BuildStage, BuildStep, ImageRef } from './plan-steps.ts';
 import { buildSpec, copyFromStep, copyStep, runStep, type Stack, type StepContext } from './build-steps.ts';
 import { stageCopy } from './copy-stage.ts';
-import {
-  commitLayer,
-  discardLayer,
-  hashTree,
-  layerDir,
-  layerKey,
-  readLayer,
-  resolveLayer,
-  startLayer,
-} from './layers.ts';
+import { commitLayer, discardLayer, hashTree, layerDir, readLayer, resolveLayer, startLayer } from './layers.ts';
+import { layerKey } from './layer-key.ts';
 import type { BaseRef, ImageConfig, ImageHistoryEntry } from '../types.ts';
 
 export interface StageResult {
@@ -49,7 +41,7 @@ export interface Progress {
 }
 
 /** The base's identity includes when it was made, so a re-fetched base invalidates every layer above. */
-function baseKey(paths: Paths, base: BaseRef): string {
+export function baseKey(paths: Paths, base: BaseRef): string {
   const made = readFileSync(path.join(paths.base, baseId(base), 'complete'), 'utf8').trim();
   return `base:${baseId(base)}:${made}`;
 }

@@ -12,6 +12,7 @@ import { ConductorError } from '../errors.ts';
 import { removeDeadOwners } from '../state/files.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
 import { releaseStaleBuildNetworks } from './build-network.ts';
+import { dryRunBuild } from './build-dry-run.ts';
 import { planBuild } from './build-plan.ts';
 import { buildStage, type Progress, type StageResult } from './build-stage.ts';
 import type { StepContext } from './build-steps.ts';
@@ -46,6 +47,12 @@ export interface BuildOptions extends CommonOptions {
   tlsVerify?: boolean;
 }
 
+/** `dryRun`: the build checked as far as it goes without running a step, and its plan. */
+export interface BuildDryRunResult {
+  /** Each stage and step, cached or what it would run, as lines; nothing was made. */
+  plan: string[];
+}
+
 /**
  * Build an image from a Conductorfile. RUN and COPY steps are cached layers; the other
  * instructions shape the image's config (and the cache keys of the steps after them).
@@ -53,8 +60,14 @@ export interface BuildOptions extends CommonOptions {
  * const opts = { file: 'conductorfiles/web.Conductorfile', context: '.', buildArgs: { VERSION: '2' } };
  * const img = await buildImage('web', opts);
  * console.log(img.layers.length, img.config?.cmd);
+ * const { plan } = await buildImage('web', { file: 'web.Conductorfile', dryRun: true }); // builds nothing
  */
-export async function buildImage(name: string, opts: BuildOptions = {}): Promise<ImageInfo> {
+export async function buildImage(name: string, opts: BuildOptions & { dryRun: true }): Promise<BuildDryRunResult>;
+export async function buildImage(name: string, opts?: BuildOptions & { dryRun?: false }): Promise<ImageInfo>;
+export async function buildImage(
+  name: string,
+  opts: BuildOptions & { dryRun?: boolean } = {},
+): Promise<ImageInfo | BuildDryRunResult> {
   validateName('image', name);
   requireRoot();
   const paths = resolvePaths(opts.root);
@@ -84,6 +97,10 @@ export async function buildImage(name: string, opts: BuildOptions = {}): Promise
   const { target, order } = selectTarget(plan, opts.target, shownFile);
   requireInitHelper();
   for (const w of plan.warnings) log.warn(w);
+  if (opts.dryRun) {
+    const ctx = { paths, context, file: shownFile, noCache: Boolean(opts.noCache), network, pull: Boolean(opts.pull) };
+    return { plan: await dryRunBuild(name, { ...plan, target, order }, ctx) };
+  }
   removeStaleLayerTemps(paths);
   await releaseStaleBuildNetworks(paths, log);
   removeStaleBuildDirs(paths);

@@ -5,7 +5,7 @@
  * and execs the command (native/conductor-init.c). No shell anywhere: the user's command is
  * passed as argv, byte for byte.
  */
-import { LAUNCH_TOOLS } from '../config.ts';
+import { LAUNCH_TOOLS, TTY_RELAY } from '../config.ts';
 import type { SecurityOptions } from '../types.ts';
 
 export interface LaunchSpec {
@@ -135,6 +135,36 @@ export function planLaunch(spec: LaunchSpec): string[] {
  */
 export function planTtyRelay(relay: string, consoleFd: number, stdin: boolean, argv: string[]): string[] {
   return [relay, '--console-fd', String(consoleFd), ...(stdin ? ['--stdin'] : []), '--', ...argv];
+}
+
+/**
+ * An attached launch (it dies with its caller): with `tty`, under the relay, the console socket
+ * taking the first fd after the launch protocol's (3) and the `extraFds` handed over from 4.
+ * @example attachedLaunch(spec, 1, false, false).argv // [setpriv, '--pdeathsig', 'KILL', unshare, ...]
+ */
+export function attachedLaunch(
+  spec: LaunchSpec,
+  extraFds: number,
+  tty: boolean,
+  relayStdin: boolean,
+): { argv: string[]; consoleFd?: number } {
+  const consoleFd = tty ? 4 + extraFds : undefined;
+  const launch = planLaunch({ ...spec, diesWithCaller: true, consoleSocket: consoleFd });
+  if (consoleFd === undefined) return { argv: launch };
+  return { argv: planTtyRelay(TTY_RELAY, consoleFd, relayStdin, launch), consoleFd };
+}
+
+/** A detached launch: the monitor records the exit code and copies the output (a pty's, with `tty`) into the capped log. */
+export function detachedLaunch(
+  spec: LaunchSpec,
+  d: { log: string; exitFile: string; logMaxBytes: number; extraFds: number; tty: boolean },
+): string[] {
+  return planLaunch({
+    ...spec,
+    exitFile: d.exitFile,
+    log: { file: d.log, maxBytes: d.logMaxBytes },
+    consoleSocket: d.tty ? 4 + d.extraFds : undefined,
+  });
 }
 
 /**

@@ -7,9 +7,8 @@ import { closeSync } from 'node:fs';
 import type { Duplex, Readable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { connectTerminal } from './attach.ts';
-import { TTY_RELAY } from '../config.ts';
 import { ConductorError } from '../errors.ts';
-import { planLaunch, planTtyRelay, type LaunchSpec } from './launch-plan.ts';
+import { attachedLaunch, detachedLaunch, type LaunchSpec } from './launch-plan.ts';
 import { planStdio } from './stdio-plan.ts';
 import { refOf } from '../host/proc.ts';
 import { exitCodeOf } from '../host/signals.ts';
@@ -124,10 +123,7 @@ function spawnAndRelease(
 
 export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): Promise<AttachedRun> {
   const extra = opts.extraFds ?? [];
-  // The console socket takes the first fd after those the launch protocol hands over.
-  const consoleFd = opts.tty ? 4 + extra.length : undefined;
-  const launch = planLaunch({ ...spec, diesWithCaller: true, consoleSocket: consoleFd });
-  const argv = consoleFd === undefined ? launch : planTtyRelay(TTY_RELAY, consoleFd, opts.stdin !== 'ignore', launch);
+  const { argv, consoleFd } = attachedLaunch(spec, extra.length, Boolean(opts.tty), opts.stdin !== 'ignore');
   const plan = planStdio(
     typeof opts.stdin === 'string' ? opts.stdin : 'stream',
     Boolean(opts.onOutput),
@@ -189,12 +185,12 @@ export interface DetachedRun extends Started {
  * the capped log) leads its own session. It is not the caller, so the container outlives it.
  */
 export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): Promise<DetachedRun> {
-  const consoleSocket = opts.tty ? 4 + (opts.extraFds?.length ?? 0) : undefined;
-  const argv = planLaunch({
-    ...spec,
+  const argv = detachedLaunch(spec, {
+    log: opts.log,
     exitFile: opts.exitFile,
-    log: { file: opts.log, maxBytes: opts.logMaxBytes },
-    consoleSocket,
+    logMaxBytes: opts.logMaxBytes,
+    extraFds: opts.extraFds?.length ?? 0,
+    tty: Boolean(opts.tty),
   });
   const child = spawnAndRelease(
     argv,

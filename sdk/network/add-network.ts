@@ -18,7 +18,7 @@ import { withLock } from '../state/lock.ts';
 import { silentLogger } from '../log.ts';
 import { validateName } from '../names.ts';
 import { containerPaths, listContainerNames, loadRecord, requireRecord, statusOf } from '../state/containers.ts';
-import type { ContainerRecord, NetworkRecord, PortMapping } from '../types.ts';
+import type { ContainerRecord, HostOp, NetworkRecord, PortMapping } from '../types.ts';
 
 export interface NetworkInfo {
   ip: string;
@@ -45,6 +45,11 @@ export interface AddNetworkOptions extends CommonOptions {
   allowHost?: number[];
   /** Plan only: nothing is changed, `plan` holds the commands. */
   dryRun?: boolean;
+  /**
+   * Plan only, for `run --dry-run`: the network of a container about to be made (no record yet),
+   * its init shown as the word `pid`.
+   */
+  atStart?: { pid: string };
 }
 
 /**
@@ -62,7 +67,7 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
   const internet = Boolean(opts.internet);
   const pool = poolFromEnv(process.env);
   const cp = containerPaths(paths, name);
-  if (!existsSync(cp.state)) requireRecord(paths, name); // its error, before any lock file is made for the name
+  if (!opts.atStart && !existsSync(cp.state)) requireRecord(paths, name); // its error, before any lock file is made for the name
   const hostInterface = hostInterfaceName(paths.root, name);
   const info = (ip: string): NetworkInfo => ({ ip, gateway: pool.gateway, hostInterface, ports, internet, allowHost });
 
@@ -71,6 +76,10 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
     if (statusOf(paths, rec) !== 'running')
       throw new ConductorError('CONTAINER_NOT_RUNNING', `container "${name}" is not running`);
     if (rec.network) throw new ConductorError('NETWORK_EXISTS', `container "${name}" already has a network`);
+    return facts(rec.init!.pid, readOr(cp.resolv, '')!);
+  };
+  /** The facts of a plan for the init `pid` (a word in run's dry run) whose resolv.conf holds `resolvBefore`. */
+  const facts = async (pid: number | string, resolvBefore: string) => {
     const [routes, save] = await Promise.all([hostRoutes(), iptablesSave()]);
     checkRouteOverlap(pool, routes);
     const outInterfaces = internet ? defaultRouteInterfaces(routes) : [];
@@ -83,7 +92,7 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
       planAddNetwork({
         rootId: rootIdOf(paths.root),
         name,
-        pid: rec.init!.pid,
+        pid,
         hostInterface,
         ip,
         gateway: pool.gateway,
@@ -93,7 +102,7 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
         outInterfaces,
         resolvPath: cp.resolv,
         resolvContent,
-        resolvBefore: readOr(cp.resolv, '')!,
+        resolvBefore,
         allowHost,
       });
     /** An address no other container (of any root, or a build step) has; routes re-read under the network lock. */
@@ -107,19 +116,16 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
     return { routes, save, plan, allocate };
   };
 
+  if (opts.atStart) {
+    // The container does not exist yet: nothing to check of it; its resolv.conf starts empty.
+    const { routes, save, plan, allocate } = await facts(opts.atStart.pid, '');
+    const ip = allocate(otherRecords(paths, name), routes);
+    return { ...info(ip), plan: describePlan([...chainSteps(save), ...plan(ip)]) };
+  }
   if (opts.dryRun) {
     const { routes, save, plan, allocate } = await prepare(requireRecord(paths, name));
     const ip = allocate(otherRecords(paths, name), routes);
-    const setup = chainSetupText(save);
-    const chains: Step[] = setup
-      ? [
-          {
-            op: { kind: 'exec', argv: ['iptables-restore', '-w', '--noflush'], input: setup },
-            about: 'create conductor chains and hooks (once per host)',
-          },
-        ]
-      : [];
-    return { ...info(ip), plan: describePlan([...chains, ...plan(ip)]) };
+    return { ...info(ip), plan: describePlan([...chainSteps(save), ...plan(ip)]) };
   }
 
   // Lock order: the container's lock, then the root's network lock (see record-journal.ts).
@@ -147,6 +153,14 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
     return ip;
   });
   return info(ip);
+}
+
+/** What ensureChains would do: create conductor's chains and hooks, unless `save` shows them. */
+function chainSteps(save: string): Step[] {
+  const setup = chainSetupText(save);
+  if (!setup) return [];
+  const op: HostOp = { kind: 'exec', argv: ['iptables-restore', '-w', '--noflush'], input: setup };
+  return [{ op, about: 'create conductor chains and hooks (once per host)' }];
 }
 
 /** Every other container's record (this one's is already loaded). */

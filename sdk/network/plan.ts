@@ -42,8 +42,8 @@ const RESTORE = ['iptables-restore', '-w', '--noflush'];
 export interface AddNetworkInput {
   rootId: string;
   name: string;
-  /** The container's init PID (host view): its netns is /proc/<pid>/ns/net. */
-  pid: number;
+  /** The container's init PID (host view): its netns is /proc/<pid>/ns/net. A word (`INIT_PID`) in run's dry run. */
+  pid: number | string;
   hostInterface: string;
   ip: string;
   gateway: string;

@@ -10,6 +10,7 @@ export { cgroupPids, killCgroup, removeCgroups } from '../../sdk/limits/cgroup-t
 export { cgroupId, closeFds, createCgroups, detectLayout, openProcsFds } from '../../sdk/limits/cgroupfs.ts';
 export { DEFAULT_DEVICE_RULES, deviceRuleString } from '../../sdk/limits/device-rules.ts';
 export { type CgroupLayout, findCgroup2Mount } from '../../sdk/limits/layout.ts';
+export { cgroupDirsFor } from '../../sdk/limits/plan.ts';
 export { HOST_IF_PREFIX, hostInterfaceName, rootIdOf } from '../../sdk/network/interfaces.ts';
 export { otherRoutingTools } from '../../sdk/network/routes.ts';
 export { undoAll } from '../../sdk/network/undo-all.ts';

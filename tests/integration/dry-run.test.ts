@@ -1,18 +1,29 @@
-// `--dry-run` of stop, prune and rmi: each prints the host changes it would make (processes,
-// cgroups, links, rules, files) and makes none. The host is diffed before and after: the veths,
-// conductor's iptables rules of this root, mounts, cgroups and every file of the state root.
+// `--dry-run` of run, exec, build, stop, prune and rmi: each prints the host changes it would make
+// (processes, cgroups, links, rules, mounts, files) and makes none. The host is diffed before and
+// after: the veths, conductor's iptables rules of this root, mounts, cgroups, the processes of this
+// root and every file of the state root.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { hostInterfaceName, rootIdOf, loadRecord, internalPaths } from '../helpers/internals.ts';
-import { cli, makeFixture, until, type Fixture } from '../helpers/runtime-fixture.ts';
+import {
+  cgroupDirsFor,
+  cgroupId,
+  detectLayout,
+  hostInterfaceName,
+  rootIdOf,
+  loadRecord,
+  internalPaths,
+} from '../helpers/internals.ts';
+import { cli, makeFixture, processesMentioning, until, type Fixture } from '../helpers/runtime-fixture.ts';
 import { mountLinesMentioning, uniqueName } from '../helpers/temp-root.ts';
+import { displayCommand } from '../../sdk/index.ts';
 
 let f: Fixture;
-const [A, B, C] = [uniqueName('dra'), uniqueName('drb'), uniqueName('drc')];
+const [A, B, C, D] = [uniqueName('dra'), uniqueName('drb'), uniqueName('drc'), uniqueName('drd')];
 const PORT = 20000 + Math.floor(Math.random() * 20000);
 
 function must(r: { code: number | null; stdout: string; stderr: string }, what: string): string {
@@ -39,7 +50,7 @@ function tree(dir: string, skip: Set<string>): string[] {
 function snapshot() {
   const paths = internalPaths(f.root);
   const rid = rootIdOf(paths.root);
-  const veths = [A, B, C].map((n) => hostInterfaceName(paths.root, n));
+  const veths = [A, B, C, D].map((n) => hostInterfaceName(paths.root, n));
   const links = (
     JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as {
       ifname: string;
@@ -53,8 +64,10 @@ function snapshot() {
     .stdout.split('\n')
     .filter((l) => l.startsWith('-A ') && l.includes(`conductor:${rid}:`));
   const mounts = mountLinesMentioning(f.root).map((l) => l.split(' ').slice(4).join(' '));
+  // D's: the directories a run of it would make, wherever they would be on this host's layout.
   const cgroups = [A, B, C]
     .flatMap((n) => loadRecord(paths, n)?.cgroups ?? [])
+    .concat(cgroupDirsFor(detectLayout(), cgroupId(paths.root, D)))
     .map(
       (d) =>
         `${d} ${existsSync(d) ? readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim().split('\n').sort().join(',') : 'gone'}`,
@@ -64,7 +77,11 @@ function snapshot() {
     return r?.init ? `${n} ${existsSync(`/proc/${r.init.pid}`)}` : `${n} -`;
   });
   const files = tree(f.root, new Set(mounts.map((m) => m.split(' ')[0]!)));
-  return { links, rules, mounts, cgroups, pids, files };
+  const procs = processesMentioning(f.root)
+    .map((p) => p.pid)
+    .sort((a, b) => a - b);
+  const temps = readdirSync(os.tmpdir()).filter((n) => n.startsWith('conductor-dry-'));
+  return { links, rules, mounts, cgroups, pids, files, procs, temps };
 }
 
 test.before(async () => {
@@ -86,6 +103,102 @@ test.before(async () => {
 
 test.after(async () => {
   await f?.cleanup();
+});
+
+test('run, exec and build with --dry-run check as the real verbs, print their host changes and change nothing', async () => {
+  const paths = internalPaths(f.root);
+  const recA = loadRecord(paths, A)!;
+  const vol = uniqueName('drv');
+  const ctx = mkdtempSync('/tmp/conductor-test-ctx-');
+  try {
+    writeFileSync(path.join(ctx, 'a.txt'), 'a\n');
+    writeFileSync(path.join(ctx, 'Conductorfile'), `FROM ${f.image}\nCOPY a.txt /a.txt\nRUN cat /a.txt\n`);
+    const runArgs = [
+      '-d',
+      '--memory',
+      '32m',
+      '-v',
+      `${vol}:/data`,
+      '--expose',
+      `81-${PORT + 1}`,
+      f.image,
+      D,
+      'sleep',
+      '60',
+    ];
+    const before = snapshot();
+
+    const runPlan = must(await cli(f.env, ['run', '--dry-run', ...runArgs]), 'run --dry-run');
+    const execPlan = must(await cli(f.env, ['exec', '--dry-run', A, '--', 'touch', '/x y']), 'exec --dry-run');
+    const buildPlan = must(
+      await cli(f.env, ['build', '--dry-run', uniqueName('drimg'), path.join(ctx, 'Conductorfile'), '--context', ctx]),
+      'build --dry-run',
+    );
+    // Bad input fails as it does without --dry-run.
+    const refused: [string[], RegExp][] = [
+      [['run', '--dry-run', f.image, A], /already exists/],
+      [['run', '--dry-run', '--memory', '1x', f.image, D], /memory/],
+      [['run', '--dry-run', '--expose', `80-${PORT}`, f.image, D], /already published|in use/],
+      [['exec', '--dry-run', D, 'true'], /does not exist/],
+      [['build', '--dry-run', 'x', path.join(ctx, 'nope')], /not found/],
+    ];
+    for (const [args, why] of refused) {
+      const r = await cli(f.env, args);
+      assert.is.not(r.code, 0, args.join(' '));
+      assert.match(r.stderr, why, args.join(' '));
+    }
+    assert.equal(snapshot(), before, 'the host and the state root are exactly as before');
+
+    const run = runPlan.split('\n');
+    const img = JSON.parse(readFileSync(path.join(paths.images, f.image, 'image.json'), 'utf8')) as {
+      layers: string[];
+    };
+    const lower = [...img.layers].reverse().map((id) => path.join(paths.layers, id, 'diff'));
+    const rootfs = path.join(paths.containers, D, 'rootfs');
+    assert.ok(
+      run.some((l) => l.startsWith(`mount -t overlay overlay -o lowerdir=${lower.join(':')}:`) && l.endsWith(rootfs)),
+      runPlan,
+    );
+    assert.ok(
+      run.some((l) => l.endsWith('memory.max') || l.endsWith('memory.limit_in_bytes')),
+      'the limit written',
+    );
+    assert.ok(run.includes(`mkdir -p ${path.join(paths.volumes, vol, '_data')}`), 'the volume created');
+    assert.ok(
+      run.some((l) => l.startsWith(`ip link add ${hostInterfaceName(paths.root, D)} type veth`)),
+      'the network',
+    );
+    const argv = run.find((l) => l.includes(' -- ') && l.endsWith(' -- sleep 60'));
+    assert.ok(argv, `the launch argv: ${runPlan}`);
+
+    const exec = execPlan.split('\n');
+    assert.ok(exec.includes(`# it joins the cgroups ${recA.cgroups.join(' ')}`), execPlan);
+    assert.ok(
+      exec.some((l) => l.includes(`nsenter -t ${recA.init!.pid} `) && l.endsWith(`-- touch '/x y'`)),
+      execPlan,
+    );
+    assert.ok(buildPlan.includes(`# stage 0: FROM ${f.image}   # image "${f.image}" (1 layer)`), buildPlan);
+    assert.ok(buildPlan.includes('COPY a.txt /a.txt   # not cached'), buildPlan);
+    assert.ok(buildPlan.includes("/bin/sh -c 'cat /a.txt'"), buildPlan);
+
+    // The real run makes what its dry run printed (so the comparison above can fail): the same argv.
+    must(await cli(f.env, ['run', ...runArgs]), 'run');
+    const recD = loadRecord(paths, D)!;
+    assert.ok(recD.cgroups.length > 0);
+    for (const cg of recD.cgroups) assert.ok(run.includes(`mkdir -p ${cg}`), `cgroup ${cg}: ${runPlan}`);
+    const monitorArgv = readFileSync(`/proc/${recD.monitor!.pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+    assert.is(displayCommand(monitorArgv), argv!.slice(argv!.indexOf(' -- ') + 4), 'the monitor runs the printed argv');
+    const after = snapshot();
+    // Its overlay is mounted in its own mount namespace, never the host's.
+    const mountinfo = readFileSync(`/proc/${recD.init!.pid}/mountinfo`, 'utf8');
+    assert.ok(mountinfo.includes(`lowerdir=${lower.join(':')}:`), 'the printed overlay is what it mounted');
+    for (const k of ['links', 'rules', 'cgroups', 'procs', 'files'] as const)
+      assert.not.equal(after[k], before[k], `run changed ${k}`);
+    must(await cli(f.env, ['stop', '-t', '0', D]), 'stop D');
+    must(await cli(f.env, ['volume', 'rm', vol]), 'volume rm');
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
 });
 
 test('stop, prune and rmi with --dry-run print their host changes and change nothing', async () => {

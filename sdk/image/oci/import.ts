@@ -18,13 +18,13 @@ import type { ImageConfig, ImageInfo } from '../../types.ts';
 import {
   commitLayer,
   discardLayer,
-  layerKey,
   readLayer,
   removeStaleLayerTemps,
   resolveLayer,
   startLayer,
   type PendingLayer,
 } from '../layers.ts';
+import { layerKey } from '../layer-key.ts';
 import { memberFile, unpackArchive, type UnpackedArchive } from './archive-read.ts';
 import { fromOciRuntimeConfig, ociArch } from './image-json.ts';
 import { extractLayer } from './layer-extract.ts';

@@ -22,6 +22,16 @@ function refFile(paths: Paths, full: string): string {
   return path.join(paths.layers, '.refs', `${createHash('sha256').update(full).digest('hex')}.json`);
 }
 
+/** The stored resolution of a reference pulled before, with every layer still present; else null (no pull). */
+export function storedRegistryImage(paths: Paths, ref: string): StoredImage | null {
+  const known = readJson<StoredImage>(refFile(paths, qualified(ref)));
+  const complete =
+    known !== null &&
+    Array.isArray(known.layers) &&
+    known.layers.every((id) => existsSync(path.join(layerDir(paths, id), 'layer.json')));
+  return complete ? known : null;
+}
+
 /**
  * The stored layers and config of a registry image, pulling it if needed.
  *
@@ -35,12 +45,8 @@ export async function registryBase(
 ): Promise<StoredImage & { ref: string }> {
   const full = qualified(ref);
   const file = refFile(paths, full);
-  const known = opts.pull ? null : readJson<StoredImage>(file);
-  if (
-    known &&
-    Array.isArray(known.layers) &&
-    known.layers.every((id) => existsSync(path.join(layerDir(paths, id), 'layer.json')))
-  ) {
+  const known = opts.pull ? null : storedRegistryImage(paths, ref);
+  if (known) {
     opts.log?.info(` ---> Using ${full}${known.digest ? ` (${known.digest.slice(0, 19)})` : ''}`);
     return { ...known, ref: full };
   }

@@ -135,10 +135,15 @@ function compile(input: string, source: string): Promise<Buffer> {
 
 /**
  * The compiled filter for a container with these security options: a path to its BPF, or null
- * when it runs unconfined. Bad profiles throw before anything is started.
+ * when it runs unconfined. Bad profiles throw before anything is started. `dryRun`: the path it
+ * would be cached at, compiled when it is not cached yet but not written.
  * @example const bpf = await seccompFilter(paths, rec.security); // '/root/.cache/seccomp/3f…e1.bpf'
  */
-export async function seccompFilter(paths: Paths, sec: SecurityOptions): Promise<string | null> {
+export async function seccompFilter(
+  paths: Paths,
+  sec: SecurityOptions,
+  opts: { dryRun?: boolean } = {},
+): Promise<string | null> {
   const loaded = loadSeccompProfile(seccompChoice(sec));
   if (!loaded) return null;
   const input = planSeccomp(loaded.profile, {
@@ -151,6 +156,7 @@ export async function seccompFilter(paths: Paths, sec: SecurityOptions): Promise
   const file = path.join(dir, `${key}.bpf`);
   if (existsSync(file)) return file;
   const bpf = await compile(input, loaded.source);
+  if (opts.dryRun) return file; // compiled (so a bad profile fails alike), not cached
   // The helper trusts this file as its filter: root-only, and renamed into place whole.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;

@@ -192,7 +192,16 @@ test("exec: the command after -- untouched, options mapped; the exit code is the
   assert.equal([verb, name, command], ['exec', 'web', ['sh', '-c', 'exit 7', '-d']]);
   assert.equal(
     { ...(opts as object), log: undefined },
-    { detach: false, env: ['A=1'], workdir: '/srv', user: undefined, tty: false, stdio: 'inherit', log: undefined },
+    {
+      detach: false,
+      env: ['A=1'],
+      workdir: '/srv',
+      user: undefined,
+      tty: false,
+      stdio: 'inherit',
+      log: undefined,
+      dryRun: false,
+    },
   );
 });
 

@@ -16,12 +16,12 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { resolvePaths } from '../../../sdk/config.ts';
+import { layerKey } from '../../../sdk/image/layer-key.ts';
 import {
   commitLayer,
   discardLayer,
   hashTree,
   layerDiff,
-  layerKey,
   listLayerIds,
   lowerdirs,
   readLayer,

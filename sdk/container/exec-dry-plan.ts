@@ -1,0 +1,29 @@
+/**
+ * What `exec --dry-run` prints, pure: the one process exec would start and what it is handed.
+ * exec makes no host change of its own: the process joins the container's existing namespaces
+ * and cgroups (a detached one's output is appended to the container's log, through the monitor).
+ */
+import { displayCommand } from '../display.ts';
+
+export interface ExecDryInput {
+  name: string;
+  /** The argv exec spawns, with an empty environment. */
+  argv: string[];
+  /** The files on its fds 3..: the init helper, the cgroup.procs files it writes itself into, the seccomp filter. */
+  fds: string[];
+  detach: boolean;
+}
+
+/**
+ * @example planExecDry({ name: 'web', argv: ['/usr/bin/nsenter', '-t', '4121', '-m', '--', 'ls'], fds: ['/x/conductor-init'], detach: false })
+ * // ['# exec in container "web": a process in its namespaces; fds 3=/x/conductor-init', '/usr/bin/nsenter -t 4121 -m -- ls']
+ */
+export function planExecDry(p: ExecDryInput): string[] {
+  const fds = p.fds.map((f, i) => `${3 + i}=${f}`).join(', ');
+  const out = [`# exec in container "${p.name}": a process in its namespaces; fds ${fds}`];
+  const joins = p.fds.filter((f) => f.endsWith('/cgroup.procs'));
+  if (joins.length) out.push(`# it joins the cgroups ${joins.map((f) => f.replace(/\/cgroup\.procs$/, '')).join(' ')}`);
+  if (p.detach) out.push("# detached: under the monitor, which appends its output to the container's log");
+  out.push(displayCommand(p.argv));
+  return out;
+}

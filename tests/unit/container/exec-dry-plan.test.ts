@@ -1,0 +1,34 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { planExecDry } from '../../../sdk/container/exec-dry-plan.ts';
+
+test('exec plan: the fds, the cgroups it joins, the argv quoted as a shell would need', () => {
+  assert.equal(
+    planExecDry({
+      name: 'web',
+      argv: ['/usr/bin/nsenter', '-t', '42', '/proc/self/fd/3', '--', 'sh', '-c', 'echo $HOME'],
+      fds: ['/n/conductor-init', '/sys/fs/cgroup/conductor/ab/cgroup.procs', '/r/web/seccomp.bpf'],
+      detach: false,
+    }),
+    [
+      '# exec in container "web": a process in its namespaces; fds 3=/n/conductor-init, 4=/sys/fs/cgroup/conductor/ab/cgroup.procs, 5=/r/web/seccomp.bpf',
+      '# it joins the cgroups /sys/fs/cgroup/conductor/ab',
+      "/usr/bin/nsenter -t 42 /proc/self/fd/3 -- sh -c 'echo $HOME'",
+    ],
+  );
+});
+
+test('exec plan: detached says where its output goes; no cgroups, no line about them', () => {
+  const lines = planExecDry({
+    name: 'web',
+    argv: ['/m', '--log', '/r/log', '--', 'ls'],
+    fds: ['/n/init'],
+    detach: true,
+  });
+  assert.equal(lines.slice(1), [
+    "# detached: under the monitor, which appends its output to the container's log",
+    '/m --log /r/log -- ls',
+  ]);
+});
+
+test.run();
