@@ -15,8 +15,11 @@ export interface ExecDryInput {
 }
 
 /**
- * @example planExecDry({ name: 'web', argv: ['/usr/bin/nsenter', '-t', '4121', '-m', '--', 'ls'], fds: ['/x/conductor-init'], detach: false })
- * // ['# exec in container "web": a process in its namespaces; fds 3=/x/conductor-init', '/usr/bin/nsenter -t 4121 -m -- ls']
+ * @example
+ * const argv = ['/usr/bin/nsenter', '-t', '4121', '-m', '--', 'ls'];
+ * planExecDry({ name: 'web', argv, fds: ['/x/conductor-init'], detach: false });
+ * // ['# exec in container "web": a process in its namespaces; fds 3=/x/conductor-init',
+ * //  '/usr/bin/nsenter -t 4121 -m -- ls']
  */
 export function planExecDry(p: ExecDryInput): string[] {
   const fds = p.fds.map((f, i) => `${3 + i}=${f}`).join(', ');

@@ -116,7 +116,8 @@ export function planRun(p: RunPlanInput): string[] {
   if (p.filter) out.push(`${displayCommand(['cp', p.filter.from, p.filter.to])}   # its seccomp filter, pinned`);
   out.push(...cgroupLines(p.cgroups));
   out.push(
-    `# launch${p.detach ? ' (detached: the monitor outlives the caller)' : ''}; fds ${p.fds.map((f, i) => `${3 + i}=${f}`).join(', ')}`,
+    `# launch${p.detach ? ' (detached: the monitor outlives the caller)' : ''}; ` +
+      `fds ${p.fds.map((f, i) => `${3 + i}=${f}`).join(', ')}`,
   );
   out.push(displayCommand(p.argv));
   out.push(...mountLines(p));

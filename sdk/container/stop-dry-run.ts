@@ -3,7 +3,8 @@ import type { Paths } from '../config.ts';
 import { isAlive } from '../host/proc.ts';
 import { beingCreated, containerPaths, loadRecord, statusOf } from '../state/containers.ts';
 import { planStop } from './stop-plan.ts';
-import { initFromPidFile, unrecordedCgroups, type RemoveOptions } from './stop.ts';
+import { unrecordedCgroups, type RemoveOptions } from './stop.ts';
+import { initFromPidFile } from './kill.ts';
 
 /**
  * What removeContainer would do to the host, changing nothing (no lock, no stop mark): for

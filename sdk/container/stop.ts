@@ -3,10 +3,8 @@
  * container's cgroups and files. Works from whatever exists, so it also cleans up a container
  * whose `run` was killed half-way, and running it twice is harmless.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { Paths } from '../config.ts';
-import { DEFAULT_STOP_SIGNAL, parseStopSignal } from '../image/stop-signal.ts';
 import { cgroupDirsFor } from '../limits/plan.ts';
 import { cgroupId, detectLayout } from '../limits/cgroupfs.ts';
 import { killCgroup, removeCgroups } from '../limits/cgroup-teardown.ts';
@@ -14,7 +12,8 @@ import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
 import { undoAll } from '../network/undo-all.ts';
-import { isAlive, readStat, refOf, signalRef } from '../host/proc.ts';
+import { isAlive, refOf } from '../host/proc.ts';
+import { initFromPidFile, killStrayLaunch, terminate } from './kill.ts';
 import { pollUntil } from '../host/poll.ts';
 import {
   beingCreated,
@@ -39,125 +38,6 @@ export interface StopResult {
   skipped?: 'creating' | 'running';
   /** With dryRun: each host change stop would make, as shell lines; nothing was changed. */
   plan?: string[];
-}
-
-/** Wait until the process is gone, polling /proc (Node has no pidfd); false on timeout. */
-function waitGone(ref: ProcessRef, ms: number): Promise<boolean> {
-  return pollUntil(() => !isAlive(ref), { timeoutMs: ms, maxDelayMs: 25 });
-}
-
-/** The init as the helper's PID file names it, for a run killed before it saved the record. */
-export function initFromPidFile(file: string): ProcessRef | undefined {
-  try {
-    const [pid, startTime] = readFileSync(file, 'utf8').trim().split(' ');
-    return pid && startTime ? { pid: Number(pid), startTime } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Node's name for a signal number (SIGRTMIN+n has none). */
-function signalName(n: number): NodeJS.Signals | null {
-  return (Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
-}
-
-async function terminate(
-  rec: ContainerRecord | null,
-  init: ProcessRef | undefined,
-  monitor: ProcessRef | undefined,
-  timeoutSeconds: number,
-  stopSignal?: string,
-) {
-  let killed = false;
-  let signal: NodeJS.Signals | null = null;
-  if (init && isAlive(init)) {
-    // The image's STOPSIGNAL (or stop's --signal), validated when the container or stop was made.
-    const first = stopSignal === undefined ? DEFAULT_STOP_SIGNAL : parseStopSignal(stopSignal);
-    // PID 1 of a namespace ignores it unless it handles it, as in Docker: then SIGKILL.
-    if (timeoutSeconds > 0 && signalRef(init, first)) signal = signalName(first);
-    if (!(await waitGone(init, timeoutSeconds * 1000))) {
-      signalRef(init, 'SIGKILL');
-      killed = true;
-      signal = 'SIGKILL';
-      await waitGone(init, 5000);
-    }
-  }
-  // The monitor leads a process group that, after a half-made run, may hold an unshare or a helper
-  // that never got as far as an init: end the whole group.
-  if (monitor && isAlive(monitor)) {
-    if (!(await waitGone(monitor, init ? 2000 : 0))) {
-      try {
-        process.kill(-monitor.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await waitGone(monitor, 2000);
-    }
-  }
-  if (rec && rec.cgroups.length > 0) await killCgroup(rec.cgroups);
-  return { killed, signal };
-}
-
-/**
- * Processes of a launch whose caller was killed before it could record them: every process that
- * carries this launch's tag in the environment it was exec'd with (setpriv/unshare/monitor and
- * the init helper until it execs the command; a detached monitor leads its own process group).
- * Only processes conductor started for this container have the tag: nothing is matched by its
- * command line, so an admin's `du <rootfs>` is never touched.
- */
-function launchProcesses(tag: string): { groups: number[]; pids: number[] } {
-  const groups: number[] = [];
-  const pids: number[] = [];
-  const mark = `CONDUCTOR_LAUNCH=${tag}`;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (pid === process.pid) continue;
-    let pgrp: number;
-    try {
-      if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(mark)) continue;
-      const stat = readStat(pid);
-      if (stat === null) continue; // gone
-      pgrp = stat.pgrp;
-    } catch {
-      continue; // gone
-    }
-    (pgrp === pid ? groups : pids).push(pid);
-  }
-  return { groups, pids };
-}
-
-/** After `graceMs` for them to end by themselves (an attached caller's unshare reaping the init), SIGKILL. */
-async function killStrayLaunch(name: string, tag: string, graceMs: number): Promise<void> {
-  const none = (): boolean => {
-    const { groups, pids } = launchProcesses(tag);
-    return groups.length + pids.length === 0;
-  };
-  if (await pollUntil(none, { timeoutMs: graceMs, maxDelayMs: 10 })) return;
-  let left: number[] = [];
-  const killAll = (): boolean => {
-    const { groups, pids } = launchProcesses(tag);
-    left = [...groups, ...pids];
-    if (left.length === 0) return true;
-    for (const g of groups) {
-      try {
-        process.kill(-g, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    for (const p of pids) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    return false;
-  };
-  if (!(await pollUntil(killAll, { timeoutMs: 3000, maxDelayMs: 10 }))) {
-    throw new ConductorError('CLEANUP_FAILED', `processes of container "${name}" survive SIGKILL: ${left.join(' ')}`);
-  }
 }
 
 /**

@@ -116,7 +116,8 @@ export function planBuildDry(name: string, plan: BuildPlan, facts: BuildDryFacts
   out.push(
     misses === 0
       ? `# every layer cached: writes only the image record of "${name}"`
-      : `# ${misses} new layer${misses === 1 ? '' : 's'} committed under the layer store, then the image record of "${name}"`,
+      : `# ${misses} new layer${misses === 1 ? '' : 's'} committed under the layer store, ` +
+          `then the image record of "${name}"`,
   );
   return out;
 }

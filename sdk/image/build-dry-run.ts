@@ -55,12 +55,14 @@ function startFact(ctx: BuildDryContext, ref: ImageRef, where: string): StartFac
   if (missing)
     throw new ConductorError(
       'IMAGE_NOT_FOUND',
-      `${where}: layer ${missing.slice(0, 12)} of image "${ref.name}" is missing (rebuild it: conductor build ${ref.name})`,
+      `${where}: layer ${missing.slice(0, 12)} of image "${ref.name}" is missing ` +
+        `(rebuild it: conductor build ${ref.name})`,
     );
   const base = baseFact(paths, img.base);
   const below = img.layers.at(-1) ?? base.key;
   const key = below === null ? null : layerKey(`image:${below}`, JSON.stringify(img.config ?? null));
-  const note = `image "${ref.name}" (${img.layers.length} layer${img.layers.length === 1 ? '' : 's'})${base.key === null ? `; ${base.note}` : ''}`;
+  const layers = `${img.layers.length} layer${img.layers.length === 1 ? '' : 's'}`;
+  const note = `image "${ref.name}" (${layers})${base.key === null ? `; ${base.note}` : ''}`;
   return { key, top: img.layers.at(-1), note };
 }
 
@@ -88,7 +90,8 @@ async function copyFacts(ctx: BuildDryContext, plan: BuildPlan): Promise<BuildDr
 
 /**
  * Every stage the target needs, each step cached or what it would run; nothing is made.
- * @example const lines = await dryRunBuild('web', plan, { paths, context, file, noCache: false, network: 'nat', pull: false });
+ * @example
+ * const lines = await dryRunBuild('web', plan, { paths, context, file, noCache: false, network: 'nat', pull: false });
  */
 export async function dryRunBuild(name: string, plan: BuildPlan, ctx: BuildDryContext): Promise<string[]> {
   const starts = new Map<string, StartFact>();

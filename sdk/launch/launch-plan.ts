@@ -154,7 +154,10 @@ export function attachedLaunch(
   return { argv: planTtyRelay(TTY_RELAY, consoleFd, relayStdin, launch), consoleFd };
 }
 
-/** A detached launch: the monitor records the exit code and copies the output (a pty's, with `tty`) into the capped log. */
+/**
+ * A detached launch: the monitor records the exit code and copies the output (a pty's, with `tty`) into
+ * the capped log.
+ */
 export function detachedLaunch(
   spec: LaunchSpec,
   d: { log: string; exitFile: string; logMaxBytes: number; extraFds: number; tty: boolean },

@@ -67,7 +67,8 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
   const internet = Boolean(opts.internet);
   const pool = poolFromEnv(process.env);
   const cp = containerPaths(paths, name);
-  if (!opts.atStart && !existsSync(cp.state)) requireRecord(paths, name); // its error, before any lock file is made for the name
+  // Its error, before any lock file is made for the name.
+  if (!opts.atStart && !existsSync(cp.state)) requireRecord(paths, name);
   const hostInterface = hostInterfaceName(paths.root, name);
   const info = (ip: string): NetworkInfo => ({ ip, gateway: pool.gateway, hostInterface, ports, internet, allowHost });
 
