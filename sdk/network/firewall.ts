@@ -4,6 +4,7 @@
  * and carries `-m comment --comment conductor:<root-id>:<name>`.
  */
 import { ConductorError } from '../errors.ts';
+import { isValidName } from '../names.ts';
 import type { PortMapping } from '../types.ts';
 
 export type Table = 'raw' | 'nat' | 'filter';
@@ -18,8 +19,12 @@ export interface Rule {
 
 export const TABLE_ORDER: readonly Table[] = ['raw', 'nat', 'filter'];
 
-/** `conductor:<root-id>:<container>`: the comment that names a rule's owner. */
+/**
+ * `conductor:<root-id>:<container>`: the comment that names a rule's owner (the one place it is
+ * spelled). The name goes into iptables' argv, so only a valid container name is accepted.
+ */
 export function commentTag(rootId: string, name: string): string {
+  if (!isValidName(name)) throw new ConductorError('INVALID_NAME', `invalid container name ${JSON.stringify(name)}`);
   return `conductor:${rootId}:${name}`;
 }
 

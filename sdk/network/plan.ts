@@ -25,7 +25,6 @@
 import { isIPv4 } from 'node:net';
 import { ConductorError } from '../errors.ts';
 import { commentTag, containerRules, peerRules, restoreText, type Rule } from './firewall.ts';
-import { isValidName } from '../names.ts';
 import type { HostOp, PortMapping, UndoStep } from '../types.ts';
 
 /** One planned host change and, unless it goes away by itself, its undo (recorded before it runs). */
@@ -70,11 +69,6 @@ export function nameserversOf(resolv: string | null): string[] {
     if (key === 'nameserver' && addr && isIPv4(addr) && !out.includes(addr)) out.push(addr);
   }
   return out;
-}
-
-function tagOf(rootId: string, name: string): string {
-  if (!isValidName(name)) throw new ConductorError('INVALID_NAME', `invalid container name ${JSON.stringify(name)}`);
-  return commentTag(rootId, name);
 }
 
 function sysctlStep(key: string, value: string, about: string): Step {
@@ -122,7 +116,7 @@ function iptablesStep(rules: Rule[], about: string): Step {
  * @example describePlan(planAddNetwork({ ...facts, ip: '10.177.0.2', internet: true }))
  */
 export function planAddNetwork(p: AddNetworkInput): Step[] {
-  const tag = tagOf(p.rootId, p.name);
+  const tag = commentTag(p.rootId, p.name);
   const v = p.hostInterface;
   const netns = `--net=/proc/${p.pid}/ns/net`;
   const steps: Step[] = [];
@@ -246,8 +240,8 @@ export function planPeer(rootId: string, x: PeerEnd, y: PeerEnd): Step[] {
   const [a, b] = orderPair(x, y);
   if (a.name === b.name) throw new ConductorError('INVALID_ARGUMENT', `cannot peer container "${a.name}" with itself`);
   const rules = peerRules(
-    { tag: tagOf(rootId, a.name), hostInterface: a.hostInterface, ip: a.ip },
-    { tag: tagOf(rootId, b.name), hostInterface: b.hostInterface, ip: b.ip },
+    { tag: commentTag(rootId, a.name), hostInterface: a.hostInterface, ip: a.ip },
+    { tag: commentTag(rootId, b.name), hostInterface: b.hostInterface, ip: b.ip },
   );
   const hostsStep = (into: PeerEnd, other: PeerEnd): Step => ({
     op: { kind: 'hosts', action: 'add', file: into.hostsPath, ip: other.ip, name: other.name },
