@@ -11,7 +11,7 @@ import { resolvePaths, type CommonOptions, type Paths } from '../../config.ts';
 import { ConductorError } from '../../errors.ts';
 import { requireRoot } from '../../host/preflight.ts';
 import { sh } from '../../host/sh.ts';
-import { createLogger } from '../../log.ts';
+import { createLogger, type Logger } from '../../log.ts';
 import { validateName } from '../../names.ts';
 import type { ImageInfo } from '../../types.ts';
 import { exportImage } from './export.ts';
@@ -56,6 +56,15 @@ async function skopeo(args: string[], what: string): Promise<void> {
   }
 }
 
+/** skopeo copies the image, decompressed, into an OCI layout under `work`; returns the layout's path. */
+async function fetchLayout(work: string, full: string, opts: RegistryOptions, log: Logger): Promise<string> {
+  const layout = path.join(work, 'layout');
+  log.step(`Pulling ${full}`);
+  const tls = `--src-tls-verify=${opts.tlsVerify !== false}`;
+  await skopeo(['copy', '--quiet', tls, '--dest-decompress', `docker://${full}`, `oci:${layout}`], `pull of "${full}"`);
+  return layout;
+}
+
 /**
  * Pull an image from a registry into the layer store.
  *
@@ -71,19 +80,7 @@ export async function pullImage(ref: string, opts: PullOptions = {}): Promise<Im
   const log = opts.log ?? createLogger();
   const work = workDir(paths);
   try {
-    const layout = path.join(work, 'layout');
-    log.step(`Pulling ${full}`);
-    await skopeo(
-      [
-        'copy',
-        '--quiet',
-        `--src-tls-verify=${opts.tlsVerify !== false}`,
-        '--dest-decompress',
-        `docker://${full}`,
-        `oci:${layout}`,
-      ],
-      `pull of "${full}"`,
-    );
+    const layout = await fetchLayout(work, full, opts, log);
     return await importUnpacked(
       paths,
       { dir: layout, aliases: new Map() },
@@ -135,19 +132,7 @@ export async function pullLayers(paths: Paths, ref: string, opts: RegistryOption
   const log = opts.log ?? createLogger();
   const work = workDir(paths);
   try {
-    const layout = path.join(work, 'layout');
-    log.step(`Pulling ${full}`);
-    await skopeo(
-      [
-        'copy',
-        '--quiet',
-        `--src-tls-verify=${opts.tlsVerify !== false}`,
-        '--dest-decompress',
-        `docker://${full}`,
-        `oci:${layout}`,
-      ],
-      `pull of "${full}"`,
-    );
+    const layout = await fetchLayout(work, full, opts, log);
     return await storeUnpacked(paths, { dir: layout, aliases: new Map() }, `image "${full}"`, log);
   } finally {
     rmSync(work, { recursive: true, force: true });
