@@ -7,7 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { BenchContext } from './context.ts';
 import { run } from './proc.ts';
 
-export function cleaner(ctx: Pick<BenchContext, 'root' | 'fresh' | 'top' | 'env' | 'conductor' | 'made' | 'log'>): () => Promise<void> {
+export function cleaner(
+  ctx: Pick<BenchContext, 'root' | 'fresh' | 'top' | 'env' | 'conductor' | 'made' | 'log'>,
+): () => Promise<void> {
   const { root: ROOT, fresh: FRESH, top: TOP, env: ENV, conductor, made, log } = ctx;
   let cleaning: Promise<void> | null = null;
   return () => {
@@ -30,7 +32,9 @@ export function cleaner(ctx: Pick<BenchContext, 'root' | 'fresh' | 'top' | 'env'
       }
       for (const n of made.podmanContainers) await run(['podman', 'rm', '-f', '-t', '0', n], { timeoutMs: 60_000 });
       for (const t of [...made.podmanImages].reverse()) await run(['podman', 'rmi', '-f', t], { timeoutMs: 60_000 });
-      const runcIds = (await run(['runc', 'list', '-q'], { timeoutMs: 10_000 })).stdout.split('\n').filter((id) => id.startsWith(made.runcPrefix));
+      const runcIds = (await run(['runc', 'list', '-q'], { timeoutMs: 10_000 })).stdout
+        .split('\n')
+        .filter((id) => id.startsWith(made.runcPrefix));
       for (const id of runcIds) await run(['runc', 'delete', '-f', id], { timeoutMs: 10_000 });
       const links = (await run(['ip', '-o', 'link'])).stdout;
       for (const i of made.hostInterfaces) {

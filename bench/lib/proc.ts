@@ -28,7 +28,11 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     const child = spawn(argv[0]!, argv.slice(1), {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', opts.inherit ? 'inherit' : 'pipe', opts.inherit ? 'inherit' : 'pipe'],
+      stdio: [
+        opts.input === undefined ? 'ignore' : 'pipe',
+        opts.inherit ? 'inherit' : 'pipe',
+        opts.inherit ? 'inherit' : 'pipe',
+      ],
     });
     let stdout = '';
     let stderr = '';
@@ -47,7 +51,12 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     child.on('exit', () => (exitedAt ??= process.hrtime.bigint()));
     const done = (code: number) => {
       if (timer) clearTimeout(timer);
-      resolve({ code: timedOut ? 124 : code, stdout, stderr, ms: Number((exitedAt ?? process.hrtime.bigint()) - t0) / 1e6 });
+      resolve({
+        code: timedOut ? 124 : code,
+        stdout,
+        stderr,
+        ms: Number((exitedAt ?? process.hrtime.bigint()) - t0) / 1e6,
+      });
     };
     child.on('error', (e) => {
       stderr += String(e);
@@ -61,7 +70,9 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
 export async function runOk(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const r = await run(argv, opts);
   if (r.code !== 0) {
-    throw new Error(`\`${argv.join(' ')}\` exited ${r.code}${r.code === 124 ? ' (timed out)' : ''}: ${(r.stderr || r.stdout).trim().split('\n').slice(-4).join(' / ')}`);
+    throw new Error(
+      `\`${argv.join(' ')}\` exited ${r.code}${r.code === 124 ? ' (timed out)' : ''}: ${(r.stderr || r.stdout).trim().split('\n').slice(-4).join(' / ')}`,
+    );
   }
   return r;
 }
@@ -87,7 +98,10 @@ interface HyperfineJson {
   results: { command: string; times: number[]; exit_codes?: (number | null)[] }[];
 }
 
-async function hyperfineJson(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number }): Promise<HyperfineJson> {
+async function hyperfineJson(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number },
+): Promise<HyperfineJson> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cbench-hf-'));
   const out = path.join(dir, 'out.json');
   try {
@@ -110,7 +124,12 @@ export async function hyperfine(command: string, opts: HyperfineOptions): Promis
  * One timed run per value of `{i}` (from..to), so every run gets a fresh name (hyperfine
  * `--parameter-scan`, `--runs 1`). Returns the wall times (ms) in run order.
  */
-export async function hyperfineScan(command: string, from: number, to: number, opts: Omit<HyperfineOptions, 'runs'>): Promise<number[]> {
+export async function hyperfineScan(
+  command: string,
+  from: number,
+  to: number,
+  opts: Omit<HyperfineOptions, 'runs'>,
+): Promise<number[]> {
   const args = ['--runs', '1', '--warmup', '0'];
   if (opts.prepare) args.push('--prepare', opts.prepare);
   const j = await hyperfineJson([...args, '--parameter-scan', 'i', String(from), String(to), command], opts);
@@ -137,7 +156,11 @@ export async function interleaved(contenders: Contender[], rounds: number, timeo
     const w = c.warmup ?? 2;
     if (w === 0) continue;
     if (c.scan) {
-      for (let n = 1; n <= w; n++) await hyperfineJson(['--runs', '1', '--warmup', '0', c.command.replaceAll('{i}', `w${n}`)], { env: c.env, timeoutMs });
+      for (let n = 1; n <= w; n++)
+        await hyperfineJson(['--runs', '1', '--warmup', '0', c.command.replaceAll('{i}', `w${n}`)], {
+          env: c.env,
+          timeoutMs,
+        });
     } else {
       await hyperfineJson(['--runs', String(w), '--warmup', '0', c.command], { env: c.env, timeoutMs });
     }
@@ -167,12 +190,20 @@ export interface TimedRuns {
  * `prepare` before each run and a per-run timeout, so that one hung run is reported and
  * does not take the whole group down.
  */
-export async function timedRuns(argv: readonly string[], opts: { runs: number; warmup: number; prepare?: () => Promise<void>; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<TimedRuns> {
+export async function timedRuns(
+  argv: readonly string[],
+  opts: { runs: number; warmup: number; prepare?: () => Promise<void>; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<TimedRuns> {
   const out: TimedRuns = { times: [], failures: [] };
   for (let i = 0; i < opts.warmup + opts.runs; i++) {
     await opts.prepare?.();
     const r = await run(argv, { env: opts.env, timeoutMs: opts.timeoutMs });
-    if (r.code !== 0) out.failures.push(r.code === 124 ? `hung, killed after ${opts.timeoutMs / 1000} s` : `exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`);
+    if (r.code !== 0)
+      out.failures.push(
+        r.code === 124
+          ? `hung, killed after ${opts.timeoutMs / 1000} s`
+          : `exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`,
+      );
     else if (i >= opts.warmup) out.times.push(r.ms);
   }
   return out;

@@ -59,7 +59,13 @@ export function groupTable(g: Group): string {
     const label = `${r.conductor ? '**' : ''}${r.label}${r.conductor ? '**' : ''}${r.command ? `<br><sub>\`${cell(r.command)}\`</sub>` : ''}${r.note ? `<br><sub>${cell(r.note)}</sub>` : ''}`;
     const cols = single
       ? [label, fmt(s.median, g.unit)]
-      : [label, fmt(s.median, g.unit), fmt(s.p90, g.unit), `${formatNumber(s.min)}–${formatNumber(s.max)}`, String(s.runs)];
+      : [
+          label,
+          fmt(s.median, g.unit),
+          fmt(s.p90, g.unit),
+          `${formatNumber(s.min)}–${formatNumber(s.max)}`,
+          String(s.runs),
+        ];
     if (hasRatio) cols.push(r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`);
     lines.push(`| ${cols.join(' | ')} |`);
   }
@@ -70,7 +76,9 @@ export function verdictTable(vs: Verdict[]): string {
   const lines = ['| figure | conductor | peer | ratio | target | result |', '|---|---:|---:|---:|---|---|'];
   for (const v of vs) {
     const res = v.pass === null ? 'not measured' : v.pass ? '**pass**' : '**MISS**';
-    lines.push(`| [${cell(v.figure)}](#${v.group}) | ${cell(v.conductor)} | ${cell(v.peer)} | ${cell(v.ratio)} | ${cell(v.target)} | ${res} |`);
+    lines.push(
+      `| [${cell(v.figure)}](#${v.group}) | ${cell(v.conductor)} | ${cell(v.peer)} | ${cell(v.ratio)} | ${cell(v.target)} | ${res} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -22,14 +22,20 @@ export function selectGroups(args: readonly string[], all: readonly GroupDef[]):
   const unknown = args.filter((a) => !ids.includes(a));
   if (unknown.length) {
     const what = unknown.map((a) => JSON.stringify(a)).join(', ');
-    return { kind: 'error', message: `bench: unknown group${unknown.length > 1 ? 's' : ''} ${what}; valid groups: ${ids.join(', ')}` };
+    return {
+      kind: 'error',
+      message: `bench: unknown group${unknown.length > 1 ? 's' : ''} ${what}; valid groups: ${ids.join(', ')}`,
+    };
   }
   if (args.length === 0) return { kind: 'run', groups: [...all], full: true };
   const picked = all.filter((g) => args.includes(g.id));
   return { kind: 'run', groups: picked, full: picked.length === all.length };
 }
 
-const IMPLIES: Partial<Record<Need, Need[]>> = { 'podman-container': ['podman-image'], 'podman-build': ['podman-image'] };
+const IMPLIES: Partial<Record<Need, Need[]>> = {
+  'podman-container': ['podman-image'],
+  'podman-build': ['podman-image'],
+};
 
 /** Everything the setup prepares for these groups, with what each need implies. */
 export function needsOf(groups: readonly GroupDef[]): Set<Need> {

@@ -16,13 +16,15 @@ export interface SetupResult {
 
 export async function setup(ctx: BenchContext, needs: ReadonlySet<Need>): Promise<SetupResult> {
   const { repo, cli, root, ctxDir: CTX, base, env, img, podman, made, log, conductor } = ctx;
-  if (process.getuid?.() !== 0) throw new Error('the benchmarks need root (namespaces, mounts, iptables): run as root or with sudo');
+  if (process.getuid?.() !== 0)
+    throw new Error('the benchmarks need root (namespaces, mounts, iptables): run as root or with sudo');
   await ensureTools(log);
   log('building the CLI (scripts/build-cli.mjs)');
   const b = await run(['node', path.join(repo, 'scripts', 'build-cli.mjs')], { cwd: repo, timeoutMs: 120_000 });
   if (b.code !== 0 && !existsSync(cli)) throw new Error(`building the CLI failed: ${b.stderr || b.stdout}`);
   if (b.code !== 0) log(`build-cli failed; benchmarking the existing dist/conductor.mjs: ${b.stderr.trim()}`);
-  if (!existsSync(path.join(repo, 'native', 'conductor-init'))) await runOk(['make', '-s', '-C', path.join(repo, 'native')], { timeoutMs: 120_000 });
+  if (!existsSync(path.join(repo, 'native', 'conductor-init')))
+    await runOk(['make', '-s', '-C', path.join(repo, 'native')], { timeoutMs: 120_000 });
 
   mkdirSync(root);
   mkdirSync(path.join(CTX, 'podman'), { recursive: true });
@@ -39,30 +41,62 @@ export async function setup(ctx: BenchContext, needs: ReadonlySet<Need>): Promis
 
   // The tiny image first: it also fetches the base into the shared cache if it is missing (minutes).
   log(`building ${img} (a cold base takes minutes: debootstrap)`);
-  await runOk(conductor('build', img, path.join(CTX, 'Conductorfile'), '--context', CTX, '-q'), { env, timeoutMs: 900_000 });
+  await runOk(conductor('build', img, path.join(CTX, 'Conductorfile'), '--context', CTX, '-q'), {
+    env,
+    timeoutMs: 900_000,
+  });
   if (!existsSync(base)) throw new Error(`the debootstrap base is not at ${base}`);
 
   const out: SetupResult = { hostIp: '' };
   const demo = needs.has('demo-images');
   const imp = needs.has('podman-image');
   if (demo || imp) {
-    const what = [demo ? 'building the demo images in the bench root' : '', imp ? 'importing the base into podman' : ''].filter(Boolean).join(' and ');
-    log(`${[demo ? 'building counter-service and external-service in the bench root' : '', imp ? 'importing the base into podman' : ''].filter(Boolean).join(', ')}`);
+    const what = [demo ? 'building the demo images in the bench root' : '', imp ? 'importing the base into podman' : '']
+      .filter(Boolean)
+      .join(' and ');
+    log(
+      `${[demo ? 'building counter-service and external-service in the bench root' : '', imp ? 'importing the base into podman' : ''].filter(Boolean).join(', ')}`,
+    );
     if (imp) made.podmanImages.add(podman.image);
     const t = Date.now();
     await Promise.all([
       ...(demo
         ? [
-            runOk(conductor('build', 'counter-service', path.join(repo, 'conductorfiles/counter-service.Conductorfile'), '--context', repo, '-q'), { env, timeoutMs: 600_000 }),
-            runOk(conductor('build', 'external-service', path.join(repo, 'conductorfiles/external-service.Conductorfile'), '--context', repo, '-q'), { env, timeoutMs: 600_000 }),
+            runOk(
+              conductor(
+                'build',
+                'counter-service',
+                path.join(repo, 'conductorfiles/counter-service.Conductorfile'),
+                '--context',
+                repo,
+                '-q',
+              ),
+              { env, timeoutMs: 600_000 },
+            ),
+            runOk(
+              conductor(
+                'build',
+                'external-service',
+                path.join(repo, 'conductorfiles/external-service.Conductorfile'),
+                '--context',
+                repo,
+                '-q',
+              ),
+              { env, timeoutMs: 600_000 },
+            ),
           ]
         : []),
-      ...(imp ? [runOk(['sh', '-c', `tar -C ${base} -c . | podman import - ${podman.image}`], { timeoutMs: 300_000 })] : []),
+      ...(imp
+        ? [runOk(['sh', '-c', `tar -C ${base} -c . | podman import - ${podman.image}`], { timeoutMs: 300_000 })]
+        : []),
     ]);
     out.setupImages = `${((Date.now() - t) / 1000).toFixed(0)} s ${what}`;
   }
   if (needs.has('podman-build')) {
-    await runOk(['podman', 'build', '-q', ...podman.flags, '--network', 'none', '-t', podman.buildTag, path.join(CTX, 'podman')], { timeoutMs: 300_000 });
+    await runOk(
+      ['podman', 'build', '-q', ...podman.flags, '--network', 'none', '-t', podman.buildTag, path.join(CTX, 'podman')],
+      { timeoutMs: 300_000 },
+    );
     made.podmanImages.add(podman.buildTag);
   }
   out.hostIp = await hostAddress();
@@ -79,8 +113,14 @@ async function hostAddress(): Promise<string> {
     /* no route */
   }
   if (!hostIp) {
-    const addrs = JSON.parse((await runOk(['ip', '-j', '-4', 'addr'])).stdout) as { ifname: string; addr_info: { local: string; scope: string }[] }[];
-    hostIp = addrs.flatMap((a) => a.addr_info.filter((i) => i.scope === 'global').map((i) => i.local)).find((a) => !a.startsWith('10.177.')) ?? '127.0.0.1';
+    const addrs = JSON.parse((await runOk(['ip', '-j', '-4', 'addr'])).stdout) as {
+      ifname: string;
+      addr_info: { local: string; scope: string }[];
+    }[];
+    hostIp =
+      addrs
+        .flatMap((a) => a.addr_info.filter((i) => i.scope === 'global').map((i) => i.local))
+        .find((a) => !a.startsWith('10.177.')) ?? '127.0.0.1';
   }
   return hostIp;
 }
@@ -92,15 +132,33 @@ export async function startLongRunning(ctx: BenchContext, needs: ReadonlySet<Nee
       await ctx.c('run', '-d', ctx.img, 'cbench-exec', '--', 'sleep', 'infinity');
       ctx.long.cInit = (await ctx.inspectConductor('cbench-exec')).pid;
     }
-    if (needs.has('podman-container')) ctx.long.podmanExec = await podmanRunDetached(ctx, 'cbench-pexec', ['sleep', 'infinity']);
+    if (needs.has('podman-container'))
+      ctx.long.podmanExec = await podmanRunDetached(ctx, 'cbench-pexec', ['sleep', 'infinity']);
   } catch (e) {
     ctx.log(`starting the long-running containers failed: ${(e as Error).message}`);
   }
 }
 
-async function podmanRunDetached(ctx: BenchContext, name: string, argv: string[]): Promise<NonNullable<BenchContext['long']['podmanExec']>> {
+async function podmanRunDetached(
+  ctx: BenchContext,
+  name: string,
+  argv: string[],
+): Promise<NonNullable<BenchContext['long']['podmanExec']>> {
   ctx.made.podmanContainers.add(name);
-  await runOk(['podman', 'run', '-d', '--name', name, '--network', 'none', ...ctx.podman.flags, ctx.podman.image, ...argv], { timeoutMs: 60_000 });
-  const f = (await runOk(['podman', 'inspect', name, '--format', '{{.State.Pid}} {{.State.ConmonPid}} {{.Id}} {{.GraphDriver.Data.UpperDir}}'])).stdout.trim().split(' ');
+  await runOk(
+    ['podman', 'run', '-d', '--name', name, '--network', 'none', ...ctx.podman.flags, ctx.podman.image, ...argv],
+    { timeoutMs: 60_000 },
+  );
+  const f = (
+    await runOk([
+      'podman',
+      'inspect',
+      name,
+      '--format',
+      '{{.State.Pid}} {{.State.ConmonPid}} {{.Id}} {{.GraphDriver.Data.UpperDir}}',
+    ])
+  ).stdout
+    .trim()
+    .split(' ');
   return { pid: Number(f[0]), conmon: Number(f[1]), id: f[2]!, upper: f[3]! };
 }

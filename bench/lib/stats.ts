@@ -18,7 +18,13 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 export function summarize(sample: readonly number[]): Summary {
   const s = [...sample].sort((a, b) => a - b);
-  return { median: quantile(s, 0.5), p90: quantile(s, 0.9), min: s[0] ?? Number.NaN, max: s[s.length - 1] ?? Number.NaN, runs: s.length };
+  return {
+    median: quantile(s, 0.5),
+    p90: quantile(s, 0.9),
+    min: s[0] ?? Number.NaN,
+    max: s[s.length - 1] ?? Number.NaN,
+    runs: s.length,
+  };
 }
 
 export function median(sample: readonly number[]): number {

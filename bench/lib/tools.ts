@@ -31,7 +31,8 @@ export async function ensureTools(log: (s: string) => void): Promise<void> {
     await run(['apt-get', 'update'], { env, timeoutMs: 180_000 });
     r = await run(['apt-get', 'install', '-y', '--no-install-recommends', ...pkgs], { env, timeoutMs: 300_000 });
   }
-  if (r.code !== 0) throw new Error(`apt-get install ${pkgs.join(' ')} failed: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+  if (r.code !== 0)
+    throw new Error(`apt-get install ${pkgs.join(' ')} failed: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
 }
 
 export async function version(argv: string[], pick = (s: string) => s.split('\n')[0]!.trim()): Promise<string> {

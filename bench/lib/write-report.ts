@@ -27,9 +27,16 @@ export interface ReportInput {
 
 async function machine(): Promise<string[]> {
   const cpu = os.cpus();
-  const cg = existsSync('/sys/fs/cgroup/unified') ? 'hybrid (v1 + v2 unified)' : existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1';
+  const cg = existsSync('/sys/fs/cgroup/unified')
+    ? 'hybrid (v1 + v2 unified)'
+    : existsSync('/sys/fs/cgroup/cgroup.controllers')
+      ? 'v2'
+      : 'v1';
   return [
-    `- CPU: ${cpu.length} × ${cpu[0]?.model.trim() ?? '?'}; memory ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `- CPU: ${cpu.length} × ${cpu[0]?.model.trim() ?? '?'}; memory ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
     `- kernel ${os.release()} (${os.arch()}), cgroups ${cg}; ${readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]+)/m)?.[1] ?? 'Linux'}`,
     `- node ${process.version}; ${await version(['podman', '--version'])}; ${await version(['runc', '--version'])}; ${await version(['crun', '--version'])}; ${await version(['unshare', '--version'], (s) => s.trim().replace(/^unshare from /, ''))}`,
     `- ${await version(['hyperfine', '--version'])}; ${await version(['wrk', '-v'], (s) => s.split('\n')[0]!.replace(/ Copyright.*/, ''))}; ${await version(['iptables', '--version'])}`,
@@ -82,7 +89,8 @@ export async function writeReport(r: ReportInput): Promise<string> {
   if (failure) lines.push(`**The run stopped early:** ${failure}`, '');
   lines.push('## Targets', '', verdictTable(verdicts), '');
   const missed = verdicts.filter((v) => v.pass === false);
-  if (missed.length) lines.push(`Missed: ${missed.map((v) => v.figure).join('; ')}. See [where the time goes](#profile).`, '');
+  if (missed.length)
+    lines.push(`Missed: ${missed.map((v) => v.figure).join('; ')}. See [where the time goes](#profile).`, '');
   for (const g of groups) {
     lines.push(`<a id="${g.id}"></a>`, '', `## ${g.title}`, '');
     if (g.error) lines.push(`Not measured: ${g.error}`, '');
@@ -93,19 +101,21 @@ export async function writeReport(r: ReportInput): Promise<string> {
   lines.push(
     '## Method',
     '',
-    '- State: a temporary `CONDUCTOR_ROOT` (mkdtemp under /tmp) with `CONDUCTOR_CACHE` the repository\'s `.cache` (the debootstrap base is shared, not rebuilt). podman gets the same rootfs through `podman import` as `localhost/cbench-bookworm`.',
+    "- State: a temporary `CONDUCTOR_ROOT` (mkdtemp under /tmp) with `CONDUCTOR_CACHE` the repository's `.cache` (the debootstrap base is shared, not rebuilt). podman gets the same rootfs through `podman import` as `localhost/cbench-bookworm`.",
     '- Cleanup: every conductor container of the bench roots is stopped (which undoes its veths, routes and iptables rules), podman containers and the `cbench` image tags removed, runc ids `cbench-*` deleted, the temporary root removed.',
-    '- Network traffic: only to the host\'s own address, loopback and the bench\'s containers.',
+    "- Network traffic: only to the host's own address, loopback and the bench's containers.",
     EXTRA_CA && !KEEP_CA
       ? `- \`NODE_EXTRA_CA_CERTS\` (set to \`${EXTRA_CA}\` in the environment that ran this) is removed for everything the bench runs: Node 20 parses that whole bundle at every start-up, before any of conductor\'s code (see the floors: \`node -e 0\` with and without it). A stock machine does not set it; the run and exec tables keep one conductor row with it, and the targets table shows that figure in parentheses. \`BENCH_KEEP_NODE_EXTRA_CA_CERTS=1 just bench\` keeps it everywhere.`
       : EXTRA_CA
         ? `- \`NODE_EXTRA_CA_CERTS\` is kept (BENCH_KEEP_NODE_EXTRA_CA_CERTS=1): every Node start-up parses \`${EXTRA_CA}\`.`
         : '- `NODE_EXTRA_CA_CERTS` was not set.',
-    '- Ratios in the tables: conductor\'s median over the row\'s median (the concurrency table: the row over N = 1; HTTP: published over direct).',
+    "- Ratios in the tables: conductor's median over the row's median (the concurrency table: the row over N = 1; HTTP: published over direct).",
     '',
   );
   const text = lines.join('\n');
   writeFileSync(r.file, text);
-  r.log(`wrote ${path.relative(r.repo, r.file)} and ${groups.filter((g) => g.chart).length} charts under ${path.relative(r.repo, r.chartsDir)}/`);
+  r.log(
+    `wrote ${path.relative(r.repo, r.file)} and ${groups.filter((g) => g.chart).length} charts under ${path.relative(r.repo, r.chartsDir)}/`,
+  );
   return text;
 }
