@@ -39,7 +39,10 @@ export const profileGroup: GroupDef = {
       argv: () => conductor('build', img, path.join(CTX, 'Conductorfile'), '--context', CTX, '-q'),
     });
     g.notes.push(
-      'From `strace --seccomp-bpf -f -ttt -e trace=execve,exit_group` (only those two syscalls stop, so the overhead is small), 7 runs each, medians; the packages from one more run under `strace -e trace=openat`. Compare the first phase with `node -e 0` and `conductor --help` in [the floors](#floors), and the import rows there for what a package costs.',
+      'From `strace --seccomp-bpf -f -ttt -e trace=execve,exit_group` (only those two syscalls stop, ' +
+        'so the overhead is small), 7 runs each, medians; the packages from one more run under `strace ' +
+        '-e trace=openat`. Compare the first phase with `node -e 0` and `conductor ' +
+        '--help` in [the floors](#floors), and the import rows there for what a package costs.',
     );
   },
 };

@@ -77,7 +77,8 @@ export function verdictTable(vs: Verdict[]): string {
   for (const v of vs) {
     const res = v.pass === null ? 'not measured' : v.pass ? '**pass**' : '**MISS**';
     lines.push(
-      `| [${cell(v.figure)}](#${v.group}) | ${cell(v.conductor)} | ${cell(v.peer)} | ${cell(v.ratio)} | ${cell(v.target)} | ${res} |`,
+      `| [${cell(v.figure)}](#${v.group}) | ${cell(v.conductor)} ` +
+        `| ${cell(v.peer)} | ${cell(v.ratio)} | ${cell(v.target)} | ${res} |`,
     );
   }
   return lines.join('\n');

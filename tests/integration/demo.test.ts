@@ -136,7 +136,10 @@ const tail = (s: string, n = 30) => s.trimEnd().split('\n').slice(-n).join('\n')
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function explain(what: string, r: Result & { timedOut: boolean }): string {
-  return `${what}: ${r.timedOut ? `timed out after ${secs(r.ms)}` : `exit ${r.code}`}\n--- stdout:\n${tail(r.out)}\n--- stderr (tail):\n${tail(r.err)}`;
+  return (
+    `${what}: ${r.timedOut ? `timed out after ${secs(r.ms)}` : `exit ${r.code}`}\n` +
+    `--- stdout:\n${tail(r.out)}\n--- stderr (tail):\n${tail(r.err)}`
+  );
 }
 
 /** GET from the host with curl (never through a proxy). */
@@ -284,7 +287,8 @@ test(`up: host port ${PORT} is free, both images build in a fresh root, the demo
   const published = conductorPublishes(PORT);
   if (listener || published) {
     assert.unreachable(
-      `host port ${PORT} is already in use (${listener ? 'a socket listens on it' : `conductor publishes it: ${published}`}); ` +
+      `host port ${PORT} is already in use ` +
+        `(${listener ? 'a socket listens on it' : `conductor publishes it: ${published}`}); ` +
         "the demo test needs exactly this port (the spec's), so it does not pick another one. Stop whatever holds it " +
         '(a running demo: `npx just down`) and run the test again.',
     );

@@ -245,12 +245,15 @@ use Fcntl; use POSIX qw(:errno_h);
 my ($maj, $min) = @ARGV;
 $| = 1;
 sub kv { print "$_[0]=$_[1]\n" }
-sub try_open { my ($p, $mode) = @_; sysopen(my $h, $p, ($mode // O_RDWR) | O_NONBLOCK | O_NOCTTY) ? "OPENED" : $! == EPERM ? "EPERM" : $! == EACCES ? "EACCES" : "errno " . ($! + 0) }
-open(my $mi, "<", "/proc/self/mountinfo"); kv("mnt", join(" ", map { (split / /)[5] } grep { (split / /)[4] eq "/mnt" } <$mi>));
+sub try_open { my ($p, $mode) = @_;
+  sysopen(my $h, $p, ($mode // O_RDWR) | O_NONBLOCK | O_NOCTTY) ? "OPENED" : $! == EPERM ? "EPERM" : $! == EACCES ? "EACCES" : "errno " . ($! + 0) }
+open(my $mi, "<", "/proc/self/mountinfo"); kv("mnt", join(" ", map { (split / /)[5] }
+  grep { (split / /)[4] eq "/mnt" } <$mi>));
 kv("mknod_disk", system("mknod", "/mnt/disk", "b", $maj, $min) == 0 ? "ok" : "failed");
 kv("disk", try_open("/mnt/disk", O_RDONLY)); # never for writing: the host's disk
 system("mknod", "/mnt/null", "c", 1, 3); kv("mnt_null", try_open("/mnt/null"));
-kv("null", try_open("/dev/null")); kv("zero", try_open("/dev/zero")); kv("urandom", try_open("/dev/urandom")); kv("full", try_open("/dev/full"));
+kv("null", try_open("/dev/null")); kv("zero", try_open("/dev/zero")); kv("urandom", try_open("/dev/urandom"));
+  kv("full", try_open("/dev/full"));
 open(my $z, "<", "/dev/zero") or die; sysread($z, my $buf, 4); kv("zero_read", length $buf);
 # A pty pair through /dev/ptmx and /dev/pts/N: unlock (TIOCSPTLCK), number (TIOCGPTN), open the slave.
 if (sysopen(my $m, "/dev/ptmx", O_RDWR | O_NOCTTY)) {

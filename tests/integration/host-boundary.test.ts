@@ -86,7 +86,8 @@ test('setsid: kill(0, SIGKILL) from PID 1 of an attached run reaches only its ow
   // went out, and PID 1 exits with what it saw. Before, the group was the CLI's: the CLI (and the
   // shell that reports its exit code) died with it.
   const probe =
-    'my $c = fork // die; if (!$c) { sleep 30; exit 0 } kill "KILL", 0; waitpid($c, 0); exit(($? & 127) == 9 ? 137 : 1)';
+    'my $c = fork // die; if (!$c) { sleep 30; exit 0 } kill "KILL", 0; ' +
+    'waitpid($c, 0); exit(($? & 127) == 9 ? 137 : 1)';
   const r = await underTerminal(`node ${CLI} run --rm ${f.image} ${name} -- perl -e ${q(probe)}; echo cli-exit=$?`);
   assert.is(
     kv(r.out, 'cli-exit'),
@@ -105,10 +106,12 @@ my ($needle, $report, $stop) = @ARGV;
 open(my $out, ">>", $report) or die; select($out); $| = 1;
 my ($top, $n, $reads, %leak) = ($$, 0, 0);
 sub look { my $p = shift; open(my $e, "<", "/proc/$p/environ") or return; local $/; my $s = <$e> // ""; $reads++;
-  if (index($s, $needle) >= 0 && !$leak{$p}++) { my $cmd = ""; if (open(my $c, "<", "/proc/$p/cmdline")) { $cmd = <$c> // "" } $cmd =~ tr/\0/ /; print "LEAK $p $cmd\n" } }
+  if (index($s, $needle) >= 0 && !$leak{$p}++) { my $cmd = "";
+    if (open(my $c, "<", "/proc/$p/cmdline")) { $cmd = <$c> // "" } $cmd =~ tr/\0/ /; print "LEAK $p $cmd\n" } }
 print "ready\n";
 until (-e $stop) {
-  if ($n++ % 32 == 0) { opendir(my $d, "/proc"); for my $p (grep { /^\d+$/ } readdir $d) { $top = $p if $p > $top; look($p) } closedir $d }
+  if ($n++ % 32 == 0) { opendir(my $d, "/proc"); for my $p (grep { /^\d+$/ } readdir $d) { $top = $p if $p > $top;
+    look($p) } closedir $d }
   for my $p ($top + 1 .. $top + 6) { next unless -e "/proc/$p"; $top = $p; look($p) }
 }
 print "summary reads=$reads leaks=", scalar(keys %leak), "\n";
@@ -196,7 +199,8 @@ const KEY_PROBE = String.raw`
 my $name = shift;
 print "session=", syscall(250, 0, -3, 0), "\n";
 my $type = "user"; my $id = syscall(250, 10, -3, $type, $name, 0);
-if ($id > 0) { my $buf = "\0" x 256; my $n = syscall(250, 11, $id, $buf, 256); print "key=READ:", substr($buf, 0, $n), "\n" }
+if ($id > 0) { my $buf = "\0" x 256; my $n = syscall(250, 11, $id, $buf, 256);
+  print "key=READ:", substr($buf, 0, $n), "\n" }
 else { print "key=", $! + 0, "\n" }
 `;
 
@@ -214,7 +218,8 @@ test("a fresh session keyring: the caller's keys cannot be found or read from ru
       `perl ${script} ${keyName} | sed s/^/host-/`,
       // Unconfined: the default seccomp profile refuses keyctl outright (seccomp.test.ts); this is
       // the keyring join itself, which must hold without it.
-      `node ${CLI} run --rm --security-opt seccomp=unconfined ${f.image} ${name}-r -- perl -e ${q(KEY_PROBE)} ${keyName} | sed s/^/run-/`,
+      `node ${CLI} run --rm --security-opt seccomp=unconfined ${f.image} ${name}-r ` +
+        `-- perl -e ${q(KEY_PROBE)} ${keyName} | sed s/^/run-/`,
       `node ${CLI} run -d --security-opt seccomp=unconfined ${f.image} ${name} -- sleep infinity >/dev/null`,
       `node ${CLI} exec ${name} -- perl -e ${q(KEY_PROBE)} ${keyName} | sed s/^/exec-/`,
     ].join(' && ');
@@ -247,7 +252,8 @@ test("a fresh session keyring: the caller's keys cannot be found or read from ru
 
 const CAPS_PROBE = String.raw`
 open(my $st, "<", "/proc/self/status"); while (<$st>) { print "$1=$2\n" if /^(Cap\w+):\s*(\S+)/ } close $st;
-open(my $pg, "<", "/proc/sys/net/ipv4/ping_group_range"); my $r = <$pg>; chomp $r; $r =~ s/\s+/ /; print "ping_group_range=$r\n";
+open(my $pg, "<", "/proc/sys/net/ipv4/ping_group_range"); my $r = <$pg>; chomp $r; $r =~ s/\s+/ /;
+  print "ping_group_range=$r\n";
 print "icmp_dgram=", (socket(my $i, 2, 2, 1) ? "ok" : $! + 0), "\n";
 print "raw=", (socket(my $w, 2, 3, 1) ? "OPENED" : $! + 0), "\n";
 open(my $cg, "<", "/proc/self/cgroup"); my @cg = <$cg>; chomp @cg; print "cgroup=", join(" ", @cg), "\n";

@@ -47,9 +47,11 @@ writeFileSync(
   path.join(ctx, 'Conductorfile'),
   [
     'FROM debian:bookworm',
-    'RUN mkdir -p /data/old && echo x > /data/old/f && echo gone > /data/gone && echo hi > /data/keep && chown 42:42 /data/keep',
+    'RUN mkdir -p /data/old && echo x > /data/old/f && ' +
+      'echo gone > /data/gone && echo hi > /data/keep && chown 42:42 /data/keep',
     // a deleted file (whiteout), a deleted directory replaced by a new one (opaque), a symlink, a hard link
-    'RUN rm /data/gone && rm -rf /data/old && mkdir /data/old && echo new > /data/old/g && ln -s /data/keep /data/link && ln /data/keep /data/hard',
+    'RUN rm /data/gone && rm -rf /data/old && mkdir /data/old && ' +
+      'echo new > /data/old/g && ln -s /data/keep /data/link && ln /data/keep /data/hard',
     '',
   ].join('\n'),
 );
@@ -63,7 +65,9 @@ const PROBE = [
   'ls /data/old',
   'readlink /data/link; cat /data/link',
   'stat -c "%n %u:%g %h %a" /data/keep /data/hard',
-  'find /data /usr/bin /usr/lib/x86_64-linux-gnu /etc -xdev \\( -path /etc/hostname -o -path /etc/hosts -o -path /etc/resolv.conf -o -path /etc/mtab \\) -prune -o -printf "%y %m %U:%G %s %p -> %l\\n" 2>/dev/null | grep -v "^d" | LC_ALL=C sort | sha256sum',
+  'find /data /usr/bin /usr/lib/x86_64-linux-gnu /etc -xdev \\( -path /etc/hostname -o ' +
+    '-path /etc/hosts -o -path /etc/resolv.conf -o -path /etc/mtab \\) -prune -o ' +
+    '-printf "%y %m %U:%G %s %p -> %l\\n" 2>/dev/null | grep -v "^d" | LC_ALL=C sort | sha256sum',
 ].join('\n');
 
 async function conductorOut(

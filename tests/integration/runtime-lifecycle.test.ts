@@ -15,7 +15,8 @@ const { f, root, dirOf, runAttached, runDetached, pidAlive, assertClean } = awai
 test('detached run returns once running and the container outlives its caller', async () => {
   const name = uniqueName('det');
   const code = `import { run } from ${JSON.stringify(path.join(REPO, 'sdk', 'index.ts'))};
-const c = await run(${JSON.stringify(f.image)}, ${JSON.stringify(name)}, { root: ${JSON.stringify(root)}, detach: true, command: ['sleep', 'infinity'] });
+const c = await run(${JSON.stringify(f.image)}, ${JSON.stringify(name)}, { root: ${JSON.stringify(root)}, detach: \
+true, command: ['sleep', 'infinity'] });
 process.stdout.write(String(c.pid));`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
     cwd: REPO,

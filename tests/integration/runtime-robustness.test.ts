@@ -71,7 +71,8 @@ test('CLI `run -d` SIGKILLed at random points: stop leaves no process, mount, re
       assert.is(
         leaked,
         'none',
-        `processes left after a kill at ${delay} ms: ${JSON.stringify([...processesMentioning(dirOf(name)), ...processesMentioning(`sleep ${token}`)])}`,
+        `processes left after a kill at ${delay} ` +
+          `ms: ${JSON.stringify([...processesMentioning(dirOf(name)), ...processesMentioning(`sleep ${token}`)])}`,
       );
       assert.equal(mountLinesMentioning(root), [], `mounts left after a kill at ${delay} ms`);
       assert.not.ok(existsSync(dirOf(name)), `container dir left after a kill at ${delay} ms`);

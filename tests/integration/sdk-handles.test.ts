@@ -17,7 +17,9 @@ const server = (delay: number) => [
   'perl',
   '-MIO::Socket::INET',
   '-e',
-  `$SIG{TERM} = sub { exit 0 }; sleep ${delay}; my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 5, ReuseAddr => 1) or die "listen: $!"; $| = 1; print "listening\\n"; while (my $c = $s->accept) { <$c>; print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }`,
+  `$SIG{TERM} = sub { exit 0 }; sleep ${delay}; my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 5, ` +
+    `ReuseAddr => 1) or die "listen: $!"; $| = 1; print "listening\\n"; while (my $c = $s->accept) { <$c>; ` +
+    `print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }`,
 ];
 
 test('await using: the container is stopped and removed when the block ends, also on a throw', async () => {

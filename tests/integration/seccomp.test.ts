@@ -60,8 +60,10 @@ my %args = (add_key => [0, 0, 0, 0, 0], keyctl => [0, -3, 0], bpf => [9999, 0, 0
             perf_event_open => [0, 0, -1, -1, 0], io_uring_setup => [1, 0], kexec_load => [0, 0, 0, 0], open_by_handle_at => [-1, 0, 0]);
 $| = 1;
 open(my $st, "<", "/proc/self/status"); while (<$st>) { print "Seccomp=$1\n" if /^Seccomp:\s*(\d+)/ } close $st;
-for my $n (sort keys %nr) { $! = 0; my $r = syscall($nr{$n}, @{$args{$n}}); my ($e) = grep { $!{$_} } keys %!; print "$n=", ($r == -1 ? $e : "ok"), "\n"; }
-my $u = system("unshare -Ur true 2>/tmp/unshare.err"); open(my $ue, "<", "/tmp/unshare.err"); my $err = <$ue> // ""; chomp $err;
+for my $n (sort keys %nr) { $! = 0; my $r = syscall($nr{$n}, @{$args{$n}}); my ($e) = grep { $!{$_} } keys %!;
+  print "$n=", ($r == -1 ? $e : "ok"), "\n"; }
+my $u = system("unshare -Ur true 2>/tmp/unshare.err"); open(my $ue, "<", "/tmp/unshare.err"); my $err = <$ue> // "";
+  chomp $err;
 print "unshare=", ($u == 0 ? "ok" : "failed: $err"), "\n";
 `;
 

@@ -9,7 +9,8 @@ import { pollUntil } from '../../../sdk/host/poll.ts';
 
 /** A stat line as proc(5) lays it out: pid (comm) state ppid pgrp session tty tpgid flags ... starttime (22) ... */
 const statLine = (pid: number, comm: string, start = '123456') =>
-  `${pid} (${comm}) S 1 ${pid} ${pid} 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 ${start} 10000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n`;
+  `${pid} (${comm}) S 1 ${pid} ${pid} 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 ${start} 10000 ` +
+  `200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n`;
 
 test('parseStat: the fields after comm, found after the last ")"', () => {
   assert.equal(parseStat(statLine(42, 'sleep')), {
