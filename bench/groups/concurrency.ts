@@ -36,7 +36,10 @@ export const concurrencyGroup: GroupDef = {
           if (r.code === 0) running++;
           else
             failures.push(
-              `filler ${batch[k]} (${running} running): ${r.code === 124 ? 'hung, killed after 30 s' : `exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`}`,
+              `filler ${batch[k]} (${running} running): ` +
+                `${
+                  r.code === 124 ? 'hung, killed after 30 s' : `exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`
+                }`,
             );
         });
         if (failures.length > 5) throw new Error(`too many failed starts: ${failures.join('; ')}`);

@@ -56,7 +56,10 @@ export function groupTable(g: Group): string {
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   for (const r of g.rows) {
     const s = r.summary;
-    const label = `${r.conductor ? '**' : ''}${r.label}${r.conductor ? '**' : ''}${r.command ? `<br><sub>\`${cell(r.command)}\`</sub>` : ''}${r.note ? `<br><sub>${cell(r.note)}</sub>` : ''}`;
+    const label =
+      `${r.conductor ? '**' : ''}${r.label}${r.conductor ? '**' : ''}` +
+      `${r.command ? `<br><sub>\`${cell(r.command)}\`</sub>` : ''}` +
+      `${r.note ? `<br><sub>${cell(r.note)}</sub>` : ''}`;
     const cols = single
       ? [label, fmt(s.median, g.unit)]
       : [

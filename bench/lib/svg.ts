@@ -57,8 +57,8 @@ export function barChart(spec: ChartSpec): string {
   const x = (v: number) => labelW + (Math.max(0, v) / scaleMax) * plotW;
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 ` +
-      `0 ${width} ${height}" font-family="DejaVu Sans, Verdana, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
+      `viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Verdana, sans-serif" font-size="12">`,
   );
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
   out.push(`<text x="10" y="22" font-size="15" font-weight="bold" fill="#222">${esc(spec.title)}</text>`);

@@ -33,17 +33,26 @@ async function machine(): Promise<string[]> {
       ? 'v2'
       : 'v1';
   return [
-    `- CPU: ${cpu.length} × ${cpu[0]?.model.trim() ?? '?'}; memory ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; load average at the end ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-    `- kernel ${os.release()} (${os.arch()}), cgroups ${cg}; ${readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]+)/m)?.[1] ?? 'Linux'}`,
-    `- node ${process.version}; ${await version(['podman', '--version'])}; ${await version(['runc', '--version'])}; ${await version(['crun', '--version'])}; ${await version(['unshare', '--version'], (s) => s.trim().replace(/^unshare from /, ''))}`,
-    `- ${await version(['hyperfine', '--version'])}; ${await version(['wrk', '-v'], (s) => s.split('\n')[0]!.replace(/ Copyright.*/, ''))}; ${await version(['iptables', '--version'])}`,
+    `- CPU: ${cpu.length} × ${cpu[0]?.model.trim() ?? '?'}; memory ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; ` +
+      `load average at the end ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    `- kernel ${os.release()} (${os.arch()}), cgroups ${cg}; ` +
+      `${readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]+)/m)?.[1] ?? 'Linux'}`,
+    `- node ${process.version}; ${await version(['podman', '--version'])}; ${await version(['runc', '--version'])}; ` +
+      `${await version(['crun', '--version'])}; ` +
+      `${await version(['unshare', '--version'], (s) => s.trim().replace(/^unshare from /, ''))}`,
+    `- ${await version(['hyperfine', '--version'])}; ` +
+      `${await version(['wrk', '-v'], (s) => s.split('\n')[0]!.replace(/ Copyright.*/, ''))}; ` +
+      `${await version(['iptables', '--version'])}`,
   ];
 }
 
-/** One SVG per measured group (the directory's old SVGs removed first); sets each group's `chart` relative to the report. */
+/**
+ * One SVG per measured group (the directory's old SVGs removed first); sets each group's `chart` relative to the
+ * report.
+ */
 function renderCharts(groups: Group[], chartsDir: string, reportDir: string): void {
   mkdirSync(chartsDir, { recursive: true });
   for (const f of readdirSync(chartsDir)) if (f.endsWith('.svg')) rmSync(path.join(chartsDir, f));
@@ -51,12 +60,15 @@ function renderCharts(groups: Group[], chartsDir: string, reportDir: string): vo
     const rows = g.rows.filter(g.chartRows ?? (() => true));
     if (g.error || rows.length === 0) continue;
     const file = path.join(chartsDir, `${g.id}.svg`);
+    const spread = rows.some((r) => r.summary.runs > 1)
+      ? 'bar: median · whisker: min–max, tick: p90'
+      : 'one measurement each';
     writeFileSync(
       file,
       barChart({
         title: g.title.replace(/`/g, ''),
         unit: g.unit,
-        note: `${g.higherIsBetter ? 'higher' : 'lower'} is better · ${rows.some((r) => r.summary.runs > 1) ? 'bar: median · whisker: min–max, tick: p90' : 'one measurement each'}`,
+        note: `${g.higherIsBetter ? 'higher' : 'lower'} is better · ${spread}`,
         bars: rows.map((r) => ({
           label: r.label.length > 64 ? `${r.label.slice(0, 61)}...` : r.label,
           value: r.summary.median,

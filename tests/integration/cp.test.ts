@@ -135,9 +135,9 @@ test('attack: a hostile tar in the image runs confined, and what it sends is ref
   writeFileSync(path.join(host, 'evil.tar'), evil);
   await copyTo(name, path.join(host, 'evil.tar'), '/evil.tar', { root });
   await inC(
-    `mv /usr/bin/tar /usr/bin/tar.real && printf '#!/bin/sh\\ngrep ` +
-      `-E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status > /tar-status\\nls /proc/1/root/ > ` +
-      `/tar-saw 2>&1\\ncat /evil.tar\\n' > /usr/bin/tar && chmod 755 /usr/bin/tar`,
+    `mv /usr/bin/tar /usr/bin/tar.real && printf '#!/bin/sh\\n` +
+      `grep -E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status > /tar-status\\n` +
+      `ls /proc/1/root/ > /tar-saw 2>&1\\ncat /evil.tar\\n' > /usr/bin/tar && chmod 755 /usr/bin/tar`,
   );
   try {
     const err = await copyFrom(name, '/x', host, { root }).then(

@@ -41,7 +41,8 @@ const CS = uniqueName('cs');
 const THIRD = uniqueName('x');
 const RAND = randomBytes(3).toString('hex');
 const SENTINEL = `sentinel-${RAND}`;
-const SENTINEL_RULE = ['INPUT', '-s', '198.51.100.77/32', '-m', 'comment', '--comment', SENTINEL, '-j', 'ACCEPT']; // TEST-NET-2
+// 198.51.100.0/24 is TEST-NET-2.
+const SENTINEL_RULE = ['INPUT', '-s', '198.51.100.77/32', '-m', 'comment', '--comment', SENTINEL, '-j', 'ACCEPT'];
 const GREETING = /^Hello from external-service! The counter is at (\d+)\.$/;
 const HOLDER = ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep infinity & wait'];
 
@@ -85,7 +86,10 @@ const orchestratorEnv: NodeJS.ProcessEnv = {
 };
 let child: ChildProcess | null = null;
 
-/** `node --import tsx scripts/service-orchestrator.ts [args]` (or another script), in its own process group, killed (group) on timeout. */
+/**
+ * `node --import tsx scripts/service-orchestrator.ts [args]` (or another script), in its own process group, killed
+ * (group) on timeout.
+ */
 function orchestrator(
   args: string[],
   timeoutMs: number,
@@ -282,7 +286,8 @@ function cliIp(name: string): string {
 
 // ------------------------------------------------------------------ tests
 
-test(`up: host port ${PORT} is free, both images build in a fresh root, the demo starts and prints its URLs`, async () => {
+const upName = `up: host port ${PORT} is free, both images build in a fresh root, the demo starts and prints its URLs`;
+test(upName, async () => {
   const listener = listensOn(PORT);
   const published = conductorPublishes(PORT);
   if (listener || published) {
@@ -326,7 +331,10 @@ test(`up: host port ${PORT} is free, both images build in a fresh root, the demo
   up = true;
 });
 
-test(`another host: GET <host address>:${PORT} answers the greeting, the counter strictly increasing over 20 requests`, () => {
+const anotherHostGETHost =
+  `another host: GET <host address>:${PORT} answers the greeting, ` +
+  'the counter strictly increasing over 20 requests';
+test(anotherHostGETHost, () => {
   requireUp();
   let last = -Infinity;
   for (let i = 0; i < 20; i++) {
@@ -345,7 +353,10 @@ test(`the host: http://127.0.0.1:${PORT}/ and http://localhost:${PORT}/`, () => 
   assert.ok(b > a);
 });
 
-test('the counter service: reachable from the host and from es-cont by name; not from another host or an unpeered container', async () => {
+const theCounterServiceReachable =
+  'the counter service: reachable from the host and from es-cont by name; ' +
+  'not from another host or an unpeered container';
+test(theCounterServiceReachable, async () => {
   requireUp();
   const health = hostGet(`http://${csIp}:8080/health`);
   assert.is(health.status, 200, 'host -> counter /health');
@@ -414,7 +425,9 @@ test('re-running up replaces the old containers safely', async () => {
   assert.ok(b > a);
 });
 
-test('down stops both; mounts, links, rules, processes and ip_forward are back to the baseline; host rules untouched', async () => {
+const downStopsBothMounts =
+  'down stops both; mounts, links, rules, processes and ip_forward are back to the baseline; host rules untouched';
+test(downStopsBothMounts, async () => {
   requireUp();
   const inits = await Promise.all([ES, CS].map(async (n) => (await inspect(n, { root: ROOT })).pid!));
   const inContainers = inits.flatMap(processesInNetnsOf);
@@ -462,7 +475,10 @@ test('down stops both; mounts, links, rules, processes and ip_forward are back t
   else process.stderr.write(`  note: ip_forward left on for ${others.length} rule(s) of other conductor roots\n`);
 });
 
-test(`the demo as a stack (stacks/demo.ts): up serves on ${PORT} to the host and another host, the counter only to its peer; a second up changes nothing; down restores the baseline`, async () => {
+const theDemoAsA =
+  `the demo as a stack (stacks/demo.ts): up serves on ${PORT} to the host and another host, ` +
+  'the counter only to its peer; a second up changes nothing; down restores the baseline';
+test(theDemoAsA, async () => {
   inTime();
   outside = createOutsideHost();
   stackAttempted = true;

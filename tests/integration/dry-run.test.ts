@@ -57,7 +57,11 @@ function snapshot() {
     .flatMap((n) => loadRecord(paths, n)?.cgroups ?? [])
     .map(
       (d) =>
-        `${d} ${existsSync(d) ? readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim().split('\n').sort().join(',') : 'gone'}`,
+        `${d} ${
+          existsSync(d)
+            ? readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim().split('\n').sort().join(',')
+            : 'gone'
+        }`,
     );
   const pids = [A, B, C].map((n) => {
     const r = loadRecord(paths, n);

@@ -55,7 +55,7 @@ const kv = (out: string, key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(o
 const ENXIO = '6';
 const EPERM = '1';
 
-// ── the caller's terminal ──────────────────────────────────────────────────────────────────────
+// ── the caller's terminal ─────────────────────────────
 
 // Run under the caller's terminal: open the controlling terminal, which a process in the caller's
 // session would share (and could then TIOCSTI into). Inherited terminal fds are covered by tty.test.ts.
@@ -80,7 +80,9 @@ test('setsid: an attached run and an exec have no controlling terminal: /dev/tty
   }
 });
 
-test('setsid: kill(0, SIGKILL) from PID 1 of an attached run reaches only its own session, the CLI reports 137', async () => {
+const setsidKill0SIGKILL =
+  'setsid: kill(0, SIGKILL) from PID 1 of an attached run reaches only its own session, the CLI reports 137';
+test(setsidKill0SIGKILL, async () => {
   const name = uniqueName('kill0');
   // PID 1 itself cannot be killed from inside its namespace; its child dies, proving the signal
   // went out, and PID 1 exits with what it saw. Before, the group was the CLI's: the CLI (and the
@@ -97,7 +99,7 @@ test('setsid: kill(0, SIGKILL) from PID 1 of an attached run reaches only its ow
   assert.not.ok(existsSync(statePaths(f.root).container(name)), 'the CLI lived on to remove the container (--rm)');
 });
 
-// ── the caller's environment ───────────────────────────────────────────────────────────────────
+// ── the caller's environment ────────────────────────────
 
 // Reads every /proc/*/environ it can, over and over (and the next few PIDs first: they are the
 // processes about to start), and reports where it found the needle.
@@ -191,7 +193,7 @@ test("the caller's environment reaches no process of the container, nor the chai
   }
 });
 
-// ── the caller's session keyring ───────────────────────────────────────────────────────────────
+// ── the caller's session keyring ───────────────────────────
 
 // keyctl(2) through perl's syscall(): the serial of @s, then look for the caller's key in it and
 // read it. x86_64: __NR_keyctl = 250; GET_KEYRING_ID 0, SEARCH 10, READ 11; @s = -3.
@@ -248,7 +250,7 @@ test("a fresh session keyring: the caller's keys cannot be found or read from ru
   }
 });
 
-// ── capabilities, ping, cgroups ────────────────────────────────────────────────────────────────
+// ── capabilities, ping, cgroups ───────────────────────────
 
 const CAPS_PROBE = String.raw`
 open(my $st, "<", "/proc/self/status"); while (<$st>) { print "$1=$2\n" if /^(Cap\w+):\s*(\S+)/ } close $st;
@@ -275,7 +277,9 @@ function checkCaps(out: string, how: string): void {
   );
 }
 
-test('podman\'s default capabilities, nothing inheritable or ambient; ping without NET_RAW; cgroups seen as "/"', async () => {
+const podmanSDefaultCapabilities =
+  'podman\'s default capabilities, nothing inheritable or ambient; ping without NET_RAW; cgroups seen as "/"';
+test(podmanSDefaultCapabilities, async () => {
   const name = uniqueName('caps');
   const hostRange = readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8');
   try {

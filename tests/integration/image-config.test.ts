@@ -167,12 +167,14 @@ test('run overrides: -e adds and replaces, -w, -u name, -u uid:gid (no passwd en
   assert.is((await runOut('full', { entrypoint: ['/bin/echo'], command: ['from', 'echo'] })).out, 'from echo');
 });
 
-test('USER drops every capability and keeps no_new_privs: setuid does not raise it; root in the image keeps its set', async () => {
+const uSERDropsEveryCapability =
+  'USER drops every capability and keeps no_new_privs: setuid does not raise it; root in the image keeps its set';
+test(uSERDropsEveryCapability, async () => {
   const probe = [
     'sh',
     '-c',
-    'grep -E "^(CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs)" /proc/self/status | tr ' +
-      '-s "\\t" " "; suid-id -u; cat /root-only 2>&1 || true',
+    'grep -E "^(CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs)" /proc/self/status | tr -s "\\t" " "; ' +
+      'suid-id -u; cat /root-only 2>&1 || true',
   ];
   const user = await runOut('full', { entrypoint: [], command: probe });
   assert.is(

@@ -97,7 +97,8 @@ my $found = ` +
   '`find / -xdev -name "HOST_MARKER*" 2>/dev/null`' +
   String.raw`; kv("find", $found);
 kv("hostdevs", join(",", grep { -e $_ } map { glob $_ }
-  qw(/dev/vd* /dev/sd* /dev/hd* /dev/xvd* /dev/nvme* /dev/loop* /dev/mem /dev/kmem /dev/port /dev/kmsg /dev/kvm /dev/console)));
+  qw(/dev/vd* /dev/sd* /dev/hd* /dev/xvd* /dev/nvme* /dev/loop*
+     /dev/mem /dev/kmem /dev/port /dev/kmsg /dev/kvm /dev/console)));
 opendir(my $dd, "/dev"); kv("dev", join(",", sort grep { !/^\.\.?$/ } readdir $dd)); closedir $dd;
 for my $d (@devs) {
   my ($t, $maj, $min) = split /:/, $d;
@@ -111,8 +112,9 @@ for my $d (@devs) {
   }
 }
 sub mknod_ { system("mknod", @_[0..3]) ; return $? == 0 }
-for my $t (["tmpfs", "mount -t tmpfs x /mnt"], ["cgroup", "mount -t cgroup -o memory cgroup /mnt"], ["cgroup2", "mount -t cgroup2 none /mnt"],
-           ["proc", "mount -t proc proc /mnt"], ["bind", "mount --bind / /mnt"], ["remount_sys", "mount -o remount,rw /sys"],
+for my $t (["tmpfs", "mount -t tmpfs x /mnt"], ["cgroup", "mount -t cgroup -o memory cgroup /mnt"],
+           ["cgroup2", "mount -t cgroup2 none /mnt"], ["proc", "mount -t proc proc /mnt"],
+           ["bind", "mount --bind / /mnt"], ["remount_sys", "mount -o remount,rw /sys"],
            ["umount_hosts", "umount /etc/hosts"], ["umount_proc_sys", "umount /proc/sys"]) {
   system("$t->[1] >/dev/null 2>&1"); kv("mount_$t->[0]", $? == 0 ? "MOUNTED" : "refused");
 }
@@ -242,7 +244,7 @@ test('exec: the same probe, from a process entering a running container', async 
   }
 });
 
-// ── limits ─────────────────────────────────────────────────────────────────────────────────────
+// ── limits ──────────────────────────────────
 
 test('--memory 64m: allocating 200 MB is OOM-killed (137, oomKilled)', async () => {
   const name = uniqueName('oom');
@@ -278,8 +280,8 @@ test('--pids-limit 32: forks fail inside, the host can still fork', async () => 
   const name = uniqueName('pids');
   const script =
     'my ($f, @k) = (0); for (1..100) { my $p = fork; if (!defined $p) { $f++ } elsif ($p == 0) { sleep 30; ' +
-    'exit 0 } else { push @k, $p } } print "failed=$f ok=", scalar(@k), "\\n"; kill 9, @k; waitpid($_, ' +
-    '0) for @k;';
+    'exit 0 } else { push @k, $p } } print "failed=$f ok=", scalar(@k), "\\n"; kill 9, @k; ' +
+    'waitpid($_, 0) for @k;';
   try {
     await run(f.image, name, { root, detach: true, limits: { pids: 32 }, command: ['sleep', 'infinity'] });
     const r = await exec(name, ['perl', '-e', script], { root });
@@ -364,7 +366,7 @@ test("exec'd processes join the container's cgroups; the cgroups are removed on 
   }
 });
 
-// ── capabilities ───────────────────────────────────────────────────────────────────────────────
+// ── capabilities ────────────────────────────────
 
 async function capsOf(name: string, opts: Partial<RunOptions>): Promise<{ run: Probe; exec: Probe }> {
   const cmd = 'grep -E "^(CapBnd|CapEff|NoNewPrivs):" /proc/self/status | tr -d "\\t" | tr ":" "="';
@@ -405,10 +407,11 @@ test('--cap-add / --cap-drop / --privileged change the bounding set, in run and 
         assert.is(p.NoNewPrivs, nnp, `${label} ${how}: NoNewPrivs`);
       }
     }
-    // The capabilities act: NET_ADMIN lets an ioctl through that the default set refuses; a dropped CHOWN refuses chown.
+    // The capabilities act: NET_ADMIN lets an ioctl through that the default set refuses; a dropped CHOWN refuses
+    // chown.
     const netadmin =
-      'socket(my $s, 2, 2, 0); my $i = pack("a16 s x22", "lo", 0); ioctl($s, 0x8913, ' +
-      '$i) or die; print ioctl($s, 0x8914, $i) ? "ALLOWED" : "denied"';
+      'socket(my $s, 2, 2, 0); my $i = pack("a16 s x22", "lo", 0); ioctl($s, 0x8913, $i) or die; ' +
+      'print ioctl($s, 0x8914, $i) ? "ALLOWED" : "denied"';
     const add = await exec(names[2]!, ['perl', '-e', netadmin], { root });
     assert.is(add.stdout, 'ALLOWED', add.stderr);
     const dflt2 = await exec(names[0]!, ['perl', '-e', netadmin], { root });

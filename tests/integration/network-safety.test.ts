@@ -43,7 +43,8 @@ const conductorOwnsForwarding = () => existsSync(MARKER) && readFileSync(MARKER,
 const TCP =
   `use IO::Socket::INET; my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], ` +
   `PeerPort => $ARGV[1], Proto => 'tcp', Timeout => 2); print $s ? "open\\n" : "closed\\n";`;
-const UDP = `use IO::Socket::INET; use IO::Select; my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1], Proto => 'udp') or die "udp: $!";
+const UDP = `use IO::Socket::INET; use IO::Select; \
+my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1], Proto => 'udp') or die "udp: $!";
 $s->send("ping"); my $r; $s->recv($r, 100) if IO::Select->new($s)->can_read(2); print defined $r && \
 $r eq 'pong' ? "answered\\n" : "silent\\n";`;
 // A UDP datagram with a source of our choosing: IPPROTO_RAW implies IP_HDRINCL (the kernel fills
@@ -148,7 +149,10 @@ test.after(async () => {
   }
 });
 
-test('host services: closed to containers via the gateway and the host address, open with allowHost; DNS to a host resolver works', async () => {
+const hostServicesClosedTo =
+  'host services: closed to containers via the gateway and the host address, ' +
+  'open with allowHost; DNS to a host resolver works';
+test(hostServicesClosedTo, async () => {
   assert.is(
     must(['curl', '-sS', '-m', '3', `http://127.0.0.1:${HTTP_PORT}/`]),
     'host-service\n',
@@ -203,9 +207,9 @@ test('IPv6: a router advertisement from inside plants nothing on the host; IPv6 
 test("spoofed sources: a forged or another container's source address never leaves; the real one does", async () => {
   const got: string[] = [];
   const js =
-    'const ' +
-    `s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>process.stdout.write(r.address+' ` +
-    `'+m+'\\n'));s.bind(9999,'0.0.0.0',()=>process.stdout.write('ready\\n'))`;
+    "const s=require('dgram').createSocket('udp4');" +
+    "s.on('message',(m,r)=>process.stdout.write(r.address+' '+m+'\\n'));" +
+    "s.bind(9999,'0.0.0.0',()=>process.stdout.write('ready\\n'))";
   const rx = spawn('ip', ['netns', 'exec', sink.ns, process.execPath, '-e', js], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -275,7 +279,10 @@ test('ip_forward: the host does not route between its other networks because of 
   }
 });
 
-test('build RUN steps: own network namespace (no host MACs, abstract sockets or 127.0.0.1), apt works; --network host opts out', async () => {
+const buildRUNStepsOwn =
+  'build RUN steps: own network namespace (no host MACs, ' +
+  'abstract sockets or 127.0.0.1), apt works; --network host opts out';
+test(buildRUNStepsOwn, async () => {
   const hostMacs = readdirSync('/sys/class/net')
     .map((d) => readFileSync(`/sys/class/net/${d}/address`, 'utf8').trim())
     .filter((m) => m !== '00:00:00:00:00:00');
@@ -299,8 +306,8 @@ print "MACS @macs\\n";
 # An abstract address is its exact bytes, and Node (the listener here) pads its name with NULs to 108.
 socket(my $u, PF_UNIX, SOCK_STREAM, 0) or die; \
 print 'ABSTRACT ', (connect($u, pack('S a108', AF_UNIX, "\\0$ARGV[0]")) ? 'open' : 'closed'), "\\n";
-print 'LOOPBACK ', (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ARGV[1], Timeout => 2) ? 'open' : \
-'closed'), "\\n";
+print 'LOOPBACK ', \
+(IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ARGV[1], Timeout => 2) ? 'open' : 'closed'), "\\n";
 `,
     );
     const probe = `RUN perl /probe.pl ${abstract} ${loPort}`;

@@ -99,7 +99,9 @@ const storeState = () =>
   });
 
 let exported = '';
-test('export: deterministic (two exports byte-identical), skopeo inspects it, podman loads it as localhost/<image>:latest', async () => {
+const exportDeterministicTwoExports =
+  'export: deterministic (two exports byte-identical), skopeo inspects it, podman loads it as localhost/<image>:latest';
+test(exportDeterministicTwoExports, async () => {
   await buildImage(IMG, { root, file: path.join(ctx, 'Conductorfile'), context: ctx, log });
   exported = path.join(work, 'a.tar');
   let t = performance.now();
@@ -121,7 +123,10 @@ test('export: deterministic (two exports byte-identical), skopeo inspects it, po
   assert.match(loaded, `Loaded image: localhost/${IMG}:latest`);
 });
 
-test('podman run of the export prints exactly what conductor run prints (deletion, opaque dir, links, uid 42, file listing)', async () => {
+const podmanRunOfThe =
+  'podman run of the export prints exactly what conductor run prints ' +
+  '(deletion, opaque dir, links, uid 42, file listing)';
+test(podmanRunOfThe, async () => {
   const mine = await conductorOut(IMG);
   assert.match(mine, 'gone: absent');
   assert.match(mine, /^g$/m);
@@ -129,7 +134,9 @@ test('podman run of the export prints exactly what conductor run prints (deletio
   assert.is(podmanOut(`localhost/${IMG}:latest`), mine);
 });
 
-test('--compress gzip: gzip layers (digest ≠ diff_id), still deterministic; imports back to the same filesystem', async () => {
+const compressGzipGzipLayers =
+  '--compress gzip: gzip layers (digest ≠ diff_id), still deterministic; imports back to the same filesystem';
+test(compressGzipGzipLayers, async () => {
   const gz = path.join(work, 'gz.tar');
   const r = await exportImage(IMG, gz, { root, log, compress: 'gzip' });
   await exportImage(IMG, path.join(work, 'gz2.tar'), { root, log, compress: 'gzip' });
@@ -147,7 +154,9 @@ test('--compress gzip: gzip layers (digest ≠ diff_id), still deterministic; im
   assert.is(await conductorOut(name), await conductorOut(IMG));
 });
 
-test('a podman commit / podman save image with a deletion, ENV and WORKDIR imports and runs with them applied', async () => {
+const aPodmanCommitPodman =
+  'a podman commit / podman save image with a deletion, ENV and WORKDIR imports and runs with them applied';
+test(aPodmanCommitPodman, async () => {
   const c = uniqueName('pc');
   const ref = `localhost/${uniqueName('saved')}:latest`;
   hostMust([
@@ -179,7 +188,9 @@ test('a podman commit / podman save image with a deletion, ENV and WORKDIR impor
   assert.is(podmanOut(ref, script), out);
 });
 
-test('push → registry → pull → run gives the same output; the pulled name is the last path component', async () => {
+const pushRegistryPullRun =
+  'push → registry → pull → run gives the same output; the pulled name is the last path component';
+test(pushRegistryPullRun, async () => {
   registry = await startRegistry();
   const ref = `${registry.host}/bars/${IMG}:1`;
   await pushImage(IMG, ref, { root, tlsVerify: false, log });
@@ -190,7 +201,9 @@ test('push → registry → pull → run gives the same output; the pulled name 
   assert.is(await conductorOut(pulled.name), await conductorOut(IMG));
 });
 
-test('a Conductorfile FROM 127.0.0.1:PORT/... builds on the pulled layers; a second build uses them without pulling', async () => {
+const aConductorfileFROM127 =
+  'a Conductorfile FROM 127.0.0.1:PORT/... builds on the pulled layers; a second build uses them without pulling';
+test(aConductorfileFROM127, async () => {
   const ref = `${registry!.host}/bars/${IMG}:1`;
   const dir = path.join(work, 'from-reg');
   mkdirSync(dir);

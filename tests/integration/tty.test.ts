@@ -127,7 +127,10 @@ test("run -t: a pty of the container's own; TIOCSTI lands there, never in the ad
     'ioctl(STDIN, 0x5412, $_) for split //, "MARK\\n"; my $l = <STDIN>; ' +
     'print "GOT:$l"; ioctl(STDIN, 0x5412, $_) for split //, "LEFT"';
   const cmd = `${OWN_PTY}; perl -e ${sq(typeBack)}; perl -e ${sq(PROBE)}`;
-  const script = `${conductor('run', '-t', '--rm', img, uniqueName('tsti'), '--', 'sh', '-c', cmd)}; echo "RC=$?"\n${QUEUED}`;
+  const script = [
+    `${conductor('run', '-t', '--rm', img, uniqueName('tsti'), '--', 'sh', '-c', cmd)}; echo "RC=$?"`,
+    QUEUED,
+  ].join('\n');
   const t = openTerminal(['sh', '-c', script], env);
   const code = await t.exit;
   const s = t.screen();
@@ -139,7 +142,11 @@ test("run -t: a pty of the container's own; TIOCSTI lands there, never in the ad
     // (after the echo of what it typed)
     assert.match(
       s,
-      /PROBE sti0=INJECTED sti1=INJECTED sti2=INJECTED devtty=INJECTED winsz0=CHANGED winsz1=CHANGED winsz2=CHANGED\r?$/m,
+      new RegExp(
+        'PROBE sti0=INJECTED sti1=INJECTED sti2=INJECTED devtty=INJECTED ' +
+          String.raw`winsz0=CHANGED winsz1=CHANGED winsz2=CHANGED\r?$`,
+        'm',
+      ),
       s,
     );
   }
@@ -182,15 +189,17 @@ test("run -it: tty, the caller's size and its resizes, job control, Ctrl-C to th
   }
 });
 
-test("the caller's terminal settings come back when an -it run is SIGKILLed by stop, its relay SIGTERMed, or the CLI SIGKILLed", async () => {
+const theCallerSTerminal =
+  "the caller's terminal settings come back " +
+  'when an -it run is SIGKILLed by stop, its relay SIGTERMed, or the CLI SIGKILLed';
+test(theCallerSTerminal, async () => {
   for (const how of ['stop', 'relay', 'cli'] as const) {
     const name = uniqueName(`tk${how[0]}`);
     const before = path.join(scratch, `${name}.before`);
     const after = path.join(scratch, `${name}.after`);
     // The shell holds the terminal (read) until the test has looked at it.
     const script =
-      'stty -a ' +
-      `> ${sq(before)}; ${conductor('run', '-it', img, name, '--', 'bash')}; ` +
+      `stty -a > ${sq(before)}; ${conductor('run', '-it', img, name, '--', 'bash')}; ` +
       `echo "RC=$?"; read -r go; stty -a > ${sq(after)}`;
     const t = openTerminal(['sh', '-c', script], env);
     let cliPid = 0;

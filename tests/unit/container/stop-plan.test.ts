@@ -68,7 +68,9 @@ test('stop plan (golden): signals, cgroup kill, undos newest first, peers, cgrou
   );
 });
 
-test('an exited container is not signalled; a half-made one without a record still loses its directory and stray cgroups', () => {
+const anExitedContainerIs =
+  'an exited container is not signalled; a half-made one without a record still loses its directory and stray cgroups';
+test(anExitedContainerIs, () => {
   const exited = planStop({
     name: 'web',
     rec,

@@ -63,7 +63,9 @@ test('readStat: a real process named "a) (b" reads right; a gone PID is null', a
   assert.is(startTimeOf(child.pid!), null);
 });
 
-test('isAlive: the same process is alive; a reused PID (other start time), a dead one and a zombie are not', async () => {
+const isAliveTheSameProcess =
+  'isAlive: the same process is alive; a reused PID (other start time), a dead one and a zombie are not';
+test(isAliveTheSameProcess, async () => {
   const child = spawn('/bin/sleep', ['30']);
   const ref = refOf(child.pid!)!;
   assert.ok(isAlive(ref));

@@ -156,7 +156,9 @@ test('SHELL applies to later shell-form RUN, CMD and ENTRYPOINT, not earlier one
   assert.equal(s[5]!.config.shell, ['/bin/bash', '-eo', 'pipefail', '-c']);
 });
 
-test('EXPOSE: default tcp, protocols lower-cased, ranges expanded, variables may hold several ports, no duplicates', () => {
+const eXPOSEDefaultTcpProtocols =
+  'EXPOSE: default tcp, protocols lower-cased, ranges expanded, variables may hold several ports, no duplicates';
+test(eXPOSEDefaultTcpProtocols, () => {
   assert.equal(last(`${F}EXPOSE 80 53/UDP 9000-9002/tcp\nENV P="8080 8443/sctp"\nEXPOSE $P 80/tcp`).exposedPorts, [
     '80/tcp',
     '53/udp',
@@ -338,7 +340,9 @@ test('a local image base brings its config; images that predate config get the d
   assert.equal(config.env, ['LANG=C.UTF-8']);
 });
 
-test('stages: a stage name shadows an image of the same name; later stages are not bases; order skips unused stages', () => {
+const stagesAStageName =
+  'stages: a stage name shadows an image of the same name; later stages are not bases; order skips unused stages';
+test(stagesAStageName, () => {
   const lookupImage = (n: string) => (n === 'later' || n === 'base' ? {} : undefined);
   const p = plan(
     'FROM debian:bookworm AS base\nFROM base AS a\nFROM later AS b\n' +
