@@ -71,13 +71,15 @@ async function main(): Promise<void> {
     ['podman load (of the podman save)', median(t.load), mb(pSave)],
   ] as const;
   const md = [
-    `## OCI: export / import of the external-service image (${new Date().toISOString().slice(0, 10)}, median of ${ROUNDS})`,
+    '## OCI: export / import of the external-service image ' +
+      `(${new Date().toISOString().slice(0, 10)}, median of ${ROUNDS})`,
     '',
     '| operation | time | archive |',
     '|---|---:|---:|',
     ...rows.map(([k, v, s]) => `| ${k} | ${(v / 1000).toFixed(2)} s | ${s} MB |`),
     '',
-    'Uncompressed layers on both sides (conductor export default; podman save docker-archive). Import checks every digest and every entry before extracting.',
+    'Uncompressed layers on both sides (conductor export default; ' +
+      'podman save docker-archive). Import checks every digest and every entry before extracting.',
     '',
   ].join('\n');
   mkdirSync(path.join(REPO, 'bench', 'results'), { recursive: true });

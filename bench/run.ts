@@ -122,7 +122,8 @@ const ctx: BenchContext = {
   ms,
   caNote: (sample) => (sample ? ` (${ms(median(sample))} with NODE_EXTRA_CA_CERTS)` : ''),
   interleavedNote:
-    "The contenders ran interleaved (a few runs of each in turn, 4–5 rounds, warm-ups first) so that the machine's drifting load hits all of them alike.",
+    'The contenders ran interleaved (a few runs of each in turn, 4–5 rounds, ' +
+    "warm-ups first) so that the machine's drifting load hits all of them alike.",
   result: (id) => groups.find((g) => g.id === id),
 };
 
@@ -140,7 +141,9 @@ async function group(def: GroupDef): Promise<void> {
   const g: Group = { ...shape, rows: [], notes: [] };
   groups.push(g);
   if (left() < estimateMs) {
-    g.error = `skipped: ${Math.round(left() / 1000)} s of the ${BUDGET_MS / 60_000}-minute budget left, needs ~${Math.round(estimateMs / 1000)} s`;
+    g.error =
+      `skipped: ${Math.round(left() / 1000)} s of the ${BUDGET_MS / 60_000}-minute ` +
+      `budget left, needs ~${Math.round(estimateMs / 1000)} s`;
     log(`${g.id}: ${g.error}`);
     return;
   }

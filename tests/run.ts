@@ -243,7 +243,8 @@ async function main(): Promise<number> {
     const status = r.failed ? 'FAIL' : 'ok  ';
     const secs = (r.ms / 1000).toFixed(2).padStart(7);
     process.stdout.write(
-      `${status} ${r.file.padEnd(width)} ${secs} s  ${r.passed}/${r.total}${r.skipped ? ` (${r.skipped} skipped)` : ''}${r.note ? `  ${r.note}` : ''}\n`,
+      `${status} ${r.file.padEnd(width)} ${secs} s  ${r.passed}/${r.total}` +
+        `${r.skipped ? ` (${r.skipped} skipped)` : ''}${r.note ? `  ${r.note}` : ''}\n`,
     );
   }
   const failedFiles = results.filter((r) => r.failed > 0);

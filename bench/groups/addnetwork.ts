@@ -41,7 +41,8 @@ export const addnetworkGroup: GroupDef = {
     if (ctx.shared.help) g.rows.push(row('conductor --help (node + the CLI bundle)', ctx.shared.help));
     g.target = { value: 300, label: '300 ms' };
     g.notes.push(
-      "A fresh detached container before each run (hyperfine --prepare, untimed). `-i` adds NAT to the host's default route (no traffic is sent), `-e` a DNAT'd host port.",
+      'A fresh detached container before each run (hyperfine --prepare, untimed). ' +
+        "`-i` adds NAT to the host's default route (no traffic is sent), `-e` a DNAT'd host port.",
     );
     const m = median(s);
     ctx.verdict({

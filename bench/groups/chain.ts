@@ -48,7 +48,9 @@ export const chainGroup: GroupDef = {
       ] as const)
         if (r.errs) g.notes.push(`wrk (${what}): ${r.errs.trim()}`);
       g.notes.push(
-        'One 10 s wrk run each, 16 connections, on the host (2 cores shared with the servers). Every chain request is a gunicorn request (2 workers × 4 threads) making a fresh HTTP call to the counter service, so the chain is bound by Python, not by the network path.',
+        'One 10 s wrk run each, 16 connections, on the host (2 cores shared with the servers). ' +
+          'Every chain request is a gunicorn request (2 workers × 4 threads) making a fresh HTTP call to the ' +
+          'counter service, so the chain is bound by Python, not by the network path.',
       );
     } finally {
       await run([...orch, 'down'], { env, cwd: repo, timeoutMs: 60_000 });

@@ -36,7 +36,10 @@ export const concurrencyGroup: GroupDef = {
           if (r.code === 0) running++;
           else
             failures.push(
-              `filler ${batch[k]} (${running} running): ${r.code === 124 ? 'hung, killed after 30 s' : `exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`}`,
+              `filler ${batch[k]} (${running} running): ` +
+                `${
+                  r.code === 124 ? 'hung, killed after 30 s' : `exit ${r.code}: ${r.stderr.trim().split('\n').pop()}`
+                }`,
             );
         });
         if (failures.length > 5) throw new Error(`too many failed starts: ${failures.join('; ')}`);
@@ -75,14 +78,19 @@ export const concurrencyGroup: GroupDef = {
     }
     if (failures.length)
       g.notes.push(
-        `**Failed or hung starts** (each killed after 30 s; the container is cleaned up by \`stop\`): ${failures.join('; ')}.`,
+        '**Failed or hung starts** (each killed after 30 s; ' +
+          `the container is cleaned up by \`stop\`): ${failures.join('; ')}.`,
       );
     log(`stopping ${fillers.length} filler containers`);
     const t = Date.now();
     const st = await run(conductor('stop', '-t', '0', '--ignore', ...fillers), { env, timeoutMs: 300_000 });
     if (st.code !== 0) g.notes.push(`stopping the fillers: exit ${st.code}: ${st.stderr.trim()}`);
     g.notes.push(
-      `Containers started in parallel batches of 10 CLI calls (untimed); then the start that brings the count to N is timed 20 times (from Node: spawn → exit, 30 s timeout per run), the probe being stopped (untimed) between runs. Stopping the ${fillers.length} fillers with one \`stop -t 0\` took ${((Date.now() - t) / 1000).toFixed(1)} s.`,
+      'Containers started in parallel batches of 10 CLI calls (untimed); ' +
+        'then the start that brings the count to N is timed 20 times (from Node: spawn → exit, ' +
+        '30 s timeout per run), the probe being stopped (untimed) between runs. ' +
+        `Stopping the ${fillers.length} fillers with one \`stop -t 0\` ` +
+        `took ${((Date.now() - t) / 1000).toFixed(1)} s.`,
     );
     const base = g.rows[0]!.summary.median;
     for (const r of g.rows) if (!r.conductor) r.ratio = r.summary.median / base;

@@ -40,7 +40,8 @@ export const diskGroup: GroupDef = {
     ctx.withRatios(g);
     g.chartRows = (r) => !r.label.startsWith('a cp -a');
     g.notes.push(
-      `Measured on idle containers running \`sleep infinity\`. The cp -a row (${fmt(bk / 1024, 'MiB')}) is left out of the chart: its bar would hide the other two.`,
+      `Measured on idle containers running \`sleep infinity\`. ` +
+        `The cp -a row (${fmt(bk / 1024, 'MiB')}) is left out of the chart: its bar would hide the other two.`,
     );
     ctx.verdict({
       group: 'disk',

@@ -59,7 +59,9 @@ export const floorsGroup: GroupDef = {
     });
     g.notes.push(ctx.interleavedNote);
     g.notes.push(
-      "R = the debootstrap base rootfs (shared cache). Every extra process costs a few ms; Node's start-up is the floor of any Node CLI. The import rows are the cost of loading a module at all (compare with node -e 0).",
+      'R = the debootstrap base rootfs (shared cache). ' +
+        "Every extra process costs a few ms; Node's start-up is the floor of any Node CLI. " +
+        'The import rows are the cost of loading a module at all (compare with node -e 0).',
     );
   },
 };

@@ -65,8 +65,13 @@ export const httpGroup: GroupDef = {
     );
     g.rows[1]!.ratio = ratio;
     g.notes.push(
-      `The C counter-service from conductorfiles/counter-service.Conductorfile, built in the bench root. ${rounds} rounds of 5 s each, alternating which path goes first; wrk runs on the host (2 cores shared with the server, so the NAT's per-packet work comes straight out of the throughput). ` +
-        `The ratio is the median of the per-round ratios published/direct (${pairs.map((x) => x.toFixed(2)).join(', ')}), which cancels the machine's drift; the ratio of the medians is ${(median(p) / median(d)).toFixed(2)}.`,
+      'The C counter-service from conductorfiles/counter-service.Conductorfile, ' +
+        `built in the bench root. ${rounds} rounds of 5 s each, alternating which path goes first; ` +
+        "wrk runs on the host (2 cores shared with the server, so the NAT's per-packet work " +
+        'comes straight out of the throughput). ' +
+        ('The ratio is the median of the per-round ratios published/direct ' +
+          `(${pairs.map((x) => x.toFixed(2)).join(', ')}), which cancels the machine's drift; ` +
+          `the ratio of the medians is ${(median(p) / median(d)).toFixed(2)}.`),
     );
     ctx.verdict({
       group: 'http',

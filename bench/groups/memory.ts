@@ -27,7 +27,9 @@ export const memoryGroup: GroupDef = {
     g.rows[3]!.ratio = cm.mem.rss / pm.rss;
     g.ratioHeader = 'conductor/this (Pss/Pss, RSS/RSS)';
     g.notes.push(
-      "Pss (from /proc/PID/smaps_rollup) splits shared pages among the processes mapping them, so it is the memory one more container really costs; RSS counts every shared library page again for each process. The container's own command (`sleep`) is not counted on either side.",
+      'Pss (from /proc/PID/smaps_rollup) splits shared pages among the processes mapping them, ' +
+        'so it is the memory one more container really costs; RSS counts every shared library page again for ' +
+        "each process. The container's own command (`sleep`) is not counted on either side.",
     );
     ctx.verdict({
       group: 'memory',

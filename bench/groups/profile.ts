@@ -39,7 +39,11 @@ export const profileGroup: GroupDef = {
       argv: () => conductor('build', img, path.join(CTX, 'Conductorfile'), '--context', CTX, '-q'),
     });
     g.notes.push(
-      'From `strace --seccomp-bpf -f -ttt -e trace=execve,exit_group` (only those two syscalls stop, so the overhead is small), 7 runs each, medians; the packages from one more run under `strace -e trace=openat`. Compare the first phase with `node -e 0` and `conductor --help` in [the floors](#floors), and the import rows there for what a package costs.',
+      'From `strace --seccomp-bpf -f -ttt -e trace=execve,exit_group` (only those two syscalls stop, ' +
+        'so the overhead is small), 7 runs each, medians; ' +
+        'the packages from one more run under `strace -e trace=openat`. ' +
+        'Compare the first phase with `node -e 0` and `conductor --help` in [the floors](#floors), ' +
+        'and the import rows there for what a package costs.',
     );
   },
 };
@@ -83,7 +87,8 @@ async function profile(ctx: BenchContext, g: Group, spec: ProfileSpec): Promise<
       .map((l) => /^(\d+)\s+([\d.]+)\s+(.*)$/.exec(l))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => ({ pid: Number(m[1]), t: Number(m[2]) * 1000, text: m[3]! }));
-    // An execve that strace split into "<unfinished ...>" and "<... execve resumed>" succeeded if the resumed half says so.
+    // An execve that strace split into "<unfinished ...>" and "<... execve resumed>" succeeded if the resumed half says
+    // so.
     const succeeded = (k: number) => {
       const e = ev[k]!;
       if (!e.text.includes('<unfinished')) return !/= -1 /.test(e.text);
@@ -133,7 +138,8 @@ async function profile(ctx: BenchContext, g: Group, spec: ProfileSpec): Promise<
   await spec.prepare?.();
   const pk = await packagesLoaded(ctx, spec.argv(99)).catch(() => [] as string[]);
   g.notes.push(
-    `**${spec.what}**: ${median(childCounts)} ${spec.marker ? 'helper ' : 'child '}processes${childNames ? `: ${childNames}` : ''}. ` +
+    `**${spec.what}**: ${median(childCounts)} ${spec.marker ? 'helper ' : 'child '}processes` +
+      `${childNames ? `: ${childNames}` : ''}. ` +
       `Packages loaded from node_modules: ${pk.length ? pk.join(', ') : 'none'}.`,
   );
 }

@@ -43,7 +43,8 @@ export const rebuildGroup: GroupDef = {
     ctx.withRatios(g);
     g.notes.push(ctx.interleavedNote);
     g.notes.push(
-      'The file: `FROM debian:bookworm` (podman: `FROM localhost/cbench-bookworm`, the same rootfs), `COPY hello.txt`, three `RUN`s writing tiny files. No network.',
+      'The file: `FROM debian:bookworm` (podman: `FROM localhost/cbench-bookworm`, ' +
+        'the same rootfs), `COPY hello.txt`, three `RUN`s writing tiny files. No network.',
     );
     const cm = median(cs!);
     const pm = median(ps!);

@@ -60,7 +60,9 @@ export const runGroup: GroupDef = {
     ctx.withRatios(g);
     g.notes.push(ctx.interleavedNote);
     g.notes.push(
-      'Each conductor run gets a fresh container name (hyperfine `--parameter-scan`, one run per value, `-N`); the container gets its own overlay, cgroup, uts/pid/net/mount/ipc/cgroup namespaces and is removed on exit. podman uses the flags this machine needs (runc: crun 1.8.1 refuses the hybrid cgroup layout).',
+      'Each conductor run gets a fresh container name (hyperfine `--parameter-scan`, one run per value, `-N`); ' +
+        'the container gets its own overlay, cgroup, uts/pid/net/mount/ipc/cgroup namespaces and is removed on ' +
+        'exit. podman uses the flags this machine needs (runc: crun 1.8.1 refuses the hybrid cgroup layout).',
     );
     const cm = median(cs!);
     const pm = median(ps!);

@@ -39,7 +39,9 @@ export const upGroup: GroupDef = {
     g.rows.push(row('down: npx tsx scripts/service-orchestrator.ts down', downs, { conductor: true }));
     g.target = { value: 5000, label: '5 s' };
     g.notes.push(
-      `Containers cbench-es/cbench-cs on host port ${ports.up} in the bench root; both images already built there. "up" includes the two cached builds, two runs, two networks, peering, starting both services and waiting until http://localhost:${ports.up}/ answers.`,
+      `Containers cbench-es/cbench-cs on host port ${ports.up} in the bench root; ` +
+        'both images already built there. "up" includes the two cached builds, two runs, two networks, ' +
+        `peering, starting both services and waiting until http://localhost:${ports.up}/ answers.`,
     );
     const m = median(ups);
     ctx.verdict({

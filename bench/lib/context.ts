@@ -65,13 +65,19 @@ export interface BenchContext {
   repo: string;
   cli: string;
   base: string;
-  /** The temporary top directory and, under it, the bench's CONDUCTOR_ROOT, a second fresh root, the build context, a scratch dir. */
+  /**
+   * The temporary top directory and, under it, the bench's CONDUCTOR_ROOT, a second fresh root, the build context, a
+   * scratch dir.
+   */
   top: string;
   root: string;
   fresh: string;
   ctxDir: string;
   scratch: string;
-  /** The environment every conductor call gets; envCa adds this environment's NODE_EXTRA_CA_CERTS (null when not set or kept). */
+  /**
+   * The environment every conductor call gets; envCa adds this environment's NODE_EXTRA_CA_CERTS (null when not set or
+   * kept).
+   */
   env: NodeJS.ProcessEnv;
   envCa: NodeJS.ProcessEnv | null;
   caLabel: string;

@@ -71,7 +71,8 @@ export async function runOk(argv: readonly string[], opts: RunOptions = {}): Pro
   const r = await run(argv, opts);
   if (r.code !== 0) {
     throw new Error(
-      `\`${argv.join(' ')}\` exited ${r.code}${r.code === 124 ? ' (timed out)' : ''}: ${(r.stderr || r.stdout).trim().split('\n').slice(-4).join(' / ')}`,
+      `\`${argv.join(' ')}\` exited ${r.code}${r.code === 124 ? ' (timed out)' : ''}: ` +
+        `${(r.stderr || r.stdout).trim().split('\n').slice(-4).join(' / ')}`,
     );
   }
   return r;

@@ -56,7 +56,10 @@ export function groupTable(g: Group): string {
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   for (const r of g.rows) {
     const s = r.summary;
-    const label = `${r.conductor ? '**' : ''}${r.label}${r.conductor ? '**' : ''}${r.command ? `<br><sub>\`${cell(r.command)}\`</sub>` : ''}${r.note ? `<br><sub>${cell(r.note)}</sub>` : ''}`;
+    const label =
+      `${r.conductor ? '**' : ''}${r.label}${r.conductor ? '**' : ''}` +
+      `${r.command ? `<br><sub>\`${cell(r.command)}\`</sub>` : ''}` +
+      `${r.note ? `<br><sub>${cell(r.note)}</sub>` : ''}`;
     const cols = single
       ? [label, fmt(s.median, g.unit)]
       : [
@@ -77,7 +80,8 @@ export function verdictTable(vs: Verdict[]): string {
   for (const v of vs) {
     const res = v.pass === null ? 'not measured' : v.pass ? '**pass**' : '**MISS**';
     lines.push(
-      `| [${cell(v.figure)}](#${v.group}) | ${cell(v.conductor)} | ${cell(v.peer)} | ${cell(v.ratio)} | ${cell(v.target)} | ${res} |`,
+      `| [${cell(v.figure)}](#${v.group}) | ${cell(v.conductor)} ` +
+        `| ${cell(v.peer)} | ${cell(v.ratio)} | ${cell(v.target)} | ${res} |`,
     );
   }
   return lines.join('\n');

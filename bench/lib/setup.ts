@@ -55,7 +55,12 @@ export async function setup(ctx: BenchContext, needs: ReadonlySet<Need>): Promis
       .filter(Boolean)
       .join(' and ');
     log(
-      `${[demo ? 'building counter-service and external-service in the bench root' : '', imp ? 'importing the base into podman' : ''].filter(Boolean).join(', ')}`,
+      `${[
+        demo ? 'building counter-service and external-service in the bench root' : '',
+        imp ? 'importing the base into podman' : '',
+      ]
+        .filter(Boolean)
+        .join(', ')}`,
     );
     if (imp) made.podmanImages.add(podman.image);
     const t = Date.now();
@@ -125,7 +130,9 @@ async function hostAddress(): Promise<string> {
   return hostIp;
 }
 
-/** The long-running containers that exec, disk, memory and profile use; a failure is logged, and those groups report it. */
+/**
+ * The long-running containers that exec, disk, memory and profile use; a failure is logged, and those groups report it.
+ */
 export async function startLongRunning(ctx: BenchContext, needs: ReadonlySet<Need>): Promise<void> {
   try {
     if (needs.has('conductor-container')) {

@@ -57,7 +57,8 @@ export function barChart(spec: ChartSpec): string {
   const x = (v: number) => labelW + (Math.max(0, v) / scaleMax) * plotW;
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Verdana, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
+      `viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Verdana, sans-serif" font-size="12">`,
   );
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
   out.push(`<text x="10" y="22" font-size="15" font-weight="bold" fill="#222">${esc(spec.title)}</text>`);
@@ -69,7 +70,8 @@ export function barChart(spec: ChartSpec): string {
     out.push(`<text x="${tx}" y="${plotBottom + 16}" text-anchor="middle" fill="#555">${esc(formatNumber(t))}</text>`);
   }
   out.push(
-    `<text x="${(labelW + plotW).toFixed(1)}" y="${plotBottom + 28}" text-anchor="end" fill="#555">${esc(spec.unit)}</text>`,
+    `<text x="${(labelW + plotW).toFixed(1)}" y="${plotBottom + 28}" ` +
+      `text-anchor="end" fill="#555">${esc(spec.unit)}</text>`,
   );
   spec.bars.forEach((b, i) => {
     const y = top + i * rowH;
@@ -77,7 +79,8 @@ export function barChart(spec: ChartSpec): string {
     out.push(`<text x="${labelW - 8}" y="${cy + 4}" text-anchor="end" fill="#222">${esc(b.label)}</text>`);
     const w = Math.max(1, x(b.value) - labelW);
     out.push(
-      `<rect x="${labelW}" y="${y + 6}" width="${w.toFixed(1)}" height="${rowH - 12}" fill="${b.accent ? '#d9622b' : '#5b7fa6'}" rx="2"/>`,
+      `<rect x="${labelW}" y="${y + 6}" width="${w.toFixed(1)}" ` +
+        `height="${rowH - 12}" fill="${b.accent ? '#d9622b' : '#5b7fa6'}" rx="2"/>`,
     );
     if (b.min !== undefined && b.max !== undefined) {
       const x1 = x(b.min).toFixed(1);
@@ -96,7 +99,8 @@ export function barChart(spec: ChartSpec): string {
   if (spec.target) {
     const tx = x(spec.target.value).toFixed(1);
     out.push(
-      `<line x1="${tx}" y1="${top - 6}" x2="${tx}" y2="${plotBottom}" stroke="#2a9d4b" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+      `<line x1="${tx}" y1="${top - 6}" x2="${tx}" y2="${plotBottom}" ` +
+        'stroke="#2a9d4b" stroke-width="1.5" stroke-dasharray="5 3"/>',
     );
     out.push(`<text x="${tx}" y="${top - 9}" text-anchor="middle" fill="#2a9d4b">${esc(spec.target.label)}</text>`);
   }

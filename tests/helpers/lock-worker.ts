@@ -1,9 +1,9 @@
 /**
  * A process that hammers one lock, for tests/unit/lock.test.ts:
- *   node --import tsx tests/helpers/lock-worker.ts DIR NAME COUNTER N      increment COUNTER N times
- *   node --import tsx tests/helpers/lock-worker.ts DIR NAME - hold         take the lock, say "held", never let go
- *   node --import tsx tests/helpers/lock-worker.ts DIR NAME LOG once       say "trying", take the lock once for 400 ms,
- *                                                                          appending "<pid> enter" / "<pid> exit" to LOG
+ *   node --import tsx tests/helpers/lock-worker.ts DIR NAME COUNTER N  increment COUNTER N times
+ *   node --import tsx tests/helpers/lock-worker.ts DIR NAME - hold     take the lock, say "held", never let go
+ *   node --import tsx tests/helpers/lock-worker.ts DIR NAME LOG once   say "trying", take the lock once for 400 ms,
+ *                                                                      appending "<pid> enter" / "<pid> exit" to LOG
  * The increment is deliberately not atomic (read, yield, write): two holders at once lose counts.
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';

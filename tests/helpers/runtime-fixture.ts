@@ -22,7 +22,8 @@ export const DEFAULT_CAPBND = '00000000800405fb';
 
 // The image: a layer on the base with a non-executable file, a script and a work dir.
 const CONDUCTORFILE = `FROM debian:bookworm
-RUN mkdir -p /srv/work && printf 'not a program\\n' > /srv/data.txt && chmod 644 /srv/data.txt && printf '#!/bin/sh\\nprintf "%%s\\\\n" "$@"\\n' > /usr/local/bin/args && chmod 755 /usr/local/bin/args
+RUN mkdir -p /srv/work && printf 'not a program\\n' > /srv/data.txt && chmod 644 /srv/data.txt && \
+printf '#!/bin/sh\\nprintf "%%s\\\\n" "$@"\\n' > /usr/local/bin/args && chmod 755 /usr/local/bin/args
 `;
 
 export interface Fixture extends TempRoot {
@@ -83,7 +84,8 @@ export async function rejectsWith(p: Promise<unknown>, code: ErrorCode, what = '
   } catch (e) {
     if (isConductorError(e, code)) return e;
     throw new Error(
-      `${what} expected ConductorError ${code}, got ${e instanceof Error ? `${e.name} ${(e as { code?: string }).code ?? ''}: ${e.message}` : String(e)}`,
+      `${what} expected ConductorError ${code}, ` +
+        `got ${e instanceof Error ? `${e.name} ${(e as { code?: string }).code ?? ''}: ${e.message}` : String(e)}`,
     );
   }
   throw new Error(`${what} expected ConductorError ${code}, but it resolved`);

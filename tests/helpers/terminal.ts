@@ -19,7 +19,9 @@ export interface Terminal {
   screen(): string;
   type(text: string): void;
   resize(rows: number, cols: number): void;
-  /** Resolves with the first match in what the terminal shows (from `from` on); rejects after timeoutMs with the screen. */
+  /**
+   * Resolves with the first match in what the terminal shows (from `from` on); rejects after timeoutMs with the screen.
+   */
   waitFor(re: RegExp, opts?: { timeoutMs?: number; from?: number }): Promise<RegExpExecArray>;
   /** The command's exit code (once nothing holds the terminal any more). */
   exit: Promise<number>;

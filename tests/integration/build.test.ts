@@ -128,7 +128,7 @@ function assertNoMounts(r: string): void {
   assert.equal(mountLinesMentioning(r), [], `mounts left under ${r}`);
 }
 
-// ── a real build ────────────────────────────────────────────────────────────────────────────
+// ── a real build ────────────────────────────────
 
 const APP = {
   Conductorfile: [
@@ -221,7 +221,7 @@ test('a 1 KB COPY image adds well under 1 MB on disk', async () => {
   assert.is(statSync(diff(root, img.layers[0]!, 'blob.bin')).size, 1024);
 });
 
-// ── COPY semantics ──────────────────────────────────────────────────────────────────────────
+// ── COPY semantics ───────────────────────────────
 
 test('.conductorignore excludes files and directories', async () => {
   const ctx = makeContext({
@@ -334,7 +334,7 @@ test('COPY through an image symlink (/target -> /etc) lands in the image, never 
   assert.not.ok(existsSync(diff(root, img.layers[1]!, 'target')), 'the link itself is unchanged');
 });
 
-// ── failures leave nothing behind ───────────────────────────────────────────────────────────
+// ── failures leave nothing behind ──────────────────────────
 
 test('a failing RUN: BuildError with its exit code, no image, no layer, no temp, no mount', async () => {
   const before = await stateOf(root);
@@ -536,7 +536,7 @@ test("the killed build's work dir (<root>/.tmp/build-<pid>-*) is removed by the 
   assert.equal(left, [], `stale build work dirs in ${killedRoot}/.tmp`);
 });
 
-// ── removing images and cache ───────────────────────────────────────────────────────────────
+// ── removing images and cache ────────────────────────────
 
 const SHARED_PREFIX = 'FROM debian:bookworm\nCOPY shared.txt /shared.txt\n';
 

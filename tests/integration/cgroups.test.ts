@@ -47,7 +47,9 @@ function start(cmd: string, args: string[], extraFds: number[] = []): Child {
   return { proc, pid: proc.pid!, stdout: () => out, exit };
 }
 
-/** A /bin/sh that joins the cgroups through inherited cgroup.procs fds (as the init helper does), then runs `script`. */
+/**
+ * A /bin/sh that joins the cgroups through inherited cgroup.procs fds (as the init helper does), then runs `script`.
+ */
 function startJoined(procs: string[], script: string): Child {
   const fds = openProcsFds(procs);
   try {
@@ -162,7 +164,9 @@ if (!isRoot) {
     }
   });
 
-  test('createCgroups without limits still makes a tracking cgroup; a leftover one is reused only when empty', async () => {
+  const createCgroupsWithoutLimitsStill =
+    'createCgroups without limits still makes a tracking cgroup; a leftover one is reused only when empty';
+  test(createCgroupsWithoutLimitsStill, async () => {
     let dirs: string[] = [];
     let child: Child | undefined;
     try {
@@ -209,7 +213,10 @@ if (!isRoot) {
     }
   });
 
-  test('v2 paths: tracking cgroup, cgroup.kill and sub-cgroups (on the host’s cgroup2 mount, even a controller-less one)', async () => {
+  const v2PathsTrackingCgroup =
+    'v2 paths: tracking cgroup, cgroup.kill and sub-cgroups ' +
+    '(on the host’s cgroup2 mount, even a controller-less one)';
+  test(v2PathsTrackingCgroup, async () => {
     const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
     const root = findCgroup2Mount(mountinfo);
     if (root === null) return;

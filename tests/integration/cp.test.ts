@@ -107,7 +107,9 @@ test('attack: a symlink swapped during the copy never redirects it to the host',
   mkdirSync(target);
   writeFileSync(path.join(host, 'race-secret'), 'HOST SECRET\n');
   await inC(
-    `mkdir -p /race; echo container > /race/f; (while :; do ln -sfn ${target} /swap.l; mv -T /swap.l /swap; rm -f /swap; ln -sfn /race /swap; ln -sfn ${host}/race-secret /swapf; rm -f /swapf; echo c > /swapf; done) >/dev/null 2>&1 & echo $! > /race.pid`,
+    `mkdir -p /race; echo container > /race/f; (while :; do ln -sfn ${target} /swap.l; ` +
+      `mv -T /swap.l /swap; rm -f /swap; ln -sfn /race /swap; ln -sfn ${host}/race-secret /swapf; ` +
+      `rm -f /swapf; echo c > /swapf; done) >/dev/null 2>&1 & echo $! > /race.pid`,
   );
   for (let i = 0; i < 20; i++) {
     await copyTo(name, path.join(host, 'd', 'a'), `/swap/f${i}`, { root }).catch(() => {});
@@ -133,7 +135,9 @@ test('attack: a hostile tar in the image runs confined, and what it sends is ref
   writeFileSync(path.join(host, 'evil.tar'), evil);
   await copyTo(name, path.join(host, 'evil.tar'), '/evil.tar', { root });
   await inC(
-    `mv /usr/bin/tar /usr/bin/tar.real && printf '#!/bin/sh\\ngrep -E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status > /tar-status\\nls /proc/1/root/ > /tar-saw 2>&1\\ncat /evil.tar\\n' > /usr/bin/tar && chmod 755 /usr/bin/tar`,
+    `mv /usr/bin/tar /usr/bin/tar.real && printf '#!/bin/sh\\n` +
+      `grep -E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status > /tar-status\\n` +
+      `ls /proc/1/root/ > /tar-saw 2>&1\\ncat /evil.tar\\n' > /usr/bin/tar && chmod 755 /usr/bin/tar`,
   );
   try {
     const err = await copyFrom(name, '/x', host, { root }).then(

@@ -71,9 +71,11 @@ function cliChild(args: string[]): { child: ChildProcess; result: Promise<{ code
   return { child, result };
 }
 
-// ── 7: --no-cache ─────────────────────────────────────────────────────────────────────────────
+// ── 7: --no-cache ────────────────────────────────
 
-test('build --no-cache commits its new layer; later cached builds use it; a container on the old one keeps it', async () => {
+const buildNoCacheCommits =
+  'build --no-cache commits its new layer; later cached builds use it; a container on the old one keeps it';
+test(buildNoCacheCommits, async () => {
   const image = uniqueName('nc');
   const name = uniqueName('nc');
   const file = 'FROM debian:bookworm\nRUN date +%s%N > /t\n';
@@ -95,9 +97,12 @@ test('build --no-cache commits its new layer; later cached builds use it; a cont
   }
 });
 
-// ── 8: exec -d and the log cap ───────────────────────────────────────────────────────────────
+// ── 8: exec -d and the log cap ───────────────────────────
 
-test("exec -d: 40 MB of output and the container's own 8 MB stay within the 10 MiB cap; the command never holds the host log file", async () => {
+const execD40MB =
+  "exec -d: 40 MB of output and the container's own 8 MB stay within the 10 MiB cap; " +
+  'the command never holds the host log file';
+test(execD40MB, async () => {
   const name = uniqueName('cap');
   try {
     await run(f.image, name, {
@@ -139,9 +144,11 @@ test("exec -d: 40 MB of output and the container's own 8 MB stay within the 10 M
   }
 });
 
-// ── 9: containers still being created ────────────────────────────────────────────────────────
+// ── 9: containers still being created ─────────────────────────
 
-test('prune, stop --all and stop during a `run -d` held mid-creation: the first two leave it alone, stop waits for it', async () => {
+const pruneStopAllAnd =
+  'prune, stop --all and stop during a `run -d` held mid-creation: the first two leave it alone, stop waits for it';
+test(pruneStopAllAnd, async () => {
   const name = uniqueName('mid');
   // Slow start: the network is being wired (we hold the root's network lock), the command held.
   const lock = holdLock('network');
@@ -179,7 +186,7 @@ test('prune, stop --all and stop during a `run -d` held mid-creation: the first 
   }
 });
 
-// ── 10: the stray-process sweep ──────────────────────────────────────────────────────────────
+// ── 10: the stray-process sweep ───────────────────────────
 
 test('stop of a half-made container kills its launch but not a host process that names its rootfs', async () => {
   const name = uniqueName('half');

@@ -47,7 +47,8 @@ const CS = uniqueName('cs');
 const THIRD = uniqueName('x');
 const RAND = randomBytes(3).toString('hex');
 const SENTINEL = `sentinel-${RAND}`;
-const SENTINEL_RULE = ['INPUT', '-s', '198.51.100.77/32', '-m', 'comment', '--comment', SENTINEL, '-j', 'ACCEPT']; // TEST-NET-2
+// 198.51.100.0/24 is TEST-NET-2.
+const SENTINEL_RULE = ['INPUT', '-s', '198.51.100.77/32', '-m', 'comment', '--comment', SENTINEL, '-j', 'ACCEPT'];
 const GREETING = /^Hello from external-service! The counter is at (\d+)\.$/;
 const HOLDER = ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep infinity & wait'];
 
@@ -91,7 +92,10 @@ const orchestratorEnv: NodeJS.ProcessEnv = {
 };
 let child: ChildProcess | null = null;
 
-/** `node --import tsx scripts/service-orchestrator.ts [args]` (or another script), in its own process group, killed (group) on timeout. */
+/**
+ * `node --import tsx scripts/service-orchestrator.ts [args]` (or another script), in its own process group, killed
+ * (group) on timeout.
+ */
 function orchestrator(
   args: string[],
   timeoutMs: number,
@@ -142,7 +146,10 @@ const tail = (s: string, n = 30) => s.trimEnd().split('\n').slice(-n).join('\n')
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 function explain(what: string, r: Result & { timedOut: boolean }): string {
-  return `${what}: ${r.timedOut ? `timed out after ${secs(r.ms)}` : `exit ${r.code}`}\n--- stdout:\n${tail(r.out)}\n--- stderr (tail):\n${tail(r.err)}`;
+  return (
+    `${what}: ${r.timedOut ? `timed out after ${secs(r.ms)}` : `exit ${r.code}`}\n` +
+    `--- stdout:\n${tail(r.out)}\n--- stderr (tail):\n${tail(r.err)}`
+  );
 }
 
 /** GET from the host with curl (never through a proxy). */
@@ -287,12 +294,14 @@ function cliIp(name: string): string {
 
 // ------------------------------------------------------------------ tests
 
-test(`up: host port ${PORT} is free, both images build in a fresh root, the demo starts and prints its URLs`, async () => {
+const upName = `up: host port ${PORT} is free, both images build in a fresh root, the demo starts and prints its URLs`;
+test(upName, async () => {
   const listener = listensOn(PORT);
   const published = conductorPublishes(PORT);
   if (listener || published) {
     assert.unreachable(
-      `host port ${PORT} is already in use (${listener ? 'a socket listens on it' : `conductor publishes it: ${published}`}); ` +
+      `host port ${PORT} is already in use ` +
+        `(${listener ? 'a socket listens on it' : `conductor publishes it: ${published}`}); ` +
         "the demo test needs exactly this port (the spec's), so it does not pick another one. Stop whatever holds it " +
         '(a running demo: `npx just down`) and run the test again.',
     );
@@ -330,7 +339,10 @@ test(`up: host port ${PORT} is free, both images build in a fresh root, the demo
   up = true;
 });
 
-test(`another host: GET <host address>:${PORT} answers the greeting, the counter strictly increasing over 20 requests`, () => {
+const anotherHostGETHost =
+  `another host: GET <host address>:${PORT} answers the greeting, ` +
+  'the counter strictly increasing over 20 requests';
+test(anotherHostGETHost, () => {
   requireUp();
   let last = -Infinity;
   for (let i = 0; i < 20; i++) {
@@ -349,7 +361,10 @@ test(`the host: http://127.0.0.1:${PORT}/ and http://localhost:${PORT}/`, () => 
   assert.ok(b > a);
 });
 
-test('the counter service: reachable from the host and from es-cont by name; not from another host or an unpeered container', async () => {
+const theCounterServiceReachable =
+  'the counter service: reachable from the host and from es-cont by name; ' +
+  'not from another host or an unpeered container';
+test(theCounterServiceReachable, async () => {
   requireUp();
   const health = hostGet(`http://${csIp}:8080/health`);
   assert.is(health.status, 200, 'host -> counter /health');
@@ -418,7 +433,9 @@ test('re-running up replaces the old containers safely', async () => {
   assert.ok(b > a);
 });
 
-test('down stops both; mounts, links, rules, processes and ip_forward are back to the baseline; host rules untouched', async () => {
+const downStopsBothMounts =
+  'down stops both; mounts, links, rules, processes and ip_forward are back to the baseline; host rules untouched';
+test(downStopsBothMounts, async () => {
   requireUp();
   const inits = await Promise.all([ES, CS].map(async (n) => (await inspect(n, { root: ROOT })).pid!));
   const inContainers = inits.flatMap(processesInNetnsOf);
@@ -466,7 +483,10 @@ test('down stops both; mounts, links, rules, processes and ip_forward are back t
   else process.stderr.write(`  note: ip_forward left on for ${others.length} rule(s) of other conductor roots\n`);
 });
 
-test(`the demo as a stack (stacks/demo.ts): up serves on ${PORT} to the host and another host, the counter only to its peer; a second up changes nothing; down restores the baseline`, async () => {
+const theDemoAsA =
+  `the demo as a stack (stacks/demo.ts): up serves on ${PORT} to the host and another host, ` +
+  'the counter only to its peer; a second up changes nothing; down restores the baseline';
+test(theDemoAsA, async () => {
   inTime();
   outside = createOutsideHost();
   stackAttempted = true;

@@ -185,7 +185,9 @@ test('the helper refuses bad rules with one line, and attaches nothing', () => {
   assert.is(r.stderr, 'conductor-devices: open "/nonexistent/conductor/x": No such file or directory\n');
 });
 
-test("v1 devices cgroup: deny all, then exactly Docker's allow list; a member cannot open a mknod'd host block device", async () => {
+const v1DevicesCgroupDeny =
+  "v1 devices cgroup: deny all, then exactly Docker's allow list; a member cannot open a mknod'd host block device";
+test(v1DevicesCgroupDeny, async () => {
   const layout = detectLayout();
   if (layout.version !== 1 || !layout.controllers.devices) {
     assert.is(layout.version, 2, 'a v1 host without the devices controller');
@@ -203,7 +205,9 @@ test("v1 devices cgroup: deny all, then exactly Docker's allow list; a member ca
   await checkCgroupLevel(layout, 'v1');
 });
 
-test("v2 BPF device filter: on a temporary cgroup under the host's cgroup2 mount, the same attack is refused", async () => {
+const v2BPFDeviceFilter =
+  "v2 BPF device filter: on a temporary cgroup under the host's cgroup2 mount, the same attack is refused";
+test(v2BPFDeviceFilter, async () => {
   const root = findCgroup2Mount(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
   assert.ok(root, 'this host has a cgroup2 mount');
   // No limits: no controller needed, so even a hybrid host's empty cgroup2 mount takes the filter.
@@ -214,7 +218,7 @@ test("v2 BPF device filter: on a temporary cgroup under the host's cgroup2 mount
   await checkCgroupLevel(layout, 'v2');
 });
 
-// ── in a container ──────────────────────────────────────────────────────────────────────────
+// ── in a container ───────────────────────────────
 
 const f = await makeFixture('dev');
 test.after(async () => {
@@ -245,12 +249,16 @@ use Fcntl; use POSIX qw(:errno_h);
 my ($maj, $min) = @ARGV;
 $| = 1;
 sub kv { print "$_[0]=$_[1]\n" }
-sub try_open { my ($p, $mode) = @_; sysopen(my $h, $p, ($mode // O_RDWR) | O_NONBLOCK | O_NOCTTY) ? "OPENED" : $! == EPERM ? "EPERM" : $! == EACCES ? "EACCES" : "errno " . ($! + 0) }
-open(my $mi, "<", "/proc/self/mountinfo"); kv("mnt", join(" ", map { (split / /)[5] } grep { (split / /)[4] eq "/mnt" } <$mi>));
+sub try_open { my ($p, $mode) = @_;
+  sysopen(my $h, $p, ($mode // O_RDWR) | O_NONBLOCK | O_NOCTTY) ? "OPENED"
+    : $! == EPERM ? "EPERM" : $! == EACCES ? "EACCES" : "errno " . ($! + 0) }
+open(my $mi, "<", "/proc/self/mountinfo"); kv("mnt", join(" ", map { (split / /)[5] }
+  grep { (split / /)[4] eq "/mnt" } <$mi>));
 kv("mknod_disk", system("mknod", "/mnt/disk", "b", $maj, $min) == 0 ? "ok" : "failed");
 kv("disk", try_open("/mnt/disk", O_RDONLY)); # never for writing: the host's disk
 system("mknod", "/mnt/null", "c", 1, 3); kv("mnt_null", try_open("/mnt/null"));
-kv("null", try_open("/dev/null")); kv("zero", try_open("/dev/zero")); kv("urandom", try_open("/dev/urandom")); kv("full", try_open("/dev/full"));
+kv("null", try_open("/dev/null")); kv("zero", try_open("/dev/zero")); kv("urandom", try_open("/dev/urandom"));
+  kv("full", try_open("/dev/full"));
 open(my $z, "<", "/dev/zero") or die; sysread($z, my $buf, 4); kv("zero_read", length $buf);
 # A pty pair through /dev/ptmx and /dev/pts/N: unlock (TIOCSPTLCK), number (TIOCGPTN), open the slave.
 if (sysopen(my $m, "/dev/ptmx", O_RDWR | O_NOCTTY)) {
@@ -269,7 +277,10 @@ function parse(out: string): Record<string, string> {
   );
 }
 
-test("container: a mknod'd host block device on a mount without nodev cannot be opened; /dev/null, zero, urandom, pts work; stop removes the devices cgroup", async () => {
+const containerAMknodD =
+  "container: a mknod'd host block device on a mount without nodev cannot be opened; " +
+  '/dev/null, zero, urandom, pts work; stop removes the devices cgroup';
+test(containerAMknodD, async () => {
   const name = uniqueName('devc');
   try {
     // MKNOD is not in the default set: give it back, so only the devices cgroup stands in the way.
@@ -347,8 +358,10 @@ const EXPECTED: Record<string, [string, string[], string[]]> = {
   '/proc': ['proc', ['rw', 'nosuid', 'nodev', 'noexec'], []],
 };
 // Masked /proc and /sys paths: read-only, on this kernel or not.
-const MASKED =
-  /^\/(proc\/(kcore|keys|timer_list|timer_stats|sched_debug|latency_stats|scsi|acpi|asound|sys|bus|fs|irq|sysrq-trigger)|sys\/firmware|sys\/devices\/virtual\/powercap)$/;
+const MASKED = new RegExp(
+  String.raw`^\/(proc\/(kcore|keys|timer_list|timer_stats|sched_debug|latency_stats|` +
+    String.raw`scsi|acpi|asound|sys|bus|fs|irq|sysrq-trigger)|sys\/firmware|sys\/devices\/virtual\/powercap)$`,
+);
 
 function checkMounts(mountinfo: string, how: string): void {
   const seen = new Set<string>();

@@ -70,7 +70,11 @@ function snapshot() {
     .concat(cgroupDirsFor(detectLayout(), cgroupId(paths.root, D)))
     .map(
       (d) =>
-        `${d} ${existsSync(d) ? readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim().split('\n').sort().join(',') : 'gone'}`,
+        `${d} ${
+          existsSync(d)
+            ? readFileSync(path.join(d, 'cgroup.procs'), 'utf8').trim().split('\n').sort().join(',')
+            : 'gone'
+        }`,
     );
   const pids = [A, B, C].map((n) => {
     const r = loadRecord(paths, n);

@@ -54,7 +54,8 @@ sub look {
   my $l = readlink("/proc/$p/exe");
   return unless defined $l && $l =~ /conductor-init/;
   my $start = "?";
-  if (open(my $s, "<", "/proc/$p/stat")) { my $line = <$s>; $start = (split / /, substr($line, rindex($line, ")") + 2))[19] }
+  if (open(my $s, "<", "/proc/$p/stat")) { my $line = <$s>;
+    $start = (split / /, substr($line, rindex($line, ")") + 2))[19] }
   return if $seen{"$p:$start:$l"}++;
   $observed++;
   if (sysopen(my $h, "/proc/$p/exe", $O_PATH)) { $opened++; print "opath $p $l\n"; push @held, [$p, $h, $l] }

@@ -55,7 +55,7 @@ const kv = (out: string, key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(o
 const ENXIO = '6';
 const EPERM = '1';
 
-// ── the caller's terminal ──────────────────────────────────────────────────────────────────────
+// ── the caller's terminal ─────────────────────────────
 
 // Run under the caller's terminal: open the controlling terminal, which a process in the caller's
 // session would share (and could then TIOCSTI into). Inherited terminal fds are covered by tty.test.ts.
@@ -80,13 +80,16 @@ test('setsid: an attached run and an exec have no controlling terminal: /dev/tty
   }
 });
 
-test('setsid: kill(0, SIGKILL) from PID 1 of an attached run reaches only its own session, the CLI reports 137', async () => {
+const setsidKill0SIGKILL =
+  'setsid: kill(0, SIGKILL) from PID 1 of an attached run reaches only its own session, the CLI reports 137';
+test(setsidKill0SIGKILL, async () => {
   const name = uniqueName('kill0');
   // PID 1 itself cannot be killed from inside its namespace; its child dies, proving the signal
   // went out, and PID 1 exits with what it saw. Before, the group was the CLI's: the CLI (and the
   // shell that reports its exit code) died with it.
   const probe =
-    'my $c = fork // die; if (!$c) { sleep 30; exit 0 } kill "KILL", 0; waitpid($c, 0); exit(($? & 127) == 9 ? 137 : 1)';
+    'my $c = fork // die; if (!$c) { sleep 30; exit 0 } kill "KILL", 0; ' +
+    'waitpid($c, 0); exit(($? & 127) == 9 ? 137 : 1)';
   const r = await underTerminal(`node ${CLI} run --rm ${f.image} ${name} -- perl -e ${q(probe)}; echo cli-exit=$?`);
   assert.is(
     kv(r.out, 'cli-exit'),
@@ -96,7 +99,7 @@ test('setsid: kill(0, SIGKILL) from PID 1 of an attached run reaches only its ow
   assert.not.ok(existsSync(statePaths(f.root).container(name)), 'the CLI lived on to remove the container (--rm)');
 });
 
-// ── the caller's environment ───────────────────────────────────────────────────────────────────
+// ── the caller's environment ────────────────────────────
 
 // Reads every /proc/*/environ it can, over and over (and the next few PIDs first: they are the
 // processes about to start), and reports where it found the needle.
@@ -105,10 +108,12 @@ my ($needle, $report, $stop) = @ARGV;
 open(my $out, ">>", $report) or die; select($out); $| = 1;
 my ($top, $n, $reads, %leak) = ($$, 0, 0);
 sub look { my $p = shift; open(my $e, "<", "/proc/$p/environ") or return; local $/; my $s = <$e> // ""; $reads++;
-  if (index($s, $needle) >= 0 && !$leak{$p}++) { my $cmd = ""; if (open(my $c, "<", "/proc/$p/cmdline")) { $cmd = <$c> // "" } $cmd =~ tr/\0/ /; print "LEAK $p $cmd\n" } }
+  if (index($s, $needle) >= 0 && !$leak{$p}++) { my $cmd = "";
+    if (open(my $c, "<", "/proc/$p/cmdline")) { $cmd = <$c> // "" } $cmd =~ tr/\0/ /; print "LEAK $p $cmd\n" } }
 print "ready\n";
 until (-e $stop) {
-  if ($n++ % 32 == 0) { opendir(my $d, "/proc"); for my $p (grep { /^\d+$/ } readdir $d) { $top = $p if $p > $top; look($p) } closedir $d }
+  if ($n++ % 32 == 0) { opendir(my $d, "/proc"); for my $p (grep { /^\d+$/ } readdir $d) { $top = $p if $p > $top;
+    look($p) } closedir $d }
   for my $p ($top + 1 .. $top + 6) { next unless -e "/proc/$p"; $top = $p; look($p) }
 }
 print "summary reads=$reads leaks=", scalar(keys %leak), "\n";
@@ -188,7 +193,7 @@ test("the caller's environment reaches no process of the container, nor the chai
   }
 });
 
-// ── the caller's session keyring ───────────────────────────────────────────────────────────────
+// ── the caller's session keyring ───────────────────────────
 
 // keyctl(2) through perl's syscall(): the serial of @s, then look for the caller's key in it and
 // read it. x86_64: __NR_keyctl = 250; GET_KEYRING_ID 0, SEARCH 10, READ 11; @s = -3.
@@ -196,7 +201,8 @@ const KEY_PROBE = String.raw`
 my $name = shift;
 print "session=", syscall(250, 0, -3, 0), "\n";
 my $type = "user"; my $id = syscall(250, 10, -3, $type, $name, 0);
-if ($id > 0) { my $buf = "\0" x 256; my $n = syscall(250, 11, $id, $buf, 256); print "key=READ:", substr($buf, 0, $n), "\n" }
+if ($id > 0) { my $buf = "\0" x 256; my $n = syscall(250, 11, $id, $buf, 256);
+  print "key=READ:", substr($buf, 0, $n), "\n" }
 else { print "key=", $! + 0, "\n" }
 `;
 
@@ -214,7 +220,8 @@ test("a fresh session keyring: the caller's keys cannot be found or read from ru
       `perl ${script} ${keyName} | sed s/^/host-/`,
       // Unconfined: the default seccomp profile refuses keyctl outright (seccomp.test.ts); this is
       // the keyring join itself, which must hold without it.
-      `node ${CLI} run --rm --security-opt seccomp=unconfined ${f.image} ${name}-r -- perl -e ${q(KEY_PROBE)} ${keyName} | sed s/^/run-/`,
+      `node ${CLI} run --rm --security-opt seccomp=unconfined ${f.image} ${name}-r ` +
+        `-- perl -e ${q(KEY_PROBE)} ${keyName} | sed s/^/run-/`,
       `node ${CLI} run -d --security-opt seccomp=unconfined ${f.image} ${name} -- sleep infinity >/dev/null`,
       `node ${CLI} exec ${name} -- perl -e ${q(KEY_PROBE)} ${keyName} | sed s/^/exec-/`,
     ].join(' && ');
@@ -243,11 +250,12 @@ test("a fresh session keyring: the caller's keys cannot be found or read from ru
   }
 });
 
-// ── capabilities, ping, cgroups ────────────────────────────────────────────────────────────────
+// ── capabilities, ping, cgroups ───────────────────────────
 
 const CAPS_PROBE = String.raw`
 open(my $st, "<", "/proc/self/status"); while (<$st>) { print "$1=$2\n" if /^(Cap\w+):\s*(\S+)/ } close $st;
-open(my $pg, "<", "/proc/sys/net/ipv4/ping_group_range"); my $r = <$pg>; chomp $r; $r =~ s/\s+/ /; print "ping_group_range=$r\n";
+open(my $pg, "<", "/proc/sys/net/ipv4/ping_group_range"); my $r = <$pg>; chomp $r; $r =~ s/\s+/ /;
+  print "ping_group_range=$r\n";
 print "icmp_dgram=", (socket(my $i, 2, 2, 1) ? "ok" : $! + 0), "\n";
 print "raw=", (socket(my $w, 2, 3, 1) ? "OPENED" : $! + 0), "\n";
 open(my $cg, "<", "/proc/self/cgroup"); my @cg = <$cg>; chomp @cg; print "cgroup=", join(" ", @cg), "\n";
@@ -269,7 +277,9 @@ function checkCaps(out: string, how: string): void {
   );
 }
 
-test('podman\'s default capabilities, nothing inheritable or ambient; ping without NET_RAW; cgroups seen as "/"', async () => {
+const podmanSDefaultCapabilities =
+  'podman\'s default capabilities, nothing inheritable or ambient; ping without NET_RAW; cgroups seen as "/"';
+test(podmanSDefaultCapabilities, async () => {
   const name = uniqueName('caps');
   const hostRange = readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8');
   try {

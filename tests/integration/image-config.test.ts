@@ -37,7 +37,8 @@ const FULL = (cmd: string) => `# every instruction conductor supports
 ARG BASE=debian:bookworm
 FROM \${BASE} AS tools
 ARG GREETING=hello
-RUN mkdir -p /out && echo "$GREETING" > /out/greeting && printf '#!/bin/sh\\necho tool-ran "$@"\\n' > /out/tool && chmod 755 /out/tool
+RUN mkdir -p /out && echo "$GREETING" > /out/greeting && printf '#!/bin/sh\\necho tool-ran "$@"\\n' > /out/tool && \
+chmod 755 /out/tool
 
 FROM debian:bookworm
 ARG VERSION=1
@@ -45,7 +46,8 @@ ENV APP_HOME=/srv/app MODE="prod mode"
 LABEL org.example.version=$VERSION maintainer="me"
 WORKDIR $APP_HOME
 RUN useradd --uid 1234 --user-group --create-home app && groupadd -g 2345 extra && usermod -aG extra app \\
- && cp /usr/bin/id /usr/local/bin/suid-id && chmod u+s /usr/local/bin/suid-id && echo secret > /root-only && chmod 600 /root-only
+ && cp /usr/bin/id /usr/local/bin/suid-id && chmod u+s /usr/local/bin/suid-id && echo secret > /root-only && \
+chmod 600 /root-only
 COPY --chown=app:app data.txt ./
 COPY --from=tools /out/ /opt/tools/
 SHELL ["/bin/bash", "-c"]
@@ -165,16 +167,20 @@ test('run overrides: -e adds and replaces, -w, -u name, -u uid:gid (no passwd en
   assert.is((await runOut('full', { entrypoint: ['/bin/echo'], command: ['from', 'echo'] })).out, 'from echo');
 });
 
-test('USER drops every capability and keeps no_new_privs: setuid does not raise it; root in the image keeps its set', async () => {
+const uSERDropsEveryCapability =
+  'USER drops every capability and keeps no_new_privs: setuid does not raise it; root in the image keeps its set';
+test(uSERDropsEveryCapability, async () => {
   const probe = [
     'sh',
     '-c',
-    'grep -E "^(CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs)" /proc/self/status | tr -s "\\t" " "; suid-id -u; cat /root-only 2>&1 || true',
+    'grep -E "^(CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs)" /proc/self/status | tr -s "\\t" " "; ' +
+      'suid-id -u; cat /root-only 2>&1 || true',
   ];
   const user = await runOut('full', { entrypoint: [], command: probe });
   assert.is(
     user.out,
-    'CapInh: 0000000000000000\nCapPrm: 0000000000000000\nCapEff: 0000000000000000\nCapAmb: 0000000000000000\nNoNewPrivs: 1\n1234\ncat: /root-only: Permission denied',
+    'CapInh: 0000000000000000\nCapPrm: 0000000000000000\nCapEff: 0000000000000000\n' +
+      'CapAmb: 0000000000000000\nNoNewPrivs: 1\n1234\ncat: /root-only: Permission denied',
     user.err,
   );
   const root = await runOut('full', { entrypoint: [], user: '0', command: probe });

@@ -295,7 +295,8 @@ if (!isRoot) {
     const script = [
       ...masked.map((f) => `printf '%s=' ${f}; wc -c < /proc/${f}`),
       'if echo x > /proc/sys/kernel/hostname 2>/dev/null; then echo sys=rw; else echo sys=ro; fi',
-      'if [ -e /proc/sysrq-trigger ]; then if echo h > /proc/sysrq-trigger 2>/dev/null; then echo sysrq=rw; else echo sysrq=ro; fi; fi',
+      'if [ -e /proc/sysrq-trigger ]; then ' +
+        'if echo h > /proc/sysrq-trigger 2>/dev/null; then echo sysrq=rw; else echo sysrq=ro; fi; fi',
       '[ -d /proc/acpi ] && echo acpi=$(ls -A /proc/acpi | wc -l)',
       'grep -E " /proc/(sys|bus|fs|irq) " /proc/self/mountinfo | grep -c " ro,"',
       'true',
@@ -452,7 +453,8 @@ if (!isRoot) {
       assert.ok(initPid > 0, `container init started ${unshareErr}`);
 
       const script =
-        'hostname; echo pid=$$; pwd; ls /proc/$$/fd | tr "\\n" " "; echo; readlink /proc/self/ns/pid; cat /proc/self/cgroup /proc/self/status';
+        'hostname; echo pid=$$; pwd; ls /proc/$$/fd | tr "\\n" " "; echo; ' +
+        'readlink /proc/self/ns/pid; cat /proc/self/cgroup /proc/self/status';
       const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', helperFd, cgFd];
       // cwd=/tmp on the host: without --workdir the helper must not leave us
       // in a directory outside the container root (falls back to /).

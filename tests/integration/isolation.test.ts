@@ -76,9 +76,11 @@ use Fcntl;
 my ($m, @devs) = @ARGV;
 $| = 1;
 sub kv { my ($k, $v) = @_; $v = '' unless defined $v; $v =~ s/\n/\\n/g; print "$k=$v\n" }
-opendir(my $fdd, "/proc/self/fd"); kv("fds", join(",", sort { $a <=> $b } grep { /^\d+$/ } readdir $fdd)); closedir $fdd;
+opendir(my $fdd, "/proc/self/fd"); kv("fds", join(",", sort { $a <=> $b } grep { /^\d+$/ } readdir $fdd));
+  closedir $fdd;
 kv("cwd", readlink("/proc/self/cwd"));
-open(my $st, "<", "/proc/self/status"); while (<$st>) { kv($1, $2) if /^(CapBnd|CapEff|NoNewPrivs):\s*(\S+)/ } close $st;
+open(my $st, "<", "/proc/self/status"); while (<$st>) { kv($1, $2) if /^(CapBnd|CapEff|NoNewPrivs):\s*(\S+)/ }
+  close $st;
 sub slurp { my $p = shift; open(my $h, "<", $p) or return "no"; my $l = <$h>; return "READ:" . (defined $l ? $l : "") }
 sub names { my $p = shift; opendir(my $d, $p) or return ""; return join(",", grep { /HOST_MARKER/ } readdir $d) }
 kv("marker_direct", slurp($m));
@@ -94,7 +96,9 @@ waitpid($pid, 0);
 my $found = ` +
   '`find / -xdev -name "HOST_MARKER*" 2>/dev/null`' +
   String.raw`; kv("find", $found);
-kv("hostdevs", join(",", grep { -e $_ } map { glob $_ } qw(/dev/vd* /dev/sd* /dev/hd* /dev/xvd* /dev/nvme* /dev/loop* /dev/mem /dev/kmem /dev/port /dev/kmsg /dev/kvm /dev/console)));
+kv("hostdevs", join(",", grep { -e $_ } map { glob $_ }
+  qw(/dev/vd* /dev/sd* /dev/hd* /dev/xvd* /dev/nvme* /dev/loop*
+     /dev/mem /dev/kmem /dev/port /dev/kmsg /dev/kvm /dev/console)));
 opendir(my $dd, "/dev"); kv("dev", join(",", sort grep { !/^\.\.?$/ } readdir $dd)); closedir $dd;
 for my $d (@devs) {
   my ($t, $maj, $min) = split /:/, $d;
@@ -108,8 +112,9 @@ for my $d (@devs) {
   }
 }
 sub mknod_ { system("mknod", @_[0..3]) ; return $? == 0 }
-for my $t (["tmpfs", "mount -t tmpfs x /mnt"], ["cgroup", "mount -t cgroup -o memory cgroup /mnt"], ["cgroup2", "mount -t cgroup2 none /mnt"],
-           ["proc", "mount -t proc proc /mnt"], ["bind", "mount --bind / /mnt"], ["remount_sys", "mount -o remount,rw /sys"],
+for my $t (["tmpfs", "mount -t tmpfs x /mnt"], ["cgroup", "mount -t cgroup -o memory cgroup /mnt"],
+           ["cgroup2", "mount -t cgroup2 none /mnt"], ["proc", "mount -t proc proc /mnt"],
+           ["bind", "mount --bind / /mnt"], ["remount_sys", "mount -o remount,rw /sys"],
            ["umount_hosts", "umount /etc/hosts"], ["umount_proc_sys", "umount /proc/sys"]) {
   system("$t->[1] >/dev/null 2>&1"); kv("mount_$t->[0]", $? == 0 ? "MOUNTED" : "refused");
 }
@@ -117,11 +122,13 @@ open(my $mi, "<", "/proc/self/mountinfo"); my @mi = <$mi>; close $mi;
 kv("mnt_in_mountinfo", scalar(grep { (split / /)[4] eq "/mnt" } @mi));
 kv("sys_mount", join(" ", map { (split / /)[5] } grep { (split / /)[4] eq "/sys" } @mi));
 # Opened for writing, never written: the probe must stay harmless even where a protection fails.
-sub writable { my $p = shift; return "absent" unless -e $p; return sysopen(my $h, $p, O_WRONLY) ? "WRITABLE" : "refused" }
+sub writable { my $p = shift; return "absent" unless -e $p;
+  return sysopen(my $h, $p, O_WRONLY) ? "WRITABLE" : "refused" }
 kv("sysrq", writable("/proc/sysrq-trigger"));
 kv("proc_hostname", writable("/proc/sys/kernel/hostname"));
 kv("proc_core_pattern", writable("/proc/sys/kernel/core_pattern"));
-kv("kcore", -e "/proc/kcore" ? do { open(my $k, "<", "/proc/kcore"); my $b = ""; sysread($k, $b, 64) // 0; length $b } : "absent");
+kv("kcore", -e "/proc/kcore" ? do { open(my $k, "<", "/proc/kcore"); my $b = ""; sysread($k, $b, 64) // 0;
+  length $b } : "absent");
 kv("keys", -e "/proc/keys" ? do { local $/; open(my $k, "<", "/proc/keys"); length(<$k> // "") } : "absent");
 kv("sys_touch", open(my $sx, ">", "/sys/x") ? "WROTE" : "refused");
 kv("sys_uevent_helper", writable("/sys/kernel/uevent_helper"));
@@ -237,7 +244,7 @@ test('exec: the same probe, from a process entering a running container', async 
   }
 });
 
-// ── limits ─────────────────────────────────────────────────────────────────────────────────────
+// ── limits ──────────────────────────────────
 
 test('--memory 64m: allocating 200 MB is OOM-killed (137, oomKilled)', async () => {
   const name = uniqueName('oom');
@@ -272,7 +279,9 @@ test('--memory 64m: allocating 200 MB is OOM-killed (137, oomKilled)', async () 
 test('--pids-limit 32: forks fail inside, the host can still fork', async () => {
   const name = uniqueName('pids');
   const script =
-    'my ($f, @k) = (0); for (1..100) { my $p = fork; if (!defined $p) { $f++ } elsif ($p == 0) { sleep 30; exit 0 } else { push @k, $p } } print "failed=$f ok=", scalar(@k), "\\n"; kill 9, @k; waitpid($_, 0) for @k;';
+    'my ($f, @k) = (0); for (1..100) { my $p = fork; if (!defined $p) { $f++ } elsif ($p == 0) { sleep 30; ' +
+    'exit 0 } else { push @k, $p } } print "failed=$f ok=", scalar(@k), "\\n"; kill 9, @k; ' +
+    'waitpid($_, 0) for @k;';
   try {
     await run(f.image, name, { root, detach: true, limits: { pids: 32 }, command: ['sleep', 'infinity'] });
     const r = await exec(name, ['perl', '-e', script], { root });
@@ -357,7 +366,7 @@ test("exec'd processes join the container's cgroups; the cgroups are removed on 
   }
 });
 
-// ── capabilities ───────────────────────────────────────────────────────────────────────────────
+// ── capabilities ────────────────────────────────
 
 async function capsOf(name: string, opts: Partial<RunOptions>): Promise<{ run: Probe; exec: Probe }> {
   const cmd = 'grep -E "^(CapBnd|CapEff|NoNewPrivs):" /proc/self/status | tr -d "\\t" | tr ":" "="';
@@ -398,9 +407,11 @@ test('--cap-add / --cap-drop / --privileged change the bounding set, in run and 
         assert.is(p.NoNewPrivs, nnp, `${label} ${how}: NoNewPrivs`);
       }
     }
-    // The capabilities act: NET_ADMIN lets an ioctl through that the default set refuses; a dropped CHOWN refuses chown.
+    // The capabilities act: NET_ADMIN lets an ioctl through that the default set refuses; a dropped CHOWN refuses
+    // chown.
     const netadmin =
-      'socket(my $s, 2, 2, 0); my $i = pack("a16 s x22", "lo", 0); ioctl($s, 0x8913, $i) or die; print ioctl($s, 0x8914, $i) ? "ALLOWED" : "denied"';
+      'socket(my $s, 2, 2, 0); my $i = pack("a16 s x22", "lo", 0); ioctl($s, 0x8913, $i) or die; ' +
+      'print ioctl($s, 0x8914, $i) ? "ALLOWED" : "denied"';
     const add = await exec(names[2]!, ['perl', '-e', netadmin], { root });
     assert.is(add.stdout, 'ALLOWED', add.stderr);
     const dflt2 = await exec(names[0]!, ['perl', '-e', netadmin], { root });

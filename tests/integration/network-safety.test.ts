@@ -40,9 +40,13 @@ const bootId = () => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').tri
 const conductorOwnsForwarding = () => existsSync(MARKER) && readFileSync(MARKER, 'utf8').trim() === bootId();
 
 // Probes run inside the containers with the image's perl (perl-base: Socket, IO::Socket::INET).
-const TCP = `use IO::Socket::INET; my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1], Proto => 'tcp', Timeout => 2); print $s ? "open\\n" : "closed\\n";`;
-const UDP = `use IO::Socket::INET; use IO::Select; my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1], Proto => 'udp') or die "udp: $!";
-$s->send("ping"); my $r; $s->recv($r, 100) if IO::Select->new($s)->can_read(2); print defined $r && $r eq 'pong' ? "answered\\n" : "silent\\n";`;
+const TCP =
+  `use IO::Socket::INET; my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], ` +
+  `PeerPort => $ARGV[1], Proto => 'tcp', Timeout => 2); print $s ? "open\\n" : "closed\\n";`;
+const UDP = `use IO::Socket::INET; use IO::Select; \
+my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => $ARGV[1], Proto => 'udp') or die "udp: $!";
+$s->send("ping"); my $r; $s->recv($r, 100) if IO::Select->new($s)->can_read(2); print defined $r && \
+$r eq 'pong' ? "answered\\n" : "silent\\n";`;
 // A UDP datagram with a source of our choosing: IPPROTO_RAW implies IP_HDRINCL (the kernel fills
 // in the length, id and header checksum; a zero UDP checksum means "none" in IPv4).
 const SPOOF = `use Socket; my ($src, $dst, $port, $data) = @ARGV;
@@ -62,9 +66,11 @@ my $icmp = pack('CCnCCnNN', 134, 0, 0, 64, 0, 1800, 0, 0) . pack('CCCCNNN', 3, 4
 my $sum = 0; my $d = $src . $dst . pack('NxxxC', length $icmp, 58) . $icmp; $d .= "\\0" if length($d) % 2;
 $sum += $_ for unpack('n*', $d); $sum = ($sum >> 16) + ($sum & 0xffff) while $sum >> 16;
 substr($icmp, 2, 2) = pack('n', ~$sum & 0xffff);
-my $frame = pack('H12', '333300000001') . $mac . pack('n', 0x86dd) . pack('NnCC', 0x60000000, length $icmp, 58, 255) . $src . $dst . $icmp;
+my $frame = pack('H12', '333300000001') . $mac . pack('n', 0x86dd) . pack('NnCC', 0x60000000, length $icmp, 58, 255) . \
+$src . $dst . $icmp;
 socket(my $s, 17, SOCK_RAW, 0) or die "packet socket: $!";
-send($s, $frame, 0, pack('SnISCCa8', 17, 0x86dd, $ifindex, 0, 0, 6, pack('H12', '333300000001'))) or die "send: $!"; print "sent\\n";`;
+send($s, $frame, 0, pack('SnISCCa8', 17, 0x86dd, $ifindex, 0, 0, 6, pack('H12', '333300000001'))) or die "send: $!"; \
+print "sent\\n";`;
 
 async function perl(name: string, script: string, ...args: string[]): Promise<string> {
   const r = await exec(name, ['perl', '-e', script, '--', ...args], { root });
@@ -143,7 +149,10 @@ test.after(async () => {
   }
 });
 
-test('host services: closed to containers via the gateway and the host address, open with allowHost; DNS to a host resolver works', async () => {
+const hostServicesClosedTo =
+  'host services: closed to containers via the gateway and the host address, ' +
+  'open with allowHost; DNS to a host resolver works';
+test(hostServicesClosedTo, async () => {
   assert.is(
     must(['curl', '-sS', '-m', '3', `http://127.0.0.1:${HTTP_PORT}/`]),
     'host-service\n',
@@ -197,7 +206,10 @@ test('IPv6: a router advertisement from inside plants nothing on the host; IPv6 
 
 test("spoofed sources: a forged or another container's source address never leaves; the real one does", async () => {
   const got: string[] = [];
-  const js = `const s=require('dgram').createSocket('udp4');s.on('message',(m,r)=>process.stdout.write(r.address+' '+m+'\\n'));s.bind(9999,'0.0.0.0',()=>process.stdout.write('ready\\n'))`;
+  const js =
+    "const s=require('dgram').createSocket('udp4');" +
+    "s.on('message',(m,r)=>process.stdout.write(r.address+' '+m+'\\n'));" +
+    "s.bind(9999,'0.0.0.0',()=>process.stdout.write('ready\\n'))";
   const rx = spawn('ip', ['netns', 'exec', sink.ns, process.execPath, '-e', js], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -267,7 +279,10 @@ test('ip_forward: the host does not route between its other networks because of 
   }
 });
 
-test('build RUN steps: own network namespace (no host MACs, abstract sockets or 127.0.0.1), apt works; --network host opts out', async () => {
+const buildRUNStepsOwn =
+  'build RUN steps: own network namespace (no host MACs, ' +
+  'abstract sockets or 127.0.0.1), apt works; --network host opts out';
+test(buildRUNStepsOwn, async () => {
   const hostMacs = readdirSync('/sys/class/net')
     .map((d) => readFileSync(`/sys/class/net/${d}/address`, 'utf8').trim())
     .filter((m) => m !== '00:00:00:00:00:00');
@@ -285,11 +300,14 @@ test('build RUN steps: own network namespace (no host MACs, abstract sockets or 
       path.join(ctx, 'probe.pl'),
       `use Socket; use IO::Socket::INET;
 opendir my $d, '/sys/class/net'; my @macs;
-for my $i (grep { !/^\\./ } readdir $d) { open my $f, '<', "/sys/class/net/$i/address" or next; my $m = <$f>; chomp $m; push @macs, $m }
+for my $i (grep { !/^\\./ } readdir $d) { open my $f, '<', "/sys/class/net/$i/address" or next; my $m = <$f>; \
+chomp $m; push @macs, $m }
 print "MACS @macs\\n";
 # An abstract address is its exact bytes, and Node (the listener here) pads its name with NULs to 108.
-socket(my $u, PF_UNIX, SOCK_STREAM, 0) or die; print 'ABSTRACT ', (connect($u, pack('S a108', AF_UNIX, "\\0$ARGV[0]")) ? 'open' : 'closed'), "\\n";
-print 'LOOPBACK ', (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ARGV[1], Timeout => 2) ? 'open' : 'closed'), "\\n";
+socket(my $u, PF_UNIX, SOCK_STREAM, 0) or die; \
+print 'ABSTRACT ', (connect($u, pack('S a108', AF_UNIX, "\\0$ARGV[0]")) ? 'open' : 'closed'), "\\n";
+print 'LOOPBACK ', \
+(IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ARGV[1], Timeout => 2) ? 'open' : 'closed'), "\\n";
 `,
     );
     const probe = `RUN perl /probe.pl ${abstract} ${loPort}`;

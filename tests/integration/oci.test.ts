@@ -47,9 +47,11 @@ writeFileSync(
   path.join(ctx, 'Conductorfile'),
   [
     'FROM debian:bookworm',
-    'RUN mkdir -p /data/old && echo x > /data/old/f && echo gone > /data/gone && echo hi > /data/keep && chown 42:42 /data/keep',
+    'RUN mkdir -p /data/old && echo x > /data/old/f && ' +
+      'echo gone > /data/gone && echo hi > /data/keep && chown 42:42 /data/keep',
     // a deleted file (whiteout), a deleted directory replaced by a new one (opaque), a symlink, a hard link
-    'RUN rm /data/gone && rm -rf /data/old && mkdir /data/old && echo new > /data/old/g && ln -s /data/keep /data/link && ln /data/keep /data/hard',
+    'RUN rm /data/gone && rm -rf /data/old && mkdir /data/old && ' +
+      'echo new > /data/old/g && ln -s /data/keep /data/link && ln /data/keep /data/hard',
     '',
   ].join('\n'),
 );
@@ -63,7 +65,9 @@ const PROBE = [
   'ls /data/old',
   'readlink /data/link; cat /data/link',
   'stat -c "%n %u:%g %h %a" /data/keep /data/hard',
-  'find /data /usr/bin /usr/lib/x86_64-linux-gnu /etc -xdev \\( -path /etc/hostname -o -path /etc/hosts -o -path /etc/resolv.conf -o -path /etc/mtab \\) -prune -o -printf "%y %m %U:%G %s %p -> %l\\n" 2>/dev/null | grep -v "^d" | LC_ALL=C sort | sha256sum',
+  'find /data /usr/bin /usr/lib/x86_64-linux-gnu /etc -xdev \\( -path /etc/hostname -o ' +
+    '-path /etc/hosts -o -path /etc/resolv.conf -o -path /etc/mtab \\) -prune -o ' +
+    '-printf "%y %m %U:%G %s %p -> %l\\n" 2>/dev/null | grep -v "^d" | LC_ALL=C sort | sha256sum',
 ].join('\n');
 
 async function conductorOut(
@@ -95,7 +99,9 @@ const storeState = () =>
   });
 
 let exported = '';
-test('export: deterministic (two exports byte-identical), skopeo inspects it, podman loads it as localhost/<image>:latest', async () => {
+const exportDeterministicTwoExports =
+  'export: deterministic (two exports byte-identical), skopeo inspects it, podman loads it as localhost/<image>:latest';
+test(exportDeterministicTwoExports, async () => {
   await buildImage(IMG, { root, file: path.join(ctx, 'Conductorfile'), context: ctx, log });
   exported = path.join(work, 'a.tar');
   let t = performance.now();
@@ -117,7 +123,10 @@ test('export: deterministic (two exports byte-identical), skopeo inspects it, po
   assert.match(loaded, `Loaded image: localhost/${IMG}:latest`);
 });
 
-test('podman run of the export prints exactly what conductor run prints (deletion, opaque dir, links, uid 42, file listing)', async () => {
+const podmanRunOfThe =
+  'podman run of the export prints exactly what conductor run prints ' +
+  '(deletion, opaque dir, links, uid 42, file listing)';
+test(podmanRunOfThe, async () => {
   const mine = await conductorOut(IMG);
   assert.match(mine, 'gone: absent');
   assert.match(mine, /^g$/m);
@@ -125,7 +134,9 @@ test('podman run of the export prints exactly what conductor run prints (deletio
   assert.is(podmanOut(`localhost/${IMG}:latest`), mine);
 });
 
-test('--compress gzip: gzip layers (digest ≠ diff_id), still deterministic; imports back to the same filesystem', async () => {
+const compressGzipGzipLayers =
+  '--compress gzip: gzip layers (digest ≠ diff_id), still deterministic; imports back to the same filesystem';
+test(compressGzipGzipLayers, async () => {
   const gz = path.join(work, 'gz.tar');
   const r = await exportImage(IMG, gz, { root, log, compress: 'gzip' });
   await exportImage(IMG, path.join(work, 'gz2.tar'), { root, log, compress: 'gzip' });
@@ -143,7 +154,9 @@ test('--compress gzip: gzip layers (digest ≠ diff_id), still deterministic; im
   assert.is(await conductorOut(name), await conductorOut(IMG));
 });
 
-test('a podman commit / podman save image with a deletion, ENV and WORKDIR imports and runs with them applied', async () => {
+const aPodmanCommitPodman =
+  'a podman commit / podman save image with a deletion, ENV and WORKDIR imports and runs with them applied';
+test(aPodmanCommitPodman, async () => {
   const c = uniqueName('pc');
   const ref = `localhost/${uniqueName('saved')}:latest`;
   hostMust([
@@ -175,7 +188,9 @@ test('a podman commit / podman save image with a deletion, ENV and WORKDIR impor
   assert.is(podmanOut(ref, script), out);
 });
 
-test('push → registry → pull → run gives the same output; the pulled name is the last path component', async () => {
+const pushRegistryPullRun =
+  'push → registry → pull → run gives the same output; the pulled name is the last path component';
+test(pushRegistryPullRun, async () => {
   registry = await startRegistry();
   const ref = `${registry.host}/bars/${IMG}:1`;
   await pushImage(IMG, ref, { root, tlsVerify: false, log });
@@ -186,7 +201,9 @@ test('push → registry → pull → run gives the same output; the pulled name 
   assert.is(await conductorOut(pulled.name), await conductorOut(IMG));
 });
 
-test('a Conductorfile FROM 127.0.0.1:PORT/... builds on the pulled layers; a second build uses them without pulling', async () => {
+const aConductorfileFROM127 =
+  'a Conductorfile FROM 127.0.0.1:PORT/... builds on the pulled layers; a second build uses them without pulling';
+test(aConductorfileFROM127, async () => {
   const ref = `${registry!.host}/bars/${IMG}:1`;
   const dir = path.join(work, 'from-reg');
   mkdirSync(dir);

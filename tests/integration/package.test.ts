@@ -143,7 +143,8 @@ const list: ImageInfo[] = await images();
 const opts: RunOptions = { detach: true, command: ['sleep', '1'], env: ['A=1'] };
 const c: Container = await run(list[0]!.name, 'typed', opts);
 const r: { exitCode: number; stdout: string } = await c.exec(['true']);
-try { await c.stop({ timeoutSeconds: 1 }); } catch (e) { if (isConductorError(e, 'CONTAINER_NOT_FOUND')) console.log(e.code, r.exitCode); }
+try { await c.stop({ timeoutSeconds: 1 }); \
+} catch (e) { if (isConductorError(e, 'CONTAINER_NOT_FOUND')) console.log(e.code, r.exitCode); }
 `,
   );
   writeFileSync(

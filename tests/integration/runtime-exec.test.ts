@@ -1,4 +1,5 @@
-// Root integration tests of the container runtime through the SDK: exec: namespaces, env, stdin, restrictions, refusals.
+// Root integration tests of the container runtime through the SDK: exec: namespaces, env, stdin, restrictions,
+// refusals.
 // One temp state root with one small image over the shared cached base; every test stops what it started.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -77,7 +78,9 @@ test('exec keeps the container restrictions: CapBnd and NoNewPrivs', async () =>
   }
 });
 
-test('exec into an exited or missing container: CONTAINER_NOT_RUNNING / NOT_FOUND, nothing runs on the host', async () => {
+const execIntoAnExited =
+  'exec into an exited or missing container: CONTAINER_NOT_RUNNING / NOT_FOUND, nothing runs on the host';
+test(execIntoAnExited, async () => {
   const name = uniqueName('exd');
   const marker = `/tmp/conductor-exec-marker-${randomBytes(6).toString('hex')}`;
   try {

@@ -1,4 +1,5 @@
-// Root integration tests of the container runtime through the SDK: detached runs, logs, the seed's background habit, --rm.
+// Root integration tests of the container runtime through the SDK: detached runs, logs, the seed's background habit,
+// --rm.
 // One temp state root with one small image over the shared cached base; every test stops what it started.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,7 +16,8 @@ const { f, root, dirOf, runAttached, runDetached, pidAlive, assertClean } = awai
 test('detached run returns once running and the container outlives its caller', async () => {
   const name = uniqueName('det');
   const code = `import { run } from ${JSON.stringify(path.join(REPO, 'sdk', 'index.ts'))};
-const c = await run(${JSON.stringify(f.image)}, ${JSON.stringify(name)}, { root: ${JSON.stringify(root)}, detach: true, command: ['sleep', 'infinity'] });
+const c = await run(${JSON.stringify(f.image)}, ${JSON.stringify(name)}, { root: ${JSON.stringify(root)}, \
+detach: true, command: ['sleep', 'infinity'] });
 process.stdout.write(String(c.pid));`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
     cwd: REPO,

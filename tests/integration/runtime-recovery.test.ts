@@ -1,4 +1,5 @@
-// Root integration tests of the container runtime through the SDK: state comes from the kernel: killed inits, reused and dead PIDs, runs killed half-way.
+// Root integration tests of the container runtime through the SDK: state comes from the kernel: killed inits, reused
+// and dead PIDs, runs killed half-way.
 // One temp state root with one small image over the shared cached base; every test stops what it started.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,4 +1,5 @@
-// Root integration tests of the container runtime through the SDK: SIGKILLed CLIs, run/exec/stop cycles, disk per container.
+// Root integration tests of the container runtime through the SDK: SIGKILLed CLIs, run/exec/stop cycles, disk per
+// container.
 // One temp state root with one small image over the shared cached base; every test stops what it started.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -71,7 +72,8 @@ test('CLI `run -d` SIGKILLed at random points: stop leaves no process, mount, re
       assert.is(
         leaked,
         'none',
-        `processes left after a kill at ${delay} ms: ${JSON.stringify([...processesMentioning(dirOf(name)), ...processesMentioning(`sleep ${token}`)])}`,
+        `processes left after a kill at ${delay} ms: ` +
+          `${JSON.stringify([...processesMentioning(dirOf(name)), ...processesMentioning(`sleep ${token}`)])}`,
       );
       assert.equal(mountLinesMentioning(root), [], `mounts left after a kill at ${delay} ms`);
       assert.not.ok(existsSync(dirOf(name)), `container dir left after a kill at ${delay} ms`);

@@ -1,4 +1,5 @@
-// Root integration tests of the container runtime through the SDK: what the container sees: hostname, /etc, PID namespace, /dev, fds.
+// Root integration tests of the container runtime through the SDK: what the container sees: hostname, /etc, PID
+// namespace, /dev, fds.
 // One temp state root with one small image over the shared cached base; every test stops what it started.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -17,7 +17,9 @@ const server = (delay: number) => [
   'perl',
   '-MIO::Socket::INET',
   '-e',
-  `$SIG{TERM} = sub { exit 0 }; sleep ${delay}; my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 5, ReuseAddr => 1) or die "listen: $!"; $| = 1; print "listening\\n"; while (my $c = $s->accept) { <$c>; print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }`,
+  `$SIG{TERM} = sub { exit 0 }; sleep ${delay}; my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 5, ` +
+    `ReuseAddr => 1) or die "listen: $!"; $| = 1; print "listening\\n"; while (my $c = $s->accept) { <$c>; ` +
+    `print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok"; close $c }`,
 ];
 
 test('await using: the container is stopped and removed when the block ends, also on a throw', async () => {
@@ -61,7 +63,9 @@ test('waitForHttp: a server that starts after 2 s is awaited, and not answered b
   }
 });
 
-test('waitForHttp: a server that never starts times out with WAIT_TIMEOUT naming the URL and what was seen', async () => {
+const waitForHttpAServerThat =
+  'waitForHttp: a server that never starts times out with WAIT_TIMEOUT naming the URL and what was seen';
+test(waitForHttpAServerThat, async () => {
   const name = uniqueName('nohttp');
   try {
     const c = await run(f.image, name, { root, detach: true, command: holder('sleep infinity & wait'), network: {} });
@@ -87,7 +91,9 @@ test('waitForHttp: a server that never starts times out with WAIT_TIMEOUT naming
   }
 });
 
-test('run({ wait }): resolves once the log matches (times: 2); a service that dies fails fast and is removed', async () => {
+const runWaitResolvesOnce =
+  'run({ wait }): resolves once the log matches (times: 2); a service that dies fails fast and is removed';
+test(runWaitResolvesOnce, async () => {
   const name = uniqueName('wlog');
   const dead = uniqueName('wdead');
   try {
@@ -157,7 +163,9 @@ test('logs: --tail 3, --timestamps, --since through the CLI', async () => {
   }
 });
 
-test('logs({ follow }): lines arrive as written, an AbortSignal ends it, and it ends by itself when the container does', async () => {
+const logsFollowLinesArrive =
+  'logs({ follow }): lines arrive as written, an AbortSignal ends it, and it ends by itself when the container does';
+test(logsFollowLinesArrive, async () => {
   const name = uniqueName('follow');
   const brief = uniqueName('brief');
   try {

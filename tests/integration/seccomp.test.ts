@@ -57,11 +57,14 @@ my %nr = (${Object.entries(nr)
   .map(([k, v]) => `${k} => ${v}`)
   .join(', ')});
 my %args = (add_key => [0, 0, 0, 0, 0], keyctl => [0, -3, 0], bpf => [9999, 0, 0], userfaultfd => [1],
-            perf_event_open => [0, 0, -1, -1, 0], io_uring_setup => [1, 0], kexec_load => [0, 0, 0, 0], open_by_handle_at => [-1, 0, 0]);
+            perf_event_open => [0, 0, -1, -1, 0], io_uring_setup => [1, 0], kexec_load => [0, 0, 0, 0],
+            open_by_handle_at => [-1, 0, 0]);
 $| = 1;
 open(my $st, "<", "/proc/self/status"); while (<$st>) { print "Seccomp=$1\n" if /^Seccomp:\s*(\d+)/ } close $st;
-for my $n (sort keys %nr) { $! = 0; my $r = syscall($nr{$n}, @{$args{$n}}); my ($e) = grep { $!{$_} } keys %!; print "$n=", ($r == -1 ? $e : "ok"), "\n"; }
-my $u = system("unshare -Ur true 2>/tmp/unshare.err"); open(my $ue, "<", "/tmp/unshare.err"); my $err = <$ue> // ""; chomp $err;
+for my $n (sort keys %nr) { $! = 0; my $r = syscall($nr{$n}, @{$args{$n}}); my ($e) = grep { $!{$_} } keys %!;
+  print "$n=", ($r == -1 ? $e : "ok"), "\n"; }
+my $u = system("unshare -Ur true 2>/tmp/unshare.err"); open(my $ue, "<", "/tmp/unshare.err"); my $err = <$ue> // "";
+  chomp $err;
 print "unshare=", ($u == 0 ? "ok" : "failed: $err"), "\n";
 `;
 
@@ -168,7 +171,9 @@ function profileDenyingMkdir(file: string): void {
   writeFileSync(file, JSON.stringify(p));
 }
 
-test('a profile file is loaded, recorded, and the exec of that container gets the same filter even after the file changes', async () => {
+const aProfileFileIs =
+  'a profile file is loaded, recorded, and the exec of that container gets the same filter even after the file changes';
+test(aProfileFileIs, async () => {
   const file = path.join(scratch, 'nomkdir.json');
   profileDenyingMkdir(file);
   const name = uniqueName('scfile');

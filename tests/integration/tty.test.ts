@@ -34,7 +34,8 @@ for my $fd (0, 1, 2) {
   my $c = "Z";
   push @r, ioctl($h, 0x5412, $c) ? "sti$fd=INJECTED" : "sti$fd=refused";
 }
-if (open(my $t, "+<", "/dev/tty")) { my $c = "Z"; push @r, ioctl($t, 0x5412, $c) ? "devtty=INJECTED" : "devtty=opened"; }
+if (open(my $t, "+<", "/dev/tty")) { my $c = "Z"; \
+push @r, ioctl($t, 0x5412, $c) ? "devtty=INJECTED" : "devtty=opened"; }
 else { push @r, "devtty=refused"; }
 for my $fd (0, 1, 2) {
   open(my $h, "+<&=", $fd) or next;
@@ -79,7 +80,8 @@ test('without -t, run / exec / build RUN cannot reach the admin terminal: no TIO
     const script = [
       `${conductor('run', '--rm', img, uniqueName('nott'), '--', 'perl', '-e', PROBE)}; echo "RUN-RC=$?"`,
       `${conductor('exec', name, 'perl', '-e', PROBE)}; echo "EXEC-RC=$?"`,
-      `${conductor('build', built, path.join(scratch, 'Conductorfile'), '--context', scratch)} 2>&1; echo "BUILD-RC=$?"`,
+      `${conductor('build', built, path.join(scratch, 'Conductorfile'), '--context', scratch)} 2>&1; ` +
+        `echo "BUILD-RC=$?"`,
       QUEUED,
     ].join('\n');
     const t = openTerminal(['sh', '-c', script], env);
@@ -122,9 +124,13 @@ test("without -t, the terminal's input is still copied in, and its Ctrl-D ends i
 test("run -t: a pty of the container's own; TIOCSTI lands there, never in the admin terminal", async () => {
   // Types "MARK\n" and reads it back, then types "LEFT" and leaves it for whoever reads next.
   const typeBack =
-    'ioctl(STDIN, 0x5412, $_) for split //, "MARK\\n"; my $l = <STDIN>; print "GOT:$l"; ioctl(STDIN, 0x5412, $_) for split //, "LEFT"';
+    'ioctl(STDIN, 0x5412, $_) for split //, "MARK\\n"; my $l = <STDIN>; ' +
+    'print "GOT:$l"; ioctl(STDIN, 0x5412, $_) for split //, "LEFT"';
   const cmd = `${OWN_PTY}; perl -e ${sq(typeBack)}; perl -e ${sq(PROBE)}`;
-  const script = `${conductor('run', '-t', '--rm', img, uniqueName('tsti'), '--', 'sh', '-c', cmd)}; echo "RC=$?"\n${QUEUED}`;
+  const script = [
+    `${conductor('run', '-t', '--rm', img, uniqueName('tsti'), '--', 'sh', '-c', cmd)}; echo "RC=$?"`,
+    QUEUED,
+  ].join('\n');
   const t = openTerminal(['sh', '-c', script], env);
   const code = await t.exit;
   const s = t.screen();
@@ -136,7 +142,11 @@ test("run -t: a pty of the container's own; TIOCSTI lands there, never in the ad
     // (after the echo of what it typed)
     assert.match(
       s,
-      /PROBE sti0=INJECTED sti1=INJECTED sti2=INJECTED devtty=INJECTED winsz0=CHANGED winsz1=CHANGED winsz2=CHANGED\r?$/m,
+      new RegExp(
+        'PROBE sti0=INJECTED sti1=INJECTED sti2=INJECTED devtty=INJECTED ' +
+          String.raw`winsz0=CHANGED winsz1=CHANGED winsz2=CHANGED\r?$`,
+        'm',
+      ),
       s,
     );
   }
@@ -179,13 +189,18 @@ test("run -it: tty, the caller's size and its resizes, job control, Ctrl-C to th
   }
 });
 
-test("the caller's terminal settings come back when an -it run is SIGKILLed by stop, its relay SIGTERMed, or the CLI SIGKILLed", async () => {
+const theCallerSTerminal =
+  "the caller's terminal settings come back " +
+  'when an -it run is SIGKILLed by stop, its relay SIGTERMed, or the CLI SIGKILLed';
+test(theCallerSTerminal, async () => {
   for (const how of ['stop', 'relay', 'cli'] as const) {
     const name = uniqueName(`tk${how[0]}`);
     const before = path.join(scratch, `${name}.before`);
     const after = path.join(scratch, `${name}.after`);
     // The shell holds the terminal (read) until the test has looked at it.
-    const script = `stty -a > ${sq(before)}; ${conductor('run', '-it', img, name, '--', 'bash')}; echo "RC=$?"; read -r go; stty -a > ${sq(after)}`;
+    const script =
+      `stty -a > ${sq(before)}; ${conductor('run', '-it', img, name, '--', 'bash')}; ` +
+      `echo "RC=$?"; read -r go; stty -a > ${sq(after)}`;
     const t = openTerminal(['sh', '-c', script], env);
     let cliPid = 0;
     try {
@@ -241,7 +256,9 @@ test("exec -t: a pty of the container's own, sized like the caller's", async () 
   const name = uniqueName('texe');
   try {
     await detached(name);
-    const script = `${conductor('exec', '-t', name, 'sh', '-c', `${OWN_PTY}; stty size | sed 's/^/SIZE:/'; exit 4`)}; echo "RC=$?"`;
+    const script =
+      `${conductor('exec', '-t', name, 'sh', '-c', `${OWN_PTY}; stty size | sed 's/^/SIZE:/'; exit 4`)}; ` +
+      `echo "RC=$?"`;
     const t = openTerminal(['sh', '-c', script], env, { rows: 33, cols: 111 });
     assert.is(await t.exit, 0, t.screen());
     const s = t.screen();
@@ -279,7 +296,9 @@ test("exec -t refuses a /dev/ptmx that is not a devpts's own (a ptmx node on a t
       name,
       'sh',
       '-c',
-      'mount -t tmpfs tmpfs /dev/pts && mkdir /dev/pts/pts && mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts/pts && mknod /dev/pts/ptmx c 5 2 && echo FAKED',
+      'mount -t tmpfs tmpfs /dev/pts && mkdir /dev/pts/pts && ' +
+        'mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts/pts && ' +
+        'mknod /dev/pts/ptmx c 5 2 && echo FAKED',
     ]);
     assert.is(fake.stdout, 'FAKED\n', fake.stderr);
     const r = await cli(env, ['exec', '-t', name, 'tty']);

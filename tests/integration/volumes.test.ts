@@ -33,7 +33,8 @@ const climb = `/tmp/${uniqueName('climb')}`; // must never appear on the host
 const inside = `/tmp/${uniqueName('inside')}`; // exists only inside the image
 const image = uniqueName('volimg');
 const CONDUCTORFILE = `FROM debian:bookworm
-RUN mkdir -p /var/lib/app ${inside} && echo seed > /var/lib/app/seed.txt && chown 1234:4321 /var/lib/app/seed.txt && chmod 640 /var/lib/app/seed.txt && ln -s /../../../..${climb} /evil && ln -s ../../../..${inside} /evil2
+RUN mkdir -p /var/lib/app ${inside} && echo seed > /var/lib/app/seed.txt && chown 1234:4321 /var/lib/app/seed.txt && \
+chmod 640 /var/lib/app/seed.txt && ln -s /../../../..${climb} /evil && ln -s ../../../..${inside} /evil2
 `;
 /** (Re)build the image: the rmcache test removes it. */
 async function rebuild(): Promise<void> {
@@ -94,7 +95,9 @@ test('bind rw: the host sees the writes; :ro refuses them, also in a sub-mount o
   for (const t of ['/mnt/src', '/mnt/src/sub']) assert.match(mountLine(ro.out, t), /\bro,nosuid,nodev\b/, t);
 });
 
-test('named volume: created on first use, filled from the image (owners and modes), survives stop, prune and rmcache', async () => {
+const namedVolumeCreatedOn =
+  'named volume: created on first use, filled from the image (owners and modes), survives stop, prune and rmcache';
+test(namedVolumeCreatedOn, async () => {
   const vol = uniqueName('data');
   const first = await sh(
     { mounts: [parseVolumeFlag(`${vol}:/var/lib/app`)] },
@@ -151,7 +154,8 @@ test('--tmpfs (sized, nodev/nosuid, noexec when asked) and --read-only', async (
   await rebuild();
   const r = await sh(
     { readOnly: true, mounts: [parseTmpfsFlag('/scratch:size=1m,noexec'), parseTmpfsFlag('/tmp')] },
-    'touch /rootfile; touch /tmp/ok && dd if=/dev/zero of=/scratch/big bs=1k count=2048 2>/dev/null; echo dd=$?; cat /proc/mounts',
+    'touch /rootfile; touch /tmp/ok && dd if=/dev/zero of=/scratch/big bs=1k count=2048 2>/dev/null; ' +
+      'echo dd=$?; cat /proc/mounts',
   );
   assert.match(r.err, /\/rootfile'?: Read-only file system/);
   assert.match(r.out, /dd=1/);

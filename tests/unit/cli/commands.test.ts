@@ -66,7 +66,10 @@ test('ps: one SDK call; a table with the command quoted as a shell would need it
   assert.match(header!, /^NAME\s+IMAGE\s+STATUS\s+PID\s+IP\s+PORTS\s+COMMAND\s+CREATED$/);
   assert.match(
     row1!,
-    /^web\s+img\s+running\s+4121\s+10\.200\.0\.2\s+3000->8080\/tcp\s+sh -c 'echo '\\''hi'\\'' && sleep 9'\s+5 seconds ago$/,
+    new RegExp(
+      String.raw`^web\s+img\s+running\s+4121\s+10\.200\.0\.2\s+3000->8080\/tcp\s+` +
+        String.raw`sh -c 'echo '\\''hi'\\'' && sleep 9'\s+5 seconds ago$`,
+    ),
   );
   assert.match(row2!, /^old\s+img\s+exited \(3\)\s+-\s+-\s+-\s+true\s+/);
 });
@@ -205,7 +208,9 @@ test("exec: the command after -- untouched, options mapped; the exit code is the
   );
 });
 
-test('inspect --format: one field bare (null as empty, objects as JSON); an unknown field is a usage error', async () => {
+const inspectFormatOneField =
+  'inspect --format: one field bare (null as empty, objects as JSON); an unknown field is a usage error';
+test(inspectFormatOneField, async () => {
   const h = harness({ inspect: async () => web });
   assert.is(await cli(h, 'inspect', ['web', '--format', 'pid']), 0);
   assert.is(await cli(h, 'inspect', ['web', '-f', 'exitCode']), 0);

@@ -54,7 +54,8 @@ test('stop plan (golden): signals, cgroup kill, undos newest first, peers, cgrou
       '# stop container "web"',
       'kill -RTMIN+3 4242   # its init; still alive after 10 s: kill -KILL 4242',
       "kill -KILL -- -4240   # the monitor's process group, if it outlives the init",
-      'echo 1 > /sys/fs/cgroup/conductor/ab12/cgroup.kill   # any process left in its cgroup (v1: SIGKILL each pid in cgroup.procs)',
+      'echo 1 > /sys/fs/cgroup/conductor/ab12/cgroup.kill   # any process left ' +
+        'in its cgroup (v1: SIGKILL each pid in cgroup.procs)',
       '# reset forwarding',
       'sysctl -qw net.ipv4.conf.cnd0badf00d.forwarding=0',
       '# delete veth cnd0badf00d (and its peer)',
@@ -67,7 +68,9 @@ test('stop plan (golden): signals, cgroup kill, undos newest first, peers, cgrou
   );
 });
 
-test('an exited container is not signalled; a half-made one without a record still loses its directory and stray cgroups', () => {
+const anExitedContainerIs =
+  'an exited container is not signalled; a half-made one without a record still loses its directory and stray cgroups';
+test(anExitedContainerIs, () => {
   const exited = planStop({
     name: 'web',
     rec,

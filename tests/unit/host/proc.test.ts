@@ -9,7 +9,8 @@ import { pollUntil } from '../../../sdk/host/poll.ts';
 
 /** A stat line as proc(5) lays it out: pid (comm) state ppid pgrp session tty tpgid flags ... starttime (22) ... */
 const statLine = (pid: number, comm: string, start = '123456') =>
-  `${pid} (${comm}) S 1 ${pid} ${pid} 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 ${start} 10000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n`;
+  `${pid} (${comm}) S 1 ${pid} ${pid} 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 ${start} 10000 ` +
+  `200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n`;
 
 test('parseStat: the fields after comm, found after the last ")"', () => {
   assert.equal(parseStat(statLine(42, 'sleep')), {
@@ -62,7 +63,9 @@ test('readStat: a real process named "a) (b" reads right; a gone PID is null', a
   assert.is(startTimeOf(child.pid!), null);
 });
 
-test('isAlive: the same process is alive; a reused PID (other start time), a dead one and a zombie are not', async () => {
+const isAliveTheSameProcess =
+  'isAlive: the same process is alive; a reused PID (other start time), a dead one and a zombie are not';
+test(isAliveTheSameProcess, async () => {
   const child = spawn('/bin/sleep', ['30']);
   const ref = refOf(child.pid!)!;
   assert.ok(isAlive(ref));

@@ -12,7 +12,9 @@ async function rejects(p: Promise<unknown>): Promise<unknown> {
   throw new Error('resolved');
 }
 
-test('sh guard: an empty argv, or undefined / null / an object / an array among the args, is refused before anything runs', async () => {
+const shGuardAnEmpty =
+  'sh guard: an empty argv, or undefined / null / an object / an array among the args, is refused before anything runs';
+test(shGuardAnEmpty, async () => {
   const bad: unknown[][] = [
     [],
     ['echo', undefined],

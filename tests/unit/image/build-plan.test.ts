@@ -72,7 +72,8 @@ test('ENV legacy form: the rest of the line is the value (quotes removed), with 
 
 test('ENV and every metadata step: canonical text after expansion', () => {
   const texts = steps(
-    `${F}ARG V=1\nENV A=$V B="x y"\nLABEL "com.example/v"=$V\nWORKDIR /srv/$V\nUSER app:$V\nEXPOSE 80 $V/udp\nSTOPSIGNAL $V\nVOLUME ["/data", "/$V"]\nSHELL ["/bin/bash", "-c"]\nCMD echo $V\nENTRYPOINT ["/e"]`,
+    `${F}ARG V=1\nENV A=$V B="x y"\nLABEL "com.example/v"=$V\nWORKDIR /srv/$V\nUSER app:$V\nEXPOSE 80 $V/udp\n` +
+      `STOPSIGNAL $V\nVOLUME ["/data", "/$V"]\nSHELL ["/bin/bash", "-c"]\nCMD echo $V\nENTRYPOINT ["/e"]`,
   ).map((s) => s.text);
   assert.equal(texts, [
     'ARG ["V=1"]',
@@ -138,7 +139,8 @@ test('a second CMD or ENTRYPOINT in a stage warns; the last wins', () => {
 
 test('SHELL applies to later shell-form RUN, CMD and ENTRYPOINT, not earlier ones', () => {
   const s = steps(
-    `${F}RUN echo one\nSHELL ["/bin/bash", "-eo", "pipefail", "-c"]\nRUN echo two | cat\nCMD start\nENTRYPOINT run\nRUN ["exec", "form"]`,
+    `${F}RUN echo one\nSHELL ["/bin/bash", "-eo", "pipefail", "-c"]\n` +
+      `RUN echo two | cat\nCMD start\nENTRYPOINT run\nRUN ["exec", "form"]`,
   );
   assert.equal((s[0] as Extract<BuildStep, { kind: 'RUN' }>).argv, ['/bin/sh', '-c', 'echo one']);
   assert.equal((s[2] as Extract<BuildStep, { kind: 'RUN' }>).argv, [
@@ -154,7 +156,9 @@ test('SHELL applies to later shell-form RUN, CMD and ENTRYPOINT, not earlier one
   assert.equal(s[5]!.config.shell, ['/bin/bash', '-eo', 'pipefail', '-c']);
 });
 
-test('EXPOSE: default tcp, protocols lower-cased, ranges expanded, variables may hold several ports, no duplicates', () => {
+const eXPOSEDefaultTcpProtocols =
+  'EXPOSE: default tcp, protocols lower-cased, ranges expanded, variables may hold several ports, no duplicates';
+test(eXPOSEDefaultTcpProtocols, () => {
   assert.equal(last(`${F}EXPOSE 80 53/UDP 9000-9002/tcp\nENV P="8080 8443/sctp"\nEXPOSE $P 80/tcp`).exposedPorts, [
     '80/tcp',
     '53/udp',
@@ -244,7 +248,8 @@ test('ARG before FROM: seen by FROM only, unless redeclared (without a value) in
 
 test('ARG scope ends with the stage; a stage FROM an earlier one inherits its ARGs and config', () => {
   const p = plan(
-    'FROM debian:bookworm AS parent\nARG FOO=123\nENV E=1\nWORKDIR /p\nFROM parent AS child\nRUN echo\nFROM debian:bookworm AS other\nRUN echo',
+    'FROM debian:bookworm AS parent\nARG FOO=123\nENV E=1\nWORKDIR /p\n' +
+      'FROM parent AS child\nRUN echo\nFROM debian:bookworm AS other\nRUN echo',
   );
   const child = p.stages[1]!.steps[0] as Extract<BuildStep, { kind: 'RUN' }>;
   const other = p.stages[2]!.steps[0] as Extract<BuildStep, { kind: 'RUN' }>;
@@ -272,7 +277,8 @@ test('COPY: destination against WORKDIR, trailing "/" and "." meaning a director
 
 test('COPY --chown expands and lands in the text; --from of a stage reads absolute paths in its root', () => {
   const p = plan(
-    'FROM debian:bookworm AS build\nRUN make\nFROM debian:bookworm\nARG U=app\nCOPY --from=build --chown=$U:$U out/bin ../../etc/x /opt/',
+    'FROM debian:bookworm AS build\nRUN make\nFROM debian:bookworm\nARG U=app\n' +
+      'COPY --from=build --chown=$U:$U out/bin ../../etc/x /opt/',
   );
   const c = p.stages[1]!.steps[1] as Extract<BuildStep, { kind: 'COPY' }>;
   assert.equal(c.from, { kind: 'stage', index: 0 });
@@ -286,7 +292,8 @@ test('COPY --chown expands and lands in the text; --from of a stage reads absolu
 test('COPY --from: stage by name (any case) or index, a debootstrap base, or a local image', () => {
   const lookupImage = (n: string) => (n === 'tools' ? {} : undefined);
   const p = plan(
-    'FROM debian:bookworm AS Build\nFROM debian:bookworm\nCOPY --from=BUILD /a /a\nCOPY --from=0 /b /b\nCOPY --from=ubuntu:noble /etc/os-release /u\nCOPY --from=tools /bin/t /t',
+    'FROM debian:bookworm AS Build\nFROM debian:bookworm\nCOPY --from=BUILD /a /a\n' +
+      'COPY --from=0 /b /b\nCOPY --from=ubuntu:noble /etc/os-release /u\nCOPY --from=tools /bin/t /t',
     { lookupImage },
   );
   assert.equal(
@@ -333,10 +340,13 @@ test('a local image base brings its config; images that predate config get the d
   assert.equal(config.env, ['LANG=C.UTF-8']);
 });
 
-test('stages: a stage name shadows an image of the same name; later stages are not bases; order skips unused stages', () => {
+const stagesAStageName =
+  'stages: a stage name shadows an image of the same name; later stages are not bases; order skips unused stages';
+test(stagesAStageName, () => {
   const lookupImage = (n: string) => (n === 'later' || n === 'base' ? {} : undefined);
   const p = plan(
-    'FROM debian:bookworm AS base\nFROM base AS a\nFROM later AS b\nFROM debian:bookworm AS unused\nFROM debian:bookworm AS later\nCOPY --from=a /x /x',
+    'FROM debian:bookworm AS base\nFROM base AS a\nFROM later AS b\n' +
+      'FROM debian:bookworm AS unused\nFROM debian:bookworm AS later\nCOPY --from=a /x /x',
     { lookupImage },
   );
   assert.equal(
@@ -568,7 +578,8 @@ test('plan errors name file and line', () => {
     ],
     [
       'ARG B=\nFROM debian:$B',
-      'Conductorfile:2: unsupported base "debian:" (supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)',
+      'Conductorfile:2: unsupported base "debian:" (supported: debian:bookworm, debian:trixie, ' +
+        'debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)',
     ],
     [
       'FROM $NOPE',
@@ -607,7 +618,8 @@ test('plan errors name file and line', () => {
     ],
     [
       `${F}STOPSIGNAL SIGFOO`,
-      'Conductorfile:2: STOPSIGNAL "SIGFOO" is not a signal (use a name such as SIGTERM or SIGRTMIN+3, or a number 1-64)',
+      'Conductorfile:2: STOPSIGNAL "SIGFOO" is not a signal (use a name ' +
+        'such as SIGTERM or SIGRTMIN+3, or a number 1-64)',
     ],
     [
       `${F}STOPSIGNAL 0`,
@@ -620,7 +632,8 @@ test('plan errors name file and line', () => {
     [`${F}ARG O="a b"\nCOPY --chown=$O x /y`, 'Conductorfile:3: COPY --chown="a b" is not user[:group] (names or ids)'],
     [
       `${F}ARG S=build\nCOPY --from=$S /a /b`,
-      'Conductorfile:3: variable expansion is not supported in COPY --from (define a stage with FROM $ARG and copy from it)',
+      'Conductorfile:3: variable expansion is not supported in COPY ' +
+        '--from (define a stage with FROM $ARG and copy from it)',
     ],
     [
       `${F}COPY --from=0 /a /b`,
@@ -632,7 +645,8 @@ test('plan errors name file and line', () => {
     ],
     [
       `${F}COPY --from=alpine:3 /a /b`,
-      'Conductorfile:2: unsupported base "alpine:3" (supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)',
+      'Conductorfile:2: unsupported base "alpine:3" (supported: debian:bookworm, debian:trixie, ' +
+        'debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)',
     ],
   ];
   for (const [source, message] of cases) assert.is(failure(source), message, source);
@@ -640,7 +654,8 @@ test('plan errors name file and line', () => {
 
 test('a missing local image is IMAGE_NOT_FOUND with file:line', () => {
   const msg =
-    'Conductorfile:2: image "web-base" not found (build it first, or use one of debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal)';
+    'Conductorfile:2: image "web-base" not found (build it first, or use one of debian:bookworm, ' +
+    'debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal)';
   assert.is(failure('# base\nFROM web-base', {}, 'IMAGE_NOT_FOUND'), msg);
   assert.is(failure(`${F}COPY --from=web-base /a /b`, { lookupImage: () => undefined }, 'IMAGE_NOT_FOUND'), msg);
 });

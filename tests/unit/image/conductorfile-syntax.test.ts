@@ -134,7 +134,8 @@ test('parser directives: syntax and check are ignored; only the default escape i
   );
   assert.is(
     failure('# escape=`\nFROM debian:bookworm'),
-    'Conductorfile:1: not supported: escape directive "`" (conductor reads "\\" as the escape character; remove the line)',
+    'Conductorfile:1: not supported: escape directive "`" (conductor reads ' +
+      '"\\" as the escape character; remove the line)',
   );
   // After the first other line it is only a comment.
   assert.is(parseDockerfile('FROM debian:bookworm\n# escape=`').stages.length, 1);

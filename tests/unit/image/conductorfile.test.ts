@@ -346,7 +346,8 @@ test('error: instructions out of scope are named as not supported', () => {
 
 test('error: unsupported base', () => {
   const supported =
-    'supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image';
+    'supported: debian:bookworm, debian:trixie, debian:bullseye, ' +
+    'ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image';
   assert.is(parseError('FROM alpine:3.19'), `Conductorfile:1: unsupported base "alpine:3.19" (${supported})`);
   for (const bad of ['debian', 'debian:buster', 'debian:latest', 'Debian:bookworm', 'ubuntu:bookworm']) {
     assert.is(
@@ -410,7 +411,8 @@ test('error: COPY source outside the build context', () => {
 test('errors name the given file; the first error in file order wins', () => {
   assert.is(
     parseError('FROM debian:sid', 'app/Conductorfile.dev'),
-    'app/Conductorfile.dev:1: unsupported base "debian:sid" (supported: debian:bookworm, debian:trixie, debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)',
+    'app/Conductorfile.dev:1: unsupported base "debian:sid" (supported: debian:bookworm, debian:trixie, ' +
+      'debian:bullseye, ubuntu:noble, ubuntu:jammy, ubuntu:focal, or a local image)',
   );
   assert.is(parseError('', 'x/Conductorfile'), 'x/Conductorfile: file is empty');
   assert.is(parseError('FROM debian:bookworm\nRUN\nBOGUS'), 'Conductorfile:2: RUN needs a command');

@@ -59,7 +59,9 @@ test('resolveCommand: run arguments replace CMD and follow an exec-form ENTRYPOI
   assert.equal(resolveCommand(both, { command: [] }), ['/app', '--port', '80']);
 });
 
-test('resolveCommand: --entrypoint replaces the image ENTRYPOINT and drops its CMD unless run arguments are given', () => {
+const resolveCommandEntrypointReplacesThe =
+  'resolveCommand: --entrypoint replaces the image ENTRYPOINT and drops its CMD unless run arguments are given';
+test(resolveCommandEntrypointReplacesThe, () => {
   const both = configOf('ENTRYPOINT ["/app"]\nCMD ["--port", "80"]');
   assert.equal(resolveCommand(both, { entrypoint: ['/bin/sh'] }), ['/bin/sh']);
   assert.equal(resolveCommand(both, { entrypoint: ['/bin/sh'], command: ['-c', 'id'] }), ['/bin/sh', '-c', 'id']);

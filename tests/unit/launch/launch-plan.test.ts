@@ -229,7 +229,9 @@ test('user values override the defaults in place, keep "=" in values, add new on
   assert.equal(env, ['PATH=/opt/bin', 'HOSTNAME=web', 'HOME=/home/app', 'A=b=c', 'EMPTY=']);
 });
 
-test("withCallerValues: a bare NAME takes the caller's value; without one it stays bare, and mergeEnv unsets it", () => {
+const withCallerValuesABareNAME =
+  "withCallerValues: a bare NAME takes the caller's value; without one it stays bare, and mergeEnv unsets it";
+test(withCallerValuesABareNAME, () => {
   const caller = { CONDUCTOR_UNIT_X: 'from host', HOME: '/caller' };
   const env = withCallerValues(['CONDUCTOR_UNIT_X', 'CONDUCTOR_UNIT_MISSING', 'HOME', 'A=1'], caller);
   assert.equal(env, ['CONDUCTOR_UNIT_X=from host', 'CONDUCTOR_UNIT_MISSING', 'HOME=/caller', 'A=1']);

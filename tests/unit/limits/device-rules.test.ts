@@ -39,7 +39,8 @@ test('attachDeviceFilter: a missing helper is MISSING_TOOL, and says how to buil
   );
   assert.is(
     msg,
-    'the helper "/nonexistent/conductor-devices" is not built (run `npm ci` (or `make -C native`; needs gcc and libc6-dev))',
+    'the helper "/nonexistent/conductor-devices" is not built (run `npm ci` ' +
+      '(or `make -C native`; needs gcc and libc6-dev))',
   );
 });
 

@@ -50,7 +50,9 @@ test('detectLayoutFrom: v2 with all three controllers beats v1 mounts; over-moun
   assert.is(findCgroup2Mount(over), '/sys/fs/cgroup');
   assert.equal(detectLayoutFrom(over, 'cpu io'), { version: 2, root: '/sys/fs/cgroup', controllers: ['cpu', 'io'] });
   // Standard places first, then mountinfo order; octal escapes in mount points are decoded.
-  const odd = `60 1 0:50 / /mnt/my\\040cgroups rw - cgroup cgroup rw,memory\n61 1 0:51 / /mnt/pids rw - cgroup cgroup rw,pids\n${V1_NO_PIDS}`;
+  const odd =
+    `60 1 0:50 / /mnt/my\\040cgroups rw - cgroup cgroup rw,memory\n` +
+    `61 1 0:51 / /mnt/pids rw - cgroup cgroup rw,pids\n${V1_NO_PIDS}`;
   assert.equal(detectLayoutFrom(odd, null), {
     version: 1,
     controllers: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu,cpuacct', pids: '/mnt/pids' },

@@ -80,7 +80,8 @@ test('planCgroups: v2 without limits still makes the tracking cgroup; only offer
   });
   assert.is(
     failure(() => planCgroups(partial, 'x', { cpus: 1 }), 'CGROUP_UNAVAILABLE'),
-    'the "cpu" cgroup controller is not available on this host (it is not listed in /sys/fs/cgroup/unified/cgroup.controllers; run without --cpus or enable it on the host)',
+    'the "cpu" cgroup controller is not available on this host (it is not listed in ' +
+      '/sys/fs/cgroup/unified/cgroup.controllers; run without --cpus or enable it on the host)',
   );
 });
 
@@ -192,7 +193,8 @@ test('planCgroups: v1 missing controllers', () => {
   const noPids = detectLayoutFrom(V1_NO_PIDS, null);
   assert.is(
     failure(() => planCgroups(noPids, 'x', { pids: 10 }), 'CGROUP_UNAVAILABLE'),
-    'the "pids" cgroup controller is not available on this host (no cgroup v1 hierarchy with it is mounted; run without --pids-limit or enable it on the host)',
+    'the "pids" cgroup controller is not available on this host (no cgroup v1 hierarchy with ' +
+      'it is mounted; run without --pids-limit or enable it on the host)',
   );
   // Without pids, processes are tracked in the memory hierarchy.
   assert.equal(planCgroups(noPids, 'x', {}).dirs, ['/sys/fs/cgroup/memory/conductor/x']);

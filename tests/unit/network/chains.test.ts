@@ -33,7 +33,8 @@ test('chain setup: only what is missing, never redeclaring an existing chain', (
       '-I FORWARD 1 -j CONDUCTOR-FORWARD',
       ':CONDUCTOR-INPUT - [0:0]',
       '-I INPUT 1 -j CONDUCTOR-INPUT',
-      '-I CONDUCTOR-INPUT 1 -i cnd+ -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY -m comment --comment conductor-input-guard -j ACCEPT',
+      '-I CONDUCTOR-INPUT 1 -i cnd+ -m conntrack --ctstate RELATED,ESTABLISHED ' +
+        '--ctdir REPLY -m comment --comment conductor-input-guard -j ACCEPT',
       '-A CONDUCTOR-INPUT -i cnd+ -m comment --comment conductor-input-guard -j DROP',
       'COMMIT',
       '',
@@ -48,7 +49,8 @@ test('chain setup: only what is missing, never redeclaring an existing chain', (
     .join('\n');
   assert.is(
     chainSetupText(unguarded),
-    '*raw\n-A CONDUCTOR-PREROUTING -i cnd+ -d 127.0.0.0/8 -m comment --comment conductor-loopback-guard -j DROP\nCOMMIT\n',
+    '*raw\n-A CONDUCTOR-PREROUTING -i cnd+ -d 127.0.0.0/8 -m comment ' +
+      '--comment conductor-loopback-guard -j DROP\nCOMMIT\n',
   );
   // The input guard's DROP, lost alone, goes back at the end, after any container's ACCEPTs.
   const undropped = SAVE_READY.split('\n')
@@ -79,7 +81,8 @@ test('forward guard text and detection', () => {
     hasForwardGuard(
       SAVE_READY.replace(
         '-A FORWARD -j CONDUCTOR-FORWARD',
-        '-A FORWARD -j CONDUCTOR-FORWARD\n-A CONDUCTOR-FORWARD ! -i cnd+ ! -o cnd+ -m comment --comment conductor-forward-guard -j DROP',
+        '-A FORWARD -j CONDUCTOR-FORWARD\n-A CONDUCTOR-FORWARD ! -i cnd+ ! -o cnd+ ' +
+          '-m comment --comment conductor-forward-guard -j DROP',
       ),
     ),
   );

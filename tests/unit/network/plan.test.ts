@@ -78,8 +78,10 @@ test('addnetwork plan without internet or ports (golden)', () => {
     '# isolate "web"',
     "iptables-restore -w --noflush <<'EOF'",
     '*filter',
-    '-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY -m comment --comment conductor:abcd1234:web -j ACCEPT',
-    '-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY -m comment --comment conductor:abcd1234:web -j ACCEPT',
+    '-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED ' +
+      '--ctdir REPLY -m comment --comment conductor:abcd1234:web -j ACCEPT',
+    '-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED ' +
+      '--ctdir REPLY -m comment --comment conductor:abcd1234:web -j ACCEPT',
     '-A CONDUCTOR-FORWARD -i cnd0badf00d -m comment --comment conductor:abcd1234:web -j DROP',
     '-A CONDUCTOR-FORWARD -o cnd0badf00d -m comment --comment conductor:abcd1234:web -j DROP',
     'COMMIT',
@@ -116,18 +118,24 @@ test('addnetwork plan with internet and two published ports (golden)', () => {
     input(steps[5]!),
     [
       '*nat',
-      `-A CONDUCTOR-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
-      `-A CONDUCTOR-OUTPUT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
-      `-A CONDUCTOR-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 2222 ${T} -j DNAT --to-destination 10.177.0.2:22`,
-      `-A CONDUCTOR-OUTPUT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 2222 ${T} -j DNAT --to-destination 10.177.0.2:22`,
+      '-A CONDUCTOR-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp ' +
+        `--dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
+      '-A CONDUCTOR-OUTPUT -p tcp -m addrtype --dst-type LOCAL -m tcp ' +
+        `--dport 3000 ${T} -j DNAT --to-destination 10.177.0.2:8080`,
+      '-A CONDUCTOR-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp ' +
+        `--dport 2222 ${T} -j DNAT --to-destination 10.177.0.2:22`,
+      '-A CONDUCTOR-OUTPUT -p tcp -m addrtype --dst-type LOCAL -m tcp ' +
+        `--dport 2222 ${T} -j DNAT --to-destination 10.177.0.2:22`,
       `-A CONDUCTOR-POSTROUTING -s 127.0.0.0/8 -o cnd0badf00d ${T} -j SNAT --to-source 10.177.0.1`,
       `-A CONDUCTOR-POSTROUTING -s 10.177.0.2/32 -o eth0 ${T} -j MASQUERADE`,
       'COMMIT',
       '*filter',
       `-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY ${T} -j ACCEPT`,
       `-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY ${T} -j ACCEPT`,
-      `-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -d 10.177.0.2/32 -p tcp -m tcp --dport 8080 -m conntrack --ctstate DNAT ${T} -j ACCEPT`,
-      `-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -d 10.177.0.2/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate DNAT ${T} -j ACCEPT`,
+      '-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -d 10.177.0.2/32 -p tcp -m tcp ' +
+        `--dport 8080 -m conntrack --ctstate DNAT ${T} -j ACCEPT`,
+      '-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -d 10.177.0.2/32 -p tcp -m tcp ' +
+        `--dport 22 -m conntrack --ctstate DNAT ${T} -j ACCEPT`,
       `-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -s 10.177.0.2/32 -o eth0 ${T} -j ACCEPT`,
       `-A CONDUCTOR-FORWARD -i cnd0badf00d ${T} -j DROP`,
       `-A CONDUCTOR-FORWARD -o cnd0badf00d ${T} -j DROP`,
@@ -155,7 +163,8 @@ test('published ports without internet rewrite every published connection to the
   )!;
   assert.ok(
     text.includes(
-      '-A CONDUCTOR-POSTROUTING -o cnd0badf00d -m conntrack --ctstate DNAT -m comment --comment conductor:abcd1234:web -j SNAT --to-source 10.177.0.1',
+      '-A CONDUCTOR-POSTROUTING -o cnd0badf00d -m conntrack --ctstate DNAT -m comment ' +
+        '--comment conductor:abcd1234:web -j SNAT --to-source 10.177.0.1',
     ),
   );
   assert.not.ok(text.includes('MASQUERADE'));
@@ -191,8 +200,10 @@ test('peer plan (golden), symmetric in its arguments', () => {
     '# peer "api" <-> "db"',
     "iptables-restore -w --noflush <<'EOF'",
     '*filter',
-    '-I CONDUCTOR-FORWARD 1 -i cndaaaaaaaa -s 10.177.0.2/32 -o cndbbbbbbbb -m comment --comment conductor:abcd1234:api -j ACCEPT',
-    '-I CONDUCTOR-FORWARD 1 -i cndbbbbbbbb -s 10.177.0.3/32 -o cndaaaaaaaa -m comment --comment conductor:abcd1234:db -j ACCEPT',
+    '-I CONDUCTOR-FORWARD 1 -i cndaaaaaaaa -s 10.177.0.2/32 -o cndbbbbbbbb ' +
+      '-m comment --comment conductor:abcd1234:api -j ACCEPT',
+    '-I CONDUCTOR-FORWARD 1 -i cndbbbbbbbb -s 10.177.0.3/32 -o cndaaaaaaaa ' +
+      '-m comment --comment conductor:abcd1234:db -j ACCEPT',
     'COMMIT',
     'EOF',
     '# "db" resolves in "api"',
@@ -216,8 +227,10 @@ test('unpeer plan is the peer undo, newest first (golden)', () => {
     input(steps[2]!),
     [
       '*filter',
-      '-D CONDUCTOR-FORWARD -i cndaaaaaaaa -s 10.177.0.2/32 -o cndbbbbbbbb -m comment --comment conductor:abcd1234:api -j ACCEPT',
-      '-D CONDUCTOR-FORWARD -i cndbbbbbbbb -s 10.177.0.3/32 -o cndaaaaaaaa -m comment --comment conductor:abcd1234:db -j ACCEPT',
+      '-D CONDUCTOR-FORWARD -i cndaaaaaaaa -s 10.177.0.2/32 -o cndbbbbbbbb ' +
+        '-m comment --comment conductor:abcd1234:api -j ACCEPT',
+      '-D CONDUCTOR-FORWARD -i cndbbbbbbbb -s 10.177.0.3/32 -o cndaaaaaaaa ' +
+        '-m comment --comment conductor:abcd1234:db -j ACCEPT',
       'COMMIT',
       '',
     ].join('\n'),
@@ -255,7 +268,8 @@ test("host ports: closed unless allowed, only from the container's own address; 
       .filter((l) => l.includes('CONDUCTOR-INPUT'));
   assert.equal(inputRules(base), [], 'no opt-in, no DNS without --internet: the shared DROP applies');
   assert.equal(inputRules({ ...base, allowHost: [5432] }), [
-    '-I CONDUCTOR-INPUT 1 -i cnd0badf00d -s 10.177.0.2/32 -p tcp -m tcp --dport 5432 -m comment --comment conductor:abcd1234:web -j ACCEPT',
+    '-I CONDUCTOR-INPUT 1 -i cnd0badf00d -s 10.177.0.2/32 -p tcp -m tcp ' +
+      '--dport 5432 -m comment --comment conductor:abcd1234:web -j ACCEPT',
   ]);
   const dns = inputRules({
     ...base,

@@ -1,4 +1,5 @@
-// Golden manifests of the demo stack. After a deliberate change: UPDATE_GOLDEN=1 npx tsx tests/unit/stack/render.test.ts
+// Golden manifests of the demo stack. After a deliberate change: UPDATE_GOLDEN=1 npx tsx
+// tests/unit/stack/render.test.ts
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -61,7 +62,10 @@ test('Kubernetes: kinds per service, the peer-only policy, the LoadBalancer note
   assert.equal(esSvc!.spec.ports, [{ name: 'tcp-8080', port: 3000, targetPort: 8080 }]);
   assert.match(
     renderKubernetes(demo),
-    /# host port 3000 is outside the NodePort range 30000-32767: a LoadBalancer serves it\n\napiVersion: v1\nkind: Service\nmetadata:\n  name: external-service\n/,
+    new RegExp(
+      '# host port 3000 is outside the NodePort range 30000-32767: a LoadBalancer serves it' +
+        String.raw`\n\napiVersion: v1\nkind: Service\nmetadata:\n  name: external-service\n`,
+    ),
   );
   assert.is(esPol!.spec.ingress.length, 2, 'its peer, and anyone on the published port');
   const es = esDep!.spec.template.spec.containers[0];

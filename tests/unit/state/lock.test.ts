@@ -49,27 +49,31 @@ test('holders in one process run one at a time', async () => {
   assert.is(most, 1);
 });
 
-test('8 processes x 60 non-atomic increments under the lock, holders SIGKILLed mid-hold meanwhile: the count is exact', async () => {
-  const counter = path.join(dir, 'counter');
-  writeFileSync(counter, '0');
-  const workers = Array.from({ length: 8 }, () => worker('hammer', counter, '60'));
-  const done = Promise.all(workers.map(exitOf));
-  let finished = false;
-  void done.then(() => (finished = true));
-  // Holders that die while others queue behind them: their lock must pass on (nobody wedged) and
-  // never to two processes at once.
-  let kills = 0;
-  while (!finished) {
-    const h = await holder('hammer');
-    h.kill('SIGKILL');
-    await exitOf(h);
-    kills++;
-  }
-  const codes = await done;
-  assert.equal(codes, Array(8).fill(0), 'every worker finished');
-  assert.ok(kills > 0, 'holders were killed while the workers ran');
-  assert.is(readFileSync(counter, 'utf8'), '480');
-});
+test(
+  '8 processes x 60 non-atomic increments under the lock, holders SIGKILLed mid-hold meanwhile: ' +
+    'the count is exact',
+  async () => {
+    const counter = path.join(dir, 'counter');
+    writeFileSync(counter, '0');
+    const workers = Array.from({ length: 8 }, () => worker('hammer', counter, '60'));
+    const done = Promise.all(workers.map(exitOf));
+    let finished = false;
+    void done.then(() => (finished = true));
+    // Holders that die while others queue behind them: their lock must pass on (nobody wedged) and
+    // never to two processes at once.
+    let kills = 0;
+    while (!finished) {
+      const h = await holder('hammer');
+      h.kill('SIGKILL');
+      await exitOf(h);
+      kills++;
+    }
+    const codes = await done;
+    assert.equal(codes, Array(8).fill(0), 'every worker finished');
+    assert.ok(kills > 0, 'holders were killed while the workers ran');
+    assert.is(readFileSync(counter, 'utf8'), '480');
+  },
+);
 
 const said = (c: ChildProcess, word: string) =>
   new Promise<void>((resolve, reject) => {
@@ -77,7 +81,9 @@ const said = (c: ChildProcess, word: string) =>
     c.once('exit', () => reject(new Error(`worker exited before saying ${word}`)));
   });
 
-test('a waiter slowed down between seeing a dead holder and acting on it never lets two others hold at once', async () => {
+const aWaiterSlowedDown =
+  'a waiter slowed down between seeing a dead holder and acting on it never lets two others hold at once';
+test(aWaiterSlowedDown, async () => {
   // The attack on any check-then-replace scheme for taking over a dead holder's lock: a waiter
   // that has decided the lock is stale is delayed (here: strace delays each of its renames by
   // 300 ms) while the others break the lock, take it, and release it. Whatever it then does must
@@ -136,7 +142,9 @@ test('a lock held by a live process times out with TIMEOUT, naming the lock', as
   }
 });
 
-test('while held the lock file names its owner; after, it is gone; waiters on an unlinked file start over', async () => {
+const whileHeldTheLock =
+  'while held the lock file names its owner; after, it is gone; waiters on an unlinked file start over';
+test(whileHeldTheLock, async () => {
   let seen = '';
   let inside = 0;
   let most = 0;

@@ -43,7 +43,9 @@ test('the OCI config carries every ImageConfig field, and reads back to the same
   assert.equal(fromOciRuntimeConfig(undefined), defaultImageConfig());
 });
 
-test('imageDocs: deterministic; names for podman (ref.name, containerd name) and docker (RepoTags); diff_ids and history', () => {
+const imageDocsDeterministicNamesFor =
+  'imageDocs: deterministic; names for podman (ref.name, containerd name) and docker (RepoTags); diff_ids and history';
+test(imageDocsDeterministicNamesFor, () => {
   const a = imageDocs(cfg, [layer], 'localhost/web:latest', '2024-01-02T00:00:00.000Z', 'amd64');
   const b = imageDocs(cfg, [layer], 'localhost/web:latest', '2024-01-02T00:00:00.000Z', 'amd64');
   assert.equal(a.config, b.config);

@@ -24,7 +24,9 @@ test('parseReference: host:port, nested paths, tags and digests', () => {
     assert.throws(() => parseReference(bad), /invalid image reference/, bad);
 });
 
-test('the FROM rule: a first component with "." or ":" or "localhost" names a registry; debian:bookworm does not', () => {
+const theFROMRuleA =
+  'the FROM rule: a first component with "." or ":" or "localhost" names a registry; debian:bookworm does not';
+test(theFROMRuleA, () => {
   assert.ok(isRegistryReference('docker.io/library/python:3.12-slim'));
   assert.ok(isRegistryReference('127.0.0.1:5000/team/base:1'));
   assert.ok(isRegistryReference('localhost/base'));
