@@ -537,7 +537,10 @@ test(theDemoAsA, async () => {
   assert.equal(hostRules(), base.rules, 'host iptables rules');
 });
 
-test('the demo pod under podman (renderPodmanKube): export + podman load both images, kube play --network none, "counter is at N" inside the pod, kube down, rmi; podman as found', async () => {
+const PODMAN_POD_TEST =
+  'the demo pod under podman (renderPodmanKube): export + podman load both images, kube play --network none, ' +
+  '"counter is at N" inside the pod, kube down, rmi; podman as found';
+test(PODMAN_POD_TEST, async () => {
   inTime();
   const before = defaultPodmanState();
   pods = createPodmanStore();
@@ -551,7 +554,8 @@ test('the demo pod under podman (renderPodmanKube): export + podman load both im
   }
   timings.push(`export + podman load of both images ${secs(Date.now() - t0)}`);
 
-  // The pod as a user renders it: scripts/stack.ts podman-kube --no-publish (podman 4.3 refuses any port under --network none).
+  // The pod as a user renders it: scripts/stack.ts podman-kube --no-publish (podman 4.3 refuses any
+  // port under --network none).
   const r = await orchestrator(['podman-kube', 'stacks/demo.ts', '--no-publish'], budget(30_000), STACK);
   assert.is(r.code, 0, explain('stack podman-kube', r));
   assert.not.match(r.out, /hostPort|containerPort/);

@@ -109,7 +109,9 @@ test.after(async () => {
   await f?.cleanup();
 });
 
-test('run, exec and build with --dry-run check as the real verbs, print their host changes and change nothing', async () => {
+const RUN_EXEC_BUILD =
+  'run, exec and build with --dry-run check as the real verbs, print their host changes and change nothing';
+test(RUN_EXEC_BUILD, async () => {
   const paths = internalPaths(f.root);
   const recA = loadRecord(paths, A)!;
   const vol = uniqueName('drv');

@@ -11,7 +11,8 @@ test('exec plan: the fds, the cgroups it joins, the argv quoted as a shell would
       detach: false,
     }),
     [
-      '# exec in container "web": a process in its namespaces; fds 3=/n/conductor-init, 4=/sys/fs/cgroup/conductor/ab/cgroup.procs, 5=/r/web/seccomp.bpf',
+      '# exec in container "web": a process in its namespaces; fds 3=/n/conductor-init, ' +
+        '4=/sys/fs/cgroup/conductor/ab/cgroup.procs, 5=/r/web/seccomp.bpf',
       '# it joins the cgroups /sys/fs/cgroup/conductor/ab',
       "/usr/bin/nsenter -t 42 /proc/self/fd/3 -- sh -c 'echo $HOME'",
     ],

@@ -54,15 +54,19 @@ test('run plan (golden): directory and files, cgroups and limits, the argv, the 
     `cp /c/seccomp/k.bpf ${D}/seccomp.bpf   # its seccomp filter, pinned`,
     '# its cgroups, and the limits written in them',
     "echo '+memory +cpu +pids' > /sys/fs/cgroup/cgroup.subtree_control   # the controllers, for the cgroups below",
-    "echo '+memory +cpu +pids' > /sys/fs/cgroup/conductor/cgroup.subtree_control   # the controllers, for the cgroups below",
+    "echo '+memory +cpu +pids' > /sys/fs/cgroup/conductor/cgroup.subtree_control" +
+      '   # the controllers, for the cgroups below',
     'mkdir -p /sys/fs/cgroup/conductor/ab12',
     'echo 67108864 > /sys/fs/cgroup/conductor/ab12/memory.max',
     'echo 0 > /sys/fs/cgroup/conductor/ab12/memory.swap.max   # only if the kernel offers it',
-    `# attach a BPF device filter to /sys/fs/cgroup/conductor/ab12 allowing 11 rules: ${(cgroups.devices as { rules: string[] }).rules.join(', ')}`,
-    '# launch (detached: the monitor outlives the caller); fds 3=the launch protocol, 4=/sys/fs/cgroup/conductor/ab12/cgroup.procs',
+    '# attach a BPF device filter to /sys/fs/cgroup/conductor/ab12 allowing 11 rules: ' +
+      (cgroups.devices as { rules: string[] }).rules.join(', '),
+    '# launch (detached: the monitor outlives the caller); ' +
+      'fds 3=the launch protocol, 4=/sys/fs/cgroup/conductor/ab12/cgroup.procs',
     "/usr/bin/unshare --pid -- /m -- /i --env 'A=b c' -- sleep 1",
     "# in the container's new mount namespace (gone with it), the init helper mounts:",
-    `mount -t overlay overlay -o lowerdir=/r/.layers/L2/diff:/c/base/rootfs,upperdir=${D}/upper,workdir=${D}/work ${D}/rootfs`,
+    'mount -t overlay overlay -o lowerdir=/r/.layers/L2/diff:/c/base/rootfs,' +
+      `upperdir=${D}/upper,workdir=${D}/work ${D}/rootfs`,
     `mount --bind ${D}/hostname ${D}/rootfs/etc/hostname`,
   ]);
 });
@@ -89,7 +93,8 @@ test('run plan: new volumes first, user mounts and a read-only root, the network
   ]);
   assert.ok(
     lines.includes(
-      `mount --bind -o rw /r/.volumes/data/_data ${D}/rootfs/var/lib/x   # /var/lib/x resolved inside the container's root`,
+      `mount --bind -o rw /r/.volumes/data/_data ${D}/rootfs/var/lib/x` +
+        "   # /var/lib/x resolved inside the container's root",
     ),
   );
   assert.ok(

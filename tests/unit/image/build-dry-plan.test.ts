@@ -57,7 +57,8 @@ test('build dry plan: a miss makes every layer step above it, and COPY --from it
   const lines = planBuildDry('web', plan, facts(index));
   assert.equal(lines.slice(4, 7), [
     'RUN make -C /app   # not cached',
-    '#   runs in a build container (network nat) as root in /, with PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin X=1:',
+    '#   runs in a build container (network nat) as root in /, with ' +
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin X=1:',
     "/bin/sh -c 'make -C /app'",
   ]);
   assert.ok(lines.includes('COPY --from=0 /app/out /out   # not cached'));
