@@ -1,4 +1,4 @@
-// Root integration tests of `cp` (issue 15): both ways with modes and owners, `-` tar streams, and
+// Root integration tests of `cp`: both ways with modes and owners, `-` tar streams, and
 // the attacks: a destination through a container symlink to a host path, a symlink swapped during
 // the copy (CVE-2018-15664), and a hostile tar binary in the container (CVE-2019-14271 class).
 import { test } from 'uvu';

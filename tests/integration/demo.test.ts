@@ -1,5 +1,5 @@
 /**
- * The Task 4 demo end to end, as a user runs it: `scripts/service-orchestrator.ts` (up, up again,
+ * The two-service demo end to end, as a user runs it: `scripts/service-orchestrator.ts` (up, up again,
  * down) as a child process, in a throwaway state root (both images are built from scratch in it;
  * the debootstrap base comes from the shared CONDUCTOR_CACHE), on the spec's host port 3000.
  *

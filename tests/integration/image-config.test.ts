@@ -1,4 +1,4 @@
-// Root integration tests for issue 13: an image built with every instruction runs with its
+// Root integration tests of the image config: an image built with every instruction runs with its
 // ENV/WORKDIR/USER/ENTRYPOINT/CMD; run/exec overrides; USER drops privileges (caps, no_new_privs,
 // setuid) where root-in-image keeps them; STOPSIGNAL; FROM a local image; multi-stage; --target;
 // --build-arg; a CMD-only rebuild; bad input leaves no image.

@@ -63,7 +63,7 @@ test('--help on every command exits 0 and prints its usage', async () => {
   assert.match(run.stdout, /--pids-limit/);
 });
 
-test("the seed's form `conductor <image> <container> -- cmd` is run", async () => {
+test("the original tool's form `conductor <image> <container> -- cmd` is run", async () => {
   const name = uniqueName('seed');
   try {
     const r = await c(img, name, '--', 'sh', '-c', 'hostname; exit 3');

@@ -1,4 +1,4 @@
-// Root integration tests of the container runtime through the SDK: detached runs, logs, the seed's background habit,
+// Root integration tests of the container runtime through the SDK: detached runs, logs, the original tool's background habit,
 // --rm.
 // One temp state root with one small image over the shared cached base; every test stops what it started.
 import { test } from 'uvu';
@@ -64,7 +64,7 @@ test("logs() captures a detached container's output", async () => {
   }
 });
 
-test("the seed's habit: `conductor run img c -- sleep infinity &` (attached, in the background)", async () => {
+test("the original tool's habit: `conductor run img c -- sleep infinity &` (attached, in the background)", async () => {
   const name = uniqueName('seed');
   const child = spawn(process.execPath, [CLI, 'run', f.image, name, '--', 'sleep', 'infinity'], {
     env: f.env,

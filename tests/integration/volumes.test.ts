@@ -1,4 +1,4 @@
-// Root integration tests of -v/--mount/--tmpfs/--read-only and named volumes (issue 15): binds rw
+// Root integration tests of -v/--mount/--tmpfs/--read-only and named volumes: binds rw
 // and ro (also through a sub-mount), volumes that outlive stop/prune/rmcache, copy-up, the
 // in-use guard, nodev/nosuid, and the symlinked-target attack. One temp state root.
 import { test } from 'uvu';
