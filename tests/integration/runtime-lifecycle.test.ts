@@ -1,5 +1,5 @@
-// Root integration tests of the container runtime through the SDK: detached runs, logs, the original tool's background habit,
-// --rm.
+// Root integration tests of the container runtime through the SDK: detached runs, logs, the original
+// tool's background habit, --rm.
 // One temp state root with one small image over the shared cached base; every test stops what it started.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
