@@ -1,6 +1,7 @@
 // Root integration tests of isolation against a hostile container: the same probe runs as a
 // container's command and through exec, trying to reach the host's files, devices, mounts, kernel
-// knobs and capabilities. Limits are checked from the host. A marker file on the HOST root proves what the container cannot read.
+// knobs and capabilities. Limits are checked from the host. A marker file on the HOST root proves
+// what the container cannot read.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
