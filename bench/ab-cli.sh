@@ -1,0 +1,28 @@
+#!/bin/bash
+# A/B of two checkouts' CLIs in one hyperfine run (run --rm, exec, cached build, ps), e.g. before and after a change:
+#   bash bench/ab-cli.sh /path/to/old-checkout /path/to/new-checkout   (both built: dist/ and native/; as root)
+set -euo pipefail
+OLD=${1:?old checkout}; NEW=${2:?new checkout}; T=$(mktemp -d /tmp/conductor-ab-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export CONDUCTOR_CACHE=${CONDUCTOR_CACHE:-$NEW/.cache}
+unset NODE_EXTRA_CA_CERTS
+printf 'FROM debian:bookworm\nRUN true\n' > $T/Conductorfile
+for v in old new; do
+  cli=$OLD/dist/conductor.mjs; [ $v = new ] && cli=$NEW/dist/conductor.mjs
+  root=$T/root-$v; mkdir -p $root
+  CONDUCTOR_ROOT=$root node $cli build abimg $T/Conductorfile --context $T >/dev/null 2>&1
+  CONDUCTOR_ROOT=$root node $cli run -d abimg abx -- sleep infinity >/dev/null
+done
+B="env CONDUCTOR_ROOT=$T/root-old node $OLD/dist/conductor.mjs"
+M="env CONDUCTOR_ROOT=$T/root-new node $NEW/dist/conductor.mjs"
+hyperfine -N -w 3 -r 20 --export-markdown $T/ab.md \
+  -n "old run --rm" "$B run --rm abimg abr -- /bin/true" -n "new run --rm" "$M run --rm abimg abr -- /bin/true" \
+  -n "old exec" "$B exec abx /bin/true" -n "new exec" "$M exec abx /bin/true" \
+  -n "old build (cached)" "$B build abimg $T/Conductorfile --context $T" -n "new build (cached)" "$M build abimg $T/Conductorfile --context $T" \
+  -n "old ps" "$B ps" -n "new ps" "$M ps" 2>&1 | grep -E "Time|±|^Benchmark" 
+for v in old new; do
+  cli=$OLD/dist/conductor.mjs; [ $v = new ] && cli=$NEW/dist/conductor.mjs
+  CONDUCTOR_ROOT=$T/root-$v node $cli stop abx >/dev/null 2>&1 || true
+  CONDUCTOR_ROOT=$T/root-$v node $cli rmi abimg >/dev/null 2>&1 || true
+done
+cat $T/ab.md
