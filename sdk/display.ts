@@ -36,6 +36,9 @@ function quoteWord(word: string, first: boolean): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** One argument as a shell needs it (not in command position). @example shellWord("a b") // "'a b'" */
+export const shellWord = (word: string): string => quoteWord(word, false);
+
 /**
  * The argv as one shell command line: plain words as they are, everything else single-quoted.
  *

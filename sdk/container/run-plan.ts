@@ -5,7 +5,7 @@
  * container's own mount namespace), the network wired while the command is held, and what the
  * exit does. The facts (paths, the cgroup plan, the argv) are gathered by run-dry-run.ts.
  */
-import { displayCommand } from '../display.ts';
+import { displayCommand, shellWord as q } from '../display.ts';
 import { lowerdirOption } from '../launch/launch-plan.ts';
 import type { PlannedMount } from '../launch/mount-plan.ts';
 import type { CgroupPlan, CgroupWrite } from '../limits/plan.ts';
@@ -41,8 +41,6 @@ export interface RunPlanInput {
   detach: boolean;
   autoRemove: boolean;
 }
-
-const q = (word: string): string => displayCommand(['true', word]).slice('true '.length);
 
 function write(file: string, content: string, about = ''): string[] {
   if (content === '') return [`: > ${q(file)}${about}`];

@@ -1,10 +1,7 @@
 /** Host operations as shell text, for `--dry-run` and debug logs. */
 import type { Step } from './plan.ts';
 import type { HostOp } from '../types.ts';
-import { displayCommand } from '../display.ts';
-
-/** One word, quoted as a shell needs it. */
-const quote = (a: string): string => displayCommand(['true', a]).slice('true '.length);
+import { displayCommand, shellWord as quote } from '../display.ts';
 
 function heredoc(cmd: string, input: string): string[] {
   return [`${cmd} <<'EOF'`, ...input.replace(/\n$/, '').split('\n'), 'EOF'];
