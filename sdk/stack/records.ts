@@ -20,7 +20,7 @@ export function loadStackRecord(paths: Paths, stack: string): StackRecord | null
   const rec = readJson<StackRecord>(fileOf(paths, stack));
   if (rec && rec.version !== 1) {
     throw new ConductorError(
-      'INVALID_ARGUMENT',
+      'UNSUPPORTED_RECORD',
       `stack record ${fileOf(paths, stack)} has version ${String(rec.version)}`,
       {
         hint: 'it was written by another conductor version; remove it after `down` with that version',
