@@ -1,7 +1,7 @@
 /** The network commands of the command table: addnetwork, peer, unpeer. */
 import * as sdk from '../../sdk/index.ts';
 import { flag, list } from './args.ts';
-import { need, type Command } from './common.ts';
+import { DRY_RUN, need, type Command } from './common.ts';
 
 export const networkCommands: Record<string, Command> = {
   addnetwork: {
@@ -24,7 +24,7 @@ export const networkCommands: Record<string, Command> = {
         metavar: 'PORT',
         help: 'let the container reach host TCP port PORT (host services are closed to containers by default)',
       },
-      { long: 'dry-run', help: 'print the exact ip/iptables commands instead of running them' },
+      DRY_RUN,
       { long: 'plan', help: 'same as --dry-run' },
     ],
     async handler(a, io) {
@@ -47,7 +47,7 @@ export const networkCommands: Record<string, Command> = {
   peer: {
     usage: 'peer <container1> <container2> [--dry-run]',
     summary: 'let two networked containers reach each other (by name too)',
-    options: [{ long: 'dry-run', help: 'print the commands instead of running them' }],
+    options: [DRY_RUN],
     async handler(a, io) {
       const [x, y] = need(a, 2, 'two container names');
       const r = await io.sdk.peer(x!, y!, { dryRun: flag(a.options, 'dry-run'), log: io.log });
