@@ -66,7 +66,7 @@ export async function terminate(
       await waitGone(init, 5000);
     }
   }
-  // The monitor leads a process group that, after a half-made run, may hold an unshare or a helper
+  // The monitor leads a process group that, after a half-made run, may hold a helper
   // that never got as far as an init: end the whole group.
   if (monitor && isAlive(monitor)) {
     if (!(await waitGone(monitor, init ? 2000 : 0))) {
@@ -84,7 +84,7 @@ export async function terminate(
 
 /**
  * Processes of a launch whose caller was killed before it could record them: every process that
- * carries this launch's tag in the environment it was exec'd with (setpriv/unshare/monitor and
+ * carries this launch's tag in the environment it was exec'd with (the monitor and
  * the init helper until it execs the command; a detached monitor leads its own process group).
  * Only processes conductor started for this container have the tag: nothing is matched by its
  * command line, so an admin's `du <rootfs>` is never touched.
@@ -111,7 +111,7 @@ function launchProcesses(tag: string): { groups: number[]; pids: number[] } {
   return { groups, pids };
 }
 
-/** After `graceMs` for them to end by themselves (an attached caller's unshare reaping the init), SIGKILL. */
+/** After `graceMs` for them to end by themselves (an attached caller's monitor reaping the init), SIGKILL. */
 export async function killStrayLaunch(name: string, tag: string, graceMs: number): Promise<void> {
   const none = (): boolean => {
     const { groups, pids } = launchProcesses(tag);
