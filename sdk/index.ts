@@ -82,6 +82,14 @@ export {
 export { resolveCommand, mergeEnv, defaultImageConfig, type CommandOverrides } from './image/image-config.ts';
 export { selectTarget } from './image/build-target.ts';
 export { parseStopSignal } from './image/stop-signal.ts';
+export {
+  healthOption,
+  mergeHealthcheck,
+  parseDuration,
+  HEALTH_DEFAULTS,
+  type HealthOption,
+  type HealthOverrides,
+} from './image/healthcheck.ts';
 export { displayCommand } from './display.ts';
 export { ConductorError, CommandError, BuildError, isConductorError, type ErrorCode } from './errors.ts';
 export { createLogger, silentLogger, colorize, loadColors, type Logger } from './log.ts';
@@ -97,6 +105,11 @@ export type {
   Mount,
   VolumeInfo,
   ImageConfig,
+  ImageHealthcheck,
+  HealthcheckConfig,
+  HealthLogEntry,
+  HealthState,
+  HealthStatus,
   ImageHistoryEntry,
   ImageInfo,
   PortMapping,

@@ -9,6 +9,7 @@ import { LOG_COMMANDS } from './log-commands.ts';
 import { OCI_COMMANDS } from './oci-commands.ts';
 import { networkCommands } from './network-commands.ts';
 import { REMOVE_COMMANDS } from './remove-commands.ts';
+import { HEALTH_OPTIONS, healthOf } from './health-commands.ts';
 
 // Options that mean the same on run and exec, as in Docker.
 const ENV_OPT: OptionSpec = {
@@ -97,6 +98,7 @@ const RUN_OPTIONS: OptionSpec[] = [
     help: "seccomp=unconfined, seccomp=default, or seccomp=FILE.json (a profile in Docker's format)",
   },
   ...MOUNT_OPTIONS,
+  ...HEALTH_OPTIONS,
   DRY_RUN,
 ];
 
@@ -140,6 +142,7 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
     limits: limitsOf(o),
     mounts: mountsOf(o),
     readOnly: flag(o, 'read-only'),
+    health: healthOf(o),
     security: {
       privileged: flag(o, 'privileged'),
       capAdd: list(o, 'cap-add'),

@@ -90,6 +90,29 @@ const hasOverride = (o: HealthOverrides): boolean =>
   o.retries !== undefined;
 
 /**
+ * INVALID_ARGUMENT for `disable` with other options, a duration that is not 0 or at least 1 ms,
+ * or retries that are not a whole number ≥ 0.
+ * @example checkHealthOverrides({ cmd: 'true', intervalMs: 1000 }); // fine
+ */
+export function checkHealthOverrides(o: HealthOverrides): void {
+  if (o.disable && hasOverride(o))
+    throw new ConductorError('INVALID_ARGUMENT', '--no-healthcheck conflicts with --health-* options', {
+      hint: 'drop one of them',
+    });
+  for (const k of ['intervalMs', 'timeoutMs', 'startPeriodMs'] as const) {
+    const v = o[k];
+    if (v !== undefined && !(Number.isFinite(v) && (v === 0 || v >= 1)))
+      throw new ConductorError('INVALID_ARGUMENT', `health ${k} ${v} is not 0 or at least 1 ms`, {
+        hint: '0 takes the default',
+      });
+  }
+  if (o.retries !== undefined && !(Number.isInteger(o.retries) && o.retries >= 0))
+    throw new ConductorError('INVALID_ARGUMENT', `health retries ${o.retries} is not a whole number`, {
+      hint: '0 takes the default (3)',
+    });
+}
+
+/**
  * The container's healthcheck, Docker's rules: each --health-* replaces the image's field, a field
  * neither sets (or sets to 0) takes the default; `disable` (or an image's NONE with no --health-cmd)
  * means none. INVALID_ARGUMENT for `disable` with other options, or options without any command.
@@ -102,13 +125,8 @@ export function mergeHealthcheck(
   user: HealthOverrides,
   shell: readonly string[],
 ): HealthcheckConfig | undefined {
-  if (user.disable) {
-    if (hasOverride(user))
-      throw new ConductorError('INVALID_ARGUMENT', '--no-healthcheck conflicts with --health-* options', {
-        hint: 'drop one of them',
-      });
-    return undefined;
-  }
+  checkHealthOverrides(user);
+  if (user.disable) return undefined;
   const test = user.cmd !== undefined ? ['CMD-SHELL', user.cmd] : image?.test;
   if (test === undefined || test[0] === 'NONE' || test.length === 0) {
     if (hasOverride(user))

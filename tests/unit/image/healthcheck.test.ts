@@ -2,7 +2,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseDockerfile, type InstructionNode } from '../../../sdk/image/conductorfile-syntax.ts';
 import { planBuild } from '../../../sdk/image/build-plan.ts';
-import { healthArgv, healthOption, mergeHealthcheck, parseDuration } from '../../../sdk/image/healthcheck.ts';
+import {
+  checkHealthOverrides,
+  healthArgv,
+  healthOption,
+  mergeHealthcheck,
+  parseDuration,
+} from '../../../sdk/image/healthcheck.ts';
 import { fromOciRuntimeConfig, ociRuntimeConfig } from '../../../sdk/image/oci/image-json.ts';
 import { defaultImageConfig } from '../../../sdk/image/image-config.ts';
 import { isConductorError } from '../../../sdk/errors.ts';
@@ -132,6 +138,17 @@ test("merge: run's --health-* replace the image's fields; the rest take Docker's
   assert.match(
     failure(() => mergeHealthcheck(undefined, { retries: 2 }, SH), 'INVALID_ARGUMENT'),
     /need a command/,
+  );
+});
+
+test('checkHealthOverrides: SDK values are 0 or at least 1 ms, retries whole, --no-healthcheck alone', () => {
+  checkHealthOverrides({ cmd: 'x', intervalMs: 1, timeoutMs: 0, retries: 0 });
+  checkHealthOverrides({ disable: true });
+  for (const o of [{ intervalMs: 0.5 }, { timeoutMs: -1 }, { startPeriodMs: NaN }, { retries: 1.5 }, { retries: -1 }])
+    failure(() => checkHealthOverrides(o), 'INVALID_ARGUMENT');
+  assert.match(
+    failure(() => checkHealthOverrides({ disable: true, retries: 2 }), 'INVALID_ARGUMENT'),
+    /conflicts/,
   );
 });
 
