@@ -48,6 +48,7 @@ export {
   type PortWaitOptions,
 } from './container/wait/index.ts';
 export { wait, type WaitExitOptions } from './container/wait-exit.ts';
+export { runHealthcheck, type HealthcheckResult } from './container/health-probe.ts';
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
 export type { StopResult } from './container/stop.ts';

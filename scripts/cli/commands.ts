@@ -9,7 +9,7 @@ import { LOG_COMMANDS } from './log-commands.ts';
 import { OCI_COMMANDS } from './oci-commands.ts';
 import { networkCommands } from './network-commands.ts';
 import { REMOVE_COMMANDS } from './remove-commands.ts';
-import { HEALTH_OPTIONS, healthOf } from './health-commands.ts';
+import { HEALTH_COMMANDS, HEALTH_OPTIONS, healthOf } from './health-commands.ts';
 
 // Options that mean the same on run and exec, as in Docker.
 const ENV_OPT: OptionSpec = {
@@ -258,4 +258,5 @@ export const COMMANDS: Record<string, Command> = {
   volume: VOLUME_COMMAND,
   cp: CP_COMMAND,
   ...OCI_COMMANDS,
+  ...HEALTH_COMMANDS,
 };

@@ -1,6 +1,7 @@
 /** Healthchecks on the command line: run's --health-* options, and `healthcheck run` (podman's probe). */
 import * as sdk from '../../sdk/index.ts';
 import { flag, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
+import { need, type Command } from './common.ts';
 
 /** run's options, Docker's names. */
 export const HEALTH_OPTIONS: OptionSpec[] = [
@@ -41,3 +42,19 @@ export function healthOf(o: ParsedArgs['options']): sdk.HealthOverrides | undefi
   if (flag(o, 'no-healthcheck')) h.disable = true;
   return Object.keys(h).length > 0 ? h : undefined;
 }
+
+export const HEALTH_COMMANDS: Record<string, Command> = {
+  healthcheck: {
+    usage: 'healthcheck run <container>',
+    summary: "run a container's healthcheck once and record it (exit 0: passed; 1: failed, its status printed)",
+    options: [],
+    async handler(a, io) {
+      const [sub, name] = need(a, 2, 'subcommand and container name (healthcheck run <container>)');
+      if (sub !== 'run') throw new UsageError(`unknown subcommand "healthcheck ${sub}" (supported: healthcheck run)`);
+      const r = await io.sdk.runHealthcheck(name!, { log: io.log });
+      if (r.passed) return 0;
+      io.out(`${r.health.status}\n`);
+      return 1;
+    },
+  },
+};

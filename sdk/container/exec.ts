@@ -53,6 +53,8 @@ export interface ExecOptions extends CommonOptions {
   stdout?: Writable;
   /** Check everything as exec does, then return `plan` (the argv and what it joins), starting nothing. */
   dryRun?: boolean;
+  /** Attached execs: SIGKILL the command (and its process group) on abort; resolves with its exit code (137). */
+  signal?: AbortSignal;
 }
 
 /** The filter the container's init got (pinned by run); compiled anew only for containers made before pinning. */
@@ -161,11 +163,19 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) =>
       signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig),
     );
+    const unabort = onAbort(opts.signal, () => {
+      signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, 'SIGKILL');
+      killGroup(child.pid!);
+      // What the command started may hold the pipes open: stop waiting for them.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    });
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code, sig) => resolve(exitCodeOf(code, sig)));
     }).finally(() => {
       unforward();
+      unabort();
       release();
     });
     return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
@@ -173,6 +183,26 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     closeSync(helperFd);
     if (filterFd !== null) closeSync(filterFd);
     closeFds(procs);
+  }
+}
+
+/** Call `fn` once when `signal` aborts (at once if it has); returns the unsubscriber. */
+function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    fn();
+    return () => {};
+  }
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}
+
+/** SIGKILL the process group `pgid` leads (nsenter, spawned detached, and what did not leave it). */
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    /* gone */
   }
 }
 
