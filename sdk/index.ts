@@ -40,6 +40,8 @@ export {
   waitForHttp,
   waitForLog,
   waitForPort,
+  waitForHealthy,
+  type HealthWaitOptions,
   type WaitOptions,
   type WaitStrategy,
   type WaitContext,

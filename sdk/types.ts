@@ -286,7 +286,7 @@ export interface ContainerInfo {
   /** When the current init started (running containers). */
   startedAt?: string;
   /** Running containers with a healthcheck: the current init's health. */
-  health?: HealthStatus;
+  health?: HealthStatus | null;
 }
 
 export interface ExecResult {

@@ -1,7 +1,7 @@
 /** The command table: usage, summary, options and a handler that calls ONE sdk function. */
 import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
-import { ago, table } from './format.ts';
+import { ago, statusCell, table } from './format.ts';
 import { CP_COMMAND, MOUNT_OPTIONS, mountsOf, VOLUME_COMMAND } from './volume-commands.ts';
 import { IMAGE_COMMANDS } from './image-commands.ts';
 import { DRY_RUN, FORMAT_OPT, JSON_OPT, need, printInspect, type Command, type Io } from './common.ts';
@@ -192,7 +192,7 @@ export const COMMANDS: Record<string, Command> = {
           list_.map((c) => [
             c.name,
             c.image,
-            c.status === 'exited' ? `exited (${c.exitCode ?? '?'})` : c.status,
+            statusCell(c),
             c.pid === null ? '-' : String(c.pid),
             c.ip ?? '-',
             c.ports.map((p) => `${p.host}->${p.container}/tcp`).join(',') || '-',

@@ -164,9 +164,11 @@ export async function execInContainer(name: string, command: string[], opts: Exe
       signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig),
     );
     const unabort = onAbort(opts.signal, () => {
-      signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, 'SIGKILL');
+      // The helper made the command a session (and process group) leader: end the group, so what
+      // the command started goes too, then nsenter's own group.
+      killGroup(commandOf(child.pid!, consoleFd === undefined ? 1 : 2));
       killGroup(child.pid!);
-      // What the command started may hold the pipes open: stop waiting for them.
+      // What left the group may still hold the pipes open: stop waiting for them.
       child.stdout?.destroy();
       child.stderr?.destroy();
     });
@@ -197,7 +199,7 @@ function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
   return () => signal.removeEventListener('abort', fn);
 }
 
-/** SIGKILL the process group `pgid` leads (nsenter, spawned detached, and what did not leave it). */
+/** SIGKILL the process group `pgid` leads. */
 function killGroup(pgid: number): void {
   try {
     process.kill(-pgid, 'SIGKILL');
@@ -207,16 +209,21 @@ function killGroup(pgid: number): void {
 }
 
 /**
- * Signal the exec'd command: `depth` generations below the process we spawned (nsenter forks it;
- * the -t relay adds one). Before it exists, the spawned process itself, which ends the exec.
+ * The exec'd command: `depth` generations below the process we spawned (nsenter forks it; the -t
+ * relay adds one). Before it exists, the deepest process there is, at worst the spawned one.
  */
-function signalCommand(pid: number, depth: number, sig: NodeJS.Signals): void {
+function commandOf(pid: number, depth: number): number {
   let target = pid;
   for (let i = 0; i < depth; i++) {
     const next = childrenOf(target)[0];
     if (next === undefined) break;
     target = next;
   }
-  const ref = refOf(target);
+  return target;
+}
+
+/** Signal the exec'd command (before it exists, the spawned process itself, which ends the exec). */
+function signalCommand(pid: number, depth: number, sig: NodeJS.Signals): void {
+  const ref = refOf(commandOf(pid, depth));
   if (ref) signalRef(ref, sig);
 }

@@ -10,7 +10,7 @@ import { healthArgv } from '../image/healthcheck.ts';
 import { isAlive, startedAtMs } from '../host/proc.ts';
 import { validateName } from '../names.ts';
 import { containerPaths, requireRunning, updateRecord } from '../state/containers.ts';
-import type { ContainerRecord, HealthState, ProcessRef } from '../types.ts';
+import type { ContainerInfo, ContainerRecord, HealthState, ProcessRef } from '../types.ts';
 import { execInContainer } from './exec.ts';
 import { healthFor, nextHealth } from './health-state.ts';
 import { initFromPidFile } from './kill.ts';
@@ -49,6 +49,18 @@ export function currentInit(paths: Paths, rec: ContainerRecord): ProcessRef | un
 export function healthNow(paths: Paths, rec: ContainerRecord): HealthState | undefined {
   const init = currentInit(paths, rec);
   return rec.healthcheck && init && isAlive(init) ? healthFor(rec.health, init) : undefined;
+}
+
+/**
+ * What ps adds for a running container: when its current init started, and that init's health.
+ * @example const { startedAt, health } = runningDetails(paths, rec); // '2024-…Z', 'healthy'
+ */
+export function runningDetails(paths: Paths, rec: ContainerRecord): Pick<ContainerInfo, 'startedAt' | 'health'> {
+  const init = currentInit(paths, rec);
+  const ms = init ? startedAtMs(init) : null;
+  if (ms === null) return {};
+  const health = healthNow(paths, rec);
+  return { startedAt: new Date(ms).toISOString(), ...(health ? { health: health.status } : {}) };
 }
 
 export interface HealthcheckResult {
