@@ -25,7 +25,10 @@ const FIELDS = [
   ['health-retries', 'retries', 'retries'],
 ] as const;
 
-/** run's health options as the SDK's overrides; undefined when none is given. */
+/**
+ * run's health options as the SDK's overrides; undefined when none is given.
+ * @example healthOf({ 'health-cmd': 'true', 'health-retries': '2' }); // { cmd: 'true', retries: 2 }
+ */
 export function healthOf(o: ParsedArgs['options']): sdk.HealthOverrides | undefined {
   const h: sdk.HealthOverrides = {};
   if (str(o, 'health-cmd') !== undefined) h.cmd = str(o, 'health-cmd')!;

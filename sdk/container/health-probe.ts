@@ -15,7 +15,10 @@ import { execInContainer } from './exec.ts';
 import { healthFor, nextHealth } from './health-state.ts';
 import { initFromPidFile } from './kill.ts';
 
-/** The CLI bundle the monitor runs the probe with. */
+/**
+ * The CLI bundle the monitor runs the probe with.
+ * @example CLI_BUNDLE; // '<package>/dist/conductor.mjs'
+ */
 export const CLI_BUNDLE = path.join(PACKAGE_ROOT, 'dist', 'conductor.mjs');
 
 /**
@@ -39,13 +42,19 @@ export function healthProbeArgv(paths: Pick<Paths, 'root' | 'cache'>, name: stri
   ];
 }
 
-/** The container's current init: the one its monitor last started (its PID file), else the record's. */
+/**
+ * The container's current init: the one its monitor last started (its PID file), else the record's.
+ * @example currentInit(paths, requireRecord(paths, 'web1')); // { pid: 4121, startTime: '8812345' }
+ */
 export function currentInit(paths: Paths, rec: ContainerRecord): ProcessRef | undefined {
   const fromFile = initFromPidFile(`${containerPaths(paths, rec.name).rootfs}.pid`);
   return fromFile && isAlive(fromFile) ? fromFile : rec.init;
 }
 
-/** A running container's health as of now (its current init's), or undefined without a healthcheck. */
+/**
+ * A running container's health as of now (its current init's), or undefined without a healthcheck.
+ * @example healthNow(paths, requireRecord(paths, 'web1'))?.status; // 'starting'
+ */
 export function healthNow(paths: Paths, rec: ContainerRecord): HealthState | undefined {
   const init = currentInit(paths, rec);
   return rec.healthcheck && init && isAlive(init) ? healthFor(rec.health, init) : undefined;

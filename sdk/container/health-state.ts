@@ -6,7 +6,10 @@
  */
 import type { HealthcheckConfig, HealthLogEntry, HealthState, ProcessRef } from '../types.ts';
 
-/** Docker keeps the last five probes, and 4096 bytes of each one's output. */
+/**
+ * Docker keeps the last five probes, and 4096 bytes of each one's output.
+ * @example health.log.length <= HEALTH_LOG_ENTRIES; // true
+ */
 export const HEALTH_LOG_ENTRIES = 5;
 export const HEALTH_OUTPUT_MAX = 4096;
 
@@ -53,7 +56,10 @@ export function nextHealth(
   return { status, failingStreak, log, init: prev.init };
 }
 
-/** At most HEALTH_OUTPUT_MAX bytes of UTF-8, cut on a character boundary. */
+/**
+ * At most HEALTH_OUTPUT_MAX bytes of UTF-8, cut on a character boundary.
+ * @example truncateOutput('x'.repeat(5000)).length; // 4096
+ */
 export function truncateOutput(s: string): string {
   const b = Buffer.from(s);
   if (b.length <= HEALTH_OUTPUT_MAX) return s;

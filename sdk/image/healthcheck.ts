@@ -7,7 +7,10 @@ import { ConductorError } from '../errors.ts';
 import type { HealthcheckConfig, ImageHealthcheck } from '../types.ts';
 import { DEFAULT_SHELL } from './image-config.ts';
 
-/** Docker's defaults (daemon/health.go) for what neither the image nor run sets. */
+/**
+ * Docker's defaults (daemon/health.go) for what neither the image nor run sets.
+ * @example HEALTH_DEFAULTS.retries; // 3
+ */
 export const HEALTH_DEFAULTS = Object.freeze({ intervalMs: 30_000, timeoutMs: 30_000, startPeriodMs: 0, retries: 3 });
 
 const UNIT_MS: Readonly<Record<string, number>> = Object.freeze({
@@ -54,18 +57,18 @@ export function healthOption(option: HealthOption, value: string): number {
   if (option === 'retries') {
     if (!/^\d+$/.test(value))
       throw new ConductorError('INVALID_ARGUMENT', `retries ${JSON.stringify(value)} is not a whole number`, {
-        hint: 'e.g. --retries=3',
+        hint: 'e.g. 3; 0 takes the default',
       });
     return Number(value);
   }
   const ms = parseDuration(value);
   if (ms === null)
     throw new ConductorError('INVALID_ARGUMENT', `${option} ${JSON.stringify(value)} is not a duration`, {
-      hint: `e.g. --${option}=30s, 1m30s or 500ms`,
+      hint: 'e.g. 30s, 1m30s or 500ms',
     });
   if (ms !== 0 && ms < 1)
     throw new ConductorError('INVALID_ARGUMENT', `${option} ${JSON.stringify(value)} is less than 1ms`, {
-      hint: `give at least 1ms, or 0 for the default`,
+      hint: 'give at least 1ms, or 0 for the default',
     });
   return ms;
 }
