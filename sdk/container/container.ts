@@ -14,9 +14,11 @@ import { containerPaths, infoOf, listRecords, requireRecord } from '../state/con
 import { logs, logStream, type LogLines, type LogsOptions } from '../logs/logs.ts';
 import {
   waitFor,
+  waitForHealthy,
   waitForHttp,
   waitForLog,
   waitForPort,
+  type HealthWaitOptions,
   type HttpWaitOptions,
   type LogWaitOptions,
   type PortWaitOptions,
@@ -24,11 +26,20 @@ import {
   type WaitStrategy,
 } from './wait/index.ts';
 import { containerExists, removeContainer, type StopResult } from './stop.ts';
-import type { ContainerInfo, ContainerRecord, ExecResult, Mount } from '../types.ts';
+import type {
+  ContainerInfo,
+  ContainerRecord,
+  ExecResult,
+  HealthcheckConfig,
+  HealthState,
+  HealthStatus,
+  Mount,
+} from '../types.ts';
 import { copyFrom, copyTo, type CopyOptions } from '../volume/copy.ts';
 import { volumeData } from '../state/volumes.ts';
 import type { Readable as ReadableStream, Writable } from 'node:stream';
 import { planRemoval } from './stop-dry-run.ts';
+import { healthNow, runningDetails } from './health-probe.ts';
 
 /** A container started by `run`. */
 export interface Container {
@@ -56,6 +67,8 @@ export interface Container {
   waitForPort(port: number, opts?: Omit<WaitOptions, 'root'> & PortWaitOptions): Promise<void>;
   waitForHttp(opts: Omit<WaitOptions, 'root'> & HttpWaitOptions): Promise<void>;
   waitFor(strategy: WaitStrategy, opts?: Omit<WaitOptions, 'root'>): Promise<void>;
+  /** Resolve once its healthcheck reports healthy (the monitor probes; this reads the record). */
+  waitForHealthy(opts?: Omit<WaitOptions, 'root'> & HealthWaitOptions): Promise<void>;
   /** `cp SRC container:DST` (a host path or a tar stream). */
   copyTo(src: string | ReadableStream, dst: string, opts?: CopyOptions): Promise<void>;
   /** `cp container:SRC DST` (a host path or a Writable for the tar stream). */
@@ -83,6 +96,7 @@ function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<C
     waitForPort: (port, opts) => waitForPort(rec.name, port, { ...opts, ...common }),
     waitForHttp: (opts) => waitForHttp(rec.name, { ...opts, ...common }),
     waitFor: (strategy, opts) => waitFor(rec.name, strategy, { ...opts, ...common }),
+    waitForHealthy: (opts) => waitForHealthy(rec.name, { ...opts, ...common }),
     copyTo: (src, dst, opts) => copyTo(rec.name, src, dst, { ...common, ...opts }),
     copyFrom: (src, dst, opts) => copyFrom(rec.name, src, dst, { ...common, ...opts }),
     [Symbol.asyncDispose]: async () => {
@@ -146,7 +160,10 @@ export interface PsOptions extends CommonOptions {
 export async function ps(opts: PsOptions = {}): Promise<ContainerInfo[]> {
   const paths = resolvePaths(opts.root);
   return listRecords(paths)
-    .map((r) => infoOf(paths, r))
+    .map((r) => {
+      const info = infoOf(paths, r);
+      return info.status === 'running' ? { ...info, ...runningDetails(r) } : info;
+    })
     .filter((i) => opts.all || i.status === 'running');
 }
 
@@ -198,6 +215,8 @@ export async function stop(name: string, opts: StopOptions = {}): Promise<StopRe
 
 /** Full record plus live status, for `inspect`. Field names are the documented ones. */
 export interface InspectInfo extends ContainerInfo {
+  /** `inspect --format health`: the current init's status; null without a healthcheck or when not running. */
+  health: HealthStatus | null;
   hostname: string;
   workdir: string;
   env: string[];
@@ -219,6 +238,10 @@ export interface InspectInfo extends ContainerInfo {
   restartPolicy: string;
   /** How often its monitor has started it again. */
   restartCount: number;
+  /** The healthcheck the monitor runs (the image's HEALTHCHECK merged with run's --health-*). */
+  healthcheck: HealthcheckConfig | null;
+  /** Its current init's health: status, failing streak and the last five probes; null without one. */
+  healthLog: Omit<HealthState, 'status' | 'init'> | null;
 }
 
 /**
@@ -230,8 +253,10 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
   const paths = resolvePaths(opts.root);
   const rec = requireRecord(paths, name);
   const info = infoOf(paths, rec);
+  const health = info.status === 'running' ? healthNow(rec) : undefined;
   return {
     ...info,
+    ...(info.status === 'running' ? runningDetails(rec) : {}),
     hostname: rec.hostname,
     workdir: rec.workdir,
     env: rec.env,
@@ -250,5 +275,8 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
     readOnly: Boolean(rec.readOnly),
     restartPolicy: restartText(rec.restart),
     restartCount: restartsFromFile(containerPaths(paths, name).restarts).count,
+    healthcheck: rec.healthcheck ?? null,
+    healthLog: health ? { failingStreak: health.failingStreak, log: health.log } : null,
+    health: health?.status ?? null,
   };
 }
