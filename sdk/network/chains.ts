@@ -157,11 +157,11 @@ export function publishedHostPorts(save: string): Set<number> {
 }
 
 /**
- * Conductor rules, other than `exceptTag`'s, that need net.ipv4.ip_forward: published-port DNATs and
- * MASQUERADEs. Zero means the last such container is gone.
+ * Conductor rules, other than those of `exceptTags`, that need net.ipv4.ip_forward: published-port
+ * DNATs and MASQUERADEs. Zero means the last such container is gone.
  */
-export function forwardingUsers(save: string, exceptTag: string): number {
-  const mine = (l: string) => l.includes(`"${exceptTag}"`) || l.includes(` ${exceptTag} `);
+export function forwardingUsers(save: string, exceptTags: readonly string[]): number {
+  const mine = (l: string) => exceptTags.some((t) => l.includes(`"${t}"`) || l.includes(` ${t} `));
   const dnat = conductorLines(save, 'nat', 'CONDUCTOR-PREROUTING');
   const masq = conductorLines(save, 'nat', 'CONDUCTOR-POSTROUTING').filter((l) => l.endsWith('-j MASQUERADE'));
   return [...dnat, ...masq].filter((l) => !mine(l)).length;

@@ -64,10 +64,10 @@ test('chain setup: only what is missing, never redeclaring an existing chain', (
 
 test('published ports and forwarding users are read from iptables-save', () => {
   assert.equal([...publishedHostPorts(SAVE_READY)], [3000]);
-  assert.is(forwardingUsers(SAVE_READY, 'conductor:aa:web'), 1); // db's MASQUERADE
-  assert.is(forwardingUsers(SAVE_READY, 'conductor:aa:db'), 1); // web's DNAT
-  assert.is(forwardingUsers(SAVE_READY, 'conductor:bb:x'), 2);
-  assert.is(forwardingUsers(SAVE_EMPTY, 'conductor:aa:web'), 0);
+  assert.is(forwardingUsers(SAVE_READY, ['conductor:aa:web']), 1); // db's MASQUERADE
+  assert.is(forwardingUsers(SAVE_READY, ['conductor:aa:db']), 1); // web's DNAT
+  assert.is(forwardingUsers(SAVE_READY, ['conductor:bb:x']), 2);
+  assert.is(forwardingUsers(SAVE_EMPTY, ['conductor:aa:web']), 0);
 });
 
 test('forward guard text and detection', () => {
