@@ -38,6 +38,7 @@ export async function undoMany(paths: Paths, recs: ContainerRecord[], opts: { lo
   if (plan.restore && !(await quietly(executor, plan.restore.merged))) {
     for (const op of plan.restore.parts) await executor.undo(op);
   }
+  if (plan.sets) await executor.undo(plan.sets);
   if (plan.release.length > 0) {
     try {
       await forwardingRelease(plan.release, log);

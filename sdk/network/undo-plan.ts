@@ -7,6 +7,7 @@
  */
 import { TABLE_ORDER } from './firewall.ts';
 import { opKey } from './record-journal.ts';
+import { ipsetRestoreArgv } from './sets.ts';
 import type { HostOp, UndoStep } from '../types.ts';
 
 export interface UndoBatchPlan {
@@ -20,6 +21,8 @@ export interface UndoBatchPlan {
    * atomic per table, so one rule already gone fails it, and then each part is retried alone.
    */
   restore: { merged: HostOp; parts: HostOp[] } | null;
+  /** The batch's set-element deletions as one `ipset -exist restore` (null: none); a missing element is fine. */
+  sets: HostOp | null;
   /** Tags of the batch's forwarding releases: one release, once the rules above are gone. */
   release: string[];
   /** Host ends of veths (`ip link del X` undos), to delete together if still there. */
@@ -28,6 +31,10 @@ export interface UndoBatchPlan {
 
 const isRestore = (op: HostOp): op is Extract<HostOp, { kind: 'exec' }> & { input: string } =>
   op.kind === 'exec' && op.argv[0] === 'iptables-restore' && op.input !== undefined;
+
+/** A deletion of set elements (sets.ts): `ipset -exist restore` of `del` lines, merged by concatenation. */
+const isSetDelete = (op: HostOp): op is Extract<HostOp, { kind: 'exec' }> & { input: string } =>
+  op.kind === 'exec' && op.argv.join(' ') === ipsetRestoreArgv('del').join(' ') && op.input !== undefined;
 
 const linkOf = (op: HostOp): string | null =>
   op.kind === 'exec' && op.argv.length === 4 && op.argv.slice(0, 3).join(' ') === 'ip link del' ? op.argv[3]! : null;
@@ -62,6 +69,7 @@ export function planUndoBatch(undoLists: UndoStep[][]): UndoBatchPlan {
   const seen = new Set<string>();
   const each: HostOp[] = [];
   const restores: HostOp[] = [];
+  const setLines: string[] = [];
   const release: string[] = [];
   const links: string[] = [];
   for (const list of undoLists) {
@@ -72,6 +80,7 @@ export function planUndoBatch(undoLists: UndoStep[][]): UndoBatchPlan {
       const link = linkOf(op);
       if (link !== null) links.push(link);
       else if (isRestore(op)) restores.push(op);
+      else if (isSetDelete(op)) setLines.push(op.input);
       else if (op.kind === 'forwarding-release') release.push(op.tag);
       else each.push(op);
     }
@@ -89,5 +98,8 @@ export function planUndoBatch(undoLists: UndoStep[][]): UndoBatchPlan {
         parts: restores,
       }
     : null;
-  return { each: kept, restore, release, links };
+  const sets: HostOp | null = setLines.length
+    ? { kind: 'exec', argv: ipsetRestoreArgv('del'), input: setLines.join('') }
+    : null;
+  return { each: kept, restore, sets, release, links };
 }

@@ -49,7 +49,7 @@ test('mergeRestoreInputs: one block per table, lines in the order given', () => 
   assert.is(mergeRestoreInputs([]), '');
 });
 
-test('planUndoBatch: one restore, one release and one link deletion for all; each container once', () => {
+test('planUndoBatch: one restore per tool, one release and one link deletion for all; each container once', () => {
   const plan = planUndoBatch([web, db]);
   assert.equal(plan.links, ['cnd0000000a', 'cnd0000000b']);
   assert.equal(plan.release, ['conductor:abcd1234:web', 'conductor:abcd1234:db']);
@@ -60,11 +60,16 @@ test('planUndoBatch: one restore, one release and one link deletion for all; eac
     parts.map((u) => u.op),
   );
   const input = plan.restore!.merged.kind === 'exec' ? plan.restore!.merged.input! : '';
-  assert.is(input.match(/^\*filter$/gm)?.length, 1);
+  assert.is(input.match(/^\*nat$/gm)?.length, 1);
   for (const u of parts) {
     for (const line of (u.op.kind === 'exec' ? u.op.input! : '').split('\n').filter((l) => l.startsWith('-')))
       assert.ok(input.includes(line), line);
   }
+  // Every set element of both, deleted by one ipset restore.
+  assert.equal(plan.sets && plan.sets.kind === 'exec' ? plan.sets.argv : null, ['ipset', '-exist', 'restore']);
+  const dels = plan.sets!.kind === 'exec' ? plan.sets!.input! : '';
+  assert.ok(dels.includes('del conductor-addr 10.177.0.2,cnd0000000a\n'));
+  assert.ok(dels.includes('del conductor-addr 10.177.0.3,cnd0000000b\n'));
   // The veths' own sysctls go with the veths; the resolv.conf restores stay, newest first per container.
   assert.equal(
     plan.each.map((op) => op.kind),
@@ -77,9 +82,8 @@ test('planUndoBatch: a peer pair stopping together deletes their shared rules on
     [...web, ...peerUndos],
     [...db, ...peerUndos],
   ]);
-  const input = plan.restore!.merged.kind === 'exec' ? plan.restore!.merged.input! : '';
-  const peerLine = (peerUndos[0]!.op.kind === 'exec' ? peerUndos[0]!.op.input! : '').split('\n')[1]!;
-  assert.is(input.split('\n').filter((l) => l === peerLine).length, 1);
+  const dels = plan.sets!.kind === 'exec' ? plan.sets!.input! : '';
+  assert.is(dels.split('\n').filter((l) => l === 'del conductor-peer 10.177.0.2,cnd0000000b').length, 1);
   assert.is(plan.each.filter((op) => op.kind === 'hosts').length, 2);
 });
 
