@@ -17,7 +17,7 @@ import {
   logs,
   peer,
   run,
-  stop,
+  stopMany,
   waitForHttp,
 } from '../sdk/index.ts';
 
@@ -43,14 +43,15 @@ async function step<T>(n: number, title: string, fn: () => Promise<T>): Promise<
     return await fn();
   } catch (e) {
     log.error(`step ${n} (${title}) failed: ${(e as Error).message}`);
-    await Promise.all(created.map((name) => stop(name, { timeoutSeconds: 2, ignoreMissing: true }).catch(() => {})));
+    await stopMany(created, { timeoutSeconds: 2, ignoreMissing: true });
     process.exit(e instanceof ConductorError ? 125 : 1);
   }
 }
 
 if (process.argv[2] === 'down') {
-  const results = await Promise.all([ES, CS].map((name) => stop(name, { timeoutSeconds: 5, ignoreMissing: true })));
-  for (const r of results) log.info(r.exitCode === null && !r.killed ? `${r.name}: not running` : `${r.name} stopped`);
+  const { stopped, failed } = await stopMany([ES, CS], { timeoutSeconds: 5, ignoreMissing: true });
+  for (const f of failed) log.error(`${f.name}: ${(f.error as Error).message}`);
+  for (const r of stopped) log.info(r.exitCode === null && !r.killed ? `${r.name}: not running` : `${r.name} stopped`);
   process.exit(0);
 }
 
@@ -70,7 +71,8 @@ await step(1, 'build images', async () => {
 
 // 2. Run both containers detached (replacing the ones a previous run left).
 await step(2, `run ${ES} and ${CS}`, async () => {
-  await Promise.all([ES, CS].map((name) => stop(name, { timeoutSeconds: 5, ignoreMissing: true })));
+  const { failed } = await stopMany([ES, CS], { timeoutSeconds: 5, ignoreMissing: true });
+  if (failed[0]) throw failed[0].error;
   await run('external-service', ES, { detach: true, command: HOLDER, log });
   created.push(ES);
   await run('counter-service', CS, { detach: true, command: HOLDER, log });

@@ -54,6 +54,7 @@ export { runHealthcheck, type HealthcheckResult } from './container/health-probe
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
 export type { StopResult } from './container/stop.ts';
+export { stopMany, type StopManyOptions, type StopManyResult } from './container/stop-many.ts';
 export { addNetwork, type NetworkInfo, type AddNetworkOptions } from './network/add-network.ts';
 export { peer, unpeer, type PeerOptions, type PeerResult } from './network/peer.ts';
 export { parseExposeSpec, validateHostPorts } from './network/ports.ts';

@@ -56,29 +56,3 @@ export function printInspect(info: object, a: ParsedArgs, io: Io): void {
     for (const [k, v] of Object.entries(info))
       io.out(`${k}: ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}\n`);
 }
-
-/**
- * Runs `fn` on every item, at most `limit` at a time, and waits for all of them, whatever fails.
- * Returns the failures in the order of the items.
- * @example const failed = await eachInPool(names, 32, (n) => sdk.stop(n));
- */
-export async function eachInPool<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<Array<{ item: T; error: unknown }>> {
-  const errors = new Map<number, unknown>();
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        await fn(items[i]!);
-      } catch (e) {
-        errors.set(i, e);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return [...errors].sort(([a], [b]) => a - b).map(([i, error]) => ({ item: items[i]!, error }));
-}

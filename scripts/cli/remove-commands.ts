@@ -1,9 +1,6 @@
 /** The commands that end containers: stop (in parallel) and prune. */
 import { flag, str, UsageError } from './args.ts';
-import { DRY_RUN, eachInPool, need, type Command } from './common.ts';
-
-/** How many containers `stop` ends at once (each holds a few fds and spawns a few short tools). */
-const STOP_PARALLELISM = 32;
+import { DRY_RUN, need, type Command } from './common.ts';
 
 function seconds(v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
@@ -41,24 +38,24 @@ export const REMOVE_COMMANDS: Record<string, Command> = {
       const dryRun = flag(a.options, 'dry-run');
       // In parallel, as docker and podman stop: N containers take one grace period, not N. Each is reported
       // as it ends; a failure does not keep the others running, and the first one is the command's error.
-      const failures = await eachInPool(names, STOP_PARALLELISM, async (name) => {
-        const r = await io.sdk.stop(name, {
-          timeoutSeconds,
-          signal: str(a.options, 'signal'),
-          ignoreMissing: flag(a.options, 'ignore'),
-          leaveCreating: flag(a.options, 'all'),
-          dryRun,
-        });
-        if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
-        else if (r.skipped === 'creating') io.log.info(`${name}: still being created, left alone`);
-        else if (r.killed) io.out(`${name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
-        else {
-          const how = r.exitCode === null ? 'not running' : `exit ${r.exitCode}`;
-          io.out(`${name} stopped: ${how}${r.oomKilled ? ' (out of memory)' : ''}\n`);
-        }
+      const { failed } = await io.sdk.stopMany(names, {
+        timeoutSeconds,
+        signal: str(a.options, 'signal'),
+        ignoreMissing: flag(a.options, 'ignore'),
+        leaveCreating: flag(a.options, 'all'),
+        dryRun,
+        onStopped(r) {
+          if (dryRun && r.plan) io.out(r.plan.join('\n') + '\n');
+          else if (r.skipped === 'creating') io.log.info(`${r.name}: still being created, left alone`);
+          else if (r.killed) io.out(`${r.name} killed after ${timeoutSeconds} s (${r.exitCode ?? 137})\n`);
+          else {
+            const how = r.exitCode === null ? 'not running' : `exit ${r.exitCode}`;
+            io.out(`${r.name} stopped: ${how}${r.oomKilled ? ' (out of memory)' : ''}\n`);
+          }
+        },
       });
-      for (const f of failures.slice(1)) io.log.error(`${f.item}: ${(f.error as Error).message}`);
-      if (failures[0]) throw failures[0].error;
+      for (const f of failed.slice(1)) io.log.error(`${f.name}: ${(f.error as Error).message}`);
+      if (failed[0]) throw failed[0].error;
       return 0;
     },
   },

@@ -25,7 +25,7 @@ import {
   type WaitOptions,
   type WaitStrategy,
 } from './wait/index.ts';
-import { containerExists, removeContainer, type StopResult } from './stop.ts';
+import { containerExists, removeContainer, type RemoveOptions, type StopResult } from './stop.ts';
 import type {
   ContainerInfo,
   ContainerRecord,
@@ -188,6 +188,15 @@ export interface StopOptions extends CommonOptions {
  * @example const { exitCode, killed } = await stop('web1', { timeoutSeconds: 2 });
  */
 export async function stop(name: string, opts: StopOptions = {}): Promise<StopResult> {
+  return stopWith(name, opts, {});
+}
+
+/** stop, with stopMany's shared claim bound and undo batch (RemoveOptions' `limit` and `undo`). */
+export async function stopWith(
+  name: string,
+  opts: StopOptions,
+  shared: Pick<RemoveOptions, 'limit' | 'undo'>,
+): Promise<StopResult> {
   validateName('container', name);
   requireRoot();
   const paths = resolvePaths(opts.root);
@@ -198,7 +207,12 @@ export async function stop(name: string, opts: StopOptions = {}): Promise<StopRe
     });
   }
   if (opts.signal !== undefined) parseStopSignal(opts.signal);
-  const how = { timeoutSeconds: opts.timeoutSeconds ?? 10, leaveCreating: opts.leaveCreating, signal: opts.signal };
+  const how = {
+    timeoutSeconds: opts.timeoutSeconds ?? 10,
+    leaveCreating: opts.leaveCreating,
+    signal: opts.signal,
+    ...shared,
+  };
   if (opts.dryRun) {
     const plan = planRemoval(paths, name, how);
     return {

@@ -11,7 +11,8 @@ import { killCgroup, removeCgroups } from '../limits/cgroup-teardown.ts';
 import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
-import { undoAll } from '../network/undo-all.ts';
+import { undoAll, type UndoBatcher } from '../network/undo-all.ts';
+import { unlimited, type Limit } from '../host/limit.ts';
 import { isAlive, refOf } from '../host/proc.ts';
 import { killStrayLaunch, terminate } from './kill.ts';
 import { initFromPidFile } from '../state/monitor-files.ts';
@@ -73,6 +74,10 @@ export interface RemoveOptions {
   onlyIfExited?: boolean;
   /** Sent first instead of the container's stop signal (`stop --signal`). */
   signal?: string;
+  /** stopMany: the bound on claims running at once (the grace periods are waited out unbounded). */
+  limit?: Limit;
+  /** stopMany: replays the record's host changes in a batch with the other containers'. */
+  undo?: UndoBatcher;
 }
 
 /** Wait (bounded) until no live `run` is still making this container. */
@@ -104,12 +109,14 @@ export async function removeContainer(paths: Paths, name: string, opts: RemoveOp
   // may wait for the network lock): leave it alone without queuing behind that lock. Checked again
   // under the lock below, for a run that starts creating meanwhile.
   if (opts.leaveCreating && !opts.asCreator && beingCreated(loadRecord(paths, name))) return skipped('creating');
+  const limit = opts.limit ?? unlimited;
+  const locked: typeof withLock = (dir, lock, fn) => limit(() => withLock(dir, lock, fn));
   for (;;) {
     if (!opts.asCreator && !opts.leaveCreating) await waitCreated(paths, name);
     // Claim the record under the container's lock, as every writer holds it: once it is marked
     // `stopping`, no one else may add to what this stop has to undo (updateRecord refuses), so
     // the rest needs no lock. One acquisition: locks cost a process spawn each.
-    const claim = await withLock(paths.locks, containerLock(name), async () => {
+    const claim = await locked(paths.locks, containerLock(name), async () => {
       const rec = loadRecord(paths, name);
       if (rec && !opts.asCreator && beingCreated(rec))
         return opts.leaveCreating ? ('creating' as const) : ('again' as const);
@@ -132,7 +139,8 @@ export async function removeContainer(paths: Paths, name: string, opts: RemoveOp
     }
     stopsInProgress.add(mine);
     try {
-      const result = await teardown(paths, name, claim.rec ?? null, opts.timeoutSeconds, opts.signal);
+      const undo = opts.undo ?? ((r: ContainerRecord) => undoAll(paths, r));
+      const result = await teardown(paths, name, claim.rec ?? null, opts.timeoutSeconds, opts.signal, undo);
       removeContainerDir(paths, name);
       return result;
     } finally {
@@ -157,7 +165,8 @@ async function teardown(
   name: string,
   rec: ContainerRecord | null,
   timeoutSeconds: number,
-  signalOverride?: string,
+  signalOverride: string | undefined,
+  undo: UndoBatcher,
 ): Promise<StopResult> {
   const cp = containerPaths(paths, name);
   const init = rec?.init ?? initFromPidFile(cp.pidFile);
@@ -181,7 +190,7 @@ async function teardown(
   let exitCode = rec ? recordedExitCode(paths, rec) : null;
   if (killed && exitCode === null) exitCode = 137;
   if (rec) {
-    await undoAll(paths, rec);
+    await undo(rec);
     await removeCgroups(rec.cgroups);
   }
   // Cgroups are recorded before the launch starts, so only a half-made run can have others.

@@ -4,6 +4,7 @@ import { resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { hostResolvConf } from '../host/resolv.ts';
 import { ConductorError } from '../errors.ts';
 import { chainSetupText } from './chains.ts';
+import { ipsetRestoreArgv, setCreateText } from './sets.ts';
 import { apply, ensureChains } from './apply.ts';
 import { describePlan } from './describe.ts';
 import { checkPorts, hostRoutes, iptablesSave } from './facts.ts';
@@ -156,12 +157,16 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
   return info(ip);
 }
 
-/** What ensureChains would do: create conductor's chains and hooks, unless `save` shows them. */
+/** What ensureChains would do: create conductor's sets, chains and hooks, unless `save` shows them. */
 function chainSteps(save: string): Step[] {
   const setup = chainSetupText(save);
   if (!setup) return [];
+  const sets: HostOp = { kind: 'exec', argv: ipsetRestoreArgv('create'), input: setCreateText() };
   const op: HostOp = { kind: 'exec', argv: ['iptables-restore', '-w', '--noflush'], input: setup };
-  return [{ op, about: 'create conductor chains and hooks (once per host)' }];
+  return [
+    { op: sets, about: 'create conductor sets (once per host)' },
+    { op, about: 'create conductor chains and hooks (once per host)' },
+  ];
 }
 
 /** Every other container's record (this one's is already loaded). */

@@ -5,6 +5,7 @@
  * gone. The executor is the host's by default; tests and `--dry-run` pass a recording one.
  */
 import { chainSetupText } from './chains.ts';
+import { ipsetRestoreArgv, setCreateText } from './sets.ts';
 import { describeCommand } from './describe.ts';
 import { hostExecutor, type Executor } from './executor.ts';
 import { iptablesSave } from './facts.ts';
@@ -65,12 +66,16 @@ export async function replayUndos(undos: UndoStep[], opts: { executor?: Executor
   for (const u of [...undos].reverse()) await executor.undo(u.op);
 }
 
-/** Create conductor's chains and hooks if any is missing; under a host-wide lock, re-checked. */
+/** Create conductor's sets, chains and hooks if any is missing; under a host-wide lock, re-checked. */
 export async function ensureChains(save: string, log: Logger): Promise<void> {
   if (chainSetupText(save) === null) return;
   await hostLock('iptables', async () => {
     const text = chainSetupText(await iptablesSave());
     if (text === null) return;
+    // The sets first: a rule naming a set that does not exist is refused.
+    const create = setCreateText();
+    log.debug(describeCommand({ kind: 'exec', argv: ipsetRestoreArgv('create'), input: create }).join('\n'));
+    await sh(ipsetRestoreArgv('create'), { input: create });
     const argv = ['iptables-restore', '-w', '--noflush'];
     log.debug(describeCommand({ kind: 'exec', argv, input: text }).join('\n'));
     await sh(argv, { input: text });

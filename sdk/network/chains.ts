@@ -5,6 +5,7 @@
  * Every rule lives in a conductor chain and carries `-m comment --comment conductor:<root-id>:<name>`:
  *   filter CONDUCTOR-FORWARD      ← FORWARD (position 1)      isolation, peers, published ports, internet
  *   filter CONDUCTOR-INPUT        ← INPUT (position 1)        host services closed to containers (below)
+ * (the filter chains hold fixed rules matching conductor's ipsets, whose elements are per container: sets.ts)
  *   nat    CONDUCTOR-PREROUTING   ← PREROUTING (position 1)   DNAT of published ports from other hosts
  *   nat    CONDUCTOR-OUTPUT       ← OUTPUT (position 1)       DNAT of published ports from the host itself
  *   nat    CONDUCTOR-POSTROUTING  ← POSTROUTING (position 1)  SNAT to the gateway, MASQUERADE for --internet
@@ -34,6 +35,7 @@
  * Built-in chains are never flushed and policies never touched.
  */
 import { TABLE_ORDER, type Table } from './firewall.ts';
+import { SET_RULES } from './sets.ts';
 
 export interface OwnedChain {
   table: Table;
@@ -136,6 +138,11 @@ export function chainSetupText(save: string): string | null {
     }
     if (table === 'filter') {
       for (const g of INPUT_GUARD) if (!hasInputGuard(lines, g.kind)) body.push(g.line);
+      // ACCEPTs at the top, DROPs at the end, whatever the chain holds already (sets.ts).
+      for (const r of SET_RULES) {
+        if (!lines.includes(`-A ${r.chain} ${r.spec}`))
+          body.push(r.append ? `-A ${r.chain} ${r.spec}` : `-I ${r.chain} 1 ${r.spec}`);
+      }
     }
     if (body.length) out.push(`*${table}`, ...body, 'COMMIT');
   }
@@ -157,11 +164,11 @@ export function publishedHostPorts(save: string): Set<number> {
 }
 
 /**
- * Conductor rules, other than `exceptTag`'s, that need net.ipv4.ip_forward: published-port DNATs and
- * MASQUERADEs. Zero means the last such container is gone.
+ * Conductor rules, other than those of `exceptTags`, that need net.ipv4.ip_forward: published-port
+ * DNATs and MASQUERADEs. Zero means the last such container is gone.
  */
-export function forwardingUsers(save: string, exceptTag: string): number {
-  const mine = (l: string) => l.includes(`"${exceptTag}"`) || l.includes(` ${exceptTag} `);
+export function forwardingUsers(save: string, exceptTags: readonly string[]): number {
+  const mine = (l: string) => exceptTags.some((t) => l.includes(`"${t}"`) || l.includes(` ${t} `));
   const dnat = conductorLines(save, 'nat', 'CONDUCTOR-PREROUTING');
   const masq = conductorLines(save, 'nat', 'CONDUCTOR-POSTROUTING').filter((l) => l.endsWith('-j MASQUERADE'));
   return [...dnat, ...masq].filter((l) => !mine(l)).length;

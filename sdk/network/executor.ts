@@ -35,7 +35,7 @@ async function runInProcess(op: Exclude<HostOp, { kind: 'exec' }>, log: Logger):
     case 'forwarding-on':
       return forwardingOn(log);
     case 'forwarding-release':
-      return forwardingRelease(op.tag, log);
+      return forwardingRelease([op.tag], log);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Pure iptables text: the rules conductor owns for each container and peer pair, as
+ * Pure iptables text: the NAT rules conductor owns for each container, as
  * `iptables-restore --noflush` input and back. Every rule lives in a conductor chain (chains.ts)
  * and carries `-m comment --comment conductor:<root-id>:<name>`.
  */
@@ -49,74 +49,16 @@ export interface ContainerRuleInput {
   internet: boolean;
   /** Interfaces carrying the host's default route (MASQUERADE and forward out of these only). */
   outInterfaces: string[];
-  /** Host TCP ports the container may connect to (opt-in; every other host port is closed). */
-  allowHost?: number[];
-  /** Resolvers its resolv.conf names: port 53 on those that are host addresses stays open. */
-  dnsServers?: string[];
 }
 
 /**
- * The rules one container needs. ACCEPTs are inserted at the top of CONDUCTOR-FORWARD and the
- * container's two DROPs appended, so a later container's peer ACCEPT is never shadowed by an earlier
- * container's DROP; the DROPs make isolation independent of the host's FORWARD policy.
+ * The NAT rules one container needs (its filtering is set elements, sets.ts): published ports'
+ * DNATs, the SNAT that keeps loopback and foreign clients off the wire, and MASQUERADE for
+ * --internet. NAT rules are walked by a connection's first packet only.
  */
 export function containerRules(c: ContainerRuleInput): Rule[] {
   const v = c.hostInterface;
-  const fwd = (insert: boolean, spec: string[], target: string): Rule => ({
-    table: 'filter',
-    chain: 'CONDUCTOR-FORWARD',
-    insert,
-    spec: tagged(spec, c.tag, [target]),
-  });
   const rules: Rule[] = [];
-  // Replies only (--ctdir REPLY): a packet conntrack picked up mid-stream (tcp_loose) is ORIGINAL.
-  rules.push(fwd(true, ['-o', v, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '--ctdir', 'REPLY'], 'ACCEPT'));
-  rules.push(fwd(true, ['-i', v, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '--ctdir', 'REPLY'], 'ACCEPT'));
-  for (const p of c.ports) {
-    // Only connections that came through a published port's DNAT, not routed straight to the address.
-    rules.push(
-      fwd(
-        true,
-        [
-          '-o',
-          v,
-          '-d',
-          `${c.ip}/32`,
-          '-p',
-          'tcp',
-          '-m',
-          'tcp',
-          '--dport',
-          String(p.container),
-          '-m',
-          'conntrack',
-          '--ctstate',
-          'DNAT',
-        ],
-        'ACCEPT',
-      ),
-    );
-  }
-  if (c.internet) {
-    // -s: only its own address leaves (rp_filter on the veth backs this up): no forged sources.
-    for (const out of c.outInterfaces) rules.push(fwd(true, ['-i', v, '-s', `${c.ip}/32`, '-o', out], 'ACCEPT'));
-  }
-  rules.push(fwd(false, ['-i', v], 'DROP'));
-  rules.push(fwd(false, ['-o', v], 'DROP'));
-
-  const input = (spec: string[]): Rule => ({
-    table: 'filter',
-    chain: 'CONDUCTOR-INPUT',
-    insert: true,
-    spec: tagged(['-i', v, '-s', `${c.ip}/32`, ...spec], c.tag, ['ACCEPT']),
-  });
-  // INPUT only sees packets for the host's own addresses: a resolver elsewhere never matches here.
-  for (const ns of c.dnsServers ?? []) {
-    for (const proto of ['udp', 'tcp'])
-      rules.push(input(['-d', `${ns}/32`, '-p', proto, '-m', proto, '--dport', '53']));
-  }
-  for (const port of c.allowHost ?? []) rules.push(input(['-p', 'tcp', '-m', 'tcp', '--dport', String(port)]));
-
   for (const p of c.ports) {
     const match = ['-p', 'tcp', '-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'tcp', '--dport', String(p.host)];
     const target = ['DNAT', '--to-destination', `${c.ip}:${p.container}`];
@@ -146,26 +88,6 @@ export function containerRules(c: ContainerRuleInput): Rule[] {
     }
   }
   return rules;
-}
-
-export interface PeerRuleEnd {
-  tag: string;
-  hostInterface: string;
-  ip: string;
-}
-
-/**
- * Both directions between two containers' veths, each rule owned by the container it leaves from,
- * and only from that container's own address (a peer cannot pass off another container's).
- */
-export function peerRules(a: PeerRuleEnd, b: PeerRuleEnd): Rule[] {
-  const one = (from: PeerRuleEnd, to: PeerRuleEnd): Rule => ({
-    table: 'filter',
-    chain: 'CONDUCTOR-FORWARD',
-    insert: true,
-    spec: tagged(['-i', from.hostInterface, '-s', `${from.ip}/32`, '-o', to.hostInterface], from.tag, ['ACCEPT']),
-  });
-  return [one(a, b), one(b, a)];
 }
 
 /** `iptables-restore --noflush` input adding (or deleting) the rules, one COMMIT per table. */

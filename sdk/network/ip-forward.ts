@@ -52,13 +52,14 @@ export async function forwardingOn(log: Logger): Promise<void> {
 
 /**
  * Put ip_forward back to 0, but only if conductor switched it on in this boot and no conductor rule
- * that needs it (a published-port DNAT or a MASQUERADE, any state root, other than `tag`'s) is left.
+ * that needs it (a published-port DNAT or a MASQUERADE, any state root, other than those of `tags`,
+ * the containers being stopped) is left.
  * If the host had it on, conductor never switches it off; nor does it while another tool that may
  * route (a bridge, another veth, another tool's chains) is present: then only the guard goes (no
  * conductor traffic needs it, and it would break that tool) and the marker stays, so a later
  * release, once that tool is gone, still switches forwarding back off.
  */
-export async function forwardingRelease(tag: string, log: Logger): Promise<void> {
+export async function forwardingRelease(tags: readonly string[], log: Logger): Promise<void> {
   await hostLock('ip-forward', async () => {
     const marker = readOr(FORWARD_MARKER, null);
     if (marker === null) return;
@@ -67,7 +68,7 @@ export async function forwardingRelease(tag: string, log: Logger): Promise<void>
       return;
     }
     const save = await iptablesSave();
-    if (forwardingUsers(save, tag) > 0) return;
+    if (forwardingUsers(save, tags) > 0) return;
     const others = otherRoutingTools(await hostLinks(), save);
     if (others.length === 0) {
       writeFileSync(IP_FORWARD, '0');

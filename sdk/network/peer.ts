@@ -1,7 +1,8 @@
 /** peer / unpeer: two networked containers reach each other and resolve each other's name. */
 import { resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { ConductorError } from '../errors.ts';
-import { apply } from './apply.ts';
+import { apply, ensureChains } from './apply.ts';
+import { iptablesSave } from './facts.ts';
 import { hostExecutor } from './executor.ts';
 import { describePlan } from './describe.ts';
 import { rootIdOf } from './interfaces.ts';
@@ -75,6 +76,8 @@ export async function peer(a: string, b: string, opts: PeerOptions = {}): Promis
     const ea = peerEnd(paths, ra);
     const eb = peerEnd(paths, rb);
     if (ra.network!.peers.includes(b) && rb.network!.peers.includes(a)) return { changed: false };
+    // Both ends may predate conductor's sets (records of an older conductor): make them if missing.
+    await ensureChains(await iptablesSave('filter'), log);
     await apply(planPeer(rootId, ea, eb), { journal: held.journal((n) => n), log });
     held.update(a, (r) => ({ ...r, network: withPeer(r.network, b, true) }));
     held.update(b, (r) => ({ ...r, network: withPeer(r.network, a, true) }));

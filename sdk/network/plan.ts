@@ -24,7 +24,8 @@
  */
 import { isIPv4 } from 'node:net';
 import { ConductorError } from '../errors.ts';
-import { commentTag, containerRules, peerRules, restoreText, type Rule } from './firewall.ts';
+import { commentTag, containerRules, restoreText, type Rule } from './firewall.ts';
+import { containerElements, ipsetRestoreArgv, ipsetRestoreText, peerElements, type SetElement } from './sets.ts';
 import type { HostOp, PortMapping, UndoStep } from '../types.ts';
 
 /** One planned host change and, unless it goes away by itself, its undo (recorded before it runs). */
@@ -99,6 +100,15 @@ function hardenVethSteps(v: string): Step[] {
       `drop packets on ${v} whose source is not routed back through it`,
     ),
   ];
+}
+
+/** Set elements (sets.ts): added by one `ipset restore`, deleted by another that tolerates what is gone. */
+function ipsetStep(elements: SetElement[], about: string): Step {
+  return {
+    op: exec(ipsetRestoreArgv('add'), ipsetRestoreText(elements, 'add')),
+    about,
+    undo: { op: exec(ipsetRestoreArgv('del'), ipsetRestoreText(elements, 'del')), about: `remove: ${about}` },
+  };
 }
 
 function iptablesStep(rules: Rule[], about: string): Step {
@@ -180,6 +190,14 @@ export function planAddNetwork(p: AddNetworkInput): Step[] {
     ports: p.ports,
     internet: p.internet,
     outInterfaces: p.outInterfaces,
+  });
+  const elements = containerElements({
+    tag,
+    hostInterface: v,
+    ip: p.ip,
+    ports: p.ports,
+    internet: p.internet,
+    outInterfaces: p.outInterfaces,
     allowHost,
     dnsServers: p.internet ? nameserversOf(p.resolvContent) : [],
   });
@@ -200,7 +218,9 @@ export function planAddNetwork(p: AddNetworkInput): Step[] {
   }
   const publish = p.ports.length ? `, publish ${p.ports.map((x) => `${x.host}->${x.container}`).join(' ')}` : '';
   const hostPorts = allowHost.length ? `, host ports ${allowHost.join(' ')}` : '';
-  steps.push(iptablesStep(rules, `isolate "${p.name}"${publish}${p.internet ? ', masquerade' : ''}${hostPorts}`));
+  steps.push(ipsetStep(elements, `isolate "${p.name}"${publish}${p.internet ? ', internet' : ''}${hostPorts}`));
+  if (rules.length > 0)
+    steps.push(iptablesStep(rules, `NAT for "${p.name}"${publish}${p.internet ? ', masquerade' : ''}`));
   if (forwards) {
     steps.push({
       op: { kind: 'forwarding-on' },
@@ -239,7 +259,7 @@ function orderPair(a: PeerEnd, b: PeerEnd): [PeerEnd, PeerEnd] {
 export function planPeer(rootId: string, x: PeerEnd, y: PeerEnd): Step[] {
   const [a, b] = orderPair(x, y);
   if (a.name === b.name) throw new ConductorError('INVALID_ARGUMENT', `cannot peer container "${a.name}" with itself`);
-  const rules = peerRules(
+  const elements = peerElements(
     { tag: commentTag(rootId, a.name), hostInterface: a.hostInterface, ip: a.ip },
     { tag: commentTag(rootId, b.name), hostInterface: b.hostInterface, ip: b.ip },
   );
@@ -251,7 +271,7 @@ export function planPeer(rootId: string, x: PeerEnd, y: PeerEnd): Step[] {
       about: `forget "${other.name}" in "${into.name}"`,
     },
   });
-  return [iptablesStep(rules, `peer "${a.name}" <-> "${b.name}"`), hostsStep(a, b), hostsStep(b, a)];
+  return [ipsetStep(elements, `peer "${a.name}" <-> "${b.name}"`), hostsStep(a, b), hostsStep(b, a)];
 }
 
 /** The undo of planPeer, as steps, newest first. */

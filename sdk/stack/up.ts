@@ -1,6 +1,8 @@
 import { buildImage } from '../image/build.ts';
 import { images } from '../image/images.ts';
-import { ps, run, stop } from '../container/container.ts';
+import { ps, run } from '../container/container.ts';
+import { stopMany, type StopManyOptions } from '../container/stop-many.ts';
+import type { StopResult } from '../container/stop.ts';
 import { peer } from '../network/peer.ts';
 import { resolvePaths } from '../config.ts';
 import { ConductorError } from '../errors.ts';
@@ -66,9 +68,7 @@ export async function up(stack: Stack, opts: UpOptions = {}): Promise<UpResult> 
             unchanged.push(name);
             if (live[0]?.ip) addresses.set(name, live[0].ip);
           } else {
-            await step(name, 'replace', () =>
-              Promise.all(svc.containerNames.map((c) => stop(c, { ...common, ignoreMissing: true }))),
-            );
+            await step(name, 'replace', () => stopAll(svc.containerNames, { ...common, ignoreMissing: true }));
             for (const c of svc.containerNames) {
               const env = resolveEnv(svc.env, (peer) => addresses.get(peer)!);
               const h = await step(name, `run ${c}`, () =>
@@ -105,9 +105,7 @@ export async function up(stack: Stack, opts: UpOptions = {}): Promise<UpResult> 
     }
   } catch (e) {
     log.error(`up ${stack.name} failed: ${(e as Error).message}; stopping what it started`);
-    await Promise.all(
-      started.map((c) => stop(c, { root: opts.root, ignoreMissing: true, timeoutSeconds: 2 }).catch(() => {})),
-    );
+    await stopMany(started, { root: opts.root, ignoreMissing: true, timeoutSeconds: 2 });
     throw e;
   }
   saveStackRecord(paths, record);
@@ -174,6 +172,13 @@ async function step<T>(service: string, what: string, fn: () => Promise<T>): Pro
   }
 }
 
+/** stopMany, whose first failure (after all the others have stopped) is thrown. */
+async function stopAll(names: string[], opts: StopManyOptions): Promise<StopResult[]> {
+  const { stopped, failed } = await stopMany(names, opts);
+  if (failed[0]) throw failed[0].error;
+  return stopped;
+}
+
 export interface DownOptions {
   root?: string;
   log?: Logger;
@@ -183,11 +188,12 @@ export interface DownOptions {
 /** Stops every container of the stack in parallel; named volumes stay. */
 export async function down(stack: Stack, opts: DownOptions = {}): Promise<string[]> {
   const names = Object.values(stack.services).flatMap((s) => s.containerNames);
-  const results = await Promise.all(
-    names.map((c) =>
-      stop(c, { root: opts.root, log: opts.log, ignoreMissing: true, timeoutSeconds: opts.timeoutSeconds ?? 10 }),
-    ),
-  );
+  const results = await stopAll(names, {
+    root: opts.root,
+    log: opts.log,
+    ignoreMissing: true,
+    timeoutSeconds: opts.timeoutSeconds ?? 10,
+  });
   removeStackRecord(resolvePaths(opts.root), stack.name);
   return results.filter((r) => r.exitCode !== null || r.killed).map((r) => r.name);
 }

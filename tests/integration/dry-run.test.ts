@@ -62,7 +62,13 @@ function snapshot() {
     .sort();
   const rules = spawnSync('iptables-save', { encoding: 'utf8' })
     .stdout.split('\n')
-    .filter((l) => l.startsWith('-A ') && l.includes(`conductor:${rid}:`));
+    .filter((l) => l.startsWith('-A ') && l.includes(`conductor:${rid}:`))
+    .concat(
+      spawnSync('ipset', ['save'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.startsWith('add ') && l.includes(`conductor:${rid}:`))
+        .sort(),
+    );
   const mounts = mountLinesMentioning(f.root).map((l) => l.split(' ').slice(4).join(' '));
   // D's: the directories a run of it would make, wherever they would be on this host's layout.
   const cgroups = [A, B, C]
@@ -234,8 +240,8 @@ test('stop, prune and rmi with --dry-run print their host changes and change not
   );
   assert.ok(lines.includes(`ip link del ${veth}`), stopA);
   assert.ok(
-    lines.some((l) => l.startsWith('-D CONDUCTOR-FORWARD') && l.includes(veth)),
-    'its rules, deleted',
+    lines.some((l) => l.startsWith('del conductor-addr ') && l.endsWith(`,${veth}`)),
+    'its set elements, deleted',
   );
   assert.ok(
     lines.some((l) => l.includes(`'${recA.network!.ip} ${A}'`) && l.includes(`/${B}/hosts`)),
@@ -244,7 +250,7 @@ test('stop, prune and rmi with --dry-run print their host changes and change not
   for (const cg of recA.cgroups) assert.ok(lines.includes(`rmdir ${cg}   # and any child cgroups, deepest first`), cg);
   assert.ok(lines.at(-2)!.startsWith(`rm -rf ${path.join(paths.containers, A)}`), stopA);
   // The undo steps come newest first: the veth, made first, is deleted last.
-  assert.ok(lines.indexOf(`ip link del ${veth}`) > lines.findIndex((l) => l.startsWith('-D CONDUCTOR-FORWARD')));
+  assert.ok(lines.indexOf(`ip link del ${veth}`) > lines.findIndex((l) => l.startsWith('del conductor-addr ')));
 
   assert.ok(prune.includes(`# stop container "${C}"`), prune);
   assert.ok(prune.includes(`ip link del ${loadRecord(paths, C)!.network!.hostInterface}`), prune);

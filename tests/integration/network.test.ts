@@ -135,8 +135,9 @@ function forwardPolicy(): string {
   return /^:FORWARD (\w+)/m.exec(must(['iptables-save', '-t', 'filter']))![1]!;
 }
 
+/** This root's iptables rules and ipset elements (sets.ts), each carrying its owner's tag. */
 function conductorRules(): string[] {
-  return must(['iptables-save'])
+  return `${must(['iptables-save'])}\n${must(['ipset', 'save'])}`
     .split('\n')
     .filter((l) => l.includes(`conductor:${RID}:`));
 }
@@ -494,6 +495,31 @@ test('a version-1 record (argv-form undo steps, from before the upgrade) is stil
   rmSync(containerPaths(paths, 'old').dir, { recursive: true, force: true });
   process.kill(standIns.get('old')!, 'SIGKILL');
   standIns.delete('old');
+});
+
+const MANY = 'many containers: one set element each and no per-container filter rule; ports and peers still work';
+test(MANY, async () => {
+  const many = Array.from({ length: 12 }, (_, i) => `many${i}`);
+  for (const n of many) await standIn(n);
+  for (const [i, n] of many.entries()) {
+    const expose = i === 5 ? [{ container: 8080, host: HOST_PORT + 2 }] : [];
+    nets.set(n, await addNetwork(n, { root, expose, internet: i % 2 === 0 }));
+  }
+  await serve('many5');
+  await serve('many7');
+  const tagged = (text: string) => text.split('\n').filter((l) => l.includes(`conductor:${RID}:many`));
+  assert.equal(tagged(must(['iptables-save', '-t', 'filter'])), [], 'no per-container FORWARD or INPUT rule');
+  assert.is(tagged(must(['ipset', 'save', 'conductor-addr'])).length, many.length, 'one address element each');
+  assert.is(tagged(must(['ipset', 'save', 'conductor-out'])).length, many.length / 2, '--internet: one each');
+  assert.is(get('outside', `http://${OUTSIDE_HOST_ADDR}:${HOST_PORT + 2}/`), 'many5', 'published, from outside');
+  assert.is(get('host', `http://127.0.0.1:${HOST_PORT + 2}/`), 'many5', 'published, on 127.0.0.1');
+  assert.is(get('outside', `http://${nets.get('many7')!.ip}:8080/`), null, 'outside -> unexposed container');
+  assert.is(get('many0', `http://${nets.get('many7')!.ip}:8080/`), null, 'container -> unpeered container');
+  await peer('many0', 'many7', { root });
+  assert.is(get('many0', `http://${nets.get('many7')!.ip}:8080/`), 'many7', 'peered');
+  assert.is(get('many2', `http://${nets.get('many7')!.ip}:8080/`), null, 'a third container is still shut out');
+  for (const n of many) await undoAll(paths, loadRecord(paths, n)!);
+  assert.equal(tagged(`${must(['iptables-save'])}\n${must(['ipset', 'save'])}`), [], 'every element removed');
 });
 
 test("undoAll removes exactly conductor's changes", async () => {

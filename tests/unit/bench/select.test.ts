@@ -21,6 +21,11 @@ const ALL = [
   'concurrency',
   'addnetwork',
   'http',
+  'scale-addnetwork',
+  'scale-ps',
+  'scale-http',
+  'scale-transfer',
+  'stop-all',
   'up',
   'chain',
   'profile',
@@ -77,6 +82,7 @@ test('the setup prepares only what the selected groups need, with what each need
   assert.equal(need('rebuild'), ['podman-build', 'podman-image']);
   assert.equal(need('profile'), ['conductor-container']);
   assert.equal(need('up', 'chain', 'http'), ['demo-images']);
+  assert.equal(need('scale-http', 'stop-all'), ['demo-images']);
   assert.equal(need(), ['conductor-container', 'demo-images', 'podman-build', 'podman-container', 'podman-image']);
 });
 

@@ -103,23 +103,39 @@ test('images: sizes and ages formatted; an extra argument is a usage error befor
   assert.equal(bad.calls, []);
 });
 
-test('stop: each name in order with the timeout; killed, stopped and left-alone reported', async () => {
-  const results: Record<string, object> = {
-    a: { name: 'a', exitCode: 0, signal: null, killed: false, oomKilled: false },
-    b: { name: 'b', exitCode: 137, signal: 'SIGKILL', killed: true, oomKilled: false },
-    c: { name: 'c', exitCode: null, signal: null, killed: false, oomKilled: false },
+type StopRes = { name: string; skipped?: string };
+type StopManyOpts = { onStopped(r: StopRes): void; [k: string]: unknown };
+
+/** A fake stopMany: reports each name's result through onStopped, and fails those in `fail`. */
+function fakeStopMany(result: (name: string) => StopRes, fail: Record<string, Error> = {}) {
+  return async (names: never, opts: never) => {
+    const o = opts as StopManyOpts;
+    const failed = (names as string[]).filter((n) => fail[n]).map((name) => ({ name, error: fail[name] }));
+    const stopped = (names as string[]).filter((n) => !fail[n]).map(result);
+    for (const r of stopped) o.onStopped(r);
+    return { stopped, failed };
   };
-  const h = harness({ stop: async (name: never) => results[name as string] });
+}
+
+/** The options the handler gave stopMany, without its callbacks. */
+function optionsOf(call: unknown[]): unknown {
+  const { onStopped: _a, ...rest } = call[2] as StopManyOpts;
+  return rest;
+}
+
+test('stop: every name in one stopMany call with the timeout; killed, stopped and left-alone reported', async () => {
+  const results: Record<string, StopRes> = {
+    a: { name: 'a', exitCode: 0, signal: null, killed: false, oomKilled: false } as StopRes,
+    b: { name: 'b', exitCode: 137, signal: 'SIGKILL', killed: true, oomKilled: false } as StopRes,
+    c: { name: 'c', exitCode: null, signal: null, killed: false, oomKilled: false } as StopRes,
+  };
+  const h = harness({ stopMany: fakeStopMany((n) => results[n]!) });
   assert.is(await cli(h, 'stop', ['a', 'b', 'c', '-t', '3']), 0);
   assert.equal(
     h.calls.map((c) => c.slice(0, 2)),
-    [
-      ['stop', 'a'],
-      ['stop', 'b'],
-      ['stop', 'c'],
-    ],
+    [['stopMany', ['a', 'b', 'c']]],
   );
-  assert.equal(h.calls[0]![2], {
+  assert.equal(optionsOf(h.calls[0]!), {
     timeoutSeconds: 3,
     ignoreMissing: false,
     leaveCreating: false,
@@ -129,21 +145,15 @@ test('stop: each name in order with the timeout; killed, stopped and left-alone 
   assert.is(h.out.join(''), 'a stopped: exit 0\nb killed after 3 s (137)\nc stopped: not running\n');
 });
 
-test('stop: the containers stop at once, not one after another; one failure stops none of the others', async () => {
-  let inFlight = 0;
-  let most = 0;
+test("stop: one failure stops none of the others, and is the command's error", async () => {
   const h = harness({
-    stop: async (name: never) => {
-      most = Math.max(most, ++inFlight);
-      await new Promise((r) => setImmediate(r)); // a sequential loop would finish each call before the next
-      inFlight--;
-      if (name === 'b') throw new Error('b is stuck');
-      return { name, exitCode: 0, signal: null, killed: false, oomKilled: false };
-    },
+    stopMany: fakeStopMany(
+      (name) => ({ name, exitCode: 0, signal: null, killed: false, oomKilled: false }) as StopRes,
+      { b: new Error('b is stuck') },
+    ),
   });
   let thrown: unknown;
   await cli(h, 'stop', ['a', 'b', 'c']).catch((e: unknown) => (thrown = e));
-  assert.is(most, 3, 'all three were stopping at the same time');
   assert.is((thrown as Error | undefined)?.message, 'b is stuck');
   assert.is(h.out.join(''), 'a stopped: exit 0\nc stopped: exit 0\n');
 });
@@ -151,21 +161,27 @@ test('stop: the containers stop at once, not one after another; one failure stop
 test('stop --all: asks ps for every name, and leaves containers being created alone', async () => {
   const h = harness({
     ps: async () => [web, old],
-    stop: async (name: never) => ({
-      name,
-      exitCode: null,
-      signal: null,
-      killed: false,
-      oomKilled: false,
-      skipped: name === 'web' ? 'creating' : undefined,
-    }),
+    stopMany: fakeStopMany(
+      (name) =>
+        ({
+          name,
+          exitCode: null,
+          signal: null,
+          killed: false,
+          oomKilled: false,
+          skipped: name === 'web' ? 'creating' : undefined,
+        }) as StopRes,
+    ),
   });
   assert.is(await cli(h, 'stop', ['--all']), 0);
   assert.equal(
-    h.calls.map((c) => c[0]),
-    ['ps', 'stop', 'stop'],
+    h.calls.map((c) => c.slice(0, 2)),
+    [
+      ['ps', { all: true }],
+      ['stopMany', ['web', 'old']],
+    ],
   );
-  assert.equal(h.calls[1]![2], {
+  assert.equal(optionsOf(h.calls[1]!), {
     timeoutSeconds: 10,
     ignoreMissing: false,
     leaveCreating: true,

@@ -8,6 +8,7 @@ import {
   publishedHostPorts,
 } from '../../../sdk/network/chains.ts';
 import { SAVE_EMPTY, SAVE_READY } from './iptables-save-fixtures.ts';
+import { SET_RULES } from '../../../sdk/network/sets.ts';
 
 test('chain setup: only what is missing, never redeclaring an existing chain', () => {
   assert.is(chainSetupText(SAVE_READY), null);
@@ -36,6 +37,8 @@ test('chain setup: only what is missing, never redeclaring an existing chain', (
       '-I CONDUCTOR-INPUT 1 -i cnd+ -m conntrack --ctstate RELATED,ESTABLISHED ' +
         '--ctdir REPLY -m comment --comment conductor-input-guard -j ACCEPT',
       '-A CONDUCTOR-INPUT -i cnd+ -m comment --comment conductor-input-guard -j DROP',
+      // The set rules (sets.ts): ACCEPTs inserted at the top, the shared DROPs appended.
+      ...SET_RULES.map((r) => (r.append ? `-A ${r.chain} ${r.spec}` : `-I ${r.chain} 1 ${r.spec}`)),
       'COMMIT',
       '',
     ].join('\n'),
@@ -60,14 +63,25 @@ test('chain setup: only what is missing, never redeclaring an existing chain', (
     chainSetupText(undropped),
     '*filter\n-A CONDUCTOR-INPUT -i cnd+ -m comment --comment conductor-input-guard -j DROP\nCOMMIT\n',
   );
+  // A set rule lost alone goes back: an ACCEPT at the top, a DROP at the end.
+  const [accept, drop] = [SET_RULES.find((r) => !r.append)!, SET_RULES.find((r) => r.append)!];
+  for (const [r, line] of [
+    [accept, `-I ${accept.chain} 1 ${accept.spec}`],
+    [drop, `-A ${drop.chain} ${drop.spec}`],
+  ] as const) {
+    const lost = SAVE_READY.split('\n')
+      .filter((l) => l !== `-A ${r.chain} ${r.spec}`)
+      .join('\n');
+    assert.is(chainSetupText(lost), `*filter\n${line}\nCOMMIT\n`);
+  }
 });
 
 test('published ports and forwarding users are read from iptables-save', () => {
   assert.equal([...publishedHostPorts(SAVE_READY)], [3000]);
-  assert.is(forwardingUsers(SAVE_READY, 'conductor:aa:web'), 1); // db's MASQUERADE
-  assert.is(forwardingUsers(SAVE_READY, 'conductor:aa:db'), 1); // web's DNAT
-  assert.is(forwardingUsers(SAVE_READY, 'conductor:bb:x'), 2);
-  assert.is(forwardingUsers(SAVE_EMPTY, 'conductor:aa:web'), 0);
+  assert.is(forwardingUsers(SAVE_READY, ['conductor:aa:web']), 1); // db's MASQUERADE
+  assert.is(forwardingUsers(SAVE_READY, ['conductor:aa:db']), 1); // web's DNAT
+  assert.is(forwardingUsers(SAVE_READY, ['conductor:bb:x']), 2);
+  assert.is(forwardingUsers(SAVE_EMPTY, ['conductor:aa:web']), 0);
 });
 
 test('forward guard text and detection', () => {

@@ -1,3 +1,5 @@
+import { SET_RULES } from '../../../sdk/network/sets.ts';
+
 /** iptables-save text of a host without conductor's chains, and of one with all of them and three rules. */
 export const SAVE_EMPTY =
   '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n' +
@@ -20,6 +22,7 @@ export const SAVE_READY = [
   '-A CONDUCTOR-INPUT -i cnd+ -m conntrack --ctstate RELATED,ESTABLISHED ' +
     '--ctdir REPLY -m comment --comment conductor-input-guard -j ACCEPT',
   '-A CONDUCTOR-INPUT -i cnd+ -m comment --comment conductor-input-guard -j DROP',
+  ...SET_RULES.map((r) => `-A ${r.chain} ${r.spec}`),
   'COMMIT',
   '*nat',
   ':CONDUCTOR-OUTPUT - [0:0]',

@@ -76,15 +76,8 @@ test('addnetwork plan without internet or ports (golden)', () => {
     '# forward packets arriving on cnd0badf00d',
     'sysctl -qw net.ipv4.conf.cnd0badf00d.forwarding=1',
     '# isolate "web"',
-    "iptables-restore -w --noflush <<'EOF'",
-    '*filter',
-    '-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED ' +
-      '--ctdir REPLY -m comment --comment conductor:abcd1234:web -j ACCEPT',
-    '-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED ' +
-      '--ctdir REPLY -m comment --comment conductor:abcd1234:web -j ACCEPT',
-    '-A CONDUCTOR-FORWARD -i cnd0badf00d -m comment --comment conductor:abcd1234:web -j DROP',
-    '-A CONDUCTOR-FORWARD -o cnd0badf00d -m comment --comment conductor:abcd1234:web -j DROP',
-    'COMMIT',
+    "ipset restore <<'EOF'",
+    'add conductor-addr 10.177.0.2,cnd0badf00d comment "conductor:abcd1234:web"',
     'EOF',
   ]);
 });
@@ -106,6 +99,7 @@ test('addnetwork plan with internet and two published ports (golden)', () => {
       'sysctl net.ipv4.conf.cnd0badf00d.forwarding',
       'sysctl net.ipv4.conf.cnd0badf00d.route_localnet',
       'forwarding-hold',
+      'ipset restore',
       'iptables-restore -w',
       'forwarding-on',
       'write-in-place /r/.containers/web/resolv.conf',
@@ -114,8 +108,24 @@ test('addnetwork plan with internet and two published ports (golden)', () => {
   assert.ok(input(steps[1]!)!.includes('route add default via 10.177.0.1 dev eth0\n'));
   assert.equal(steps[3]!.op, { kind: 'sysctl', key: 'net.ipv4.conf.cnd0badf00d.route_localnet', value: '1' });
   const T = '-m comment --comment conductor:abcd1234:web';
+  const C = 'comment "conductor:abcd1234:web"';
   assert.is(
     input(steps[5]!),
+    [
+      `add conductor-addr 10.177.0.2,cnd0badf00d ${C}`,
+      `add conductor-pub 10.177.0.2,tcp:8080 ${C}`,
+      `add conductor-pub 10.177.0.2,tcp:22 ${C}`,
+      `add conductor-out 10.177.0.2,eth0 ${C}`,
+      `add conductor-dns 10.177.0.2,udp:53,192.0.2.53 ${C}`,
+      `add conductor-dns 10.177.0.2,tcp:53,192.0.2.53 ${C}`,
+      '',
+    ].join('\n'),
+  );
+  // The undo deletes the same elements, tolerating those already gone.
+  assert.equal(argv(steps[5]!.undo!), ['ipset', '-exist', 'restore']);
+  assert.is(input(steps[5]!.undo!), input(steps[5]!)!.replace(/^add (\S+ \S+) comment .*$/gm, 'del $1'));
+  assert.is(
+    input(steps[6]!),
     [
       '*nat',
       '-A CONDUCTOR-PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp ' +
@@ -129,29 +139,16 @@ test('addnetwork plan with internet and two published ports (golden)', () => {
       `-A CONDUCTOR-POSTROUTING -s 127.0.0.0/8 -o cnd0badf00d ${T} -j SNAT --to-source 10.177.0.1`,
       `-A CONDUCTOR-POSTROUTING -s 10.177.0.2/32 -o eth0 ${T} -j MASQUERADE`,
       'COMMIT',
-      '*filter',
-      `-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY ${T} -j ACCEPT`,
-      `-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY ${T} -j ACCEPT`,
-      '-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -d 10.177.0.2/32 -p tcp -m tcp ' +
-        `--dport 8080 -m conntrack --ctstate DNAT ${T} -j ACCEPT`,
-      '-I CONDUCTOR-FORWARD 1 -o cnd0badf00d -d 10.177.0.2/32 -p tcp -m tcp ' +
-        `--dport 22 -m conntrack --ctstate DNAT ${T} -j ACCEPT`,
-      `-I CONDUCTOR-FORWARD 1 -i cnd0badf00d -s 10.177.0.2/32 -o eth0 ${T} -j ACCEPT`,
-      `-A CONDUCTOR-FORWARD -i cnd0badf00d ${T} -j DROP`,
-      `-A CONDUCTOR-FORWARD -o cnd0badf00d ${T} -j DROP`,
-      `-I CONDUCTOR-INPUT 1 -i cnd0badf00d -s 10.177.0.2/32 -d 192.0.2.53/32 -p udp -m udp --dport 53 ${T} -j ACCEPT`,
-      `-I CONDUCTOR-INPUT 1 -i cnd0badf00d -s 10.177.0.2/32 -d 192.0.2.53/32 -p tcp -m tcp --dport 53 ${T} -j ACCEPT`,
-      'COMMIT',
       '',
     ].join('\n'),
   );
   // The undo deletes exactly the same specs.
-  assert.is(input(steps[5]!.undo!), input(steps[5]!)!.replace(/^-[AI] (\S+)( 1)? /gm, '-D $1 '));
+  assert.is(input(steps[6]!.undo!), input(steps[6]!)!.replace(/^-[AI] (\S+)( 1)? /gm, '-D $1 '));
   // Undone in reverse: the release runs after the rules are deleted; switching on comes after adding them.
   assert.equal(steps[4]!.undo!.op, { kind: 'forwarding-release', tag: 'conductor:abcd1234:web' });
-  assert.is(steps[6]!.undo, undefined);
-  assert.equal(steps[7]!.op, { kind: 'write-in-place', file: base.resolvPath, content: base.resolvContent! });
-  assert.equal(steps[7]!.undo, {
+  assert.is(steps[7]!.undo, undefined);
+  assert.equal(steps[8]!.op, { kind: 'write-in-place', file: base.resolvPath, content: base.resolvContent! });
+  assert.equal(steps[8]!.undo, {
     op: { kind: 'write-in-place', file: base.resolvPath, content: '' },
     about: 'restore resolv.conf of "web"',
   });
@@ -198,13 +195,9 @@ const B: PeerEnd = { name: 'db', ip: '10.177.0.3', hostInterface: 'cndbbbbbbbb',
 test('peer plan (golden), symmetric in its arguments', () => {
   assert.equal(describePlan(planPeer('abcd1234', A, B)), [
     '# peer "api" <-> "db"',
-    "iptables-restore -w --noflush <<'EOF'",
-    '*filter',
-    '-I CONDUCTOR-FORWARD 1 -i cndaaaaaaaa -s 10.177.0.2/32 -o cndbbbbbbbb ' +
-      '-m comment --comment conductor:abcd1234:api -j ACCEPT',
-    '-I CONDUCTOR-FORWARD 1 -i cndbbbbbbbb -s 10.177.0.3/32 -o cndaaaaaaaa ' +
-      '-m comment --comment conductor:abcd1234:db -j ACCEPT',
-    'COMMIT',
+    "ipset restore <<'EOF'",
+    'add conductor-peer 10.177.0.2,cndbbbbbbbb comment "conductor:abcd1234:api"',
+    'add conductor-peer 10.177.0.3,cndaaaaaaaa comment "conductor:abcd1234:db"',
     'EOF',
     '# "db" resolves in "api"',
     "grep -qxF '10.177.0.3 db' /r/api/hosts || echo '10.177.0.3 db' >> /r/api/hosts",
@@ -222,19 +215,8 @@ test('unpeer plan is the peer undo, newest first (golden)', () => {
     { kind: 'hosts', action: 'remove', file: '/r/db/hosts', ip: '10.177.0.2', name: 'api' },
     { kind: 'hosts', action: 'remove', file: '/r/api/hosts', ip: '10.177.0.3', name: 'db' },
   ]);
-  assert.equal(argv(steps[2]!), ['iptables-restore', '-w', '--noflush']);
-  assert.is(
-    input(steps[2]!),
-    [
-      '*filter',
-      '-D CONDUCTOR-FORWARD -i cndaaaaaaaa -s 10.177.0.2/32 -o cndbbbbbbbb ' +
-        '-m comment --comment conductor:abcd1234:api -j ACCEPT',
-      '-D CONDUCTOR-FORWARD -i cndbbbbbbbb -s 10.177.0.3/32 -o cndaaaaaaaa ' +
-        '-m comment --comment conductor:abcd1234:db -j ACCEPT',
-      'COMMIT',
-      '',
-    ].join('\n'),
-  );
+  assert.equal(argv(steps[2]!), ['ipset', '-exist', 'restore']);
+  assert.is(input(steps[2]!), 'del conductor-peer 10.177.0.2,cndbbbbbbbb\ndel conductor-peer 10.177.0.3,cndaaaaaaaa\n');
   assert.ok(describePlan(steps)[1]!.includes('in place'));
 });
 
@@ -262,40 +244,41 @@ test('IPv6 is off and rp_filter on, on both ends, before either end is up', () =
 });
 
 test("host ports: closed unless allowed, only from the container's own address; DNS only to its resolvers", () => {
-  const inputRules = (p: AddNetworkInput) =>
-    input(planAddNetwork(p).find((s) => argv(s)[0] === 'iptables-restore')!)!
+  const elements = (p: AddNetworkInput, set: string) =>
+    input(planAddNetwork(p).find((st) => argv(st)[0] === 'ipset')!)!
       .split('\n')
-      .filter((l) => l.includes('CONDUCTOR-INPUT'));
-  assert.equal(inputRules(base), [], 'no opt-in, no DNS without --internet: the shared DROP applies');
-  assert.equal(inputRules({ ...base, allowHost: [5432] }), [
-    '-I CONDUCTOR-INPUT 1 -i cnd0badf00d -s 10.177.0.2/32 -p tcp -m tcp ' +
-      '--dport 5432 -m comment --comment conductor:abcd1234:web -j ACCEPT',
+      .filter((l) => l.startsWith(`add ${set} `));
+  const opts = (p: AddNetworkInput) => [...elements(p, 'conductor-hostport'), ...elements(p, 'conductor-dns')];
+  assert.equal(opts(base), [], 'no opt-in, no DNS without --internet: the shared DROP applies');
+  assert.equal(elements({ ...base, allowHost: [5432] }, 'conductor-hostport'), [
+    'add conductor-hostport 10.177.0.2,tcp:5432 comment "conductor:abcd1234:web"',
   ]);
-  const dns = inputRules({
-    ...base,
-    internet: true,
-    resolvContent: '# c\nnameserver 192.0.2.53\nnameserver 10.9.9.9\nnameserver ::1\nsearch x\n',
-  });
+  const dns = elements(
+    {
+      ...base,
+      internet: true,
+      resolvContent: '# c\nnameserver 192.0.2.53\nnameserver 10.9.9.9\nnameserver ::1\nsearch x\n',
+    },
+    'conductor-dns',
+  );
   assert.is(dns.length, 4);
-  assert.ok(dns.every((l) => l.includes('-s 10.177.0.2/32') && l.includes('--dport 53')));
-  assert.ok(dns.some((l) => l.includes('-d 10.9.9.9/32 -p tcp')));
+  assert.ok(dns.every((l) => l.startsWith('add conductor-dns 10.177.0.2,') && l.includes(':53,')));
+  assert.ok(dns.some((l) => l.includes('10.177.0.2,tcp:53,10.9.9.9 ')));
   assert.equal(nameserversOf('nameserver 1.2.3.4\nnameserver 1.2.3.4\nnameserver fe80::1\n'), ['1.2.3.4']);
   assert.equal(nameserversOf(null), []);
 });
 
-test("peer and internet ACCEPTs carry the sender's own address", () => {
-  const fwd = input(planAddNetwork({ ...base, internet: true }).find((s) => argv(s)[0] === 'iptables-restore')!)!.split(
-    '\n',
+test("peer and internet elements carry the sender's own address and the veth it may leave by", () => {
+  const text = input(planAddNetwork({ ...base, internet: true }).find((st) => argv(st)[0] === 'ipset')!)!;
+  assert.ok(text.includes('add conductor-addr 10.177.0.2,cnd0badf00d '));
+  assert.ok(text.includes('add conductor-out 10.177.0.2,eth0 '));
+  assert.equal(
+    input(planPeer('abcd1234', A, B)[0]!)!
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ').slice(1, 3).join(' ')),
+    ['conductor-peer 10.177.0.2,cndbbbbbbbb', 'conductor-peer 10.177.0.3,cndaaaaaaaa'],
   );
-  const accepts = fwd.filter(
-    (l) => l.includes('-i cnd0badf00d') && l.endsWith('-j ACCEPT') && !l.includes('--ctdir REPLY'),
-  );
-  assert.ok(accepts.length > 0 && accepts.every((l) => l.includes('-s 10.177.0.2/32')), accepts.join('\n'));
-  for (const l of input(planPeer('abcd1234', A, B)[0]!)!
-    .split('\n')
-    .filter((x) => x.includes('ACCEPT'))) {
-    assert.match(l, /-i cndaaaaaaaa -s 10\.177\.0\.2\/32 -o|-i cndbbbbbbbb -s 10\.177\.0\.3\/32 -o/);
-  }
 });
 
 test.run();

@@ -1,0 +1,53 @@
+/**
+ * A scale group: one figure of the scale curves (scale-fleet.ts measures them once per run), its
+ * table and chart over N, and its target at N = 200 against N = 1.
+ */
+import type { BenchContext, GroupDef } from './context.ts';
+import type { Group } from './report.ts';
+import { fmt } from './report.ts';
+import { scaleResult, type ScaleLevel } from './scale-fleet.ts';
+import { median } from './stats.ts';
+
+const FLEET_NOTE =
+  'N networked containers of the counter-service image (each `addnetwork -i`, every 10th with a ' +
+  'published port), grown in parallel batches of 10 (untimed).';
+
+export interface Curve {
+  id: string;
+  title: string;
+  unit: string;
+  higherIsBetter?: boolean;
+  pick: (l: ScaleLevel) => number[];
+  command: string;
+  note: string;
+  /** The verdict at N = 200 from the medians at N = 200 and N = 1. */
+  verdict: (at200: number, at1: number) => { figure: string; ratio: string; target: string; pass: boolean };
+}
+
+export function curveGroup(cv: Curve): GroupDef {
+  return {
+    id: cv.id,
+    title: cv.title,
+    unit: cv.unit,
+    higherIsBetter: cv.higherIsBetter,
+    estimateMs: 420_000,
+    ratioHeader: 'this/N=1',
+    needs: ['demo-images'],
+    async body(ctx: BenchContext, g: Group) {
+      const res = await scaleResult(ctx);
+      for (const l of res.levels) {
+        g.rows.push(
+          ctx.row(`N = ${l.n}`, cv.pick(l), { conductor: l.n === 1, ...(l.n === 1 ? { command: cv.command } : {}) }),
+        );
+      }
+      const base = g.rows[0]!.summary.median;
+      for (const r of g.rows) if (!r.conductor) r.ratio = r.summary.median / base;
+      g.notes.push(FLEET_NOTE, cv.note, ...res.notes);
+      const at200 = median(cv.pick(res.levels.at(-1)!));
+      const v = cv.verdict(at200, base);
+      ctx.verdict({ group: cv.id, conductor: fmt(at200, cv.unit), peer: `N = 1: ${fmt(base, cv.unit)}`, ...v });
+    },
+  };
+}
+
+export const ratioOf = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
