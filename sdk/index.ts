@@ -50,6 +50,7 @@ export {
 export { wait, type WaitExitOptions } from './container/wait-exit.ts';
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
+export { execStream, type ExecStreamOptions, type ExecProcess, type ExecExit } from './container/exec-stream.ts';
 export type { StopResult } from './container/stop.ts';
 export { addNetwork, type NetworkInfo, type AddNetworkOptions } from './network/add-network.ts';
 export { peer, unpeer, type PeerOptions, type PeerResult } from './network/peer.ts';

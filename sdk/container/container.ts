@@ -4,6 +4,7 @@ import { resolvePaths, type CommonOptions } from '../config.ts';
 import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
 import { execInContainer, type ExecOptions } from './exec.ts';
+import { execStream, type ExecProcess, type ExecStreamOptions } from './exec-stream.ts';
 import { requireRoot } from '../host/preflight.ts';
 import { validateName } from '../names.ts';
 import { parseStopSignal } from '../image/stop-signal.ts';
@@ -44,6 +45,8 @@ export interface Container {
   plan?: string[];
   status(): Promise<ContainerInfo>;
   exec(command: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** `exec` streamed: stdout and stderr as streams, stdin from one, `exit` a promise (see `execStream`). */
+  execStream(command: string[], opts?: Omit<ExecStreamOptions, 'root'>): Promise<ExecProcess>;
   stop(opts?: StopOptions): Promise<StopResult>;
   /** Its log: iterate for lines, `await` for the text (see `logs`). */
   logs(opts?: Omit<LogsOptions, 'root'>): LogLines;
@@ -73,6 +76,7 @@ function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<C
     ...extra,
     status: () => inspect(rec.name, common),
     exec: (command, opts) => exec(rec.name, command, { ...common, ...opts }),
+    execStream: (command, opts) => execStream(rec.name, command, { ...opts, ...common }),
     stop: (opts) => stop(rec.name, { ...common, ...opts }),
     logs: (opts) => logs(rec.name, { ...opts, ...common }),
     logStream: () => logStream(rec.name, common),
