@@ -31,7 +31,8 @@ void seccomp_read_filter(int fd) {
   char *buf = malloc(max + 1);
   if (!buf) fail("malloc", errno);
   for (;;) {
-    ssize_t n = read(fd, buf + len, max + 1 - len);
+    /* pread: the fd's offset is shared with the monitor's copy, which a restart reads again. */
+    ssize_t n = pread(fd, buf + len, max + 1 - len, (off_t)len);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail("read filter", errno);
     if (n == 0) break;

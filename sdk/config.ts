@@ -110,13 +110,12 @@ export const MONITOR = path.join(PACKAGE_ROOT, 'native', 'conductor-monitor');
 export const DEVICES_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-devices');
 
 /**
- * The util-linux tools that start container processes, by absolute path: they are spawned with an
- * empty environment (nothing of the caller's may reach a container), so there is no PATH to search.
+ * The util-linux tools that start container processes (exec's nsenter; a run's namespaces are the
+ * monitor's own), by absolute path: they are spawned with an empty environment (nothing of the
+ * caller's may reach a container), so there is no PATH to search.
  */
 export const LAUNCH_TOOLS = {
-  unshare: '/usr/bin/unshare',
   nsenter: '/usr/bin/nsenter',
-  setpriv: '/usr/bin/setpriv',
 } as const;
 /** The host-side relay between a -t container's pty and the caller's terminal. */
 export const TTY_RELAY = path.join(PACKAGE_ROOT, 'native', 'conductor-tty');

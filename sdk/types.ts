@@ -125,7 +125,19 @@ export interface NetworkRecord {
   allowHost?: number[];
 }
 
-export type ContainerStatus = 'created' | 'running' | 'exited';
+/** 'restarting': its monitor waits out the backoff before starting it again (`--restart`). */
+export type ContainerStatus = 'created' | 'running' | 'restarting' | 'exited';
+
+/**
+ * `--restart` as Docker reads it, `no` being no policy at all. `unless-stopped` acts as `always`:
+ * with no daemon, nothing restarts containers at boot either way (see `conductor generate systemd`).
+ * @example const p: RestartPolicy = { policy: 'on-failure', maxRetries: 2 };
+ */
+export interface RestartPolicy {
+  policy: 'on-failure' | 'always' | 'unless-stopped';
+  /** on-failure only: at most this many restarts; absent = no limit. */
+  maxRetries?: number;
+}
 
 /** A `run` still making its container: left alone by prune and `stop --all` while `by` lives. */
 export interface CreatingMark {
@@ -161,8 +173,13 @@ export interface ContainerRecord {
   createdAt: string;
   /** Detached containers: the monitor, parent of the init, which records its exit code and log. */
   monitor?: ProcessRef;
-  /** The container's PID 1 as seen from the host. */
+  /**
+   * The container's PID 1 as seen from the host. With a restart policy, the current one is in the
+   * monitor's pid file, which loadRecord reads over this.
+   */
   init?: ProcessRef;
+  /** `run -d --restart`: the monitor starts it again after it exits (absent = `no`). */
+  restart?: RestartPolicy;
   detached: boolean;
   autoRemove: boolean;
   exitCode?: number;

@@ -65,6 +65,12 @@ const RUN_OPTIONS: OptionSpec[] = [
     metavar: 'SIG',
     help: "what stop sends first (default: the image's STOPSIGNAL, else SIGTERM)",
   },
+  {
+    long: 'restart',
+    value: true,
+    metavar: 'POLICY',
+    help: 'with -d: no, on-failure[:N], always or unless-stopped (backoff from 100 ms; stop ends it)',
+  },
   { long: 'hostname', value: true, metavar: 'NAME', help: 'hostname (default: the container name)' },
   { long: 'interactive', short: 'i', help: 'keep stdin connected' },
   TTY_OPT,
@@ -133,6 +139,7 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
     entrypoint:
       str(o, 'entrypoint') === undefined ? undefined : str(o, 'entrypoint') === '' ? [] : [str(o, 'entrypoint')!],
     stopSignal: str(o, 'stop-signal'),
+    restart: str(o, 'restart'),
     hostname: str(o, 'hostname'),
     interactive: flag(o, 'interactive') || (!detach && process.stdin.isTTY === true),
     tty: flag(o, 'tty'),

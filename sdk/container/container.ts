@@ -1,4 +1,6 @@
 /** Public container verbs: run, exec, ps, stop, inspect, logs, and the handle `run` returns. */
+import { restartText } from './restart-policy.ts';
+import { restartsFromFile } from '../state/monitor-files.ts';
 import type { Readable } from 'node:stream';
 import { resolvePaths, type CommonOptions } from '../config.ts';
 import { oomKilled } from '../limits/cgroup-read.ts';
@@ -217,6 +219,10 @@ export interface InspectInfo extends ContainerInfo {
   /** Its mounts; `hostPath` is the host directory of a bind or volume. */
   mounts: Array<Mount & { hostPath?: string }>;
   readOnly: boolean;
+  /** `--restart` as given (`no` without one). */
+  restartPolicy: string;
+  /** How often its monitor has started it again. */
+  restartCount: number;
 }
 
 /**
@@ -246,5 +252,7 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
       m.type === 'tmpfs' ? m : { ...m, hostPath: m.type === 'volume' ? volumeData(paths, m.source!) : m.source! },
     ),
     readOnly: Boolean(rec.readOnly),
+    restartPolicy: restartText(rec.restart),
+    restartCount: restartsFromFile(containerPaths(paths, name).restarts).count,
   };
 }

@@ -78,5 +78,6 @@ export function containerSpec(
     waitForGo: how.waitForGo,
     launchTag: how.launchTag,
     mounts: mountArgs(planMounts(paths, rec.mounts ?? []), Boolean(rec.readOnly)),
+    restart: rec.detached ? rec.restart : undefined,
   };
 }

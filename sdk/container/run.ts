@@ -19,6 +19,7 @@ import { addNetwork } from '../network/add-network.ts';
 import { containerPaths, createRecordDir, saveRecord, updateRecord } from '../state/containers.ts';
 import { refOf } from '../host/proc.ts';
 import { removeContainer } from './stop.ts';
+import { restartFor } from './restart-policy.ts';
 import { openFilter, pinFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
 import { defaultImageConfig, mergeEnv, resolveCommand } from '../image/image-config.ts';
 import { parseStopSignal } from '../image/stop-signal.ts';
@@ -30,6 +31,7 @@ import type {
   Mount,
   PortMapping,
   ResourceLimits,
+  RestartPolicy,
   SecurityOptions,
 } from '../types.ts';
 import { resolveMounts } from '../volume/resolve-mounts.ts';
@@ -49,6 +51,11 @@ export interface RunOptions extends CommonOptions {
   stopSignal?: string;
   /** Return once the command runs; it outlives the caller. */
   detach?: boolean;
+  /**
+   * Detached only: start it again when it exits, Docker's `--restart` (`'on-failure:2'`, `'always'`,
+   * ...) with its backoff; `stop` ends it for good.
+   */
+  restart?: string | RestartPolicy;
   /** Remove the container when its command exits (attached) — as `docker run --rm`. */
   rm?: boolean;
   /** K=V over the image's ENV (or K: the caller's value, unset if the caller has none). */
@@ -177,6 +184,8 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     mounts: resolveMounts(paths, opts.mounts ?? []),
     readOnly: Boolean(opts.readOnly),
   };
+  const restart = restartFor(opts.restart, opts);
+  if (restart) draft.restart = restart;
   draft.security.seccomp = seccompChoice(draft.security);
   // Before the record: a bad profile must leave nothing behind.
   const filter = await seccompFilter(paths, draft.security, { dryRun: opts.dryRun });

@@ -4,7 +4,7 @@ import { isAlive } from '../host/proc.ts';
 import { beingCreated, containerPaths, loadRecord, statusOf } from '../state/containers.ts';
 import { planStop } from './stop-plan.ts';
 import { unrecordedCgroups, type RemoveOptions } from './stop.ts';
-import { initFromPidFile } from './kill.ts';
+import { initFromPidFile } from '../state/monitor-files.ts';
 
 /**
  * What removeContainer would do to the host, changing nothing (no lock, no stop mark): for
@@ -15,7 +15,7 @@ export function planRemoval(paths: Paths, name: string, opts: RemoveOptions): st
   const rec = loadRecord(paths, name);
   if (rec && !opts.asCreator && beingCreated(rec) && opts.leaveCreating) return null;
   if (opts.onlyIfExited && rec && statusOf(paths, rec) !== 'exited') return null;
-  const init = rec?.init ?? initFromPidFile(`${cp.rootfs}.pid`);
+  const init = rec?.init ?? initFromPidFile(cp.pidFile);
   const complete =
     rec !== null &&
     !rec.creating &&

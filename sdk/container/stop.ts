@@ -13,7 +13,8 @@ import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
 import { undoAll } from '../network/undo-all.ts';
 import { isAlive, refOf } from '../host/proc.ts';
-import { initFromPidFile, killStrayLaunch, terminate } from './kill.ts';
+import { killStrayLaunch, terminate } from './kill.ts';
+import { initFromPidFile } from '../state/monitor-files.ts';
 import { pollUntil } from '../host/poll.ts';
 import {
   beingCreated,
@@ -159,13 +160,14 @@ async function teardown(
   signalOverride?: string,
 ): Promise<StopResult> {
   const cp = containerPaths(paths, name);
-  const init = rec?.init ?? initFromPidFile(`${cp.rootfs}.pid`);
+  const init = rec?.init ?? initFromPidFile(cp.pidFile);
   const { killed, signal } = await terminate(
     rec,
     init,
     rec?.monitor,
     timeoutSeconds,
     signalOverride ?? rec?.stopSignal,
+    cp.pidFile,
   );
   // A record without a creation mark that names both its monitor (or its attached exit) and its
   // init was saved after the launch completed, and terminate() has ended all of it.

@@ -1,12 +1,12 @@
 /**
- * Pure planning of a container start: the argv that creates the namespaces (util-linux unshare),
- * the monitor that becomes the parent of the container's PID 1 (native/monitor.c), and the
+ * Pure planning of a container start: the argv of the monitor that makes the namespaces and becomes
+ * the parent of the container's PID 1 (native/monitor.c), and the
  * arguments of the init helper that mounts the root filesystem, pivots into it, drops privileges
  * and execs the command (native/conductor-init.c). No shell anywhere: the user's command is
  * passed as argv, byte for byte.
  */
-import { LAUNCH_TOOLS, TTY_RELAY } from '../config.ts';
-import type { SecurityOptions } from '../types.ts';
+import { TTY_RELAY } from '../config.ts';
+import type { RestartPolicy, SecurityOptions } from '../types.ts';
 
 export interface LaunchSpec {
   /** Read-only layers, top first (overlayfs lowerdir order). */
@@ -56,6 +56,10 @@ export interface LaunchSpec {
   consoleSocket?: number;
   /** The helper's --mount/--read-only arguments (mount-plan.ts), after the overlay's. */
   mounts?: string[];
+  /** Detached only: the monitor starts the container again after it exits (`run --restart`). */
+  restart?: RestartPolicy;
+  /** Detached only: the argv the monitor runs every `intervalMs` while the command runs. */
+  health?: { intervalMs: number; probe: string[] };
   /** Put in the launch's environment as CONDUCTOR_LAUNCH (see CreatingMark): not the container's. */
   launchTag?: string;
 }
@@ -111,21 +115,30 @@ export function securityArgs(sec: SecurityOptions): string[] {
 }
 
 /**
- * The full argv: unshare (uts, ipc, pid, net) → monitor → init helper → command. The helper makes
- * the mount namespace itself, so the monitor keeps the host's root, and the cgroup namespace once
- * it has joined the container's cgroups (see the helper). Spawn it with an empty environment.
+ * The full argv: monitor → init helper → command. The monitor makes the uts, ipc and (unless the
+ * host's) net namespaces itself, and forks the helper into a new PID namespace at each start; the
+ * helper makes the mount namespace, so the monitor keeps the host's root, and the cgroup namespace
+ * once it has joined the container's cgroups (see the helper). Spawn it with an empty environment.
+ * @example planLaunch(spec)[0]; // MONITOR
  */
 export function planLaunch(spec: LaunchSpec): string[] {
-  const ns = ['--uts', '--ipc', '--pid'];
-  if (spec.network === 'none') ns.push('--net');
-  const monitor = [spec.monitor, '--ready-fd', String(spec.readyFd), '--pid-file', `${spec.rootfs}.pid`];
+  const ns = ['uts', 'ipc', ...(spec.network === 'none' ? ['net'] : []), 'pid'].join(',');
+  const monitor = [spec.monitor, '--ns', ns, '--ready-fd', String(spec.readyFd), '--pid-file', `${spec.rootfs}.pid`];
+  // Dying with the caller takes two links: the monitor gets SIGKILL when the caller dies, and the
+  // init when the monitor dies (the helper's --pdeathsig).
+  if (spec.diesWithCaller) monitor.push('--pdeathsig');
   if (spec.exitFile) monitor.push('--exit-file', spec.exitFile);
   if (spec.log) monitor.push('--log', spec.log.file, '--log-max', String(spec.log.maxBytes));
   if (spec.log && spec.consoleSocket !== undefined) monitor.push('--console-socket', String(spec.consoleSocket));
-  // Dying with the caller takes two links: the monitor gets SIGKILL when the caller dies (setpriv,
-  // kept across unshare's exec), and the init when the monitor dies (the helper's --pdeathsig).
-  const caller = spec.diesWithCaller ? [LAUNCH_TOOLS.setpriv, '--pdeathsig', 'KILL'] : [];
-  return [...caller, LAUNCH_TOOLS.unshare, ...ns, '--', ...monitor, '--', ...initArgs(spec, 'run')];
+  if (spec.restart) {
+    monitor.push('--restart', spec.restart.policy, '--restart-file', `${spec.rootfs}.restarts`);
+    if (spec.restart.maxRetries) monitor.push('--restart-max', String(spec.restart.maxRetries));
+  }
+  if (spec.health) {
+    monitor.push('--health-interval-ms', String(spec.health.intervalMs));
+    for (const a of spec.health.probe) monitor.push('--health-arg', a);
+  }
+  return [...monitor, '--', ...initArgs(spec, 'run')];
 }
 
 /**
@@ -140,7 +153,7 @@ export function planTtyRelay(relay: string, consoleFd: number, stdin: boolean, a
 /**
  * An attached launch (it dies with its caller): with `tty`, under the relay, the console socket
  * taking the first fd after the launch protocol's (3) and the `extraFds` handed over from 4.
- * @example attachedLaunch(spec, 1, false, false).argv // [setpriv, '--pdeathsig', 'KILL', unshare, ...]
+ * @example attachedLaunch(spec, 1, false, false).argv // [MONITOR, '--ns', 'uts,ipc,net,pid', ...]
  */
 export function attachedLaunch(
   spec: LaunchSpec,

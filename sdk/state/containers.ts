@@ -8,6 +8,7 @@ import { readJson, removeDeadOwners, writeJson } from './files.ts';
 import { withLock } from './lock.ts';
 import { upgradeRecord } from './record-version.ts';
 import { isAlive } from '../host/proc.ts';
+import { initFromPidFile } from './monitor-files.ts';
 import type { ContainerInfo, ContainerRecord, ContainerStatus } from '../types.ts';
 
 /** Every file a container owns, derived from its name. */
@@ -22,6 +23,9 @@ export interface ContainerPaths {
   resolv: string;
   log: string;
   exitCode: string;
+  /** The monitor's: the current init ("PID STARTTIME"), and the restarts so far. */
+  pidFile: string;
+  restarts: string;
 }
 
 export function containerPaths(paths: Paths, name: string): ContainerPaths {
@@ -37,13 +41,22 @@ export function containerPaths(paths: Paths, name: string): ContainerPaths {
     resolv: path.join(dir, 'resolv.conf'),
     log: path.join(dir, 'log'),
     exitCode: path.join(dir, 'exitcode'),
+    pidFile: path.join(dir, 'rootfs.pid'),
+    restarts: path.join(dir, 'rootfs.restarts'),
   };
 }
 
 /** A container's record, upgraded to the current format; UNSUPPORTED_RECORD if it is of an unknown one. */
 export function loadRecord(paths: Paths, name: string): ContainerRecord | null {
   const raw = readJson<unknown>(containerPaths(paths, name).state);
-  return raw === null ? null : upgradeRecord(raw, `container "${name}"`);
+  return raw === null ? null : withCurrentInit(paths, upgradeRecord(raw, `container "${name}"`));
+}
+
+/** A monitor that restarts its container starts a new init each time: its pid file names the current one. */
+function withCurrentInit(paths: Paths, rec: ContainerRecord): ContainerRecord {
+  if (!rec.restart || !rec.init) return rec;
+  const now = initFromPidFile(containerPaths(paths, rec.name).pidFile);
+  return now && now.pid !== rec.init.pid ? { ...rec, init: now } : rec;
 }
 
 export function requireRecord(paths: Paths, name: string): ContainerRecord {
@@ -116,6 +129,8 @@ export function recordedExitCode(paths: Paths, rec: ContainerRecord): number | n
 export function statusOf(paths: Paths, rec: ContainerRecord): ContainerStatus {
   if (isAlive(rec.init)) return 'running';
   if (beingCreated(rec)) return 'created';
+  const cp = containerPaths(paths, rec.name);
+  if (rec.restart && isAlive(rec.monitor) && !existsSync(cp.exitCode) && existsSync(cp.restarts)) return 'restarting';
   if (!rec.init && isAlive(rec.monitor) && !existsSync(containerPaths(paths, rec.name).exitCode)) return 'created';
   return 'exited';
 }
