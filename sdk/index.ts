@@ -48,6 +48,7 @@ export {
   type PortWaitOptions,
 } from './container/wait/index.ts';
 export { wait, type WaitExitOptions } from './container/wait-exit.ts';
+export { generateSystemd, type GenerateSystemdOptions, type SystemdUnit } from './container/generate-systemd.ts';
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
 export { execStream, type ExecStreamOptions, type ExecProcess, type ExecExit } from './container/exec-stream.ts';

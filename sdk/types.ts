@@ -139,6 +139,21 @@ export interface RestartPolicy {
   maxRetries?: number;
 }
 
+/**
+ * The run options that the image's config fills in when absent, as the run gave them (a bare `-e K`
+ * with the caller's value filled in): `generate systemd` replays them, so each start resolves the
+ * image anew, as the run did. The other options are in the record as given.
+ * @example const r: RunRequest = { command: ['nginx', '-g', 'daemon off;'], env: ['MODE=prod'] };
+ */
+export interface RunRequest {
+  command?: string[];
+  entrypoint?: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  stopSignal?: string;
+}
+
 /** A `run` still making its container: left alone by prune and `stop --all` while `by` lives. */
 export interface CreatingMark {
   by: ProcessRef;
@@ -180,6 +195,8 @@ export interface ContainerRecord {
   init?: ProcessRef;
   /** `run -d --restart`: the monitor starts it again after it exits (absent = `no`). */
   restart?: RestartPolicy;
+  /** What the run asked for over the image's defaults (absent in records made before it was kept). */
+  request?: RunRequest;
   detached: boolean;
   autoRemove: boolean;
   exitCode?: number;
