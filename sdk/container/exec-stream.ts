@@ -10,6 +10,11 @@ import type { ProcessRef } from '../types.ts';
 import { exitCodeOf } from '../host/signals.ts';
 import { openExecFds, prepareExec, type ExecOptions } from './exec.ts';
 
+/**
+ * `execStream`'s options: `exec`'s environment, workdir and user, a stdin, and a signal that ends it.
+ * @example
+ * const opts: ExecStreamOptions = { input: createReadStream('dump.sql'), signal: AbortSignal.timeout(60_000) };
+ */
 export interface ExecStreamOptions extends Pick<ExecOptions, 'root' | 'env' | 'workdir' | 'user'> {
   /** Fed to the command's stdin, which ends with it; absent: stdin is closed at once. */
   input?: string | Uint8Array | Readable;
@@ -17,7 +22,10 @@ export interface ExecStreamOptions extends Pick<ExecOptions, 'root' | 'env' | 'w
   signal?: AbortSignal;
 }
 
-/** How a streamed exec ended. */
+/**
+ * How a streamed exec ended.
+ * @example const { exitCode, aborted } = await p.exit;
+ */
 export interface ExecExit {
   /** Its own exit code, or 128 + the signal's number (137 after an abort). */
   exitCode: number;
@@ -25,7 +33,13 @@ export interface ExecExit {
   aborted: boolean;
 }
 
-/** A streamed exec under way. Read stdout and stderr both (or `resume()` one): a full pipe blocks the command. */
+/**
+ * A streamed exec under way. Read stdout and stderr both (or `resume()` one): a full pipe blocks the command.
+ * @example
+ * const p: ExecProcess = await execStream('db1', ['pg_dump', 'app']);
+ * p.stderr.resume();
+ * await pipeline(p.stdout, createWriteStream('app.sql'));
+ */
 export interface ExecProcess {
   stdout: Readable;
   stderr: Readable;

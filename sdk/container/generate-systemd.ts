@@ -7,6 +7,10 @@ import { validateName } from '../names.ts';
 import { requireRecord } from '../state/containers.ts';
 import { planSystemdUnit, unitFileName } from './systemd-unit.ts';
 
+/**
+ * `generate systemd`'s options: the unit's stop timeout, and the CLI it runs.
+ * @example await generateSystemd('web1', { stopTimeoutSeconds: 30 });
+ */
 export interface GenerateSystemdOptions extends CommonOptions {
   /** `stop -t` in the unit: seconds between the stop signal and SIGKILL (default 10). */
   stopTimeoutSeconds?: number;
@@ -14,7 +18,10 @@ export interface GenerateSystemdOptions extends CommonOptions {
   conductor?: string[];
 }
 
-/** A generated unit: podman's file name for it, and its text. */
+/**
+ * A generated unit: podman's file name for it, and its text.
+ * @example const { fileName, text }: SystemdUnit = await generateSystemd('web1'); // 'container-web1.service'
+ */
 export interface SystemdUnit {
   fileName: string;
   text: string;

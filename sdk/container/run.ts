@@ -38,6 +38,11 @@ import type {
 import { resolveMounts } from '../volume/resolve-mounts.ts';
 import { ensureVolumes } from '../volume/volumes.ts';
 
+/**
+ * A container's options: its command, environment, user, network, limits, security, mounts, restarts.
+ * @example
+ * const opts: RunOptions = { detach: true, env: ['MODE=prod'], limits: { memory: 256 * 2 ** 20 }, restart: 'always' };
+ */
 export interface RunOptions extends CommonOptions {
   /** Replaces the image's CMD (appended to an exec-form ENTRYPOINT); with neither, /bin/bash. */
   command?: string[];
