@@ -40,6 +40,8 @@ export {
   waitForHttp,
   waitForLog,
   waitForPort,
+  waitForHealthy,
+  type HealthWaitOptions,
   type WaitOptions,
   type WaitStrategy,
   type WaitContext,
@@ -49,6 +51,7 @@ export {
 } from './container/wait/index.ts';
 export { wait, type WaitExitOptions } from './container/wait-exit.ts';
 export { generateSystemd, type GenerateSystemdOptions, type SystemdUnit } from './container/generate-systemd.ts';
+export { runHealthcheck, type HealthcheckResult } from './container/health-probe.ts';
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
 export { execStream, type ExecStreamOptions, type ExecProcess, type ExecExit } from './container/exec-stream.ts';
@@ -84,6 +87,14 @@ export {
 export { resolveCommand, mergeEnv, defaultImageConfig, type CommandOverrides } from './image/image-config.ts';
 export { selectTarget } from './image/build-target.ts';
 export { parseStopSignal } from './image/stop-signal.ts';
+export {
+  healthOption,
+  mergeHealthcheck,
+  parseDuration,
+  HEALTH_DEFAULTS,
+  type HealthOption,
+  type HealthOverrides,
+} from './image/healthcheck.ts';
 export { displayCommand } from './display.ts';
 export { ConductorError, CommandError, BuildError, isConductorError, type ErrorCode } from './errors.ts';
 export { createLogger, silentLogger, colorize, loadColors, type Logger } from './log.ts';
@@ -99,6 +110,11 @@ export type {
   Mount,
   VolumeInfo,
   ImageConfig,
+  ImageHealthcheck,
+  HealthcheckConfig,
+  HealthLogEntry,
+  HealthState,
+  HealthStatus,
   ImageHistoryEntry,
   ImageInfo,
   PortMapping,

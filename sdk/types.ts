@@ -64,6 +64,53 @@ export interface ImageConfig {
   shell: string[];
   /** Metadata only: conductor records VOLUME but creates no volume for it. */
   volumes: string[];
+  /** HEALTHCHECK, as Docker's image config keeps it; absent: none (or inherited none). */
+  healthcheck?: ImageHealthcheck;
+}
+
+/**
+ * Docker's HEALTHCHECK in an image config: `test` is `['CMD', ...argv]`, `['CMD-SHELL', text]` or
+ * `['NONE']` (disables an inherited one); an absent duration or retries takes the default at run.
+ */
+export interface ImageHealthcheck {
+  test: string[];
+  intervalMs?: number;
+  timeoutMs?: number;
+  startPeriodMs?: number;
+  retries?: number;
+}
+
+/** A container's healthcheck, every default filled in (the image's merged with run's --health-*). */
+export interface HealthcheckConfig {
+  /** `['CMD', ...argv]` or `['CMD-SHELL', text]`. */
+  test: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  startPeriodMs: number;
+  retries: number;
+  /** The image's SHELL for `CMD-SHELL`, when it is not `/bin/sh -c`. */
+  shell?: string[];
+}
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** One probe: when it ran, its exit code (-1: timed out or could not start) and its output, truncated. */
+export interface HealthLogEntry {
+  start: string;
+  end: string;
+  exitCode: number;
+  output: string;
+}
+
+/** The health of one init of a container (a restart starts again from `starting`). */
+export interface HealthState {
+  status: HealthStatus;
+  /** Consecutive failures counted (those in the start period while starting are not). */
+  failingStreak: number;
+  /** The last five probes, oldest first. */
+  log: HealthLogEntry[];
+  /** The init these results belong to. */
+  init: ProcessRef;
 }
 
 export interface ResourceLimits {
@@ -212,6 +259,10 @@ export interface ContainerRecord {
   mounts?: Mount[];
   /** The root filesystem is mounted read-only (`--read-only`). */
   readOnly?: boolean;
+  /** The healthcheck the monitor runs (absent: none, or disabled). */
+  healthcheck?: HealthcheckConfig;
+  /** What `healthcheck run` last recorded. */
+  health?: HealthState;
 }
 
 /**
@@ -266,6 +317,10 @@ export interface ContainerInfo {
   command: string[];
   createdAt: string;
   limits: ResourceLimits;
+  /** When the current init started (running containers). */
+  startedAt?: string;
+  /** Running containers with a healthcheck: the current init's health. */
+  health?: HealthStatus | null;
 }
 
 export interface ExecResult {

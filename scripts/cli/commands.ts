@@ -1,7 +1,7 @@
 /** The command table: usage, summary, options and a handler that calls ONE sdk function. */
 import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
-import { ago, table } from './format.ts';
+import { ago, statusCell, table } from './format.ts';
 import { CP_COMMAND, MOUNT_OPTIONS, mountsOf, VOLUME_COMMAND } from './volume-commands.ts';
 import { IMAGE_COMMANDS } from './image-commands.ts';
 import { DRY_RUN, FORMAT_OPT, JSON_OPT, need, printInspect, type Command, type Io } from './common.ts';
@@ -10,6 +10,7 @@ import { OCI_COMMANDS } from './oci-commands.ts';
 import { networkCommands } from './network-commands.ts';
 import { REMOVE_COMMANDS } from './remove-commands.ts';
 import { GENERATE_COMMANDS } from './generate-commands.ts';
+import { HEALTH_COMMANDS, HEALTH_OPTIONS, healthOf } from './health-commands.ts';
 
 // Options that mean the same on run and exec, as in Docker.
 const ENV_OPT: OptionSpec = {
@@ -110,6 +111,7 @@ const RUN_OPTIONS: OptionSpec[] = [
     help: "seccomp=unconfined, seccomp=default, or seccomp=FILE.json (a profile in Docker's format)",
   },
   ...MOUNT_OPTIONS,
+  ...HEALTH_OPTIONS,
   DRY_RUN,
 ];
 
@@ -158,6 +160,7 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
     limits: limitsOf(o),
     mounts: mountsOf(o),
     readOnly: flag(o, 'read-only'),
+    health: healthOf(o),
     security: {
       privileged: flag(o, 'privileged'),
       capAdd: list(o, 'cap-add'),
@@ -207,7 +210,7 @@ export const COMMANDS: Record<string, Command> = {
           list_.map((c) => [
             c.name,
             c.image,
-            c.status === 'exited' ? `exited (${c.exitCode ?? '?'})` : c.status,
+            statusCell(c),
             c.pid === null ? '-' : String(c.pid),
             c.ip ?? '-',
             c.ports.map((p) => `${p.host}->${p.container}/tcp`).join(',') || '-',
@@ -274,4 +277,5 @@ export const COMMANDS: Record<string, Command> = {
   cp: CP_COMMAND,
   ...OCI_COMMANDS,
   ...GENERATE_COMMANDS,
+  ...HEALTH_COMMANDS,
 };

@@ -90,7 +90,7 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
   image: {
     usage: 'image inspect <image> [--json] [--format KEY]',
     summary:
-      'show an image: config (env, cmd, entrypoint, workdir, user, ports, labels, stopSignal), layers, history, base',
+      'show an image: config (env, cmd, entrypoint, workdir, user, ports, labels, stopSignal, healthcheck), layers, history, base',
     options: [JSON_OPT, FORMAT_OPT],
     async handler(a, io) {
       const [sub, name] = need(a, 2, 'subcommand and image name (image inspect <image>)');

@@ -7,7 +7,14 @@ import type { ExecOptions } from './exec.ts';
 import type { ExecProcess, ExecStreamOptions } from './exec-stream.ts';
 import type { StopResult } from './stop.ts';
 import type { StopOptions } from './container.ts';
-import type { HttpWaitOptions, LogWaitOptions, PortWaitOptions, WaitOptions, WaitStrategy } from './wait/index.ts';
+import type {
+  HealthWaitOptions,
+  HttpWaitOptions,
+  LogWaitOptions,
+  PortWaitOptions,
+  WaitOptions,
+  WaitStrategy,
+} from './wait/index.ts';
 
 /**
  * A container started by `run`: its verbs bound to its name and state root.
@@ -78,6 +85,11 @@ export interface Container {
    * @example await c.waitFor(Wait.forLog('ready'), { signal: AbortSignal.timeout(30_000) });
    */
   waitFor(strategy: WaitStrategy, opts?: Omit<WaitOptions, 'root'>): Promise<void>;
+  /**
+   * Resolve once its healthcheck reports healthy (the monitor probes; this reads the record).
+   * @example await c.waitForHealthy({ timeoutMs: 60_000 });
+   */
+  waitForHealthy(opts?: Omit<WaitOptions, 'root'> & HealthWaitOptions): Promise<void>;
   /**
    * `cp SRC container:DST` (a host path or a tar stream).
    * @example await c.copyTo('./config.json', '/etc/app/config.json');

@@ -13,12 +13,21 @@ import { parseStopSignal } from '../image/stop-signal.ts';
 import { runContainer, type RunOptions } from './run.ts';
 import { containerPaths, infoOf, listRecords, requireRecord } from '../state/containers.ts';
 import { logs, logStream } from '../logs/logs.ts';
-import { waitFor, waitForHttp, waitForLog, waitForPort, type WaitStrategy } from './wait/index.ts';
+import { waitFor, waitForHealthy, waitForHttp, waitForLog, waitForPort, type WaitStrategy } from './wait/index.ts';
 import { containerExists, removeContainer, type StopResult } from './stop.ts';
-import type { ContainerInfo, ContainerRecord, ExecResult, Mount } from '../types.ts';
+import type {
+  ContainerInfo,
+  ContainerRecord,
+  ExecResult,
+  HealthcheckConfig,
+  HealthState,
+  HealthStatus,
+  Mount,
+} from '../types.ts';
 import { copyFrom, copyTo } from '../volume/copy.ts';
 import { volumeData } from '../state/volumes.ts';
 import { planRemoval } from './stop-dry-run.ts';
+import { healthNow, runningDetails } from './health-probe.ts';
 
 export type { Container } from './container-handle.ts';
 
@@ -42,6 +51,7 @@ function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<C
     waitForPort: (port, opts) => waitForPort(rec.name, port, { ...opts, ...common }),
     waitForHttp: (opts) => waitForHttp(rec.name, { ...opts, ...common }),
     waitFor: (strategy, opts) => waitFor(rec.name, strategy, { ...opts, ...common }),
+    waitForHealthy: (opts) => waitForHealthy(rec.name, { ...opts, ...common }),
     copyTo: (src, dst, opts) => copyTo(rec.name, src, dst, { ...common, ...opts }),
     copyFrom: (src, dst, opts) => copyFrom(rec.name, src, dst, { ...common, ...opts }),
     [Symbol.asyncDispose]: async () => {
@@ -108,7 +118,10 @@ export interface PsOptions extends CommonOptions {
 export async function ps(opts: PsOptions = {}): Promise<ContainerInfo[]> {
   const paths = resolvePaths(opts.root);
   return listRecords(paths)
-    .map((r) => infoOf(paths, r))
+    .map((r) => {
+      const info = infoOf(paths, r);
+      return info.status === 'running' ? { ...info, ...runningDetails(r) } : info;
+    })
     .filter((i) => opts.all || i.status === 'running');
 }
 
@@ -163,6 +176,8 @@ export async function stop(name: string, opts: StopOptions = {}): Promise<StopRe
  * @example const { ip, mounts, restartCount } = await inspect('web1');
  */
 export interface InspectInfo extends ContainerInfo {
+  /** `inspect --format health`: the current init's status; null without a healthcheck or when not running. */
+  health: HealthStatus | null;
   hostname: string;
   workdir: string;
   env: string[];
@@ -184,6 +199,10 @@ export interface InspectInfo extends ContainerInfo {
   restartPolicy: string;
   /** How often its monitor has started it again. */
   restartCount: number;
+  /** The healthcheck the monitor runs (the image's HEALTHCHECK merged with run's --health-*). */
+  healthcheck: HealthcheckConfig | null;
+  /** Its current init's health: status, failing streak and the last five probes; null without one. */
+  healthLog: Omit<HealthState, 'status' | 'init'> | null;
 }
 
 /**
@@ -195,8 +214,10 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
   const paths = resolvePaths(opts.root);
   const rec = requireRecord(paths, name);
   const info = infoOf(paths, rec);
+  const health = info.status === 'running' ? healthNow(rec) : undefined;
   return {
     ...info,
+    ...(info.status === 'running' ? runningDetails(rec) : {}),
     hostname: rec.hostname,
     workdir: rec.workdir,
     env: rec.env,
@@ -215,5 +236,8 @@ export async function inspect(name: string, opts: CommonOptions = {}): Promise<I
     readOnly: Boolean(rec.readOnly),
     restartPolicy: restartText(rec.restart),
     restartCount: restartsFromFile(containerPaths(paths, name).restarts).count,
+    healthcheck: rec.healthcheck ?? null,
+    healthLog: health ? { failingStreak: health.failingStreak, log: health.log } : null,
+    health: health?.status ?? null,
   };
 }

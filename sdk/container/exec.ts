@@ -53,6 +53,8 @@ export interface ExecOptions extends CommonOptions {
   stdout?: Writable;
   /** Check everything as exec does, then return `plan` (the argv and what it joins), starting nothing. */
   dryRun?: boolean;
+  /** Attached execs: SIGKILL the command (and its process group) on abort; resolves with its exit code (137). */
+  signal?: AbortSignal;
 }
 
 /** The filter the container's init got (pinned by run); compiled anew only for containers made before pinning. */
@@ -212,11 +214,21 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) =>
       signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig),
     );
+    const unabort = onAbort(opts.signal, () => {
+      // The helper made the command a session (and process group) leader: end the group, so what
+      // the command started goes too, then nsenter's own group.
+      killGroup(commandOf(child.pid!, consoleFd === undefined ? 1 : 2));
+      killGroup(child.pid!);
+      // What left the group may still hold the pipes open: stop waiting for them.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    });
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code, sig) => resolve(exitCodeOf(code, sig)));
     }).finally(() => {
       unforward();
+      unabort();
       release();
     });
     return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
@@ -225,17 +237,42 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   }
 }
 
+/** Call `fn` once when `signal` aborts (at once if it has); returns the unsubscriber. */
+function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    fn();
+    return () => {};
+  }
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}
+
+/** SIGKILL the process group `pgid` leads. */
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}
+
 /**
- * Signal the exec'd command: `depth` generations below the process we spawned (nsenter forks it;
- * the -t relay adds one). Before it exists, the spawned process itself, which ends the exec.
+ * The exec'd command: `depth` generations below the process we spawned (nsenter forks it; the -t
+ * relay adds one). Before it exists, the deepest process there is, at worst the spawned one.
  */
-function signalCommand(pid: number, depth: number, sig: NodeJS.Signals): void {
+function commandOf(pid: number, depth: number): number {
   let target = pid;
   for (let i = 0; i < depth; i++) {
     const next = childrenOf(target)[0];
     if (next === undefined) break;
     target = next;
   }
-  const ref = refOf(target);
+  return target;
+}
+
+/** Signal the exec'd command (before it exists, the spawned process itself, which ends the exec). */
+function signalCommand(pid: number, depth: number, sig: NodeJS.Signals): void {
+  const ref = refOf(commandOf(pid, depth));
   if (ref) signalRef(ref, sig);
 }

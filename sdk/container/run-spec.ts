@@ -13,6 +13,7 @@ import type { ContainerPaths } from '../state/containers.ts';
 import { requireImage } from '../state/images.ts';
 import type { ContainerRecord, ImageInfo } from '../types.ts';
 import { planMounts } from '../volume/resolve-mounts.ts';
+import { healthProbeArgv } from './health-probe.ts';
 
 /** CONTAINER_EXISTS unless the name is free (its directory absent). */
 export function requireNameFree(cp: ContainerPaths, name: string): void {
@@ -79,5 +80,9 @@ export function containerSpec(
     launchTag: how.launchTag,
     mounts: mountArgs(planMounts(paths, rec.mounts ?? []), Boolean(rec.readOnly)),
     restart: rec.detached ? rec.restart : undefined,
+    // The monitor, not the CLI, runs the check: every interval, as its own `healthcheck run`.
+    health: rec.healthcheck
+      ? { intervalMs: rec.healthcheck.intervalMs, probe: healthProbeArgv(paths, rec.name) }
+      : undefined,
   };
 }

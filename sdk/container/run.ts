@@ -23,6 +23,7 @@ import { restartFor } from './restart-policy.ts';
 import { openFilter, pinFilter, seccompChoice, seccompFilter } from '../security/seccomp/filter.ts';
 import { defaultImageConfig, mergeEnv, resolveCommand } from '../image/image-config.ts';
 import { parseStopSignal } from '../image/stop-signal.ts';
+import { checkHealthOverrides, mergeHealthcheck, type HealthOverrides } from '../image/healthcheck.ts';
 import { RECORD_VERSION } from '../types.ts';
 import type {
   ContainerRecord,
@@ -82,6 +83,11 @@ export interface RunOptions extends CommonOptions {
   mounts?: Mount[];
   /** Mount the root filesystem read-only (`--read-only`); mounts keep their own mode. */
   readOnly?: boolean;
+  /**
+   * Over the image's HEALTHCHECK, field by field (`--health-cmd`, `--health-interval`, ...);
+   * `{ disable: true }` is `--no-healthcheck`.
+   */
+  health?: HealthOverrides;
   /** Check everything as run does, then return the record and `plan`, changing nothing. */
   dryRun?: boolean;
 }
@@ -100,7 +106,7 @@ export interface RunResult {
 const DEFAULT_SECURITY: SecurityOptions = { privileged: false, capAdd: [], capDrop: [] };
 
 /** The record fields that come from the image's config, overridden by the run's options. */
-type StartFields = 'command' | 'env' | 'workdir' | 'user' | 'stopSignal';
+type StartFields = 'command' | 'env' | 'workdir' | 'user' | 'stopSignal' | 'healthcheck';
 
 const USER_SPEC = /^[^:\s]+(?::[^:\s]+)?$/;
 
@@ -135,6 +141,8 @@ function startFields(
   if (user !== undefined) out.user = user;
   const stopSignal = opts.stopSignal ?? config.stopSignal;
   if (stopSignal !== undefined) out.stopSignal = stopSignal;
+  const healthcheck = mergeHealthcheck(config.healthcheck, opts.health ?? {}, config.shell);
+  if (healthcheck) out.healthcheck = healthcheck;
   return out;
 }
 
@@ -185,6 +193,8 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   const launchTag = randomBytes(16).toString('hex');
   if (opts.user !== undefined) checkUser(opts.user);
   if (opts.stopSignal !== undefined) parseStopSignal(opts.stopSignal);
+  // Conflicts and bad values fail before anything is made; the image's part is merged under the lock.
+  if (opts.health) checkHealthOverrides(opts.health);
   if (opts.workdir !== undefined && !opts.workdir.startsWith('/'))
     throw new ConductorError('INVALID_ARGUMENT', `workdir "${opts.workdir}" must be an absolute path`);
   const draft: Omit<ContainerRecord, 'layers' | 'base' | StartFields> = {

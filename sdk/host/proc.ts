@@ -49,6 +49,20 @@ export function startTimeOf(pid: number): string | null {
   return readStat(pid)?.startTime ?? null;
 }
 
+// USER_HZ: what /proc reports times in; 100 on every Linux architecture conductor runs on.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * When a process started, in ms since the epoch (its start time in clock ticks after boot, and
+ * the boot time from /proc/uptime, precise to 10 ms); null when it is gone or is another process.
+ * @example startedAtMs({ pid: process.pid, startTime: startTimeOf(process.pid)! }); // ≈ Date.now() - uptime
+ */
+export function startedAtMs(ref: ProcessRef, now = Date.now()): number | null {
+  if (startTimeOf(ref.pid) !== ref.startTime) return null;
+  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return Math.round(now - uptime * 1000 + (Number(ref.startTime) * 1000) / CLOCK_TICKS_PER_SECOND);
+}
+
 /** State letter (R, S, Z, ...) of a process, or null when gone. */
 export function stateOf(pid: number): string | null {
   return readStat(pid)?.state ?? null;

@@ -6,6 +6,9 @@
  * blank-separated list for COPY and VOLUME; the whole rest for WORKDIR, USER and STOPSIGNAL).
  */
 import { extractFlags, jsonArray, logicalLines, parseError, splitWords, type Flags } from './conductorfile-lines.ts';
+import { ConductorError } from '../errors.ts';
+import type { ImageHealthcheck } from '../types.ts';
+import { healthOption, type HealthOption } from './healthcheck.ts';
 
 export interface KeyValue {
   key: string;
@@ -32,6 +35,7 @@ export type InstructionNode =
   | { kind: 'EXPOSE'; line: number; ports: string[] }
   | { kind: 'STOPSIGNAL'; line: number; signal: string }
   | { kind: 'VOLUME'; line: number; paths: string[] }
+  | { kind: 'HEALTHCHECK'; line: number; healthcheck: ImageHealthcheck }
   | { kind: 'COPY'; line: number; paths: string[]; json: boolean; from?: string; chown?: string };
 
 export interface StageNode {
@@ -53,16 +57,19 @@ export interface ParsedFile {
 const NOT_SUPPORTED: Readonly<Record<string, string>> = Object.freeze({
   ADD: 'ADD (use COPY; conductor neither fetches URLs nor unpacks archives)',
   ONBUILD: 'ONBUILD',
-  HEALTHCHECK: 'HEALTHCHECK',
   MAINTAINER: 'MAINTAINER (deprecated in Docker too; use LABEL maintainer="...")',
 });
 
-const SUPPORTED_FLAGS: Readonly<Record<string, readonly string[]>> = Object.freeze({ COPY: ['from', 'chown'] });
+const SUPPORTED_FLAGS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  COPY: ['from', 'chown'],
+  HEALTHCHECK: ['interval', 'timeout', 'start-period', 'retries'],
+});
 // Docker flags conductor knows and refuses, so the message can say "not supported" instead of "unknown".
 const DOCKER_FLAGS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   COPY: ['chmod', 'link', 'parents', 'exclude'],
   FROM: ['platform'],
   RUN: ['mount', 'network', 'security', 'device'],
+  HEALTHCHECK: ['start-interval'],
 });
 
 // Docker's rule (instructions/parse.go validStageName), applied after lower-casing.
@@ -131,6 +138,39 @@ function commandLine(ctx: Ctx, args: string, allowEmptyJson: boolean): CommandLi
   return { shell: args };
 }
 
+const HEALTH_FIELDS: ReadonlyArray<[HealthOption, 'intervalMs' | 'timeoutMs' | 'startPeriodMs' | 'retries']> = [
+  ['interval', 'intervalMs'],
+  ['timeout', 'timeoutMs'],
+  ['start-period', 'startPeriodMs'],
+  ['retries', 'retries'],
+];
+
+/** Docker's parseHealthConfig: `NONE`, or flags then `CMD` and a maybe-JSON command. */
+function healthcheck(ctx: Ctx, flags: Map<string, string>, rest: string): ImageHealthcheck {
+  const m = /^(\S+)(?:\s+([\s\S]*))?$/.exec(rest);
+  const kind = m?.[1]!.toUpperCase();
+  if (kind === 'NONE') {
+    if (flags.size > 0 || (m![2] ?? '') !== '') throw fail(ctx, 'HEALTHCHECK NONE takes no flags or arguments');
+    return { test: ['NONE'] };
+  }
+  if (kind !== 'CMD')
+    throw fail(ctx, `HEALTHCHECK needs CMD or NONE, e.g. HEALTHCHECK --interval=30s CMD curl -f http://localhost/`);
+  const cmd = commandLine({ ...ctx, keyword: 'HEALTHCHECK CMD' }, (m![2] ?? '').trim(), false);
+  const out: ImageHealthcheck = { test: cmd.argv ? ['CMD', ...cmd.argv] : ['CMD-SHELL', cmd.shell!] };
+  for (const [flag, field] of HEALTH_FIELDS) {
+    const raw = flags.get(flag);
+    if (raw === undefined) continue;
+    try {
+      const v = healthOption(flag, raw);
+      if (v !== 0) out[field] = v;
+    } catch (e) {
+      if (e instanceof ConductorError) throw fail(ctx, `HEALTHCHECK --${flag}: ${e.message}`);
+      throw e;
+    }
+  }
+  return out;
+}
+
 function exactlyOne(ctx: Ctx, args: string, what: string): string {
   if (args === '') throw fail(ctx, `${ctx.keyword} needs ${what}`);
   return args;
@@ -187,6 +227,8 @@ function parseInstruction(ctx: Ctx, args: string): InstructionNode {
       if (paths.length === 0) throw fail(ctx, 'VOLUME needs a path, e.g. VOLUME /data');
       return { kind: 'VOLUME', line, paths };
     }
+    case 'HEALTHCHECK':
+      return { kind: 'HEALTHCHECK', line, healthcheck: healthcheck(ctx, flags, rest) };
     case 'COPY': {
       const json = jsonArray(rest, (m) => fail(ctx, `COPY: ${m}`));
       const paths = json ?? rest.split(/\s+/).filter(Boolean);
@@ -214,6 +256,7 @@ const KNOWN = new Set([
   'EXPOSE',
   'VOLUME',
   'COPY',
+  'HEALTHCHECK',
 ]);
 
 function parseFromLine(ctx: Ctx, args: string): StageNode {

@@ -38,6 +38,7 @@ export function cloneConfig(c: ImageConfig): ImageConfig {
   if (c.workdir !== undefined) out.workdir = c.workdir;
   if (c.user !== undefined) out.user = c.user;
   if (c.stopSignal !== undefined) out.stopSignal = c.stopSignal;
+  if (c.healthcheck) out.healthcheck = { ...c.healthcheck, test: [...c.healthcheck.test] };
   return out;
 }
 

@@ -181,6 +181,12 @@ export function applyMeta(
       c.stopSignal = signal;
       return `STOPSIGNAL ${signal}`;
     }
+    case 'HEALTHCHECK': {
+      // Not expanded, as in Docker (HEALTHCHECK is not among the instructions that substitute).
+      // NONE is kept as Docker keeps it: it disables the base's in this image and in its children.
+      c.healthcheck = { ...node.healthcheck, test: [...node.healthcheck.test] };
+      return `HEALTHCHECK ${JSON.stringify(c.healthcheck)}`;
+    }
     case 'VOLUME': {
       const paths = node.paths.map((v) => expand(ctx, v, lookup).trim());
       if (paths.some((v) => v === '')) throw fail(ctx, 'VOLUME path must not be empty');

@@ -14,7 +14,18 @@ export type StageBase = ImageRef | { kind: 'stage'; index: number };
 export type CopyFrom = { kind: 'context' } | ImageRef | { kind: 'stage'; index: number };
 
 export type MetaInstruction =
-  'ARG' | 'ENV' | 'LABEL' | 'CMD' | 'ENTRYPOINT' | 'SHELL' | 'WORKDIR' | 'USER' | 'EXPOSE' | 'STOPSIGNAL' | 'VOLUME';
+  | 'ARG'
+  | 'ENV'
+  | 'LABEL'
+  | 'CMD'
+  | 'ENTRYPOINT'
+  | 'SHELL'
+  | 'WORKDIR'
+  | 'USER'
+  | 'EXPOSE'
+  | 'STOPSIGNAL'
+  | 'VOLUME'
+  | 'HEALTHCHECK';
 
 interface StepBase {
   line: number;

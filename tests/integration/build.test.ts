@@ -424,9 +424,9 @@ const BAD: Array<{ about: string; files: Record<string, Entry>; code: ErrorCode;
   },
   {
     about: 'instruction out of scope',
-    files: { Conductorfile: 'FROM debian:bookworm\nCMD ["x"]\nHEALTHCHECK CMD true\n' },
+    files: { Conductorfile: 'FROM debian:bookworm\nCMD ["x"]\nONBUILD RUN true\n' },
     code: 'PARSE_ERROR',
-    message: /Conductorfile:3: not supported: HEALTHCHECK/,
+    message: /Conductorfile:3: not supported: ONBUILD/,
   },
 ];
 

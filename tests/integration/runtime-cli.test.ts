@@ -204,7 +204,8 @@ test('exec without `--`, inspect --format, ps --json', async () => {
     const json = await c('inspect', name, '--json');
     assert.is((JSON.parse(json.stdout) as { hostname: string }).hostname, name);
     const table = await c('ps');
-    assert.match(table.stdout, new RegExp(`^${name}\\s+${img}\\s+running\\s+${me!.pid}\\s`, 'm'));
+    const up = 'Up (Less than a second|\\d+ seconds?)';
+    assert.match(table.stdout, new RegExp(`^${name}\\s+${img}\\s+${up}\\s+${me!.pid}\\s`, 'm'));
     const all = JSON.parse((await c('ps', '-a', '--json')).stdout) as unknown[];
     assert.ok(Array.isArray(all) && all.length >= 1);
   } finally {

@@ -1,17 +1,19 @@
 /** The wait strategies, and one function per strategy that runs it against a named container. */
+import { forHealthy } from './health.ts';
 import { forHttp, type HttpWaitOptions } from './http.ts';
 import { forLog, type LogWaitOptions } from './log.ts';
 import { forPort, type PortWaitOptions } from './port.ts';
 import { waitFor, type WaitOptions } from './strategy.ts';
 
 export { waitFor, type WaitOptions, type WaitStrategy, type WaitContext } from './strategy.ts';
+export { waitForHealthy, type HealthWaitOptions } from './health.ts';
 export type { HttpWaitOptions, LogWaitOptions, PortWaitOptions };
 
 /**
  * Strategy constructors, for `run(image, name, { wait })` and `waitFor`.
  * @example await run('web', 'web1', { detach: true, network: {}, wait: Wait.forHttp({ port: 8080 }) });
  */
-export const Wait = { forPort, forHttp, forLog } as const;
+export const Wait = { forPort, forHttp, forLog, forHealthy } as const;
 
 /**
  * Wait until a TCP connect to the container's port succeeds.

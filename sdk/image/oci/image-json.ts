@@ -4,7 +4,7 @@
  * (image-spec config.md, manifest.md, image-index.md, image-layout.md; `docker save` ≥ 25).
  */
 import { createHash } from 'node:crypto';
-import type { ImageConfig } from '../../types.ts';
+import type { ImageConfig, ImageHealthcheck } from '../../types.ts';
 import { defaultImageConfig } from '../image-config.ts';
 
 export const MEDIA = {
@@ -61,6 +61,34 @@ export function ociArch(arch: string): string {
 const set = (xs: readonly string[]): Record<string, Record<string, never>> | undefined =>
   xs.length ? Object.fromEntries([...xs].sort().map((x) => [x, {}])) : undefined;
 
+const NS_PER_MS = 1_000_000;
+const HEALTH_DURATIONS = [
+  ['Interval', 'intervalMs'],
+  ['Timeout', 'timeoutMs'],
+  ['StartPeriod', 'startPeriodMs'],
+] as const;
+
+/** Docker's `Healthcheck` (durations in nanoseconds, unset ones omitted, as buildah writes it). */
+function dockerHealthcheck(h: ImageHealthcheck): Record<string, unknown> {
+  const out: Record<string, unknown> = { Test: [...h.test] };
+  for (const [key, field] of HEALTH_DURATIONS) if (h[field]) out[key] = Math.round(h[field] * NS_PER_MS);
+  if (h.retries) out.Retries = h.retries;
+  return out;
+}
+
+/** Docker's `Healthcheck` back; anything malformed (no Test of strings) is dropped, a bad number ignored. */
+function fromDockerHealthcheck(v: unknown): ImageHealthcheck | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const r = v as Record<string, unknown>;
+  const test = strings(r.Test);
+  if (!test || !['CMD', 'CMD-SHELL', 'NONE'].includes(test[0] ?? '')) return undefined;
+  const out: ImageHealthcheck = { test };
+  const positive = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0;
+  for (const [key, field] of HEALTH_DURATIONS) if (positive(r[key])) out[field] = (r[key] as number) / NS_PER_MS;
+  if (positive(r.Retries) && Number.isInteger(r.Retries)) out.retries = r.Retries;
+  return out;
+}
+
 /** conductor's ImageConfig as OCI's `config` object (absent fields omitted, as docker does). */
 export function ociRuntimeConfig(c: ImageConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -70,6 +98,7 @@ export function ociRuntimeConfig(c: ImageConfig): Record<string, unknown> {
   out.Env = [...c.env];
   if (c.entrypoint) out.Entrypoint = [...c.entrypoint];
   if (c.cmd) out.Cmd = [...c.cmd];
+  if (c.healthcheck) out.Healthcheck = dockerHealthcheck(c.healthcheck);
   const vols = set(c.volumes);
   if (vols) out.Volumes = vols;
   if (c.workdir !== undefined) out.WorkingDir = c.workdir;
@@ -109,6 +138,8 @@ export function fromOciRuntimeConfig(o: unknown): ImageConfig {
   if (typeof r.StopSignal === 'string' && r.StopSignal !== '') c.stopSignal = r.StopSignal;
   const shell = strings(r.Shell);
   if (shell && shell.length) c.shell = shell;
+  const health = fromDockerHealthcheck(r.Healthcheck);
+  if (health) c.healthcheck = health;
   return c;
 }
 

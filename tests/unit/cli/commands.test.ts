@@ -246,4 +246,27 @@ test('run -d: limits parsed before the SDK is called, the name printed; a bad li
   assert.equal(bad.calls, []);
 });
 
+test('run --health-*: durations in ms for the SDK; a bad one is a usage error before any SDK call', async () => {
+  const h = harness({ run: async (_i: never, name: never) => ({ name, exitCode: null, oomKilled: false }) });
+  const argv = ['-d', '--health-cmd', 'test -e /ok', '--health-interval', '1m30s', '--health-timeout=500ms'];
+  assert.is(await cli(h, 'run', [...argv, '--health-retries', '2', 'img', 'web']), 0);
+  const health = (h.calls[0]![3] as { health?: object }).health;
+  assert.equal(health, { cmd: 'test -e /ok', intervalMs: 90_000, timeoutMs: 500, retries: 2 });
+  const off = harness({ run: async (_i: never, name: never) => ({ name, exitCode: null, oomKilled: false }) });
+  assert.is(await cli(off, 'run', ['-d', '--no-healthcheck', 'img', 'web']), 0);
+  assert.equal((off.calls[0]![3] as { health?: object }).health, { disable: true });
+  const none = harness({ run: async (_i: never, name: never) => ({ name, exitCode: null, oomKilled: false }) });
+  assert.is(await cli(none, 'run', ['img', 'web', '-d']), 0);
+  assert.is((none.calls[0]![3] as { health?: object }).health, undefined);
+  const bad = harness({});
+  try {
+    await cli(bad, 'run', ['--health-start-period', '10 s', 'img', 'web']);
+    assert.unreachable('accepted');
+  } catch (e) {
+    assert.ok(e instanceof UsageError);
+    assert.match(e.message, /^--health-start-period: start-period "10 s" is not a duration/);
+  }
+  assert.equal(bad.calls, []);
+});
+
 test.run();

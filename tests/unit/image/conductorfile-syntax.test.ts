@@ -193,7 +193,6 @@ test('errors: every malformed instruction names file and line', () => {
       'Conductorfile:2: not supported: ADD (use COPY; conductor neither fetches URLs nor unpacks archives)',
     ],
     [`${F}ONBUILD RUN x`, 'Conductorfile:2: not supported: ONBUILD'],
-    [`${F}HEALTHCHECK CMD curl -f http://localhost/`, 'Conductorfile:2: not supported: HEALTHCHECK'],
     [
       `${F}MAINTAINER me`,
       'Conductorfile:2: not supported: MAINTAINER (deprecated in Docker too; use LABEL maintainer="...")',
