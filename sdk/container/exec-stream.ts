@@ -4,10 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { pollUntil } from '../host/poll.ts';
-import { isAlive, killDescendants } from '../host/proc.ts';
-import type { ProcessRef } from '../types.ts';
 import { exitCodeOf } from '../host/signals.ts';
+import { endExec } from './exec-abort.ts';
 import { openExecFds, prepareExec, type ExecOptions } from './exec.ts';
 
 /**
@@ -48,35 +46,6 @@ export interface ExecProcess {
 }
 
 /**
- * End an exec after an abort. nsenter (`pid`) forks the command and waits for it: kill what is
- * below nsenter, so that it reaps the command and exits with its end; nsenter itself only while
- * it has no child (before the fork, or after the reaping). Again until nsenter is gone (a fork
- * racing a round is caught by the next), then until every process killed has ended.
- */
-async function endTree(pid: number, gone: () => boolean): Promise<boolean> {
-  const killed = new Map<string, ProcessRef>();
-  const round = (): boolean => {
-    // Checked before each kill: once Node has reaped nsenter its PID may name another process.
-    if (gone()) return true;
-    const tree = killDescendants(pid);
-    for (const r of tree) killed.set(`${r.pid}:${r.startTime}`, r);
-    if (tree.length === 0) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-    return false;
-  };
-  const opts = { timeoutMs: ABORT_PATIENCE_MS, maxDelayMs: 10 };
-  return (await pollUntil(round, opts)) && pollUntil(() => [...killed.values()].every((r) => !isAlive(r)), opts);
-}
-
-/** How long an abort keeps killing before it leaves the end to `exit` (a process stuck in D state). */
-const ABORT_PATIENCE_MS = 5000;
-
-/**
  * Start a command in a running container and stream it. Resolves once it started; the command's
  * failure is data (`exit`), not an exception. No signal of this process is passed on: `signal`
  * is how the caller ends it.
@@ -113,7 +82,7 @@ export async function execStream(name: string, command: string[], opts: ExecStre
     }),
   );
   const onAbort = () => {
-    if (!exited) aborted = endTree(child.pid!, () => exited);
+    if (!exited) aborted = endExec(child.pid!, () => exited);
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const exit = ended.then(async ({ code, sig }) => {

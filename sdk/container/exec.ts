@@ -24,6 +24,7 @@ import { requireInitHelper, requireRoot } from '../host/preflight.ts';
 import { planTtyRelay, withCallerValues } from '../launch/launch-plan.ts';
 import { planExec } from '../launch/exec-plan.ts';
 import { planExecDry } from './exec-dry-plan.ts';
+import { endExec } from './exec-abort.ts';
 import { validateName } from '../names.ts';
 import { childrenOf, forwardSignals, refOf, signalRef } from '../host/proc.ts';
 import { exitCodeOf } from '../host/signals.ts';
@@ -53,7 +54,7 @@ export interface ExecOptions extends CommonOptions {
   stdout?: Writable;
   /** Check everything as exec does, then return `plan` (the argv and what it joins), starting nothing. */
   dryRun?: boolean;
-  /** Attached execs: SIGKILL the command (and its process group) on abort; resolves with its exit code (137). */
+  /** Attached execs: SIGKILL the command and all it started on abort; resolves with its exit code (137). */
   signal?: AbortSignal;
 }
 
@@ -214,14 +215,15 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) =>
       signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig),
     );
+    let exited = false;
+    child.once('exit', () => (exited = true));
     const unabort = onAbort(opts.signal, () => {
-      // The helper made the command a session (and process group) leader: end the group, so what
-      // the command started goes too, then nsenter's own group.
-      killGroup(commandOf(child.pid!, consoleFd === undefined ? 1 : 2));
-      killGroup(child.pid!);
-      // What left the group may still hold the pipes open: stop waiting for them.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      // The command and all it started (exec-abort.ts); then stop waiting for pipes that a process
+      // stuck past SIGKILL may still hold.
+      void endExec(child.pid!, () => exited).then(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      });
     });
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
@@ -246,15 +248,6 @@ function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
   }
   signal.addEventListener('abort', fn, { once: true });
   return () => signal.removeEventListener('abort', fn);
-}
-
-/** SIGKILL the process group `pgid` leads. */
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {
-    /* gone */
-  }
 }
 
 /**

@@ -1,14 +1,15 @@
 // Root integration tests of the streaming exec: output read while the command still runs, stdin
 // delivered as it is written, the exit as a promise, and an AbortSignal that ends the command with
-// every process it started (its own process group and one that left it), leaving none behind.
+// every process it started (its own process group and one that left it), leaving none behind; the
+// buffered exec's abort ends the same way.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PassThrough, type Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { stopQuiet } from '../helpers/runtime-fixture.ts';
+import { stopQuiet, until } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
 import { runtimeSuite } from '../helpers/runtime-suite.ts';
-import { execStream } from '../../sdk/index.ts';
+import { exec, execStream } from '../../sdk/index.ts';
 import { cgroupPids, internalPaths, isAlive, loadRecord, refOf } from '../helpers/internals.ts';
 
 const { root, runDetached } = await runtimeSuite('xs');
@@ -76,6 +77,32 @@ test('execStream: abort kills the command and what it started, and the exit says
       'every process it started has ended',
     );
     assert.equal(cgroupPids(cgroups), [init], 'only the init is left in the container');
+  } finally {
+    await stopQuiet(root, name);
+  }
+});
+
+test('exec (buffered): abort ends the command and what it started, also out of its group', async () => {
+  const name = uniqueName('babort');
+  try {
+    await runDetached(name);
+    const cgroups = loadRecord(internalPaths(root), name)!.cgroups;
+    const [init] = cgroupPids(cgroups);
+    const ac = new AbortController();
+    const r = exec(name, ['sh', '-c', 'sleep 1000 & setsid sleep 1000 & wait'], { root, signal: ac.signal });
+    const started = await until('sh and its two sleeps', () => {
+      const pids = cgroupPids(cgroups).filter((pid) => pid !== init);
+      return pids.length === 3 ? pids : null;
+    });
+    const refs = started.map((pid) => refOf(pid)!);
+    ac.abort();
+    assert.is((await r).exitCode, 137);
+    assert.equal(
+      refs.filter((x) => isAlive(x)),
+      [],
+      'every process it started has ended',
+    );
+    assert.equal(cgroupPids(cgroups), [init]);
   } finally {
     await stopQuiet(root, name);
   }
