@@ -187,6 +187,21 @@ export interface RestartPolicy {
 }
 
 /**
+ * `run`'s health flags (Docker's --health-cmd, --health-interval, ..., --no-healthcheck).
+ * @example const h: HealthOverrides = { cmd: 'curl -f http://localhost/', intervalMs: 5000, retries: 2 };
+ */
+export interface HealthOverrides {
+  /** Shell form, as `--health-cmd` (run through the image's SHELL, else /bin/sh -c). */
+  cmd?: string;
+  intervalMs?: number;
+  timeoutMs?: number;
+  startPeriodMs?: number;
+  retries?: number;
+  /** Disable any healthcheck the image has (`--no-healthcheck`). */
+  disable?: boolean;
+}
+
+/**
  * The run options that the image's config fills in when absent, as the run gave them (a bare `-e K`
  * with the caller's value filled in): `generate systemd` replays them, so each start resolves the
  * image anew, as the run did. The other options are in the record as given.
@@ -194,6 +209,7 @@ export interface RestartPolicy {
  */
 export interface RunRequest {
   command?: string[];
+  health?: HealthOverrides;
   entrypoint?: string[];
   env?: string[];
   workdir?: string;

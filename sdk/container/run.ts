@@ -155,6 +155,7 @@ function runRequest(opts: RunOptions): RunRequest {
     workdir: opts.workdir,
     user: opts.user,
     stopSignal: opts.stopSignal,
+    health: opts.health,
   };
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
 }

@@ -61,6 +61,13 @@ export function runArgvOf(rec: ContainerRecord): string[] {
   if (req.workdir !== undefined) out.push('-w', req.workdir);
   if (req.user !== undefined) out.push('-u', req.user);
   if (req.stopSignal !== undefined) out.push('--stop-signal', req.stopSignal);
+  const h = req.health ?? {};
+  if (h.cmd !== undefined) out.push('--health-cmd', h.cmd);
+  if (h.intervalMs !== undefined) out.push('--health-interval', `${h.intervalMs}ms`);
+  if (h.timeoutMs !== undefined) out.push('--health-timeout', `${h.timeoutMs}ms`);
+  if (h.startPeriodMs !== undefined) out.push('--health-start-period', `${h.startPeriodMs}ms`);
+  if (h.retries !== undefined) out.push('--health-retries', String(h.retries));
+  if (h.disable) out.push('--no-healthcheck');
   const [entry, ...entryRest] = req.entrypoint ?? [];
   if (req.entrypoint !== undefined) out.push('--entrypoint', entry ?? '');
   const net = rec.network;

@@ -39,6 +39,7 @@ const shape = (i: InspectInfo) => ({
   limits: i.limits,
   mounts: i.mounts,
   readOnly: i.readOnly,
+  healthcheck: i.healthcheck,
 });
 
 test('generate systemd --files: a unit systemd-analyze accepts, whose Exec lines remake the container', async () => {
@@ -58,8 +59,10 @@ test('generate systemd --files: a unit systemd-analyze accepts, whose Exec lines
         { type: 'tmpfs', target: '/scratch', options: ['size=8m'] },
       ],
       readOnly: true,
+      health: { cmd: 'test -d /srv/work', intervalMs: 60_000, retries: 2 },
     });
     const before = shape(await inspect(name, { root }));
+    assert.is(before.healthcheck?.retries, 2, 'run --health-retries is in its healthcheck');
     const g = await cli(f.env, ['generate', 'systemd', name, '--files', '-t', '3'], { cwd: dir });
     assert.is(g.code, 0, g.stderr);
     const file = path.join(dir, `container-${name}.service`);

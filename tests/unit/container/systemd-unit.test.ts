@@ -29,6 +29,7 @@ const rec: ContainerRecord = {
     workdir: '/srv',
     user: 'www-data',
     stopSignal: 'SIGQUIT',
+    health: { cmd: 'curl -f http://localhost/ || exit 1', intervalMs: 1500, retries: 2 },
   },
   network: {
     ip: '10.200.0.2',
@@ -91,7 +92,8 @@ test('planSystemdUnit: a forking service that removes a stale record, runs the c
     'TimeoutStopSec=65',
     `ExecStartPre=-${cli} stop --ignore -t 0 web1`,
     `ExecStart=${cli} run -d --restart on-failure:2 --hostname front -e MODE=prod ` +
-      '-e "GREETING=50%% off $$now" -w /srv -u www-data --stop-signal SIGQUIT --entrypoint nginx --network bridge ' +
+      '-e "GREETING=50%% off $$now" -w /srv -u www-data --stop-signal SIGQUIT ' +
+      '--health-cmd "curl -f http://localhost/ || exit 1" --health-interval 1500ms --health-retries 2 --entrypoint nginx --network bridge ' +
       '--internet --expose 8080-3000 --allow-host 5432 --memory 268435456 --cpus 0.5 --pids-limit 100 ' +
       '--cap-add NET_ADMIN --cap-drop CHOWN --security-opt seccomp=/etc/p.json -v data:/var/lib/app:ro,nocopy ' +
       '-v /srv/html:/usr/share/html --tmpfs /run:size=8m,mode=1777 --read-only web web1 -- -g "daemon off;"',
@@ -165,6 +167,7 @@ test('runArgvOf: the CLI reads it back as the run the record describes', async (
       rm: false,
     },
   );
+  assert.equal(o.health, rec.request!.health);
   assert.equal(o.network, { internet: true, expose: [{ container: 8080, host: 3000 }], allowHost: [5432] });
   assert.equal(o.limits, rec.limits);
   assert.equal(o.security, {
