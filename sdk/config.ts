@@ -68,7 +68,10 @@ export function resolvePaths(root?: string, env: NodeJS.ProcessEnv = process.env
   };
 }
 
-/** The state paths as the public SDK shows them: conductor's lock files and scratch space stay internal. */
+/**
+ * The state paths as the public SDK shows them: conductor's lock files and scratch space stay internal.
+ * @example const { containers, volumes }: PublicPaths = resolvePublicPaths('/var/lib/conductor');
+ */
 export type PublicPaths = Omit<Paths, 'locks' | 'tmp'>;
 
 /**

@@ -36,7 +36,11 @@ export type ErrorCode =
   /** A container record (or undo journal) in a format this conductor cannot read. */
   | 'UNSUPPORTED_RECORD';
 
-/** Every error conductor raises on purpose. Messages are one lowercase line naming the thing in quotes. */
+/**
+ * Every error conductor raises on purpose. Messages are one lowercase line naming the thing in quotes.
+ * @example
+ * throw new ConductorError('CONTAINER_NOT_FOUND', 'container "web1" does not exist', { hint: 'conductor ps -a' });
+ */
 export class ConductorError extends Error {
   readonly code: ErrorCode;
   readonly hint?: string;
@@ -48,7 +52,10 @@ export class ConductorError extends Error {
   }
 }
 
-/** A host tool that conductor ran failed; carries what ran and what it said. */
+/**
+ * A host tool that conductor ran failed; carries what ran and what it said.
+ * @example if (e instanceof CommandError) console.error(e.argv.join(' '), e.exitCode, e.stderr);
+ */
 export class CommandError extends ConductorError {
   readonly argv: readonly string[];
   readonly exitCode: number | null;
@@ -67,7 +74,10 @@ export class CommandError extends ConductorError {
   }
 }
 
-/** A build step failed: carries the step's exit code so the CLI can propagate it. */
+/**
+ * A build step failed: carries the step's exit code so the CLI can propagate it.
+ * @example if (e instanceof BuildError) process.exitCode = e.exitCode;
+ */
 export class BuildError extends ConductorError {
   readonly exitCode: number;
   constructor(message: string, exitCode: number) {

@@ -50,9 +50,11 @@ export {
   type PortWaitOptions,
 } from './container/wait/index.ts';
 export { wait, type WaitExitOptions } from './container/wait-exit.ts';
+export { generateSystemd, type GenerateSystemdOptions, type SystemdUnit } from './container/generate-systemd.ts';
 export { runHealthcheck, type HealthcheckResult } from './container/health-probe.ts';
 export type { RunOptions } from './container/run.ts';
 export type { ExecOptions } from './container/exec.ts';
+export { execStream, type ExecStreamOptions, type ExecProcess, type ExecExit } from './container/exec-stream.ts';
 export type { StopResult } from './container/stop.ts';
 export { stopMany, type StopManyOptions, type StopManyResult } from './container/stop-many.ts';
 export { addNetwork, type NetworkInfo, type AddNetworkOptions } from './network/add-network.ts';

@@ -19,7 +19,11 @@ function useColor(): boolean {
   return !process.env.NO_COLOR && Boolean(process.stderr.isTTY);
 }
 
-// chalk costs ~40 ms to import: only load it when colour will actually be shown.
+/**
+ * Load the colours (chalk) if stderr will show them; until then, and without, text stays plain.
+ * chalk costs ~40 ms to import: it is only loaded when colour will actually be shown.
+ * @example await loadColors(); process.stderr.write(colorize('red', 'error: ...') + '\n');
+ */
 export async function loadColors(): Promise<void> {
   if (!useColor() || chalk) return;
   chalkPromise ??= import('chalk').then((m) => m.default);
@@ -82,6 +86,10 @@ export function silentLogger(): Logger {
   return { quiet: true, info: nop, step: nop, warn: nop, error: nop, debug: nop, raw: nop };
 }
 
+/**
+ * `s` in a colour when stderr shows colours (after `loadColors`; never with NO_COLOR), else as it is.
+ * @example colorize('yellow', 'warning: ...');
+ */
 export function colorize(kind: 'bold' | 'yellow' | 'red' | 'dim' | 'cyan', s: string): string {
   return paint(kind, s);
 }

@@ -186,6 +186,37 @@ export interface RestartPolicy {
   maxRetries?: number;
 }
 
+/**
+ * `run`'s health flags (Docker's --health-cmd, --health-interval, ..., --no-healthcheck).
+ * @example const h: HealthOverrides = { cmd: 'curl -f http://localhost/', intervalMs: 5000, retries: 2 };
+ */
+export interface HealthOverrides {
+  /** Shell form, as `--health-cmd` (run through the image's SHELL, else /bin/sh -c). */
+  cmd?: string;
+  intervalMs?: number;
+  timeoutMs?: number;
+  startPeriodMs?: number;
+  retries?: number;
+  /** Disable any healthcheck the image has (`--no-healthcheck`). */
+  disable?: boolean;
+}
+
+/**
+ * The run options that the image's config fills in when absent, as the run gave them (a bare `-e K`
+ * with the caller's value filled in): `generate systemd` replays them, so each start resolves the
+ * image anew, as the run did. The other options are in the record as given.
+ * @example const r: RunRequest = { command: ['nginx', '-g', 'daemon off;'], env: ['MODE=prod'] };
+ */
+export interface RunRequest {
+  command?: string[];
+  health?: HealthOverrides;
+  entrypoint?: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  stopSignal?: string;
+}
+
 /** A `run` still making its container: left alone by prune and `stop --all` while `by` lives. */
 export interface CreatingMark {
   by: ProcessRef;
@@ -227,6 +258,8 @@ export interface ContainerRecord {
   init?: ProcessRef;
   /** `run -d --restart`: the monitor starts it again after it exits (absent = `no`). */
   restart?: RestartPolicy;
+  /** What the run asked for over the image's defaults (absent in records made before it was kept). */
+  request?: RunRequest;
   detached: boolean;
   autoRemove: boolean;
   exitCode?: number;

@@ -9,6 +9,7 @@ import { LOG_COMMANDS } from './log-commands.ts';
 import { OCI_COMMANDS } from './oci-commands.ts';
 import { networkCommands } from './network-commands.ts';
 import { REMOVE_COMMANDS } from './remove-commands.ts';
+import { GENERATE_COMMANDS } from './generate-commands.ts';
 import { HEALTH_COMMANDS, HEALTH_OPTIONS, healthOf } from './health-commands.ts';
 
 // Options that mean the same on run and exec, as in Docker.
@@ -75,6 +76,12 @@ const RUN_OPTIONS: OptionSpec[] = [
   { long: 'hostname', value: true, metavar: 'NAME', help: 'hostname (default: the container name)' },
   { long: 'interactive', short: 'i', help: 'keep stdin connected' },
   TTY_OPT,
+  {
+    long: 'network',
+    value: true,
+    metavar: 'MODE',
+    help: 'bridge: add a network before the command starts (--internet, --expose, --allow-host imply it); none',
+  },
   { long: 'internet', help: 'add a network with NAT to the internet before the command starts' },
   {
     long: 'expose',
@@ -125,8 +132,12 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
   const o = a.options;
   const expose = list(o, 'expose').map(sdk.parseExposeSpec);
   const allowHost = sdk.validateHostPorts(list(o, 'allow-host'));
+  const mode = str(o, 'network') ?? 'none';
+  if (mode !== 'bridge' && mode !== 'none') throw new UsageError(`invalid --network "${mode}" (bridge or none)`);
+  if (str(o, 'network') === 'none' && (flag(o, 'internet') || expose.length > 0 || allowHost.length > 0))
+    throw new UsageError('--network none conflicts with --internet, --expose and --allow-host');
   const network =
-    flag(o, 'internet') || expose.length > 0 || allowHost.length > 0
+    mode === 'bridge' || flag(o, 'internet') || expose.length > 0 || allowHost.length > 0
       ? { internet: flag(o, 'internet'), expose, allowHost }
       : undefined;
   const detach = flag(o, 'detach');
@@ -265,5 +276,6 @@ export const COMMANDS: Record<string, Command> = {
   volume: VOLUME_COMMAND,
   cp: CP_COMMAND,
   ...OCI_COMMANDS,
+  ...GENERATE_COMMANDS,
   ...HEALTH_COMMANDS,
 };

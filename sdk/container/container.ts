@@ -1,30 +1,19 @@
 /** Public container verbs: run, exec, ps, stop, inspect, logs, and the handle `run` returns. */
+import type { Container } from './container-handle.ts';
 import { restartText } from './restart-policy.ts';
 import { restartsFromFile } from '../state/monitor-files.ts';
-import type { Readable } from 'node:stream';
 import { resolvePaths, type CommonOptions } from '../config.ts';
 import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
 import { execInContainer, type ExecOptions } from './exec.ts';
+import { execStream } from './exec-stream.ts';
 import { requireRoot } from '../host/preflight.ts';
 import { validateName } from '../names.ts';
 import { parseStopSignal } from '../image/stop-signal.ts';
 import { runContainer, type RunOptions } from './run.ts';
 import { containerPaths, infoOf, listRecords, requireRecord } from '../state/containers.ts';
-import { logs, logStream, type LogLines, type LogsOptions } from '../logs/logs.ts';
-import {
-  waitFor,
-  waitForHealthy,
-  waitForHttp,
-  waitForLog,
-  waitForPort,
-  type HealthWaitOptions,
-  type HttpWaitOptions,
-  type LogWaitOptions,
-  type PortWaitOptions,
-  type WaitOptions,
-  type WaitStrategy,
-} from './wait/index.ts';
+import { logs, logStream } from '../logs/logs.ts';
+import { waitFor, waitForHealthy, waitForHttp, waitForLog, waitForPort, type WaitStrategy } from './wait/index.ts';
 import { containerExists, removeContainer, type RemoveOptions, type StopResult } from './stop.ts';
 import type {
   ContainerInfo,
@@ -35,47 +24,12 @@ import type {
   HealthStatus,
   Mount,
 } from '../types.ts';
-import { copyFrom, copyTo, type CopyOptions } from '../volume/copy.ts';
+import { copyFrom, copyTo } from '../volume/copy.ts';
 import { volumeData } from '../state/volumes.ts';
-import type { Readable as ReadableStream, Writable } from 'node:stream';
 import { planRemoval } from './stop-dry-run.ts';
 import { healthNow, runningDetails } from './health-probe.ts';
 
-/** A container started by `run`. */
-export interface Container {
-  name: string;
-  /** The container's PID 1 on the host (null if it already ended). */
-  pid: number | null;
-  /** Its address once a network was added at start. */
-  ip: string | null;
-  /** Attached runs: the command's exit code. */
-  exitCode: number | null;
-  oomKilled: boolean;
-  stdout?: string;
-  stderr?: string;
-  /** `dryRun`: each host change run would make, as shell lines (the container was not made). */
-  plan?: string[];
-  status(): Promise<ContainerInfo>;
-  exec(command: string[], opts?: ExecOptions): Promise<ExecResult>;
-  stop(opts?: StopOptions): Promise<StopResult>;
-  /** Its log: iterate for lines, `await` for the text (see `logs`). */
-  logs(opts?: Omit<LogsOptions, 'root'>): LogLines;
-  /** The log as a byte stream, read as it is consumed. */
-  logStream(): Readable;
-  /** Resolve once the log matches (followed, not re-read); a number is timeoutMs (default 60 s). */
-  waitForLog(pattern: RegExp | string, opts?: number | (Omit<WaitOptions, 'root'> & LogWaitOptions)): Promise<void>;
-  waitForPort(port: number, opts?: Omit<WaitOptions, 'root'> & PortWaitOptions): Promise<void>;
-  waitForHttp(opts: Omit<WaitOptions, 'root'> & HttpWaitOptions): Promise<void>;
-  waitFor(strategy: WaitStrategy, opts?: Omit<WaitOptions, 'root'>): Promise<void>;
-  /** Resolve once its healthcheck reports healthy (the monitor probes; this reads the record). */
-  waitForHealthy(opts?: Omit<WaitOptions, 'root'> & HealthWaitOptions): Promise<void>;
-  /** `cp SRC container:DST` (a host path or a tar stream). */
-  copyTo(src: string | ReadableStream, dst: string, opts?: CopyOptions): Promise<void>;
-  /** `cp container:SRC DST` (a host path or a Writable for the tar stream). */
-  copyFrom(src: string, dst: string | Writable, opts?: CopyOptions): Promise<void>;
-  /** `await using c = await run(...)`: stopped and removed when the block ends, also on a throw. */
-  [Symbol.asyncDispose](): Promise<void>;
-}
+export type { Container } from './container-handle.ts';
 
 function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<Container>): Container {
   const common = { root };
@@ -88,6 +42,7 @@ function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<C
     ...extra,
     status: () => inspect(rec.name, common),
     exec: (command, opts) => exec(rec.name, command, { ...common, ...opts }),
+    execStream: (command, opts) => execStream(rec.name, command, { ...opts, ...common }),
     stop: (opts) => stop(rec.name, { ...common, ...opts }),
     logs: (opts) => logs(rec.name, { ...opts, ...common }),
     logStream: () => logStream(rec.name, common),
@@ -105,7 +60,10 @@ function handle(rec: ContainerRecord, root: string | undefined, extra: Partial<C
   };
 }
 
-/** `run`'s options: those of the container, and what "started" means. */
+/**
+ * `run`'s options: those of the container, and what "started" means.
+ * @example const opts: ContainerRunOptions = { detach: true, network: {}, wait: Wait.forPort(5432) };
+ */
 export interface ContainerRunOptions extends RunOptions {
   /**
    * Detached runs: resolve only once this holds (e.g. `Wait.forHttp({ port: 8080 })`); on failure
@@ -227,7 +185,10 @@ export async function stopWith(
   return removeContainer(paths, name, how);
 }
 
-/** Full record plus live status, for `inspect`. Field names are the documented ones. */
+/**
+ * Full record plus live status, for `inspect`. Field names are the documented ones.
+ * @example const { ip, mounts, restartCount } = await inspect('web1');
+ */
 export interface InspectInfo extends ContainerInfo {
   /** `inspect --format health`: the current init's status; null without a healthcheck or when not running. */
   health: HealthStatus | null;

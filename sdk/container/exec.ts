@@ -24,6 +24,7 @@ import { requireInitHelper, requireRoot } from '../host/preflight.ts';
 import { planTtyRelay, withCallerValues } from '../launch/launch-plan.ts';
 import { planExec } from '../launch/exec-plan.ts';
 import { planExecDry } from './exec-dry-plan.ts';
+import { endExec } from './exec-abort.ts';
 import { validateName } from '../names.ts';
 import { childrenOf, forwardSignals, refOf, signalRef } from '../host/proc.ts';
 import { exitCodeOf } from '../host/signals.ts';
@@ -53,7 +54,7 @@ export interface ExecOptions extends CommonOptions {
   stdout?: Writable;
   /** Check everything as exec does, then return `plan` (the argv and what it joins), starting nothing. */
   dryRun?: boolean;
-  /** Attached execs: SIGKILL the command (and its process group) on abort; resolves with its exit code (137). */
+  /** Attached execs: SIGKILL the command and all it started on abort; resolves with its exit code (137). */
   signal?: AbortSignal;
 }
 
@@ -72,6 +73,82 @@ export function detachedExecArgv(planned: string[], log: string): string[] {
   return [MONITOR, '--log', log, '--log-max', String(LOG_MAX_BYTES), '--', ...planned];
 }
 
+/** An exec checked and planned: the nsenter argv and what it hands over (opened by `openExecFds`). */
+export interface PreparedExec {
+  paths: Paths;
+  rec: ContainerRecord;
+  /** nsenter into the container, then the init helper from fd 3. */
+  nsenter: string[];
+  /** The cgroup.procs files (fds 4..), then the seccomp filter, if any. */
+  procFiles: string[];
+  filter: string | null;
+  /** -t: the fd of the console socket the relay passes. */
+  consoleFd?: number;
+}
+
+/**
+ * Everything exec checks and plans before it starts anything: the name, root, the user's form,
+ * that the container runs, its seccomp filter; then the argv (buffered, streamed and dry runs alike).
+ *
+ * @example
+ * const prep = await prepareExec('web1', ['ls'], { tty: false });
+ * prep.nsenter; // ['/usr/bin/nsenter', '-t', '4121', ..., '--', 'ls']
+ */
+export async function prepareExec(
+  name: string,
+  command: string[],
+  opts: Pick<ExecOptions, 'root' | 'env' | 'workdir' | 'user' | 'tty' | 'dryRun'>,
+): Promise<PreparedExec> {
+  validateName('container', name);
+  requireRoot();
+  requireInitHelper(Boolean(opts.tty));
+  const paths = resolvePaths(opts.root);
+  if (opts.user !== undefined && !/^[^:\s]+(?::[^:\s]+)?$/.test(opts.user)) {
+    throw new ConductorError('INVALID_ARGUMENT', `invalid user ${JSON.stringify(opts.user)}`, {
+      hint: 'use name, uid, name:group or uid:gid',
+    });
+  }
+  const rec = requireRunning(paths, name);
+  const cmd = command.length > 0 ? command : ['/bin/bash'];
+  const filter = await execFilter(paths, rec, Boolean(opts.dryRun));
+  const procFiles = rec.cgroups.map((d) => `${d}/cgroup.procs`);
+  // fds in the child: 3 the helper, 4.. the cgroups, then the filter; the relay adds the console socket after them.
+  const seccompFd = filter === null ? undefined : 4 + procFiles.length;
+  const consoleFd = opts.tty ? 4 + procFiles.length + (filter === null ? 0 : 1) : undefined;
+  const nsenter = planExec(
+    rec,
+    rec.init!.pid,
+    cmd,
+    { ...opts, env: withCallerValues(opts.env ?? [], process.env) },
+    procFiles.map((_, i) => 4 + i),
+    existsSync('/proc/self/ns/cgroup'),
+    { consoleFd, seccompFd },
+  );
+  return { paths, rec, nsenter, procFiles, filter, consoleFd };
+}
+
+/**
+ * The files a prepared exec hands over, opened in fd order (helper, cgroups, filter), and how to
+ * close them in this process once the exec no longer needs them.
+ *
+ * @example
+ * const { fds, close } = openExecFds(prep);
+ * try { spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe', ...fds] }); } finally { close(); }
+ */
+export function openExecFds(prep: PreparedExec): { fds: number[]; close: () => void } {
+  const procs = openProcsFds(prep.procFiles);
+  const helperFd = openSync(INIT_HELPER, 'r');
+  const filterFd = prep.filter ? openFilter(prep.filter) : null;
+  return {
+    fds: [helperFd, ...procs, ...(filterFd === null ? [] : [filterFd])],
+    close: () => {
+      closeSync(helperFd);
+      if (filterFd !== null) closeSync(filterFd);
+      closeFds(procs);
+    },
+  };
+}
+
 /**
  * Run a command in a running container. The command's own failure is data, not an exception.
  * @example const { exitCode, stdout } = await exec('web', ['cat', '/etc/hostname']);
@@ -85,31 +162,9 @@ export async function execInContainer(name: string, command: string[], opts: Exe
       { hint: 'drop -d or -t' },
     );
   }
-  requireRoot();
-  requireInitHelper(Boolean(opts.tty));
-  const paths = resolvePaths(opts.root);
-  if (opts.user !== undefined && !/^[^:\s]+(?::[^:\s]+)?$/.test(opts.user)) {
-    throw new ConductorError('INVALID_ARGUMENT', `invalid user ${JSON.stringify(opts.user)}`, {
-      hint: 'use name, uid, name:group or uid:gid',
-    });
-  }
-  const rec = requireRunning(paths, name);
-  const cmd = command.length > 0 ? command : ['/bin/bash'];
-  const filter = await execFilter(paths, rec, Boolean(opts.dryRun));
-  const procFiles = rec.cgroups.map((d) => `${d}/cgroup.procs`);
+  const prep = await prepareExec(name, command, opts);
+  const { paths, nsenter, consoleFd, procFiles, filter } = prep;
   const mode = opts.detach ? 'detach' : (opts.stdio ?? 'collect');
-  // fds in the child: 3 the helper, 4.. the cgroups, then the filter; the relay adds the console socket after them.
-  const seccompFd = filter === null ? undefined : 4 + procFiles.length;
-  const consoleFd = opts.tty ? 4 + procFiles.length + (filter === null ? 0 : 1) : undefined;
-  const nsenter = planExec(
-    rec,
-    rec.init!.pid,
-    cmd,
-    { ...opts, env: withCallerValues(opts.env ?? [], process.env) },
-    procFiles.map((_, i) => 4 + i),
-    existsSync('/proc/self/ns/cgroup'),
-    { consoleFd, seccompFd },
-  );
   const relayStdin = mode === 'inherit' || opts.input !== undefined;
   // Detached output goes through the monitor's capped copier (a pipe), never an fd of the host's
   // log file: with that fd the command could write past the cap, or fchmod/fchown the file.
@@ -123,10 +178,7 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     const fds = [INIT_HELPER, ...procFiles, ...(filter === null ? [] : [filter])];
     return { exitCode: 0, stdout: '', stderr: '', plan: planExecDry({ name, argv, fds, detach: mode === 'detach' }) };
   }
-  const procs = openProcsFds(procFiles);
-  const helperFd = openSync(INIT_HELPER, 'r');
-  const filterFd = filter ? openFilter(filter) : null;
-  const fds = [helperFd, ...procs, ...(filterFd === null ? [] : [filterFd])];
+  const { fds, close } = openExecFds(prep);
   const plan = mode === 'inherit' ? planStdio('inherit', false, consoleFd !== undefined, isatty) : null;
   const stdio: StdioOptions = plan
     ? [...plan.stdio, ...fds]
@@ -163,14 +215,15 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) =>
       signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig),
     );
+    let exited = false;
+    child.once('exit', () => (exited = true));
     const unabort = onAbort(opts.signal, () => {
-      // The helper made the command a session (and process group) leader: end the group, so what
-      // the command started goes too, then nsenter's own group.
-      killGroup(commandOf(child.pid!, consoleFd === undefined ? 1 : 2));
-      killGroup(child.pid!);
-      // What left the group may still hold the pipes open: stop waiting for them.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      // The command and all it started (exec-abort.ts); then stop waiting for pipes that a process
+      // stuck past SIGKILL may still hold.
+      void endExec(child.pid!, () => exited).then(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      });
     });
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.on('error', reject);
@@ -182,9 +235,7 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     });
     return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
   } finally {
-    closeSync(helperFd);
-    if (filterFd !== null) closeSync(filterFd);
-    closeFds(procs);
+    close();
   }
 }
 
@@ -197,15 +248,6 @@ function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
   }
   signal.addEventListener('abort', fn, { once: true });
   return () => signal.removeEventListener('abort', fn);
-}
-
-/** SIGKILL the process group `pgid` leads. */
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {
-    /* gone */
-  }
 }
 
 /**

@@ -33,11 +33,17 @@ import type {
   PortMapping,
   ResourceLimits,
   RestartPolicy,
+  RunRequest,
   SecurityOptions,
 } from '../types.ts';
 import { resolveMounts } from '../volume/resolve-mounts.ts';
 import { ensureVolumes } from '../volume/volumes.ts';
 
+/**
+ * A container's options: its command, environment, user, network, limits, security, mounts, restarts.
+ * @example
+ * const opts: RunOptions = { detach: true, env: ['MODE=prod'], limits: { memory: 256 * 2 ** 20 }, restart: 'always' };
+ */
 export interface RunOptions extends CommonOptions {
   /** Replaces the image's CMD (appended to an exec-form ENTRYPOINT); with neither, /bin/bash. */
   command?: string[];
@@ -140,6 +146,20 @@ function startFields(
   return out;
 }
 
+/** The options startFields resolves against the image, as given (see RunRequest). */
+function runRequest(opts: RunOptions): RunRequest {
+  const given: RunRequest = {
+    command: opts.command?.length ? opts.command : undefined,
+    entrypoint: opts.entrypoint,
+    env: opts.env?.length ? withCallerValues(opts.env, process.env) : undefined,
+    workdir: opts.workdir,
+    user: opts.user,
+    stopSignal: opts.stopSignal,
+    health: opts.health,
+  };
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+}
+
 /**
  * Create the record under the root lock: exactly one of many racing `run`s with a name wins. The
  * image is read here, under the lock rmi and rmcache take, and the record names its layers: from
@@ -194,6 +214,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
     mounts: resolveMounts(paths, opts.mounts ?? []),
     readOnly: Boolean(opts.readOnly),
   };
+  draft.request = runRequest(opts);
   const restart = restartFor(opts.restart, opts);
   if (restart) draft.restart = restart;
   draft.security.seccomp = seccompChoice(draft.security);

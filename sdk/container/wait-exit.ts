@@ -6,6 +6,10 @@ import { validateName } from '../names.ts';
 import { loadRecord, recordedExitCode, requireRecord, statusOf } from '../state/containers.ts';
 import { sleep } from './wait/strategy.ts';
 
+/**
+ * `wait`'s options: a state root, and a signal to stop waiting.
+ * @example const code = await wait('job1', { signal: AbortSignal.timeout(60_000) });
+ */
 export interface WaitExitOptions extends CommonOptions {
   /** Stop waiting: rejects with the signal's reason. */
   signal?: AbortSignal;

@@ -95,6 +95,45 @@ export function childrenOf(pid: number): number[] {
   }
 }
 
+/** Every process below `pid` (zombies too), parents before children: one read of /proc each. */
+function descendantsOf(pid: number): ProcStat[] {
+  const out: ProcStat[] = [];
+  for (let queue = [pid]; queue.length > 0;) {
+    for (const child of childrenOf(queue.shift()!)) {
+      const stat = readStat(child);
+      if (stat === null) continue;
+      out.push(stat);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+/**
+ * SIGKILL every process below `pid`, not `pid` itself (left to reap its child and report how it
+ * ended). From one snapshot, before any of them dies and its children move to a reaper outside
+ * the tree: each process group led inside it at once (the kernel makes fork and a group's signal
+ * atomic, so a member forked after the snapshot is reached too), then each process, for those that
+ * joined another group. Returns the snapshot (empty: nothing below `pid`), for waiting on their end.
+ *
+ * @example
+ * if (killDescendants(nsenter.pid).length === 0) process.kill(-nsenter.pid, 'SIGKILL'); // not forked yet
+ */
+export function killDescendants(pid: number): ProcessRef[] {
+  const tree = descendantsOf(pid);
+  const inTree = new Set(tree.map((s) => s.pid));
+  const kill = (target: number) => {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
+  for (const s of tree) if (s.pgrp === s.pid && s.state !== 'Z') kill(-s.pgrp);
+  for (const s of tree) if (!inTree.has(s.pgrp) && s.state !== 'Z') kill(s.pid);
+  return tree.map((s) => ({ pid: s.pid, startTime: s.startTime }));
+}
+
 /** Signal a recorded process only if it is still the same process. Returns whether a signal was sent. */
 export function signalRef(ref: ProcessRef, signal: NodeJS.Signals | number): boolean {
   if (!isAlive(ref)) return false;

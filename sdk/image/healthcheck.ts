@@ -4,7 +4,7 @@
  * HEALTHCHECK (daemon `merge`), defaults filled in as the daemon's health monitor does.
  */
 import { ConductorError } from '../errors.ts';
-import type { HealthcheckConfig, ImageHealthcheck } from '../types.ts';
+import type { HealthcheckConfig, HealthOverrides, ImageHealthcheck } from '../types.ts';
 import { DEFAULT_SHELL } from './image-config.ts';
 
 /**
@@ -73,17 +73,7 @@ export function healthOption(option: HealthOption, value: string): number {
   return ms;
 }
 
-/** `run`'s health flags (Docker's --health-cmd, --health-interval, ..., --no-healthcheck). */
-export interface HealthOverrides {
-  /** Shell form, as `--health-cmd` (run through the image's SHELL, else /bin/sh -c). */
-  cmd?: string;
-  intervalMs?: number;
-  timeoutMs?: number;
-  startPeriodMs?: number;
-  retries?: number;
-  /** Disable any healthcheck the image has (`--no-healthcheck`). */
-  disable?: boolean;
-}
+export type { HealthOverrides };
 
 const hasOverride = (o: HealthOverrides): boolean =>
   o.cmd !== undefined ||

@@ -15,6 +15,10 @@ import { LineReader, tailOffset } from './line-reader.ts';
 import { parseSince } from './since.ts';
 import { TimeCursor } from './times.ts';
 
+/**
+ * Which lines `logs` gives, and whether it follows the log.
+ * @example const opts: LogsOptions = { tail: 100, since: '10m', timestamps: true };
+ */
 export interface LogsOptions extends CommonOptions {
   /** Keep reading as the container writes, until it ends (or `signal` aborts). */
   follow?: boolean;
@@ -31,6 +35,9 @@ export interface LogsOptions extends CommonOptions {
 /**
  * What `logs` returns: iterate it for lines (without their newlines), `await` it for the whole
  * capped text as before, or take `stream()` for a byte stream of the same lines.
+ * @example
+ * const lines: LogLines = logs('web1', { tail: 3 });
+ * const text = await lines; // or: for await (const line of lines) ..., or lines.stream().pipe(process.stdout)
  */
 export interface LogLines extends AsyncIterable<string>, PromiseLike<string> {
   stream(): Readable;

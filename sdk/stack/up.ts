@@ -185,7 +185,10 @@ export interface DownOptions {
   timeoutSeconds?: number;
 }
 
-/** Stops every container of the stack in parallel; named volumes stay. */
+/**
+ * Stops every container of the stack in parallel; named volumes stay.
+ * @example const stopped = await down(defineStack(definition)); // the container names
+ */
 export async function down(stack: Stack, opts: DownOptions = {}): Promise<string[]> {
   const names = Object.values(stack.services).flatMap((s) => s.containerNames);
   const results = await stopAll(names, {
@@ -206,7 +209,10 @@ export interface ServiceStatus {
   ports: ContainerInfo['ports'];
 }
 
-/** Each container of the stack as `ps` sees it. */
+/**
+ * Each container of the stack as `ps` sees it.
+ * @example for (const s of await status(stack)) console.log(s.service, s.status);
+ */
 export async function status(stack: Stack, opts: { root?: string } = {}): Promise<ServiceStatus[]> {
   const all = new Map((await ps({ root: opts.root, all: true })).map((c) => [c.name, c]));
   return Object.values(stack.services).flatMap((s) =>

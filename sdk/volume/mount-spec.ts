@@ -65,6 +65,9 @@ export function parseTmpfsFlag(spec: string): Mount {
 /**
  * `--mount type=bind|volume|tmpfs,source=...,target=...[,readonly][,tmpfs-size=64m][,tmpfs-mode=1777]`
  * (Docker's keys: src/source, dst/destination/target, ro/readonly[=true|false], volume-nocopy).
+ * @example
+ * parseMountFlag('type=volume,source=data,target=/var/lib/app,readonly');
+ * // { type: 'volume', source: 'data', target: '/var/lib/app', readonly: true }
  */
 export function parseMountFlag(spec: string): Mount {
   let type: string | undefined;
@@ -125,6 +128,7 @@ export function validateTarget(target: string): string {
 /**
  * Check one mount and return it normalised (a copy, with defaults filled in). Pure: the host-side
  * checks of a bind source come later (resolveMounts).
+ * @example validateMount({ type: 'tmpfs', target: '/run' }); // its options get the default size=64m
  */
 export function validateMount(m: Mount): Mount {
   const target = validateTarget(m.target);
@@ -168,7 +172,10 @@ export function validateMount(m: Mount): Mount {
   };
 }
 
-/** Every mount valid, and no two on the same target (Docker: "Duplicate mount point"). */
+/**
+ * Every mount valid, and no two on the same target (Docker: "Duplicate mount point").
+ * @example validateMounts([parseVolumeFlag('data:/srv'), parseTmpfsFlag('/srv')]); // throws INVALID_ARGUMENT
+ */
 export function validateMounts(mounts: readonly Mount[]): Mount[] {
   const out = mounts.map(validateMount);
   const seen = new Set<string>();

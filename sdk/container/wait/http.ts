@@ -3,6 +3,10 @@ import { ConductorError } from '../../errors.ts';
 import { targetHost } from './port.ts';
 import { pollUntil, type WaitContext, type WaitStrategy } from './strategy.ts';
 
+/**
+ * What `waitForHttp` asks, and what answer means ready.
+ * @example await c.waitForHttp({ port: 8080, path: '/health', status: (s) => s < 500, timeoutMs: 10_000 });
+ */
 export interface HttpWaitOptions {
   /** Give up after this long (default 60 s). */
   timeoutMs?: number;

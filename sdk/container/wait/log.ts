@@ -6,6 +6,10 @@ import { ConductorError } from '../../errors.ts';
 import { logs } from '../../logs/logs.ts';
 import { waitTimeout, type WaitContext, type WaitStrategy } from './strategy.ts';
 
+/**
+ * How many matching lines `waitForLog` waits for, and how long.
+ * @example await waitForLog('db1', 'ready to accept connections', { times: 2, timeoutMs: 30_000 });
+ */
 export interface LogWaitOptions {
   /** Give up after this long (default 60 s). */
   timeoutMs?: number;

@@ -4,6 +4,10 @@ import { ConductorError } from '../../errors.ts';
 import type { ContainerRecord } from '../../types.ts';
 import { pollUntil, type WaitContext, type WaitStrategy } from './strategy.ts';
 
+/**
+ * Where `waitForPort` connects, and how long it tries.
+ * @example await waitForPort('web1', 3000, { host: '127.0.0.1', timeoutMs: 5000 }); // a published port
+ */
 export interface PortWaitOptions {
   /** Give up after this long (default 60 s). */
   timeoutMs?: number;

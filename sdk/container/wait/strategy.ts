@@ -8,6 +8,10 @@ import { ConductorError } from '../../errors.ts';
 import { loadRecord, statusOf } from '../../state/containers.ts';
 import type { ContainerRecord } from '../../types.ts';
 
+/**
+ * How long a wait may take, and how to abort it.
+ * @example await waitFor('web1', Wait.forPort(8080), { timeoutMs: 5000, signal: ac.signal });
+ */
 export interface WaitOptions extends CommonOptions {
   /** Give up after this long (default 60 s) with a WAIT_TIMEOUT error. */
   timeoutMs?: number;
@@ -15,7 +19,10 @@ export interface WaitOptions extends CommonOptions {
   signal?: AbortSignal;
 }
 
-/** What a strategy gets: the container, and the time and signal it must respect. */
+/**
+ * What a strategy gets: the container, and the time and signal it must respect.
+ * @example const ready: WaitStrategy = { describe: () => 'a file', wait: (ctx) => ctx.ensureRunning('') };
+ */
 export interface WaitContext {
   name: string;
   /** The state root the container lives in. */
@@ -29,6 +36,16 @@ export interface WaitContext {
   ensureRunning(lastSeen: string): void;
 }
 
+/**
+ * What "ready" means: made by `Wait.forPort/forHttp/forLog`, or written for a check of one's own.
+ * @example
+ * const migrated: WaitStrategy = {
+ *   describe: () => 'the migration marker',
+ *   async wait(ctx) {
+ *     while (!existsSync('/srv/data/migrated')) { ctx.ensureRunning('no marker yet'); await delay(100); }
+ *   },
+ * };
+ */
 export interface WaitStrategy {
   /** The strategy's own budget (its constructor's `timeoutMs`); `waitFor`'s option wins. */
   timeoutMs?: number;

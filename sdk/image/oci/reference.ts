@@ -80,7 +80,10 @@ export function formatReference(r: ImageReference): string {
   return `${r.domain ? `${r.domain}/` : ''}${r.path}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;
 }
 
-/** Whether a FROM names a registry image (see the rule above) rather than a base or a local image. */
+/**
+ * Whether a FROM names a registry image (see the rule above) rather than a base or a local image.
+ * @example isRegistryReference('docker.io/library/alpine:3.20'); // true; 'debian:bookworm' is a base
+ */
 export function isRegistryReference(text: string): boolean {
   const first = text.split('/')[0]!;
   return text.includes('/') && looksLikeDomain(first);
