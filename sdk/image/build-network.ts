@@ -12,9 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Paths } from '../config.ts';
-import { withLock } from '../state/lock.ts';
 import type { Logger } from '../log.ts';
 import { apply, ensureChains, replayUndos } from '../network/apply.ts';
+import { hostLock } from '../network/host-files.ts';
 import { hostRoutes, iptablesSave } from '../network/facts.ts';
 import { hostInterfaceName, rootIdOf } from '../network/interfaces.ts';
 import { planAddNetwork } from '../network/plan.ts';
@@ -77,9 +77,9 @@ export async function openBuildNetwork(
   const journal = path.join(workDir, BUILD_NETWORK_JOURNAL);
   const undos: UndoStep[] = [];
   const resolv = readFileSync(resolvPath, 'utf8');
-  // The whole plan runs under the root's network lock: the route it adds is what reserves the
+  // The whole plan runs under the host's network lock: the route it adds is what reserves the
   // address for a concurrent addNetwork (which has no record of a build to look at).
-  const ip = await withLock(paths.locks, 'network', async () => {
+  const ip = await hostLock('network', async () => {
     const records = listRecords(paths).flatMap((r) => (r.network ? [r.network.ip] : []));
     const ip = allocateAddress(pool, [...records, ...routedAddresses(pool, await hostRoutes())]);
     const steps = planAddNetwork({

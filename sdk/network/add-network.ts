@@ -8,14 +8,13 @@ import { ipsetRestoreArgv, setCreateText } from './sets.ts';
 import { apply, ensureChains } from './apply.ts';
 import { describePlan } from './describe.ts';
 import { checkPorts, hostRoutes, iptablesSave } from './facts.ts';
-import { readOr } from './host-files.ts';
+import { hostLock, readOr } from './host-files.ts';
 import { hostInterfaceName, rootIdOf } from './interfaces.ts';
 import { planAddNetwork, type Step } from './plan.ts';
 import { allocateAddress, poolFromEnv } from './pool.ts';
 import { validateHostPorts, validatePorts } from './ports.ts';
 import { withRecords } from './record-journal.ts';
 import { checkRouteOverlap, defaultRouteInterfaces, routedAddresses, type RouteEntry } from './routes.ts';
-import { withLock } from '../state/lock.ts';
 import { silentLogger } from '../log.ts';
 import { validateName } from '../names.ts';
 import { containerPaths, listContainerNames, loadRecord, requireRecord, statusOf } from '../state/containers.ts';
@@ -130,10 +129,11 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
     return { ...info(ip), plan: describePlan([...chainSteps(save), ...plan(ip)]) };
   }
 
-  // Lock order: the container's lock, then the root's network lock (see record-journal.ts).
+  // Lock order: the container's lock, then the host's network lock (see record-journal.ts): addresses
+  // and host ports belong to the host, so containers and build steps of every root allocate under it.
   const ip = await withRecords(paths, [name], async (held) => {
     const { save, plan, allocate } = await prepare(held.get(name));
-    const ip = await withLock(paths.locks, 'network', async () => {
+    const ip = await hostLock('network', async () => {
       // Routes re-read under the lock: a build step's address is reserved by its route (build-network.ts).
       const ip = allocate(otherRecords(paths, name), await hostRoutes());
       await ensureChains(save, log);

@@ -2,7 +2,7 @@
  * Container records held for the length of a network change: each owner's container lock is
  * taken once (in name order, so two holders cannot deadlock), its record loaded once, and every
  * change — the undo of each step before the step runs, the network and peers after — saved from
- * memory, never re-read. Lock order: container locks, then (inside) the root's `network` lock.
+ * memory, never re-read. Lock order: container locks, then (inside) the host's `network` lock.
  */
 import type { Paths } from '../config.ts';
 import { ConductorError, isConductorError } from '../errors.ts';
