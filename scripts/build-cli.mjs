@@ -33,6 +33,26 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
 };
+// node:crypto costs ~9 M instructions to load (callgrind; node -e 0 is ~87 M) and exec, ps or
+// logs never use it: the bundle requires it on first use. Only the functions conductor imports are
+// forwarded; importing any other makes the build fail ("No matching export").
+const lazyCrypto = {
+  name: 'lazy-crypto',
+  setup(b) {
+    b.onResolve({ filter: /^node:crypto$/ }, (args) =>
+      args.namespace === 'lazy' ? { path: 'node:crypto', external: true } : { path: 'crypto', namespace: 'lazy' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      loader: 'js',
+      contents: [
+        'let m;',
+        "const c = () => (m ??= require('node:crypto'));",
+        'export const createHash = (...a) => c().createHash(...a);',
+        'export const randomBytes = (...a) => c().randomBytes(...a);',
+      ].join('\n'),
+    }));
+  },
+};
 const failed = (what) => () => {
   // esbuild has already printed the errors with file:line.
   console.error(`build-cli: bundling ${what} failed`);
@@ -48,6 +68,7 @@ await build({
   format: 'cjs',
   external: ['zx', 'zx/*', 'globby', 'chalk'],
   define: { 'import.meta.url': '__conductor_url' },
+  plugins: [lazyCrypto],
   banner: { js: '"use strict";\nvar __conductor_url = require("node:url").pathToFileURL(__filename).href;' },
 }).catch(failed('scripts/conductor.ts'));
 // The entry's `#!` line, kept by esbuild, is no statement inside the module wrapper the loader adds.
