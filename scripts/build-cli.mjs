@@ -33,22 +33,26 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
 };
-// node:crypto costs ~9 M instructions to load (callgrind; node -e 0 is ~87 M) and exec, ps or
-// logs never use it: the bundle requires it on first use. Only the functions conductor imports are
-// forwarded; importing any other makes the build fail ("No matching export").
-const lazyCrypto = {
-  name: 'lazy-crypto',
+// Builtins the common commands never use, required on first use instead of at start: node:crypto
+// costs ~9 M instructions to load (callgrind; node -e 0 is ~87 M), node:zlib ~2 M, and exec, ps or
+// logs need neither. Only the functions listed are forwarded: importing any other makes the build
+// fail ("No matching export"), so add it here.
+const LAZY_BUILTINS = {
+  'node:crypto': ['createHash', 'randomBytes'],
+  'node:zlib': ['createGunzip', 'createGzip'],
+};
+const lazyBuiltins = {
+  name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^node:crypto$/ }, (args) =>
-      args.namespace === 'lazy' ? { path: 'node:crypto', external: true } : { path: 'crypto', namespace: 'lazy' },
+    b.onResolve({ filter: /^node:(crypto|zlib)$/ }, (args) =>
+      args.namespace === 'lazy' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy' },
     );
-    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
       loader: 'js',
       contents: [
         'let m;',
-        "const c = () => (m ??= require('node:crypto'));",
-        'export const createHash = (...a) => c().createHash(...a);',
-        'export const randomBytes = (...a) => c().randomBytes(...a);',
+        `const get = () => (m ??= require(${JSON.stringify(args.path)}));`,
+        ...LAZY_BUILTINS[args.path].map((f) => `export const ${f} = (...a) => get().${f}(...a);`),
       ].join('\n'),
     }));
   },
@@ -68,7 +72,7 @@ await build({
   format: 'cjs',
   external: ['zx', 'zx/*', 'globby', 'chalk'],
   define: { 'import.meta.url': '__conductor_url' },
-  plugins: [lazyCrypto],
+  plugins: [lazyBuiltins],
   banner: { js: '"use strict";\nvar __conductor_url = require("node:url").pathToFileURL(__filename).href;' },
 }).catch(failed('scripts/conductor.ts'));
 // The entry's `#!` line, kept by esbuild, is no statement inside the module wrapper the loader adds.
