@@ -76,7 +76,18 @@ await build({
   banner: { js: '"use strict";\nvar __conductor_url = require("node:url").pathToFileURL(__filename).href;' },
 }).catch(failed('scripts/conductor.ts'));
 // The entry's `#!` line, kept by esbuild, is no statement inside the module wrapper the loader adds.
-writeFileSync(bundle, readFileSync(bundle, 'utf8').replace(/^#!.*\n/, ''));
+// import() of the external packages goes through the loader's __conductor_import: code that V8
+// restores from its cache has lost the script's dynamic-import hook ("A dynamic import callback
+// was not specified").
+const cjs = readFileSync(bundle, 'utf8')
+  .replace(/^#!.*\n/, '')
+  .replace(/\bimport\((?="(?:zx|chalk|globby)[/"])/g, '__conductor_import(');
+const stray = /\bimport\(/.exec(cjs);
+if (stray) {
+  console.error(`build-cli: a dynamic import the loader does not route: ${cjs.slice(stray.index, stray.index + 60)}`);
+  process.exit(1);
+}
+writeFileSync(bundle, cjs);
 await build({
   ...common,
   entryPoints: [loader],

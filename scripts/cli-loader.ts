@@ -72,12 +72,12 @@ const source = readFileSync(bundle, 'utf8');
 const owner = statSync(bundle).uid;
 const cacheFile = cacheFileFor(process.argv.slice(2));
 const cached = cacheFile === undefined ? undefined : readCache(cacheFile, owner);
-const script = new vm.Script(Module.wrap(source), {
-  filename: bundle,
-  cachedData: cached,
-  // import('zx') and the like, from the bundle: resolved as from dist/conductor.cjs.
-  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-});
+// CommonJS's module wrapper, plus the bundle's import() of zx, chalk and globby (scripts/build-cli.mjs
+// routes them here): the loader's own import(), resolved from dist/ as the bundle's would be.
+const script = new vm.Script(
+  `(function (exports, require, module, __filename, __dirname, __conductor_import) {${source}\n})`,
+  { filename: bundle, cachedData: cached },
+);
 if (cacheFile !== undefined && (cached === undefined || script.cachedDataRejected) && process.geteuid?.() === owner) {
   // At exit, so the cache holds every function this command compiled, not only the top level; and
   // only for a real command (the bundle says which it ran), never for a typo.
@@ -96,5 +96,6 @@ const wrapper = script.runInThisContext() as (
   module: Module,
   filename: string,
   dirname: string,
+  importer: (specifier: string) => Promise<unknown>,
 ) => void;
-wrapper.call(mod.exports, mod.exports, require, mod, bundle, here);
+wrapper.call(mod.exports, mod.exports, require, mod, bundle, here, (specifier: string) => import(specifier));
