@@ -50,9 +50,8 @@ export async function prune(opts: PruneOptions = {}): Promise<PruneResult> {
     if (r.skipped === 'creating') creating.push(name);
     else if (!r.skipped) removed.push(name);
   }
-  // Record directories of runs killed while building them aside (see createRecordDir), and removed
-  // containers' directories whose deleting process died (see removeDetached).
-  removeDeadOwners(paths.containers, /^\.(?:new|rm)-(\d+)-[0-9a-f]+$/);
+  // Record directories of runs killed while building them aside (see createRecordDir).
+  removeDeadOwners(paths.containers, /^\.new-(\d+)-[0-9a-f]+$/);
   removeStaleLayerTemps(paths);
   return { removed, creating };
 }

@@ -3,16 +3,13 @@
  * container's cgroups and files. Works from whatever exists, so it also cleans up a container
  * whose `run` was killed half-way, and running it twice is harmless.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { Paths } from '../config.ts';
 import { cgroupDirsFor } from '../limits/plan.ts';
 import { cgroupId, detectLayout } from '../limits/cgroupfs.ts';
 import { killCgroup, removeCgroups } from '../limits/cgroup-teardown.ts';
 import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
-import { removeDetached } from '../state/files.ts';
 import { withLock } from '../state/lock.ts';
 import { undoAll } from '../network/undo-all.ts';
 import { isAlive, refOf } from '../host/proc.ts';
@@ -203,18 +200,13 @@ function removeContainerDir(paths: Paths, name: string): void {
       hint: 'umount them, then stop again',
     });
   }
-  // Renamed aside, the name is free at once and the directory is no container's; its files go in a
-  // process that outlives this one (a crash leaves a `.rm-` directory for prune, never half a container).
-  const aside = path.join(paths.containers, `.rm-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    renameSync(cp.dir, aside);
+    rmSync(cp.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw new ConductorError('CLEANUP_FAILED', `cannot remove container "${name}": ${(e as Error).message}`, {
       cause: e,
     });
   }
-  removeDetached(aside);
 }
 
 /** Does anything of this container exist (record or half-made directory)? */

@@ -1,5 +1,4 @@
 /** Small filesystem primitives: atomic writes and exclusive locks. */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startTimeOf } from '../host/proc.ts';
@@ -47,34 +46,5 @@ export function removeDeadOwners(dir: string, pattern: RegExp): void {
   for (const n of names) {
     const m = pattern.exec(n);
     if (m && startTimeOf(Number(m[1])) === null) rmSync(path.join(dir, n), { recursive: true, force: true });
-  }
-}
-
-/**
- * Delete a directory that nothing names any more (already renamed aside) in a process of its own
- * that outlives the caller: on ext4 mounted with `discard` each freed directory costs ~3 ms of
- * waiting, ~20 ms for a container's, which the caller no longer waits out. `rm` stays on the
- * directory's filesystem (--one-file-system) and gets no environment; if it cannot be started, the
- * caller deletes the directory itself.
- * @example renameSync(dir, aside); removeDetached(aside);
- */
-export function removeDetached(dir: string): void {
-  const fallback = () => rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
-  try {
-    const child = spawn('/bin/rm', ['-rf', '--one-file-system', '--', dir], {
-      detached: true,
-      stdio: 'ignore',
-      env: {},
-    });
-    child.once('error', () => {
-      try {
-        fallback();
-      } catch {
-        /* left for prune: a `.rm-` directory of a process that is gone */
-      }
-    });
-    child.unref();
-  } catch {
-    fallback();
   }
 }
