@@ -6,6 +6,13 @@ import { parseArgs, UsageError, type OptionSpec } from './cli/args.ts';
 import * as sdk from '../sdk/index.ts';
 import { BuildError, colorize, createLogger, isConductorError, loadColors } from '../sdk/index.ts';
 
+/**
+ * The command this call resolved to, read by dist/conductor.mjs (scripts/cli-loader.ts) at exit: it
+ * keeps a code cache per real command only, never per typo or image name.
+ * @example if (invoked.command === 'run') writeCache('run');
+ */
+export const invoked: { command?: string } = {};
+
 const HELP_OPT: OptionSpec = { long: 'help', short: 'h', help: 'show this help' };
 
 function usageOf(c: Command): string {
@@ -67,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`conductor: unknown command "${cmdName}"\n\n${mainHelp()}`);
     return 2;
   }
+  invoked.command = cmdName;
   try {
     const parsed = parseArgs(rest, [...cmd.options, HELP_OPT], cmd.commandAfter);
     if (parsed.options.help) {

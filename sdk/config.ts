@@ -109,6 +109,9 @@ export const INIT_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-init');
 /** The parent of every container's PID 1 (exit status, log), built beside it. */
 export const MONITOR = path.join(PACKAGE_ROOT, 'native', 'conductor-monitor');
 
+/** flock(2) in-process for sdk/state/lock.ts (native/flock-addon.c); absent where node's headers were not. */
+export const FLOCK_ADDON = path.join(PACKAGE_ROOT, 'native', 'conductor-flock.node');
+
 /** Attaches the cgroup v2 device filter (native/devices.c), built beside them. */
 export const DEVICES_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-devices');
 

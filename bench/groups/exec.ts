@@ -43,8 +43,8 @@ export const execGroup: GroupDef = {
       conductor: ms(cm) + caNote(cas),
       peer: `podman ${ms(pm)}`,
       ratio: `${(cm / pm).toFixed(2)}×${cas ? ` (${(median(cas) / pm).toFixed(2)}×)` : ''}`,
-      target: '≤ 0.5× podman',
-      pass: cm / pm <= 0.5,
+      target: '≤ 0.30× podman',
+      pass: cm / pm <= 0.3,
     });
   },
 };

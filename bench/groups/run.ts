@@ -72,8 +72,18 @@ export const runGroup: GroupDef = {
       conductor: ms(cm) + caNote(cas),
       peer: `podman ${ms(pm)}`,
       ratio: `${(cm / pm).toFixed(2)}×${cas ? ` (${(median(cas) / pm).toFixed(2)}×)` : ''}`,
-      target: '≤ 0.5× podman',
-      pass: cm / pm <= 0.5,
+      target: '≤ 0.40× podman',
+      pass: cm / pm <= 0.4,
+    });
+    const rm = median(rs!);
+    ctx.verdict({
+      group: 'run',
+      figure: 'run → exit /bin/true, against runc',
+      conductor: ms(cm) + caNote(cas),
+      peer: `runc run ${ms(rm)}`,
+      ratio: `${(cm / rm).toFixed(2)}×${cas ? ` (${(median(cas) / rm).toFixed(2)}×)` : ''}`,
+      target: '≤ 1.6× runc',
+      pass: cm / rm <= 1.6,
     });
   },
 };

@@ -111,7 +111,11 @@ export function planRun(p: RunPlanInput): string[] {
   out.push(`: > ${q(p.record)}   # the record (JSON), marked "creating" until its init and monitor are recorded`);
   out.push(displayCommand(['mkdir', '-p', ...p.dirs]));
   for (const f of p.files) out.push(...write(f.file, f.content));
-  if (p.filter) out.push(`${displayCommand(['cp', p.filter.from, p.filter.to])}   # its seccomp filter, pinned`);
+  if (p.filter)
+    out.push(
+      `${displayCommand(['ln', p.filter.from, p.filter.to])} || ${displayCommand(['cp', p.filter.from, p.filter.to])}` +
+        '   # its seccomp filter, pinned',
+    );
   out.push(...cgroupLines(p.cgroups));
   out.push(
     `# launch${p.detach ? ' (detached: the monitor outlives the caller)' : ''}; ` +

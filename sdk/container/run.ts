@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolvePaths, type CommonOptions, type Paths } from '../config.ts';
-import { closeFds, cgroupId, createCgroups, openProcsFds } from '../limits/cgroupfs.ts';
+import { closeFds, cgroupId, createCgroups, detectLayout, openProcsFds } from '../limits/cgroupfs.ts';
+import { planCgroups } from '../limits/plan.ts';
 import { prepareContainerDir } from '../launch/container-files.ts';
 import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
@@ -16,7 +17,7 @@ import { planRunDry } from './run-dry-run.ts';
 import { containerSpec, requireNameFree, requireRunnable } from './run-spec.ts';
 import { validateName } from '../names.ts';
 import { addNetwork } from '../network/add-network.ts';
-import { containerPaths, createRecordDir, saveRecord, updateRecord } from '../state/containers.ts';
+import { containerPaths, createRecordDir, updateRecord } from '../state/containers.ts';
 import { refOf } from '../host/proc.ts';
 import { removeContainer } from './stop.ts';
 import { restartFor } from './restart-policy.ts';
@@ -222,16 +223,17 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   const filter = await seccompFilter(paths, draft.security, { dryRun: opts.dryRun });
   const fromImage = (i: ImageInfo) => startFields(i.config ?? defaultImageConfig(), opts, hostname, tty);
   if (opts.dryRun) return planRunDry(paths, image, draft, opts, filter, fromImage);
+  // The cgroups go into the record's first write, before they exist (one write fewer): a run killed
+  // before making them leaves a record whose teardown finds them missing, which counts as removed.
+  const layout = detectLayout();
+  const cgroupOpts = { layout, allDevices: draft.security.privileged };
+  draft.cgroups = planCgroups(layout, cgroupId(paths.root, name), draft.limits, cgroupOpts).dirs;
   const { record: rec, base } = await createRecord(paths, image, draft, fromImage);
   const cp = containerPaths(paths, name);
   let fds: number[] = [];
   try {
     prepareContainerDir(cp, hostname);
-    const cg = await createCgroups(cgroupId(paths.root, name), rec.limits, { allDevices: rec.security.privileged });
-    rec.cgroups = cg.dirs;
-    // No lock: while the record says `creating` and its creator lives, nobody else writes it (stop
-    // waits, prune skips, and nothing can exec or addnetwork a container without an init yet).
-    saveRecord(paths, rec);
+    const cg = await createCgroups(cgroupId(paths.root, name), rec.limits, cgroupOpts);
     fds = openProcsFds(cg.procs);
     const ncg = fds.length;
     if (filter) fds.push(openFilter(pinFilter(filter, cp.dir)));

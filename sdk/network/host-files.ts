@@ -11,7 +11,7 @@ import { addHostsLine, removeHostsLine } from './hosts-file.ts';
 export const HOST_RUN_DIR = '/run/conductor';
 
 export async function hostLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  return withLock(HOST_RUN_DIR, name, fn);
+  return withLock(HOST_RUN_DIR, name, fn, { ownerLine: true });
 }
 
 export function readOr(file: string, fallback: string | null): string | null {

@@ -8,15 +8,19 @@
  * step on the host network, would not see the other holders) and any local user, or a build
  * step, can bind the name first and wedge conductor; the lock file sits in a root-only directory.
  *
- * Node has no flock, so util-linux `flock` takes it for us on an open file description we share
- * with it (our fd, handed over as its fd 3). A flock belongs to the open file description, not the
- * process: when `flock` exits the lock stays held through our fd, until we close it (or die).
- * One short-lived child per acquisition (~1.5 ms); the wait happens in the kernel, never a poll.
+ * Node has no flock. An uncontended lock is taken in-process by native/conductor-flock.node
+ * (LOCK_EX|LOCK_NB, never blocking the event loop). A held one, or any lock where that addon is not
+ * built, is taken by util-linux `flock` on an open file description we share with it (our fd,
+ * handed over as its fd 3): a flock belongs to the open file description, not the process, so when
+ * `flock` exits the lock stays held through our fd, until we close it (or die). That costs a
+ * short-lived child per acquisition (a fork + exec: a run takes three locks); the wait happens in the
+ * kernel, never a poll.
  */
 import { spawn } from 'node:child_process';
 import {
   closeSync,
   constants,
+  existsSync,
   fstatSync,
   ftruncateSync,
   mkdirSync,
@@ -25,7 +29,9 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { FLOCK_ADDON } from '../config.ts';
 import { CommandError, ConductorError } from '../errors.ts';
 import { startTimeOf } from '../host/proc.ts';
 
@@ -35,7 +41,22 @@ const FLOCK = '/usr/bin/flock';
 /** `flock`'s exit code when `-w` ran out (its default, 1, is also what a bad argument gives). */
 const TIMED_OUT = 75;
 
+interface FlockAddon {
+  /** LOCK_EX|LOCK_NB on fd: true if taken, false if another open file description holds it. */
+  tryLock(fd: number): boolean;
+}
+
+let addon: FlockAddon | null | undefined;
+
+/** native/conductor-flock.node, loaded once; null where it is not built (no node headers at install). */
+function flockAddon(): FlockAddon | null {
+  if (addon === undefined)
+    addon = existsSync(FLOCK_ADDON) ? (createRequire(import.meta.url)(FLOCK_ADDON) as FlockAddon) : null;
+  return addon;
+}
+
 function takeFlock(fd: number, timeoutMs: number): Promise<'ok' | 'timeout'> {
+  if (flockAddon()?.tryLock(fd)) return Promise.resolve('ok');
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   return new Promise((resolve, reject) => {
     const args = ['-x', '-w', String(seconds), '-E', String(TIMED_OUT), '3'];
@@ -70,8 +91,34 @@ function stillNamed(fd: number, file: string): boolean {
   }
 }
 
+/** This process's start time (for the owner line): read once, it never changes. */
+let ownStart: string | undefined;
+
+/** The owner line of LockOptions.ownerLine; informational, so a failed write is ignored. */
+function writeOwner(fd: number): void {
+  try {
+    ftruncateSync(fd, 0);
+    writeSync(fd, JSON.stringify({ pid: process.pid, startTime: (ownStart ??= startTimeOf(process.pid) ?? '') }), 0);
+  } catch {
+    /* informational */
+  }
+}
+
 export interface HeldLock {
   file: string;
+}
+
+export interface LockOptions {
+  /** Give up after this long (TIMEOUT); default 120 s. */
+  timeoutMs?: number;
+  /**
+   * Write the owner into the lock file while it is held, in the format of the link-based locks
+   * conductor used before: one of those still running on this host then waits for the file instead
+   * of taking it for garbage. Only the host-wide locks under /run/conductor need it (they are
+   * shared by every checkout). Off by default: on a filesystem mounted with `discard` (ext4 here)
+   * freeing the written block when the unlinked file is closed costs ~3 ms per lock.
+   */
+  ownerLine?: boolean;
 }
 
 /**
@@ -83,8 +130,9 @@ export async function withLock<T>(
   lockDir: string,
   name: string,
   fn: (held: HeldLock) => Promise<T>,
-  timeoutMs = 120_000,
+  opts: LockOptions = {},
 ): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
   mkdirSync(lockDir, { recursive: true, mode: 0o700 });
   const file = path.join(lockDir, `${name}.lock`);
   const deadline = Date.now() + timeoutMs;
@@ -112,15 +160,7 @@ export async function withLock<T>(
     if (stillNamed(fd, file)) break;
     closeSync(fd);
   }
-  // The owner, for humans and in the format of the link-based locks conductor used before: one
-  // of those still running on this host (the host-wide locks under /run/conductor are shared by
-  // every checkout) then waits for this file instead of taking it for garbage.
-  try {
-    ftruncateSync(fd, 0);
-    writeSync(fd, JSON.stringify({ pid: process.pid, startTime: startTimeOf(process.pid) ?? '' }), 0);
-  } catch {
-    /* informational */
-  }
+  if (opts.ownerLine) writeOwner(fd);
   try {
     return await fn({ file });
   } finally {

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -173,7 +174,14 @@ export function containerFilterPath(containerDir: string): string {
 /** Pin the filter to the container (run), so a later profile or cache change never alters exec. */
 export function pinFilter(bpf: string, containerDir: string): string {
   const dest = containerFilterPath(containerDir);
-  copyFileSync(bpf, dest);
+  // A hard link where the cache shares the state root's filesystem: cached filters are never
+  // written in place (a new one is renamed over the name), so the linked inode stays this
+  // container's filter, and no copy's blocks are written and freed per container.
+  try {
+    linkSync(bpf, dest);
+  } catch {
+    copyFileSync(bpf, dest);
+  }
   return dest;
 }
 

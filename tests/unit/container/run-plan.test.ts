@@ -51,7 +51,7 @@ test('run plan (golden): directory and files, cgroups and limits, the argv, the 
     'web',
     'EOF',
     `: > ${D}/log`,
-    `cp /c/seccomp/k.bpf ${D}/seccomp.bpf   # its seccomp filter, pinned`,
+    `ln /c/seccomp/k.bpf ${D}/seccomp.bpf || cp /c/seccomp/k.bpf ${D}/seccomp.bpf   # its seccomp filter, pinned`,
     '# its cgroups, and the limits written in them',
     "echo '+memory +cpu +pids' > /sys/fs/cgroup/cgroup.subtree_control   # the controllers, for the cgroups below",
     "echo '+memory +cpu +pids' > /sys/fs/cgroup/conductor/cgroup.subtree_control" +

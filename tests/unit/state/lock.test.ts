@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withLock } from '../../../sdk/state/lock.ts';
 import { startTimeOf } from '../../../sdk/host/proc.ts';
+import { FLOCK_ADDON } from '../../../sdk/config.ts';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'helpers', 'lock-worker.ts');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'conductor-lock-'));
@@ -122,7 +123,7 @@ test('a holder killed with SIGKILL never blocks the next one', async () => {
     async () => {
       ran = true;
     },
-    5000,
+    { timeoutMs: 5000 },
   );
   assert.ok(ran);
   assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
@@ -131,7 +132,7 @@ test('a holder killed with SIGKILL never blocks the next one', async () => {
 test('a lock held by a live process times out with TIMEOUT, naming the lock', async () => {
   const h = await holder('t');
   try {
-    await withLock(dir, 't', async () => assert.unreachable('must not run'), 1000);
+    await withLock(dir, 't', async () => assert.unreachable('must not run'), { timeoutMs: 1000 });
     assert.unreachable('expected a timeout');
   } catch (e) {
     assert.is((e as { code?: string }).code, 'TIMEOUT');
@@ -143,18 +144,23 @@ test('a lock held by a live process times out with TIMEOUT, naming the lock', as
 });
 
 const whileHeldTheLock =
-  'while held the lock file names its owner; after, it is gone; waiters on an unlinked file start over';
+  'while held the lock file names its owner (ownerLine); after, it is gone; waiters on an unlinked file start over';
 test(whileHeldTheLock, async () => {
   let seen = '';
   let inside = 0;
   let most = 0;
   const take = () =>
-    withLock(dir, 'r', async (held) => {
-      most = Math.max(most, ++inside);
-      seen = readFileSync(held.file, 'utf8');
-      await new Promise((r) => setTimeout(r, 20));
-      inside--;
-    });
+    withLock(
+      dir,
+      'r',
+      async (held) => {
+        most = Math.max(most, ++inside);
+        seen = readFileSync(held.file, 'utf8');
+        await new Promise((r) => setTimeout(r, 20));
+        inside--;
+      },
+      { ownerLine: true },
+    );
   // Waiters queued on a file that gets unlinked, and newcomers arriving after it is gone.
   const first = Array.from({ length: 4 }, take);
   await new Promise((r) => setTimeout(r, 30));
@@ -162,6 +168,17 @@ test(whileHeldTheLock, async () => {
   assert.is(most, 1);
   assert.equal(JSON.parse(seen), { pid: process.pid, startTime: startTimeOf(process.pid) });
   assert.not.ok(existsSync(path.join(dir, 'r.lock')));
+});
+
+test('an uncontended lock is taken in-process: no flock child (native/conductor-flock.node)', async () => {
+  assert.ok(existsSync(FLOCK_ADDON), `${FLOCK_ADDON} is built by make -C native where node's headers are`);
+  const trace = path.join(dir, 'execve.trace');
+  const w = worker('solo', path.join(dir, 'solo-log'), 'once', ['strace', '-f', '-e', 'trace=execve', '-o', trace]);
+  assert.is(await exitOf(w), 0);
+  const flocks = readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('execve("/usr/bin/flock"'));
+  assert.equal(flocks, []);
 });
 
 test.after(() => {
