@@ -23,7 +23,7 @@ export type InstructionNode =
   | { kind: 'ARG'; line: number; args: Array<{ key: string; value?: string }> }
   | { kind: 'ENV'; line: number; pairs: KeyValue[]; legacy: boolean }
   | { kind: 'LABEL'; line: number; pairs: KeyValue[]; legacy: boolean }
-  | ({ kind: 'RUN'; line: number } & CommandLine)
+  | ({ kind: 'RUN'; line: number; mounts?: string[] } & CommandLine)
   | ({ kind: 'CMD'; line: number } & CommandLine)
   | ({ kind: 'ENTRYPOINT'; line: number } & CommandLine)
   | { kind: 'SHELL'; line: number; argv: string[] }
@@ -57,12 +57,17 @@ const NOT_SUPPORTED: Readonly<Record<string, string>> = Object.freeze({
   MAINTAINER: 'MAINTAINER (deprecated in Docker too; use LABEL maintainer="...")',
 });
 
-const SUPPORTED_FLAGS: Readonly<Record<string, readonly string[]>> = Object.freeze({ COPY: ['from', 'chown'] });
+const SUPPORTED_FLAGS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  COPY: ['from', 'chown'],
+  RUN: ['mount'],
+});
+// Flags that may be given more than once (each `RUN --mount` adds a mount, as in BuildKit).
+const REPEATABLE: ReadonlySet<string> = new Set(['RUN --mount']);
 // Docker flags conductor knows and refuses, so the message can say "not supported" instead of "unknown".
 const DOCKER_FLAGS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   COPY: ['chmod', 'link', 'parents', 'exclude'],
   FROM: ['platform'],
-  RUN: ['mount', 'network', 'security', 'device'],
+  RUN: ['network', 'security', 'device'],
 });
 
 // Docker's rule (instructions/parse.go validStageName), applied after lower-casing.
@@ -76,8 +81,8 @@ interface Ctx {
 
 const fail = (ctx: Ctx, message: string): Error => parseError(ctx.fileName, ctx.line, message);
 
-function checkFlags(ctx: Ctx, { flags }: Flags): Map<string, string> {
-  const out = new Map<string, string>();
+function checkFlags(ctx: Ctx, { flags }: Flags): Map<string, string[]> {
+  const out = new Map<string, string[]>();
   for (const { name, value } of flags) {
     if (DOCKER_FLAGS[ctx.keyword]?.includes(name)) throw fail(ctx, `not supported: ${ctx.keyword} --${name}`);
     const allowed = SUPPORTED_FLAGS[ctx.keyword] ?? [];
@@ -88,9 +93,10 @@ function checkFlags(ctx: Ctx, { flags }: Flags): Map<string, string> {
           : ` (${ctx.keyword} takes no flags)`;
       throw fail(ctx, `unknown flag "--${name}" for ${ctx.keyword}${hint}`);
     }
-    if (out.has(name)) throw fail(ctx, `${ctx.keyword} --${name} given twice`);
+    if (out.has(name) && !REPEATABLE.has(`${ctx.keyword} --${name}`))
+      throw fail(ctx, `${ctx.keyword} --${name} given twice`);
     if (value === null || value === '') throw fail(ctx, `${ctx.keyword} --${name} needs a value, e.g. --${name}=...`);
-    out.set(name, value);
+    out.set(name, [...(out.get(name) ?? []), value]);
   }
   return out;
 }
@@ -159,8 +165,11 @@ function parseInstruction(ctx: Ctx, args: string): InstructionNode {
       return { kind: 'ENV', line, ...nameValues(ctx, rest) };
     case 'LABEL':
       return { kind: 'LABEL', line, ...nameValues(ctx, rest) };
-    case 'RUN':
-      return { kind: 'RUN', line, ...commandLine(ctx, rest, false) };
+    case 'RUN': {
+      const node: InstructionNode = { kind: 'RUN', line, ...commandLine(ctx, rest, false) };
+      if (flags.has('mount')) node.mounts = flags.get('mount')!;
+      return node;
+    }
     case 'CMD':
       return { kind: 'CMD', line, ...commandLine(ctx, rest, true) };
     case 'ENTRYPOINT':
@@ -192,8 +201,8 @@ function parseInstruction(ctx: Ctx, args: string): InstructionNode {
       const paths = json ?? rest.split(/\s+/).filter(Boolean);
       if (paths.length < 2) throw fail(ctx, 'COPY needs at least one source and a destination');
       const node: InstructionNode = { kind: 'COPY', line, paths, json: json !== null };
-      if (flags.has('from')) node.from = flags.get('from')!;
-      if (flags.has('chown')) node.chown = flags.get('chown')!;
+      if (flags.has('from')) node.from = flags.get('from')![0]!;
+      if (flags.has('chown')) node.chown = flags.get('chown')![0]!;
       return node;
     }
   }
