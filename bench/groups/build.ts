@@ -1,5 +1,5 @@
 /**
- * Build cold (fresh CONDUCTOR_ROOT, cached base), the demo with a changed install line (build-demo.ts),
+ * Build cold (fresh CONDUCTOR_ROOT, cached base), the demo with a changed install line (bench/lib/demo-build.ts),
  * beside the cached rebuild and node's floor when those groups ran.
  */
 import { writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { GroupDef } from '../lib/context.ts';
 import { cmdline, hyperfine } from '../lib/proc.ts';
 import { median } from '../lib/stats.ts';
-import { demoChangedInstallRows } from './build-demo.ts';
+import { demoChangedInstallRows } from '../lib/demo-build.ts';
 
 export const buildGroup: GroupDef = {
   id: 'build',

@@ -7,9 +7,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BenchContext } from '../lib/context.ts';
-import { cmdline, hyperfine } from '../lib/proc.ts';
-import type { Row } from '../lib/report.ts';
+import type { BenchContext } from './context.ts';
+import { cmdline, hyperfine } from './proc.ts';
+import type { Row } from './report.ts';
 
 export async function demoChangedInstallRows(ctx: BenchContext, runs: number): Promise<Row[]> {
   const { repo, top, env, conductor, row } = ctx;
