@@ -9,11 +9,11 @@ setup:
 
 # Build both demo images, start es-cont and cs-cont, wire their network; open http://localhost:3000
 up:
-    tsx scripts/service-orchestrator.ts
+    node scripts/run-bundled.mjs scripts/service-orchestrator.ts
 
 # Stop the demo containers and remove everything they made
 down:
-    tsx scripts/service-orchestrator.ts down
+    node scripts/run-bundled.mjs scripts/service-orchestrator.ts down
 
 # Show conductor's containers
 status:

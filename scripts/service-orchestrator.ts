@@ -1,7 +1,7 @@
 /**
  * The two-service demo, step for step as the original bash tool's service-orchestrator.sh, one SDK call
- * per step:
- *   sudo npx tsx scripts/service-orchestrator.ts          (or: just up)
+ * per step (independent calls of a step, and steps that do not need each other, at once):
+ *   sudo npx tsx scripts/service-orchestrator.ts          (just up: the same from a bundle, scripts/run-bundled.mjs)
  *   sudo npx tsx scripts/service-orchestrator.ts down     (or: just down)
  * Names and the host port: --es-name/--cs-name/--port, or ES_NAME/CS_NAME/HOST_PORT.
  */
@@ -55,38 +55,41 @@ if (process.argv[2] === 'down') {
   process.exit(0);
 }
 
-// 1. Build both images (context: the repo root, whatever the current directory).
+// 1. Build both images (context: the repo root, whatever the current directory). One after the other:
+// cached they take milliseconds, and two cold builds at once would interleave their output.
 await step(1, 'build images', async () => {
-  await buildImage('external-service', {
-    file: path.join(REPO, 'conductorfiles/external-service.Conductorfile'),
-    context: REPO,
-    log,
-  });
-  await buildImage('counter-service', {
-    file: path.join(REPO, 'conductorfiles/counter-service.Conductorfile'),
-    context: REPO,
-    log,
-  });
+  for (const image of ['external-service', 'counter-service']) {
+    await buildImage(image, { file: path.join(REPO, `conductorfiles/${image}.Conductorfile`), context: REPO, log });
+  }
 });
 
 // 2. Run both containers detached (replacing the ones a previous run left).
 await step(2, `run ${ES} and ${CS}`, async () => {
   const { failed } = await stopMany([ES, CS], { timeoutSeconds: 5, ignoreMissing: true });
   if (failed[0]) throw failed[0].error;
-  await run('external-service', ES, { detach: true, command: HOLDER, log });
-  created.push(ES);
-  await run('counter-service', CS, { detach: true, command: HOLDER, log });
-  created.push(CS);
+  await Promise.all(
+    [
+      ['external-service', ES],
+      ['counter-service', CS],
+    ].map(async ([image, name]) => {
+      await run(image!, name!, { detach: true, command: HOLDER, log });
+      created.push(name!);
+    }),
+  );
 });
 
 // 3. Networks: es-cont with internet and host port → 8080; cs-cont with internet, nothing exposed.
-const [, csNet] = await step(3, `add networks (host port ${PORT} → ${ES}:8080)`, async () => [
-  await addNetwork(ES, { internet: true, expose: [{ container: 8080, host: PORT }], log }),
-  await addNetwork(CS, { internet: true, log }),
-]);
+// Each container's own, so both at once (the address allocation inside is serialized by its lock).
+const [, csNet] = await step(3, `add networks (host port ${PORT} → ${ES}:8080)`, () =>
+  Promise.all([
+    addNetwork(ES, { internet: true, expose: [{ container: 8080, host: PORT }], log }),
+    addNetwork(CS, { internet: true, log }),
+  ]),
+);
 
-// 4. Peer the two.
-await step(4, `peer ${ES} and ${CS}`, () => peer(ES, CS, { log }));
+// 4. Peer the two. Steps 5 and 6 need only the counter's address, not the peering (step 7's traffic
+// does), so they run while it is set up: gunicorn's start-up, the longest wait, begins sooner.
+const peered = step(4, `peer ${ES} and ${CS}`, () => peer(ES, CS, { log }));
 
 // 5. The counter's address, from what addNetwork returned.
 const counterUrl = await step(5, `counter address ${csNet.ip}`, async () => `http://${csNet.ip}:8080`);
@@ -98,6 +101,7 @@ await step(6, 'start the services', async () => {
   await exec(CS, cs.config.cmd ?? [], { detach: true });
   await exec(ES, es.config.cmd ?? [], { detach: true, env: [`COUNTER_SERVICE_URL=${counterUrl}`] });
 });
+await peered;
 
 // 7. Wait until the external service answers through the published port.
 await step(7, `wait for http://localhost:${PORT}/`, async () => {
@@ -113,3 +117,5 @@ process.stdout.write(
   `external service: http://localhost:${PORT}/  (also on this host's addresses)\n` +
     `counter service (host and ${ES} only): ${counterUrl}/get_and_increment_counter\n`,
 );
+// Nothing is left to wait for: the containers are the monitors' children, not ours.
+process.exit(0);

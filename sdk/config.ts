@@ -12,6 +12,8 @@ export interface Paths {
   containers: string;
   /** Named volumes: NAME/_data (never touched by stop, rmi or rmcache). */
   volumes: string;
+  /** RUN --mount=type=cache directories (and apt's, see cache-mounts.ts): shared by builds, cleared by rmcache. */
+  buildCache: string;
   locks: string;
   tmp: string;
 }
@@ -63,6 +65,7 @@ export function resolvePaths(root?: string, env: NodeJS.ProcessEnv = process.env
     images: path.join(r, '.images'),
     containers: path.join(r, '.containers'),
     volumes: path.join(r, '.volumes'),
+    buildCache: path.join(r, '.build-cache'),
     locks: path.join(r, '.locks'),
     tmp: path.join(r, '.tmp'),
   };

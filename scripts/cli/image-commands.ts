@@ -138,13 +138,17 @@ export const IMAGE_COMMANDS: Record<string, Command> = {
   },
   rmcache: {
     usage: 'rmcache [--all]',
-    summary: 'remove cached bases and layers that no image uses (--all: images too)',
+    summary: 'remove cached bases, layers no image uses and the build caches (--all: images too)',
     options: [{ long: 'all', help: 'also remove every image' }],
     async handler(a, io) {
       need(a, 0, '');
       const r = await io.sdk.removeCache({ all: flag(a.options, 'all') });
       const bases = r.removedBases.length ? ` (${r.removedBases.join(', ')})` : '';
-      io.log.info(`removed ${r.removedLayers} unused layers, ${r.removedBases.length} bases${bases}`);
+      const caches = r.removedBuildCaches.length ? ` (${r.removedBuildCaches.join(', ')})` : '';
+      io.log.info(
+        `removed ${r.removedLayers} unused layers, ${r.removedBases.length} bases${bases}, ` +
+          `${r.removedBuildCaches.length} build caches${caches}`,
+      );
       for (const k of r.kept) io.log.info(`kept ${k}`);
       return 0;
     },

@@ -8,6 +8,7 @@
  */
 import { displayCommand } from '../display.ts';
 import { layerKey } from './layer-key.ts';
+import { mountText, runKeyPart } from './cache-mounts.ts';
 import type { BuildPlan, BuildStep, ImageRef } from './plan-steps.ts';
 
 /** Where a stage starts, or what a COPY --from reads, as the build would find it. */
@@ -49,8 +50,13 @@ const chainOf = (s: StartFact): Chain => ({ key: s.key, top: s.key === null ? nu
 function wouldRun(step: Exclude<BuildStep, { kind: 'META' }>, facts: BuildDryFacts, copied?: number): string[] {
   if (step.kind === 'RUN') {
     const env = step.env.length ? `, with ${step.env.join(' ')}` : '';
+    const mounts = step.mounts.map(
+      (m) =>
+        `#   with the build cache "${m.id}" on ${m.target}${m.implicit ? ' (apt, implicit)' : ''}: ${mountText(m)}`,
+    );
     return [
       `#   runs in a build container (network ${facts.network}) as ${step.user ?? 'root'} in ${step.workdir}${env}:`,
+      ...mounts,
       displayCommand(step.argv),
     ];
   }
@@ -91,7 +97,7 @@ export function planBuildDry(name: string, plan: BuildPlan, facts: BuildDryFacts
       let key: string | null = null;
       const copy = facts.copies.get(`${i}:${step.line}`);
       if (chain.key !== null) {
-        if (step.kind === 'RUN') key = layerKey(chain.key, step.text);
+        if (step.kind === 'RUN') key = layerKey(chain.key, step.text, runKeyPart(step.mounts));
         else if (step.from.kind === 'context') key = layerKey(chain.key, step.text, copy!.hash);
         else {
           const from =

@@ -35,13 +35,15 @@ import {
   type StageState,
 } from './stage-resolve.ts';
 import { applyMeta, planCopy } from './instruction-plan.ts';
+import { mountText, parseCacheMount, runMounts } from './cache-mounts.ts';
+import type { BaseRef } from '../types.ts';
 
 function startState(
   p: StagePlanner,
   ctx: Ctx,
   node: StageNode,
   index: number,
-): { base: StageBase; text: string; st: StageState } {
+): { base: StageBase; text: string; st: StageState; bottom: BaseRef | null } {
   let image: string;
   try {
     image = expandWord(node.image, lookupIn(p.meta));
@@ -60,16 +62,24 @@ function startState(
       base: { kind: 'stage', index: stageIndex },
       text: `FROM ${image.toLowerCase()}${as}`,
       st: { config: cloneConfig(parent.config), vars: new Map(parent.vars) },
+      bottom: p.stages[stageIndex]!.bottom,
     };
   }
   const { ref, config } = resolveImage(ctx, image, p.opts);
   const start = withPath(cloneConfig(config ?? defaultImageConfig()));
-  return { base: ref, text: `FROM ${refText(ref)}${as}`, st: { config: start, vars: envMap(start.env) } };
+  const bottom =
+    ref.kind === 'base' ? ref.base : ref.kind === 'image' ? (p.opts.lookupImage?.(ref.name)?.base ?? null) : null;
+  return {
+    base: ref,
+    text: `FROM ${refText(ref)}${as}`,
+    st: { config: start, vars: envMap(start.env) },
+    bottom: bottom?.distro === 'scratch' ? null : bottom,
+  };
 }
 
 function planStage(p: StagePlanner, node: StageNode, index: number): void {
   const ctx: Ctx = { file: p.file, line: node.line, keyword: 'FROM' };
-  const { base, text, st } = startState(p, ctx, node, index);
+  const { base, text, st, bottom } = startState(p, ctx, node, index);
   const deps = new Set<number>();
   if (base.kind === 'stage') deps.add(base.index);
   const steps: BuildStep[] = [];
@@ -83,15 +93,22 @@ function planStage(p: StagePlanner, node: StageNode, index: number): void {
       const proxyEnv = Object.entries(p.buildArgs)
         .filter(([k]) => PROXY_ARGS.has(k) && !st.vars.has(k))
         .map(([k, v]) => `${k}=${v}`);
+      const workdir = st.config.workdir ?? '/';
+      const written = (n.mounts ?? []).map((w) =>
+        parseCacheMount(expand(c, w, lookupIn(st.vars)), workdir, (m) => fail(c, m)),
+      );
+      const flags = written.map((m) => `--mount=${mountText(m)} `).join('');
+      const argv = n.argv ?? [...st.config.shell, n.shell!];
       const step: BuildStep = {
         kind: 'RUN',
         line: n.line,
-        text: n.argv ? `RUN ${JSON.stringify(n.argv)}` : `RUN ${n.shell}`,
+        text: n.argv ? `RUN ${flags}${JSON.stringify(n.argv)}` : `RUN ${flags}${n.shell}`,
         config: cloneConfig(st.config),
-        argv: n.argv ?? [...st.config.shell, n.shell!],
+        argv,
         env: vars,
         proxyEnv,
-        workdir: st.config.workdir ?? '/',
+        workdir,
+        mounts: runMounts(written, argv, bottom),
       };
       if (st.config.user !== undefined) step.user = st.config.user;
       steps.push(step);
@@ -108,6 +125,7 @@ function planStage(p: StagePlanner, node: StageNode, index: number): void {
     steps,
     config: cloneConfig(st.config),
     dependsOn: [...deps].sort((a, b) => a - b),
+    bottom,
   };
   if (node.name !== undefined) stage.name = node.name;
   p.stages.push(stage);

@@ -19,6 +19,7 @@ import { buildSpec, copyFromStep, copyStep, runStep, type Stack, type StepContex
 import { stageCopy } from './copy-stage.ts';
 import { commitLayer, discardLayer, hashTree, layerDir, readLayer, resolveLayer, startLayer } from './layers.ts';
 import { layerKey } from './layer-key.ts';
+import { runKeyPart } from './cache-mounts.ts';
 import type { BaseRef, ImageConfig, ImageHistoryEntry } from '../types.ts';
 
 export interface StageResult {
@@ -182,7 +183,7 @@ async function applyLayerStep(
     source = await copySource(ctx, step, done);
     key = layerKey(parent, step.text, source.id);
   } else {
-    key = layerKey(parent, step.text);
+    key = layerKey(parent, step.text, runKeyPart(step.mounts));
   }
   const cached = ctx.noCache ? null : resolveLayer(ctx.paths, key);
   if (cached) return { id: cached, cached: true };

@@ -14,6 +14,7 @@ import { launchAttached, type BeforeStart } from '../launch/launcher.ts';
 import { hostResolvConf } from '../host/resolv.ts';
 import type { Logger } from '../log.ts';
 import { openFilter, seccompFilter } from '../security/seccomp/filter.ts';
+import { openCacheMounts } from './build-cache.ts';
 import { openBuildNetwork, type BuildNetwork } from './build-network.ts';
 import type { BuildStep } from './plan-steps.ts';
 import type { StagedCopy } from './copy-stage.ts';
@@ -121,17 +122,20 @@ export async function runStep(
     [...containerEnv('conductor-build', false, step.user === undefined), 'DEBIAN_FRONTEND=noninteractive'],
     [...step.env, ...step.proxyEnv],
   );
-  const run: LaunchSpec = { ...spec, command: step.argv, env, workdir: step.workdir, user: step.user };
   const filter = await buildFilter(ctx, spec);
-  if (ctx.network === 'host') return runInBuild(ctx, { ...run, network: 'host' }, 'ignore', filter);
+  const caches = await openCacheMounts(ctx.paths, ctx.work, ctx.noCache, step.mounts, ctx.log);
+  const run: LaunchSpec = { ...spec, command: step.argv, env, workdir: step.workdir, user: step.user };
+  if (caches.mountArgs.length > 0) run.mounts = caches.mountArgs;
   let net: BuildNetwork | undefined;
   const wire: BeforeStart = async (init) => {
     net = await openBuildNetwork(ctx.paths, init.pid, ctx.work, spec.resolv, ctx.log);
   };
   try {
+    if (ctx.network === 'host') return await runInBuild(ctx, { ...run, network: 'host' }, 'ignore', filter);
     return await runInBuild(ctx, { ...run, waitForGo: true }, 'ignore', filter, wire);
   } finally {
     await net?.close();
+    caches.release();
   }
 }
 

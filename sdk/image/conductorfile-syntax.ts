@@ -26,7 +26,7 @@ export type InstructionNode =
   | { kind: 'ARG'; line: number; args: Array<{ key: string; value?: string }> }
   | { kind: 'ENV'; line: number; pairs: KeyValue[]; legacy: boolean }
   | { kind: 'LABEL'; line: number; pairs: KeyValue[]; legacy: boolean }
-  | ({ kind: 'RUN'; line: number } & CommandLine)
+  | ({ kind: 'RUN'; line: number; mounts?: string[] } & CommandLine)
   | ({ kind: 'CMD'; line: number } & CommandLine)
   | ({ kind: 'ENTRYPOINT'; line: number } & CommandLine)
   | { kind: 'SHELL'; line: number; argv: string[] }
@@ -63,12 +63,15 @@ const NOT_SUPPORTED: Readonly<Record<string, string>> = Object.freeze({
 const SUPPORTED_FLAGS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   COPY: ['from', 'chown'],
   HEALTHCHECK: ['interval', 'timeout', 'start-period', 'retries'],
+  RUN: ['mount'],
 });
+// Flags that may be given more than once (each `RUN --mount` adds a mount, as in BuildKit).
+const REPEATABLE: ReadonlySet<string> = new Set(['RUN --mount']);
 // Docker flags conductor knows and refuses, so the message can say "not supported" instead of "unknown".
 const DOCKER_FLAGS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   COPY: ['chmod', 'link', 'parents', 'exclude'],
   FROM: ['platform'],
-  RUN: ['mount', 'network', 'security', 'device'],
+  RUN: ['network', 'security', 'device'],
   HEALTHCHECK: ['start-interval'],
 });
 
@@ -83,8 +86,8 @@ interface Ctx {
 
 const fail = (ctx: Ctx, message: string): Error => parseError(ctx.fileName, ctx.line, message);
 
-function checkFlags(ctx: Ctx, { flags }: Flags): Map<string, string> {
-  const out = new Map<string, string>();
+function checkFlags(ctx: Ctx, { flags }: Flags): Map<string, string[]> {
+  const out = new Map<string, string[]>();
   for (const { name, value } of flags) {
     if (DOCKER_FLAGS[ctx.keyword]?.includes(name)) throw fail(ctx, `not supported: ${ctx.keyword} --${name}`);
     const allowed = SUPPORTED_FLAGS[ctx.keyword] ?? [];
@@ -95,9 +98,10 @@ function checkFlags(ctx: Ctx, { flags }: Flags): Map<string, string> {
           : ` (${ctx.keyword} takes no flags)`;
       throw fail(ctx, `unknown flag "--${name}" for ${ctx.keyword}${hint}`);
     }
-    if (out.has(name)) throw fail(ctx, `${ctx.keyword} --${name} given twice`);
+    if (out.has(name) && !REPEATABLE.has(`${ctx.keyword} --${name}`))
+      throw fail(ctx, `${ctx.keyword} --${name} given twice`);
     if (value === null || value === '') throw fail(ctx, `${ctx.keyword} --${name} needs a value, e.g. --${name}=...`);
-    out.set(name, value);
+    out.set(name, [...(out.get(name) ?? []), value]);
   }
   return out;
 }
@@ -146,7 +150,7 @@ const HEALTH_FIELDS: ReadonlyArray<[HealthOption, 'intervalMs' | 'timeoutMs' | '
 ];
 
 /** Docker's parseHealthConfig: `NONE`, or flags then `CMD` and a maybe-JSON command. */
-function healthcheck(ctx: Ctx, flags: Map<string, string>, rest: string): ImageHealthcheck {
+function healthcheck(ctx: Ctx, flags: ReadonlyMap<string, string[]>, rest: string): ImageHealthcheck {
   const m = /^(\S+)(?:\s+([\s\S]*))?$/.exec(rest);
   const kind = m?.[1]!.toUpperCase();
   if (kind === 'NONE') {
@@ -158,7 +162,7 @@ function healthcheck(ctx: Ctx, flags: Map<string, string>, rest: string): ImageH
   const cmd = commandLine({ ...ctx, keyword: 'HEALTHCHECK CMD' }, (m![2] ?? '').trim(), false);
   const out: ImageHealthcheck = { test: cmd.argv ? ['CMD', ...cmd.argv] : ['CMD-SHELL', cmd.shell!] };
   for (const [flag, field] of HEALTH_FIELDS) {
-    const raw = flags.get(flag);
+    const raw = flags.get(flag)?.[0];
     if (raw === undefined) continue;
     try {
       const v = healthOption(flag, raw);
@@ -199,8 +203,11 @@ function parseInstruction(ctx: Ctx, args: string): InstructionNode {
       return { kind: 'ENV', line, ...nameValues(ctx, rest) };
     case 'LABEL':
       return { kind: 'LABEL', line, ...nameValues(ctx, rest) };
-    case 'RUN':
-      return { kind: 'RUN', line, ...commandLine(ctx, rest, false) };
+    case 'RUN': {
+      const node: InstructionNode = { kind: 'RUN', line, ...commandLine(ctx, rest, false) };
+      if (flags.has('mount')) node.mounts = flags.get('mount')!;
+      return node;
+    }
     case 'CMD':
       return { kind: 'CMD', line, ...commandLine(ctx, rest, true) };
     case 'ENTRYPOINT':
@@ -234,8 +241,8 @@ function parseInstruction(ctx: Ctx, args: string): InstructionNode {
       const paths = json ?? rest.split(/\s+/).filter(Boolean);
       if (paths.length < 2) throw fail(ctx, 'COPY needs at least one source and a destination');
       const node: InstructionNode = { kind: 'COPY', line, paths, json: json !== null };
-      if (flags.has('from')) node.from = flags.get('from')!;
-      if (flags.has('chown')) node.chown = flags.get('chown')!;
+      if (flags.has('from')) node.from = flags.get('from')![0]!;
+      if (flags.has('chown')) node.chown = flags.get('chown')![0]!;
       return node;
     }
   }

@@ -5,6 +5,7 @@ import { resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { ConductorError } from '../errors.ts';
 import { deleteImageRecord, listImages, requireImage } from '../state/images.ts';
 import { withLock } from '../state/lock.ts';
+import { removeBuildCaches } from './build-cache.ts';
 import { layerDir, listLayerIds, pruneLayerIndex, removeStaleLayerTemps } from './layers.ts';
 import { requireRoot } from '../host/preflight.ts';
 import { validateName } from '../names.ts';
@@ -120,12 +121,15 @@ export interface RemoveCacheOptions extends CommonOptions {
 export interface RemoveCacheResult {
   removedLayers: number;
   removedBases: string[];
+  /** Build caches (RUN --mount=type=cache, apt's) removed, by id. */
+  removedBuildCaches: string[];
   /** What was kept, and why. */
   kept: string[];
 }
 
 /**
- * Remove cached bases and layers no image uses; with `all`, every image too.
+ * Remove cached bases and layers no image uses, and the build caches no running build has mounted;
+ * with `all`, every image too.
  * @example const r = await removeCache(); console.log(r.kept);
  */
 export async function removeCache(opts: RemoveCacheOptions = {}): Promise<RemoveCacheResult> {
@@ -134,7 +138,7 @@ export async function removeCache(opts: RemoveCacheOptions = {}): Promise<Remove
   return withLock(paths.locks, 'names', async () => removeCacheLocked(paths, Boolean(opts.all)));
 }
 
-function removeCacheLocked(paths: Paths, all: boolean): RemoveCacheResult {
+async function removeCacheLocked(paths: Paths, all: boolean): Promise<RemoveCacheResult> {
   const containers = listRecords(paths);
   const kept: string[] = [];
   if (all) {
@@ -189,5 +193,7 @@ function removeCacheLocked(paths: Paths, all: boolean): RemoveCacheResult {
   if (!all)
     for (const img of imgs)
       kept.push(`image "${img.name}": ${img.layers.length} layers kept (use --all to remove images)`);
-  return { removedLayers, removedBases, kept };
+  const buildCaches = await removeBuildCaches(paths);
+  kept.push(...buildCaches.kept);
+  return { removedLayers, removedBases, removedBuildCaches: buildCaches.removed, kept };
 }

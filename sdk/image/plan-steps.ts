@@ -3,6 +3,7 @@
  * derived from them alone: which steps make layers, the chain of cache keys, unused build args.
  */
 import type { BaseRef, ImageConfig } from '../types.ts';
+import type { CacheMount } from './cache-mounts.ts';
 import type { ParsedFile } from './conductorfile-syntax.ts';
 
 /** Something a stage can start from, or COPY --from can read: a debootstrap base or a local image. */
@@ -46,6 +47,8 @@ export type BuildStep =
       proxyEnv: string[];
       workdir: string;
       user?: string;
+      /** `--mount=type=cache` mounts as written, then the implicit apt cache (runMounts). */
+      mounts: CacheMount[];
     })
   | (StepBase & {
       kind: 'COPY';
@@ -71,6 +74,8 @@ export interface BuildStage {
   config: ImageConfig;
   /** Earlier stages whose files this one needs: its base stage and its COPY --from stages. */
   dependsOn: number[];
+  /** The debootstrap base at the bottom (through local images and stages); null: none (a registry image). */
+  bottom: BaseRef | null;
 }
 
 export interface BuildPlan {
@@ -86,7 +91,7 @@ export interface PlanOptions {
   /** `--build-arg NAME=value`s. */
   buildArgs?: Readonly<Record<string, string>>;
   /** A local image by name: undefined when there is none; `config` absent for images that predate it. */
-  lookupImage?: (name: string) => { config?: ImageConfig } | undefined;
+  lookupImage?: (name: string) => { config?: ImageConfig; base?: BaseRef } | undefined;
 }
 
 /** Docker's predefined ARGs: usable as build args without an ARG, and kept out of cache keys. */

@@ -130,9 +130,14 @@ export function statusOf(paths: Paths, rec: ContainerRecord): ContainerStatus {
   if (isAlive(rec.init)) return 'running';
   if (beingCreated(rec)) return 'created';
   const cp = containerPaths(paths, rec.name);
-  if (rec.restart && isAlive(rec.monitor) && !existsSync(cp.exitCode) && existsSync(cp.restarts)) return 'restarting';
-  if (!rec.init && isAlive(rec.monitor) && !existsSync(containerPaths(paths, rec.name).exitCode)) return 'created';
-  return 'exited';
+  // A monitor that has not recorded an exit code is still at work on this container.
+  const monitored = isAlive(rec.monitor) && !existsSync(cp.exitCode);
+  if (!monitored) return 'exited';
+  if (!rec.init) return 'created';
+  if (rec.restart && existsSync(cp.restarts)) return 'restarting';
+  // Its init just ended and the exit code is on its way: running until then, as Docker says until
+  // containerd's exit event, so that `exited` always comes with its code.
+  return 'running';
 }
 
 export function infoOf(paths: Paths, rec: ContainerRecord): ContainerInfo {

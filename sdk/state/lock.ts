@@ -55,11 +55,12 @@ function flockAddon(): FlockAddon | null {
   return addon;
 }
 
-function takeFlock(fd: number, timeoutMs: number): Promise<'ok' | 'timeout'> {
-  if (flockAddon()?.tryLock(fd)) return Promise.resolve('ok');
-  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+/** `timeoutMs` 0: do not wait (flock -n); 'timeout' then means another holder has it. */
+function takeFlock(fd: number, timeoutMs: number, shared = false): Promise<'ok' | 'timeout'> {
+  if (!shared && flockAddon()?.tryLock(fd)) return Promise.resolve('ok');
+  const wait = timeoutMs === 0 ? ['-n'] : ['-w', String(Math.max(1, Math.ceil(timeoutMs / 1000)))];
   return new Promise((resolve, reject) => {
-    const args = ['-x', '-w', String(seconds), '-E', String(TIMED_OUT), '3'];
+    const args = [shared ? '-s' : '-x', ...wait, '-E', String(TIMED_OUT), '3'];
     const child = spawn(FLOCK, args, { stdio: ['ignore', 'ignore', 'pipe', fd] });
     let err = '';
     child.stderr!.on('data', (c: Buffer) => (err += c));
@@ -106,6 +107,65 @@ function writeOwner(fd: number): void {
 
 export interface HeldLock {
   file: string;
+}
+
+/** A lock taken by holdFlock; `release` closes it (and, with `unlink`, removes the file first). */
+export interface HeldFlock {
+  release(opts?: { unlink?: boolean }): void;
+}
+
+/**
+ * Take a flock on `file` and keep it until `release`: shared (many holders) or exclusive, waiting up
+ * to `timeoutMs` (0: not at all, resolving null when another holder has it). Unlike withLock the
+ * file stays after release (shared holders cannot know who is last); only an exclusive holder
+ * unlinks it, and a waiter that then finds its inode unlinked starts over on the new file.
+ * @example
+ * const held = await holdFlock('/var/lib/conductor/.build-cache/ab12.lock', { shared: true, timeoutMs: 60_000 });
+ * try { useTheCache(); } finally { held?.release(); }
+ */
+export async function holdFlock(
+  file: string,
+  opts: { shared?: boolean; timeoutMs: number },
+): Promise<HeldFlock | null> {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    let got: 'ok' | 'timeout';
+    try {
+      got = await takeFlock(fd, opts.timeoutMs === 0 ? 0 : Math.max(1, deadline - Date.now()), opts.shared);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    if (got === 'timeout') {
+      closeSync(fd);
+      if (opts.timeoutMs === 0) return null;
+      throw new ConductorError(
+        'TIMEOUT',
+        `timed out after ${Math.round(opts.timeoutMs / 1000)} s waiting for lock "${file}"`,
+        {
+          hint: `another conductor holds it (fuser -v ${file})`,
+        },
+      );
+    }
+    if (!stillNamed(fd, file)) {
+      closeSync(fd);
+      continue;
+    }
+    return {
+      release(r) {
+        if (r?.unlink) {
+          try {
+            unlinkSync(file);
+          } catch {
+            /* already gone */
+          }
+        }
+        closeSync(fd);
+      },
+    };
+  }
 }
 
 export interface LockOptions {

@@ -11,6 +11,7 @@ export { cgroupId, closeFds, createCgroups, detectLayout, openProcsFds } from '.
 export { DEFAULT_DEVICE_RULES, deviceRuleString } from '../../sdk/limits/device-rules.ts';
 export { type CgroupLayout, findCgroup2Mount } from '../../sdk/limits/layout.ts';
 export { cgroupDirsFor } from '../../sdk/limits/plan.ts';
+export { HOST_RUN_DIR } from '../../sdk/network/host-files.ts';
 export { HOST_IF_PREFIX, hostInterfaceName, rootIdOf } from '../../sdk/network/interfaces.ts';
 export { otherRoutingTools } from '../../sdk/network/routes.ts';
 export { undoAll } from '../../sdk/network/undo-all.ts';

@@ -21,7 +21,7 @@ import {
 } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
 import { buildImage, exec, ps, run, stop, removeCache, removeImage, silentLogger } from '../../sdk/index.ts';
-import { withLock, type ContainerRecord } from '../helpers/internals.ts';
+import { HOST_RUN_DIR, withLock, type ContainerRecord } from '../helpers/internals.ts';
 import { statePaths } from '../helpers/state-paths.ts';
 
 const f = await makeFixture('ds');
@@ -52,11 +52,14 @@ async function buildFrom(image: string, conductorfile: string, noCache = false) 
 const cat = async (name: string, file: string) => (await exec(name, ['cat', file], { root })).stdout;
 
 /** Hold a lock of this root from the test process until `release()` is called. */
-function holdLock(name: string): { held: Promise<void>; release: () => void; done: Promise<void> } {
+function holdLock(
+  name: string,
+  dir = statePaths(root).locks,
+): { held: Promise<void>; release: () => void; done: Promise<void> } {
   let release!: () => void;
   let signalHeld!: () => void;
   const held = new Promise<void>((r) => (signalHeld = r));
-  const done = withLock(statePaths(root).locks, name, async () => {
+  const done = withLock(dir, name, async () => {
     signalHeld();
     await new Promise<void>((r) => (release = r));
   });
@@ -150,8 +153,8 @@ const pruneStopAllAnd =
   'prune, stop --all and stop during a `run -d` held mid-creation: the first two leave it alone, stop waits for it';
 test(pruneStopAllAnd, async () => {
   const name = uniqueName('mid');
-  // Slow start: the network is being wired (we hold the root's network lock), the command held.
-  const lock = holdLock('network');
+  // Slow start: the network is being wired (we hold the host's network lock), the command held.
+  const lock = holdLock('network', HOST_RUN_DIR);
   await lock.held;
   const starting = cliChild(['run', '-d', '--internet', f.image, name, '--', 'sleep', 'infinity']);
   let stopping: ReturnType<typeof cliChild> | undefined;
@@ -192,7 +195,7 @@ test('stop of a half-made container kills its launch but not a host process that
   const name = uniqueName('half');
   const rootfs = path.join(dirOf(name), 'rootfs');
   // Hold the network lock so the run stops with its init started and held, then kill the run.
-  const lock = holdLock('network');
+  const lock = holdLock('network', HOST_RUN_DIR);
   await lock.held;
   const starting = cliChild(['run', '-d', '--internet', f.image, name, '--', 'sleep', 'infinity']);
   let bystander: ChildProcess | undefined;

@@ -186,7 +186,8 @@ test('errors: every malformed instruction names file and line', () => {
     [`${F}COPY --from a b`, 'Conductorfile:2: COPY --from needs a value, e.g. --from=...'],
     [`${F}COPY --from= a b`, 'Conductorfile:2: COPY --from needs a value, e.g. --from=...'],
     [`${F}COPY --from=a --from=b a b`, 'Conductorfile:2: COPY --from given twice'],
-    [`${F}RUN --mount=type=cache,target=/root/.cache make`, 'Conductorfile:2: not supported: RUN --mount'],
+    [`${F}RUN --mount make`, 'Conductorfile:2: RUN --mount needs a value, e.g. --mount=...'],
+    [`${F}RUN --mnt=type=cache make`, 'Conductorfile:2: unknown flag "--mnt" for RUN (RUN takes --mount)'],
     [`${F}RUN --network=none make`, 'Conductorfile:2: not supported: RUN --network'],
     [
       `${F}ADD https://example.com/x /x`,
@@ -204,6 +205,17 @@ test('errors: every malformed instruction names file and line', () => {
     failure(`${F}CMD`, 'web/Conductorfile'),
     'web/Conductorfile:2: CMD needs a command (write CMD [] to clear it)',
   );
+});
+
+test('RUN --mount: each flag one raw spec, in order, for the shell and the JSON form', () => {
+  const f = parseDockerfile(
+    `${F}RUN --mount=type=cache,target=/a --mount=type=cache,target=/b make\n` +
+      'RUN --mount=type=cache,target=$HOME/.c ["make", "-j2"]\n',
+  );
+  assert.equal(f.stages[0]!.instructions, [
+    { kind: 'RUN', line: 2, shell: 'make', mounts: ['type=cache,target=/a', 'type=cache,target=/b'] },
+    { kind: 'RUN', line: 3, argv: ['make', '-j2'], mounts: ['type=cache,target=$HOME/.c'] },
+  ]);
 });
 
 test.run();

@@ -15,6 +15,7 @@ const run = (text: string): BuildStep => ({
   env: [],
   proxyEnv: [],
   workdir: '/',
+  mounts: [],
 });
 
 test('chainKeys: each key is keyOf(previous key, step), starting from the base key', () => {
