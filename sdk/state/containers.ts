@@ -136,8 +136,10 @@ export function statusOf(paths: Paths, rec: ContainerRecord): ContainerStatus {
   if (!rec.init) return 'created';
   if (rec.restart && existsSync(cp.restarts)) return 'restarting';
   // Its init just ended and the exit code is on its way: running until then, as Docker says until
-  // containerd's exit event, so that `exited` always comes with its code.
-  return 'running';
+  // containerd's exit event, so that `exited` always comes with its code. Only for the init the
+  // monitor started last: a record naming another (stale, reused) PID is not this container's.
+  const last = initFromPidFile(cp.pidFile);
+  return last?.pid === rec.init.pid && last.startTime === rec.init.startTime ? 'running' : 'exited';
 }
 
 export function infoOf(paths: Paths, rec: ContainerRecord): ContainerInfo {

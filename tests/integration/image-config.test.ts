@@ -20,6 +20,7 @@ import {
 } from '../../sdk/index.ts';
 import { PACKAGE_ROOT } from '../helpers/internals.ts';
 import { captureLog } from '../helpers/capture-log.ts';
+import { until } from '../helpers/runtime-fixture.ts';
 import { makeTempRoot, uniqueName } from '../helpers/temp-root.ts';
 
 const tmp = makeTempRoot();
@@ -229,10 +230,14 @@ test("exec inherits the container's ENV, USER and WORKDIR; each is overridable",
 });
 
 test("stop sends the image's STOPSIGNAL (the process sees SIGUSR1, not SIGTERM); stop --signal overrides", async () => {
-  const trap = ['bash', '-c', 'trap "exit 42" USR1; trap "exit 43" TERM; while :; do sleep 0.05; done'];
+  // PID 1 ignores a signal it has no handler for: stop only once the traps are set (/trapped).
+  const trap = ['bash', '-c', 'trap "exit 42" USR1; trap "exit 43" TERM; : > /trapped; while :; do sleep 0.05; done'];
+  const trapped = (name: string) =>
+    until('the traps', async () => (await exec(name, ['test', '-e', '/trapped'], { root: ROOT })).exitCode === 0);
   const a = uniqueName('sig');
   started.push(a);
   await run('full', a, { root: ROOT, detach: true, entrypoint: [], user: '0', command: trap });
+  await trapped(a);
   const r = await stop(a, { root: ROOT, timeoutSeconds: 5 });
   assert.is(r.exitCode, 42);
   assert.is(r.signal, 'SIGUSR1');
@@ -240,6 +245,7 @@ test("stop sends the image's STOPSIGNAL (the process sees SIGUSR1, not SIGTERM);
   const b = uniqueName('sig');
   started.push(b);
   await run('full', b, { root: ROOT, detach: true, entrypoint: [], user: '0', command: trap });
+  await trapped(b);
   assert.is((await stop(b, { root: ROOT, timeoutSeconds: 5, signal: 'TERM' })).exitCode, 43);
 });
 
