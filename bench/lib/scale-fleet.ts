@@ -43,7 +43,7 @@ export function scaleResult(ctx: BenchContext): Promise<ScaleResult> {
 
 const HTTP_PORT = 24100;
 const SINK_PORT = 24099;
-const BYTES = 1_000_000_000;
+const BYTES = 500_000_000;
 
 /** A TCP sink on the host's address: each connection's bytes over the time from its first to its last. */
 function sink(host: string): { server: Server; next: () => Promise<number> } {
@@ -129,7 +129,7 @@ async function measure(ctx: BenchContext): Promise<ScaleResult> {
     let count = 1;
     for (const n of LEVELS) {
       while (count < n) {
-        const batch = Array.from({ length: Math.min(10, n - count) }, (_, k) => count + k + 1);
+        const batch = Array.from({ length: Math.min(20, n - count) }, (_, k) => count + k + 1);
         await Promise.all(batch.map(start));
         count += batch.length;
       }
@@ -140,23 +140,23 @@ async function measure(ctx: BenchContext): Promise<ScaleResult> {
         await runOk(conductor('run', '-d', 'counter-service', probe, '--', 'sleep', 'infinity'), { env });
       };
       const an = await timedRuns(conductor('addnetwork', probe, '-i'), {
-        runs: 7,
+        runs: 5,
         warmup: 1,
         prepare: renew,
         env,
         timeoutMs: 60_000,
       });
       await run(conductor('stop', '-t', '0', '--ignore', probe), { env, timeoutMs: 60_000 });
-      const ps = await timedRuns(conductor('ps'), { runs: 10, warmup: 1, env, timeoutMs: 30_000 });
+      const ps = await timedRuns(conductor('ps'), { runs: 5, warmup: 1, env, timeoutMs: 30_000 });
       const http: number[] = [];
-      for (let k = 0; k < 3; k++) {
+      for (let k = 0; k < 2; k++) {
         const w = await runOk(['ip', 'netns', 'exec', ns, 'wrk', '-c32', '-t2', '-d5s', url], { timeoutMs: 30_000 });
         http.push(Number(/Requests\/sec:\s+([\d.]+)/.exec(w.stdout)?.[1]));
         const errs = /Socket errors:.*|Non-2xx.*/.exec(w.stdout)?.[0];
         if (errs) notes.push(`wrk at N = ${n}: ${errs.trim()}`);
       }
       const transfer: number[] = [];
-      for (let k = 0; k < 3; k++) {
+      for (let k = 0; k < 2; k++) {
         const got = next();
         const send = `head -c ${BYTES} /dev/zero > /dev/tcp/${hostIp}/${SINK_PORT}`;
         await c('exec', 'cbench-s1', '--', 'bash', '-c', send);
