@@ -5,10 +5,11 @@ import { LEVELS } from '../lib/scale-fleet.ts';
 export const scaleAddnetworkGroup = curveGroup({
   id: 'scale-addnetwork',
   title: `addnetwork -i of one more container, with N = ${LEVELS.join(', ')} networked containers`,
+  estimateMs: 720_000,
   unit: 'ms',
   pick: (l) => l.addnetwork,
   command: 'node dist/conductor.mjs addnetwork cbench-probe -i',
-  note: 'A fresh detached probe container before each of 7 timed runs (untimed, one warm-up).',
+  note: 'A fresh detached probe container before each of 5 timed runs (untimed, one warm-up).',
   verdict: (a, b) => ({
     figure: 'addnetwork of the 201st / the 2nd',
     ratio: ratioOf(a, b),

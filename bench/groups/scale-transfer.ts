@@ -5,13 +5,14 @@ import { LEVELS } from '../lib/scale-fleet.ts';
 export const scaleTransferGroup = curveGroup({
   id: 'scale-transfer',
   title: `Container → host address transfer, with N = ${LEVELS.join(', ')} networked containers`,
+  estimateMs: 5_000,
   unit: 'MB/s',
   higherIsBetter: true,
   pick: (l) => l.transfer,
-  command: "conductor exec cbench-s1 -- bash -c 'head -c 1000000000 /dev/zero > /dev/tcp/HOST_IP/24099'",
+  command: "conductor exec cbench-s1 -- bash -c 'head -c 500000000 /dev/zero > /dev/tcp/HOST_IP/24099'",
   note:
-    "1 GB from the first container (`--allow-host 24099`) to a TCP sink on the host's own " +
-    'non-loopback address (never a foreign one), timed by the sink from first to last byte; 3 runs at each N. ' +
+    "500 MB from the first container (`--allow-host 24099`) to a TCP sink on the host's own " +
+    'non-loopback address (never a foreign one), timed by the sink from first to last byte; 2 runs at each N. ' +
     'A local destination is not forwarded: each packet walks CONDUCTOR-INPUT, where the per-container ' +
     'rules (resolvers, --allow-host ports) were.',
   verdict: (a, b) => ({
