@@ -3,7 +3,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { GroupDef } from '../lib/context.ts';
 import { run, runOk } from '../lib/proc.ts';
-import { addNetworkRetrying } from '../lib/scale-fleet.ts';
 
 const COUNT = 100;
 
@@ -31,7 +30,7 @@ export const stopallGroup: GroupDef = {
           names.slice(i, i + 10).map(async (n) => {
             // sleep as PID 1 of its namespace: the kernel drops the SIGTERM it has no handler for.
             await runOk(conductor('run', '-d', 'cbench-ign', n, '--', 'sleep', 'infinity'), { env, timeoutMs: 60_000 });
-            await addNetworkRetrying(ctx, env, n, [], g.notes);
+            await runOk(conductor('addnetwork', n, '-i'), { env, timeoutMs: 60_000 });
           }),
         );
       }

@@ -61,26 +61,6 @@ function sink(host: string): { server: Server; next: () => Promise<number> } {
   return { server, next: () => new Promise((r) => (waiting = r)) };
 }
 
-/**
- * `addnetwork NAME -i ...`, tried up to 3 times: another state root on this host (another user of
- * conductor) may take the same address in the moment between choosing and routing it, since roots
- * only see each other's routes; its route is there by the next try.
- */
-export async function addNetworkRetrying(
-  ctx: BenchContext,
-  env: NodeJS.ProcessEnv,
-  name: string,
-  extra: string[],
-  notes: string[],
-): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const a = await run(ctx.conductor('addnetwork', name, '-i', ...extra), { env, timeoutMs: 60_000 });
-    if (a.code === 0) return;
-    if (attempt === 3) throw new Error(`addnetwork ${name}: ${a.stderr.trim()}`);
-    notes.push(`addnetwork ${name} retried: ${a.stderr.trim().split('\n').pop()}`);
-  }
-}
-
 async function measure(ctx: BenchContext): Promise<ScaleResult> {
   const { c, conductor, env, hostIp, log } = ctx;
   const rand = randomBytes(2).toString('hex');
@@ -116,7 +96,8 @@ async function measure(ctx: BenchContext): Promise<ScaleResult> {
           : i % 10 === 0
             ? ['-e', `8080-${HTTP_PORT + i}`]
             : [];
-      await addNetworkRetrying(ctx, env, name, extra, notes);
+      const a = await run(conductor('addnetwork', name, '-i', ...extra), { env, timeoutMs: 60_000 });
+      if (a.code !== 0) throw new Error(`addnetwork ${name}: ${a.stderr.trim()}`);
     };
     await start(1);
     await c('exec', '-d', 'cbench-s1', '--', '/opt/counter-service/counter-service', '8080');
