@@ -109,6 +109,12 @@ export function mirrorFor(distro: 'debian' | 'ubuntu', env: NodeJS.ProcessEnv = 
 /** The static init helper built from native/ at install time. */
 export const INIT_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-init');
 
+/**
+ * The CLI bundle: what the monitor's health probe and a generated systemd unit run.
+ * @example CLI_BUNDLE; // '<package>/dist/conductor.mjs'
+ */
+export const CLI_BUNDLE = path.join(PACKAGE_ROOT, 'dist', 'conductor.mjs');
+
 /** The parent of every container's PID 1 (exit status, log), built beside it. */
 export const MONITOR = path.join(PACKAGE_ROOT, 'native', 'conductor-monitor');
 

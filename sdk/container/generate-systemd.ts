@@ -1,7 +1,7 @@
 /** `generate systemd`: a container's unit from its record (planned in systemd-unit.ts). */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT, resolvePaths, type CommonOptions } from '../config.ts';
+import { CLI_BUNDLE, resolvePaths, type CommonOptions } from '../config.ts';
 import { ConductorError } from '../errors.ts';
 import { validateName } from '../names.ts';
 import { requireRecord } from '../state/containers.ts';
@@ -45,7 +45,7 @@ export async function generateSystemd(name: string, opts: GenerateSystemdOptions
       hint: 'run it again, then generate its unit',
     });
   }
-  const cli = path.join(PACKAGE_ROOT, 'dist', 'conductor.mjs');
+  const cli = CLI_BUNDLE;
   if (!opts.conductor && !existsSync(cli)) {
     throw new ConductorError('MISSING_TOOL', `the CLI "${cli}" the unit would run is not built`, {
       hint: 'build it: node scripts/build-cli.mjs',

@@ -3,8 +3,7 @@
  * exec, bounded by its timeout, its result folded into the record under the container's lock.
  * The monitor runs it every interval as a separate CLI process (healthProbeArgv).
  */
-import path from 'node:path';
-import { PACKAGE_ROOT, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
+import { CLI_BUNDLE, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { ConductorError } from '../errors.ts';
 import { healthArgv } from '../image/healthcheck.ts';
 import { isAlive, startedAtMs } from '../host/proc.ts';
@@ -13,12 +12,6 @@ import { requireRunning, updateRecord } from '../state/containers.ts';
 import type { ContainerInfo, ContainerRecord, HealthState } from '../types.ts';
 import { execInContainer } from './exec.ts';
 import { healthFor, nextHealth } from './health-state.ts';
-
-/**
- * The CLI bundle the monitor runs the probe with.
- * @example CLI_BUNDLE; // '<package>/dist/conductor.mjs'
- */
-export const CLI_BUNDLE = path.join(PACKAGE_ROOT, 'dist', 'conductor.mjs');
 
 /**
  * The argv the monitor runs every interval: this node and this CLI on this state root and cache,

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { healthFor, HEALTH_OUTPUT_MAX, nextHealth, truncateOutput } from '../../../sdk/container/health-state.ts';
-import { CLI_BUNDLE, healthProbeArgv } from '../../../sdk/container/health-probe.ts';
+import { healthProbeArgv } from '../../../sdk/container/health-probe.ts';
+import { CLI_BUNDLE } from '../../../sdk/config.ts';
 import type { HealthState } from '../../../sdk/types.ts';
 
 const init = { pid: 42, startTime: '1000' };
