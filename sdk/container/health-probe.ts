@@ -51,7 +51,8 @@ export function runningDetails(rec: ContainerRecord): Pick<ContainerInfo, 'start
   const init = rec.init;
   const ms = init ? startedAtMs(init) : null;
   if (ms === null) return {};
-  const health = healthNow(rec);
+  // startedAtMs has just found the init alive: no second look.
+  const health = rec.healthcheck ? healthFor(rec.health, init!) : undefined;
   return { startedAt: new Date(ms).toISOString(), ...(health ? { health: health.status } : {}) };
 }
 

@@ -57,10 +57,17 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * the boot time from /proc/uptime, precise to 10 ms); null when it is gone or is another process.
  * @example startedAtMs({ pid: process.pid, startTime: startTimeOf(process.pid)! }); // ≈ Date.now() - uptime
  */
-export function startedAtMs(ref: ProcessRef, now = Date.now()): number | null {
+export function startedAtMs(ref: ProcessRef): number | null {
   if (startTimeOf(ref.pid) !== ref.startTime) return null;
-  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-  return Math.round(now - uptime * 1000 + (Number(ref.startTime) * 1000) / CLOCK_TICKS_PER_SECOND);
+  return Math.round(bootTimeMs() + (Number(ref.startTime) * 1000) / CLOCK_TICKS_PER_SECOND);
+}
+
+let bootMs: number | undefined;
+
+/** When the host booted (ms since the epoch): read once, from /proc/uptime; `ps` asks per container. */
+function bootTimeMs(): number {
+  bootMs ??= Date.now() - Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
+  return bootMs;
 }
 
 /** State letter (R, S, Z, ...) of a process, or null when gone. */
