@@ -7,7 +7,7 @@
  * the container's own binaries are untrusted, so everything from pivot_root
  * to execve must happen inside this one process.
  *
- *   conductor-init [--cgroup-fd N]... [--cgroupns] [--hostname NAME] [--rootfs DIR]
+ *   conductor-init [--join PID:STARTTIME] [--cgroup-fd N]... [--cgroupns] [--hostname NAME] [--rootfs DIR]
  *                  [--unprivileged-ping] [--privileged] [--workdir DIR [--mkdir-workdir]]
  *                  [--env K=V]... [--user NAME|UID[:GROUP|GID]] [--cap-add CAP]... [--cap-drop CAP]...
  *                  [--console-socket FD] [--seccomp-fd N]
@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "join.h"
 #include "mounts.h"
 #include "rootfs.h"
 #include "sealed-exe.h"
@@ -310,7 +311,7 @@ int main(int argc, char **argv) {
   int mountproc = 0, pdeathsig = 0, cgroupns = 0, ping = 0, console_sock = -1;
   struct rootfs_spec fs = { 0 };
   static struct mounts_spec user_mounts;
-  const char *hostname = NULL, *rootfs = NULL, *workdir = NULL, *user = NULL, *env[MAX_LIST];
+  const char *hostname = NULL, *rootfs = NULL, *workdir = NULL, *user = NULL, *join = NULL, *env[MAX_LIST];
   uint64_t cap_add = 0, cap_drop = 0, caps;
   char **cmd = NULL;
 
@@ -329,7 +330,8 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--cgroup-fd") == 0) {
       if (ncg == MAX_LIST) usage("too many --cgroup-fd");
       cgroup_fds[ncg++] = fd_arg(a, v, 0);
-    } else if (strcmp(a, "--wait-fd") == 0) wait_fd = fd_arg(a, v, 3);
+    } else if (strcmp(a, "--join") == 0) join = v;
+    else if (strcmp(a, "--wait-fd") == 0) wait_fd = fd_arg(a, v, 3);
     else if (strcmp(a, "--ready-fd") == 0) ready_fd = fd_arg(a, v, 3);
     else if (strcmp(a, "--console-socket") == 0) console_sock = fd_arg(a, v, 3);
     else if (strcmp(a, "--seccomp-fd") == 0) seccomp_read_filter(fd_arg(a, v, 3)); /* now: close_fds below would take it */
@@ -365,6 +367,9 @@ int main(int argc, char **argv) {
    * 15) a dumpable process is open to container root through /proc/PID/{fd,environ,mem} and
    * ptrace. execve of the command makes it dumpable again, with nothing of ours left in it. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) die("prctl(PR_SET_DUMPABLE)");
+  /* 1b. exec: into the running container's namespaces (join.c). Only the child returns, in the
+   * container's PID namespace, inheriting the undumpable mm; every step below is its own. */
+  if (join) join_container(join);
   /* 2. A session of our own, hence no controlling terminal: the command cannot open /dev/tty,
    * inject input into the caller's terminal with TIOCSTI (not its ctty), or kill(0, ...) the
    * caller's process group. Unconditional and early: a console for -t is attached after this. */
@@ -391,7 +396,7 @@ int main(int argc, char **argv) {
   }
   /* 7. The cgroup namespace, only now: its root is the cgroup we are in when it is made, so
    * made after joining, the container sees its own cgroups as "/" instead of a path out to the
-   * host's hierarchy. exec enters this namespace (nsenter -C) and then joins the same cgroups. */
+   * host's hierarchy. exec enters this namespace (--join) and then joins the same cgroups. */
   if (cgroupns && unshare(CLONE_NEWCGROUP) < 0) die("unshare(CLONE_NEWCGROUP)");
   /* 8. Needs the new UTS namespace set up by the caller (unshare --uts). */
   if (hostname && sethostname(hostname, strlen(hostname)) < 0) die("sethostname");

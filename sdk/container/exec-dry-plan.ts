@@ -9,17 +9,18 @@ export interface ExecDryInput {
   name: string;
   /** The argv exec spawns, with an empty environment. */
   argv: string[];
-  /** The files on its fds 3..: the init helper, the cgroup.procs files it writes itself into, the seccomp filter. */
+  /** The files on its fds 3..: the cgroup.procs files it writes itself into, the seccomp filter. */
   fds: string[];
   detach: boolean;
 }
 
 /**
  * @example
- * const argv = ['/usr/bin/nsenter', '-t', '4121', '-m', '--', 'ls'];
- * planExecDry({ name: 'web', argv, fds: ['/x/conductor-init'], detach: false });
- * // ['# exec in container "web": a process in its namespaces; fds 3=/x/conductor-init',
- * //  '/usr/bin/nsenter -t 4121 -m -- ls']
+ * const argv = ['/x/conductor-init', '--join', '4121:9876', '--cgroup-fd', '3', '--', 'ls'];
+ * planExecDry({ name: 'web', argv, fds: ['/sys/fs/cgroup/pids/conductor/web/cgroup.procs'], detach: false });
+ * // ['# exec in container "web": a process in its namespaces; fds 3=/sys/fs/cgroup/pids/conductor/web/cgroup.procs',
+ * //  '# it joins the cgroups /sys/fs/cgroup/pids/conductor/web',
+ * //  '/x/conductor-init --join 4121:9876 --cgroup-fd 3 -- ls']
  */
 export function planExecDry(p: ExecDryInput): string[] {
   const fds = p.fds.map((f, i) => `${3 + i}=${f}`).join(', ');

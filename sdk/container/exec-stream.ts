@@ -62,7 +62,7 @@ export async function execStream(name: string, command: string[], opts: ExecStre
   const prep = await prepareExec(name, command, opts);
   opts.signal?.throwIfAborted();
   const { fds, close } = openExecFds(prep);
-  const argv = prep.nsenter;
+  const argv = prep.argv;
   // No environment, a session of its own: as the buffered exec (exec.ts).
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe', ...fds], detached: true, env: {} });
   try {

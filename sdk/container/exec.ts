@@ -1,16 +1,15 @@
 /**
  * exec: a new process in a running container's namespaces, root and cgroups, with the same
- * restrictions as its init. util-linux nsenter enters; the static init helper, handed over as an
- * open file (fd 3) because the host's paths are out of reach once inside, drops privileges and
- * execs the command.
+ * restrictions as its init. The static init helper does it all: it enters the init's namespaces
+ * (setns on a pidfd), forks into its PID namespace, joins its cgroups, drops privileges and execs
+ * the command.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { connectTerminal } from '../launch/attach.ts';
 import {
-  INIT_HELPER,
   LOG_MAX_BYTES,
   MONITOR,
   TTY_RELAY,
@@ -66,20 +65,20 @@ async function execFilter(paths: Paths, rec: ContainerRecord, dryRun: boolean): 
 }
 
 /**
- * `exec -d`: the planned argv (nsenter by absolute path) under the monitor, which copies its
+ * `exec -d`: the planned argv (the helper by absolute path) under the monitor, which copies its
  * output into the capped log.
  */
 export function detachedExecArgv(planned: string[], log: string): string[] {
   return [MONITOR, '--log', log, '--log-max', String(LOG_MAX_BYTES), '--', ...planned];
 }
 
-/** An exec checked and planned: the nsenter argv and what it hands over (opened by `openExecFds`). */
+/** An exec checked and planned: the helper's argv and what it hands over (opened by `openExecFds`). */
 export interface PreparedExec {
   paths: Paths;
   rec: ContainerRecord;
-  /** nsenter into the container, then the init helper from fd 3. */
-  nsenter: string[];
-  /** The cgroup.procs files (fds 4..), then the seccomp filter, if any. */
+  /** The init helper, joining the container (--join) and running the command there. */
+  argv: string[];
+  /** The cgroup.procs files (fds 3..), then the seccomp filter, if any. */
   procFiles: string[];
   filter: string | null;
   /** -t: the fd of the console socket the relay passes. */
@@ -92,7 +91,7 @@ export interface PreparedExec {
  *
  * @example
  * const prep = await prepareExec('web1', ['ls'], { tty: false });
- * prep.nsenter; // ['/usr/bin/nsenter', '-t', '4121', ..., '--', 'ls']
+ * prep.argv; // ['/…/native/conductor-init', '--join', '4121:9876', ..., '--', 'ls']
  */
 export async function prepareExec(
   name: string,
@@ -112,24 +111,23 @@ export async function prepareExec(
   const cmd = command.length > 0 ? command : ['/bin/bash'];
   const filter = await execFilter(paths, rec, Boolean(opts.dryRun));
   const procFiles = rec.cgroups.map((d) => `${d}/cgroup.procs`);
-  // fds in the child: 3 the helper, 4.. the cgroups, then the filter; the relay adds the console socket after them.
-  const seccompFd = filter === null ? undefined : 4 + procFiles.length;
-  const consoleFd = opts.tty ? 4 + procFiles.length + (filter === null ? 0 : 1) : undefined;
-  const nsenter = planExec(
+  // fds in the child: 3.. the cgroups, then the filter; the relay adds the console socket after them.
+  const seccompFd = filter === null ? undefined : 3 + procFiles.length;
+  const consoleFd = opts.tty ? 3 + procFiles.length + (filter === null ? 0 : 1) : undefined;
+  const argv = planExec(
     rec,
-    rec.init!.pid,
+    rec.init!,
     cmd,
     { ...opts, env: withCallerValues(opts.env ?? [], process.env) },
-    procFiles.map((_, i) => 4 + i),
-    existsSync('/proc/self/ns/cgroup'),
+    procFiles.map((_, i) => 3 + i),
     { consoleFd, seccompFd },
   );
-  return { paths, rec, nsenter, procFiles, filter, consoleFd };
+  return { paths, rec, argv, procFiles, filter, consoleFd };
 }
 
 /**
- * The files a prepared exec hands over, opened in fd order (helper, cgroups, filter), and how to
- * close them in this process once the exec no longer needs them.
+ * The files a prepared exec hands over, opened in fd order (cgroups, filter), and how to close
+ * them in this process once the exec no longer needs them.
  *
  * @example
  * const { fds, close } = openExecFds(prep);
@@ -137,12 +135,10 @@ export async function prepareExec(
  */
 export function openExecFds(prep: PreparedExec): { fds: number[]; close: () => void } {
   const procs = openProcsFds(prep.procFiles);
-  const helperFd = openSync(INIT_HELPER, 'r');
   const filterFd = prep.filter ? openFilter(prep.filter) : null;
   return {
-    fds: [helperFd, ...procs, ...(filterFd === null ? [] : [filterFd])],
+    fds: [...procs, ...(filterFd === null ? [] : [filterFd])],
     close: () => {
-      closeSync(helperFd);
       if (filterFd !== null) closeSync(filterFd);
       closeFds(procs);
     },
@@ -163,19 +159,19 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     );
   }
   const prep = await prepareExec(name, command, opts);
-  const { paths, nsenter, consoleFd, procFiles, filter } = prep;
+  const { paths, argv: helper, consoleFd, procFiles, filter } = prep;
   const mode = opts.detach ? 'detach' : (opts.stdio ?? 'collect');
   const relayStdin = mode === 'inherit' || opts.input !== undefined;
   // Detached output goes through the monitor's capped copier (a pipe), never an fd of the host's
   // log file: with that fd the command could write past the cap, or fchmod/fchown the file.
   const argv =
     mode === 'detach'
-      ? detachedExecArgv(nsenter, containerPaths(paths, name).log)
+      ? detachedExecArgv(helper, containerPaths(paths, name).log)
       : consoleFd === undefined
-        ? nsenter
-        : planTtyRelay(TTY_RELAY, consoleFd, relayStdin, nsenter);
+        ? helper
+        : planTtyRelay(TTY_RELAY, consoleFd, relayStdin, helper);
   if (opts.dryRun) {
-    const fds = [INIT_HELPER, ...procFiles, ...(filter === null ? [] : [filter])];
+    const fds = [...procFiles, ...(filter === null ? [] : [filter])];
     return { exitCode: 0, stdout: '', stderr: '', plan: planExecDry({ name, argv, fds, detach: mode === 'detach' }) };
   }
   const { fds, close } = openExecFds(prep);
@@ -211,7 +207,7 @@ export async function execInContainer(name: string, command: string[], opts: Exe
       else input.pipe(child.stdin!);
     }
     // The command leads a session of its own, so the terminal's signals no longer reach it, and
-    // nsenter passes none on: signal the command itself.
+    // the helper that waits for it passes none on: signal the command itself.
     const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) =>
       signalCommand(child.pid!, consoleFd === undefined ? 1 : 2, sig),
     );
@@ -251,8 +247,8 @@ function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
 }
 
 /**
- * The exec'd command: `depth` generations below the process we spawned (nsenter forks it; the -t
- * relay adds one). Before it exists, the deepest process there is, at worst the spawned one.
+ * The exec'd command: `depth` generations below the process we spawned (the helper forks it; the
+ * -t relay adds one). Before it exists, the deepest process there is, at worst the spawned one.
  */
 function commandOf(pid: number, depth: number): number {
   let target = pid;

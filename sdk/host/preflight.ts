@@ -1,6 +1,6 @@
 /** Preconditions on the host, checked before any change. */
 import { existsSync } from 'node:fs';
-import { INIT_HELPER, LAUNCH_TOOLS, MONITOR, TTY_RELAY } from '../config.ts';
+import { INIT_HELPER, MONITOR, TTY_RELAY } from '../config.ts';
 import { ConductorError } from '../errors.ts';
 
 export function requireRoot(): void {
@@ -19,7 +19,4 @@ export function requireInitHelper(tty = false): void {
       hint: 'run `npm ci` (or `make -C native`; needs gcc and libc6-dev)',
     });
   }
-  const tool = Object.values(LAUNCH_TOOLS).find((f) => !existsSync(f));
-  if (tool)
-    throw new ConductorError('MISSING_TOOL', `"${tool}" is not installed`, { hint: 'apt-get install util-linux' });
 }

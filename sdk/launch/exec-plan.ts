@@ -1,32 +1,30 @@
 /**
- * The plan of an exec, pure: the nsenter argv that enters a running container's namespaces and
- * hands over to the init helper (fd 3), with the container's environment and restrictions.
+ * The plan of an exec, pure: the init helper's argv that enters a running container's namespaces
+ * (--join, by pidfd) and runs the command there with the container's environment and restrictions.
  */
-import { LAUNCH_TOOLS } from '../config.ts';
-import type { ContainerRecord } from '../types.ts';
+import { INIT_HELPER } from '../config.ts';
+import type { ContainerRecord, ProcessRef } from '../types.ts';
 import { mergeEnv } from '../image/image-config.ts';
 import { containerEnv, securityArgs } from './launch-plan.ts';
 
 /**
- * The argv: nsenter into every namespace of the init, then the helper from fd 3. With `consoleFd`
- * (-t) the helper makes a pty inside the container and sends its master over that socket; with
- * `seccompFd` it installs that filter last.
+ * The argv: the helper joins every namespace of the init (the PID and its start time, so that a
+ * reused PID is refused) and forks into its PID namespace, joins the cgroups on `cgroupFds`, and
+ * drops to the container's restrictions. With `consoleFd` (-t) it makes a pty inside the
+ * container and sends its master over that socket; with `seccompFd` it installs that filter last.
  *
  * @example
- * planExec(rec, 4121, ['ls'], {}, [4], true);
- * // ['/usr/bin/nsenter', '-t', '4121', '-m', '-u', '-i', '-n', '-p', '-C', '-r', '-w',
- * //  '/proc/self/fd/3', '--cgroup-fd', '4', ..., '--', 'ls']
+ * planExec(rec, { pid: 4121, startTime: '9876' }, ['ls'], {}, [3]);
+ * // ['/…/native/conductor-init', '--join', '4121:9876', '--cgroup-fd', '3', ..., '--', 'ls']
  */
 export function planExec(
   rec: ContainerRecord,
-  initPid: number,
+  init: ProcessRef,
   command: string[],
   opts: { env?: string[]; workdir?: string; user?: string; tty?: boolean },
   cgroupFds: number[],
-  hasCgroupNs: boolean,
   fds: { consoleFd?: number; seccompFd?: number } = {},
 ): string[] {
-  const ns = ['-m', '-u', '-i', '-n', '-p', ...(hasCgroupNs ? ['-C'] : []), '-r', '-w'];
   const user = opts.user ?? rec.user;
   // A user other than root gets HOME from the image's passwd (the helper), unless the env names one.
   // `opts.env` comes with the caller's values filled in (withCallerValues); a bare K unsets K.
@@ -34,7 +32,8 @@ export function planExec(
     mergeEnv(containerEnv(rec.hostname, Boolean(opts.tty), user === undefined), rec.env),
     opts.env ?? [],
   );
-  const helper = ['/proc/self/fd/3', ...cgroupFds.flatMap((fd) => ['--cgroup-fd', String(fd)])];
+  const helper = [INIT_HELPER, '--join', `${init.pid}:${init.startTime}`];
+  for (const fd of cgroupFds) helper.push('--cgroup-fd', String(fd));
   helper.push('--workdir', opts.workdir ?? rec.workdir);
   for (const e of env) helper.push('--env', e);
   if (user !== undefined) helper.push('--user', user);
@@ -42,5 +41,5 @@ export function planExec(
   helper.push(...securityArgs(rec.security));
   if (fds.seccompFd !== undefined) helper.push('--seccomp-fd', String(fds.seccompFd));
   helper.push('--', ...command);
-  return [LAUNCH_TOOLS.nsenter, '-t', String(initPid), ...ns, ...helper];
+  return helper;
 }

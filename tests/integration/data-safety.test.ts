@@ -135,7 +135,7 @@ test(execD40MB, async () => {
     // The copier drains to EOF before it exits; wait for it (reparented, so found by its argv).
     await until(
       'the copier to exit',
-      () => processesMentioning(log).filter((p) => p.cmdline.includes('nsenter')).length === 0,
+      () => processesMentioning(log).filter((p) => p.cmdline.includes('--join')).length === 0,
       10_000,
     );
     assert.is(statSync(log).size, 10 * 1024 * 1024, 'the whole file is capped');

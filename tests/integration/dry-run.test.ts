@@ -186,7 +186,9 @@ test(RUN_EXEC_BUILD, async () => {
     const exec = execPlan.split('\n');
     assert.ok(exec.includes(`# it joins the cgroups ${recA.cgroups.join(' ')}`), execPlan);
     assert.ok(
-      exec.some((l) => l.includes(`nsenter -t ${recA.init!.pid} `) && l.endsWith(`-- touch '/x y'`)),
+      exec.some(
+        (l) => l.includes(`--join ${recA.init!.pid}:${recA.init!.startTime} `) && l.endsWith(`-- touch '/x y'`),
+      ),
       execPlan,
     );
     assert.ok(buildPlan.includes(`# stage 0: FROM ${f.image}   # image "${f.image}" (1 layer)`), buildPlan);

@@ -428,11 +428,10 @@ if (!isRoot) {
     }
   });
 
-  // Exec mode: the helper is not reachable by path once nsenter has entered the
-  // container's mount namespace, so we hand it over as fd 3 and let nsenter exec
-  // /proc/self/fd/3 (resolved in the container's own procfs, which works because
-  // nsenter forks into the container's pid namespace first). The helper closes fd 3.
-  test('exec mode via nsenter + /proc/self/fd/3', async () => {
+  // Exec mode: the helper joins a running container itself (--join PID:STARTTIME: a pidfd, one
+  // setns for every namespace, a fork into its PID namespace), then joins its cgroups and drops
+  // privileges as in run mode.
+  test('exec mode: --join enters the init, refuses a reused PID, leaves nothing open in the waiting parent', async () => {
     const cg = makeCgroup();
     const cgFd = fs.openSync(cg.procs, fs.constants.O_WRONLY);
     const unshare = spawn('unshare', containerArgs(['--hostname', 'ctr-exec', '--cgroup-fd', '3'], ['sleep', '30']), {
@@ -442,7 +441,6 @@ if (!isRoot) {
     unshare.stderr?.on('data', (d: Buffer) => (unshareErr += d));
     const exited = new Promise<void>((resolve) => unshare.on('close', () => resolve()));
     let initPid = 0;
-    const helperFd = fs.openSync(HELPER, 'r');
     try {
       // The container's init is unshare's only child; wait until it is `sleep`.
       for (let i = 0; i < 100 && !initPid; i++) {
@@ -451,17 +449,18 @@ if (!isRoot) {
         else await new Promise((r) => setTimeout(r, 50));
       }
       assert.ok(initPid > 0, `container init started ${unshareErr}`);
+      const stat = fs.readFileSync(`/proc/${initPid}/stat`, 'utf8');
+      const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+      const join = ['--join', `${initPid}:${startTime}`];
 
       const script =
         'hostname; echo pid=$$; pwd; ls /proc/$$/fd | tr "\\n" " "; echo; ' +
-        'readlink /proc/self/ns/pid; cat /proc/self/cgroup /proc/self/status';
-      const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', helperFd, cgFd];
-      // cwd=/tmp on the host: without --workdir the helper must not leave us
-      // in a directory outside the container root (falls back to /).
+        'readlink /proc/self/ns/pid /proc/self/ns/mnt /proc/self/ns/net; cat /proc/self/cgroup /proc/self/status';
+      // cwd=/tmp on the host: the helper must not leave us in a directory outside the container root.
       const r = await exec(
-        'nsenter',
-        ['-t', String(initPid), '--all', '/proc/self/fd/3', '--cgroup-fd', '4', '--', ...sh(script)],
-        stdio,
+        HELPER,
+        [...join, '--cgroup-fd', '3', '--', ...sh(script)],
+        ['ignore', 'pipe', 'pipe', cgFd],
         os.tmpdir(),
       );
       assert.is(r.code, 0, r.stderr);
@@ -472,29 +471,64 @@ if (!isRoot) {
         `small pid in container ns: ${lines[1]}`,
       );
       assert.is(lines[2], '/');
-      assert.is(lines[3].trim(), '0 1 2', 'helper fd 3 and cgroup fd 4 closed');
-      assert.is(lines[4], fs.readlinkSync(`/proc/${initPid}/ns/pid`));
+      assert.is(lines[3].trim(), '0 1 2', 'cgroup fd 3 closed');
+      assert.equal(
+        lines.slice(4, 7),
+        ['pid', 'mnt', 'net'].map((ns) => fs.readlinkSync(`/proc/${initPid}/ns/${ns}`)),
+        "the init's namespaces",
+      );
       assert.match(r.stdout, cg.inside);
       assert.is(statusField(r.stdout, 'CapEff'), DEFAULT_CAPS);
       assert.is(statusField(r.stdout, 'CapBnd'), DEFAULT_CAPS);
       assert.is(statusField(r.stdout, 'NoNewPrivs'), '1');
 
-      const wd = await exec(
-        'nsenter',
-        ['-t', String(initPid), '--all', '/proc/self/fd/3', '--workdir', '/tmp', '--', 'pwd'],
-        ['ignore', 'pipe', 'pipe', helperFd],
-      );
+      // The parent that waits (outside the PID namespace, still privileged) holds only stdio:
+      // the cgroup fd it was handed is the child's alone.
+      const probe = spawn(HELPER, [...join, '--cgroup-fd', '3', '--', 'sleep', '5'], {
+        stdio: ['ignore', 'ignore', 'ignore', cgFd],
+        env: {},
+      });
+      const probeDone = new Promise((r) => probe.on('close', r));
+      try {
+        let fds: string[] = [];
+        for (let i = 0; i < 100; i++) {
+          const kids = fs.readFileSync(`/proc/${probe.pid}/task/${probe.pid}/children`, 'utf8').trim();
+          if (kids) {
+            fds = fs.readdirSync(`/proc/${probe.pid}/fd`);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(fds.sort(), ['0', '1', '2'], "the waiting parent's fds");
+      } finally {
+        probe.kill('SIGKILL');
+        await probeDone;
+      }
+
+      const wd = await exec(HELPER, [...join, '--workdir', '/tmp', '--', 'pwd'], ['ignore', 'pipe', 'pipe']);
       assert.is(wd.code, 0, wd.stderr);
       assert.is(wd.stdout, '/tmp\n');
 
-      const missing = await exec(
-        'nsenter',
-        ['-t', String(initPid), '--all', '/proc/self/fd/3', '--', 'nope'],
-        ['ignore', 'pipe', 'pipe', helperFd],
-      );
+      const missing = await exec(HELPER, [...join, '--', 'nope'], ['ignore', 'pipe', 'pipe']);
       assert.is(missing.code, 127);
+
+      // The exit status and a signal death come back as the command's own.
+      const code = await exec(HELPER, [...join, '--', 'sh', '-c', 'exit 7'], ['ignore', 'pipe', 'pipe']);
+      assert.is(code.code, 7);
+      const killed = await exec(HELPER, [...join, '--', 'sh', '-c', 'kill -TERM $$'], ['ignore', 'pipe', 'pipe']);
+      assert.is(killed.signal, 'SIGTERM');
+
+      // A PID whose start time is not the init's (the init gone, its PID reused): refused, nothing run.
+      const marker = `/tmp/conductor-join-${randomBytes(4).toString('hex')}`;
+      const reused = await exec(
+        HELPER,
+        ['--join', `${initPid}:${Number(startTime) + 1}`, '--', 'touch', marker],
+        ['ignore', 'pipe', 'pipe'],
+      );
+      assert.is(reused.code, 125);
+      assert.match(reused.stderr, /the container's init \(PID \d+\) has exited/);
+      assert.not.ok(fs.existsSync(`/proc/${initPid}/root${marker}`), 'the command did not run');
     } finally {
-      fs.closeSync(helperFd);
       fs.closeSync(cgFd);
       // pid 1 of a pid namespace ignores SIGTERM from outside; SIGKILL it, which
       // tears down the whole namespace, then unshare exits.

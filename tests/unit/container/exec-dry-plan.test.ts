@@ -6,15 +6,15 @@ test('exec plan: the fds, the cgroups it joins, the argv quoted as a shell would
   assert.equal(
     planExecDry({
       name: 'web',
-      argv: ['/usr/bin/nsenter', '-t', '42', '/proc/self/fd/3', '--', 'sh', '-c', 'echo $HOME'],
-      fds: ['/n/conductor-init', '/sys/fs/cgroup/conductor/ab/cgroup.procs', '/r/web/seccomp.bpf'],
+      argv: ['/n/conductor-init', '--join', '42:7', '--', 'sh', '-c', 'echo $HOME'],
+      fds: ['/sys/fs/cgroup/conductor/ab/cgroup.procs', '/r/web/seccomp.bpf'],
       detach: false,
     }),
     [
-      '# exec in container "web": a process in its namespaces; fds 3=/n/conductor-init, ' +
-        '4=/sys/fs/cgroup/conductor/ab/cgroup.procs, 5=/r/web/seccomp.bpf',
+      '# exec in container "web": a process in its namespaces; fds ' +
+        '3=/sys/fs/cgroup/conductor/ab/cgroup.procs, 4=/r/web/seccomp.bpf',
       '# it joins the cgroups /sys/fs/cgroup/conductor/ab',
-      "/usr/bin/nsenter -t 42 /proc/self/fd/3 -- sh -c 'echo $HOME'",
+      "/n/conductor-init --join 42:7 -- sh -c 'echo $HOME'",
     ],
   );
 });
@@ -23,7 +23,7 @@ test('exec plan: detached says where its output goes; no cgroups, no line about 
   const lines = planExecDry({
     name: 'web',
     argv: ['/m', '--log', '/r/log', '--', 'ls'],
-    fds: ['/n/init'],
+    fds: ['/r/web/seccomp.bpf'],
     detach: true,
   });
   assert.equal(lines.slice(1), [

@@ -115,7 +115,7 @@ test("the cgroup namespace is the helper's (after joining the cgroups), never th
   assert.not.ok(planLaunch(spec()).includes('--cgroup'));
   assert.ok(initArgs(spec(), 'run').includes('--cgroupns'));
   assert.not.ok(initArgs(spec({ cgroupNamespace: false }), 'run').includes('--cgroupns'));
-  assert.not.ok(initArgs(spec(), 'exec').includes('--cgroupns'), "exec enters the container's (nsenter -C)");
+  assert.not.ok(initArgs(spec(), 'exec').includes('--cgroupns'), "exec enters the container's (--join)");
 });
 
 test('every tool of a launch or an exec is an absolute path: they run with no environment, so no PATH', () => {
@@ -129,9 +129,9 @@ test('every tool of a launch or an exec is an absolute path: they run with no en
     workdir: '/',
     security: { privileged: false, capAdd: [], capDrop: [] },
   } as unknown as ContainerRecord;
-  const e = planExec(rec, 42, ['ls'], {}, [4], true);
-  assert.equal(e.slice(0, 3), ['/usr/bin/nsenter', '-t', '42']);
-  assert.ok(e.includes('-C'), "exec joins the container's cgroup namespace");
+  const e = planExec(rec, { pid: 42, startTime: '7' }, ['ls'], {}, [3]);
+  assert.ok(e[0]!.startsWith('/') && e[0]!.endsWith('/native/conductor-init'), e[0]);
+  assert.equal(e.slice(1, 3), ['--join', '42:7']);
 });
 
 test('attached: the whole chain dies with its caller (--pdeathsig on the monitor and on the init)', () => {
@@ -272,9 +272,10 @@ test('the seccomp fd goes to the helper last before the command, in run and exec
     workdir: '/',
     security: { privileged: false, capAdd: [], capDrop: [] },
   } as unknown as ContainerRecord;
-  const e = planExec(rec, 42, ['ls'], {}, [4], true, { seccompFd: 5 });
-  assert.equal(e.slice(-4), ['--seccomp-fd', '5', '--', 'ls']);
-  assert.not.ok(planExec(rec, 42, ['ls'], {}, [4], true).includes('--seccomp-fd'));
+  const init = { pid: 42, startTime: '7' };
+  const e = planExec(rec, init, ['ls'], {}, [3], { seccompFd: 4 });
+  assert.equal(e.slice(-4), ['--seccomp-fd', '4', '--', 'ls']);
+  assert.not.ok(planExec(rec, init, ['ls'], {}, [3]).includes('--seccomp-fd'));
 });
 
 test('hostsFile names localhost and the hostname', () => {
@@ -298,11 +299,12 @@ test('USER: --user goes to the init helper (run and exec); a user means no HOME 
     user: 'app',
     security: { privileged: false, capAdd: [], capDrop: [] },
   } as unknown as ContainerRecord;
-  const e = planExec(rec, 42, ['id'], {}, [], true);
+  const init = { pid: 42, startTime: '7' };
+  const e = planExec(rec, init, ['id'], {}, []);
   assert.equal(e.slice(e.indexOf('--user'), e.indexOf('--user') + 2), ['--user', 'app']);
   assert.not.ok(e.includes('HOME=/root'));
   assert.ok(e.includes('/srv'));
-  const o = planExec(rec, 42, ['id'], { user: '0', workdir: '/tmp', env: ['A=2'] }, [], true);
+  const o = planExec(rec, init, ['id'], { user: '0', workdir: '/tmp', env: ['A=2'] }, []);
   assert.equal(o.slice(o.indexOf('--user'), o.indexOf('--user') + 2), ['--user', '0']);
   // Any explicit user, root too, gets HOME from the image's passwd (the helper), not a default here.
   assert.ok(o.includes('/tmp') && o.includes('A=2') && !o.some((a) => a.startsWith('HOME=')));
