@@ -17,12 +17,12 @@ down:
 
 # Show conductor's containers
 status:
-    node dist/conductor.mjs ps -a
+    node dist/conductor.cjs ps -a
 
 # Show the demo containers' logs
 logs:
-    @echo "--- es-cont"; node dist/conductor.mjs logs es-cont || true
-    @echo "--- cs-cont"; node dist/conductor.mjs logs cs-cont || true
+    @echo "--- es-cont"; node dist/conductor.cjs logs es-cont || true
+    @echo "--- cs-cont"; node dist/conductor.cjs logs cs-cont || true
 
 # Bring a stack up (default: the demo as a stack, stacks/demo.ts); a second run changes nothing
 stack-up file="stacks/demo.ts":
@@ -38,7 +38,7 @@ kube file="stacks/demo.ts" *args="":
 
 # Build an image: just build NAME FILE
 build name file="Conductorfile":
-    node dist/conductor.mjs build {{name}} {{file}}
+    node dist/conductor.cjs build {{name}} {{file}}
 
 # Run every test (unit, then root integration); ends with "N passed, N failed"
 test:
@@ -56,5 +56,5 @@ bench *groups:
 
 # Stop every container, remove images, layers and the cached bases
 clean:
-    node dist/conductor.mjs stop --all
-    node dist/conductor.mjs rmcache --all
+    node dist/conductor.cjs stop --all
+    node dist/conductor.cjs rmcache --all

@@ -8,20 +8,20 @@ export CONDUCTOR_CACHE=${CONDUCTOR_CACHE:-$NEW/.cache}
 unset NODE_EXTRA_CA_CERTS
 printf 'FROM debian:bookworm\nRUN true\n' > $T/Conductorfile
 for v in old new; do
-  cli=$OLD/dist/conductor.mjs; [ $v = new ] && cli=$NEW/dist/conductor.mjs
+  cli=$OLD/dist/conductor.cjs; [ $v = new ] && cli=$NEW/dist/conductor.cjs
   root=$T/root-$v; mkdir -p $root
   CONDUCTOR_ROOT=$root node $cli build abimg $T/Conductorfile --context $T >/dev/null 2>&1
   CONDUCTOR_ROOT=$root node $cli run -d abimg abx -- sleep infinity >/dev/null
 done
-B="env CONDUCTOR_ROOT=$T/root-old node $OLD/dist/conductor.mjs"
-M="env CONDUCTOR_ROOT=$T/root-new node $NEW/dist/conductor.mjs"
+B="env CONDUCTOR_ROOT=$T/root-old node $OLD/dist/conductor.cjs"
+M="env CONDUCTOR_ROOT=$T/root-new node $NEW/dist/conductor.cjs"
 hyperfine -N -w 3 -r 20 --export-markdown $T/ab.md \
   -n "old run --rm" "$B run --rm abimg abr -- /bin/true" -n "new run --rm" "$M run --rm abimg abr -- /bin/true" \
   -n "old exec" "$B exec abx /bin/true" -n "new exec" "$M exec abx /bin/true" \
   -n "old build (cached)" "$B build abimg $T/Conductorfile --context $T" -n "new build (cached)" "$M build abimg $T/Conductorfile --context $T" \
   -n "old ps" "$B ps" -n "new ps" "$M ps" 2>&1 | grep -E "Time|±|^Benchmark" 
 for v in old new; do
-  cli=$OLD/dist/conductor.mjs; [ $v = new ] && cli=$NEW/dist/conductor.mjs
+  cli=$OLD/dist/conductor.cjs; [ $v = new ] && cli=$NEW/dist/conductor.cjs
   CONDUCTOR_ROOT=$T/root-$v node $cli stop abx >/dev/null 2>&1 || true
   CONDUCTOR_ROOT=$T/root-$v node $cli rmi abimg >/dev/null 2>&1 || true
 done

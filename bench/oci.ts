@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(REPO, 'dist', 'conductor.mjs');
+const CLI = path.join(REPO, 'dist', 'conductor.cjs');
 const ROUNDS = Number(process.argv[2] ?? 3);
 const TOP = mkdtempSync(path.join(os.tmpdir(), 'conductor-bench-oci-'));
 const ENV = {

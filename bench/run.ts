@@ -39,7 +39,7 @@ const SELECTED = selection.groups;
 const NEEDS = needsOf(SELECTED);
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(REPO, 'dist', 'conductor.mjs');
+const CLI = path.join(REPO, 'dist', 'conductor.cjs');
 const BUDGET_MS = 14 * 60_000;
 const T0 = Date.now();
 const left = () => BUDGET_MS - (Date.now() - T0);
@@ -115,7 +115,7 @@ const ctx: BenchContext = {
   shown: (cmd) =>
     cmd
       .replaceAll(BASE, 'R')
-      .replaceAll(CLI, 'dist/conductor.mjs')
+      .replaceAll(CLI, 'dist/conductor.cjs')
       .replaceAll(path.join(CTX, 'podman'), 'CTX')
       .replaceAll(TOP, '$TMP')
       .replaceAll(REPO + '/', ''),

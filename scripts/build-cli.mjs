@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Bundles the CLI (scripts/conductor.ts) into dist/conductor.cjs, run by dist/conductor.mjs
-// (scripts/cli-loader.ts: V8's code cache), for `npm ci` / `npm run build`.
+// Bundles the CLI (scripts/conductor.ts) into dist/cli-bundle.cjs, run by dist/conductor.cjs
+// (scripts/cli-loader.cts: V8's code cache), for `npm ci` / `npm run build`.
 // zx, globby and chalk stay in node_modules (external): the SDK imports them lazily with import(),
 // so `conductor --help` or `ps` never load them. Measured (median of 60 starts, `--help`/`images`):
 // external ~100 ms, bundle+splitting into lazy chunks ~101 ms, one file with them inlined ~111 ms
@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = path.join(root, 'scripts', 'conductor.ts');
 const outdir = path.join(root, 'dist');
-const outfile = path.join(outdir, 'conductor.mjs');
-const bundle = path.join(outdir, 'conductor.cjs');
-const loader = path.join(root, 'scripts', 'cli-loader.ts');
+const outfile = path.join(outdir, 'conductor.cjs');
+const bundle = path.join(outdir, 'cli-bundle.cjs');
+const loader = path.join(root, 'scripts', 'cli-loader.cts');
 
 if (!existsSync(entry)) {
   console.log('build-cli: scripts/conductor.ts does not exist yet; nothing to bundle');
@@ -62,7 +62,7 @@ const failed = (what) => () => {
   console.error(`build-cli: bundling ${what} failed`);
   process.exit(1);
 };
-// The CLI itself, as CommonJS: dist/conductor.mjs (scripts/cli-loader.ts) compiles it with V8's
+// The CLI itself, as CommonJS: dist/conductor.cjs (scripts/cli-loader.cts) compiles it with V8's
 // code cache, which Node 20 offers for scripts only. import.meta.url (sdk/config.ts's PACKAGE_ROOT)
 // becomes the bundle's own URL.
 await build({
@@ -92,8 +92,8 @@ await build({
   ...common,
   entryPoints: [loader],
   outfile,
-  format: 'esm',
+  format: 'cjs',
   banner: { js: '#!/usr/bin/env node' },
-}).catch(failed('scripts/cli-loader.ts'));
+}).catch(failed('scripts/cli-loader.cts'));
 chmodSync(outfile, 0o755);
 console.log(`build-cli: ${path.relative(root, outfile)} + ${path.basename(bundle)} (${Date.now() - t0} ms)`);

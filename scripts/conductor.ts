@@ -7,7 +7,7 @@ import * as sdk from '../sdk/index.ts';
 import { BuildError, colorize, createLogger, isConductorError, loadColors } from '../sdk/index.ts';
 
 /**
- * The command this call resolved to, read by dist/conductor.mjs (scripts/cli-loader.ts) at exit: it
+ * The command this call resolved to, read by dist/conductor.cjs (scripts/cli-loader.cts) at exit: it
  * keeps a code cache per real command only, never per typo or image name.
  * @example if (invoked.command === 'run') writeCache('run');
  */

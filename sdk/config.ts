@@ -111,9 +111,9 @@ export const INIT_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-init');
 
 /**
  * The CLI bundle: what the monitor's health probe and a generated systemd unit run.
- * @example CLI_BUNDLE; // '<package>/dist/conductor.mjs'
+ * @example CLI_BUNDLE; // '<package>/dist/conductor.cjs'
  */
-export const CLI_BUNDLE = path.join(PACKAGE_ROOT, 'dist', 'conductor.mjs');
+export const CLI_BUNDLE = path.join(PACKAGE_ROOT, 'dist', 'conductor.cjs');
 
 /** The parent of every container's PID 1 (exit status, log), built beside it. */
 export const MONITOR = path.join(PACKAGE_ROOT, 'native', 'conductor-monitor');
@@ -124,14 +124,6 @@ export const FLOCK_ADDON = path.join(PACKAGE_ROOT, 'native', 'conductor-flock.no
 /** Attaches the cgroup v2 device filter (native/devices.c), built beside them. */
 export const DEVICES_HELPER = path.join(PACKAGE_ROOT, 'native', 'conductor-devices');
 
-/**
- * The util-linux tools that start container processes (exec's nsenter; a run's namespaces are the
- * monitor's own), by absolute path: they are spawned with an empty environment (nothing of the
- * caller's may reach a container), so there is no PATH to search.
- */
-export const LAUNCH_TOOLS = {
-  nsenter: '/usr/bin/nsenter',
-} as const;
 /** The host-side relay between a -t container's pty and the caller's terminal. */
 export const TTY_RELAY = path.join(PACKAGE_ROOT, 'native', 'conductor-tty');
 

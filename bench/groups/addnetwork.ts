@@ -35,7 +35,7 @@ export const addnetworkGroup: GroupDef = {
     g.rows.push(
       row('conductor addnetwork -i -e 8080-3903', s, {
         conductor: true,
-        command: 'node dist/conductor.mjs addnetwork cbench-net -i -e 8080-3903',
+        command: 'node dist/conductor.cjs addnetwork cbench-net -i -e 8080-3903',
       }),
     );
     if (ctx.shared.help) g.rows.push(row('conductor --help (node + the CLI bundle)', ctx.shared.help));

@@ -28,7 +28,7 @@ export const execGroup: GroupDef = {
     );
     const cas = envCa ? rest[0] : undefined;
     g.rows.push(
-      row('conductor exec', cs!, { conductor: true, command: 'node dist/conductor.mjs exec cbench-exec -- /bin/true' }),
+      row('conductor exec', cs!, { conductor: true, command: 'node dist/conductor.cjs exec cbench-exec -- /bin/true' }),
     );
     g.rows.push(row('podman exec', ps!, { command: pe }));
     g.rows.push(row('raw nsenter -a (into the conductor container)', ns!, { command: 'nsenter -t PID -a /bin/true' }));

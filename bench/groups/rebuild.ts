@@ -36,7 +36,7 @@ export const rebuildGroup: GroupDef = {
     g.rows.push(
       row('conductor build (all 4 steps cached)', cs!, {
         conductor: true,
-        command: 'node dist/conductor.mjs build cbench-tiny Conductorfile --context CTX -q',
+        command: 'node dist/conductor.cjs build cbench-tiny Conductorfile --context CTX -q',
       }),
     );
     g.rows.push(row('podman build (cached)', ps!, { command: shown(pb) }));

@@ -48,7 +48,7 @@ export const runGroup: GroupDef = {
     g.rows.push(
       row('conductor run --rm', cs!, {
         conductor: true,
-        command: 'node dist/conductor.mjs run --rm cbench-tiny cbench-run{i} -- /bin/true',
+        command: 'node dist/conductor.cjs run --rm cbench-tiny cbench-run{i} -- /bin/true',
       }),
     );
     g.rows.push(row('podman run --rm --network none', ps!, { command: pRun }));

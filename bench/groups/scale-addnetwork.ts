@@ -9,7 +9,7 @@ export const scaleAddnetworkGroup = curveGroup({
   estimateMs: 240_000,
   unit: 'ms',
   pick: (l) => l.addnetwork,
-  command: 'node dist/conductor.mjs addnetwork cbench-probe -i',
+  command: 'node dist/conductor.cjs addnetwork cbench-probe -i',
   note: 'A fresh detached probe container before each of 5 timed runs (untimed, one warm-up).',
   verdict: (a, b) => ({
     figure: 'addnetwork of the 201st / the 2nd',

@@ -8,7 +8,7 @@ export const scalePsGroup = curveGroup({
   estimateMs: 5_000,
   unit: 'ms',
   pick: (l) => l.ps,
-  command: 'node dist/conductor.mjs ps',
+  command: 'node dist/conductor.cjs ps',
   note: '5 timed runs after one warm-up; the bench root holds the N containers.',
   verdict: (a, b) => ({ figure: 'ps at N = 200', ratio: ratioOf(a, b), target: '≤ 100 ms', pass: a <= 100 }),
 });

@@ -42,7 +42,7 @@ export const stopallGroup: GroupDef = {
       g.rows.push(
         ctx.row(`stop --all -t 1 of ${COUNT}`, [seconds], {
           conductor: true,
-          command: 'node dist/conductor.mjs stop --all -t 1',
+          command: 'node dist/conductor.cjs stop --all -t 1',
           note: `${killed} of ${COUNT} reported killed after 1 s (137); ${JSON.parse(left.stdout).length} left`,
         }),
       );

@@ -61,7 +61,7 @@ export interface Shared {
 }
 
 export interface BenchContext {
-  /** The repository, dist/conductor.mjs, the debootstrap base rootfs ("R" in the report). */
+  /** The repository, dist/conductor.cjs, the debootstrap base rootfs ("R" in the report). */
   repo: string;
   cli: string;
   base: string;

@@ -22,7 +22,7 @@ export async function setup(ctx: BenchContext, needs: ReadonlySet<Need>): Promis
   log('building the CLI (scripts/build-cli.mjs)');
   const b = await run(['node', path.join(repo, 'scripts', 'build-cli.mjs')], { cwd: repo, timeoutMs: 120_000 });
   if (b.code !== 0 && !existsSync(cli)) throw new Error(`building the CLI failed: ${b.stderr || b.stdout}`);
-  if (b.code !== 0) log(`build-cli failed; benchmarking the existing dist/conductor.mjs: ${b.stderr.trim()}`);
+  if (b.code !== 0) log(`build-cli failed; benchmarking the existing dist/conductor.cjs: ${b.stderr.trim()}`);
   if (!existsSync(path.join(repo, 'native', 'conductor-init')))
     await runOk(['make', '-s', '-C', path.join(repo, 'native')], { timeoutMs: 120_000 });
 

@@ -14,7 +14,7 @@ import { planSystemdUnit, unitFileName } from './systemd-unit.ts';
 export interface GenerateSystemdOptions extends CommonOptions {
   /** `stop -t` in the unit: seconds between the stop signal and SIGKILL (default 10). */
   stopTimeoutSeconds?: number;
-  /** The CLI the unit runs, absolute (default: this Node and this package's dist/conductor.mjs). */
+  /** The CLI the unit runs, absolute (default: this Node and this package's dist/conductor.cjs). */
   conductor?: string[];
 }
 

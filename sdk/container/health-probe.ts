@@ -19,7 +19,7 @@ import { healthFor, nextHealth } from './health-state.ts';
  * @example
  * healthProbeArgv(resolvePaths('/var/lib/conductor'), 'web1');
  * // ['/usr/bin/env', 'CONDUCTOR_ROOT=/var/lib/conductor', 'CONDUCTOR_CACHE=/var/lib/conductor/.cache',
- * //  '/usr/bin/node', '<package>/dist/conductor.mjs', 'healthcheck', 'run', 'web1']
+ * //  '/usr/bin/node', '<package>/dist/conductor.cjs', 'healthcheck', 'run', 'web1']
  */
 export function healthProbeArgv(paths: Pick<Paths, 'root' | 'cache'>, name: string): string[] {
   return [

@@ -8,7 +8,7 @@ import { restartText } from './restart-policy.ts';
 
 /** Where the unit runs conductor from, and for which state. */
 export interface SystemdUnitOptions {
-  /** The CLI's argv prefix, absolute: `[process.execPath, '<package>/dist/conductor.mjs']`. */
+  /** The CLI's argv prefix, absolute: `[process.execPath, '<package>/dist/conductor.cjs']`. */
   conductor: string[];
   /** The state root (CONDUCTOR_ROOT) and base cache (CONDUCTOR_CACHE) of the container. */
   root: string;
@@ -111,7 +111,7 @@ export function unitFileName(name: string): string {
  * never ran) is removed before each start, as podman's `--replace` does.
  *
  * @example
- * planSystemdUnit(rec, { conductor: ['/usr/bin/node', '/opt/conductor/dist/conductor.mjs'],
+ * planSystemdUnit(rec, { conductor: ['/usr/bin/node', '/opt/conductor/dist/conductor.cjs'],
  *   root: '/var/lib/conductor', cache: '/var/lib/conductor/.cache' });
  * // '# container-web1.service\n...\n[Service]\n...ExecStart=/usr/bin/node ... run -d web web1 ...'
  */

@@ -16,7 +16,7 @@ import { cmdlineOf, makeTempRoot, mountLinesMentioning, uniqueName, type TempRoo
 import { statePaths } from './state-paths.ts';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = path.join(REPO, 'dist', 'conductor.mjs');
+export const CLI = path.join(REPO, 'dist', 'conductor.cjs');
 /** Podman's default bounding set (Docker's without NET_RAW, MKNOD, AUDIT_WRITE), as /proc/<pid>/status prints it. */
 export const DEFAULT_CAPBND = '00000000800405fb';
 
@@ -104,7 +104,7 @@ export interface CliResult {
   ms: number;
 }
 
-/** Run `node dist/conductor.mjs ...args` with CONDUCTOR_ROOT set; never throws on a non-zero exit. */
+/** Run `node dist/conductor.cjs ...args` with CONDUCTOR_ROOT set; never throws on a non-zero exit. */
 export function cli(
   env: NodeJS.ProcessEnv,
   args: string[],
@@ -128,7 +128,7 @@ export function cli(
   });
 }
 
-/** Build dist/conductor.mjs from the current sources (once per test file). */
+/** Build dist/conductor.cjs from the current sources (once per test file). */
 export function buildCli(): void {
   const r = spawnSync(process.execPath, [path.join(REPO, 'scripts', 'build-cli.mjs')], { cwd: REPO, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`build-cli failed: ${r.stderr}`);

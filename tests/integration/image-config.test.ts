@@ -326,7 +326,7 @@ test('bad instructions fail with file:line and leave no image', async () => {
 });
 
 test('CLI: build -q prints only the image id; image inspect --format reads the config', async () => {
-  const cli = path.join(PACKAGE_ROOT, 'dist', 'conductor.mjs');
+  const cli = path.join(PACKAGE_ROOT, 'dist', 'conductor.cjs');
   const env = { ...process.env, CONDUCTOR_ROOT: ROOT };
   const q = spawnSync(
     'node',

@@ -36,7 +36,7 @@ test('npm pack → npm install in a fresh project builds the helpers and ships w
   for (const f of [
     'lib/index.js',
     'lib/index.d.ts',
-    'dist/conductor.mjs',
+    'dist/conductor.cjs',
     'native/Makefile',
     'native/monitor.c',
     'sdk/security/seccomp/default.json',

@@ -1,4 +1,4 @@
-// Root integration tests of the runtime CLI (`node dist/conductor.mjs`, rebuilt first) with
+// Root integration tests of the runtime CLI (`node dist/conductor.cjs`, rebuilt first) with
 // CONDUCTOR_ROOT = a temp root holding one small image: argv handling, exit codes, output formats.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,4 +1,4 @@
-// dist/conductor.mjs (scripts/cli-loader.ts) against a small stand-in bundle: the V8 code cache it
+// dist/conductor.cjs (scripts/cli-loader.cts) against a small stand-in bundle: the V8 code cache it
 // keeps per command, which cache it trusts, and import() from code restored out of that cache.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,13 +11,13 @@ import { build } from 'esbuild';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'conductor-loader-'));
-const loader = path.join(dir, 'conductor.mjs');
+const loader = path.join(dir, 'conductor.cjs');
 const cacheOf = (cmd: string) => path.join(dir, '.v8-cache', cmd);
 
 // What scripts/build-cli.mjs makes of the CLI: CommonJS, import() routed through __conductor_import,
 // `invoked` naming the command it ran.
 writeFileSync(
-  path.join(dir, 'conductor.cjs'),
+  path.join(dir, 'cli-bundle.cjs'),
   [
     'exports.invoked = {};',
     'const cmd = process.argv[2];',
@@ -33,11 +33,11 @@ function cli(...args: string[]): { code: number | null; out: string; err: string
 
 test.before(async () => {
   await build({
-    entryPoints: [path.join(REPO, 'scripts', 'cli-loader.ts')],
+    entryPoints: [path.join(REPO, 'scripts', 'cli-loader.cts')],
     outfile: loader,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     logLevel: 'error',
   });
 });

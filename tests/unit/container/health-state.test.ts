@@ -122,7 +122,7 @@ test('healthProbeArgv: this node and the CLI bundle on the given root and cache'
     'run',
     'web1',
   ]);
-  assert.ok(CLI_BUNDLE.endsWith('/dist/conductor.mjs'));
+  assert.ok(CLI_BUNDLE.endsWith('/dist/conductor.cjs'));
 });
 
 test.run();

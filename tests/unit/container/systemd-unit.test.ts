@@ -52,7 +52,7 @@ const rec: ContainerRecord = {
   ],
   readOnly: true,
 };
-const how = { conductor: ['/usr/bin/node', '/opt/conductor/dist/conductor.mjs'], root: '/var/lib/conductor' };
+const how = { conductor: ['/usr/bin/node', '/opt/conductor/dist/conductor.cjs'], root: '/var/lib/conductor' };
 const unitOpts = { ...how, cache: '/var/lib/conductor/.cache' };
 
 test('systemdWord: plain words as they are; quotes, escapes, % and $ doubled, a lone ; escaped', () => {
@@ -73,7 +73,7 @@ test("unitFileName: podman's container-<name>.service", () => {
 
 test('planSystemdUnit: a forking service that removes a stale record, runs the container, stops it', () => {
   const unit = planSystemdUnit(rec, { ...unitOpts, stopTimeoutSeconds: 5 });
-  const cli = '/usr/bin/node /opt/conductor/dist/conductor.mjs';
+  const cli = '/usr/bin/node /opt/conductor/dist/conductor.cjs';
   assert.equal(unit.split('\n'), [
     '# container-web1.service',
     '# made by `conductor generate systemd web1` from its record of 2026-12-03T15:00:00.000Z',
@@ -120,7 +120,7 @@ test('planSystemdUnit: a bare record gives a bare run line (no network, image de
   };
   const lines = planSystemdUnit(bare, unitOpts).split('\n');
   assert.ok(
-    lines.includes('ExecStart=/usr/bin/node /opt/conductor/dist/conductor.mjs run -d web web1'),
+    lines.includes('ExecStart=/usr/bin/node /opt/conductor/dist/conductor.cjs run -d web web1'),
     lines.join('\n'),
   );
   assert.ok(lines.includes('TimeoutStopSec=70'));
