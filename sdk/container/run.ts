@@ -2,7 +2,7 @@
  * run: image → overlay rootfs → namespaces → command; attached or detached.
  * createRecord (under the root lock) → cgroups → launch (network wired before the command runs).
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../host/random.ts';
 import { resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { closeFds, cgroupId, createCgroups, detectLayout, openProcsFds } from '../limits/cgroupfs.ts';
 import { planCgroups } from '../limits/plan.ts';
@@ -192,7 +192,7 @@ export async function runContainer(image: string, name: string, opts: RunOptions
   if (opts.hostname !== undefined) validateName('container', opts.hostname);
   const tty = Boolean(opts.tty);
   const creator = refOf(process.pid)!;
-  const launchTag = randomBytes(16).toString('hex');
+  const launchTag = randomHex(16);
   if (opts.user !== undefined) checkUser(opts.user);
   if (opts.stopSignal !== undefined) parseStopSignal(opts.stopSignal);
   // Conflicts and bad values fail before anything is made; the image's part is merged under the lock.

@@ -8,7 +8,7 @@
  * There is no container record: each undo is journaled to a file in the build's work dir before
  * its step runs, so a build killed mid-step is cleaned up by the next build (releaseStaleBuildNetworks).
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../host/random.ts';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Paths } from '../config.ts';
@@ -73,7 +73,7 @@ export async function openBuildNetwork(
     return { ip: null, close: async () => {} };
   }
   await ensureChains(save, log);
-  const name = `build-${randomBytes(4).toString('hex')}`;
+  const name = `build-${randomHex(4)}`;
   const journal = path.join(workDir, BUILD_NETWORK_JOURNAL);
   const undos: UndoStep[] = [];
   const resolv = readFileSync(resolvPath, 'utf8');

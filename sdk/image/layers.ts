@@ -8,7 +8,8 @@
  * atomically), so `build --no-cache` can commit a fresh layer for a key that already has one.
  * Layers made before ids existed have id = key and no index entry; they are still found.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomHex } from '../host/random.ts';
 import {
   existsSync,
   lstatSync,
@@ -65,7 +66,7 @@ export function resolveLayer(paths: Paths, key: string): string | null {
 function indexLayer(paths: Paths, key: string, id: string): void {
   const dir = keyIndex(paths);
   mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${key}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const tmp = path.join(dir, `.${key}.${process.pid}.${randomHex(4)}`);
   symlinkSync(id, tmp);
   renameSync(tmp, path.join(dir, key));
 }
@@ -150,7 +151,7 @@ export function startLayer(paths: Paths, key: string): PendingLayer {
 
 /** A fresh id: its key's prefix (for humans) and random bits, so no two commits share a directory. */
 function newLayerId(key: string): string {
-  return `${key.slice(0, 40)}-${randomBytes(8).toString('hex')}`;
+  return `${key.slice(0, 40)}-${randomHex(8)}`;
 }
 
 /**

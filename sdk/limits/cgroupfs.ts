@@ -6,9 +6,9 @@
  */
 import * as fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import type { ResourceLimits } from '../types.ts';
 import { ConductorError } from '../errors.ts';
+import { shortHash } from '../hash.ts';
 import { attachDeviceFilter } from './device-filter.ts';
 import { parseDevicesList } from './device-rules.ts';
 import { detectLayoutFrom, findCgroup2Mount, type CgroupLayout } from './layout.ts';
@@ -34,13 +34,14 @@ export function detectLayout(): CgroupLayout {
 
 /**
  * A short id for a container's cgroup directory, stable for one state root and container name,
- * so two state roots (two users, tests) never share a cgroup.
+ * so two state roots (two users, tests) never share a cgroup. Both inputs are root's own, so a
+ * cheap hash does (sdk/hash.ts).
  *
  * @example
- * cgroupId('/var/lib/conductor', 'web'); // e.g. '3f0c9a1e5b7d'
+ * cgroupId('/var/lib/conductor', 'web'); // '4609ada42b0b'
  */
 export function cgroupId(root: string, name: string): string {
-  return createHash('sha256').update(`${root}\0${name}`).digest('hex').slice(0, 12);
+  return shortHash(`${root}\0${name}`).slice(0, 12);
 }
 
 function writeFile(w: CgroupWrite): boolean {

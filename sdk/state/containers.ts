@@ -1,5 +1,5 @@
 /** Container records on disk: one directory and one state.json per container, re-validated on read. */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../host/random.ts';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Paths } from '../config.ts';
@@ -81,7 +81,7 @@ export function saveRecord(paths: Paths, rec: ContainerRecord): void {
 export function createRecordDir(paths: Paths, rec: ContainerRecord): void {
   mkdirSync(paths.containers, { recursive: true, mode: 0o700 });
   removeDeadOwners(paths.containers, /^\.new-(\d+)-[0-9a-f]+$/);
-  const aside = path.join(paths.containers, `.new-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const aside = path.join(paths.containers, `.new-${process.pid}-${randomHex(4)}`);
   mkdirSync(aside, { mode: 0o700 });
   try {
     writeJson(path.join(aside, 'state.json'), rec, { mkdir: false });

@@ -4,7 +4,7 @@
  * lock (the one `run` creates container records under): "is it used?" and "create or remove it"
  * are then one step for every process.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../host/random.ts';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Paths } from '../config.ts';
@@ -37,7 +37,7 @@ export function ensureVolume(paths: Paths, name: string): boolean {
   // 0700: the data belongs to containers (set-id files, any owner); no host user may reach it.
   mkdirSync(paths.volumes, { recursive: true, mode: 0o700 });
   removeDeadOwners(paths.volumes, /^\.(?:new|rm)-(\d+)-[0-9a-f]+$/);
-  const aside = path.join(paths.volumes, `.new-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const aside = path.join(paths.volumes, `.new-${process.pid}-${randomHex(4)}`);
   mkdirSync(aside, { mode: 0o700 });
   try {
     mkdirSync(path.join(aside, '_data'), { mode: 0o755 });
@@ -100,7 +100,7 @@ export function requireVolume(paths: Paths, name: string): VolumeInfo {
 export function deleteVolume(paths: Paths, name: string): void {
   const dir = volumeDir(paths, name);
   // Rename first: a crash half-way leaves a `.rm-` directory, never a volume with half its data.
-  const gone = path.join(paths.volumes, `.rm-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const gone = path.join(paths.volumes, `.rm-${process.pid}-${randomHex(4)}`);
   renameSync(dir, gone);
   rmSync(gone, { recursive: true, force: true });
 }
