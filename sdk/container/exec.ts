@@ -9,14 +9,7 @@ import { closeSync, existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { connectTerminal } from '../launch/attach.ts';
-import {
-  LOG_MAX_BYTES,
-  MONITOR,
-  TTY_RELAY,
-  resolvePaths,
-  type CommonOptions,
-  type Paths,
-} from '../config.ts';
+import { LOG_MAX_BYTES, MONITOR, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { closeFds, openProcsFds } from '../limits/cgroupfs.ts';
 import { ConductorError } from '../errors.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';

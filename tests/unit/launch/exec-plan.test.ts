@@ -59,18 +59,10 @@ test('planExec: -e overrides the container env, -w the workdir; -t adds TERM', (
 
 test('planExec: capabilities and privilege from the record; console and seccomp fds in their places', () => {
   const caps = helperOf(
-    planExec(
-      rec({ security: { privileged: false, capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'] } }),
-      ONE,
-      ['x'],
-      {},
-      [],
-    ),
+    planExec(rec({ security: { privileged: false, capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'] } }), ONE, ['x'], {}, []),
   );
   assert.equal(caps.slice(-4), ['--cap-add', 'NET_ADMIN', '--cap-drop', 'CHOWN']);
-  const priv = helperOf(
-    planExec(rec({ security: { privileged: true, capAdd: [], capDrop: [] } }), ONE, ['x'], {}, []),
-  );
+  const priv = helperOf(planExec(rec({ security: { privileged: true, capAdd: [], capDrop: [] } }), ONE, ['x'], {}, []));
   assert.is(priv.at(-1), '--privileged');
   const fds = planExec(rec(), ONE, ['x'], { tty: true }, [3], { consoleFd: 5, seccompFd: 4 });
   const h = helperOf(fds);

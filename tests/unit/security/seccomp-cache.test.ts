@@ -12,7 +12,11 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'conductor-seccomp-cache-'));
 const paths = resolvePaths(path.join(dir, 'root'), { CONDUCTOR_CACHE: path.join(dir, 'cache') });
 const SEC = { privileged: false, capAdd: [], capDrop: [] };
 const cacheDir = path.join(dir, 'cache', 'seccomp');
-const slotFile = () => path.join(cacheDir, readdirSync(cacheDir).find((f) => f.startsWith('slot-'))!);
+const slotFile = () =>
+  path.join(
+    cacheDir,
+    readdirSync(cacheDir).find((f) => f.startsWith('slot-'))!,
+  );
 
 test('first start: the filter under its sha256, and a slot naming it with the text it stands for', async () => {
   const f = await seccompFilter(paths, SEC);
