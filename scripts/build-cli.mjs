@@ -33,18 +33,26 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
 };
-// Builtins the common commands never use, required on first use instead of at start: node:crypto
-// costs ~9 M instructions to load (callgrind; node -e 0 is ~87 M), node:zlib ~2 M, and exec, ps or
-// logs need neither. Only the functions listed are forwarded: importing any other makes the build
-// fail ("No matching export"), so add it here.
+// Builtins required on first use instead of at start, since a bundle evaluates every module's
+// imports whichever command runs: node:crypto costs ~9 M instructions to load (callgrind; node -e 0
+// is ~87 M), node:zlib ~2 M, and run, exec, ps or logs need neither; ps and images spawn nothing
+// (child_process pulls in net, dgram and streams), fs/promises pulls in readline. Only the functions
+// listed are forwarded: importing any other makes the build fail ("No matching export"), so add it
+// here (a class or an object cannot be forwarded this way: keep such a module out of the list).
 const LAZY_BUILTINS = {
-  'node:crypto': ['createHash', 'randomBytes'],
+  'node:crypto': ['createHash'],
   'node:zlib': ['createGunzip', 'createGzip'],
+  'node:child_process': ['spawn', 'spawnSync'],
+  'node:net': ['connect', 'isIP', 'isIPv4'],
+  'node:tty': ['isatty'],
+  'node:fs/promises': ['open'],
+  'node:stream/promises': ['pipeline'],
 };
+const lazyFilter = new RegExp(`^(${Object.keys(LAZY_BUILTINS).join('|')})$`);
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^node:(crypto|zlib)$/ }, (args) =>
+    b.onResolve({ filter: lazyFilter }, (args) =>
       args.namespace === 'lazy' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy' },
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
@@ -79,9 +87,25 @@ await build({
 // import() of the external packages goes through the loader's __conductor_import: code that V8
 // restores from its cache has lost the script's dynamic-import hook ("A dynamic import callback
 // was not specified").
+// A default import of a builtin (`import path from 'node:path'`) becomes esbuild's
+// __toESM(require(...)) in every module that has one, each copying every export as a getter (42 for
+// node:path alone, ~1 ms at start in --cpu-prof): one shared wrapper per builtin instead.
+const ESM_SHARED =
+  'var __conductor_esm = new Map();\n' +
+  'function __conductor_builtin(id) {\n' +
+  '  let m = __conductor_esm.get(id);\n' +
+  '  if (m === undefined) __conductor_esm.set(id, (m = __toESM(require(id), 1)));\n' +
+  '  return m;\n' +
+  '}\n';
 const cjs = readFileSync(bundle, 'utf8')
   .replace(/^#!.*\n/, '')
-  .replace(/\bimport\((?="(?:zx|chalk|globby)[/"])/g, '__conductor_import(');
+  .replace(/\bimport\((?="(?:zx|chalk|globby)[/"])/g, '__conductor_import(')
+  .replace(/__toESM\(require\(("node:[a-z_/]+")\), 1\)/g, '__conductor_builtin($1)')
+  .replace(/^var __toCommonJS = .*$/m, (line) => `${line}\n${ESM_SHARED}`);
+if (!cjs.includes('function __conductor_builtin(')) {
+  console.error("build-cli: esbuild's __toCommonJS helper moved; the shared builtin wrapper has no place");
+  process.exit(1);
+}
 const stray = /\bimport\(/.exec(cjs);
 if (stray) {
   console.error(`build-cli: a dynamic import the loader does not route: ${cjs.slice(stray.index, stray.index + 60)}`);
