@@ -24,6 +24,12 @@ import { errno, fsError, readOrNull } from './cgroup-io.ts';
  * //   pids: '/sys/fs/cgroup/pids' } }
  */
 export function detectLayout(): CgroupLayout {
+  return (layout ??= readLayout());
+}
+/** Read once per process: a run looked at mountinfo three times (start, teardown twice). */
+let layout: CgroupLayout | undefined;
+
+function readLayout(): CgroupLayout {
   const mountinfo = readOrNull('/proc/self/mountinfo');
   if (mountinfo === null) {
     throw new ConductorError('CGROUP_UNAVAILABLE', 'cannot read "/proc/self/mountinfo"', { hint: 'is /proc mounted?' });
@@ -38,7 +44,7 @@ export function detectLayout(): CgroupLayout {
  * cheap hash does (sdk/hash.ts).
  *
  * @example
- * cgroupId('/var/lib/conductor', 'web'); // '4609ada42b0b'
+ * cgroupId('/var/lib/conductor', 'web'); // '6f3d260b4571'
  */
 export function cgroupId(root: string, name: string): string {
   return shortHash(`${root}\0${name}`).slice(0, 12);

@@ -149,14 +149,17 @@ export async function seccompFilter(
 ): Promise<string | null> {
   const loaded = loadSeccompProfile(seccompChoice(sec));
   if (!loaded) return null;
-  const input = planSeccomp(loaded.profile, {
-    arch: nativeArch(),
-    caps: effectiveCaps(sec, hostBounding()),
-    kernel: kernelVersion(os.release()),
-  });
-  const text = `${compilerId()}\n${input}`;
+  const params = { arch: nativeArch(), caps: effectiveCaps(sec, hostBounding()), kernel: kernelVersion(os.release()) };
+  const input = planSeccomp(loaded.profile, params);
+  const id = compilerId();
+  const text = `${id}\n${input}`;
   const dir = path.join(paths.cache, 'seccomp');
-  const slot = path.join(dir, `slot-${shortHash(text)}`);
+  // Named by what chose the text (hashing the ~20 KB text itself costs more than it saves): a
+  // changed profile file under the same name only fails the slot's comparison.
+  const slot = path.join(
+    dir,
+    `slot-${shortHash(JSON.stringify([id, loaded.source, params.arch, [...params.caps].sort(), params.kernel]))}`,
+  );
   const known = slotFilter(dir, slot, text);
   if (known !== null) return known;
   const key = createHash('sha256').update(text).digest('hex');
@@ -173,10 +176,10 @@ export async function seccompFilter(
 }
 
 /**
- * The slot index in front of the sha256-named filters: `slot-<shortHash(text)>` holds the key a
- * text was cached under, then that text. A start that finds its own text there, byte for byte,
- * takes the filter without loading node:crypto (~5 ms); a collision or a stale slot only means
- * the long way, which rewrites the slot.
+ * The slot index in front of the sha256-named filters: `slot-<shortHash(what chose the text)>`
+ * holds the key a text was cached under, then that text. A start that finds its own text there,
+ * byte for byte, takes the filter without loading node:crypto (~5 ms); a collision or a stale slot
+ * only means the long way, which rewrites the slot.
  */
 function slotFilter(dir: string, slot: string, text: string): string | null {
   let stored: string;
