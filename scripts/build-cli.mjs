@@ -32,6 +32,9 @@ const common = {
   target: 'node20',
   legalComments: 'none',
   logLevel: 'warning',
+  // Pure ASCII (\u escapes, in regexes too): the loader reads the bundle as latin1, ~2 ms faster
+  // than decoding 450 KB of UTF-8.
+  charset: 'ascii',
 };
 // Builtins required on first use instead of at start, since a bundle evaluates every module's
 // imports whichever command runs: node:crypto costs ~9 M instructions to load (callgrind; node -e 0
@@ -111,7 +114,14 @@ if (stray) {
   console.error(`build-cli: a dynamic import the loader does not route: ${cjs.slice(stray.index, stray.index + 60)}`);
   process.exit(1);
 }
-writeFileSync(bundle, cjs);
+const wide = /[^\x00-\x7f]/.exec(cjs);
+if (wide) {
+  console.error(`build-cli: a non-ASCII character in the bundle: ${cjs.slice(wide.index - 30, wide.index + 30)}`);
+  process.exit(1);
+}
+// Already inside CommonJS's module wrapper (and the loader's __conductor_import), so the loader
+// hands the text to V8 as it is read, without building a second 450 KB string around it.
+writeFileSync(bundle, `(function (exports, require, module, __filename, __dirname, __conductor_import) {${cjs}\n})`);
 await build({
   ...common,
   entryPoints: [loader],

@@ -75,16 +75,15 @@ function writeCache(file: string, data: Buffer, owner: number): void {
   }
 }
 
-const source = readFileSync(bundle, 'utf8');
+// ASCII and already wrapped (scripts/build-cli.mjs): latin1 is a copy, UTF-8 a decode.
+const source = readFileSync(bundle, 'latin1');
 const owner = statSync(bundle).uid;
 const cacheFile = cacheFileFor(process.argv.slice(2));
 const cached = cacheFile === undefined ? undefined : readCache(cacheFile, owner);
-// CommonJS's module wrapper, plus the bundle's import() of zx, chalk and globby (scripts/build-cli.mjs
-// routes them here): the loader's own import(), resolved from dist/ as the bundle's would be.
-const script = new vm.Script(
-  `(function (exports, require, module, __filename, __dirname, __conductor_import) {${source}\n})`,
-  { filename: bundle, cachedData: cached },
-);
+// The bundle is a function of CommonJS's module wrapper's arguments, plus the bundle's import() of
+// zx, chalk and globby (scripts/build-cli.mjs routes them here): the loader's own import(),
+// resolved from dist/ as the bundle's would be.
+const script = new vm.Script(source, { filename: bundle, cachedData: cached });
 if (cacheFile !== undefined && (cached === undefined || script.cachedDataRejected) && process.geteuid?.() === owner) {
   // At exit, so the cache holds every function this command compiled, not only the top level; and
   // only for a real command (the bundle says which it ran), never for a typo.

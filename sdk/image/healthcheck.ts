@@ -31,7 +31,7 @@ const UNIT_MS: Readonly<Record<string, number>> = Object.freeze({
 export function parseDuration(text: string): number | null {
   const m = /^([-+]?)(.*)$/.exec(text)!;
   if (m[2] === '0') return 0;
-  const part = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+  const part = /(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
   let ms = 0;
   let at = 0;
   const body = m[2]!;

@@ -14,15 +14,17 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'conductor-loader-'));
 const loader = path.join(dir, 'conductor.cjs');
 const cacheOf = (cmd: string) => path.join(dir, '.v8-cache', cmd);
 
-// What scripts/build-cli.mjs makes of the CLI: CommonJS, import() routed through __conductor_import,
-// `invoked` naming the command it ran.
+// What scripts/build-cli.mjs makes of the CLI: CommonJS inside the module wrapper's function, import()
+// routed through __conductor_import, `invoked` naming the command it ran.
 writeFileSync(
   path.join(dir, 'cli-bundle.cjs'),
   [
+    '(function (exports, require, module, __filename, __dirname, __conductor_import) {',
     'exports.invoked = {};',
     'const cmd = process.argv[2];',
     "if (cmd === 'hello') exports.invoked.command = cmd;",
     "__conductor_import('node:os').then((m) => process.stdout.write(`${cmd} ${typeof m.release}\\n`));",
+    '})',
   ].join('\n'),
 );
 
