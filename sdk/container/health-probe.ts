@@ -6,7 +6,7 @@
 import { CLI_BUNDLE, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
 import { ConductorError } from '../errors.ts';
 import { healthArgv } from '../image/healthcheck.ts';
-import { isAlive, startedAtMs } from '../host/proc.ts';
+import { isAlive, startedAtMs, startTimeMs } from '../host/proc.ts';
 import { validateName } from '../names.ts';
 import { requireRunning, updateRecord } from '../state/containers.ts';
 import type { ContainerInfo, ContainerRecord, HealthState } from '../types.ts';
@@ -44,16 +44,18 @@ export function healthNow(rec: ContainerRecord): HealthState | undefined {
 }
 
 /**
- * What ps adds for a running container: when its current init started, and that init's health.
+ * What ps and inspect add for a container that statusOf has just found running: when its current
+ * init started, and that init's health. No second look at /proc (ps reads one stat per container).
  * @example const { startedAt, health } = runningDetails(rec); // '2024-…Z', 'healthy'
  */
 export function runningDetails(rec: ContainerRecord): Pick<ContainerInfo, 'startedAt' | 'health'> {
   const init = rec.init;
-  const ms = init ? startedAtMs(init) : null;
-  if (ms === null) return {};
-  // startedAtMs has just found the init alive: no second look.
-  const health = rec.healthcheck ? healthFor(rec.health, init!) : undefined;
-  return { startedAt: new Date(ms).toISOString(), ...(health ? { health: health.status } : {}) };
+  if (!init) return {};
+  const health = rec.healthcheck ? healthFor(rec.health, init) : undefined;
+  return {
+    startedAt: new Date(startTimeMs(init.startTime)).toISOString(),
+    ...(health ? { health: health.status } : {}),
+  };
 }
 
 export interface HealthcheckResult {

@@ -58,8 +58,16 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * @example startedAtMs({ pid: process.pid, startTime: startTimeOf(process.pid)! }); // ≈ Date.now() - uptime
  */
 export function startedAtMs(ref: ProcessRef): number | null {
-  if (startTimeOf(ref.pid) !== ref.startTime) return null;
-  return Math.round(bootTimeMs() + (Number(ref.startTime) * 1000) / CLOCK_TICKS_PER_SECOND);
+  return startTimeOf(ref.pid) === ref.startTime ? startTimeMs(ref.startTime) : null;
+}
+
+/**
+ * When a process with this start time (field 22 of its stat) started, in ms since the epoch, with
+ * no look at /proc: for a ProcessRef the caller has just found alive.
+ * @example startTimeMs(startTimeOf(process.pid)!); // ≈ Date.now() - process.uptime() * 1000
+ */
+export function startTimeMs(startTime: string): number {
+  return Math.round(bootTimeMs() + (Number(startTime) * 1000) / CLOCK_TICKS_PER_SECOND);
 }
 
 let bootMs: number | undefined;
