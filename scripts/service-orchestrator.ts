@@ -80,16 +80,20 @@ await step(2, `run ${ES} and ${CS}`, async () => {
 
 // 3. Networks: es-cont with internet and host port → 8080; cs-cont with internet, nothing exposed.
 // Each container's own, so both at once (the address allocation inside is serialized by its lock).
-const [, csNet] = await step(3, `add networks (host port ${PORT} → ${ES}:8080)`, () =>
-  Promise.all([
-    addNetwork(ES, { internet: true, expose: [{ container: 8080, host: PORT }], log }),
-    addNetwork(CS, { internet: true, log }),
-  ]),
-);
+// Steps 5 and 6 need only the counter's network: they go on as soon as it exists, so gunicorn's
+// start-up, the longest wait, overlaps es-cont's network and the peering (gunicorn binds 0.0.0.0,
+// which covers an interface added after it).
+const { esNet, csNet } = await step(3, `add networks (host port ${PORT} → ${ES}:8080)`, async () => {
+  const es = addNetwork(ES, { internet: true, expose: [{ container: 8080, host: PORT }], log });
+  es.catch(() => {}); // awaited by step 4, which reports its failure
+  return { esNet: es, csNet: await addNetwork(CS, { internet: true, log }) };
+});
 
-// 4. Peer the two. Steps 5 and 6 need only the counter's address, not the peering (step 7's traffic
-// does), so they run while it is set up: gunicorn's start-up, the longest wait, begins sooner.
-const peered = step(4, `peer ${ES} and ${CS}`, () => peer(ES, CS, { log }));
+// 4. Peer the two, once es-cont's network exists too (step 7's traffic needs it).
+const peered = step(4, `peer ${ES} and ${CS}`, async () => {
+  await esNet;
+  await peer(ES, CS, { log });
+});
 
 // 5. The counter's address, from what addNetwork returned.
 const counterUrl = await step(5, `counter address ${csNet.ip}`, async () => `http://${csNet.ip}:8080`);
