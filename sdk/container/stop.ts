@@ -3,7 +3,7 @@
  * container's cgroups and files. Works from whatever exists, so it also cleans up a container
  * whose `run` was killed half-way, and running it twice is harmless.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Paths } from '../config.ts';
 import { cgroupDirsFor } from '../limits/plan.ts';
 import { cgroupId, detectLayout } from '../limits/cgroupfs.ts';
@@ -11,6 +11,7 @@ import { killCgroup, removeCgroups } from '../limits/cgroup-teardown.ts';
 import { oomKilled } from '../limits/cgroup-read.ts';
 import { ConductorError } from '../errors.ts';
 import { withLock } from '../state/lock.ts';
+import { removeTree } from '../state/remove-tree.ts';
 import { undoAll, type UndoBatcher } from '../network/undo-all.ts';
 import { unlimited, type Limit } from '../host/limit.ts';
 import { isAlive, refOf } from '../host/proc.ts';
@@ -212,7 +213,7 @@ function removeContainerDir(paths: Paths, name: string): void {
     });
   }
   try {
-    rmSync(cp.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
+    removeTree(cp.dir);
   } catch (e) {
     throw new ConductorError('CLEANUP_FAILED', `cannot remove container "${name}": ${(e as Error).message}`, {
       cause: e,
