@@ -38,6 +38,7 @@ export const profileGroup: GroupDef = {
       what: 'build (cached)',
       argv: () => conductor('build', img, path.join(CTX, 'Conductorfile'), '--context', CTX, '-q'),
     });
+    g.notes.push(BEFORE);
     g.notes.push(
       'From `strace --seccomp-bpf -f -ttt -e trace=execve,exit_group` (only those two syscalls stop, ' +
         'so the overhead is small), 7 runs each, medians; ' +
@@ -47,6 +48,20 @@ export const profileGroup: GroupDef = {
     );
   },
 };
+
+/**
+ * The same phases before the session that cut them, as BENCHMARKS.md of the `just bench` run of
+ * 2026-12-03 17:43 UTC (commit 1c48834) gave them: a record of that run, not measured again here.
+ */
+const BEFORE =
+  'Before (the `just bench` run of 2026-12-03 17:43 UTC, commit 1c48834, same VM): ' +
+  'run 97.6 ms node start + module load + SDK work, 27.2 ms helpers (conductor-monitor → conductor-init), ' +
+  '24.3 ms command + teardown + exit (151 ms under strace); ' +
+  'exec 75.5 + 20.5 (nsenter → conductor-init) + 12.3 ms (109 ms); ' +
+  'addnetwork 145 + 189 + 16.3 ms (346 ms); build (cached) 115 ms. ' +
+  'Since then: a CommonJS entry (an ES-module one cost node ~11 ms), no node:crypto on run, ' +
+  'builtins loaded on first use, the bundle read as latin1, exec without nsenter (the helper joins by pidfd), ' +
+  "ps' and removal's per-container work cut.";
 
 /** The node_modules packages a CLI call loads (one run under `strace -e openat`). */
 async function packagesLoaded(ctx: BenchContext, argv: string[]): Promise<string[]> {
