@@ -1,4 +1,5 @@
 /** The command table: usage, summary, options and a handler that calls ONE sdk function. */
+import { isatty } from 'node:tty';
 import * as sdk from '../../sdk/index.ts';
 import { flag, list, str, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
 import { ago, statusCell, table } from './format.ts';
@@ -154,7 +155,9 @@ async function runCommand(a: ParsedArgs, io: Io): Promise<number> {
     stopSignal: str(o, 'stop-signal'),
     restart: str(o, 'restart'),
     hostname: str(o, 'hostname'),
-    interactive: flag(o, 'interactive') || (!detach && process.stdin.isTTY === true),
+    // isatty(0), not process.stdin.isTTY: making process.stdin (a ReadStream when it is a file) loads
+    // node's fs streams, fs/promises and readline, ~2 ms of every run.
+    interactive: flag(o, 'interactive') || (!detach && isatty(0)),
     tty: flag(o, 'tty'),
     network,
     limits: limitsOf(o),
