@@ -10,7 +10,7 @@ import type { LaunchSpec } from '../launch/launch-plan.ts';
 import { launchAttached, launchDetached, LaunchError, type BeforeStart } from '../launch/launcher.ts';
 import { oomKilled } from '../limits/cgroup-read.ts';
 import { containerPaths, updateRecord } from '../state/containers.ts';
-import type { ContainerRecord } from '../types.ts';
+import type { ContainerRecord, ProcessRef } from '../types.ts';
 import type { RunOptions, RunResult } from './run.ts';
 import { removeContainer } from './stop.ts';
 
@@ -62,14 +62,28 @@ export async function startAttached(
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const collect = opts.output === 'collect';
+  // The init goes into the record while the helper sets up, not after (see onPid); not for a run
+  // wired up before its command starts (beforeStart): that one stays `creating` until it is.
+  let recorded: Promise<ContainerRecord> | undefined;
+  const recordInit = (init: ProcessRef | null) =>
+    updateRecord(paths, name, (r) => complete({ ...r, init: init ?? r.init }));
   const started = await launchAttached(spec, {
     stdin: opts.interactive ? 'inherit' : 'ignore',
     tty: Boolean(opts.tty),
     onOutput: collect ? (c, s) => (s === 'stdout' ? out : err).push(c) : undefined,
     extraFds: fds,
     beforeStart,
+    onPid: beforeStart
+      ? undefined
+      : (init) => {
+          recorded = recordInit(init);
+          recorded.catch(() => {}); // awaited below, where its failure is the run's
+        },
+  }).catch(async (e: unknown) => {
+    await recorded?.catch(() => {}); // never leave a record write behind a failed launch
+    throw e;
   });
-  const attachedRec = await updateRecord(paths, name, (r) => complete({ ...r, init: started.init ?? r.init }));
+  const attachedRec = await (recorded && started.init ? recorded : recordInit(started.init));
   const { cgroups } = attachedRec;
   const init = started.init;
   const unforward = forwardSignals(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'], (sig) => {

@@ -32,9 +32,10 @@ export type BeforeStart = (init: ProcessRef) => Promise<void>;
 function handshake(
   child: ChildProcess,
   fd: number,
-  beforeStart?: BeforeStart,
+  hooks: { beforeStart?: BeforeStart; onPid?: (init: ProcessRef) => void },
   kill = () => child.kill('SIGKILL'),
 ): Promise<ProcessRef | null> {
+  const { beforeStart, onPid } = hooks;
   return new Promise((resolve, reject) => {
     const stream = child.stdio[fd] as Duplex;
     let buf = '';
@@ -58,6 +59,7 @@ function handshake(
       if (line && !sawPid) {
         sawPid = true;
         init = refOf(Number(line[1]));
+        if (init) onPid?.(init);
         if (beforeStart) {
           if (!init) return finish(new LaunchError(125));
           beforeStart(init).then(
@@ -92,6 +94,12 @@ export interface AttachedOptions {
   /** Extra fds for the child (cgroup.procs files), numbered from 4; closed here once it has them. */
   extraFds?: number[];
   beforeStart?: BeforeStart;
+  /**
+   * Called with the init as soon as the monitor names it, while the helper is still setting up
+   * (joining a v1 cgroup waits out an RCU grace period, ~5–15 ms): what the caller records of it
+   * then costs no time of its own.
+   */
+  onPid?: (init: ProcessRef) => void;
 }
 
 export interface AttachedRun extends Started {
@@ -153,7 +161,7 @@ export async function launchAttached(spec: LaunchSpec, opts: AttachedOptions): P
   });
   let init: ProcessRef | null;
   try {
-    init = await handshake(child, 3, opts.beforeStart);
+    init = await handshake(child, 3, { beforeStart: opts.beforeStart, onPid: opts.onPid });
   } catch (e) {
     if (e instanceof LaunchError) {
       // The command may have failed to exec (126/127): that is its exit code, not a conductor error.
@@ -203,7 +211,9 @@ export async function launchDetached(spec: LaunchSpec, opts: DetachedOptions): P
   if (!monitor) throw new ConductorError('START_FAILED', 'the container exited at once');
   try {
     // The monitor leads its own process group: killing the group takes the whole tree.
-    const init = await handshake(child, 3, opts.beforeStart, () => process.kill(-child.pid!, 'SIGKILL'));
+    const init = await handshake(child, 3, { beforeStart: opts.beforeStart }, () =>
+      process.kill(-child.pid!, 'SIGKILL'),
+    );
     return { child, init, monitor };
   } finally {
     child.unref();
