@@ -10,6 +10,8 @@
  * One cache file per command (dist/.v8-cache/<command>), written once, after the first run of that
  * command, so it holds every function that command compiled; rewritten only when V8 rejects it (a
  * new node, other V8 flags). The bundle is rebuilt into a fresh dist/, which drops the caches.
+ * zx/core, which the commands that run host tools import, is a bundle of its own (dist/zx-core.cjs,
+ * cache dist/.v8-cache/zx.core: a name no command has), loaded the same way on first import.
  *
  * Cached code is code: it is used only if it and its directory belong to the bundle's owner and no
  * one else can write them, and only the bundle's owner writes it (atomically, tmp + rename). A
@@ -28,7 +30,6 @@ const { createRequire, Module } = nodeModule;
 type Stats = fs.Stats;
 
 const here = __dirname;
-const bundle = path.join(here, 'cli-bundle.cjs');
 const cacheDir = path.join(here, '.v8-cache');
 
 /** Owned by `uid` and writable by no one else. */
@@ -75,28 +76,7 @@ function writeCache(file: string, data: Buffer, owner: number): void {
   }
 }
 
-// ASCII and already wrapped (scripts/build-cli.mjs): latin1 is a copy, UTF-8 a decode.
-const source = readFileSync(bundle, 'latin1');
-const owner = statSync(bundle).uid;
-const cacheFile = cacheFileFor(process.argv.slice(2));
-const cached = cacheFile === undefined ? undefined : readCache(cacheFile, owner);
-// The bundle is a function of CommonJS's module wrapper's arguments, plus the bundle's import() of
-// zx, chalk and globby (scripts/build-cli.mjs routes them here): the loader's own import(),
-// resolved from dist/ as the bundle's would be.
-const script = new vm.Script(source, { filename: bundle, cachedData: cached });
-if (cacheFile !== undefined && (cached === undefined || script.cachedDataRejected) && process.geteuid?.() === owner) {
-  // At exit, so the cache holds every function this command compiled, not only the top level; and
-  // only for a real command (the bundle says which it ran), never for a typo.
-  process.once('exit', () => {
-    const ran = (mod.exports as { invoked?: { command?: string } }).invoked?.command;
-    if (ran !== undefined && path.join(cacheDir, ran) === cacheFile)
-      writeCache(cacheFile, script.createCachedData(), owner);
-  });
-}
-const mod = new Module(bundle);
-mod.filename = bundle;
-const bundleRequire = createRequire(bundle);
-const wrapper = script.runInThisContext() as (
+type Wrapper = (
   exports: unknown,
   require: NodeJS.Require,
   module: nodeModule,
@@ -104,4 +84,38 @@ const wrapper = script.runInThisContext() as (
   dirname: string,
   importer: (specifier: string) => Promise<unknown>,
 ) => void;
-wrapper.call(mod.exports, mod.exports, bundleRequire, mod, bundle, here, (specifier: string) => import(specifier));
+
+const owner = statSync(path.join(here, 'cli-bundle.cjs')).uid;
+
+/**
+ * Compile and run one of dist/'s bundles (ASCII and already wrapped, scripts/build-cli.mjs: latin1
+ * is a copy, UTF-8 a decode) with the code V8 cached for it in `cacheFile`; when there was none
+ * (or V8 rejected it) and we own the bundle, a new one is written at exit if `keep()` agrees, so it
+ * holds every function this process compiled, not only the top level. Returns module.exports.
+ */
+function runBundle(file: string, cacheFile: string | undefined, keep: () => boolean): unknown {
+  const cached = cacheFile === undefined ? undefined : readCache(cacheFile, owner);
+  const script = new vm.Script(readFileSync(file, 'latin1'), { filename: file, cachedData: cached });
+  if (cacheFile !== undefined && (cached === undefined || script.cachedDataRejected) && process.geteuid?.() === owner)
+    process.once('exit', () => keep() && writeCache(cacheFile, script.createCachedData(), owner));
+  const mod = new Module(file);
+  mod.filename = file;
+  // The bundle's import() of zx, chalk and globby (scripts/build-cli.mjs routes them here): the
+  // loader's own import(), resolved from dist/ as the bundle's would be; zx/core from its bundle.
+  (script.runInThisContext() as Wrapper).call(mod.exports, mod.exports, createRequire(file), mod, file, here, load);
+  return mod.exports;
+}
+
+let zxCore: unknown;
+function load(specifier: string): Promise<unknown> {
+  if (specifier !== 'zx/core') return import(specifier);
+  zxCore ??= runBundle(path.join(here, 'zx-core.cjs'), path.join(cacheDir, 'zx.core'), () => true);
+  return Promise.resolve(zxCore);
+}
+
+// The CLI. Its cache only for a real command (the bundle says which it ran), never for a typo.
+const cacheFile = cacheFileFor(process.argv.slice(2));
+const cli = runBundle(path.join(here, 'cli-bundle.cjs'), cacheFile, () => {
+  const ran = (cli as { invoked?: { command?: string } }).invoked?.command;
+  return ran !== undefined && path.join(cacheDir, ran) === cacheFile;
+});

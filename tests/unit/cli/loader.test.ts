@@ -23,9 +23,14 @@ writeFileSync(
     'exports.invoked = {};',
     'const cmd = process.argv[2];',
     "if (cmd === 'hello') exports.invoked.command = cmd;",
-    "__conductor_import('node:os').then((m) => process.stdout.write(`${cmd} ${typeof m.release}\\n`));",
+    "__conductor_import(cmd === 'zx' ? 'zx/core' : 'node:os').then((m) => process.stdout.write(`${cmd} ${typeof (m.release ?? m.$)}\\n`));",
     '})',
   ].join('\n'),
+);
+// dist/zx-core.cjs's stand-in: what the CLI's import('zx/core') gets.
+writeFileSync(
+  path.join(dir, 'zx-core.cjs'),
+  '(function (exports, require, module) { module.exports = { $: () => {} }; })',
 );
 
 function cli(...args: string[]): { code: number | null; out: string; err: string } {
@@ -66,6 +71,13 @@ test('a cache others could write is not used: the owner writes a new one over it
   assert.equal([r.code, r.out, r.err], [0, 'hello function\n', '']);
   assert.is(statSync(cacheOf('hello')).mode & 0o777, 0o644);
   assert.ok(statSync(cacheOf('hello')).size > 100, 'V8 code, not the planted text');
+});
+
+test('zx/core comes from its own bundle, with a code cache of its own', () => {
+  const r = cli('zx');
+  assert.equal([r.code, r.out, r.err], [0, 'zx function\n', '']);
+  assert.ok(existsSync(path.join(dir, '.v8-cache', 'zx.core')), "zx/core's cache");
+  assert.not.ok(existsSync(cacheOf('zx')), 'no CLI cache for a word that is no command');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
