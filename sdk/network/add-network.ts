@@ -79,17 +79,16 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
     if (rec.network) throw new ConductorError('NETWORK_EXISTS', `container "${name}" already has a network`);
     return facts(rec.init!.pid, readOr(cp.resolv, '')!);
   };
-  /** The facts of a plan for the init `pid` (a word in run's dry run) whose resolv.conf holds `resolvBefore`. */
+  /**
+   * The facts of a plan for the init `pid` (a word in run's dry run) whose resolv.conf holds
+   * `resolvBefore`. The host's routes are not among them: they are read once, where the address is
+   * allocated (under the network lock), and checked there (`routeFacts`).
+   */
   const facts = async (pid: number | string, resolvBefore: string) => {
-    const [routes, save] = await Promise.all([hostRoutes(), iptablesSave()]);
-    checkRouteOverlap(pool, routes);
-    const outInterfaces = internet ? defaultRouteInterfaces(routes) : [];
-    if (internet && outInterfaces.length === 0) {
-      throw new ConductorError('NO_NETWORK', 'the host has no default route for "--internet" to use');
-    }
+    const save = await iptablesSave();
     const resolvContent = internet ? hostResolvConf() : null;
     if (internet && resolvContent === null) log.warn(`no usable host resolver for "${name}"; set CONDUCTOR_DNS`);
-    const plan = (ip: string) =>
+    const plan = (ip: string, outInterfaces: string[]) =>
       planAddNetwork({
         rootId: rootIdOf(paths.root),
         name,
@@ -106,36 +105,44 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
         resolvBefore,
         allowHost,
       });
-    /** An address no other container (of any root, or a build step) has; routes re-read under the network lock. */
-    const allocate = (others: ContainerRecord[], now: RouteEntry[]) => {
+    /**
+     * From the host's routes: the pool must not overlap them, --internet needs a default route
+     * (its interfaces are the plan's), and the address is one no other container (of any root, or
+     * a build step: its route reserves it, build-network.ts) has.
+     */
+    const allocate = (others: ContainerRecord[], routes: RouteEntry[]) => {
+      checkRouteOverlap(pool, routes);
+      const outInterfaces = internet ? defaultRouteInterfaces(routes) : [];
+      if (internet && outInterfaces.length === 0) {
+        throw new ConductorError('NO_NETWORK', 'the host has no default route for "--internet" to use');
+      }
       checkPorts(paths, name, ports, others, save);
-      return allocateAddress(pool, [
+      const ip = allocateAddress(pool, [
         ...others.flatMap((r) => (r.network ? [r.network.ip] : [])),
-        ...routedAddresses(pool, now),
+        ...routedAddresses(pool, routes),
       ]);
+      return { ip, outInterfaces };
     };
-    return { routes, save, plan, allocate };
+    return { save, plan, allocate };
   };
 
-  if (opts.atStart) {
-    // The container does not exist yet: nothing to check of it; its resolv.conf starts empty.
-    const { routes, save, plan, allocate } = await facts(opts.atStart.pid, '');
-    const ip = allocate(otherRecords(paths, name), routes);
-    return { ...info(ip), plan: describePlan([...chainSteps(save), ...plan(ip)]) };
-  }
-  if (opts.dryRun) {
-    const { routes, save, plan, allocate } = await prepare(requireRecord(paths, name));
-    const ip = allocate(otherRecords(paths, name), routes);
-    return { ...info(ip), plan: describePlan([...chainSteps(save), ...plan(ip)]) };
+  if (opts.atStart || opts.dryRun) {
+    // atStart: the container does not exist yet, nothing to check of it; its resolv.conf starts empty.
+    const [{ save, plan, allocate }, routes] = await Promise.all([
+      opts.atStart ? facts(opts.atStart.pid, '') : prepare(requireRecord(paths, name)),
+      hostRoutes(),
+    ]);
+    const { ip, outInterfaces } = allocate(otherRecords(paths, name), routes);
+    return { ...info(ip), plan: describePlan([...chainSteps(save), ...plan(ip, outInterfaces)]) };
   }
 
   // Lock order: the container's lock, then the host's network lock (see record-journal.ts): addresses
   // and host ports belong to the host, so containers and build steps of every root allocate under it.
   const ip = await withRecords(paths, [name], async (held) => {
     const { save, plan, allocate } = await prepare(held.get(name));
-    const ip = await hostLock('network', async () => {
-      // Routes re-read under the lock: a build step's address is reserved by its route (build-network.ts).
-      const ip = allocate(otherRecords(paths, name), await hostRoutes());
+    const { ip, outInterfaces } = await hostLock('network', async () => {
+      // Routes read under the lock: a build step's address is reserved by its route (build-network.ts).
+      const { ip, outInterfaces } = allocate(otherRecords(paths, name), await hostRoutes());
       await ensureChains(save, log);
       const network: NetworkRecord = {
         ip,
@@ -148,10 +155,10 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
         ...(allowHost.length ? { allowHost } : {}),
       };
       held.update(name, (r) => ({ ...r, network })); // reserves the address
-      return ip;
+      return { ip, outInterfaces };
     });
     log.info(`network for "${name}": ${ip} via ${hostInterface}`);
-    await apply(plan(ip), { journal: held.journal(() => undefined), log });
+    await apply(plan(ip, outInterfaces), { journal: held.journal(() => undefined), log });
     return ip;
   });
   return info(ip);
