@@ -80,30 +80,38 @@ await step(2, `run ${ES} and ${CS}`, async () => {
 
 // 3. Networks: es-cont with internet and host port → 8080; cs-cont with internet, nothing exposed.
 // Each container's own, so both at once (the address allocation inside is serialized by its lock).
-// Steps 5 and 6 need only the counter's network: they go on as soon as it exists, so gunicorn's
-// start-up, the longest wait, overlaps es-cont's network and the peering (gunicorn binds 0.0.0.0,
-// which covers an interface added after it).
-const { esNet, csNet } = await step(3, `add networks (host port ${PORT} → ${ES}:8080)`, async () => {
+// Steps 5 and 6 need only the counter's address: they go on as soon as it is reserved, so
+// gunicorn's start-up, the longest wait, overlaps both networks being wired and the peering
+// (the services bind 0.0.0.0, which covers an interface added after them).
+const { esNet, csNet, counterIp } = await step(3, `add networks (host port ${PORT} → ${ES}:8080)`, async () => {
+  let reserved!: (ip: string) => void;
+  const address = new Promise<string>((resolve) => (reserved = resolve));
   const es = addNetwork(ES, { internet: true, expose: [{ container: 8080, host: PORT }], log });
-  es.catch(() => {}); // awaited by step 4, which reports its failure
-  return { esNet: es, csNet: await addNetwork(CS, { internet: true, log }) };
+  const cs = addNetwork(CS, { internet: true, log, onAddress: reserved });
+  // Both are awaited by step 4, which reports a failure after the counter's address was reserved.
+  es.catch(() => {});
+  cs.catch(() => {});
+  return { esNet: es, csNet: cs, counterIp: await Promise.race([address, cs.then((n) => n.ip)]) };
 });
 
-// 4. Peer the two, once es-cont's network exists too (step 7's traffic needs it).
+// 4. Peer the two, once both networks exist (step 7's traffic needs it).
 const peered = step(4, `peer ${ES} and ${CS}`, async () => {
-  await esNet;
+  await Promise.all([esNet, csNet]);
   await peer(ES, CS, { log });
 });
 
-// 5. The counter's address, from what addNetwork returned.
-const counterUrl = await step(5, `counter address ${csNet.ip}`, async () => `http://${csNet.ip}:8080`);
+// 5. The counter's address, as addNetwork reserved it.
+const counterUrl = await step(5, `counter address ${counterIp}`, async () => `http://${counterIp}:8080`);
 
-// 6. Start the counter service, then the external service pointing at it: each image's own CMD,
-// in its WORKDIR with its ENV (PORT...); only the counter's address is ours to give.
+// 6. Start the counter service and the external service pointing at it (at once: the external one
+// needs the counter's address, not the counter): each image's own CMD, in its WORKDIR with its ENV
+// (PORT...); only the counter's address is ours to give.
 await step(6, 'start the services', async () => {
   const [cs, es] = await Promise.all([inspectImage('counter-service'), inspectImage('external-service')]);
-  await exec(CS, cs.config.cmd ?? [], { detach: true });
-  await exec(ES, es.config.cmd ?? [], { detach: true, env: [`COUNTER_SERVICE_URL=${counterUrl}`] });
+  await Promise.all([
+    exec(CS, cs.config.cmd ?? [], { detach: true }),
+    exec(ES, es.config.cmd ?? [], { detach: true, env: [`COUNTER_SERVICE_URL=${counterUrl}`] }),
+  ]);
 });
 await peered;
 

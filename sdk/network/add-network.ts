@@ -50,6 +50,11 @@ export interface AddNetworkOptions extends CommonOptions {
    * its init shown as the word `pid`.
    */
   atStart?: { pid: string };
+  /**
+   * Called with the container's address as soon as it is reserved, before its interface exists:
+   * a caller can hand it on (to a service it starts meanwhile) while the rest is wired up.
+   */
+  onAddress?: (ip: string) => void;
 }
 
 /**
@@ -158,6 +163,7 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
       return { ip, outInterfaces };
     });
     log.info(`network for "${name}": ${ip} via ${hostInterface}`);
+    opts.onAddress?.(ip);
     await apply(plan(ip, outInterfaces), { journal: held.journal(() => undefined), log });
     return ip;
   });

@@ -17,6 +17,7 @@ import { hostMust as must, hostRun as run } from '../helpers/host-cmd.ts';
 import { isConductorError, type ErrorCode, addNetwork, peer, unpeer, type NetworkInfo } from '../../sdk/index.ts';
 import {
   otherRoutingTools,
+  hostInterfaceName,
   rootIdOf,
   undoAll,
   childrenOf,
@@ -221,7 +222,14 @@ test('addNetwork: address, veth, published port from everywhere, nothing else re
   const pub = await addNetwork('pub', { root, expose: [{ container: 8080, host: HOST_PORT }] });
   nets.set('pub', pub);
   nets.set('lone', await addNetwork('lone', { root }));
-  nets.set('other', await addNetwork('other', { root }));
+  // onAddress: the address as soon as it is reserved, before the interface exists.
+  const early: { ip: string; veth: boolean }[] = [];
+  const other = await addNetwork('other', {
+    root,
+    onAddress: (ip) => early.push({ ip, veth: linkExists(hostInterfaceName(paths.root, 'other')) }),
+  });
+  nets.set('other', other);
+  assert.equal(early, [{ ip: other.ip, veth: false }], 'onAddress: once, before the veth');
   assert.match(pub.ip, /^10\.177\.\d+\.\d+$/);
   assert.is(pub.gateway, '10.177.0.1');
   assert.ok(pub.hostInterface.length <= 15 && linkExists(pub.hostInterface));
