@@ -61,7 +61,8 @@ const BEFORE =
   'addnetwork 145 + 189 + 16.3 ms (346 ms); build (cached) 115 ms. ' +
   'Since then: a CommonJS entry (an ES-module one cost node ~11 ms), no node:crypto on run, ' +
   'builtins loaded on first use, the bundle read as latin1, exec without nsenter (the helper joins by pidfd), ' +
-  "ps' and removal's per-container work cut.";
+  "ps' and removal's per-container work cut, zx/core from a bundle of its own with a code cache " +
+  "(node's ESM import of it took ~55 ms), addnetwork's routes read once.";
 
 /** The node_modules packages a CLI call loads (one run under `strace -e openat`). */
 async function packagesLoaded(ctx: BenchContext, argv: string[]): Promise<string[]> {
