@@ -1,7 +1,7 @@
 /**
  * A cheap, stable, non-cryptographic hash for names and cache slots that nobody has to trust.
  * Where a collision would matter, the caller checks what it found (seccomp's slot index) or the
- * inputs are root's own (cgroup ids). It spares those paths node:crypto, which costs node ~5 ms to
+ * inputs are root's own (cgroup ids, veth names, state-root ids). It spares those paths node:crypto, which costs node ~5 ms to
  * load (sdk/host/random.ts); 32-bit lanes (Math.imul), since BigInt arithmetic per byte costs
  * milliseconds on a 20 KB seccomp plan.
  */

@@ -1,16 +1,17 @@
-/** Names of conductor's host interfaces and state-root ids: short, derived, collision-free. */
-import { createHash } from 'node:crypto';
+/**
+ * Names of conductor's host interfaces and state-root ids: short and derived (32 bits of
+ * sdk/hash.ts's FNV: root's own inputs, and no node:crypto on addnetwork's path). Records keep the
+ * names they were made with; conductor finds its interfaces by pattern and its rules by the undo
+ * steps it recorded, never by deriving a name again.
+ */
+import { shortHash } from '../hash.ts';
 
 export const HOST_IF_PREFIX = 'cnd';
 const HOST_IF = /^cnd[0-9a-f]{8}$/;
 
-function sha256(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
-}
-
-/** 8 hex of sha256(state root): tells two state roots' rules apart. @example rootIdOf('/srv/c') */
+/** 8 hex of the state root's hash: tells two state roots' rules apart. @example rootIdOf('/srv/c') */
 export function rootIdOf(root: string): string {
-  return sha256(root).slice(0, 8);
+  return shortHash(root).slice(0, 8);
 }
 
 /**
@@ -18,7 +19,7 @@ export function rootIdOf(root: string): string {
  * @example hostInterfaceName('/srv/conductor', 'web') // 'cnd…'
  */
 export function hostInterfaceName(root: string, name: string): string {
-  return HOST_IF_PREFIX + sha256(`${root}\0${name}`).slice(0, 8);
+  return HOST_IF_PREFIX + shortHash(`${root}\0${name}`).slice(0, 8);
 }
 
 export function isConductorInterface(dev: string | undefined): boolean {
