@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { exitCodeOf } from '../host/signals.ts';
 import { endExec } from './exec-abort.ts';
-import { openExecFds, prepareExec, type ExecOptions } from './exec.ts';
+import { feedStdin, onAbort, openExecFds, prepareExec, type ExecOptions } from './exec.ts';
 
 /**
  * `execStream`'s options: `exec`'s environment, workdir and user, a stdin, and a signal that ends it.
@@ -81,19 +81,14 @@ export async function execStream(name: string, command: string[], opts: ExecStre
       resolve({ code, sig });
     }),
   );
-  const onAbort = () => {
+  const unabort = onAbort(opts.signal, () => {
     if (!exited) aborted = endExec(child.pid!, () => exited);
-  };
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  });
   const exit = ended.then(async ({ code, sig }) => {
-    opts.signal?.removeEventListener('abort', onAbort);
+    unabort();
     if (aborted) await aborted;
     return { exitCode: exitCodeOf(code, sig), aborted: aborted !== null };
   });
-  child.stdin!.on('error', () => {}); // EPIPE once the command is gone: its exit says how it ended
-  const input = opts.input;
-  if (input === undefined) child.stdin!.end();
-  else if (typeof input === 'string' || input instanceof Uint8Array) child.stdin!.end(input);
-  else input.pipe(child.stdin!);
+  feedStdin(child.stdin!, opts.input);
   return { stdout: child.stdout!, stderr: child.stderr!, exit };
 }

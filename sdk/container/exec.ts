@@ -193,11 +193,7 @@ export async function execInContainer(name: string, command: string[], opts: Exe
       if (opts.stdout) child.stdout!.pipe(opts.stdout);
       else child.stdout!.on('data', (c: Buffer) => out.push(c));
       child.stderr!.on('data', (c: Buffer) => err.push(c));
-      child.stdin!.on('error', () => {});
-      const input = opts.input;
-      if (input === undefined) child.stdin!.end();
-      else if (typeof input === 'string' || input instanceof Uint8Array) child.stdin!.end(input);
-      else input.pipe(child.stdin!);
+      feedStdin(child.stdin!, opts.input);
     }
     // The command leads a session of its own, so the terminal's signals no longer reach it, and
     // the helper that waits for it passes none on: signal the command itself.
@@ -228,8 +224,23 @@ export async function execInContainer(name: string, command: string[], opts: Exe
   }
 }
 
-/** Call `fn` once when `signal` aborts (at once if it has); returns the unsubscriber. */
-function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
+/**
+ * The command's stdin: `input` written and closed, a stream piped in, or closed at once. EPIPE once
+ * the command is gone is ignored: its exit says how it ended.
+ * @example feedStdin(child.stdin!, 'hello\n');
+ */
+export function feedStdin(stdin: Writable, input: string | Uint8Array | Readable | undefined): void {
+  stdin.on('error', () => {});
+  if (input === undefined) stdin.end();
+  else if (typeof input === 'string' || input instanceof Uint8Array) stdin.end(input);
+  else input.pipe(stdin);
+}
+
+/**
+ * Call `fn` once when `signal` aborts (at once if it has); returns the unsubscriber.
+ * @example const off = onAbort(opts.signal, () => child.kill()); // later: off()
+ */
+export function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
   if (!signal) return () => {};
   if (signal.aborted) {
     fn();
