@@ -9,13 +9,15 @@ export interface WriteOptions {
    * be removed concurrently (a container's): a late write must fail, not bring the directory back.
    */
   mkdir?: boolean;
+  /** The new file's mode (default 0666 less the umask). */
+  mode?: number;
 }
 
 /** Write a file so readers see the old or the new content, never half of it. */
-export function writeFileAtomic(file: string, data: string, opts: WriteOptions = {}): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, opts: WriteOptions = {}): void {
   if (opts.mkdir !== false) mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(tmp, data);
+  writeFileSync(tmp, data, opts.mode === undefined ? undefined : { mode: opts.mode });
   renameSync(tmp, file);
 }
 

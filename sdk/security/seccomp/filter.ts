@@ -7,23 +7,14 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { capsOfMask, effectiveCaps } from '../capabilities.ts';
 import { PACKAGE_ROOT, type Paths } from '../../config.ts';
 import { ConductorError } from '../../errors.ts';
 import { shortHash } from '../../hash.ts';
+import { writeFileAtomic } from '../../state/files.ts';
 import type { SeccompOption, SecurityOptions } from '../../types.ts';
 import { withDockerGates } from './docker-gates.ts';
 import { parseSeccompProfile, type SeccompProfile } from './profile.ts';
@@ -169,9 +160,9 @@ export async function seccompFilter(
     if (opts.dryRun) return file; // compiled (so a bad profile fails alike), not cached
     // The helper trusts this file as its filter: root-only, and renamed into place whole.
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeWhole(file, bpf);
+    writeFileAtomic(file, bpf, { mkdir: false, mode: 0o600 });
   }
-  if (!opts.dryRun) writeWhole(slot, `${key}\n${text}`);
+  if (!opts.dryRun) writeFileAtomic(slot, `${key}\n${text}`, { mkdir: false, mode: 0o600 });
   return file;
 }
 
@@ -193,12 +184,6 @@ function slotFilter(dir: string, slot: string, text: string): string | null {
   if (nl !== 64 || !/^[0-9a-f]{64}$/.test(key) || stored.slice(nl + 1) !== text) return null;
   const file = path.join(dir, `${key}.bpf`);
   return existsSync(file) ? file : null;
-}
-
-function writeWhole(file: string, data: string | Buffer): void {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o600 });
-  renameSync(tmp, file);
 }
 
 /** Where a container keeps the filter its init got, so every exec gets the same one. */
