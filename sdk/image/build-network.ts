@@ -18,8 +18,8 @@ import { hostLock } from '../network/host-files.ts';
 import { hostRoutes, iptablesSave } from '../network/facts.ts';
 import { hostInterfaceName, rootIdOf } from '../network/interfaces.ts';
 import { planAddNetwork } from '../network/plan.ts';
-import { allocateAddress, poolFromEnv } from '../network/pool.ts';
-import { checkRouteOverlap, defaultRouteInterfaces, routedAddresses } from '../network/routes.ts';
+import { poolFromEnv } from '../network/pool.ts';
+import { checkRouteOverlap, defaultRouteInterfaces, freeAddress } from '../network/routes.ts';
 import { startTimeOf } from '../host/proc.ts';
 import { listRecords } from '../state/containers.ts';
 import { upgradeUndo } from '../state/record-version.ts';
@@ -65,23 +65,23 @@ export async function openBuildNetwork(
   log: Logger,
 ): Promise<BuildNetwork> {
   const pool = poolFromEnv(process.env);
-  const [routes, save] = await Promise.all([hostRoutes(), iptablesSave()]);
-  checkRouteOverlap(pool, routes);
-  const outInterfaces = defaultRouteInterfaces(routes);
-  if (outInterfaces.length === 0) {
-    log.debug('no default route: the RUN step gets an unconnected network namespace');
-    return { ip: null, close: async () => {} };
-  }
-  await ensureChains(save, log);
   const name = `build-${randomHex(4)}`;
   const journal = path.join(workDir, BUILD_NETWORK_JOURNAL);
   const undos: UndoStep[] = [];
   const resolv = readFileSync(resolvPath, 'utf8');
   // The whole plan runs under the host's network lock: the route it adds is what reserves the
-  // address for a concurrent addNetwork (which has no record of a build to look at).
+  // address for a concurrent addNetwork (which has no record of a build to look at). The routes
+  // are read once, there, as addNetwork reads them.
   const ip = await hostLock('network', async () => {
-    const records = listRecords(paths).flatMap((r) => (r.network ? [r.network.ip] : []));
-    const ip = allocateAddress(pool, [...records, ...routedAddresses(pool, await hostRoutes())]);
+    const [routes, save] = await Promise.all([hostRoutes(), iptablesSave()]);
+    checkRouteOverlap(pool, routes);
+    const outInterfaces = defaultRouteInterfaces(routes);
+    if (outInterfaces.length === 0) {
+      log.debug('no default route: the RUN step gets an unconnected network namespace');
+      return null;
+    }
+    await ensureChains(save, log);
+    const ip = freeAddress(pool, listRecords(paths), routes);
     const steps = planAddNetwork({
       rootId: rootIdOf(paths.root),
       name,
@@ -109,6 +109,7 @@ export async function openBuildNetwork(
     });
     return ip;
   });
+  if (ip === null) return { ip: null, close: async () => {} };
   let closed = false;
   return {
     ip,

@@ -11,10 +11,10 @@ import { checkPorts, hostRoutes, iptablesSave } from './facts.ts';
 import { hostLock, readOr } from './host-files.ts';
 import { hostInterfaceName, rootIdOf } from './interfaces.ts';
 import { planAddNetwork, type Step } from './plan.ts';
-import { allocateAddress, poolFromEnv } from './pool.ts';
+import { poolFromEnv } from './pool.ts';
 import { validateHostPorts, validatePorts } from './ports.ts';
 import { withRecords } from './record-journal.ts';
-import { checkRouteOverlap, defaultRouteInterfaces, routedAddresses, type RouteEntry } from './routes.ts';
+import { checkRouteOverlap, defaultRouteInterfaces, freeAddress, type RouteEntry } from './routes.ts';
 import { silentLogger } from '../log.ts';
 import { validateName } from '../names.ts';
 import { containerPaths, listContainerNames, loadRecord, requireRecord, statusOf } from '../state/containers.ts';
@@ -122,11 +122,7 @@ export async function addNetwork(name: string, opts: AddNetworkOptions = {}): Pr
         throw new ConductorError('NO_NETWORK', 'the host has no default route for "--internet" to use');
       }
       checkPorts(paths, name, ports, others, save);
-      const ip = allocateAddress(pool, [
-        ...others.flatMap((r) => (r.network ? [r.network.ip] : [])),
-        ...routedAddresses(pool, routes),
-      ]);
-      return { ip, outInterfaces };
+      return { ip: freeAddress(pool, others, routes), outInterfaces };
     };
     return { save, plan, allocate };
   };

@@ -5,7 +5,8 @@
 import { isIPv4 } from 'node:net';
 import { ConductorError } from '../errors.ts';
 import { isConductorInterface } from './interfaces.ts';
-import { inPool, ipToInt, parseCidr, type Pool } from './pool.ts';
+import type { ContainerRecord } from '../types.ts';
+import { allocateAddress, inPool, ipToInt, parseCidr, type Pool } from './pool.ts';
 
 /** An entry of `ip -j route` (only the fields used here). */
 export interface RouteEntry {
@@ -51,6 +52,22 @@ export function checkRouteOverlap(pool: Pool, routes: RouteEntry[]): void {
 /** Addresses in the pool already routed to some conductor veth (possibly another state root's). */
 export function routedAddresses(pool: Pool, routes: RouteEntry[]): string[] {
   return routes.filter((r) => isContainerRoute(r) && isIPv4(r.dst) && inPool(pool, ipToInt(r.dst))).map((r) => r.dst);
+}
+
+/**
+ * A free address of the pool: none of these records' (this root's containers, a reservation being
+ * one before its route exists) and none routed to a conductor veth (any root's, or a build step's).
+ * @example freeAddress(pool, otherRecords, await hostRoutes()); // '10.177.0.4'
+ */
+export function freeAddress(
+  pool: Pool,
+  records: readonly Pick<ContainerRecord, 'network'>[],
+  routes: RouteEntry[],
+): string {
+  return allocateAddress(pool, [
+    ...records.flatMap((r) => (r.network ? [r.network.ip] : [])),
+    ...routedAddresses(pool, routes),
+  ]);
 }
 
 /** Interfaces carrying the default route(s), multipath included. */
