@@ -1,9 +1,9 @@
 /**
  * Stopping many containers at once, as docker and podman do: every container's grace period runs
- * at the same time, so N containers take about one grace period, not N. What costs process spawns
- * is bounded (the claims under each container's lock), and the host changes of containers that end
- * together are undone in shared batches (network/undo-all.ts): one firewall restore for all of
- * them instead of one each.
+ * at the same time, so N containers take about one grace period, not N. The claims under each
+ * container's lock are bounded (a contended lock costs a child process), and the host changes of
+ * containers that end together are undone in shared batches (network/undo-all.ts): one firewall
+ * restore for all of them instead of one each.
  */
 import { resolvePaths } from '../config.ts';
 import { limiter } from '../host/limit.ts';
@@ -11,7 +11,7 @@ import { undoBatcher } from '../network/undo-all.ts';
 import { stopWith, type StopOptions } from './container.ts';
 import type { StopResult } from './stop.ts';
 
-/** How many claims (each a lock holder's process spawn and a record write) run at once. */
+/** How many claims (a container lock, a flock child when contended, a record write) run at once. */
 export const STOP_PARALLELISM = 32;
 
 export interface StopManyOptions extends StopOptions {

@@ -116,7 +116,7 @@ export async function removeContainer(paths: Paths, name: string, opts: RemoveOp
     if (!opts.asCreator && !opts.leaveCreating) await waitCreated(paths, name);
     // Claim the record under the container's lock, as every writer holds it: once it is marked
     // `stopping`, no one else may add to what this stop has to undo (updateRecord refuses), so
-    // the rest needs no lock. One acquisition: locks cost a process spawn each.
+    // the rest needs no lock. One acquisition: a contended lock costs a util-linux flock child.
     const claim = await locked(paths.locks, containerLock(name), async () => {
       const rec = loadRecord(paths, name);
       if (rec && !opts.asCreator && beingCreated(rec))
