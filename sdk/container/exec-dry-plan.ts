@@ -9,7 +9,7 @@ export interface ExecDryInput {
   name: string;
   /** The argv exec spawns, with an empty environment. */
   argv: string[];
-  /** The files on its fds 3..: the cgroup.procs files it writes itself into, the seccomp filter. */
+  /** The files on its fds 3..: the cgroups' join files it writes itself into, the seccomp filter. */
   fds: string[];
   detach: boolean;
 }
@@ -17,16 +17,19 @@ export interface ExecDryInput {
 /**
  * @example
  * const argv = ['/x/conductor-init', '--join', '4121:9876', '--cgroup-fd', '3', '--', 'ls'];
- * planExecDry({ name: 'web', argv, fds: ['/sys/fs/cgroup/pids/conductor/web/cgroup.procs'], detach: false });
- * // ['# exec in container "web": a process in its namespaces; fds 3=/sys/fs/cgroup/pids/conductor/web/cgroup.procs',
+ * planExecDry({ name: 'web', argv, fds: ['/sys/fs/cgroup/pids/conductor/web/tasks'], detach: false });
+ * // ['# exec in container "web": a process in its namespaces; fds 3=/sys/fs/cgroup/pids/conductor/web/tasks',
  * //  '# it joins the cgroups /sys/fs/cgroup/pids/conductor/web',
  * //  '/x/conductor-init --join 4121:9876 --cgroup-fd 3 -- ls']
  */
+/** A cgroup join file (sdk/limits/plan.ts joinFile), v1 or v2. */
+const JOIN = /\/(?:tasks|cgroup\.procs)$/;
+
 export function planExecDry(p: ExecDryInput): string[] {
   const fds = p.fds.map((f, i) => `${3 + i}=${f}`).join(', ');
   const out = [`# exec in container "${p.name}": a process in its namespaces; fds ${fds}`];
-  const joins = p.fds.filter((f) => f.endsWith('/cgroup.procs'));
-  if (joins.length) out.push(`# it joins the cgroups ${joins.map((f) => f.replace(/\/cgroup\.procs$/, '')).join(' ')}`);
+  const joins = p.fds.filter((f) => JOIN.test(f));
+  if (joins.length) out.push(`# it joins the cgroups ${joins.map((f) => f.replace(JOIN, '')).join(' ')}`);
   if (p.detach) out.push("# detached: under the monitor, which appends its output to the container's log");
   out.push(displayCommand(p.argv));
   return out;

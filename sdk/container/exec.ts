@@ -10,7 +10,8 @@ import type { Readable, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { connectTerminal } from '../launch/attach.ts';
 import { LOG_MAX_BYTES, MONITOR, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
-import { closeFds, openProcsFds } from '../limits/cgroupfs.ts';
+import { closeFds, detectLayout, openProcsFds } from '../limits/cgroupfs.ts';
+import { joinFile } from '../limits/plan.ts';
 import { ConductorError } from '../errors.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
 import { planTtyRelay, withCallerValues } from '../launch/launch-plan.ts';
@@ -71,7 +72,7 @@ export interface PreparedExec {
   rec: ContainerRecord;
   /** The init helper, joining the container (--join) and running the command there. */
   argv: string[];
-  /** The cgroup.procs files (fds 3..), then the seccomp filter, if any. */
+  /** The cgroups' join files (fds 3..), then the seccomp filter, if any. */
   procFiles: string[];
   filter: string | null;
   /** -t: the fd of the console socket the relay passes. */
@@ -103,7 +104,7 @@ export async function prepareExec(
   const rec = requireRunning(paths, name);
   const cmd = command.length > 0 ? command : ['/bin/bash'];
   const filter = await execFilter(paths, rec, Boolean(opts.dryRun));
-  const procFiles = rec.cgroups.map((d) => `${d}/cgroup.procs`);
+  const procFiles = rec.cgroups.map((d) => joinFile(d, detectLayout().version));
   // fds in the child: 3.. the cgroups, then the filter; the relay adds the console socket after them.
   const seccompFd = filter === null ? undefined : 3 + procFiles.length;
   const consoleFd = opts.tty ? 3 + procFiles.length + (filter === null ? 0 : 1) : undefined;

@@ -40,7 +40,7 @@ export function requireRunnable(paths: Paths, image: string): { img: ImageInfo; 
   return { img, base };
 }
 
-/** The fds the launch hands over: the cgroup.procs files from 4, then the seccomp filter. */
+/** The fds the launch hands over: the cgroups' join files (joinFile) from 4, then the seccomp filter. */
 export interface LaunchFds {
   cgroups: number;
   seccomp: boolean;

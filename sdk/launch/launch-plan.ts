@@ -32,7 +32,7 @@ export interface LaunchSpec {
   command: string[];
   initHelper: string;
   security: SecurityOptions;
-  /** File descriptors (in the started process) opened on cgroup.procs files to join. */
+  /** File descriptors (in the started process) opened on the cgroups' join files (joinFile). */
   cgroupFds: number[];
   /** Fd (in the started process) on the compiled seccomp filter; absent = unconfined. */
   seccompFd?: number;

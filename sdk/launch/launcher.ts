@@ -91,7 +91,7 @@ export interface AttachedOptions {
   tty?: boolean;
   /** Collect output instead of passing the caller's stdout/stderr through. */
   onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
-  /** Extra fds for the child (cgroup.procs files), numbered from 4; closed here once it has them. */
+  /** Extra fds for the child (the cgroups' join files), numbered from 4; closed here once it has them. */
   extraFds?: number[];
   beforeStart?: BeforeStart;
   /**

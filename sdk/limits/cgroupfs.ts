@@ -82,7 +82,7 @@ function makeLeaf(dir: string): void {
 
 export interface CreatedCgroups {
   dirs: string[];
-  /** cgroup.procs files to join (see openProcsFds). */
+  /** The files to join through (see joinFile, openProcsFds). */
   procs: string[];
   /** Optional files the kernel does not offer, so not written (no swap accounting). */
   skipped: string[];
@@ -156,7 +156,7 @@ export async function createCgroups(
 }
 
 /**
- * Opens cgroup.procs files for writing, to hand to the container's first process as extra
+ * Opens the cgroups' join files (joinFile) for writing, to hand to the container's first process as extra
  * fds: writing "0" to each moves the writer into that cgroup, before it execs anything. Close
  * conductor's copies with closeFds once the child is spawned.
  *

@@ -119,9 +119,10 @@ if (!isRoot) {
       const cg = await createCgroups(id('limits'), { memory: 64 * MiB, cpus: 0.5, pids: 32 });
       dirs = cg.dirs;
       for (const d of dirs) assert.ok(fs.statSync(d).isDirectory(), d);
+      // v1: the thread-only tasks file (no global lock, see joinFile); v2: cgroup.procs.
       assert.equal(
         cg.procs,
-        dirs.map((d) => `${d}/cgroup.procs`),
+        dirs.map((d) => `${d}/${layout.version === 1 ? 'tasks' : 'cgroup.procs'}`),
       );
       assert.equal(readLimits(dirs), { memory: 64 * MiB, cpus: 0.5, pids: 32 });
       if (layout.version === 1) {

@@ -17,6 +17,12 @@ test('exec plan: the fds, the cgroups it joins, the argv quoted as a shell would
       "/n/conductor-init --join 42:7 -- sh -c 'echo $HOME'",
     ],
   );
+  // v1: one tasks file per hierarchy.
+  const v1 = ['pids', 'memory'].map((c) => `/sys/fs/cgroup/${c}/conductor/ab/tasks`);
+  assert.is(
+    planExecDry({ name: 'web', argv: ['/n/conductor-init', '--', 'ls'], fds: v1, detach: false })[1],
+    '# it joins the cgroups /sys/fs/cgroup/pids/conductor/ab /sys/fs/cgroup/memory/conductor/ab',
+  );
 });
 
 test('exec plan: detached says where its output goes; no cgroups, no line about them', () => {

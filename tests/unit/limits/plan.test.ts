@@ -98,7 +98,7 @@ test('planCgroups: v1 golden plan (hybrid host)', () => {
       { file: `${p}/pids.max`, value: '100' },
       ...deviceWrites(dv!),
     ],
-    procs: [`${m}/cgroup.procs`, `${c}/cgroup.procs`, `${p}/cgroup.procs`, `${dv}/cgroup.procs`],
+    procs: [`${m}/tasks`, `${c}/tasks`, `${p}/tasks`, `${dv}/tasks`],
     enable: [],
     devices: { kind: 'v1', list: `${dv}/devices.list`, expect: RULES },
   });
@@ -110,7 +110,7 @@ test('planCgroups: devices — v1 without limits still gets its devices cgroup; 
   assert.equal(planCgroups(V1_HYBRID, 'x', {}), {
     dirs: [p, dv],
     writes: deviceWrites(dv!),
-    procs: [`${p}/cgroup.procs`, `${dv}/cgroup.procs`],
+    procs: [`${p}/tasks`, `${dv}/tasks`],
     enable: [],
     devices: { kind: 'v1', list: `${dv}/devices.list`, expect: RULES },
   });
@@ -123,7 +123,7 @@ test('planCgroups: devices — v1 without limits still gets its devices cgroup; 
   assert.equal(planCgroups(V1_HYBRID, 'x', {}, { allDevices: true }), {
     dirs: [p],
     writes: [],
-    procs: [`${p}/cgroup.procs`],
+    procs: [`${p}/tasks`],
     enable: [],
     devices: priv,
   });
@@ -159,7 +159,7 @@ test('planCgroups: v1 creates only the hierarchies it needs, pids always', () =>
   assert.equal(planCgroups(V1_NO_DEVICES, 'x', {}), {
     dirs: [p],
     writes: [],
-    procs: [`${p}/cgroup.procs`],
+    procs: [`${p}/tasks`],
     enable: [],
     devices: UNAVAILABLE,
   });
@@ -170,7 +170,7 @@ test('planCgroups: v1 creates only the hierarchies it needs, pids always', () =>
       { file: `${c}/cpu.cfs_period_us`, value: '100000' },
       { file: `${c}/cpu.cfs_quota_us`, value: '123457' },
     ],
-    procs: [`${c}/cgroup.procs`, `${p}/cgroup.procs`],
+    procs: [`${c}/tasks`, `${p}/tasks`],
     enable: [],
     devices: UNAVAILABLE,
   });
@@ -186,7 +186,7 @@ test('planCgroups: v1 combined cpu,cpuacct and co-mounted controllers', () => {
   const shared: CgroupLayout = { version: 1, controllers: { memory: '/cg/mp', pids: '/cg/mp', cpu: '/cg/cpu' } };
   const plan = planCgroups(shared, 'x', { memory: 64 * MiB, pids: 10 });
   assert.equal(plan.dirs, ['/cg/mp/conductor/x']);
-  assert.equal(plan.procs, ['/cg/mp/conductor/x/cgroup.procs']);
+  assert.equal(plan.procs, ['/cg/mp/conductor/x/tasks']);
 });
 
 test('planCgroups: v1 missing controllers', () => {
