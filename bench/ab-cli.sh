@@ -15,7 +15,7 @@ for v in old new; do
 done
 B="env CONDUCTOR_ROOT=$T/root-old node $OLD/dist/conductor.cjs"
 M="env CONDUCTOR_ROOT=$T/root-new node $NEW/dist/conductor.cjs"
-hyperfine -N -w 3 -r 20 --export-markdown $T/ab.md \
+hyperfine -N -w 3 -r ${AB_RUNS:-20} --export-markdown $T/ab.md \
   -n "old run --rm" "$B run --rm abimg abr -- /bin/true" -n "new run --rm" "$M run --rm abimg abr -- /bin/true" \
   -n "old exec" "$B exec abx /bin/true" -n "new exec" "$M exec abx /bin/true" \
   -n "old build (cached)" "$B build abimg $T/Conductorfile --context $T" -n "new build (cached)" "$M build abimg $T/Conductorfile --context $T" \
