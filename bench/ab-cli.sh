@@ -1,5 +1,5 @@
 #!/bin/bash
-# A/B of two checkouts' CLIs in one hyperfine run (run --rm, exec, cached build, ps), e.g. before and after a change:
+# A/B of two checkouts' CLIs in one hyperfine run (run --rm, exec, cached build, ps; AB_RUNS runs each, default 20), e.g. before and after a change:
 #   bash bench/ab-cli.sh /path/to/old-checkout /path/to/new-checkout   (both built: dist/ and native/; as root)
 set -euo pipefail
 OLD=${1:?old checkout}; NEW=${2:?new checkout}; T=$(mktemp -d /tmp/conductor-ab-XXXXXX)

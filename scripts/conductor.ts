@@ -97,12 +97,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// process.exit, not exitCode: a command is over when main settles, and a natural exit then frees
+// the whole heap page by page first (~1.2 ms of a run's tail, strace). Nothing written is lost:
+// on Linux, process.stdout and stderr write synchronously to files, pipes and terminals.
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (e) => {
     process.stderr.write(`conductor: ${String(e)}\n`);
-    process.exitCode = 125;
+    process.exit(125);
   },
 );
