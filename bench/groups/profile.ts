@@ -50,11 +50,12 @@ export const profileGroup: GroupDef = {
 };
 
 /**
- * The same phases before the session that cut them, as BENCHMARKS.md of the `just bench` run of
- * 2026-12-03 17:43 UTC (commit 1c48834) gave them: a record of that run, not measured again here.
+ * The same phases before the sessions that cut them, as BENCHMARKS.md of the `just bench` runs of
+ * 2026-12-03 17:43 UTC (commit 1c48834) and 19:53 UTC (commit 8a09268) gave them, both on an
+ * earlier VM of the same kind: a record of those runs, not measured again here.
  */
 const BEFORE =
-  'Before (the `just bench` run of 2026-12-03 17:43 UTC, commit 1c48834, same VM): ' +
+  'Before (the `just bench` run of 2026-12-03 17:43 UTC, commit 1c48834, on an earlier VM of this kind): ' +
   'run 97.6 ms node start + module load + SDK work, 27.2 ms helpers (conductor-monitor → conductor-init), ' +
   '24.3 ms command + teardown + exit (151 ms under strace); ' +
   'exec 75.5 + 20.5 (nsenter → conductor-init) + 12.3 ms (109 ms); ' +
@@ -62,7 +63,11 @@ const BEFORE =
   'Since then: a CommonJS entry (an ES-module one cost node ~11 ms), no node:crypto on run, ' +
   'builtins loaded on first use, the bundle read as latin1, exec without nsenter (the helper joins by pidfd), ' +
   "ps' and removal's per-container work cut, zx/core from a bundle of its own with a code cache " +
-  "(node's ESM import of it took ~55 ms), addnetwork's routes read once.";
+  "(node's ESM import of it took ~55 ms), addnetwork's routes read once. " +
+  'Then (run of 2026-12-03 19:53 UTC, commit 8a09268, the same earlier VM): run 51.0 + 22.2 + 18.0 ms (90.3 ms), ' +
+  'exec 44.3 + 23.8 + 8.73 ms (75.5 ms). Since then: the helpers join v1 cgroups through `tasks`, which ' +
+  'moves the writing thread without the lock whose RCU grace period a cgroup.procs write waits out ' +
+  '(5–13 ms per run and exec), and the CLI ends with process.exit instead of freeing its heap first.';
 
 /** The node_modules packages a CLI call loads (one run under `strace -e openat`). */
 async function packagesLoaded(ctx: BenchContext, argv: string[]): Promise<string[]> {
