@@ -14,6 +14,9 @@ export interface ExecDryInput {
   detach: boolean;
 }
 
+/** A cgroup join file (sdk/limits/plan.ts joinFile), v1 or v2. */
+const JOIN = /\/(?:tasks|cgroup\.procs)$/;
+
 /**
  * @example
  * const argv = ['/x/conductor-init', '--join', '4121:9876', '--cgroup-fd', '3', '--', 'ls'];
@@ -22,9 +25,6 @@ export interface ExecDryInput {
  * //  '# it joins the cgroups /sys/fs/cgroup/pids/conductor/web',
  * //  '/x/conductor-init --join 4121:9876 --cgroup-fd 3 -- ls']
  */
-/** A cgroup join file (sdk/limits/plan.ts joinFile), v1 or v2. */
-const JOIN = /\/(?:tasks|cgroup\.procs)$/;
-
 export function planExecDry(p: ExecDryInput): string[] {
   const fds = p.fds.map((f, i) => `${3 + i}=${f}`).join(', ');
   const out = [`# exec in container "${p.name}": a process in its namespaces; fds ${fds}`];

@@ -96,8 +96,7 @@ export interface AttachedOptions {
   beforeStart?: BeforeStart;
   /**
    * Called with the init as soon as the monitor names it, while the helper is still setting up
-   * (joining a v1 cgroup waits out an RCU grace period, ~5–15 ms): what the caller records of it
-   * then costs no time of its own.
+   * (mounts, pivot_root, seccomp): what the caller records of it then overlaps that work.
    */
   onPid?: (init: ProcessRef) => void;
 }

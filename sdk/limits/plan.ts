@@ -15,10 +15,9 @@ export const PARENT = 'conductor';
  * The file a process writes "0" to, to move itself into the cgroup `dir`. v2: cgroup.procs.
  * v1: `tasks`, which moves only the writing thread; conductor's helpers (and the shells the
  * tests use) are single-threaded when they write, and a helper then execs, which would leave only
- * that thread in any case, so the moved thread is the whole process. The
- * kernel moves the writer's own thread without the global threadgroup lock that every
- * cgroup.procs write takes, and taking that lock waits out an RCU grace period: 5-13 ms per
- * run or exec here, against 0.03 ms for `tasks`.
+ * that thread in any case, so the moved thread is the whole process. The kernel moves a writer's
+ * own thread without the global threadgroup lock that every cgroup.procs write takes, and taking
+ * that lock waits out an RCU grace period: 5-13 ms per run or exec here, 0.03 ms for `tasks`.
  *
  * @example
  * joinFile('/sys/fs/cgroup/pids/conductor/a1b2c3', 1); // '/sys/fs/cgroup/pids/conductor/a1b2c3/tasks'
