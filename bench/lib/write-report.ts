@@ -134,7 +134,7 @@ export async function writeReport(r: ReportInput): Promise<string> {
           `(BENCH_KEEP_NODE_EXTRA_CA_CERTS=1): every Node start-up parses \`${EXTRA_CA}\`.`
         : '- `NODE_EXTRA_CA_CERTS` was not set.',
     "- Ratios in the tables: conductor's median over the row's median (the " +
-      'concurrency table: the row over N = 1; HTTP: published over direct).',
+      'concurrency table: the row over both N = 1 rows; HTTP: published over direct).',
     '',
   );
   const text = lines.join('\n');
