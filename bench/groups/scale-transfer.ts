@@ -12,7 +12,7 @@ export const scaleTransferGroup = curveGroup({
   command: "conductor exec cbench-s1 -- bash -c 'head -c 500000000 /dev/zero > /dev/tcp/HOST_IP/24099'",
   note:
     "500 MB from the first container (`--allow-host 24099`) to a TCP sink on the host's own " +
-    'non-loopback address (never a foreign one), timed by the sink from first to last byte; 2 runs at each N. ' +
+    'non-loopback address (never a foreign one), timed by the sink from first to last byte; 4 runs at each N. ' +
     'A local destination is not forwarded: each packet walks CONDUCTOR-INPUT, where the per-container ' +
     'rules (resolvers, --allow-host ports) were.',
   verdict: (a, b) => ({

@@ -2,7 +2,7 @@
  * The scale curves: N networked containers (each `addnetwork -i`, every 10th with a published
  * port), grown to N = 1, 50, 100, 200, and at each N: the time of one more addnetwork, of `ps`,
  * published-port HTTP from another host (a network namespace the bench makes, on its own link to
- * this host) and a container's transfer to a server on the host's own address. Measured once per
+ * this host) and a container's transfer to a server on the host's own address; then N = 1 again. Measured once per
  * run, whichever of the scale groups asks first; everything it made is removed before it returns.
  */
 import { createServer, type Server } from 'node:net';
@@ -14,6 +14,8 @@ export const LEVELS = [1, 50, 100, 200] as const;
 
 export interface ScaleLevel {
   n: number;
+  /** N = 1 measured again at the end, the others stopped (the baseline is both N = 1 levels). */
+  again?: boolean;
   /** ms of `addnetwork -i` of the (N+1)th container. */
   addnetwork: number[];
   /** ms of `ps`. */
@@ -107,21 +109,14 @@ async function measure(ctx: BenchContext): Promise<ScaleResult> {
       if (i > 50) throw new Error('the counter service did not answer through the published port within 5 s');
       await ctx.sleep(100);
     }
-    let count = 1;
-    for (const n of LEVELS) {
-      while (count < n) {
-        const batch = Array.from({ length: Math.min(20, n - count) }, (_, k) => count + k + 1);
-        await Promise.all(batch.map(start));
-        count += batch.length;
-      }
-      log(`scale: N = ${n}`);
+    const measureLevel = async (n: number): Promise<ScaleLevel> => {
       const probe = 'cbench-probe';
       const renew = async () => {
         await run(conductor('stop', '-t', '0', '--ignore', probe), { env, timeoutMs: 60_000 });
         await runOk(conductor('run', '-d', 'counter-service', probe, '--', 'sleep', 'infinity'), { env });
       };
       const an = await timedRuns(conductor('addnetwork', probe, '-i'), {
-        runs: 5,
+        runs: 8,
         warmup: 1,
         prepare: renew,
         env,
@@ -137,15 +132,32 @@ async function measure(ctx: BenchContext): Promise<ScaleResult> {
         if (errs) notes.push(`wrk at N = ${n}: ${errs.trim()}`);
       }
       const transfer: number[] = [];
-      for (let k = 0; k < 2; k++) {
+      for (let k = 0; k < 4; k++) {
         const got = next();
         const send = `head -c ${BYTES} /dev/zero > /dev/tcp/${hostIp}/${SINK_PORT}`;
         await c('exec', 'cbench-s1', '--', 'bash', '-c', send);
         transfer.push(await got);
       }
       for (const f of [...an.failures, ...ps.failures]) notes.push(`at N = ${n}: ${f}`);
-      levels.push({ n, addnetwork: an.times, ps: ps.times, http, transfer });
+      return { n, addnetwork: an.times, ps: ps.times, http, transfer };
+    };
+    let count = 1;
+    for (const n of LEVELS) {
+      while (count < n) {
+        const batch = Array.from({ length: Math.min(20, n - count) }, (_, k) => count + k + 1);
+        await Promise.all(batch.map(start));
+        count += batch.length;
+      }
+      log(`scale: N = ${n}`);
+      levels.push(await measureLevel(n));
     }
+    // N = 1 once more, the fleet but the first container stopped: the levels are timed one after
+    // another over minutes in which the machine drifts, so the baseline is both ends together.
+    const others = names.filter((x) => x !== 'cbench-s1');
+    log(`scale: stopping ${others.length} containers, then N = 1 again`);
+    const rest = await run(conductor('stop', '-t', '0', '--ignore', ...others), { env, timeoutMs: 300_000 });
+    if (rest.code !== 0) throw new Error(`stopping the fleet but cbench-s1: ${rest.stderr.trim()}`);
+    levels.push({ ...(await measureLevel(1)), again: true });
     return { levels, notes };
   } finally {
     log(`scale: stopping ${names.length} containers`);
