@@ -12,7 +12,7 @@ export const scaleHttpGroup = curveGroup({
   command: 'ip netns exec OUTSIDE wrk -c32 -t2 -d5s http://OUTSIDE_LINK_ADDR:24100/get_and_increment_counter',
   note:
     'wrk in a network namespace the bench makes, on its own veth link to this host (not a conductor ' +
-    "veth): every request crosses PREROUTING's DNAT and conductor's FORWARD matching. 2 runs of 5 s at each N.",
+    "veth): every request crosses PREROUTING's DNAT and conductor's FORWARD matching. 3 runs of 5 s at each N.",
   verdict: (a, b) => ({
     figure: 'published-port HTTP, N = 200 / N = 1',
     ratio: ratioOf(a, b),

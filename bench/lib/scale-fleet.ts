@@ -125,7 +125,7 @@ async function measure(ctx: BenchContext): Promise<ScaleResult> {
       await run(conductor('stop', '-t', '0', '--ignore', probe), { env, timeoutMs: 60_000 });
       const ps = await timedRuns(conductor('ps'), { runs: 5, warmup: 1, env, timeoutMs: 30_000 });
       const http: number[] = [];
-      for (let k = 0; k < 2; k++) {
+      for (let k = 0; k < 3; k++) {
         const w = await runOk(['ip', 'netns', 'exec', ns, 'wrk', '-c32', '-t2', '-d5s', url], { timeoutMs: 30_000 });
         http.push(Number(/Requests\/sec:\s+([\d.]+)/.exec(w.stdout)?.[1]));
         const errs = /Socket errors:.*|Non-2xx.*/.exec(w.stdout)?.[0];
