@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk';
+import { isatty } from 'node:tty';
 
 /** Progress and diagnostics; always stderr. Data for the user goes to stdout from scripts/, never here. */
 export interface Logger {
@@ -15,8 +16,9 @@ export interface Logger {
 let chalkPromise: Promise<ChalkInstance> | undefined;
 let chalk: ChalkInstance | undefined;
 
+/** fd 2's own test: asking process.stderr.isTTY would first build the stream, on every command. */
 function useColor(): boolean {
-  return !process.env.NO_COLOR && Boolean(process.stderr.isTTY);
+  return !process.env.NO_COLOR && isatty(2);
 }
 
 /**
@@ -51,10 +53,11 @@ export interface LoggerOptions {
  * await buildImage('web', { file: 'Conductorfile', log });
  */
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const out = opts.stream ?? process.stderr;
+  // process.stderr only once there is something to write: a command that succeeds quietly never builds it.
+  const out = (): NodeJS.WritableStream => opts.stream ?? process.stderr;
   const quiet = Boolean(opts.quiet);
   const dbg = opts.debug ?? process.env.CONDUCTOR_DEBUG === '1';
-  const line = (s: string) => out.write(s + '\n');
+  const line = (s: string) => out().write(s + '\n');
   return {
     quiet,
     info: (m) => {
@@ -69,7 +72,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       if (dbg) line(paint('dim', m));
     },
     raw: (c) => {
-      if (!quiet) out.write(c);
+      if (!quiet) out().write(c);
     },
   };
 }

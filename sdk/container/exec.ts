@@ -10,8 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import { connectTerminal } from '../launch/attach.ts';
 import { LOG_MAX_BYTES, MONITOR, TTY_RELAY, resolvePaths, type CommonOptions, type Paths } from '../config.ts';
-import { closeFds, detectLayout, openProcsFds } from '../limits/cgroupfs.ts';
-import { joinFile } from '../limits/plan.ts';
+import { closeFds, joinFileOf, openProcsFds } from '../limits/cgroupfs.ts';
 import { ConductorError } from '../errors.ts';
 import { requireInitHelper, requireRoot } from '../host/preflight.ts';
 import { planTtyRelay, withCallerValues } from '../launch/launch-plan.ts';
@@ -104,7 +103,7 @@ export async function prepareExec(
   const rec = requireRunning(paths, name);
   const cmd = command.length > 0 ? command : ['/bin/bash'];
   const filter = await execFilter(paths, rec, Boolean(opts.dryRun));
-  const procFiles = rec.cgroups.map((d) => joinFile(d, detectLayout().version));
+  const procFiles = rec.cgroups.map(joinFileOf);
   // fds in the child: 3.. the cgroups, then the filter; the relay adds the console socket after them.
   const seccompFd = filter === null ? undefined : 3 + procFiles.length;
   const consoleFd = opts.tty ? 3 + procFiles.length + (filter === null ? 0 : 1) : undefined;
