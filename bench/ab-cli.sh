@@ -1,6 +1,7 @@
 #!/bin/bash
 # A/B of two checkouts' CLIs in one hyperfine run (run --rm, exec, cached build, ps; AB_RUNS runs each, default 20), e.g. before and after a change:
 #   bash bench/ab-cli.sh /path/to/old-checkout /path/to/new-checkout   (both built: dist/ and native/; as root)
+# hyperfine times each command's runs together; for a change of a millisecond or less, bench/ab-pair.ts (paired, interleaved) instead.
 set -euo pipefail
 OLD=${1:?old checkout}; NEW=${2:?new checkout}
 command -v hyperfine >/dev/null || { echo "ab-cli.sh: hyperfine is missing: apt-get install hyperfine" >&2; exit 2; }
