@@ -2,8 +2,9 @@
  * The scale curves: N networked containers (each `addnetwork -i`, every 10th with a published
  * port), grown to N = 1, 50, 100, 200, and at each N: the time of one more addnetwork, of `ps`,
  * published-port HTTP from another host (a network namespace the bench makes, on its own link to
- * this host) and a container's transfer to a server on the host's own address; then N = 1 again. Measured once per
- * run, whichever of the scale groups asks first; everything it made is removed before it returns.
+ * this host) and a container's transfer to a server on the host's own address; then N = 1 again.
+ * Measured once per run, whichever of the scale groups asks first; everything it made is removed
+ * before it returns.
  */
 import { createServer, type Server } from 'node:net';
 import { randomBytes } from 'node:crypto';

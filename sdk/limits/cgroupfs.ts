@@ -168,9 +168,9 @@ export function joinFileOf(dir: string): string {
 }
 
 /**
- * Opens the cgroups' join files (joinFile) for writing, to hand to the container's first process as extra
- * fds: writing "0" to each moves the writer into that cgroup, before it execs anything. Close
- * conductor's copies with closeFds once the child is spawned.
+ * Opens the cgroups' join files (joinFile) for writing, to hand to the container's first process
+ * as extra fds: writing "0" to each moves the writer into that cgroup, before it execs anything.
+ * Close conductor's copies with closeFds once the child is spawned.
  *
  * @example
  * const fds = openProcsFds(cg.procs);
