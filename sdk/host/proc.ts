@@ -125,27 +125,39 @@ function descendantsOf(pid: number): ProcStat[] {
 }
 
 /**
+ * What killDescendants signals for a snapshot of a tree, in order, pure: each process group led
+ * inside it (-pgrp: the kernel makes fork and a group's signal atomic, so a member forked after the
+ * snapshot is reached too), then every process of the snapshot itself. A member's own signal is not
+ * left to its group's: between the snapshot and the group's signal it may leave the group
+ * (`setsid cmd &`: the child calls setsid() a moment after the fork), and once its parent is dead
+ * it is no longer below the tree for a second snapshot to find. Zombies are skipped.
+ *
+ * @example
+ * killTargets([{ pid: 10, pgrp: 10, state: 'S', ... }, { pid: 11, pgrp: 10, state: 'S', ... }]); // [-10, 10, 11]
+ */
+export function killTargets(tree: readonly ProcStat[]): number[] {
+  const live = tree.filter((s) => s.state !== 'Z');
+  return [...live.filter((s) => s.pgrp === s.pid).map((s) => -s.pgrp), ...live.map((s) => s.pid)];
+}
+
+/**
  * SIGKILL every process below `pid`, not `pid` itself (left to reap its child and report how it
- * ended). From one snapshot, before any of them dies and its children move to a reaper outside
- * the tree: each process group led inside it at once (the kernel makes fork and a group's signal
- * atomic, so a member forked after the snapshot is reached too), then each process, for those that
- * joined another group. Returns the snapshot (empty: nothing below `pid`), for waiting on their end.
+ * ended), from one snapshot, before any of them dies and its children move to a reaper outside
+ * the tree (killTargets says what is signalled). Returns the snapshot (empty: nothing below
+ * `pid`), for waiting on their end.
  *
  * @example
  * if (killDescendants(nsenter.pid).length === 0) process.kill(-nsenter.pid, 'SIGKILL'); // not forked yet
  */
 export function killDescendants(pid: number): ProcessRef[] {
   const tree = descendantsOf(pid);
-  const inTree = new Set(tree.map((s) => s.pid));
-  const kill = (target: number) => {
+  for (const target of killTargets(tree)) {
     try {
       process.kill(target, 'SIGKILL');
     } catch {
       /* gone */
     }
-  };
-  for (const s of tree) if (s.pgrp === s.pid && s.state !== 'Z') kill(-s.pgrp);
-  for (const s of tree) if (!inTree.has(s.pgrp) && s.state !== 'Z') kill(s.pid);
+  }
   return tree.map((s) => ({ pid: s.pid, startTime: s.startTime }));
 }
 

@@ -4,7 +4,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isAlive, parseStat, readStat, refOf, startTimeOf, stateOf } from '../../../sdk/host/proc.ts';
+import {
+  isAlive,
+  killTargets,
+  parseStat,
+  readStat,
+  refOf,
+  startTimeOf,
+  stateOf,
+  type ProcStat,
+} from '../../../sdk/host/proc.ts';
 import { pollUntil } from '../../../sdk/host/poll.ts';
 
 /** A stat line as proc(5) lays it out: pid (comm) state ppid pgrp session tty tpgid flags ... starttime (22) ... */
@@ -99,6 +108,23 @@ test(isAliveTheSameProcess, async () => {
   } finally {
     parent.kill('SIGKILL');
   }
+});
+
+test('killTargets: each group led in the tree, then every live process itself, members too', () => {
+  const p = (pid: number, pgrp: number, state = 'S'): ProcStat => ({
+    pid,
+    comm: 'x',
+    state,
+    ppid: 1,
+    pgrp,
+    startTime: '1',
+  });
+  // sh leads group 10; 11 is a member; 12 is a member at the snapshot that calls setsid() a moment
+  // later (`setsid sleep &`), which the group's signal then misses; 13 is a zombie; 14 is in a
+  // group led outside the tree.
+  const tree = [p(10, 10), p(11, 10), p(12, 10), p(13, 10, 'Z'), p(14, 99)];
+  assert.equal(killTargets(tree), [-10, 10, 11, 12, 14]);
+  assert.equal(killTargets([]), []);
 });
 
 test.run();
