@@ -97,13 +97,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// process.exit, not exitCode: a command is over when main settles, and a natural exit then frees
-// the whole heap page by page first (~1.2 ms of a run's tail, strace). Nothing written is lost:
-// on Linux, process.stdout and stderr write synchronously to files, pipes and terminals.
+// exitCode, never process.exit: on POSIX, process.stdout and stderr write to a pipe asynchronously
+// once its buffer is full, and process.exit would drop what is still queued (`inspect` of 64 KB
+// into a slow reader lost its last 2 KB); a natural exit first flushes it.
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (e) => {
     process.stderr.write(`conductor: ${String(e)}\n`);
-    process.exit(125);
+    process.exitCode = 125;
   },
 );

@@ -67,7 +67,7 @@ const BEFORE =
   'Then (run of 2026-12-03 19:53 UTC, commit 8a09268, the same earlier VM): run 51.0 + 22.2 + 18.0 ms (90.3 ms), ' +
   'exec 44.3 + 23.8 + 8.73 ms (75.5 ms). Since then: the helpers join v1 cgroups through `tasks`, which ' +
   'moves the writing thread without the lock whose RCU grace period a cgroup.procs write waits out ' +
-  '(5–13 ms per run and exec), and the CLI ends with process.exit instead of freeing its heap first.';
+  '(5–13 ms per run and exec).';
 
 /** The node_modules packages a CLI call loads (one run under `strace -e openat`). */
 async function packagesLoaded(ctx: BenchContext, argv: string[]): Promise<string[]> {

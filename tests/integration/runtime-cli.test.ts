@@ -2,9 +2,10 @@
 // CONDUCTOR_ROOT = a temp root holding one small image: argv handling, exit codes, output formats.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { COMMANDS } from '../../scripts/cli/commands.ts';
-import { buildCli, cli, filesUnder, makeFixture, stopQuiet } from '../helpers/runtime-fixture.ts';
+import { buildCli, cli, CLI, filesUnder, makeFixture, stopQuiet } from '../helpers/runtime-fixture.ts';
 import { uniqueName } from '../helpers/temp-root.ts';
 import { ps } from '../../sdk/index.ts';
 import { statePaths } from '../helpers/state-paths.ts';
@@ -208,6 +209,29 @@ test('exec without `--`, inspect --format, ps --json', async () => {
     assert.match(table.stdout, new RegExp(`^${name}\\s+${img}\\s+${up}\\s+${me!.pid}\\s`, 'm'));
     const all = JSON.parse((await c('ps', '-a', '--json')).stdout) as unknown[];
     assert.ok(Array.isArray(all) && all.length >= 1);
+  } finally {
+    await stopQuiet(root, name);
+  }
+});
+
+test('output larger than a pipe holds arrives whole: inspect of a 100 KB environment, through a pipe', async () => {
+  // A pipe takes 64 KB before a write has to wait; the rest is queued in the CLI, and only a
+  // natural exit flushes it (process.exit at the end cut this at 65,536 bytes). A real pipe,
+  // as a shell makes: node's own stdio pipes are socket pairs with larger buffers.
+  const name = uniqueName('big');
+  const value = 'y'.repeat(100_000); // one argument may hold 128 KB (MAX_ARG_STRLEN)
+  try {
+    const r = await c('run', '-d', '-e', `BIG=${value}`, img, name, '--', 'sleep', 'infinity');
+    assert.is(r.code, 0, r.stderr);
+    const piped = spawnSync('sh', ['-c', '"$@" | cat', 'sh', process.execPath, CLI, 'inspect', name, '--json'], {
+      env,
+      encoding: 'utf8',
+      maxBuffer: 16 << 20,
+    });
+    assert.is(piped.status, 0, piped.stderr);
+    assert.ok(piped.stdout.length > 100_000, `${piped.stdout.length} bytes`);
+    const vars = (JSON.parse(piped.stdout) as { env: string[] }).env;
+    assert.ok(vars.includes(`BIG=${value}`), 'the whole variable, not a cut JSON');
   } finally {
     await stopQuiet(root, name);
   }
