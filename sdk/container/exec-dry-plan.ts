@@ -11,16 +11,16 @@ export interface ExecDryInput {
   argv: string[];
   /** The files on its fds 3..: the cgroups' join files it writes itself into, the seccomp filter. */
   fds: string[];
+  /** The cgroup directories those join files belong to (the container record's). */
+  cgroups: string[];
   detach: boolean;
 }
-
-/** A cgroup join file (sdk/limits/plan.ts joinFile), v1 or v2. */
-const JOIN = /\/(?:tasks|cgroup\.procs)$/;
 
 /**
  * @example
  * const argv = ['/x/conductor-init', '--join', '4121:9876', '--cgroup-fd', '3', '--', 'ls'];
- * planExecDry({ name: 'web', argv, fds: ['/sys/fs/cgroup/pids/conductor/web/tasks'], detach: false });
+ * const cgroups = ['/sys/fs/cgroup/pids/conductor/web'];
+ * planExecDry({ name: 'web', argv, fds: [`${cgroups[0]}/tasks`], cgroups, detach: false });
  * // ['# exec in container "web": a process in its namespaces; fds 3=/sys/fs/cgroup/pids/conductor/web/tasks',
  * //  '# it joins the cgroups /sys/fs/cgroup/pids/conductor/web',
  * //  '/x/conductor-init --join 4121:9876 --cgroup-fd 3 -- ls']
@@ -28,8 +28,7 @@ const JOIN = /\/(?:tasks|cgroup\.procs)$/;
 export function planExecDry(p: ExecDryInput): string[] {
   const fds = p.fds.map((f, i) => `${3 + i}=${f}`).join(', ');
   const out = [`# exec in container "${p.name}": a process in its namespaces; fds ${fds}`];
-  const joins = p.fds.filter((f) => JOIN.test(f));
-  if (joins.length) out.push(`# it joins the cgroups ${joins.map((f) => f.replace(JOIN, '')).join(' ')}`);
+  if (p.cgroups.length) out.push(`# it joins the cgroups ${p.cgroups.join(' ')}`);
   if (p.detach) out.push("# detached: under the monitor, which appends its output to the container's log");
   out.push(displayCommand(p.argv));
   return out;

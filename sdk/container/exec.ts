@@ -152,7 +152,7 @@ export async function execInContainer(name: string, command: string[], opts: Exe
     );
   }
   const prep = await prepareExec(name, command, opts);
-  const { paths, argv: helper, consoleFd, procFiles, filter } = prep;
+  const { paths, argv: helper, consoleFd, procFiles, filter, rec } = prep;
   const mode = opts.detach ? 'detach' : (opts.stdio ?? 'collect');
   const relayStdin = mode === 'inherit' || opts.input !== undefined;
   // Detached output goes through the monitor's capped copier (a pipe), never an fd of the host's
@@ -165,7 +165,12 @@ export async function execInContainer(name: string, command: string[], opts: Exe
         : planTtyRelay(TTY_RELAY, consoleFd, relayStdin, helper);
   if (opts.dryRun) {
     const fds = [...procFiles, ...(filter === null ? [] : [filter])];
-    return { exitCode: 0, stdout: '', stderr: '', plan: planExecDry({ name, argv, fds, detach: mode === 'detach' }) };
+    return {
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+      plan: planExecDry({ name, argv, fds, cgroups: rec.cgroups, detach: mode === 'detach' }),
+    };
   }
   const { fds, close } = openExecFds(prep);
   const plan = mode === 'inherit' ? planStdio('inherit', false, consoleFd !== undefined, isatty) : null;

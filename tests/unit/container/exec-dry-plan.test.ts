@@ -8,6 +8,7 @@ test('exec plan: the fds, the cgroups it joins, the argv quoted as a shell would
       name: 'web',
       argv: ['/n/conductor-init', '--join', '42:7', '--', 'sh', '-c', 'echo $HOME'],
       fds: ['/sys/fs/cgroup/conductor/ab/cgroup.procs', '/r/web/seccomp.bpf'],
+      cgroups: ['/sys/fs/cgroup/conductor/ab'],
       detach: false,
     }),
     [
@@ -18,9 +19,10 @@ test('exec plan: the fds, the cgroups it joins, the argv quoted as a shell would
     ],
   );
   // v1: one tasks file per hierarchy.
-  const v1 = ['pids', 'memory'].map((c) => `/sys/fs/cgroup/${c}/conductor/ab/tasks`);
+  const v1 = ['pids', 'memory'].map((c) => `/sys/fs/cgroup/${c}/conductor/ab`);
+  const fds = v1.map((d) => `${d}/tasks`);
   assert.is(
-    planExecDry({ name: 'web', argv: ['/n/conductor-init', '--', 'ls'], fds: v1, detach: false })[1],
+    planExecDry({ name: 'web', argv: ['/n/conductor-init', '--', 'ls'], fds, cgroups: v1, detach: false })[1],
     '# it joins the cgroups /sys/fs/cgroup/pids/conductor/ab /sys/fs/cgroup/memory/conductor/ab',
   );
 });
@@ -30,6 +32,7 @@ test('exec plan: detached says where its output goes; no cgroups, no line about 
     name: 'web',
     argv: ['/m', '--log', '/r/log', '--', 'ls'],
     fds: ['/r/web/seccomp.bpf'],
+    cgroups: [],
     detach: true,
   });
   assert.equal(lines.slice(1), [
