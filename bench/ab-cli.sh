@@ -6,13 +6,14 @@ set -euo pipefail
 OLD=${1:?old checkout}; NEW=${2:?new checkout}
 command -v hyperfine >/dev/null || { echo "ab-cli.sh: hyperfine is missing: apt-get install hyperfine" >&2; exit 2; }
 T=$(mktemp -d /tmp/conductor-ab-XXXXXX)
+# The command line of side old|new: its checkout's CLI on a state root of its own under $T.
+cli() { local d=$OLD; [ "$1" = new ] && d=$NEW; echo "env CONDUCTOR_ROOT=$T/root-$1 node $d/dist/conductor.cjs"; }
 # Whatever stops the script: the containers and images first (their state is under $T), then $T.
 cleanup() {
   for v in old new; do
-    cli=$OLD/dist/conductor.cjs; [ $v = new ] && cli=$NEW/dist/conductor.cjs
     [ -d "$T/root-$v" ] || continue
-    CONDUCTOR_ROOT=$T/root-$v node $cli stop --all -t 0 >/dev/null 2>&1 || true
-    CONDUCTOR_ROOT=$T/root-$v node $cli rmi abimg >/dev/null 2>&1 || true
+    $(cli $v) stop --all -t 0 >/dev/null 2>&1 || true
+    $(cli $v) rmi abimg >/dev/null 2>&1 || true
   done
   rm -rf "$T"
 }
@@ -21,13 +22,12 @@ export CONDUCTOR_CACHE=${CONDUCTOR_CACHE:-$NEW/.cache}
 unset NODE_EXTRA_CA_CERTS
 printf 'FROM debian:bookworm\nRUN true\n' > $T/Conductorfile
 for v in old new; do
-  cli=$OLD/dist/conductor.cjs; [ $v = new ] && cli=$NEW/dist/conductor.cjs
-  root=$T/root-$v; mkdir -p $root
-  CONDUCTOR_ROOT=$root node $cli build abimg $T/Conductorfile --context $T >/dev/null 2>&1
-  CONDUCTOR_ROOT=$root node $cli run -d abimg abx -- sleep infinity >/dev/null
+  mkdir -p $T/root-$v
+  $(cli $v) build abimg $T/Conductorfile --context $T >/dev/null 2>&1
+  $(cli $v) run -d abimg abx -- sleep infinity >/dev/null
 done
-B="env CONDUCTOR_ROOT=$T/root-old node $OLD/dist/conductor.cjs"
-M="env CONDUCTOR_ROOT=$T/root-new node $NEW/dist/conductor.cjs"
+B=$(cli old)
+M=$(cli new)
 hyperfine -N -w 3 -r ${AB_RUNS:-20} --export-markdown $T/ab.md \
   -n "old run --rm" "$B run --rm abimg abr -- /bin/true" -n "new run --rm" "$M run --rm abimg abr -- /bin/true" \
   -n "old exec" "$B exec abx /bin/true" -n "new exec" "$M exec abx /bin/true" \
