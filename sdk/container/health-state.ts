@@ -48,8 +48,11 @@ export function nextHealth(
   const entry = { ...probe.entry, output: truncateOutput(probe.entry.output) };
   const log = [...prev.log, entry].slice(-HEALTH_LOG_ENTRIES);
   if (entry.exitCode === 0) return { status: 'healthy', failingStreak: 0, log, init: prev.init };
-  const inStartPeriod =
-    prev.status === 'starting' && Date.parse(entry.start) - probe.initStartedAtMs < cfg.startPeriodMs;
+  // No probe starts before its init: a negative gap is the init's start time read from /proc
+  // (10 ms ticks on a boot time derived from /proc/uptime) landing a few ms late, and must not
+  // place a probe inside a start period of 0.
+  const sinceStart = Math.max(0, Date.parse(entry.start) - probe.initStartedAtMs);
+  const inStartPeriod = prev.status === 'starting' && sinceStart < cfg.startPeriodMs;
   if (inStartPeriod) return { ...prev, log };
   const failingStreak = prev.failingStreak + 1;
   const status = failingStreak >= cfg.retries ? 'unhealthy' : prev.status;

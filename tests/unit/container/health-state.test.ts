@@ -70,6 +70,11 @@ test('failures within the start period do not count while starting, and count on
   assert.equal([late.status, late.failingStreak], ['unhealthy', 1]);
 });
 
+test('with no start period, a probe timed a few ms before the init (clock granularity) still counts', () => {
+  const h = probes([[-0.02, 1]], { retries: 1, startPeriodMs: 0 });
+  assert.equal([h.status, h.failingStreak], ['unhealthy', 1]);
+});
+
 test('once healthy, the start period no longer shields failures (Docker: only while starting)', () => {
   const c = { retries: 2, startPeriodMs: 60_000 };
   const h = probes(
